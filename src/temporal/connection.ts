@@ -1,0 +1,26 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+/**
+ * Connection settings come from @temporalio/envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+ * TEMPORAL_TLS_* or a TEMPORAL_PROFILE in temporal.toml, so Temporal Cloud (mTLS or API key) needs no code.
+ */
+function connectConfig(defaults: { address: string; namespace: string }) {
+  const loaded = loadClientConnectConfig();
+  return {
+    connectionOptions: { ...loaded.connectionOptions, address: loaded.connectionOptions.address ?? defaults.address },
+    namespace: loaded.namespace ?? defaults.namespace,
+  };
+}
+
+export async function connectClient(defaults: { address: string; namespace: string }): Promise<Client> {
+  const { connectionOptions, namespace } = connectConfig(defaults);
+  const connection = await Connection.connect(connectionOptions);
+  return new Client({ connection, namespace });
+}
+
+export async function connectWorker(defaults: { address: string; namespace: string }) {
+  const { connectionOptions, namespace } = connectConfig(defaults);
+  return { connection: await NativeConnection.connect(connectionOptions), namespace };
+}
