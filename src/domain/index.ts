@@ -1,0 +1,9 @@
+// The pure payment domain: no I/O, no clock, no randomness. Workflow code imports only from here.
+export * from './errors';
+export * from './payment-status';
+export * from './money';
+export * from './payment-methods';
+export * from './midtrans-request';
+export * from './midtrans-status';
+export * from './payment-state';
+export * from './payment-instructions';
