@@ -90,3 +90,28 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     }
   });
 }
+
+export function findPayment(db: Database, paymentId: string) {
+  return db.payment.findUnique({ where: { id: paymentId } });
+}
+
+/** The payment with its audit trail, refunds and the notifications received for it. */
+export function findPaymentWithAudit(db: Database, paymentId: string) {
+  return db.payment.findUnique({
+    where: { id: paymentId },
+    include: {
+      events: { orderBy: [{ occurredAt: 'asc' }, { id: 'asc' }] },
+      refunds: { orderBy: { createdAt: 'asc' } },
+      notifications: { orderBy: { receivedAt: 'asc' } },
+    },
+  });
+}
+
+export function listPaymentsOfOrder(db: Database, orderId: string) {
+  return db.payment.findMany({ where: { orderId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 });
+}
+
+export async function countPaymentsByStatus(db: Database): Promise<Record<string, number>> {
+  const groups = await db.payment.groupBy({ by: ['status'], _count: { _all: true } });
+  return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+}

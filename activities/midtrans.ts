@@ -1,0 +1,126 @@
+import { Context } from '@temporalio/activity';
+import {
+  buildMidtransCharge,
+  paymentInstructionsFrom,
+  type MidtransObservation,
+  type PaymentInstructions,
+  type PaymentRequest,
+} from '../src/domain';
+import { MidtransError, type MidtransClient } from '../src/midtrans/client';
+
+export type ChargeOutcome =
+  | { kind: 'charged'; observation: MidtransObservation | null; instructions: PaymentInstructions | null }
+  | { kind: 'rejected'; code: string; message: string };
+
+export type GatewayCommandOutcome =
+  | { kind: 'done'; observation: MidtransObservation | null }
+  | { kind: 'refused'; code: string; message: string; observation: MidtransObservation | null };
+
+type MidtransBody = Record<string, unknown>;
+
+function observationFrom(body: MidtransBody): MidtransObservation {
+  const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v));
+  return {
+    transactionStatus: text(body.transaction_status) ?? 'unknown',
+    fraudStatus: text(body.fraud_status),
+    grossAmount: text(body.gross_amount) ?? '',
+    orderId: text(body.order_id) ?? '',
+    statusCode: text(body.status_code),
+    transactionId: text(body.transaction_id),
+    refundAmount: text(body.refund_amount),
+  };
+}
+
+/** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
+export function createMidtransActivities(midtrans: MidtransClient) {
+  async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
+    try {
+      return (await midtrans.getStatus(paymentId)) as MidtransBody;
+    } catch (error) {
+      if (error instanceof MidtransError && error.code === '404') return null;
+      throw error;
+    }
+  }
+
+  /** The status API: null when Midtrans does not know the order (Snap orders before a method is chosen). */
+  async function fetchMidtransStatus(paymentId: string): Promise<MidtransObservation | null> {
+    const body = await statusOrNull(paymentId);
+    return body ? observationFrom(body) : null;
+  }
+
+  const alreadyCharged = (body: MidtransBody): ChargeOutcome => ({
+    kind: 'charged',
+    observation: observationFrom(body),
+    instructions: paymentInstructionsFrom(body),
+  });
+
+  return {
+    /**
+     * Charges once, ever. A retry after an unknown outcome (timeout, 5xx after send) first asks Midtrans whether the
+     * order exists; a 406 duplicate order id also means "already charged". Only then is a charge sent again.
+     */
+    async chargePayment(request: PaymentRequest): Promise<ChargeOutcome> {
+      if (Context.current().info.attempt > 1) {
+        const existing = await statusOrNull(request.paymentId);
+        if (existing) return alreadyCharged(existing);
+      }
+      const charge = buildMidtransCharge(request, new Date());
+      try {
+        if (charge.api === 'snap') {
+          const snap = await midtrans.createSnapTransaction(charge.body);
+          return { kind: 'charged', observation: null, instructions: { kind: 'redirect', redirectUrl: snap.redirect_url, token: snap.token } };
+        }
+        const body = (await midtrans.charge(charge.body)) as MidtransBody;
+        return alreadyCharged(body);
+      } catch (error) {
+        if (!(error instanceof MidtransError)) throw error;
+        if (error.code === '406') {
+          const existing = await statusOrNull(request.paymentId);
+          if (existing) return alreadyCharged(existing);
+        }
+        if (!error.retryable) return { kind: 'rejected', code: error.code, message: error.message };
+        throw error;
+      }
+    },
+
+    fetchMidtransStatus,
+
+    async cancelAtMidtrans(paymentId: string): Promise<GatewayCommandOutcome> {
+      try {
+        await midtrans.cancel(paymentId);
+      } catch (error) {
+        if (!(error instanceof MidtransError) || error.retryable) throw error;
+        // Not cancelable (e.g. 412: already settled) or unknown: report what Midtrans says the order is now.
+        if (error.code !== '404') {
+          return { kind: 'refused', code: error.code, message: error.message, observation: await fetchMidtransStatus(paymentId) };
+        }
+      }
+      return { kind: 'done', observation: await fetchMidtransStatus(paymentId) };
+    },
+
+    /** Expiry timer: expire at Midtrans, then read the status, so a last-second settlement wins over the timer. */
+    async expireAtMidtrans(paymentId: string): Promise<MidtransObservation | null> {
+      try {
+        await midtrans.expire(paymentId);
+      } catch (error) {
+        if (!(error instanceof MidtransError) || error.retryable) throw error;
+      }
+      return fetchMidtransStatus(paymentId);
+    },
+
+    /** Midtrans keeps refund_key idempotent for 7 days: a retried activity never refunds twice. */
+    async refundAtMidtrans(input: { paymentId: string; refundKey: string; amount: number; reason?: string }): Promise<GatewayCommandOutcome> {
+      try {
+        const body = (await midtrans.refund(input.paymentId, {
+          refund_key: input.refundKey,
+          amount: input.amount,
+          reason: input.reason,
+        })) as MidtransBody;
+        return { kind: 'done', observation: observationFrom(body) };
+      } catch (error) {
+        if (!(error instanceof MidtransError) || error.retryable) throw error;
+        return { kind: 'refused', code: error.code, message: error.message, observation: null };
+      }
+    },
+  };
+}

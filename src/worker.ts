@@ -1,0 +1,41 @@
+import { loadConfig } from './config';
+import { createDatabase } from './db/client';
+import { createLogger } from './logger';
+import { createMidtransClient, midtransBaseUrls } from './midtrans/client';
+import { connectWorker } from './temporal/connection';
+import { createPaymentWorker } from './temporal/worker';
+
+/** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL, 'worker');
+const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+const defaults = midtransBaseUrls(config.MIDTRANS_IS_PRODUCTION);
+const midtrans = createMidtransClient({
+  serverKey: config.MIDTRANS_SERVER_KEY,
+  apiBaseUrl: config.MIDTRANS_API_BASE_URL ?? defaults.apiBaseUrl,
+  snapBaseUrl: config.MIDTRANS_SNAP_BASE_URL ?? defaults.snapBaseUrl,
+  timeoutMs: config.MIDTRANS_TIMEOUT_MS,
+});
+const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const worker = await createPaymentWorker({
+  connection,
+  namespace,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  dependencies: {
+    db,
+    midtrans,
+    downstream: {
+      transactionServiceUrl: config.TRANSACTION_SERVICE_URL,
+      userServiceUrl: config.USER_SERVICE_URL,
+      timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+    },
+  },
+  maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+});
+logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace }, 'worker started');
+// Worker.run() handles SIGINT/SIGTERM itself: it stops polling and lets running tasks finish.
+await worker.run();
+await Promise.allSettled([connection.close(), db.$disconnect()]);
+logger.info('worker stopped');

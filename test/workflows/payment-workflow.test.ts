@@ -1,0 +1,248 @@
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundlePaymentWorkflows } from '../../src/temporal/worker';
+import type { PaymentRequest } from '../../src/domain';
+import {
+  cancelUpdate,
+  chargeCompletedUpdate,
+  midtransNotificationSignal,
+  paymentQuery,
+  refundUpdate,
+  type PaymentView,
+} from '../../workflows/messages';
+import type { paymentWorkflow } from '../../workflows/payment';
+import { createWorkflowHarness, paymentRequest, type WorkflowHarness } from '../support/workflow-harness';
+
+// Real production durations throughout: 24 h VA expiry, 30-day refund window. The time-skipping server makes them
+// take milliseconds.
+const REFUND_WINDOW_DAYS = 30;
+
+let h: WorkflowHarness;
+
+beforeAll(async () => {
+  h = await createWorkflowHarness(await bundlePaymentWorkflows());
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function startPayment(overrides: Partial<PaymentRequest> = {}, userId: string | undefined = 'user-7') {
+  const request = paymentRequest(overrides);
+  const handle = await h.env.client.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {
+    workflowId: `payment-${request.paymentId}`,
+    taskQueue: h.taskQueue,
+    args: [{ request, userId, refundWindowDays: REFUND_WINDOW_DAYS }],
+  });
+  const charged = await handle.executeUpdate(chargeCompletedUpdate);
+  return { request, handle, charged };
+}
+
+async function eventually(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean): Promise<PaymentView> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const view = await handle.query(paymentQuery);
+    if (predicate(view)) return view;
+    if (Date.now() > deadline) throw new Error(`condition never met; last view: ${JSON.stringify(view.history)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function payAndNotify(handle: WorkflowHandle, paymentId: string) {
+  await h.simulatorControl(paymentId, 'pay');
+  await handle.signal(midtransNotificationSignal, await h.notificationFor(paymentId));
+  return eventually(handle, (v) => v.status === 'success');
+}
+
+const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
+const callsFor = (paymentId: string) => h.downstreamCalls.filter((c) => c.event.paymentId === paymentId);
+
+describe('payment workflow', () => {
+  it('bank transfer (VA): paid two hours in, stays open 30 days for refunds, then completes as success', async () => {
+    const { request, handle, charged } = await startPayment();
+    expect(charged.status).toBe('pending');
+    expect(charged.instructions).toMatchObject({ kind: 'virtual_account', bank: 'bca' });
+    await h.env.sleep('2 hours');
+    await payAndNotify(handle, request.paymentId);
+    const final = await handle.result();
+    expect(final.status).toBe('success');
+    expect(transitions(final)).toEqual(['pending>success:webhook']);
+    const calls = callsFor(request.paymentId);
+    expect(calls.map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
+  });
+
+  it.each([
+    ['gopay', { method: 'gopay' as const, bank: undefined, expiryMinutes: 15 }, 'qr_code'],
+    ['qris', { method: 'qris' as const, bank: undefined, expiryMinutes: 15 }, 'qr_code'],
+    ['indomaret', { method: 'indomaret' as const, bank: undefined }, 'store_payment_code'],
+    ['mandiri bill', { method: 'bank_transfer' as const, bank: 'mandiri' as const }, 'bill_payment'],
+  ])('%s: instructions exposed, paid before expiry', async (_name, overrides, instructionKind) => {
+    const { request, handle, charged } = await startPayment(overrides);
+    expect(charged.instructions?.kind).toBe(instructionKind);
+    await h.env.sleep('5 minutes');
+    const paid = await payAndNotify(handle, request.paymentId);
+    expect(paid.status).toBe('success');
+  });
+
+  it('card with a token that needs no 3DS is captured by the charge itself', async () => {
+    const { charged } = await startPayment({ method: 'credit_card', bank: undefined, cardToken: '4411111111111118', expiryMinutes: 10 });
+    expect(charged.status).toBe('success');
+    expect(charged.midtransStatus).toBe('capture');
+  });
+
+  it('dana goes through Snap and exposes the redirect URL', async () => {
+    const { handle, charged } = await startPayment({ method: 'dana', bank: undefined, expiryMinutes: 15 });
+    expect(charged.instructions).toMatchObject({ kind: 'redirect' });
+    expect(String((charged.instructions as { redirectUrl: string }).redirectUrl)).toContain('/snap/v3/redirection/');
+    await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'test cleanup' }] });
+  });
+
+  it('expires after 24 hours when nobody pays, at Midtrans too', async () => {
+    const { request, handle } = await startPayment();
+    const final = await handle.result();
+    expect(final.status).toBe('expired');
+    expect(transitions(final)).toEqual(['pending>expired:timer']);
+    expect(Date.parse(final.updatedAt) - Date.parse(final.createdAt)).toBeGreaterThanOrEqual(24 * 3600_000);
+    const status = (await h.midtrans.getStatus(request.paymentId)) as { transaction_status: string };
+    expect(status.transaction_status).toBe('expire');
+    expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`)).toEqual(['transaction-service:expired']);
+  });
+
+  it('a payment settled in the last minute before expiry is a success, not an expiry', async () => {
+    const { request, handle } = await startPayment();
+    await h.env.sleep(24 * 3600_000 - 60_000);
+    await h.simulatorControl(request.paymentId, 'pay'); // the notification is lost
+    await h.env.sleep('2 minutes'); // past the expiry timer
+    const view = await eventually(handle, (v) => v.status !== 'pending');
+    expect(view.status).toBe('success');
+    expect(transitions(view)).toEqual(['pending>success:timer']);
+    await handle.terminate('test done');
+  });
+
+  it('a lost webhook is recovered by reconciliation', async () => {
+    const { request, handle } = await startPayment();
+    await h.simulatorControl(request.paymentId, 'pay'); // Midtrans settles, the notification never arrives
+    await h.env.sleep('2 minutes');
+    const view = await eventually(handle, (v) => v.status === 'success');
+    expect(transitions(view)).toEqual(['pending>success:reconciliation']);
+    await handle.terminate('test done');
+  });
+
+  it('cancel: a pending payment is canceled at Midtrans and here', async () => {
+    const { request, handle } = await startPayment();
+    const view = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }] });
+    expect(view.status).toBe('canceled');
+    const status = (await h.midtrans.getStatus(request.paymentId)) as { transaction_status: string };
+    expect(status.transaction_status).toBe('cancel');
+    const final = await handle.result();
+    expect(final.status).toBe('canceled');
+    const err = await handle.executeUpdate(cancelUpdate, { args: [{}] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+  });
+
+  it('cancel is rejected once paid, and the rejected update writes nothing', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await payAndNotify(handle, request.paymentId);
+    const before = (await handle.query(paymentQuery)).history.length;
+    const error = await handle.executeUpdate(cancelUpdate, { args: [{}] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((error as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'INVALID_STATE' });
+    expect((await handle.query(paymentQuery)).history.length).toBe(before);
+    await handle.terminate('test done');
+  });
+
+  it('refunds: partial, then the rest; over the remaining is refused; Midtrans agrees', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
+    await payAndNotify(handle, request.paymentId);
+    const partial = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger cancelled' }] });
+    expect(partial).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
+
+    const tooMuch = await handle.executeUpdate(refundUpdate, { args: [{ amount: 200_001 }] }).catch((e: unknown) => e);
+    expect((tooMuch as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'REFUND_EXCEEDS_REMAINING' });
+
+    const rest = await handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(rest).toMatchObject({ status: 'refunded', refundedAmount: 300_000 });
+    expect(rest.refunds.map((r) => r.amount)).toEqual([100_000, 200_000]);
+
+    const status = (await h.midtrans.getStatus(request.paymentId)) as unknown as { transaction_status: string; refund_amount: string };
+    expect(status.transaction_status).toBe('refund');
+    expect(status.refund_amount).toBe('300000.00');
+    const final = await handle.result();
+    expect(final.status).toBe('refunded');
+    const refundCalls = callsFor(request.paymentId).filter((c) => c.event.eventKey.startsWith('refund-'));
+    expect(refundCalls.map((c) => `${c.target}:${c.event.eventKey}:${c.event.refundAmount}`).sort()).toEqual([
+      'transaction-service:refund-1:100000',
+      'transaction-service:refund-2:200000',
+      'user-service:refund-1:100000',
+      'user-service:refund-2:200000',
+    ]);
+  });
+
+  it('a VA payment cannot be refunded through the API', async () => {
+    const { request, handle } = await startPayment();
+    await payAndNotify(handle, request.paymentId);
+    const error = await handle.executeUpdate(refundUpdate, { args: [{}] }).catch((e: unknown) => e);
+    expect((error as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'NOT_REFUNDABLE' });
+    await handle.terminate('test done');
+  });
+
+  it('duplicate and out-of-order notifications change nothing after the first', async () => {
+    const { request, handle } = await startPayment();
+    const pending = await h.notificationFor(request.paymentId);
+    await payAndNotify(handle, request.paymentId);
+    const settlement = await h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await handle.signal(midtransNotificationSignal, pending);
+    await handle.signal(midtransNotificationSignal, { ...settlement, grossAmount: '1.00' });
+    const view = await eventually(handle, (v) => v.history.filter((e) => e.kind.startsWith('notification_')).length >= 4);
+    expect(view.status).toBe('success');
+    expect(transitions(view)).toEqual(['pending>success:webhook']);
+    const reasons = view.history.filter((e) => e.kind.startsWith('notification_')).map((e) => e.detail?.reason);
+    expect(reasons).toEqual(['duplicate', 'duplicate', 'stale', 'amount_mismatch']);
+    await handle.terminate('test done');
+  });
+
+  it('a charge whose answer was lost is resolved through the status API, never charged twice', async () => {
+    h.loseNextChargeAnswer();
+    const { request, charged } = await startPayment();
+    expect(charged.status).toBe('pending');
+    expect(charged.instructions).toMatchObject({ kind: 'virtual_account' });
+    expect(h.chargeRequestsFor(request.paymentId)).toBe(1);
+  });
+
+  it('a charge Midtrans rejects fails the payment with its reason', async () => {
+    const { handle, charged } = await startPayment({
+      method: 'credit_card',
+      bank: undefined,
+      cardToken: '4911111111111113',
+      expiryMinutes: 10,
+    });
+    expect(charged.status).toBe('failed');
+    const final = await handle.result();
+    expect(final.status).toBe('failed');
+    expect(transitions(final)).toEqual(['pending>failed:charge']);
+  });
+
+  it('downstream failing several times is retried until delivered; payment and queries are not blocked', async () => {
+    h.setDownstreamAnswer((target, attempt) => (target === 'transaction-service' && attempt <= 3 ? 503 : 200));
+    const { request, handle } = await startPayment();
+    await payAndNotify(handle, request.paymentId);
+    const final = await handle.result();
+    expect(final.status).toBe('success');
+    const txCalls = callsFor(request.paymentId).filter((c) => c.target === 'transaction-service');
+    expect(txCalls.map((c) => c.attempt)).toEqual([1, 2, 3, 4]);
+    expect(final.history.some((e) => e.kind === 'downstream_failed')).toBe(false);
+    h.setDownstreamAnswer(() => 200);
+  });
+
+  it('a downstream 4xx is final and recorded as a failed delivery', async () => {
+    h.setDownstreamAnswer((target) => (target === 'user-service' ? 422 : 200));
+    const { request, handle } = await startPayment();
+    await payAndNotify(handle, request.paymentId);
+    const final = await handle.result();
+    expect(final.status).toBe('success');
+    expect(callsFor(request.paymentId).filter((c) => c.target === 'user-service')).toHaveLength(1);
+    expect(final.history.find((e) => e.kind === 'downstream_failed')?.detail).toMatchObject({ event: 'success' });
+    h.setDownstreamAnswer(() => 200);
+  });
+});

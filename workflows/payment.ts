@@ -1,0 +1,377 @@
+import {
+  ApplicationFailure,
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PaymentActivities, DownstreamEvent } from '../activities';
+import {
+  applyRefund,
+  applyTransition,
+  decideCancel,
+  applyMidtransObservation,
+  decideOnMidtransStatus,
+  decideRefund,
+  DomainError,
+  isAwaitingPayment,
+  isPaid,
+  isPaymentAfterClose,
+  isSettlementReversal,
+  parseGrossAmount,
+  refundKey,
+  type MidtransObservation,
+  type PaymentState,
+  type PaymentStatus,
+} from '../src/domain';
+import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
+import {
+  cancelUpdate,
+  chargeCompletedUpdate,
+  midtransNotificationSignal,
+  paymentQuery,
+  refundUpdate,
+  type CancelRequest,
+  type MidtransNotificationSignal,
+  type PaymentEventSource,
+  type PaymentHistoryEntry,
+  type PaymentView,
+  type PaymentWorkflowInput,
+  type RefundRequest,
+} from './messages';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** Lost-webhook reconciliation: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
+const DEFAULT_RECONCILE_AFTER_MINUTES = [1, 5, 15];
+const RECONCILE_EVERY = 60 * MINUTE;
+
+/**
+ * Midtrans calls: the client gives up after its own HTTP timeout, so 30 s per attempt is ample. Retries back off
+ * to one a minute; a charge that still cannot be placed after 15 minutes is resolved by asking for the status.
+ */
+const gateway = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+const charging = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+/** PostgreSQL writes are idempotent: retry until the database is back, however long that takes. */
+const readModel = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+/**
+ * Downstream services: network errors, 5xx, 408 and 429 are retried for a week with backoff up to an hour;
+ * any other 4xx is final (DownstreamRejected) and stays visible as a failed delivery.
+ */
+const downstream = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '7 days',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', nonRetryableErrorTypes: ['DownstreamRejected'] },
+});
+
+/** Each payment is one workflow that owns its truth, from the charge to the end of its refund window. */
+export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentView> {
+  const { request } = input;
+  const startedAt = Date.now();
+  const expiresAtMs = startedAt + request.expiryMinutes * MINUTE;
+  const reconcileAt = (input.reconcileAfterMinutes ?? DEFAULT_RECONCILE_AFTER_MINUTES).map((m) => startedAt + m * MINUTE);
+
+  let state: PaymentState = {
+    paymentId: request.paymentId,
+    orderId: request.orderId,
+    method: request.method,
+    amount: request.amount,
+    status: 'pending',
+    refundedAmount: 0,
+  };
+  const view: PaymentView = {
+    paymentId: request.paymentId,
+    orderId: request.orderId,
+    userId: input.userId,
+    method: request.method,
+    bank: request.bank,
+    amount: request.amount,
+    refundedAmount: 0,
+    status: 'pending',
+    instructions: null,
+    chargeCompleted: false,
+    createdAt: iso(startedAt),
+    updatedAt: iso(startedAt),
+    expiresAt: iso(expiresAtMs),
+    history: [],
+    refunds: [],
+  };
+  let version = 0;
+  let eventCount = 0;
+  let refundWindowEndsMs: number | undefined;
+  const inbox: MidtransNotificationSignal[] = [];
+  const deliveries: Promise<void>[] = [];
+
+  // One state change at a time: notifications, timers, cancel and refunds each run to completion before the next.
+  let tail: Promise<unknown> = Promise.resolve();
+  function serialized<T>(step: () => Promise<T>): Promise<T> {
+    const run = tail.then(step);
+    tail = run.catch(() => undefined);
+    return run;
+  }
+
+  const currentView = (): PaymentView => ({
+    ...view,
+    status: state.status,
+    refundedAmount: state.refundedAmount,
+    midtransStatus: state.midtransStatus,
+    fraudStatus: state.fraudStatus,
+    transactionId: state.transactionId,
+  });
+
+  async function record(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry> = {}) {
+    const entry: PaymentHistoryEntry = { kind, source, at: iso(Date.now()), ...extra };
+    view.history.push(entry);
+    view.updatedAt = entry.at;
+    version += 1;
+    eventCount += 1;
+    await readModel.recordPayment({ view: currentView(), version }, { ...entry, key: `${eventCount}-${kind}` });
+  }
+
+  async function transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
+    const from = state.status;
+    state = applyTransition(state, to);
+    await announceTransition(from, to, source, detail);
+  }
+
+  /** Persists a status change already applied to `state`, tags the workflow for the UI, and tells downstream. */
+  async function announceTransition(from: PaymentStatus, to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
+    if (to === 'success') view.paidAt = iso(Date.now());
+    upsertSearchAttributes([{ key: PAYMENT_STATUS, value: to }]);
+    await record('transition', source, { from, to, detail });
+    if (to === 'success' || to === 'failed' || to === 'expired' || to === 'canceled') notifyDownstream(to);
+    // A refund Midtrans reports that we did not ask for (dashboard refund, chargeback) is still news downstream.
+    if ((to === 'partially_refunded' || to === 'refunded') && source !== 'api') {
+      notifyDownstream(to, `midtrans-${to}-${state.refundedAmount}`);
+    }
+  }
+
+  /** Applies what Midtrans says the order is now; anything the state machine refuses is recorded, never applied. */
+  async function applyObservation(observation: MidtransObservation, source: PaymentEventSource) {
+    const before = state;
+    const { state: next, decision, steps } = applyMidtransObservation(state, observation);
+    const detail = { transaction_status: observation.transactionStatus, fraud_status: observation.fraudStatus, status_code: observation.statusCode };
+    if (decision.kind === 'transition') {
+      state = next;
+      for (const step of steps) await announceTransition(step.from, step.to, source, detail);
+    } else if (isSettlementReversal(before, observation) || isPaymentAfterClose(before, observation)) {
+      // The table cannot follow Midtrans here (money reversed after success, or paid after we closed): alert.
+      await record('needs_operator_review', source, { detail: { ...detail, reason: isSettlementReversal(before, observation) ? 'settlement_reversed' : 'paid_after_close' } });
+    } else {
+      state = next;
+      // What we asked for ourselves (charge answer, status poll) repeating what we know is not worth an audit line.
+      if (decision.kind === 'ignored' && decision.reason === 'duplicate' && source !== 'webhook') return;
+      await record(decision.kind === 'ignored' ? 'notification_ignored' : 'notification_rejected', source, {
+        detail: { ...detail, reason: decision.reason, gross_amount: observation.grossAmount },
+      });
+    }
+  }
+
+  function notifyDownstream(status: PaymentStatus, eventKey: string = status, refundAmount?: number) {
+    const event: DownstreamEvent = {
+      paymentId: state.paymentId,
+      orderId: state.orderId,
+      userId: input.userId,
+      eventKey,
+      status,
+      amount: state.amount,
+      refundAmount,
+    };
+    // Runs beside the workflow: a slow or dead downstream service never blocks refunds or queries.
+    const calls: Promise<void>[] = [downstream.notifyTransactionService(event)];
+    if (input.userId && status !== 'failed' && status !== 'expired' && status !== 'canceled') {
+      calls.push(downstream.notifyUserService({ ...event, userId: input.userId }));
+    }
+    for (const call of calls) {
+      deliveries.push(
+        call.catch((error: unknown) =>
+          serialized(() => record('downstream_failed', 'downstream', { detail: { event: eventKey, error: describe(error) } })),
+        ),
+      );
+    }
+  }
+
+  // Messages ---------------------------------------------------------------------------------------------------
+  setHandler(paymentQuery, currentView);
+  setHandler(midtransNotificationSignal, (notification) => {
+    inbox.push(notification);
+  });
+  setHandler(chargeCompletedUpdate, async () => {
+    await condition(() => view.chargeCompleted);
+    return currentView();
+  });
+  setHandler(
+    cancelUpdate,
+    (request: CancelRequest): Promise<PaymentView> =>
+      serialized(async () => {
+        guard(() => decideCancel(state));
+        const outcome = await gateway.cancelAtMidtrans(state.paymentId);
+        if (outcome.observation) await applyObservation(outcome.observation, 'api');
+        if (state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(state.status)) {
+          await transition('canceled', 'api', { reason: request.reason });
+        }
+        if (state.status !== 'canceled') {
+          throw ApplicationFailure.nonRetryable(`payment is ${state.status}; it can no longer be canceled`, 'INVALID_STATE');
+        }
+        view.failureReason = request.reason;
+        return currentView();
+      }),
+    { validator: (_request: CancelRequest) => guard(() => decideCancel(state)) },
+  );
+  setHandler(
+    refundUpdate,
+    (request: RefundRequest): Promise<PaymentView> =>
+      serialized(async () => {
+        guard(() => assertRefundWindowOpen());
+        const decision = guard(() => decideRefund(state, request.amount));
+        const key = refundKey(state.paymentId, view.refunds.length + 1);
+        const outcome = await gateway.refundAtMidtrans({ paymentId: state.paymentId, refundKey: key, amount: decision.amount, reason: request.reason });
+        if (outcome.kind === 'refused') {
+          await record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
+          throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', { code: outcome.code });
+        }
+        const from = state.status;
+        const refundedTotal = outcome.observation?.refundAmount ? parseGrossAmount(outcome.observation.refundAmount) : undefined;
+        state = applyRefund(state, decision.amount, refundedTotal);
+        view.refunds.push({ refundKey: key, amount: decision.amount, reason: request.reason, status: 'succeeded', at: iso(Date.now()) });
+        upsertSearchAttributes([{ key: PAYMENT_STATUS, value: state.status }]);
+        await record('refund', 'api', { from, to: state.status, detail: { amount: decision.amount, refund_key: key } });
+        notifyDownstream(state.status, `refund-${view.refunds.length}`, decision.amount);
+        return currentView();
+      }),
+    { validator: (request: RefundRequest) => guard(() => { assertRefundWindowOpen(); decideRefund(state, request.amount); }) },
+  );
+
+  function assertRefundWindowOpen() {
+    if (refundWindowEndsMs !== undefined && Date.now() >= refundWindowEndsMs) {
+      throw new DomainError('INVALID_STATE', 'the refund window of this payment has closed');
+    }
+  }
+
+  // The process -------------------------------------------------------------------------------------------------
+  version += 1;
+  await readModel.recordPayment({
+    view: currentView(),
+    version,
+    created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
+  });
+
+  const charge = await charging.chargePayment(request).catch((error: unknown) => {
+    log.error('charge could not be placed', { error: describe(error) });
+    return null;
+  });
+  await serialized(async () => {
+    if (charge?.kind === 'charged') {
+      view.instructions = charge.instructions;
+      await record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
+      if (charge.observation) await applyObservation(charge.observation, 'charge');
+    } else if (charge?.kind === 'rejected') {
+      view.failureReason = `Midtrans rejected the charge (${charge.code}): ${charge.message}`;
+      await transition('failed', 'charge', { code: charge.code, message: charge.message });
+    } else {
+      // The gateway never answered clearly: only the status API can say whether the order exists.
+      const observation = await gateway.fetchMidtransStatus(state.paymentId);
+      if (observation) await applyObservation(observation, 'reconciliation');
+      else {
+        view.failureReason = 'Midtrans could not be reached to place the charge';
+        await transition('failed', 'charge', { reason: 'gateway_unavailable' });
+      }
+    }
+    view.chargeCompleted = true;
+  });
+
+  while (isAwaitingPayment(state.status)) {
+    const now = Date.now();
+    const nextReconcile = reconcileAt.find((t) => t > now) ?? now + RECONCILE_EVERY;
+    const wakeAt = Math.min(expiresAtMs, nextReconcile);
+    const notified = await condition(() => inbox.length > 0 || !isAwaitingPayment(state.status), Math.max(wakeAt - now, 1));
+    if (inbox.length > 0) {
+      await serialized(processInbox);
+    } else if (!notified && Date.now() >= expiresAtMs) {
+      await serialized(async () => {
+        if (!isAwaitingPayment(state.status)) return;
+        const observation = await gateway.expireAtMidtrans(state.paymentId);
+        if (observation) await applyObservation(observation, 'timer');
+        if (isAwaitingPayment(state.status)) await transition('expired', 'timer', { reason: 'expiry timer' });
+      });
+    } else if (!notified) {
+      await serialized(async () => {
+        const observation = await gateway.fetchMidtransStatus(state.paymentId);
+        if (observation && observation.transactionStatus !== state.midtransStatus) await applyObservation(observation, 'reconciliation');
+      });
+    }
+  }
+
+  async function processInbox() {
+    while (inbox.length > 0) {
+      const notification = inbox.shift()!;
+      const observation: MidtransObservation = {
+        transactionStatus: notification.transactionStatus,
+        fraudStatus: notification.fraudStatus,
+        grossAmount: notification.grossAmount,
+        orderId: notification.orderId,
+        statusCode: notification.statusCode,
+        transactionId: notification.transactionId,
+        refundAmount: notification.refundAmount,
+      };
+      const decision = decideOnMidtransStatus(state, observation);
+      if (decision.kind !== 'transition') {
+        await applyObservation(observation, 'webhook');
+        continue;
+      }
+      // Midtrans's own advice: confirm a status-changing notification with the status API before acting on it.
+      const confirmed = await gateway.fetchMidtransStatus(state.paymentId);
+      await applyObservation(confirmed ?? observation, 'webhook');
+    }
+  }
+
+  if (isPaid(state.status)) {
+    refundWindowEndsMs = Date.now() + input.refundWindowDays * DAY;
+    while (state.status !== 'refunded') {
+      const remaining = refundWindowEndsMs - Date.now();
+      if (remaining <= 0) break;
+      await condition(() => inbox.length > 0 || state.status === 'refunded', remaining);
+      if (inbox.length > 0) await serialized(processInbox);
+    }
+    refundWindowEndsMs = Math.min(refundWindowEndsMs, Date.now());
+  }
+
+  await condition(allHandlersFinished);
+  await tail;
+  await Promise.all(deliveries);
+  log.info('payment workflow finished', { paymentId: state.paymentId, status: state.status, workflowId: workflowInfo().workflowId });
+  return currentView();
+}
+
+/** Domain rule violations become typed update failures (the API maps their type to an HTTP status). */
+function guard<T>(rule: () => T): T {
+  try {
+    return rule();
+  } catch (error) {
+    if (error instanceof DomainError) throw ApplicationFailure.nonRetryable(error.message, error.code, error.details);
+    throw error;
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
