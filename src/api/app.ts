@@ -1,0 +1,87 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Logger } from '../logger';
+import { ApiError, errorResponse } from './errors';
+import type { ApiMetrics } from './metrics';
+import { requireApiKey } from './middleware/auth';
+import { enforceHttps } from './middleware/https';
+import { requestContext, type ApiEnv } from './middleware/request-context';
+import type { PaymentWorkflows } from './payment-workflows';
+import { docsRoutes } from './routes/docs';
+import { operationsRoutes } from './routes/operations';
+import { paymentRoutes } from './routes/payments';
+import { webhookRoutes } from './routes/webhook';
+
+export interface ApiDependencies {
+  config: Pick<
+    Config,
+    'API_KEYS' | 'CORS_ORIGINS' | 'ENFORCE_HTTPS' | 'BODY_LIMIT_BYTES' | 'CREATE_PAYMENT_WAIT_MS' | 'MIDTRANS_SERVER_KEY' | 'REFUND_WINDOW_DAYS'
+  >;
+  db: Database;
+  workflows: PaymentWorkflows;
+  logger: Logger;
+  metrics: ApiMetrics;
+  /** Resolves when Temporal answers (for /ready). */
+  checkTemporal(): Promise<void>;
+}
+
+/** Temporal or PostgreSQL unreachable: a 503 with a retry hint, not a crash and not a 500. */
+function isDependencyOutage(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { name, message } = error;
+  const code = (error as { code?: unknown }).code;
+  return (
+    name === 'ServiceError' ||
+    name === 'PrismaClientInitializationError' ||
+    name === 'DriverAdapterError' ||
+    code === 14 /* gRPC UNAVAILABLE */ ||
+    code === 4 /* gRPC DEADLINE_EXCEEDED */ ||
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|the database system is/i.test(message)
+  );
+}
+
+const OPEN_PATHS = new Set(['/payments/webhook', '/health', '/ready', '/docs', '/openapi.json']);
+
+export function createApp(deps: ApiDependencies) {
+  const { config } = deps;
+  // strict: false — POST /payments and POST /payments/ are the same route, as in the original service.
+  const app = new Hono<ApiEnv>({ strict: false });
+
+  app.use('*', requestContext(deps.logger, deps.metrics));
+  app.use('*', secureHeaders());
+  app.use('*', cors({ origin: config.CORS_ORIGINS, allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'] }));
+  app.use('*', enforceHttps(config.ENFORCE_HTTPS));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${config.BODY_LIMIT_BYTES} bytes`);
+      },
+    }),
+  );
+  const apiKey = requireApiKey(config.API_KEYS);
+  app.use('*', (c, next) => (OPEN_PATHS.has(c.req.path) || c.req.path.startsWith('/docs/') || c.req.method === 'OPTIONS' ? next() : apiKey(c, next)));
+
+  app.route('/', operationsRoutes(deps));
+  app.route('/', docsRoutes());
+  app.route('/payments/webhook', webhookRoutes(deps));
+  app.route('/payments', paymentRoutes(deps));
+
+  app.notFound((c) => errorResponse(c, new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    const log = c.get('log') ?? deps.logger;
+    if (isDependencyOutage(error)) {
+      log.warn({ err: error }, 'dependency unavailable');
+      return errorResponse(c, new ApiError('SERVICE_UNAVAILABLE', 'a dependency is unavailable; try again shortly', undefined, 5));
+    }
+    log.error({ err: error }, 'unhandled error');
+    return errorResponse(c, new ApiError('INTERNAL_ERROR', 'internal error'));
+  });
+  return app;
+}

@@ -1,0 +1,57 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+
+/** Stable, machine-readable error codes; HTTP statuses are assigned here and nowhere else. */
+export const ERROR_STATUS = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  UNAUTHORIZED: 401,
+  INVALID_SIGNATURE: 401,
+  HTTPS_REQUIRED: 403,
+  PAYMENT_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  INVALID_STATE: 409,
+  INVALID_TRANSITION: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REFUND_EXCEEDS_REMAINING: 422,
+  NOT_REFUNDABLE: 422,
+  PARTIAL_REFUND_NOT_SUPPORTED: 422,
+  INVALID_AMOUNT: 422,
+  AMOUNT_MISMATCH: 422,
+  MIDTRANS_REFUND_REJECTED: 422,
+  SERVICE_UNAVAILABLE: 503,
+  INTERNAL_ERROR: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get status(): ContentfulStatusCode {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && code in ERROR_STATUS;
+}
+
+/** The one error envelope: {"error": {"code", "message", "details"}}. */
+export function errorResponse(c: Context, error: ApiError) {
+  if (error.retryAfterSeconds) c.header('Retry-After', String(error.retryAfterSeconds));
+  return c.json(
+    { error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) } },
+    error.status,
+  );
+}

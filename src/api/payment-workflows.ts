@@ -1,0 +1,106 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { paymentWorkflow } from '../../workflows/payment';
+import {
+  cancelUpdate,
+  chargeCompletedUpdate,
+  midtransNotificationSignal,
+  paymentQuery,
+  refundUpdate,
+  type CancelRequest,
+  type MidtransNotificationSignal,
+  type PaymentView,
+  type PaymentWorkflowInput,
+  type RefundRequest,
+} from '../../workflows/messages';
+import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
+import { ApiError, isErrorCode } from './errors';
+
+export const paymentWorkflowId = (paymentId: string) => `payment-${paymentId}`;
+
+export type StartOutcome =
+  | { kind: 'charged'; view: PaymentView }
+  | { kind: 'still-charging' }
+  /** The workflow already finished (an idempotent retry long after): the read model has the answer. */
+  | { kind: 'already-closed' };
+
+/** Everything the API asks of Temporal; the API never talks to Midtrans itself. */
+export function createPaymentWorkflows(client: Client, taskQueue: string) {
+  const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
+
+  return {
+    /**
+     * Starts the payment's workflow and waits (bounded) for its charge step, in one call: update-with-start.
+     * USE_EXISTING + REJECT_DUPLICATE make a repeated start with the same payment id attach to the same workflow,
+     * so an idempotent retry never charges twice.
+     */
+    async start(input: PaymentWorkflowInput, waitMs: number): Promise<StartOutcome> {
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof paymentWorkflow>('paymentWorkflow', {
+        workflowId: paymentWorkflowId(input.request.paymentId),
+        taskQueue,
+        args: [input],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: PAYMENT_STATUS, value: 'pending' },
+          { key: ORDER_ID, value: input.request.orderId },
+          { key: PAYMENT_METHOD, value: input.request.method },
+        ],
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<StartOutcome>((resolve) => {
+        timer = setTimeout(() => resolve({ kind: 'still-charging' }), waitMs);
+      });
+      const charged = client.workflow
+        .executeUpdateWithStart(chargeCompletedUpdate, { startWorkflowOperation })
+        .then((view): StartOutcome => ({ kind: 'charged', view }))
+        .catch((error: unknown): StartOutcome => {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'already-closed' };
+          throw error;
+        });
+      // The workflow is started even when we stop waiting: a 202 still means the payment exists.
+      charged.catch(() => {});
+      try {
+        return await Promise.race([charged, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    async view(paymentId: string): Promise<PaymentView> {
+      return handle(paymentId).query(paymentQuery);
+    },
+
+    async notify(paymentId: string, notification: MidtransNotificationSignal): Promise<void> {
+      await handle(paymentId).signal(midtransNotificationSignal, notification);
+    },
+
+    async cancel(paymentId: string, request: CancelRequest): Promise<PaymentView> {
+      return handle(paymentId).executeUpdate(cancelUpdate, { args: [request] }).catch(rethrowAsApiError);
+    },
+
+    async refund(paymentId: string, request: RefundRequest): Promise<PaymentView> {
+      return handle(paymentId).executeUpdate(refundUpdate, { args: [request] }).catch(rethrowAsApiError);
+    },
+  };
+}
+
+export type PaymentWorkflows = ReturnType<typeof createPaymentWorkflows>;
+
+/** A rejected update carries the domain's error code as its failure type; a closed workflow takes no updates. */
+function rethrowAsApiError(error: unknown): never {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    const { type, message, details } = error.cause;
+    if (isErrorCode(type)) throw new ApiError(type, message, details?.[0]);
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
+  }
+  throw error;
+}

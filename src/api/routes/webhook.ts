@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { Hono } from 'hono';
+import { findPayment } from '../../db/payments';
+import { setNotificationOutcome, storeNotification, wasAlreadySignalled, type NotificationOutcome } from '../../db/notifications';
+import { isValidMidtransSignature } from '../../midtrans/signature';
+import type { ApiDependencies } from '../app';
+import { ApiError } from '../errors';
+import type { ApiEnv } from '../middleware/request-context';
+import { midtransNotificationBody } from '../schemas';
+import { parseWith, readJsonBody } from '../validation';
+
+/**
+ * The Midtrans notification bridge: verify, store, then signal the payment's workflow. It answers within Midtrans's
+ * 5 s budget because it only writes one row and sends one signal; it never waits on downstream services.
+ */
+export function webhookRoutes(deps: ApiDependencies) {
+  const { db, workflows, config, metrics } = deps;
+  const app = new Hono<ApiEnv>();
+
+  app.post('/', async (c) => {
+    const { raw, json } = await readJsonBody(c);
+    const log = c.get('log');
+    const notification = parseWith(midtransNotificationBody, json);
+    const bodySha256 = createHash('sha256').update(raw).digest('hex');
+    const signatureValid = isValidMidtransSignature(notification, config.MIDTRANS_SERVER_KEY);
+    const payment = signatureValid ? await findPayment(db, notification.order_id) : null;
+    const store = (outcome: NotificationOutcome) =>
+      storeNotification(db, { paymentId: payment?.id ?? null, body: notification, rawBody: raw, bodySha256, signatureValid, outcome });
+    const answer = (outcome: NotificationOutcome) => {
+      metrics.countWebhook(outcome);
+      return c.json({ status: outcome });
+    };
+
+    if (!signatureValid) {
+      await store('invalid_signature');
+      metrics.countWebhook('invalid_signature');
+      log.warn({ orderId: notification.order_id }, 'notification with an invalid signature refused');
+      throw new ApiError('INVALID_SIGNATURE', 'signature_key does not match this notification');
+    }
+    if (!payment) {
+      await store('unknown_payment');
+      metrics.countWebhook('unknown_payment');
+      throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${notification.order_id}`);
+    }
+    if (await wasAlreadySignalled(db, payment.id, bodySha256)) {
+      await store('duplicate');
+      return answer('duplicate');
+    }
+    const id = await store('received');
+    try {
+      await workflows.notify(payment.id, {
+        transactionStatus: notification.transaction_status,
+        fraudStatus: notification.fraud_status,
+        statusCode: notification.status_code,
+        grossAmount: notification.gross_amount,
+        orderId: notification.order_id,
+        transactionId: notification.transaction_id,
+        refundAmount: typeof notification.refund_amount === 'string' ? notification.refund_amount : undefined,
+        notificationId: id,
+      });
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      // The workflow has closed (final, refund window over): keep the notification for the audit trail.
+      await setNotificationOutcome(db, id, 'payment_closed');
+      log.warn({ transactionStatus: notification.transaction_status }, 'notification for a closed payment stored, not applied');
+      return answer('payment_closed');
+    }
+    await setNotificationOutcome(db, id, 'accepted');
+    return answer('accepted');
+  });
+
+  return app;
+}

@@ -1,0 +1,45 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './api/app';
+import { createApiMetrics } from './api/metrics';
+import { createPaymentWorkflows } from './api/payment-workflows';
+import { loadConfig } from './config';
+import { createDatabase } from './db/client';
+import { createLogger } from './logger';
+import type { Connection } from '@temporalio/client';
+import { connectClient } from './temporal/connection';
+
+/** The API process: `npm run api`. Configured only by environment variables (src/config.ts). */
+const config = loadConfig();
+const logger = createLogger(config.LOG_LEVEL, 'api');
+const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+
+const app = createApp({
+  config,
+  db,
+  workflows: createPaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE),
+  logger,
+  metrics: createApiMetrics(),
+  checkTemporal: async () => {
+    await (client.connection as Connection).healthService.check({});
+  },
+});
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  logger.info({ port: info.port }, `API listening on http://${config.HOST}:${info.port} (docs at /docs)`);
+});
+
+// Graceful shutdown: stop accepting, let in-flight requests finish, then close connections.
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  const forced = setTimeout(() => process.exit(1), 15_000).unref();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.allSettled([client.connection.close(), db.$disconnect()]);
+  clearTimeout(forced);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
