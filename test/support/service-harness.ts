@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { startDownstreamReceiver } from '../../scripts/local-stack/downstream-receiver';
+import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
+import { createPaymentWorkflows } from '../../src/api/payment-workflows';
+import { createDatabase } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
+import { createMidtransClient } from '../../src/midtrans/client';
+import { startSimulator } from '../../src/midtrans/simulator/server';
+import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
+
+export const SERVER_KEY = 'SB-Mid-server-integration-tests';
+export const API_KEY = 'integration-test-key';
+
+/**
+ * The whole service for integration tests, in this process but over real HTTP and real infrastructure: the shared
+ * Temporal dev server and PostgreSQL from the global setup, the Midtrans simulator on its own port sending signed
+ * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API.
+ */
+export async function startService(options: { createWaitMs?: number } = {}) {
+  const databaseUrl = inject('databaseUrl');
+  const temporalAddress = inject('temporalAddress');
+  const db = createDatabase(databaseUrl, 5);
+  const taskQueue = `it-${randomUUID()}`;
+  const receiver = await startDownstreamReceiver();
+
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection, namespace: 'default' });
+  const app = createApp({
+    config: {
+      API_KEYS: [API_KEY],
+      CORS_ORIGINS: [],
+      ENFORCE_HTTPS: false,
+      BODY_LIMIT_BYTES: 64 * 1024,
+      CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000,
+      MIDTRANS_SERVER_KEY: SERVER_KEY,
+      REFUND_WINDOW_DAYS: 30,
+    },
+    db,
+    workflows: createPaymentWorkflows(client, taskQueue),
+    logger: createLogger('silent', 'api'),
+    metrics: createApiMetrics(),
+    checkTemporal: async () => {
+      await connection.healthService.check({});
+    },
+  });
+  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // Midtrans's dashboard setting: notifications go to the API's webhook.
+  const simulator = await startSimulator({ serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook` });
+
+  const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+  const midtrans = createMidtransClient({ serverKey: SERVER_KEY, apiBaseUrl: simulator.url, snapBaseUrl: `${simulator.url}/snap/v1` });
+  const worker: Worker = await createPaymentWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowBundle: await bundlePaymentWorkflows(),
+    dependencies: { db, midtrans, downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, timeoutMs: 5_000 } },
+  });
+  const running = worker.run();
+
+  async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = text;
+    }
+    return { status: response.status, body: json, headers: response.headers };
+  }
+
+  return {
+    apiUrl,
+    api,
+    app,
+    db,
+    client,
+    simulator,
+    receiver,
+    midtrans,
+    taskQueue,
+    async eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const value = await read();
+        if (done(value)) return value;
+        if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async close() {
+      worker.shutdown();
+      await running;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await simulator.close();
+      await receiver.close();
+      await Promise.allSettled([connection.close(), nativeConnection.close(), db.$disconnect()]);
+    },
+  };
+}
+
+export type Service = Awaited<ReturnType<typeof startService>>;
+
+let counter = 0;
+export function createPaymentBody(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  const amount = (overrides.amount as number | undefined) ?? 250_000;
+  return {
+    order_id: `ORDER-IT-${Date.now().toString(36)}-${counter}`,
+    amount,
+    payment_method: 'bank_transfer',
+    bank: 'bca',
+    customer_details: { first_name: 'Siti', last_name: 'Rahma', email: 'siti@example.com', phone: '+6281234567890' },
+    item_details: [{ id: 'CGK-KNO', price: amount, quantity: 1, name: 'Flight Jakarta-Medan' }],
+    description: 'Flight booking payment',
+    user_id: 'user-42',
+    ...overrides,
+  };
+}
