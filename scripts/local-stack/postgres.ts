@@ -35,7 +35,7 @@ function installPostgresIfRoot(): string {
         '`sudo apt-get install -y postgresql`, or set DATABASE_URL to an existing database.',
     );
   }
-  console.log('[postgres] installing Debian package postgresql (CI, running as root)');
+  console.error('[postgres] installing Debian package postgresql (CI, running as root)');
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
   execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   const binDir = findBinDir();
@@ -51,7 +51,7 @@ function asClusterOwner(binary: string, args: string[]): void {
 
 function initCluster(binDir: string): void {
   if (existsSync(path.join(DATA_DIR, 'PG_VERSION'))) return;
-  console.log(`[postgres] initialising a private cluster in ${path.relative(PROJECT_ROOT, DATA_DIR)}`);
+  console.error(`[postgres] initialising a private cluster in ${path.relative(PROJECT_ROOT, DATA_DIR)}`);
   mkdirSync(DATA_DIR, { recursive: true });
   chmodSync(DATA_DIR, 0o700);
   if (process.getuid?.() === 0) {
@@ -103,7 +103,7 @@ export async function ensurePrivatePostgres(database: string): Promise<PrivatePo
   let startedHere = false;
   if (!(await canConnect(privateDatabaseUrl('postgres')))) {
     initCluster(binDir);
-    console.log(`[postgres] starting on 127.0.0.1:${PRIVATE_PG_PORT}`);
+    console.error(`[postgres] starting on 127.0.0.1:${PRIVATE_PG_PORT}`);
     const serverOptions = `-p ${PRIVATE_PG_PORT} -c listen_addresses=127.0.0.1 -k ${DATA_DIR} -c max_connections=200 -c fsync=off`;
     asClusterOwner(pgCtl, ['-D', DATA_DIR, '-l', LOG_FILE, '-o', serverOptions, '-w', '-t', '60', 'start']);
     startedHere = true;

@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
@@ -31,7 +35,9 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
   // The workflow tags itself for the Web UI; the test server needs the attributes registered like a real cluster.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(PAYMENT_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+    searchAttributes: Object.fromEntries(
+      PAYMENT_SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
   });
   const simulator: Simulator = createSimulator({ serverKey: SERVER_KEY });
   const chargeRequests = new Map<string, number>();
@@ -122,7 +128,8 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
     setDownstreamAnswer(rule: (target: string, attempt: number) => number) {
       downstreamAnswer = rule;
     },
-    signature: (orderId: string, statusCode: string, grossAmount: string) => midtransSignature(orderId, statusCode, grossAmount, SERVER_KEY),
+    signature: (orderId: string, statusCode: string, grossAmount: string) =>
+      midtransSignature(orderId, statusCode, grossAmount, SERVER_KEY),
     async close() {
       worker.shutdown();
       await running;
@@ -150,4 +157,23 @@ export function paymentRequest(overrides: Partial<PaymentRequest> = {}): Payment
     expiryMinutes: 24 * 60,
     ...overrides,
   };
+}
+
+export const HISTORIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../replay/histories');
+
+/** Saves a workflow's history as JSON for the replay tests, named after the scenario. */
+export async function recordHistory(scenario: string, handle: WorkflowHandle): Promise<void> {
+  const slug = scenario
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 80);
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  // protobufjs's own JSON form (64-bit ids as strings, enums by name): it round-trips through History.fromObject.
+  const history = temporal.api.history.v1.History.toObject(temporal.api.history.v1.History.fromObject(await handle.fetchHistory()), {
+    longs: String,
+    enums: String,
+    bytes: String,
+  });
+  writeFileSync(path.join(HISTORIES_DIR, `${slug}.json`), `${JSON.stringify(history, null, 1)}\n`);
 }

@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import type { PaymentRequest } from '../../src/domain';
 import {
@@ -11,19 +11,25 @@ import {
   type PaymentView,
 } from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';
-import { createWorkflowHarness, paymentRequest, type WorkflowHarness } from '../support/workflow-harness';
+import { createWorkflowHarness, paymentRequest, recordHistory, type WorkflowHarness } from '../support/workflow-harness';
 
 // Real production durations throughout: 24 h VA expiry, 30-day refund window. The time-skipping server makes them
 // take milliseconds.
 const REFUND_WINDOW_DAYS = 30;
 
 let h: WorkflowHarness;
+let lastPayment: WorkflowHandle | undefined;
 
 beforeAll(async () => {
   h = await createWorkflowHarness(await bundlePaymentWorkflows());
 });
 afterAll(async () => {
   await h?.close();
+});
+// `npm run replay:record` re-records the replay histories from these very scenarios (test/replay/histories).
+afterEach(async (context) => {
+  if (process.env.RECORD_HISTORIES && lastPayment) await recordHistory(context.task.name, lastPayment);
+  lastPayment = undefined;
 });
 
 async function startPayment(overrides: Partial<PaymentRequest> = {}, userId: string | undefined = 'user-7') {
@@ -33,6 +39,7 @@ async function startPayment(overrides: Partial<PaymentRequest> = {}, userId: str
     taskQueue: h.taskQueue,
     args: [{ request, userId, refundWindowDays: REFUND_WINDOW_DAYS }],
   });
+  lastPayment = handle;
   const charged = await handle.executeUpdate(chargeCompletedUpdate);
   return { request, handle, charged };
 }
