@@ -124,6 +124,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     return run;
   }
 
+  // Midtrans finds an order by order_id or transaction_id; DANA (Snap) orders only by transaction_id.
+  const midtransId = () => state.transactionId ?? state.paymentId;
+
   const currentView = (): PaymentView => ({
     ...view,
     status: state.status,
@@ -219,7 +222,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     (request: CancelRequest): Promise<PaymentView> =>
       serialized(async () => {
         guard(() => decideCancel(state));
-        const outcome = await gateway.cancelAtMidtrans(state.paymentId);
+        const outcome = await gateway.cancelAtMidtrans(midtransId());
         if (outcome.observation) await applyObservation(outcome.observation, 'api');
         if (state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(state.status)) {
           await transition('canceled', 'api', { reason: request.reason });
@@ -239,7 +242,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         guard(() => assertRefundWindowOpen());
         const decision = guard(() => decideRefund(state, request.amount));
         const key = refundKey(state.paymentId, view.refunds.length + 1);
-        const outcome = await gateway.refundAtMidtrans({ paymentId: state.paymentId, refundKey: key, amount: decision.amount, reason: request.reason });
+        const outcome = await gateway.refundAtMidtrans({ paymentId: midtransId(), refundKey: key, amount: decision.amount, reason: request.reason });
         if (outcome.kind === 'refused') {
           await record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
           throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', { code: outcome.code });
@@ -284,7 +287,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       await transition('failed', 'charge', { code: charge.code, message: charge.message });
     } else {
       // The gateway never answered clearly: only the status API can say whether the order exists.
-      const observation = await gateway.fetchMidtransStatus(state.paymentId);
+      const observation = await gateway.fetchMidtransStatus(midtransId());
       if (observation) await applyObservation(observation, 'reconciliation');
       else {
         view.failureReason = 'Midtrans could not be reached to place the charge';
@@ -304,13 +307,13 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     } else if (!notified && Date.now() >= expiresAtMs) {
       await serialized(async () => {
         if (!isAwaitingPayment(state.status)) return;
-        const observation = await gateway.expireAtMidtrans(state.paymentId);
+        const observation = await gateway.expireAtMidtrans(midtransId());
         if (observation) await applyObservation(observation, 'timer');
         if (isAwaitingPayment(state.status)) await transition('expired', 'timer', { reason: 'expiry timer' });
       });
     } else if (!notified) {
       await serialized(async () => {
-        const observation = await gateway.fetchMidtransStatus(state.paymentId);
+        const observation = await gateway.fetchMidtransStatus(midtransId());
         if (observation && observation.transactionStatus !== state.midtransStatus) await applyObservation(observation, 'reconciliation');
       });
     }
@@ -334,7 +337,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         continue;
       }
       // Midtrans's own advice: confirm a status-changing notification with the status API before acting on it.
-      const confirmed = await gateway.fetchMidtransStatus(state.paymentId);
+      const confirmed = await gateway.fetchMidtransStatus(notification.transactionId ?? midtransId());
       await applyObservation(confirmed ?? observation, 'webhook');
     }
   }

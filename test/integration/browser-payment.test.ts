@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaymentBody, startService, type Service } from '../support/service-harness';
+
+/**
+ * A person paying in a real (headless) browser: Debian's Chromium driven by playwright-core. It pays a VA payment
+ * from the simulator's control panel and a DANA payment on the Snap redirect page, then sees both succeed through
+ * the service's API. `.ci/run` installs the `chromium` package.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let s: Service;
+let browser: Browser;
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  s = await startService();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // A closed network: no background connections, no sandbox as root in CI.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+const statusOf = (paymentId: string) => s.api('GET', `/payments/${paymentId}/status`).then((r) => r.body.status as string);
+
+describe('paying in a browser', () => {
+  it('a VA payment paid from the /_simulator control panel becomes success', async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody());
+    expect(created.status).toBe(201);
+    const { payment_id: paymentId } = created.body;
+    const page = await browser.newPage();
+    await page.goto(`${s.simulator.url}/_simulator`);
+    const row = page.locator('tr', { hasText: paymentId });
+    await expect(row.count()).resolves.toBe(1);
+    await row.getByRole('button', { name: 'pay', exact: true }).click();
+    await page.waitForLoadState();
+    await s.eventually(
+      () => statusOf(paymentId),
+      (status) => status === 'success',
+    );
+    await page.close();
+  });
+
+  it('a DANA payment paid on the Snap redirect page becomes success', async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'dana', bank: undefined }));
+    expect(created.status).toBe(201);
+    const { payment_id: paymentId, payment_instructions: instructions } = created.body;
+    expect(instructions.kind).toBe('redirect');
+    const page = await browser.newPage();
+    await page.goto(instructions.redirect_url);
+    await expect(page.locator('body').innerText()).resolves.toContain(paymentId);
+    await page.getByRole('button', { name: 'Pay', exact: true }).click();
+    await page.waitForLoadState();
+    await s.eventually(
+      () => statusOf(paymentId),
+      (status) => status === 'success',
+    );
+    await page.close();
+  });
+});
