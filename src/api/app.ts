@@ -19,7 +19,13 @@ import { webhookRoutes } from './routes/webhook';
 export interface ApiDependencies {
   config: Pick<
     Config,
-    'API_KEYS' | 'CORS_ORIGINS' | 'ENFORCE_HTTPS' | 'BODY_LIMIT_BYTES' | 'CREATE_PAYMENT_WAIT_MS' | 'MIDTRANS_SERVER_KEY' | 'REFUND_WINDOW_DAYS'
+    | 'API_KEYS'
+    | 'CORS_ORIGINS'
+    | 'ENFORCE_HTTPS'
+    | 'BODY_LIMIT_BYTES'
+    | 'CREATE_PAYMENT_WAIT_MS'
+    | 'MIDTRANS_SERVER_KEY'
+    | 'REFUND_WINDOW_DAYS'
   >;
   db: Database;
   workflows: PaymentWorkflows;
@@ -29,15 +35,32 @@ export interface ApiDependencies {
   checkTemporal(): Promise<void>;
 }
 
+/** Driver errors that mean "PostgreSQL is not there right now", as opposed to a bad query or bad data. */
+const DATABASE_OUTAGE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+  'TlsConnectionError',
+]);
+// SQLSTATE classes 08 (connection exception), 57P (shutdown, cannot connect now), 53 (insufficient resources).
+const DATABASE_OUTAGE_SQLSTATE = /^(08|57P|53)/;
+
 /** Temporal or PostgreSQL unreachable: a 503 with a retry hint, not a crash and not a 500. */
 function isDependencyOutage(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const { name, message } = error;
+  const isDriverOutage = (cause: { kind?: string; code?: string } | undefined) =>
+    DATABASE_OUTAGE_KINDS.has(cause?.kind ?? '') || (cause?.kind === 'postgres' && DATABASE_OUTAGE_SQLSTATE.test(cause.code ?? ''));
+  if (name === 'DriverAdapterError') return isDriverOutage(error.cause as { kind?: string; code?: string } | undefined);
+  // Prisma wraps the driver's error: PrismaClientKnownRequestError P1001 "Can't reach database server" with
+  // meta.driverAdapterError.cause = { kind: 'DatabaseNotReachable' } (seen in the chaos suite with PostgreSQL stopped).
+  const driverError = (error as { meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } } }).meta?.driverAdapterError;
+  if (driverError) return isDriverOutage(driverError.cause);
   const code = (error as { code?: unknown }).code;
   return (
     name === 'ServiceError' ||
     name === 'PrismaClientInitializationError' ||
-    name === 'DriverAdapterError' ||
     code === 14 /* gRPC UNAVAILABLE */ ||
     code === 4 /* gRPC DEADLINE_EXCEEDED */ ||
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|the database system is/i.test(message)
@@ -52,7 +75,8 @@ export function createApp(deps: ApiDependencies) {
   const app = new Hono<ApiEnv>({ strict: false });
 
   app.use('*', requestContext(deps.logger, deps.metrics));
-  app.use('*', secureHeaders());
+  // HSTS is enforceHttps's to send (only with ENFORCE_HTTPS, on HTTPS); secureHeaders would overwrite it with its default.
+  app.use('*', secureHeaders({ strictTransportSecurity: false }));
   app.use('*', cors({ origin: config.CORS_ORIGINS, allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'] }));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS));
   app.use(
@@ -65,7 +89,9 @@ export function createApp(deps: ApiDependencies) {
     }),
   );
   const apiKey = requireApiKey(config.API_KEYS);
-  app.use('*', (c, next) => (OPEN_PATHS.has(c.req.path) || c.req.path.startsWith('/docs/') || c.req.method === 'OPTIONS' ? next() : apiKey(c, next)));
+  app.use('*', (c, next) =>
+    OPEN_PATHS.has(c.req.path) || c.req.path.startsWith('/docs/') || c.req.method === 'OPTIONS' ? next() : apiKey(c, next),
+  );
 
   app.route('/', operationsRoutes(deps));
   app.route('/', docsRoutes());

@@ -16,7 +16,9 @@ import {
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
 
-const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({ content: { 'application/json': { schema: jsonSchema(schema, io) } } });
+const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
+  content: { 'application/json': { schema: jsonSchema(schema, io) } },
+});
 const error = (description: string) => ({ description, ...json(errorSchema) });
 const paymentIdParameter = { name: 'payment_id', in: 'path', required: true, schema: { type: 'string', maxLength: 50 } };
 const secured = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
@@ -126,7 +128,9 @@ export function buildOpenApiDocument() {
           },
         },
       },
-      '/health': { get: { summary: 'Process is up', responses: { 200: { description: 'ok', ...json(z.object({ status: z.literal('ok') })) } } } },
+      '/health': {
+        get: { summary: 'Process is up', responses: { 200: { description: 'ok', ...json(z.object({ status: z.literal('ok') })) } } },
+      },
       '/ready': {
         get: {
           summary: 'Temporal and PostgreSQL reachable',
@@ -140,7 +144,10 @@ export function buildOpenApiDocument() {
         get: {
           summary: 'Prometheus metrics',
           security: secured,
-          responses: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, 401: error('UNAUTHORIZED') },
+          responses: {
+            200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            401: error('UNAUTHORIZED'),
+          },
         },
       },
     },

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
@@ -64,12 +65,21 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
           if (error instanceof WorkflowExecutionAlreadyStartedError) return { kind: 'already-closed' };
           throw error;
         });
-      // The workflow is started even when we stop waiting: a 202 still means the payment exists.
       charged.catch(() => {});
       try {
-        return await Promise.race([charged, deadline]);
+        const first = await Promise.race([charged, deadline]);
+        if (first.kind !== 'still-charging') return first;
       } finally {
         clearTimeout(timer);
+      }
+      // A 202 tells the client that the payment exists. While Temporal is unreachable the client library is still
+      // retrying the start, which may yet fail: answer 202 only once Temporal has the workflow, otherwise wait for the
+      // start to succeed or fail (then the error is a 503 the client can retry, never a payment id that never existed).
+      const exists = () => handle(input.request.paymentId).describe().then(() => true, () => false);
+      for (;;) {
+        if (await exists()) return { kind: 'still-charging' };
+        const settled = await Promise.race([charged, sleep(1_000).then(() => null)]);
+        if (settled) return settled;
       }
     },
 
@@ -82,11 +92,15 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
     },
 
     async cancel(paymentId: string, request: CancelRequest): Promise<PaymentView> {
-      return handle(paymentId).executeUpdate(cancelUpdate, { args: [request] }).catch(rethrowAsApiError);
+      return handle(paymentId)
+        .executeUpdate(cancelUpdate, { args: [request] })
+        .catch(rethrowAsApiError);
     },
 
     async refund(paymentId: string, request: RefundRequest): Promise<PaymentView> {
-      return handle(paymentId).executeUpdate(refundUpdate, { args: [request] }).catch(rethrowAsApiError);
+      return handle(paymentId)
+        .executeUpdate(refundUpdate, { args: [request] })
+        .catch(rethrowAsApiError);
     },
   };
 }

@@ -4,7 +4,11 @@ import { BANKS, PAYMENT_METHODS, PAYMENT_STATUSES } from '../domain';
 /** Request and response schemas: they validate input and generate /openapi.json, so the docs cannot drift. */
 
 // Midtrans order_id: at most 50 of [A-Za-z0-9-_~.]; payment ids we mint are Midtrans order ids too.
-const midtransOrderId = z.string().min(1).max(50).regex(/^[A-Za-z0-9\-_~.]+$/, 'only letters, digits, "-", "_", "~" and "."');
+const midtransOrderId = z
+  .string()
+  .min(1)
+  .max(50)
+  .regex(/^[A-Za-z0-9\-_~.]+$/, 'only letters, digits, "-", "_", "~" and "."');
 const idrAmount = z
   .number()
   .refine((n) => Number.isSafeInteger(n) && n > 0, 'must be a positive whole number of rupiah (IDR has no decimals)');
@@ -39,7 +43,12 @@ export const createPaymentBody = z
     description: z.string().max(255).optional(),
     user_id: z.string().min(1).max(64).optional(),
     card_token: z.string().min(1).max(255).optional().describe('A single-use token from Midtrans client-side card tokenization.'),
-    expiry_minutes: z.number().int().min(1).max(180 * 24 * 60).optional(),
+    expiry_minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(180 * 24 * 60)
+      .optional(),
   })
   .superRefine((body, ctx) => {
     if (body.payment_method === 'bank_transfer' && !body.bank) {
@@ -54,6 +63,10 @@ export const createPaymentBody = z
     if (body.card_token && body.payment_method !== 'credit_card') {
       ctx.addIssue({ code: 'custom', path: ['card_token'], message: 'card_token is only allowed with credit_card' });
     }
+    // zod runs this even when a refinement above failed: a fractional amount, price or quantity is already reported
+    // and BigInt would throw on it.
+    const whole = [body.amount, ...body.item_details.flatMap((item) => [item.price, item.quantity])].every(Number.isSafeInteger);
+    if (!whole) return;
     // Midtrans rejects a charge whose items do not add up to the amount; BigInt keeps the sum exact.
     const total = body.item_details.reduce((sum, item) => sum + BigInt(item.price) * BigInt(item.quantity), 0n);
     if (total !== BigInt(body.amount)) {
@@ -68,7 +81,11 @@ export const refundPaymentBody = z.object({
   reason: z.string().min(1).max(255).optional(),
 });
 
-export const idempotencyKeyHeader = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const idempotencyKeyHeader = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 /** Lenient: Midtrans adds fields over time; only what we use is validated. */
 export const midtransNotificationBody = z.looseObject({
@@ -98,7 +115,13 @@ export const auditEventSchema = z.object({
   detail: z.unknown().optional(),
 });
 
-export const refundSchema = z.object({ refund_key: z.string(), amount: z.number().int(), reason: z.string().nullable(), status: z.string(), created_at: z.string() });
+export const refundSchema = z.object({
+  refund_key: z.string(),
+  amount: z.number().int(),
+  reason: z.string().nullable(),
+  status: z.string(),
+  created_at: z.string(),
+});
 
 export const paymentSchema = z.object({
   payment_id: z.string(),
@@ -122,7 +145,9 @@ export const paymentSchema = z.object({
   audit_trail: z.array(auditEventSchema).optional(),
   refunds: z.array(refundSchema).optional(),
   notifications: z
-    .array(z.object({ received_at: z.string(), transaction_status: z.string().nullable(), outcome: z.string(), signature_valid: z.boolean() }))
+    .array(
+      z.object({ received_at: z.string(), transaction_status: z.string().nullable(), outcome: z.string(), signature_valid: z.boolean() }),
+    )
     .optional(),
 });
 export type PaymentResponse = z.infer<typeof paymentSchema>;

@@ -2,15 +2,31 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ApiError } from './errors';
 
+// PostgreSQL text cannot hold U+0000 and UTF-8 cannot encode an unpaired surrogate, yet both are legal JSON escapes.
+// Such a string would fail at the database (a 5xx, or a workflow retrying its read-model write forever): refuse it here.
+const isUnstorableText = (text: string) => text.includes('\u0000') || /\p{Cs}/u.test(text);
+
+/** Paths of unstorable strings; iterative, because a lenient schema may pass through deeply nested JSON. */
+function unstorableTextPaths(input: unknown): string[] {
+  const found: string[] = [];
+  const pending: { value: unknown; path: string }[] = [{ value: input, path: '' }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value === 'string' && isUnstorableText(value)) found.push(path);
+    if (value === null || typeof value !== 'object') continue;
+    for (const [key, item] of Object.entries(value)) pending.push({ value: item, path: path === '' ? key : `${path}.${key}` });
+  }
+  return found;
+}
+
 /** Validates input against its schema; failures become VALIDATION_FAILED with one entry per problem. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  throw new ApiError(
-    'VALIDATION_FAILED',
-    'the request is not valid',
-    result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-  );
+  const problems = result.success
+    ? unstorableTextPaths(result.data).map((path) => ({ path, message: 'must not contain U+0000 or an unpaired surrogate' }))
+    : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  if (result.success && problems.length === 0) return result.data;
+  throw new ApiError('VALIDATION_FAILED', 'the request is not valid', problems);
 }
 
 /** The raw body as text and parsed JSON; malformed JSON is a 400, never a 500. */

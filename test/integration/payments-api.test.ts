@@ -119,7 +119,9 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     expect(b.body.payment_id).toBe(a.body.payment_id);
-    const sim = await (await fetch(`${s.simulator.url}/_simulator/transactions/${a.body.payment_id}`)).json();
+    const sim = (await (await fetch(`${s.simulator.url}/_simulator/transactions/${a.body.payment_id}`)).json()) as {
+      chargeAttempts: unknown;
+    };
     expect(sim.chargeAttempts).toEqual({ received: 1, applied: 1 });
     const conflict = await s.api(
       'POST',

@@ -24,7 +24,9 @@ export function docsRoutes() {
   app.get('/openapi.json', (c) => c.json(document));
   app.get('/docs', (c) => c.html(DOCS_PAGE));
   app.get('/docs/assets/swagger-ui.css', (c) => c.body(css, 200, { 'content-type': 'text/css', 'cache-control': 'max-age=3600' }));
-  app.get('/docs/assets/swagger-ui-bundle.js', (c) => c.body(bundle, 200, { 'content-type': 'text/javascript', 'cache-control': 'max-age=3600' }));
+  app.get('/docs/assets/swagger-ui-bundle.js', (c) =>
+    c.body(bundle, 200, { 'content-type': 'text/javascript', 'cache-control': 'max-age=3600' }),
+  );
   app.get('/docs/assets/init.js', (c) => c.body(INIT_SCRIPT, 200, { 'content-type': 'text/javascript' }));
   return app;
 }

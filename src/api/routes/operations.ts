@@ -17,7 +17,10 @@ export function operationsRoutes(deps: ApiDependencies) {
       withTimeout(deps.db.$queryRaw`select 1`, 2_000),
       withTimeout(deps.checkTemporal(), 2_000),
     ]);
-    const checks = { database: database.status === 'fulfilled' ? 'ok' : 'unavailable', temporal: temporal.status === 'fulfilled' ? 'ok' : 'unavailable' };
+    const checks = {
+      database: database.status === 'fulfilled' ? 'ok' : 'unavailable',
+      temporal: temporal.status === 'fulfilled' ? 'ok' : 'unavailable',
+    };
     const ready = database.status === 'fulfilled' && temporal.status === 'fulfilled';
     if (!ready) c.header('Retry-After', '5');
     return c.json({ status: ready ? 'ready' : 'unavailable', checks }, ready ? 200 : 503);

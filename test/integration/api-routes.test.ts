@@ -1,0 +1,543 @@
+import { randomUUID } from 'node:crypto';
+import type { Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, type ApiDependencies } from '../../src/api/app';
+import { ERROR_STATUS, isErrorCode } from '../../src/api/errors';
+import { createApiMetrics } from '../../src/api/metrics';
+import { createPaymentWorkflows } from '../../src/api/payment-workflows';
+import { createLogger } from '../../src/logger';
+import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+
+/**
+ * The HTTP surface of the API, called in-process through `app.request` (no port): validation, the error envelope,
+ * authentication, the webhook signature, operations endpoints, HTTPS enforcement, CORS and request ids.
+ */
+
+let s: Service;
+beforeAll(async () => {
+  s = await startService();
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+type Reply = { status: number; headers: Headers; text: string; body: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
+type Call = { method?: string; body?: unknown; headers?: Record<string, string>; auth?: boolean; url?: string };
+
+const AUTH = { authorization: `Bearer ${API_KEY}` };
+
+/** One request through an app: `body` as a string is sent verbatim, anything else as JSON; the API key unless auth: false. */
+async function call(app: ReturnType<typeof createApp>, path: string, { method = 'GET', body, headers = {}, auth = true, url }: Call = {}) {
+  const response = await app.request(url ?? path, {
+    method,
+    headers: { ...(auth ? AUTH : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: kept as text
+  }
+  return { status: response.status, headers: response.headers, text, body: parsed } as Reply;
+}
+const request = (path: string, init?: Call) => call(s.app, path, init);
+
+/** The one error envelope, exactly: {"error": {"code", "message", "details"?}}, with the status its code maps to. */
+function expectError(reply: Reply, status: number, code: string) {
+  expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(reply.status, reply.text).toBe(status);
+  expect(Object.keys(reply.body)).toEqual(['error']);
+  const { error } = reply.body;
+  expect(Object.keys(error).every((k) => ['code', 'message', 'details'].includes(k))).toBe(true);
+  expect(error.code).toBe(code);
+  const received: unknown = error.code;
+  expect(isErrorCode(received) ? ERROR_STATUS[received] : undefined).toBe(status);
+  expect(typeof error.message).toBe('string');
+  expect(error.message.length).toBeGreaterThan(0);
+}
+
+const detailPaths = (reply: Reply): string[] => (reply.body.error.details as { path: string }[]).map((d) => d.path);
+
+/** A second app over the same database and task queue, with some settings changed. */
+function appWith(config: Partial<ApiDependencies['config']>, overrides: Partial<ApiDependencies> = {}) {
+  const metrics = createApiMetrics();
+  const app = createApp({
+    config: {
+      API_KEYS: [API_KEY],
+      CORS_ORIGINS: [],
+      ENFORCE_HTTPS: false,
+      BODY_LIMIT_BYTES: 64 * 1024,
+      CREATE_PAYMENT_WAIT_MS: 10_000,
+      MIDTRANS_SERVER_KEY: SERVER_KEY,
+      REFUND_WINDOW_DAYS: 30,
+      ...config,
+    },
+    db: s.db,
+    workflows: createPaymentWorkflows(s.client, s.taskQueue),
+    logger: createLogger('silent', 'api'),
+    metrics,
+    checkTemporal: async () => {
+      await (s.client.connection as Connection).healthService.check({});
+    },
+    ...overrides,
+  });
+  return { app, metrics };
+}
+
+const UNKNOWN_PAYMENT = 'pay-00000000000000000000000000000000';
+
+describe('POST /payments validation', () => {
+  it('accepts an amount written as 100000.0 (a whole number in JSON)', async () => {
+    const body = createPaymentBody({ amount: 100_000, payment_method: 'qris', bank: undefined });
+    const text = JSON.stringify(body).replace('"amount":100000,', '"amount":100000.0,');
+    expect(text).toContain('"amount":100000.0,');
+    const created = await request('/payments', { method: 'POST', body: text });
+    expect(created.status, created.text).toBe(201);
+    expect(created.body).toMatchObject({ order_id: body.order_id, amount: 100_000, status: 'pending', payment_method: 'qris' });
+    expect(created.headers.get('location')).toBe(`/payments/${created.body.payment_id}`);
+  });
+
+  const item = (price: number, quantity = 1) => [{ id: 'CGK-DPS', price, quantity, name: 'Flight Jakarta-Bali' }];
+  const cases: { name: string; body: () => Record<string, unknown>; path: string }[] = [
+    { name: 'amount 100000.5', body: () => createPaymentBody({ amount: 100_000.5, item_details: item(100_000) }), path: 'amount' },
+    { name: 'amount 0', body: () => createPaymentBody({ amount: 0 }), path: 'amount' },
+    { name: 'amount as a string', body: () => createPaymentBody({ amount: '100000', item_details: item(100_000) }), path: 'amount' },
+    {
+      name: 'items that do not add up to the amount',
+      body: () => createPaymentBody({ amount: 300_000, item_details: item(100_000, 2) }),
+      path: 'item_details',
+    },
+    // Each of these once reached the items sum and BigInt threw on the fraction: a 500 instead of a 400.
+    {
+      name: 'a fractional item price',
+      body: () => createPaymentBody({ amount: 100_000, item_details: item(100_000.5) }),
+      path: 'item_details.0.price',
+    },
+    {
+      name: 'a fractional quantity',
+      body: () => createPaymentBody({ amount: 75_000, item_details: item(50_000, 1.5) }),
+      path: 'item_details.0.quantity',
+    },
+    { name: 'no items', body: () => createPaymentBody({ item_details: [] }), path: 'item_details' },
+    { name: 'bank_transfer without a bank', body: () => createPaymentBody({ bank: undefined }), path: 'bank' },
+    { name: 'an unknown bank', body: () => createPaymentBody({ bank: 'hsbc' }), path: 'bank' },
+    { name: 'a bank with qris', body: () => createPaymentBody({ payment_method: 'qris', bank: 'bca' }), path: 'bank' },
+    {
+      name: 'ovo without a phone',
+      body: () =>
+        createPaymentBody({ payment_method: 'ovo', bank: undefined, customer_details: { first_name: 'Budi', email: 'budi@example.com' } }),
+      path: 'customer_details.phone',
+    },
+    {
+      name: 'a bad email',
+      body: () => createPaymentBody({ customer_details: { first_name: 'Budi', email: 'budi-at-example.com', phone: '+6281234567890' } }),
+      path: 'customer_details.email',
+    },
+    {
+      name: 'a bad phone',
+      body: () => createPaymentBody({ customer_details: { first_name: 'Budi', email: 'budi@example.com', phone: '0812-3456' } }),
+      path: 'customer_details.phone',
+    },
+    { name: 'an order_id over 100 characters', body: () => createPaymentBody({ order_id: `ORDER-${'x'.repeat(95)}` }), path: 'order_id' },
+    {
+      name: 'an unknown payment_method',
+      body: () => createPaymentBody({ payment_method: 'bitcoin', bank: undefined }),
+      path: 'payment_method',
+    },
+    {
+      name: 'a card_token with gopay',
+      body: () => createPaymentBody({ payment_method: 'gopay', bank: undefined, card_token: 'tok-123' }),
+      path: 'card_token',
+    },
+    // Legal JSON escapes that PostgreSQL cannot store: they must be refused here, not fail later in the database.
+    {
+      name: 'a NUL character in the description',
+      body: () => createPaymentBody({ description: 'Flight\u0000booking' }),
+      path: 'description',
+    },
+    {
+      name: 'an unpaired surrogate in the first name',
+      body: () => createPaymentBody({ customer_details: { first_name: 'Bu\ud800di', email: 'budi@example.com' } }),
+      path: 'customer_details.first_name',
+    },
+  ];
+
+  it.each(cases)('refuses $name: 400 VALIDATION_FAILED naming $path, and creates nothing', async ({ body, path }) => {
+    const sent = body();
+    const refused = await request('/payments', { method: 'POST', body: sent });
+    expectError(refused, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(refused)).toContain(path);
+    for (const detail of refused.body.error.details) expect(typeof detail.message).toBe('string');
+
+    // The order_id of the too-long case cannot be looked up (it fails the lookup's own limit): skip that one.
+    if (typeof sent.order_id === 'string' && sent.order_id.length <= 100) {
+      const listed = await request(`/payments/order/${encodeURIComponent(sent.order_id)}`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.payments).toEqual([]);
+    }
+  });
+
+  it('lists every problem of a body, not just the first', async () => {
+    const refused = await request('/payments', { method: 'POST', body: { amount: -1, payment_method: 'cash' } });
+    expectError(refused, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(refused)).toEqual(
+      expect.arrayContaining(['order_id', 'amount', 'payment_method', 'customer_details', 'item_details']),
+    );
+  });
+
+  it('an empty body is an empty object: VALIDATION_FAILED, not MALFORMED_JSON', async () => {
+    expectError(await request('/payments', { method: 'POST', body: '' }), 400, 'VALIDATION_FAILED');
+  });
+
+  it('refuses a malformed Idempotency-Key before anything is started', async () => {
+    for (const key of ['has spaces', 'x'.repeat(256), 'tab\there', 'caf\u00e9']) {
+      const body = createPaymentBody({ payment_method: 'qris', bank: undefined });
+      const refused = await request('/payments', { method: 'POST', body, headers: { 'idempotency-key': key } });
+      expectError(refused, 400, 'VALIDATION_FAILED');
+      const listed = await request(`/payments/order/${body.order_id}`);
+      expect(listed.body.payments).toEqual([]);
+    }
+    // The body is validated first: a bad body is reported, not the key.
+    const badBoth = await request('/payments', {
+      method: 'POST',
+      body: createPaymentBody({ bank: 'hsbc' }),
+      headers: { 'idempotency-key': 'has spaces' },
+    });
+    expect(detailPaths(badBoth)).toEqual(['bank']);
+  });
+});
+
+describe('malformed requests', () => {
+  it.each([
+    ['POST', '/payments'],
+    ['POST', `/payments/${UNKNOWN_PAYMENT}/cancel`],
+    ['POST', `/payments/${UNKNOWN_PAYMENT}/refund`],
+    ['POST', '/payments/webhook'],
+  ])('%s %s with malformed JSON is a 400 MALFORMED_JSON', async (method, path) => {
+    expectError(await request(path, { method, body: '{"order_id": "A-1",' }), 400, 'MALFORMED_JSON');
+    expectError(await request(path, { method, body: "{'single': 'quotes'}" }), 400, 'MALFORMED_JSON');
+  });
+
+  it('an unknown route is a 404 NOT_FOUND envelope', async () => {
+    const reply = await request('/no-such-route', { method: 'GET' });
+    expectError(reply, 404, 'NOT_FOUND');
+    expect(reply.body.error.message).toContain('/no-such-route');
+    expectError(await request('/payments', { method: 'DELETE' }), 404, 'NOT_FOUND');
+    expectError(await request(`/payments/${UNKNOWN_PAYMENT}/capture`, { method: 'POST', body: {} }), 404, 'NOT_FOUND');
+  });
+
+  it('a body over 64 KiB is a 413 PAYLOAD_TOO_LARGE, streamed or with a Content-Length; 64 KiB exactly is read', async () => {
+    const limit = 64 * 1024;
+    const padded = (size: number) => `{"order_id":"A-1"${' '.repeat(size - 18)}}`;
+    expect(padded(limit)).toHaveLength(limit);
+
+    const atLimit = await request('/payments', { method: 'POST', body: padded(limit) });
+    expectError(atLimit, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(atLimit)).toContain('amount');
+
+    expectError(await request('/payments', { method: 'POST', body: padded(limit + 1) }), 413, 'PAYLOAD_TOO_LARGE');
+    const declared = await request('/payments', {
+      method: 'POST',
+      body: padded(limit + 1),
+      headers: { 'content-length': String(limit + 1) },
+    });
+    expectError(declared, 413, 'PAYLOAD_TOO_LARGE');
+    expectError(await request('/payments/webhook', { method: 'POST', body: padded(limit * 2), auth: false }), 413, 'PAYLOAD_TOO_LARGE');
+  });
+});
+
+describe('API key', () => {
+  it('no key is a 401 UNAUTHORIZED on every management endpoint', async () => {
+    for (const [method, path] of [
+      ['POST', '/payments'],
+      ['GET', `/payments/${UNKNOWN_PAYMENT}`],
+      ['GET', `/payments/${UNKNOWN_PAYMENT}/status`],
+      ['POST', `/payments/${UNKNOWN_PAYMENT}/cancel`],
+      ['POST', `/payments/${UNKNOWN_PAYMENT}/refund`],
+      ['GET', '/payments/order/ORDER-1'],
+      ['GET', '/metrics'],
+    ] as const) {
+      expectError(await request(path, { method, auth: false, body: method === 'POST' ? {} : undefined }), 401, 'UNAUTHORIZED');
+    }
+  });
+
+  it('a wrong key is a 401, in either header', async () => {
+    const path = `/payments/${UNKNOWN_PAYMENT}`;
+    expectError(await request(path, { auth: false, headers: { authorization: 'Bearer not-the-key' } }), 401, 'UNAUTHORIZED');
+    expectError(await request(path, { auth: false, headers: { 'x-api-key': 'not-the-key' } }), 401, 'UNAUTHORIZED');
+    expectError(await request(path, { auth: false, headers: { authorization: `Basic ${API_KEY}` } }), 401, 'UNAUTHORIZED');
+    expectError(await request(path, { auth: false, headers: { authorization: `Bearer ${API_KEY}x` } }), 401, 'UNAUTHORIZED');
+    expectError(await request(path, { auth: false, headers: { authorization: `Bearer ${API_KEY.slice(0, -1)}` } }), 401, 'UNAUTHORIZED');
+  });
+
+  it('accepts Authorization: Bearer <key> and X-API-Key: <key>', async () => {
+    const path = `/payments/${UNKNOWN_PAYMENT}`;
+    expectError(await request(path, { auth: false, headers: { authorization: `Bearer ${API_KEY}` } }), 404, 'PAYMENT_NOT_FOUND');
+    expectError(await request(path, { auth: false, headers: { 'x-api-key': API_KEY } }), 404, 'PAYMENT_NOT_FOUND');
+  });
+
+  it('leaves /health, /ready, /openapi.json, /docs and the webhook open', async () => {
+    expect((await request('/health', { auth: false })).body).toEqual({ status: 'ok' });
+    expect((await request('/ready', { auth: false })).status).toBe(200);
+    expect((await request('/openapi.json', { auth: false })).status).toBe(200);
+    const docs = await request('/docs', { auth: false });
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(docs.text).toContain('/docs/assets/init.js');
+    const init = await request('/docs/assets/init.js', { auth: false });
+    expect(init.status).toBe(200);
+    expect(init.text).toContain("url: '/openapi.json'");
+    // The webhook is open but not unguarded: without a key it reaches validation (and then the signature check).
+    const webhook = await request('/payments/webhook', { method: 'POST', auth: false, body: {} });
+    expectError(webhook, 400, 'VALIDATION_FAILED');
+  });
+});
+
+describe('payments that do not exist', () => {
+  it('GET a payment or its status is a 404 PAYMENT_NOT_FOUND', async () => {
+    expectError(await request(`/payments/${UNKNOWN_PAYMENT}`), 404, 'PAYMENT_NOT_FOUND');
+    expectError(await request(`/payments/${UNKNOWN_PAYMENT}/status`), 404, 'PAYMENT_NOT_FOUND');
+  });
+
+  it('an id that cannot be a Midtrans order id is a 400 on payment_id', async () => {
+    for (const id of ['a'.repeat(51), 'pay%20one', 'pay%00x', encodeURIComponent('päy-1')]) {
+      const reply = await request(`/payments/${id}`);
+      expectError(reply, 400, 'VALIDATION_FAILED');
+      expect(detailPaths(reply)).toEqual(['payment_id']);
+    }
+  });
+
+  it('an order with no payments lists none; an order_id with a NUL is a 400', async () => {
+    const listed = await request(`/payments/order/ORDER-NONE-${randomUUID()}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.payments).toEqual([]);
+    const nul = await request('/payments/order/ORDER%00X');
+    expectError(nul, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(nul)).toEqual(['order_id']);
+  });
+
+  it('cancel and refund of an unknown payment are a 404 PAYMENT_NOT_FOUND', async () => {
+    expectError(
+      await request(`/payments/${UNKNOWN_PAYMENT}/cancel`, { method: 'POST', body: { reason: 'changed plans' } }),
+      404,
+      'PAYMENT_NOT_FOUND',
+    );
+    expectError(await request(`/payments/${UNKNOWN_PAYMENT}/cancel`, { method: 'POST' }), 404, 'PAYMENT_NOT_FOUND');
+    expectError(
+      await request(`/payments/${UNKNOWN_PAYMENT}/refund`, { method: 'POST', body: { amount: 1_000 } }),
+      404,
+      'PAYMENT_NOT_FOUND',
+    );
+    expectError(await request(`/payments/${UNKNOWN_PAYMENT}/refund`, { method: 'POST', body: {} }), 404, 'PAYMENT_NOT_FOUND');
+  });
+
+  it.each([
+    ['0', 0],
+    ['negative', -5_000],
+    ['a decimal', 1_000.5],
+    ['a string', '1000'],
+    ['unsafe', 2 ** 53],
+  ])('a refund amount that is %s is a 400 on amount (checked before the payment is looked up)', async (_name, amount) => {
+    const reply = await request(`/payments/${UNKNOWN_PAYMENT}/refund`, { method: 'POST', body: { amount } });
+    expectError(reply, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(reply)).toEqual(['amount']);
+  });
+
+  it('an empty cancel reason is a 400 on reason', async () => {
+    const reply = await request(`/payments/${UNKNOWN_PAYMENT}/cancel`, { method: 'POST', body: { reason: '' } });
+    expectError(reply, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(reply)).toEqual(['reason']);
+  });
+});
+
+describe('Midtrans webhook signature (the reference test vector)', () => {
+  const REFERENCE_SERVER_KEY = 'askvnoibnosifnboseofinbofinfgbiufglnbfg';
+  const REFERENCE_SIGNATURE =
+    'edc076b21793ebe3e17926350f5b8ae67d902fe657b3d0aa31b932d5c127e2375d308a2bc94f3265ac2d80a1f181a79b997ac178a236fcff35af263fc4d4c231';
+  // transaction_id is not signed: a fresh one per test finds this run's stored row.
+  const vector = (overrides: Record<string, unknown> = {}) => ({
+    order_id: '1111',
+    status_code: '200',
+    gross_amount: '100000.00',
+    signature_key: REFERENCE_SIGNATURE,
+    transaction_status: 'settlement',
+    fraud_status: 'accept',
+    transaction_id: `tx-${randomUUID()}`,
+    ...overrides,
+  });
+  const storedFor = (transactionId: string) => s.db.webhookNotification.findMany({ where: { transactionId } });
+  let reference: ReturnType<typeof appWith>;
+  beforeAll(() => {
+    reference = appWith({ MIDTRANS_SERVER_KEY: REFERENCE_SERVER_KEY });
+  });
+
+  it('a valid signature for an order we do not have is a 404 PAYMENT_NOT_FOUND, not a 401', async () => {
+    const body = vector();
+    const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body, auth: false });
+    expectError(reply, 404, 'PAYMENT_NOT_FOUND');
+    const stored = await storedFor(body.transaction_id);
+    expect(stored).toMatchObject([{ orderId: '1111', signatureValid: true, outcome: 'unknown_payment', paymentId: null }]);
+    expect(stored[0]!.rawBody).toBe(JSON.stringify(body));
+  });
+
+  it('the signature is case-insensitive hex', async () => {
+    const reply = await call(reference.app, '/payments/webhook', {
+      method: 'POST',
+      body: vector({ signature_key: REFERENCE_SIGNATURE.toUpperCase() }),
+      auth: false,
+    });
+    expectError(reply, 404, 'PAYMENT_NOT_FOUND');
+  });
+
+  it('one character changed is a 401 INVALID_SIGNATURE, and the refused notification is stored as such', async () => {
+    const last = REFERENCE_SIGNATURE.at(-1) === '1' ? '2' : '1';
+    const body = vector({ signature_key: `${REFERENCE_SIGNATURE.slice(0, -1)}${last}` });
+    const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body, auth: false });
+    expectError(reply, 401, 'INVALID_SIGNATURE');
+    const stored = await storedFor(body.transaction_id);
+    expect(stored).toMatchObject([{ orderId: '1111', signatureValid: false, outcome: 'invalid_signature', paymentId: null }]);
+    expect(reference.metrics.render({})).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
+  });
+
+  it('a signed field changed (gross_amount) is a 401', async () => {
+    const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body: vector({ gross_amount: '100000' }), auth: false });
+    expectError(reply, 401, 'INVALID_SIGNATURE');
+  });
+
+  it('a missing signature_key is a 401 and is stored as invalid', async () => {
+    const body = vector();
+    delete (body as Partial<typeof body>).signature_key;
+    const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body, auth: false });
+    expectError(reply, 401, 'INVALID_SIGNATURE');
+    expect(await storedFor(body.transaction_id)).toMatchObject([{ signatureValid: false, outcome: 'invalid_signature' }]);
+  });
+
+  it('the same vector against our own server key is a 401: the key is part of the signature', async () => {
+    const reply = await request('/payments/webhook', { method: 'POST', body: vector(), auth: false });
+    expectError(reply, 401, 'INVALID_SIGNATURE');
+  });
+
+  it('a notification missing a signed field is a 400 on that field', async () => {
+    const body = vector();
+    delete (body as Partial<typeof body>).status_code;
+    const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body, auth: false });
+    expectError(reply, 400, 'VALIDATION_FAILED');
+    expect(detailPaths(reply)).toEqual(['status_code']);
+  });
+});
+
+describe('operations endpoints', () => {
+  it('/metrics needs the key and exposes request and webhook counters', async () => {
+    await request(`/payments/${UNKNOWN_PAYMENT}`);
+    await request('/payments/webhook', {
+      method: 'POST',
+      auth: false,
+      body: { order_id: 'x', status_code: '200', gross_amount: '1', transaction_status: 'settlement' },
+    });
+    expectError(await request('/metrics', { auth: false }), 401, 'UNAUTHORIZED');
+    const metrics = await request('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(metrics.text).toContain('# TYPE http_requests_total counter');
+    expect(metrics.text).toMatch(/^http_requests_total\{method="GET",route="\/payments\/:payment_id",status="404"\} [1-9]/m);
+    expect(metrics.text).toContain('# TYPE midtrans_webhooks_total counter');
+    expect(metrics.text).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
+  });
+
+  it('/openapi.json is OpenAPI 3.1.0 with every payment path', async () => {
+    const { status, body } = await request('/openapi.json', { auth: false });
+    expect(status).toBe(200);
+    expect(body.openapi).toBe('3.1.0');
+    expect(Object.keys(body.paths)).toEqual(
+      expect.arrayContaining([
+        '/payments',
+        '/payments/{payment_id}',
+        '/payments/{payment_id}/status',
+        '/payments/{payment_id}/cancel',
+        '/payments/{payment_id}/refund',
+        '/payments/order/{order_id}',
+        '/payments/webhook',
+      ]),
+    );
+    expect(body.paths['/payments'].post.requestBody.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['order_id', 'amount', 'payment_method', 'customer_details', 'item_details']),
+    );
+  });
+
+  it('/ready is 200 with every check ok', async () => {
+    const { status, body } = await request('/ready', { auth: false });
+    expect(status).toBe(200);
+    expect(body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+  });
+
+  it('/ready is a 503 with Retry-After when Temporal does not answer', async () => {
+    const { app } = appWith({}, { checkTemporal: () => Promise.reject(new Error('UNAVAILABLE')) });
+    const reply = await call(app, '/ready', { auth: false });
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('5');
+    expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'ok', temporal: 'unavailable' } });
+  });
+});
+
+describe('HTTPS, CORS and request ids', () => {
+  it('ENFORCE_HTTPS refuses plain HTTP with 403 HTTPS_REQUIRED and accepts X-Forwarded-Proto: https with HSTS', async () => {
+    const { app } = appWith({ ENFORCE_HTTPS: true });
+    const plain = await call(app, '/health', { auth: false });
+    expectError(plain, 403, 'HTTPS_REQUIRED');
+    expect(plain.headers.get('strict-transport-security')).toBeNull();
+    expect(plain.headers.get('x-content-type-options')).toBe('nosniff');
+    expectError(await call(app, '/payments', { method: 'POST', body: createPaymentBody() }), 403, 'HTTPS_REQUIRED');
+    expectError(await call(app, '/health', { auth: false, headers: { 'x-forwarded-proto': 'http' } }), 403, 'HTTPS_REQUIRED');
+
+    const proxied = await call(app, '/health', { auth: false, headers: { 'x-forwarded-proto': 'https' } });
+    expect(proxied.status).toBe(200);
+    expect(proxied.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    const direct = await call(app, '/health', { auth: false, url: 'https://payments.tiketq.test/health' });
+    expect(direct.status).toBe(200);
+    // Without enforcement, plain HTTP is fine and HSTS is not promised; the other security headers still are.
+    const open = await request('/health', { auth: false });
+    expect(open.status).toBe(200);
+    expect(open.headers.get('strict-transport-security')).toBeNull();
+    expect(open.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('CORS answers a preflight from an allowed origin only', async () => {
+    const { app } = appWith({ CORS_ORIGINS: ['https://app.tiketq.com'] });
+    const preflight = (origin: string) =>
+      app.request('/payments', {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,idempotency-key' },
+      });
+    const allowed = await preflight('https://app.tiketq.com');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.tiketq.com');
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(allowed.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+    const other = await preflight('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    // The default app allows no cross-origin callers at all.
+    const none = await s.app.request('/payments', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.tiketq.com', 'access-control-request-method': 'POST' },
+    });
+    expect(none.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('echoes a well-formed X-Request-Id, replaces a malformed one, and mints one when absent, on errors too', async () => {
+    const echoed = await request(`/payments/${UNKNOWN_PAYMENT}`, { headers: { 'x-request-id': 'req-abc.123_X' } });
+    expect(echoed.status).toBe(404);
+    expect(echoed.headers.get('x-request-id')).toBe('req-abc.123_X');
+    const unauthorized = await request('/metrics', { auth: false, headers: { 'x-request-id': 'req-unauth' } });
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers.get('x-request-id')).toBe('req-unauth');
+
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const replaced = await request('/health', { headers: { 'x-request-id': 'has spaces; and=more' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(uuid);
+    const minted = await request('/health');
+    expect(minted.headers.get('x-request-id')).toMatch(uuid);
+    expect((await request('/health')).headers.get('x-request-id')).not.toBe(minted.headers.get('x-request-id'));
+  });
+});

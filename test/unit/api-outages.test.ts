@@ -1,0 +1,96 @@
+import type { Client } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { createApiMetrics } from '../../src/api/metrics';
+import { createPaymentWorkflows, type PaymentWorkflows } from '../../src/api/payment-workflows';
+import type { Database } from '../../src/db/client';
+import { createLogger } from '../../src/logger';
+import type { PaymentWorkflowInput } from '../../workflows/messages';
+
+/**
+ * Two outage behaviours the chaos suite (test/chaos) found wrong and that are cheap to pin here:
+ * - PostgreSQL unreachable surfaces as PrismaClientKnownRequestError P1001 (the driver error is in meta): a 503;
+ * - while Temporal is unreachable, POST /payments must not answer 202 for a workflow that was never started.
+ */
+
+/** The error Prisma 6 with the pg driver adapter throws when PostgreSQL is down (shape copied from a real one). */
+function prismaCannotReachDatabase(): Error {
+  const error = new Error("\nInvalid `db.payment.findUnique()` invocation:\n\nCan't reach database server at 127.0.0.1:38432");
+  error.name = 'PrismaClientKnownRequestError';
+  Object.assign(error, {
+    code: 'P1001',
+    meta: {
+      modelName: 'Payment',
+      driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 38432 } },
+    },
+    clientVersion: '6.19.3',
+  });
+  return error;
+}
+
+function appWith(db: unknown) {
+  return createApp({
+    config: {
+      API_KEYS: [],
+      CORS_ORIGINS: [],
+      ENFORCE_HTTPS: false,
+      BODY_LIMIT_BYTES: 64 * 1024,
+      CREATE_PAYMENT_WAIT_MS: 1_000,
+      MIDTRANS_SERVER_KEY: 'SB-Mid-server-unit',
+      REFUND_WINDOW_DAYS: 30,
+    },
+    db: db as Database,
+    workflows: {} as PaymentWorkflows,
+    logger: createLogger('silent', 'api'),
+    metrics: createApiMetrics(),
+    checkTemporal: async () => {},
+  });
+}
+
+describe('PostgreSQL unreachable', () => {
+  it('GET /payments/{id} answers 503 SERVICE_UNAVAILABLE with Retry-After, not 500', async () => {
+    const db = { payment: { findUnique: () => Promise.reject(prismaCannotReachDatabase()) } };
+    const response = await appWith(db).request('/payments/pay-0123456789abcdef0123456789abcdef');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).not.toBeNull();
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('a query error that is not an outage is still a 500', async () => {
+    const error = Object.assign(new Error('Unique constraint failed'), {
+      name: 'PrismaClientKnownRequestError',
+      code: 'P2002',
+      meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation' } } },
+    });
+    const db = { payment: { findUnique: () => Promise.reject(error) } };
+    const response = await appWith(db).request('/payments/pay-0123456789abcdef0123456789abcdef');
+    expect(response.status).toBe(500);
+  });
+});
+
+describe('POST /payments while Temporal is unreachable', () => {
+  const input = {
+    request: { paymentId: 'pay-0123456789abcdef0123456789abcdef', orderId: 'ORDER-1', method: 'gopay' },
+  } as PaymentWorkflowInput;
+  const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: No connection established'), { name: 'ServiceError', code: 14 });
+
+  function fakeClient(options: { startFailsAfterMs: number; workflowExists: boolean }) {
+    return {
+      workflow: {
+        executeUpdateWithStart: () =>
+          new Promise((_, reject) => setTimeout(() => reject(unavailable()), options.startFailsAfterMs).unref()),
+        getHandle: () => ({ describe: () => (options.workflowExists ? Promise.resolve({}) : Promise.reject(unavailable())) }),
+      },
+    } as unknown as Client;
+  }
+
+  it('the start fails after the 202 deadline: the error comes out (a 503), never a 202 for a payment that does not exist', async () => {
+    const workflows = createPaymentWorkflows(fakeClient({ startFailsAfterMs: 1_500, workflowExists: false }), 'q');
+    await expect(workflows.start(input, 200)).rejects.toMatchObject({ name: 'ServiceError' });
+  });
+
+  it('the workflow exists but the charge is slow: 202 (still charging) after the deadline', async () => {
+    const workflows = createPaymentWorkflows(fakeClient({ startFailsAfterMs: 60_000, workflowExists: true }), 'q');
+    await expect(workflows.start(input, 200)).resolves.toEqual({ kind: 'still-charging' });
+  });
+});
