@@ -10,8 +10,12 @@ import { PROJECT_ROOT } from './binaries';
  * clashes with a system cluster. Started only when DATABASE_URL is not set.
  */
 export const PRIVATE_PG_PORT = Number(process.env.TIKETQ_PG_PORT ?? 54329);
-const DATA_DIR = path.join(PROJECT_ROOT, '.data', 'postgres');
-const LOG_FILE = path.join(PROJECT_ROOT, '.data', 'postgres.log');
+/**
+ * TIKETQ_PG_DATA_DIR (relative to the project) selects another private cluster: the chaos suite stops and restarts
+ * its own cluster (.data/postgres-chaos on its own port) so it never takes down the one dev, tests and benchmarks use.
+ */
+const DATA_DIR = path.resolve(PROJECT_ROOT, process.env.TIKETQ_PG_DATA_DIR ?? path.join('.data', 'postgres'));
+const LOG_FILE = `${DATA_DIR}.log`;
 /** initdb refuses to run as root; when we are root the cluster belongs to this unprivileged user. */
 const CLUSTER_OWNER = 'postgres';
 

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -10,6 +11,8 @@ export interface DevServer {
   address: string;
   uiUrl?: string;
   startedHere: boolean;
+  /** The CLI process when this call started it as a child (the chaos suite SIGKILLs it); undefined otherwise. */
+  child?: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -70,5 +73,5 @@ export async function ensureTemporalDevServer(options: DevServerOptions): Promis
     detached: false,
   });
   await waitFor(`Temporal dev server on ${address}`, () => isServing(address), 60_000);
-  return { address, uiUrl, startedHere: true, stop: () => server.stop() };
+  return { address, uiUrl, startedHere: true, child: server.child, stop: () => server.stop() };
 }

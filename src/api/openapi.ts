@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   acceptedPaymentSchema,
+  paymentIdParam,
   cancelPaymentBody,
   createPaymentBody,
   errorSchema,
@@ -20,7 +21,7 @@ const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
   content: { 'application/json': { schema: jsonSchema(schema, io) } },
 });
 const error = (description: string) => ({ description, ...json(errorSchema) });
-const paymentIdParameter = { name: 'payment_id', in: 'path', required: true, schema: { type: 'string', maxLength: 50 } };
+const paymentIdParameter = { name: 'payment_id', in: 'path', required: true, schema: jsonSchema(paymentIdParam.shape.payment_id, 'input') };
 const secured = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 
 const standardErrors = {

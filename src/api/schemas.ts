@@ -9,9 +9,9 @@ const midtransOrderId = z
   .min(1)
   .max(50)
   .regex(/^[A-Za-z0-9\-_~.]+$/, 'only letters, digits, "-", "_", "~" and "."');
-const idrAmount = z
-  .number()
-  .refine((n) => Number.isSafeInteger(n) && n > 0, 'must be a positive whole number of rupiah (IDR has no decimals)');
+// z.int() is a safe integer, so the OpenAPI document says "integer" too.
+const wholeRupiah = 'must be a whole number of rupiah (IDR has no decimals)';
+const idrAmount = z.int({ error: wholeRupiah }).positive({ error: 'must be a positive whole number of rupiah' });
 const phone = z.string().regex(/^\+?[0-9]{8,15}$/, 'must be 8 to 15 digits, optionally starting with +');
 
 export const paymentIdParam = z.object({ payment_id: midtransOrderId });
@@ -33,7 +33,7 @@ export const createPaymentBody = z
       .array(
         z.object({
           id: z.string().min(1).max(50),
-          price: z.number().refine(Number.isSafeInteger, 'must be a whole number of rupiah'),
+          price: z.int({ error: wholeRupiah }),
           quantity: z.number().int().min(1).max(10_000),
           name: z.string().min(1).max(255),
         }),
