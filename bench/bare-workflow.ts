@@ -1,0 +1,110 @@
+import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
+
+/**
+ * The Temporal baseline: a workflow of the same shape as workflows/payment.ts on the happy path of a VA payment
+ * with a user id, with activities that do nothing. Same messages (update-with-start `chargeCompleted`, signal
+ * `midtransNotification`, query `payment`), the same activities in the same order, the same timers (reconcile
+ * wake-ups while pending, the refund window after success) and the same search-attribute upsert:
+ *
+ *   recordPayment(created) → chargePayment → recordPayment(charged) → [update completes]
+ *   signal "pending" (the simulator's first notification) → recordPayment(notification_ignored)
+ *   signal "settlement" → fetchMidtransStatus → upsert PaymentStatus → recordPayment(success)
+ *     → notifyTransactionService ∥ notifyUserService, then wait out the refund window (the workflow stays open)
+ */
+
+export interface BareInput {
+  paymentId: string;
+  userId?: string;
+  refundWindowDays: number;
+  expiryMinutes: number;
+}
+
+export interface BareView {
+  paymentId: string;
+  status: 'pending' | 'success' | 'expired';
+  chargeCompleted: boolean;
+}
+
+export interface BareNotification {
+  transactionStatus: string;
+}
+
+export interface BareActivities {
+  recordPayment(snapshot: { paymentId: string; version: number; kind: string }): Promise<void>;
+  chargePayment(request: { paymentId: string }): Promise<void>;
+  fetchMidtransStatus(paymentId: string): Promise<void>;
+  notifyTransactionService(event: { paymentId: string; status: string }): Promise<void>;
+  notifyUserService(event: { paymentId: string; userId: string; status: string }): Promise<void>;
+}
+
+export const bareNotificationSignal = defineSignal<[BareNotification]>('midtransNotification');
+export const bareQuery = defineQuery<BareView>('payment');
+export const bareChargeCompletedUpdate = defineUpdate<BareView>('chargeCompleted');
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+// The same timeouts and retry policies as the payment workflow's proxies (no retry happens on this path).
+const acts = proxyActivities<BareActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+export async function bareWorkflow(input: BareInput): Promise<BareView> {
+  const startedAt = Date.now();
+  const expiresAt = startedAt + input.expiryMinutes * MINUTE;
+  const reconcileAt = [1, 5, 15].map((m) => startedAt + m * MINUTE);
+  const view: BareView = { paymentId: input.paymentId, status: 'pending', chargeCompleted: false };
+  const inbox: BareNotification[] = [];
+  const deliveries: Promise<void>[] = [];
+  let version = 0;
+
+  setHandler(bareQuery, () => ({ ...view }));
+  setHandler(bareNotificationSignal, (notification) => {
+    inbox.push(notification);
+  });
+  setHandler(bareChargeCompletedUpdate, async () => {
+    await condition(() => view.chargeCompleted);
+    return { ...view };
+  });
+
+  const record = (kind: string) => acts.recordPayment({ paymentId: input.paymentId, version: ++version, kind });
+
+  await record('created');
+  await acts.chargePayment({ paymentId: input.paymentId });
+  await record('charged');
+  view.chargeCompleted = true;
+
+  while (view.status === 'pending') {
+    const now = Date.now();
+    const nextReconcile = reconcileAt.find((t) => t > now) ?? now + 60 * MINUTE;
+    const notified = await condition(() => inbox.length > 0, Math.max(Math.min(expiresAt, nextReconcile) - now, 1));
+    if (inbox.length > 0) {
+      while (inbox.length > 0) {
+        const notification = inbox.shift()!;
+        if (notification.transactionStatus !== 'settlement') {
+          await record('notification_ignored');
+          continue;
+        }
+        await acts.fetchMidtransStatus(input.paymentId);
+        view.status = 'success';
+        upsertSearchAttributes([{ key: PAYMENT_STATUS, value: 'success' }]);
+        await record('transition');
+        deliveries.push(acts.notifyTransactionService({ paymentId: input.paymentId, status: 'success' }));
+        if (input.userId) deliveries.push(acts.notifyUserService({ paymentId: input.paymentId, userId: input.userId, status: 'success' }));
+      }
+    } else if (!notified && Date.now() >= expiresAt) {
+      view.status = 'expired';
+    } else if (!notified) {
+      await acts.fetchMidtransStatus(input.paymentId);
+    }
+  }
+
+  if (view.status === 'success') {
+    // The refund window: like the payment workflow, the workflow stays open (a pending timer) after success.
+    await condition(() => false, input.refundWindowDays * DAY);
+  }
+  await Promise.all(deliveries);
+  return { ...view };
+}

@@ -1,0 +1,132 @@
+import type { ScaleSettings } from './phases';
+
+/**
+ * Command line and sizes. Three modes:
+ *   default  sized to finish in about 15 minutes on the 2-core machine
+ *   --quick  a smoke run in about 2 minutes (writes to bench/results/, not docs/)
+ *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
+ * Other flags: --only e2e,api,scale   --tune KEY=VALUE[,KEY=VALUE]   --sweep 8,32   --count N   --levels 0,1000
+ *              --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
+ *              --render   (only re-render benchmarks.md from benchmarks.json)
+ */
+
+export type Mode = 'quick' | 'default' | 'full';
+export type Phase = 'e2e' | 'api' | 'scale';
+
+export interface Options {
+  mode: Mode;
+  phases: Phase[];
+  sweep: number[];
+  count: number;
+  warmup: number;
+  pollMs: number;
+  timeoutMs: number;
+  api: { connections: number; durationSeconds: number; rounds: number };
+  scale: Omit<ScaleSettings, 'pollMs' | 'timeoutMs'>;
+  /** Worker environment for the before/after comparison (--tune); empty = no comparison. */
+  tune: Record<string, string>;
+  /** Concurrency of the tuning comparison's end-to-end runs. */
+  tuneConcurrency: number;
+  outDir: string;
+  keepTmp: boolean;
+  /** Only re-render benchmarks.md from the existing benchmarks.json. */
+  renderOnly: boolean;
+  maxMinutes: number;
+  argv: string[];
+}
+
+const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'argv' | 'tuneConcurrency'>> = {
+  quick: {
+    sweep: [16],
+    count: 60,
+    warmup: 10,
+    pollMs: 100,
+    timeoutMs: 120_000,
+    api: { connections: 16, durationSeconds: 3, rounds: 1 },
+    scale: { levels: [0, 100, 200], createConcurrency: 16, probeCount: 32, probeConcurrency: 16, settleConcurrency: 16, warmup: 10 },
+    maxMinutes: 6,
+  },
+  default: {
+    sweep: [8, 32, 128],
+    count: 200,
+    warmup: 16,
+    pollMs: 100,
+    timeoutMs: 180_000,
+    api: { connections: 32, durationSeconds: 8, rounds: 2 },
+    scale: { levels: [0, 750, 1500], createConcurrency: 32, probeCount: 64, probeConcurrency: 32, settleConcurrency: 32, warmup: 16 },
+    maxMinutes: 30,
+  },
+  full: {
+    sweep: [8, 32, 128],
+    count: 2000,
+    warmup: 50,
+    pollMs: 100,
+    timeoutMs: 300_000,
+    api: { connections: 32, durationSeconds: 20, rounds: 3 },
+    scale: { levels: [0, 1000, 5000, 10000], createConcurrency: 32, probeCount: 400, probeConcurrency: 32, settleConcurrency: 32, warmup: 50 },
+    maxMinutes: 240,
+  },
+};
+
+function numbers(value: string, flag: string): number[] {
+  const list = value.split(',').map((v) => Number(v.trim()));
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`${flag} wants a comma-separated list of integers`);
+  return list;
+}
+
+export function parseOptions(argv: string[]): Options {
+  const args = [...argv];
+  const flags = new Map<string, string | true>();
+  while (args.length > 0) {
+    const arg = args.shift()!;
+    if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    const takesValue = ['only', 'tune', 'sweep', 'count', 'levels', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
+    if (takesValue) {
+      const value = inline ?? args.shift();
+      if (value === undefined) throw new Error(`--${name} needs a value`);
+      flags.set(name, value);
+    } else if (['quick', 'full', 'keep-tmp', 'help', 'render'].includes(name)) {
+      flags.set(name, true);
+    } else {
+      throw new Error(`unknown flag --${name}`);
+    }
+  }
+  if (flags.has('help')) {
+    process.stderr.write(
+      'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
+        '       [--levels 0,1000,2000] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render]\n',
+    );
+    process.exit(0);
+  }
+  if (flags.has('quick') && flags.has('full')) throw new Error('--quick and --full exclude each other');
+  const mode: Mode = flags.has('quick') ? 'quick' : flags.has('full') ? 'full' : 'default';
+  const sizes = structuredClone(SIZES[mode]);
+  const text = (name: string) => (typeof flags.get(name) === 'string' ? (flags.get(name) as string) : undefined);
+
+  const tune: Record<string, string> = {};
+  for (const pair of text('tune')?.split(',') ?? []) {
+    const [key, value] = pair.split('=');
+    if (!key || value === undefined || !/^[A-Z_]+$/.test(key)) throw new Error(`--tune wants KEY=VALUE pairs, got ${pair}`);
+    tune[key.trim()] = value.trim();
+  }
+  const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : ['e2e', 'api', 'scale'])).map((p) => p.trim());
+  for (const phase of phases) if (!['e2e', 'api', 'scale'].includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
+  if (text('sweep')) sizes.sweep = numbers(text('sweep')!, '--sweep').filter((n) => n > 0);
+  if (text('count')) sizes.count = numbers(text('count')!, '--count')[0]!;
+  if (text('levels')) sizes.scale.levels = numbers(text('levels')!, '--levels');
+  if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;
+  if (text('max-minutes')) sizes.maxMinutes = numbers(text('max-minutes')!, '--max-minutes')[0]!;
+  const tuneConcurrency = text('tune-concurrency') ? numbers(text('tune-concurrency')!, '--tune-concurrency')[0]! : 32;
+  return {
+    mode,
+    phases: phases as Phase[],
+    ...sizes,
+    tune,
+    tuneConcurrency,
+    outDir: text('out') ?? (mode === 'quick' ? 'bench/results' : 'docs'),
+    keepTmp: flags.has('keep-tmp'),
+    renderOnly: flags.has('render'),
+    argv,
+  };
+}

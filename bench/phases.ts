@@ -1,0 +1,580 @@
+import proto from '@temporalio/proto';
+import { bareDriver } from './bare';
+import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult } from './load';
+import { CpuMeter, readMemory, RssSampler, sqliteBytes } from './procs';
+import {
+  spawnIpcService,
+  startPaymentServices,
+  waitForWorker,
+  type Cleanup,
+  type Infra,
+  type PaymentServices,
+  type ServiceProcess,
+} from './stack';
+import { mib, now, pollUntil, pool, round2, say, summarize, tally, type Summary } from './util';
+
+export interface Context {
+  cleanup: Cleanup;
+  infra: Infra;
+  tracker: DownstreamTracker;
+}
+
+export interface LoadSettings {
+  count: number;
+  warmup: number;
+  pollMs: number;
+  timeoutMs: number;
+}
+
+export interface ProcessStats {
+  /** Highest VmRSS sampled during the measured window. */
+  peakRssMiB: number | null;
+  /** VmHWM at the end: the peak since the process started (it started for this run). */
+  hwmMiB: number | null;
+  cpuSeconds: number | null;
+  cpuMsPerPayment: number | null;
+}
+
+export interface RunResult extends Omit<LoadResult, 'ids' | 'samples'> {
+  kind: 'service' | 'bare';
+  label: string;
+  workerEnv: Record<string, string>;
+  processes: Record<string, ProcessStats>;
+  /** Requests the (simulated) Midtrans got per completed payment, by kind; the service side only. */
+  midtransCallsPerPayment?: Record<string, number>;
+  temporalDbBytesAfter: number;
+  /** History events of one workflow of this run, by type (the shape check between service and baseline). */
+  historyShape?: Record<string, number>;
+}
+
+async function historyShape(infra: Infra, workflowId: string): Promise<Record<string, number> | undefined> {
+  try {
+    const history = await infra.client.workflow.getHandle(workflowId).fetchHistory();
+    const counts: Record<string, number> = {};
+    for (const event of history.events ?? []) {
+      const name = (proto.temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
+      tally(counts, name);
+    }
+    counts.TOTAL = history.events?.length ?? 0;
+    return counts;
+  } catch (error) {
+    say(`  could not read the history of ${workflowId}: ${String(error)}`);
+    return undefined;
+  }
+}
+
+function processStats(
+  pids: Record<string, number | undefined>,
+  peaks: Record<string, number>,
+  cpu: Record<string, number | null>,
+  payments: number,
+  names: string[],
+): Record<string, ProcessStats> {
+  const stats: Record<string, ProcessStats> = {};
+  for (const name of [...names, 'bench']) {
+    const cpuSeconds = cpu[name] ?? null;
+    stats[name] = {
+      peakRssMiB: name === 'bench' ? mib(readMemory(process.pid)?.rssKiB) : mib(peaks[name]),
+      hwmMiB: mib(readMemory(name === 'bench' ? process.pid : pids[name])?.hwmKiB),
+      cpuSeconds: cpuSeconds === null ? null : round2(cpuSeconds),
+      cpuMsPerPayment: cpuSeconds === null || payments === 0 ? null : round2((cpuSeconds * 1000) / payments),
+    };
+  }
+  return stats;
+}
+
+/** One measured run of the real service at concurrency C, on its own fresh worker and API (used by --tune). */
+export async function runServiceE2e(
+  ctx: Context,
+  concurrency: number,
+  settings: LoadSettings,
+  workerEnv: Record<string, string> = {},
+): Promise<RunResult> {
+  const { infra, tracker } = ctx;
+  const label = `e2e-c${concurrency}${Object.keys(workerEnv).length ? '-tuned' : ''}`;
+  say(`${label}: starting worker and API`);
+  const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
+  try {
+    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
+    say(`${label}: warm-up, ${settings.warmup} payments`);
+    await runLoad(driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${label} warm-up` });
+    say(`${label}: ${settings.count} payments at concurrency ${concurrency}`);
+    const meter = new SideMeter(services.pids, () => infra.midtransCalls);
+    meter.begin();
+    const load = await runLoad(driver, { ...settings, concurrency, label });
+    meter.end();
+    say(`${label}: ${load.paymentsPerSecond} payments/s, ${load.completed}/${load.count} completed, create p50 ${load.createMs?.p50} ms`);
+    return await toRunResult(ctx, 'service', label, workerEnv, load, meter, ['worker', 'api', 'temporal'], 'payment-');
+  } finally {
+    await services.stop();
+  }
+}
+
+/** RSS peaks and CPU seconds of one side, over the chunks it ran (the other side's chunks are not counted). */
+class SideMeter {
+  private readonly sampler: RssSampler;
+  private cpu: CpuMeter | undefined;
+  private callsBefore: Record<string, number> = {};
+  readonly cpuSeconds: Record<string, number | null> = {};
+  readonly calls: Record<string, number> = {};
+
+  constructor(
+    readonly pids: () => Record<string, number | undefined>,
+    private readonly counters?: () => Record<string, number>,
+  ) {
+    this.sampler = new RssSampler(pids);
+  }
+
+  begin(): void {
+    this.sampler.start();
+    this.cpu = new CpuMeter(this.pids).start();
+    this.callsBefore = { ...this.counters?.() };
+  }
+
+  end(): void {
+    this.sampler.stop();
+    for (const [kind, count] of Object.entries(this.counters?.() ?? {})) {
+      this.calls[kind] = (this.calls[kind] ?? 0) + count - (this.callsBefore[kind] ?? 0);
+    }
+    for (const [name, seconds] of Object.entries(this.cpu!.stop())) {
+      const before = this.cpuSeconds[name];
+      this.cpuSeconds[name] = seconds === null || before === null ? null : (before ?? 0) + seconds;
+    }
+  }
+
+  peaks(): Record<string, number> {
+    return this.sampler.stop();
+  }
+}
+
+function perPayment(calls: Record<string, number>, payments: number): Record<string, number> | undefined {
+  if (Object.keys(calls).length === 0 || payments === 0) return undefined;
+  return Object.fromEntries(Object.entries(calls).map(([kind, n]) => [kind, round2(n / payments)]));
+}
+
+function callsDelta(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(now).map(([kind, n]) => [kind, n - (before[kind] ?? 0)]).filter(([, n]) => n !== 0));
+}
+
+async function toRunResult(
+  ctx: Context,
+  kind: RunResult['kind'],
+  label: string,
+  workerEnv: Record<string, string>,
+  load: LoadResult,
+  meter: SideMeter,
+  names: string[],
+  workflowPrefix: string,
+): Promise<RunResult> {
+  const { ids, samples: _samples, ...rest } = load;
+  return {
+    kind,
+    label,
+    workerEnv,
+    ...rest,
+    processes: processStats(meter.pids(), meter.peaks(), meter.cpuSeconds, load.completed, names),
+    midtransCallsPerPayment: perPayment(meter.calls, load.completed),
+    temporalDbBytesAfter: sqliteBytes(ctx.infra.temporalDbFile).total,
+    historyShape: ids[0] ? await historyShape(ctx.infra, `${workflowPrefix}${ids[0]}`) : undefined,
+  };
+}
+
+/**
+ * The service and the bare baseline at concurrency C, side by side: both started (fresh worker and API for the
+ * service, a fresh bare worker), both warmed up, then the load in chunks ordered service, bare, bare, service so the
+ * machine's drifting background load hits both alike. A side's idle processes only long-poll meanwhile.
+ */
+export async function runPair(
+  ctx: Context,
+  concurrency: number,
+  settings: LoadSettings,
+  keepServices = false,
+): Promise<{ service: RunResult; bare: RunResult; services?: PaymentServices; ids: string[] }> {
+  const { infra, tracker } = ctx;
+  const serviceLabel = `e2e-c${concurrency}`;
+  const bareLabel = `bare-c${concurrency}`;
+  say(`${serviceLabel}: starting worker and API, and the bare worker`);
+  const services = await startPaymentServices(ctx.cleanup, infra, serviceLabel);
+  let bareWorker: ServiceProcess | undefined;
+  try {
+    const bareQueue = `bench-${bareLabel}-${Date.now().toString(36)}`;
+    bareWorker = (await spawnIpcService(ctx.cleanup, infra, 'bare-worker', 'bench/bare-worker.ts', infra.serviceEnv(bareQueue))).service;
+    await waitForWorker(infra, bareWorker, bareQueue);
+    const worker = bareWorker;
+    const sides = {
+      service: {
+        label: serviceLabel,
+        driver: httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: serviceLabel }),
+        meter: new SideMeter(services.pids, () => infra.midtransCalls),
+        parts: [] as LoadResult[],
+      },
+      bare: {
+        label: bareLabel,
+        driver: bareDriver(infra.client, bareQueue, worker),
+        meter: new SideMeter(() => ({ worker: worker.mainPid, temporal: infra.temporalPid })),
+        parts: [] as LoadResult[],
+      },
+    };
+    for (const side of Object.values(sides)) {
+      say(`${side.label}: warm-up, ${settings.warmup} payments`);
+      await runLoad(side.driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${side.label} warm-up` });
+    }
+    // Each chunk at least C payments, so every chunk really reaches concurrency C.
+    const count = Math.max(settings.count, 2 * concurrency);
+    const first = Math.ceil(count / 2);
+    const chunks: Array<[keyof typeof sides, number]> = [
+      ['service', first],
+      ['bare', first],
+      ['bare', count - first],
+      ['service', count - first],
+    ];
+    for (const [name, count] of chunks) {
+      if (count <= 0) continue;
+      const side = sides[name];
+      say(`${side.label}: ${count} payments at concurrency ${concurrency}`);
+      side.meter.begin();
+      const part = await runLoad(side.driver, { ...settings, count, concurrency, label: side.label });
+      side.meter.end();
+      side.parts.push(part);
+      say(`${side.label}: chunk ${part.paymentsPerSecond}/s, ${part.completed}/${part.count} completed`);
+    }
+    const serviceLoad = mergeLoads(sides.service.parts);
+    const bareLoad = mergeLoads(sides.bare.parts);
+    say(`C=${concurrency}: service ${serviceLoad.paymentsPerSecond}/s, bare ${bareLoad.paymentsPerSecond}/s`);
+    const service = await toRunResult(ctx, 'service', serviceLabel, {}, serviceLoad, sides.service.meter, ['worker', 'api', 'temporal'], 'payment-');
+    const bare = await toRunResult(ctx, 'bare', bareLabel, {}, bareLoad, sides.bare.meter, ['worker', 'temporal'], 'bare-');
+    await bareWorker.stop();
+    if (keepServices) return { service, bare, services, ids: serviceLoad.ids };
+    await services.stop();
+    return { service, bare, ids: serviceLoad.ids };
+  } catch (error) {
+    await bareWorker?.stop();
+    await services.stop();
+    throw error;
+  }
+}
+
+export interface ScaleSettings {
+  levels: number[];
+  createConcurrency: number;
+  probeCount: number;
+  probeConcurrency: number;
+  settleConcurrency: number;
+  pollMs: number;
+  timeoutMs: number;
+  warmup: number;
+}
+
+export interface GrowthPoint {
+  openPending: number;
+  /** Open payment workflows on this run's task queue: pending + earlier probes and warm-up (succeeded, in their refund window). */
+  openWorkflows: number;
+  createdThisStep: number;
+  createSecondsThisStep: number;
+  createPerSecondThisStep: number | null;
+  createMsThisStep: Summary | null;
+  workerRssMiB: number | null;
+  apiRssMiB: number | null;
+  temporalRssMiB: number | null;
+  temporalDbBytes: number;
+  /** Midtrans status calls since the previous point (charge confirmations, settlements, and reconciliation wake-ups). */
+  midtransStatusCallsSincePrevious: number;
+  secondsSincePrevious: number;
+  probe: Pick<LoadResult, 'count' | 'concurrency' | 'completed' | 'failed' | 'paymentsPerSecond' | 'createMs' | 'paySuccessMs' | 'createDownstreamMs'>;
+}
+
+type SimulatorStats = {
+  charges: { received: number; applied: number };
+  notifications: { created: number; sent: number; delivered: number; failed: number; dropped: number };
+  transactions: number;
+};
+
+async function simulatorStats(infra: Infra): Promise<SimulatorStats> {
+  const response = await fetch(`${infra.simulator.url}/_simulator/stats`);
+  return (await response.json()) as SimulatorStats;
+}
+
+export interface ScaleResult {
+  label: string;
+  workerEnv: Record<string, string>;
+  openTarget: number;
+  create: {
+    concurrency: number;
+    count: number;
+    created: number;
+    seconds: number;
+    perSecond: number;
+    createMs: Summary | null;
+    statuses: Record<string, number>;
+    errors: Record<string, number>;
+  };
+  pendingBeforeSettle: Record<string, number>;
+  settle: {
+    concurrency: number;
+    payRequestsSeconds: number;
+    /** First pay request → the last of these payments marked success in PostgreSQL (its paid_at). */
+    toAllSuccessSeconds: number | null;
+    /** First pay request → the last downstream call for these payments (receiver's clock). */
+    toAllDownstreamSeconds: number | null;
+    payErrors: Record<string, number>;
+    timedOut: boolean;
+  };
+  counts: {
+    open: number;
+    reachedSuccess: number;
+    statusesAfter: Record<string, number>;
+    downstreamBoth: number;
+    downstreamTransaction: number;
+    downstreamUser: number;
+    statusApiSample: { checked: number; success: number; fromWorkflow: number };
+  };
+  simulator: {
+    chargesReceived: number;
+    chargesApplied: number;
+    notificationsCreated: number;
+    notificationsDelivered: number;
+    notificationsFailed: number;
+    /** Of the whole phase: the open payments plus warm-up and probe payments. */
+    paymentsCreatedInPhase: number;
+  };
+  processes: Record<string, ProcessStats>;
+  /** Requests the simulator got during the phase (after warm-up), by kind. */
+  midtransCalls: Record<string, number>;
+  temporalDbBytes: ReturnType<typeof sqliteBytes>;
+  growth: GrowthPoint[];
+}
+
+async function statusesOf(infra: Infra, ids: string[]): Promise<Record<string, number>> {
+  const { rows } = await infra.db.query<{ status: string; n: string }>(
+    'select status, count(*)::text as n from payments where id = any($1) group by status',
+    [ids],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}
+
+/**
+ * Scale and growth: M pending VA payments (24 h expiry) held open at once, created in steps; at each step the
+ * memory, the Temporal database size and a probe of end-to-end throughput; then all of them settled.
+ */
+export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv: Record<string, string> = {}): Promise<ScaleResult> {
+  const { infra, tracker } = ctx;
+  const label = `scale${Object.keys(workerEnv).length ? '-tuned' : ''}`;
+  const openTarget = Math.max(...settings.levels);
+  say(`${label}: starting worker and API`);
+  const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
+  try {
+    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
+    const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
+    const statsBefore = await simulatorStats(infra);
+    let phasePayments = 0;
+    await runLoad(driver, { ...loadSettings, count: settings.warmup, concurrency: Math.min(settings.warmup, 16), label: `${label} warm-up` });
+    phasePayments += settings.warmup;
+    const sampler = new RssSampler(services.pids).start();
+    const cpu = new CpuMeter(services.pids).start();
+    const callsAtStart = { ...infra.midtransCalls };
+    let callsAtPoint = { ...infra.midtransCalls };
+    let pointAt = now();
+
+    const pending: string[] = [];
+    const allCreateMs: number[] = [];
+    const statuses: Record<string, number> = {};
+    const errors: Record<string, number> = {};
+    let createSeconds = 0;
+    let attempted = 0;
+    let settledElsewhere = settings.warmup;
+    const growth: GrowthPoint[] = [];
+    for (const level of [...settings.levels].sort((a, b) => a - b)) {
+      const toCreate = Math.max(0, level - pending.length);
+      const stepMs: number[] = [];
+      const stepStart = now();
+      if (toCreate > 0) {
+        say(`${label}: creating ${toCreate} pending payments (→ ${level} open) at concurrency ${settings.createConcurrency}`);
+        let made = 0;
+        const progress = setInterval(() => say(`  ${label}: created ${made}/${toCreate}`), 10_000);
+        try {
+          await pool(toCreate, settings.createConcurrency, async () => {
+            const started = now();
+            attempted += 1;
+            try {
+              const created = await driver.createOnly();
+              const ms = now() - started;
+              stepMs.push(ms);
+              allCreateMs.push(ms);
+              pending.push(created.id);
+              tally(statuses, created.status);
+            } catch (error) {
+              tally(errors, error instanceof Error ? error.message : String(error));
+            } finally {
+              made += 1;
+            }
+          });
+        } finally {
+          clearInterval(progress);
+        }
+        phasePayments += toCreate;
+      }
+      const stepSeconds = (now() - stepStart) / 1000;
+      if (toCreate > 0) createSeconds += stepSeconds;
+      const pids = services.pids();
+      const point: Omit<GrowthPoint, 'probe'> = {
+        openPending: pending.length,
+        openWorkflows: pending.length + settledElsewhere,
+        createdThisStep: stepMs.length,
+        createSecondsThisStep: round2(toCreate > 0 ? stepSeconds : 0),
+        createPerSecondThisStep: toCreate > 0 ? round2(stepMs.length / stepSeconds) : null,
+        createMsThisStep: summarize(stepMs),
+        workerRssMiB: mib(readMemory(pids.worker)?.rssKiB),
+        apiRssMiB: mib(readMemory(pids.api)?.rssKiB),
+        temporalRssMiB: mib(readMemory(pids.temporal)?.rssKiB),
+        temporalDbBytes: sqliteBytes(infra.temporalDbFile).total,
+        midtransStatusCallsSincePrevious: (infra.midtransCalls.status ?? 0) - (callsAtPoint.status ?? 0),
+        secondsSincePrevious: round2((now() - pointAt) / 1000),
+      };
+      callsAtPoint = { ...infra.midtransCalls };
+      pointAt = now();
+      say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
+      const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
+      phasePayments += settings.probeCount;
+      settledElsewhere += probe.count;
+      growth.push({
+        ...point,
+        probe: {
+          count: probe.count,
+          concurrency: probe.concurrency,
+          completed: probe.completed,
+          failed: probe.failed,
+          paymentsPerSecond: probe.paymentsPerSecond,
+          createMs: probe.createMs,
+          paySuccessMs: probe.paySuccessMs,
+          createDownstreamMs: probe.createDownstreamMs,
+        },
+      });
+      say(`${label}: probe @${level} open: ${probe.paymentsPerSecond} payments/s`);
+    }
+
+    const pendingBeforeSettle = await statusesOf(infra, pending);
+    say(`${label}: settling ${pending.length} payments at concurrency ${settings.settleConcurrency} (statuses now ${JSON.stringify(pendingBeforeSettle)})`);
+    const settleStart = now();
+    const payErrors: Record<string, number> = {};
+    let paid = 0;
+    const payProgress = setInterval(() => say(`  ${label}: paid ${paid}/${pending.length}`), 10_000);
+    try {
+      await pool(pending.length, settings.settleConcurrency, async (i) => {
+        try {
+          await driver.pay(pending[i]!, now() + settings.timeoutMs);
+        } catch (error) {
+          tally(payErrors, error instanceof Error ? error.message : String(error));
+        } finally {
+          paid += 1;
+        }
+      });
+    } finally {
+      clearInterval(payProgress);
+    }
+    const payRequestsSeconds = (now() - settleStart) / 1000;
+    say(`${label}: ${pending.length} pay requests sent in ${payRequestsSeconds.toFixed(1)} s; waiting for success and downstream calls`);
+
+    // Wait for all of them, bounded: an overall deadline, and giving up after two minutes without progress.
+    const deadline = settleStart + Math.max(300_000, pending.length * 300);
+    let lastProgress = now();
+    let lastDone = -1;
+    let timedOut = false;
+    let successCount = 0;
+    let downstream = tracker.count(pending);
+    let lastLine = 0;
+    await pollUntil(async () => {
+      successCount = (await statusesOf(infra, pending)).success ?? 0;
+      downstream = tracker.count(pending);
+      const doneNow = successCount + downstream.both;
+      if (doneNow !== lastDone) {
+        lastDone = doneNow;
+        lastProgress = now();
+      }
+      if (now() - lastLine > 10_000) {
+        lastLine = now();
+        say(`  ${label}: success ${successCount}/${pending.length}, both downstream calls ${downstream.both}/${pending.length} (${((now() - settleStart) / 1000).toFixed(0)} s)`);
+      }
+      if (successCount >= pending.length && downstream.both >= pending.length) return true;
+      if (now() > deadline || now() - lastProgress > 120_000) {
+        timedOut = true;
+        return true;
+      }
+      return false;
+    }, 1_000, Number.MAX_SAFE_INTEGER);
+
+    const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [pending]);
+    const lastPaidAt = rows[0]?.last?.getTime();
+    const downstreamTimes = pending.map((id) => tracker.doneAt(id)).filter((t): t is number => t !== undefined);
+    const statusesAfter = await statusesOf(infra, pending);
+
+    // A sample through the API itself: GET …/status should say success, live from the workflow.
+    const sample = pending.filter((_, i) => i % Math.max(1, Math.floor(pending.length / 50)) === 0).slice(0, 50);
+    let sampleSuccess = 0;
+    let sampleFromWorkflow = 0;
+    await pool(sample.length, 8, async (i) => {
+      const response = await fetch(`${infra.apiUrl}/payments/${sample[i]}/status`, { signal: AbortSignal.timeout(10_000) }).catch(() => null);
+      const body = (await response?.json().catch(() => null)) as { status?: string; source?: string } | null;
+      if (body?.status === 'success') sampleSuccess += 1;
+      if (body?.source === 'workflow') sampleFromWorkflow += 1;
+    });
+
+    const peaks = sampler.stop();
+    const cpuUsed = cpu.stop();
+    const statsAfter = await simulatorStats(infra);
+    const result: ScaleResult = {
+      label,
+      workerEnv,
+      openTarget,
+      create: {
+        concurrency: settings.createConcurrency,
+        count: attempted,
+        created: pending.length,
+        seconds: round2(createSeconds),
+        perSecond: createSeconds > 0 ? round2(pending.length / createSeconds) : 0,
+        createMs: summarize(allCreateMs),
+        statuses,
+        errors,
+      },
+      pendingBeforeSettle,
+      settle: {
+        concurrency: settings.settleConcurrency,
+        payRequestsSeconds: round2(payRequestsSeconds),
+        toAllSuccessSeconds: lastPaidAt && successCount >= pending.length ? round2((lastPaidAt - settleStart) / 1000) : null,
+        toAllDownstreamSeconds:
+          downstreamTimes.length >= pending.length && downstreamTimes.length > 0 ? round2((Math.max(...downstreamTimes) - settleStart) / 1000) : null,
+        payErrors,
+        timedOut,
+      },
+      counts: {
+        open: pending.length,
+        reachedSuccess: statusesAfter.success ?? 0,
+        statusesAfter,
+        downstreamBoth: downstream.both,
+        downstreamTransaction: downstream.transaction,
+        downstreamUser: downstream.user,
+        statusApiSample: { checked: sample.length, success: sampleSuccess, fromWorkflow: sampleFromWorkflow },
+      },
+      simulator: {
+        chargesReceived: statsAfter.charges.received - statsBefore.charges.received,
+        chargesApplied: statsAfter.charges.applied - statsBefore.charges.applied,
+        notificationsCreated: statsAfter.notifications.created - statsBefore.notifications.created,
+        notificationsDelivered: statsAfter.notifications.delivered - statsBefore.notifications.delivered,
+        notificationsFailed: statsAfter.notifications.failed - statsBefore.notifications.failed,
+        paymentsCreatedInPhase: phasePayments,
+      },
+      processes: processStats(services.pids(), peaks, cpuUsed, pending.length, ['worker', 'api', 'temporal']),
+      midtransCalls: callsDelta(infra.midtransCalls, callsAtStart),
+      temporalDbBytes: sqliteBytes(infra.temporalDbFile),
+      growth,
+    };
+    say(
+      `${label}: created ${pending.length} in ${result.create.seconds} s, all success after ${result.settle.toAllSuccessSeconds} s, ` +
+        `worker VmHWM ${result.processes.worker?.hwmMiB} MiB`,
+    );
+    return result;
+  } finally {
+    await services.stop();
+  }
+}
+
+export const ratio = (a: number, b: number) => (b > 0 ? round2(a / b) : null);

@@ -1,0 +1,171 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+
+/**
+ * What the kernel says about a process: resident memory from /proc/<pid>/status (VmRSS now, VmHWM = peak since
+ * the process started) and CPU time from /proc/<pid>/stat. Reads never throw: a process that is gone reads null.
+ */
+
+export interface MemoryReading {
+  rssKiB: number;
+  hwmKiB: number;
+}
+
+export function readMemory(pid: number | undefined): MemoryReading | null {
+  if (!pid) return null;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+    const rssKiB = field('VmRSS');
+    const hwmKiB = field('VmHWM');
+    return Number.isFinite(rssKiB) ? { rssKiB, hwmKiB } : null;
+  } catch {
+    return null;
+  }
+}
+
+let ticksPerSecond: number | undefined;
+function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** user + system CPU seconds the process has used so far (null when it is gone). */
+export function readCpuSeconds(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based over the whole line).
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / clockTicks();
+  } catch {
+    return null;
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Every process below `root` (children, grandchildren, …), by one scan of /proc. */
+export function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const parent = parentOf(pid);
+    if (parent === undefined) continue;
+    const list = children.get(parent) ?? [];
+    list.push(pid);
+    children.set(parent, list);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** The process below `root` whose command line contains `needle` (tsx runs the real program as a child). */
+export function findDescendant(root: number, needle: string): number | undefined {
+  return descendantsOf(root).find((pid) => commandLine(pid).includes(needle));
+}
+
+/** Bytes of a SQLite database with its -wal and -shm files (0 for a file that does not exist). */
+export function sqliteBytes(file: string): { db: number; wal: number; shm: number; total: number } {
+  const size = (f: string) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  const db = size(file);
+  const wal = size(`${file}-wal`);
+  const shm = size(`${file}-shm`);
+  return { db, wal, shm, total: db + wal + shm };
+}
+
+/**
+ * Samples VmRSS of named processes every `intervalMs` and keeps each one's maximum (VmHWM covers the whole life of
+ * a process; this covers one phase of a process that lives longer, like the Temporal server).
+ */
+export class RssSampler {
+  private readonly peaks = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly targets: () => Record<string, number | undefined>, private readonly intervalMs = 500) {}
+
+  start(): this {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  sample(): void {
+    for (const [name, pid] of Object.entries(this.targets())) {
+      const reading = readMemory(pid);
+      if (reading) this.peaks.set(name, Math.max(this.peaks.get(name) ?? 0, reading.rssKiB));
+    }
+  }
+
+  stop(): Record<string, number> {
+    this.sample();
+    clearInterval(this.timer);
+    return Object.fromEntries(this.peaks);
+  }
+}
+
+/** CPU seconds each named process used between `start()` and `stop()`. */
+export class CpuMeter {
+  private readonly before = new Map<string, number>();
+  private selfBefore = process.cpuUsage();
+
+  constructor(private readonly targets: () => Record<string, number | undefined>) {}
+
+  start(): this {
+    this.selfBefore = process.cpuUsage();
+    for (const [name, pid] of Object.entries(this.targets())) {
+      const cpu = readCpuSeconds(pid);
+      if (cpu !== null) this.before.set(name, cpu);
+    }
+    return this;
+  }
+
+  /** Includes `bench` (this process: load driver, simulator and receiver). */
+  stop(): Record<string, number | null> {
+    const result: Record<string, number | null> = {};
+    for (const [name, pid] of Object.entries(this.targets())) {
+      const cpu = readCpuSeconds(pid);
+      const before = this.before.get(name);
+      result[name] = cpu !== null && before !== undefined ? cpu - before : null;
+    }
+    const self = process.cpuUsage(this.selfBefore);
+    result.bench = (self.user + self.system) / 1e6;
+    return result;
+  }
+}

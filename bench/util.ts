@@ -1,0 +1,81 @@
+/** Small helpers shared by the benchmark modules: clock, progress lines, percentiles, a bounded worker pool. */
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable with Date.now() (the receiver's timestamps). */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+const startedAt = now();
+/** Progress goes to stderr, so stdout stays clean. */
+export function say(message: string): void {
+  const elapsed = ((now() - startedAt) / 1000).toFixed(1).padStart(6);
+  process.stderr.write(`[bench ${elapsed}s] ${message}\n`);
+}
+
+export interface Summary {
+  count: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles (ms). Empty input gives nulls in the report, never zeros that look like data. */
+export function summarize(values: number[]): Summary | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    count: sorted.length,
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+    p50: round(rank(50)),
+    p95: round(rank(95)),
+    p99: round(rank(99)),
+    max: round(sorted.at(-1)!),
+  };
+}
+
+/** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight (closed loop: a slot starts the next one). */
+export async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
+    while (next < count) {
+      const index = next++;
+      await task(index);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Polls `check` every `intervalMs` until it returns true; false when `timeoutMs` passed first. */
+export async function pollUntil(check: () => Promise<boolean> | boolean, intervalMs: number, timeoutMs: number): Promise<boolean> {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (now() > deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+export const round1 = (v: number) => Math.round(v * 10) / 10;
+export const round2 = (v: number) => Math.round(v * 100) / 100;
+export const mib = (kib: number | null | undefined) => (kib == null ? null : round1(kib / 1024));
+
+/** Counts values into a { value: count } record (HTTP statuses, outcomes). */
+export function tally(into: Record<string, number>, key: string | number): void {
+  into[String(key)] = (into[String(key)] ?? 0) + 1;
+}
