@@ -82,7 +82,7 @@ function randomSource(seed: number | undefined): () => number {
 }
 
 /** Small, well-known 32-bit PRNG: good enough for fault dice, and deterministic. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ReceivedCall } from '../../../scripts/local-stack/downstream-receiver';
-import type { FaultConfigInput } from '../../../src/midtrans/simulator/faults';
+import { mulberry32, type FaultConfigInput } from '../../../src/midtrans/simulator/faults';
 import { API_KEY, SEED } from './config';
 import type { ChaosStack } from './stack';
 
@@ -8,17 +8,8 @@ import type { ChaosStack } from './stack';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Small deterministic PRNG (mulberry32) for the suite's own choices. */
-export function prng(seed = SEED): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The suite's own deterministic choices use the simulator's fault dice (mulberry32). */
+export const prng = (seed = SEED): (() => number) => mulberry32(seed);
 
 export async function eventually<T>(
   what: string,
