@@ -34,7 +34,8 @@ export interface ApiOverheadResult {
   rounds: number;
   distinctIds: number;
   targets: TargetResult[];
-  ratios: { name: string; throughputVsBare: number; p99VsBare: number }[];
+  /** Against the bare primary-key read, and against the bare route doing the same data access as the target. */
+  ratios: { name: string; throughputVsBare: number; p99VsBare: number; equivalent?: string; throughputVsEquivalent?: number; p99VsEquivalent?: number }[];
   bareApiRssMiB: number | null;
 }
 
@@ -51,9 +52,11 @@ export async function runApiOverhead(
   const bareUrl = `http://127.0.0.1:${String(ready.port)}`;
   const sample = ids.slice(0, 500);
   const targets = [
-    { name: 'bare', what: 'bare Hono route: one primary-key read (same Prisma client and database)', url: bareUrl, path: (id: string) => `/payments/${id}` },
-    { name: 'detail', what: 'API GET /payments/{id} (payment + audit trail, refunds, notifications)', url: infra.apiUrl, path: (id: string) => `/payments/${id}` },
-    { name: 'status', what: 'API GET /payments/{id}/status (primary-key read + workflow query)', url: infra.apiUrl, path: (id: string) => `/payments/${id}/status` },
+    { name: 'bare', what: 'bare Hono route: one primary-key read, one SQL statement (same Prisma client and database)', url: bareUrl, path: (id: string) => `/payments/${id}` },
+    { name: 'bare-orm', what: 'bare Hono route: one primary-key read through Prisma findUnique', url: bareUrl, path: (id: string) => `/orm/payments/${id}` },
+    { name: 'bare-detail', what: 'bare Hono route: the same one statement as GET /payments/{id}, row returned as is', url: bareUrl, path: (id: string) => `/detail/payments/${id}` },
+    { name: 'detail', equivalent: 'bare-detail', what: 'API GET /payments/{id} (payment + audit trail, refunds, notifications: one SQL statement)', url: infra.apiUrl, path: (id: string) => `/payments/${id}` },
+    { name: 'status', equivalent: 'bare', what: 'API GET /payments/{id}/status (primary-key read of the read model)', url: infra.apiUrl, path: (id: string) => `/payments/${id}/status` },
     { name: 'health', what: 'API GET /health (middleware only, no I/O)', url: infra.apiUrl, path: () => '/health' },
   ];
   const runs = new Map<string, TargetRun[]>(targets.map((t) => [t.name, []]));
@@ -107,11 +110,20 @@ export async function runApiOverhead(
     targets: results,
     ratios: results
       .filter((r) => r.name !== 'bare')
-      .map((r) => ({
-        name: r.name,
-        throughputVsBare: round2(r.reqPerSecond / Math.max(0.001, bareResult.reqPerSecond)),
-        p99VsBare: round2(r.p99Ms / Math.max(0.001, bareResult.p99Ms)),
-      })),
+      .map((r) => {
+        const equivalentName = targets.find((t) => t.name === r.name)?.equivalent;
+        const equivalent = results.find((x) => x.name === equivalentName);
+        return {
+          name: r.name,
+          throughputVsBare: round2(r.reqPerSecond / Math.max(0.001, bareResult.reqPerSecond)),
+          p99VsBare: round2(r.p99Ms / Math.max(0.001, bareResult.p99Ms)),
+          ...(equivalent && {
+            equivalent: equivalent.name,
+            throughputVsEquivalent: round2(r.reqPerSecond / Math.max(0.001, equivalent.reqPerSecond)),
+            p99VsEquivalent: round2(r.p99Ms / Math.max(0.001, equivalent.p99Ms)),
+          }),
+        };
+      }),
     bareApiRssMiB: mib(bareRssKiB),
   };
 }

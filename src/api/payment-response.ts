@@ -1,5 +1,6 @@
 import type { PaymentView } from '../../workflows/messages';
-import type { Payment, PaymentEvent, Refund, WebhookNotification } from '../generated/prisma/client';
+import type { PaymentWithAudit } from '../db/payments';
+import type { Payment } from '../generated/prisma/client';
 import type { PaymentResponse } from './schemas';
 
 /** Payment instructions are camelCase in the domain and snake_case on the wire, like the rest of the API. */
@@ -34,9 +35,7 @@ export function paymentResponseFromView(view: PaymentView): PaymentResponse {
   };
 }
 
-export type PaymentRow = Payment & { events?: PaymentEvent[]; refunds?: Refund[]; notifications?: WebhookNotification[] };
-
-export function paymentResponseFromRow(row: PaymentRow): PaymentResponse {
+export function paymentResponseFromRow(row: Payment): PaymentResponse {
   return {
     payment_id: row.id,
     order_id: row.orderId,
@@ -56,32 +55,33 @@ export function paymentResponseFromRow(row: PaymentRow): PaymentResponse {
     paid_at: row.paidAt?.toISOString() ?? null,
     created_at: row.createdAt.toISOString(),
     updated_at: row.updatedAt.toISOString(),
-    ...(row.events && {
-      audit_trail: row.events.map((event) => ({
-        kind: event.kind,
-        from_status: event.fromStatus as PaymentResponse['status'] | null,
-        to_status: event.toStatus as PaymentResponse['status'] | null,
-        source: event.source as 'api',
-        at: event.occurredAt.toISOString(),
-        detail: event.detail ?? undefined,
-      })),
-    }),
-    ...(row.refunds && {
-      refunds: row.refunds.map((refund) => ({
-        refund_key: refund.refundKey,
-        amount: Number(refund.amount),
-        reason: refund.reason,
-        status: refund.status,
-        created_at: refund.createdAt.toISOString(),
-      })),
-    }),
-    ...(row.notifications && {
-      notifications: row.notifications.map((n) => ({
-        received_at: n.receivedAt.toISOString(),
-        transaction_status: n.transactionStatus,
-        outcome: n.outcome,
-        signature_valid: n.signatureValid,
-      })),
-    }),
+  };
+}
+
+/** GET /payments/{id}: the payment with its audit trail, refunds and notifications. */
+export function paymentDetailResponse(row: PaymentWithAudit): PaymentResponse {
+  return {
+    ...paymentResponseFromRow(row),
+    audit_trail: row.events.map((event) => ({
+      kind: event.kind,
+      from_status: event.fromStatus as PaymentResponse['status'] | null,
+      to_status: event.toStatus as PaymentResponse['status'] | null,
+      source: event.source as 'api',
+      at: event.occurredAt,
+      ...(event.detail !== null && { detail: event.detail }),
+    })),
+    refunds: row.refunds.map((refund) => ({
+      refund_key: refund.refundKey,
+      amount: refund.amount,
+      reason: refund.reason,
+      status: refund.status,
+      created_at: refund.createdAt,
+    })),
+    notifications: row.notifications.map((n) => ({
+      received_at: n.receivedAt,
+      transaction_status: n.transactionStatus,
+      outcome: n.outcome,
+      signature_valid: n.signatureValid,
+    })),
   };
 }

@@ -83,8 +83,14 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       }
     },
 
-    async view(paymentId: string): Promise<PaymentView> {
-      return handle(paymentId).query(paymentQuery);
+    /** The workflow's own view of the payment; null when no such workflow exists. */
+    async view(paymentId: string): Promise<PaymentView | null> {
+      return handle(paymentId)
+        .query(paymentQuery)
+        .catch((error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return null;
+          throw error;
+        });
     },
 
     async notify(paymentId: string, notification: MidtransNotificationSignal): Promise<void> {

@@ -157,7 +157,9 @@ export const paymentStatusSchema = z.object({
   status: paymentStatus,
   updated_at: z.string(),
   midtrans_status: z.string().nullable(),
-  source: z.enum(['workflow', 'database']),
+  source: z
+    .enum(['workflow', 'database'])
+    .describe('database: the read model (always, once the workflow has written its first row); workflow: the live workflow before that.'),
 });
 
 export const paymentListSchema = z.object({ order_id: z.string(), payments: z.array(paymentSchema) });

@@ -1,6 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { NativeConnection } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { createPaymentWorkflows, paymentWorkflowId } from '../../src/api/payment-workflows';
+import { createDatabase } from '../../src/db/client';
+import { findPaymentStatus } from '../../src/db/payments';
 import { midtransSignature } from '../../src/midtrans/signature';
-import { createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
+import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
 
 let s: Service;
 beforeAll(async () => {
@@ -10,6 +17,7 @@ afterAll(async () => {
   await s?.close();
 });
 
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const statusOf = (paymentId: string) => s.api('GET', `/payments/${paymentId}/status`).then((r) => r.body.status as string);
 const downstreamFor = (paymentId: string) => s.receiver.calls.filter((c) => (c.body as { payment_id?: string }).payment_id === paymentId);
 const simulatorAction = (paymentId: string, action: string) =>
@@ -81,11 +89,20 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
     const rest = await s.api('POST', `/payments/${id}/refund`, { reason: 'trip cancelled' });
     expect(rest.body).toMatchObject({ status: 'refunded', refunded_amount: 400_000 });
 
-    const detail = await s.eventually(
-      () => s.api('GET', `/payments/${id}`),
-      (r) => r.body.refunds?.length === 2,
-    );
-    expect(detail.body.refunds.map((r: { amount: number }) => r.amount)).toEqual([150_000, 250_000]);
+    // Read-your-writes: an update answers only after the read model has its result, so no polling here.
+    expect((await s.api('GET', `/payments/${id}/status`)).body).toMatchObject({ status: 'refunded', source: 'database' });
+    const detail = await s.api('GET', `/payments/${id}`);
+    expect(detail.body).toMatchObject({ status: 'refunded', refunded_amount: 400_000 });
+    expect(detail.body.refunds).toEqual([
+      { refund_key: expect.any(String), amount: 150_000, reason: 'one seat', status: 'succeeded', created_at: expect.stringMatching(ISO_INSTANT) },
+      { refund_key: expect.any(String), amount: 250_000, reason: 'trip cancelled', status: 'succeeded', created_at: expect.stringMatching(ISO_INSTANT) },
+    ]);
+    const refundEvents = detail.body.audit_trail.filter((e: { kind: string }) => e.kind === 'refund');
+    expect(refundEvents).toMatchObject([
+      { from_status: 'success', to_status: 'partially_refunded', source: 'api', detail: { amount: 150_000 } },
+      { from_status: 'partially_refunded', to_status: 'refunded', source: 'api', detail: { amount: 250_000 } },
+    ]);
+    expect(detail.body.audit_trail.every((e: { at: string }) => ISO_INSTANT.test(e.at))).toBe(true);
     const atMidtrans = await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json();
     expect(JSON.stringify(atMidtrans)).toContain('refund');
 
@@ -170,5 +187,48 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
     };
     const missing = await s.api('POST', '/payments/webhook', unknown, { authorization: '' });
     expect(missing.status).toBe(404);
+  });
+});
+
+describe('reads before the workflow has written its first row', () => {
+  it('GET …/status and GET /payments/{id} answer from the live workflow, never 404, until the read model has the row', async () => {
+    // A worker whose PostgreSQL is unreachable (nothing listens on port 1): its first write keeps retrying, as in an
+    // outage, so the workflow exists while the read model has no row for it.
+    const taskQueue = `${s.taskQueue}-no-db`;
+    const unreachableDb = createDatabase('postgresql://postgres@127.0.0.1:1/nowhere', 1);
+    const worker = await createPaymentWorker({
+      connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
+      namespace: 'default',
+      taskQueue,
+      workflowBundle: await bundlePaymentWorkflows(),
+      dependencies: { db: unreachableDb, midtrans: s.midtrans, downstream: { transactionServiceUrl: s.receiver.url, userServiceUrl: s.receiver.url, timeoutMs: 5_000 } },
+    });
+    const running = worker.run();
+    const workflows = createPaymentWorkflows(s.client, taskQueue);
+    const paymentId = `pay-${randomUUID().replaceAll('-', '')}`;
+    try {
+      const body = createPaymentBody();
+      const outcome = await workflows.start(
+        {
+          request: { paymentId, orderId: body.order_id, amount: body.amount, method: 'bank_transfer', bank: 'bca', customer: { firstName: 'Budi', email: 'budi@example.com' }, items: body.item_details, expiryMinutes: 60 },
+          refundWindowDays: 30,
+        },
+        300,
+      );
+      expect(outcome.kind).toBe('still-charging');
+      const app = createApp({ ...s.dependencies, workflows });
+      const status = await app.request(`/payments/${paymentId}/status`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      expect(status.status).toBe(200);
+      expect(await status.json()).toMatchObject({ payment_id: paymentId, status: 'pending', source: 'workflow' });
+      const detail = await app.request(`/payments/${paymentId}`, { headers: { authorization: `Bearer ${API_KEY}` } });
+      expect(detail.status).toBe(200);
+      expect(await detail.json()).toMatchObject({ payment_id: paymentId, order_id: body.order_id, status: 'pending', payment_instructions: null });
+      expect(await findPaymentStatus(s.db, paymentId)).toBeNull();
+    } finally {
+      await s.client.workflow.getHandle(paymentWorkflowId(paymentId)).terminate('test over').catch(() => {});
+      worker.shutdown();
+      await running;
+      await unreachableDb.$disconnect();
+    }
   });
 });

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { startDownstreamReceiver } from '../../scripts/local-stack/downstream-receiver';
-import { createApp } from '../../src/api/app';
+import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase } from '../../src/db/client';
@@ -31,7 +31,7 @@ export async function startService(options: { createWaitMs?: number } = {}) {
 
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
-  const app = createApp({
+  const dependencies: ApiDependencies = {
     config: {
       API_KEYS: [API_KEY],
       CORS_ORIGINS: [],
@@ -48,7 +48,8 @@ export async function startService(options: { createWaitMs?: number } = {}) {
     checkTemporal: async () => {
       await connection.healthService.check({});
     },
-  });
+  };
+  const app = createApp(dependencies);
   const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -86,6 +87,8 @@ export async function startService(options: { createWaitMs?: number } = {}) {
     apiUrl,
     api,
     app,
+    /** What `app` was built from, for a second app with something changed. */
+    dependencies,
     db,
     client,
     simulator,

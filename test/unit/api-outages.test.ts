@@ -13,7 +13,7 @@ import type { PaymentWorkflowInput } from '../../workflows/messages';
  * - while Temporal is unreachable, POST /payments must not answer 202 for a workflow that was never started.
  */
 
-/** The error Prisma 6 with the pg driver adapter throws when PostgreSQL is down (shape copied from a real one). */
+/** The errors Prisma 6 with the pg driver adapter throws when PostgreSQL is down (shapes copied from real ones). */
 function prismaCannotReachDatabase(): Error {
   const error = new Error("\nInvalid `db.payment.findUnique()` invocation:\n\nCan't reach database server at 127.0.0.1:38432");
   error.name = 'PrismaClientKnownRequestError';
@@ -27,6 +27,18 @@ function prismaCannotReachDatabase(): Error {
   });
   return error;
 }
+function rawQueryCannotReachDatabase(): Error {
+  const error = new Error("\nInvalid `prisma.$queryRaw()` invocation:\n\n\nRaw query failed. Code: `N/A`. Message: `Can't reach database server at 127.0.0.1:1`");
+  error.name = 'PrismaClientKnownRequestError';
+  Object.assign(error, {
+    code: 'P2010',
+    meta: { driverAdapterError: { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable', host: '127.0.0.1', port: 1 } } },
+    clientVersion: '6.19.3',
+  });
+  return error;
+}
+/** A database whose every query fails with `error` (ORM calls and raw SQL alike). */
+const failingDb = (error: () => Error) => ({ $queryRaw: () => Promise.reject(error()), payment: { findUnique: () => Promise.reject(error()) } });
 
 function appWith(db: unknown) {
   return createApp({
@@ -48,9 +60,13 @@ function appWith(db: unknown) {
 }
 
 describe('PostgreSQL unreachable', () => {
-  it('GET /payments/{id} answers 503 SERVICE_UNAVAILABLE with Retry-After, not 500', async () => {
-    const db = { payment: { findUnique: () => Promise.reject(prismaCannotReachDatabase()) } };
-    const response = await appWith(db).request('/payments/pay-0123456789abcdef0123456789abcdef');
+  it.each([
+    ['GET /payments/{id}', '/payments/pay-0123456789abcdef0123456789abcdef', rawQueryCannotReachDatabase],
+    ['GET /payments/{id}/status', '/payments/pay-0123456789abcdef0123456789abcdef/status', rawQueryCannotReachDatabase],
+    ['GET /payments/order/{order_id} (an ORM read)', '/payments/order/ORDER-1', prismaCannotReachDatabase],
+  ])('%s answers 503 SERVICE_UNAVAILABLE with Retry-After, not 500', async (_name, path, error) => {
+    const db = { ...failingDb(error), payment: { findMany: () => Promise.reject(error()) } };
+    const response = await appWith(db).request(path);
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).not.toBeNull();
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
@@ -62,8 +78,7 @@ describe('PostgreSQL unreachable', () => {
       code: 'P2002',
       meta: { driverAdapterError: { cause: { kind: 'UniqueConstraintViolation' } } },
     });
-    const db = { payment: { findUnique: () => Promise.reject(error) } };
-    const response = await appWith(db).request('/payments/pay-0123456789abcdef0123456789abcdef');
+    const response = await appWith(failingDb(() => error)).request('/payments/pay-0123456789abcdef0123456789abcdef');
     expect(response.status).toBe(500);
   });
 });

@@ -2,11 +2,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
 import { defaultExpiryMinutes, type PaymentRequest } from '../../domain';
 import { claimIdempotencyKey } from '../../db/idempotency';
-import { findPayment, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
+import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
 import type { ApiEnv } from '../middleware/request-context';
-import { paymentResponseFromRow, paymentResponseFromView } from '../payment-response';
+import { paymentDetailResponse, paymentResponseFromRow, paymentResponseFromView } from '../payment-response';
 import {
   cancelPaymentBody,
   createPaymentBody,
@@ -97,27 +97,32 @@ export function paymentRoutes(deps: ApiDependencies) {
     return c.json({ order_id, payments: rows.map(paymentResponseFromRow) });
   });
 
+  // Reads come from the read model. Every update (charge, cancel, refund) has written it before it answers, so a
+  // client reads its own writes; a webhook's effect shows once the workflow has recorded it, milliseconds later. Until
+  // the workflow has written its first row (it starts a moment before; longer while PostgreSQL is down), the
+  // workflow itself answers, so a payment answered with 202 is never a 404.
   app.get('/:payment_id', async (c) => {
     const { payment_id } = parseWith(paymentIdParam, c.req.param());
     const row = await findPaymentWithAudit(db, payment_id);
-    if (!row) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
-    return c.json(paymentResponseFromRow(row));
+    if (row) return c.json(paymentDetailResponse(row));
+    return c.json(paymentResponseFromView(await liveView(payment_id)));
   });
 
   app.get('/:payment_id/status', async (c) => {
     const { payment_id } = parseWith(paymentIdParam, c.req.param());
-    const row = await findPayment(db, payment_id);
-    if (!row) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
-    // Live from the workflow while it runs; from the read model once it has closed (or cannot be reached).
-    const view = await workflows.view(payment_id).catch(() => null);
-    return c.json({
-      payment_id,
-      status: view?.status ?? row.status,
-      updated_at: view?.updatedAt ?? row.updatedAt.toISOString(),
-      midtrans_status: view ? (view.midtransStatus ?? null) : row.midtransStatus,
-      source: view ? 'workflow' : 'database',
-    });
+    const row = await findPaymentStatus(db, payment_id);
+    if (row) {
+      return c.json({ payment_id, status: row.status, updated_at: row.updatedAt.toISOString(), midtrans_status: row.midtransStatus, source: 'database' });
+    }
+    const view = await liveView(payment_id);
+    return c.json({ payment_id, status: view.status, updated_at: view.updatedAt, midtrans_status: view.midtransStatus ?? null, source: 'workflow' });
   });
+
+  async function liveView(paymentId: string) {
+    const view = await workflows.view(paymentId);
+    if (!view) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
+    return view;
+  }
 
   app.post('/:payment_id/cancel', async (c) => {
     const { payment_id } = parseWith(paymentIdParam, c.req.param());
