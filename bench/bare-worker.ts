@@ -8,15 +8,18 @@ import type { BareActivities } from './bare-workflow';
 /**
  * The baseline worker, as its own process like src/worker.ts, with the same settings read from the same variables
  * (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). Its
- * activities have empty bodies, except that three of them tell the benchmark over IPC that they ran: the charge
- * (the simulator sends its "pending" webhook when a charge is applied; the benchmark turns this message into that
- * signal) and the two "downstream" ones (as the receiver's records do for the real service).
+ * activities have empty bodies, except that some tell the benchmark over IPC that they ran: the charge (the simulator
+ * sends its "pending" webhook when a charge is applied; the benchmark turns this message into that signal), the write
+ * of the success transition (what GET …/status reads for the real service) and the two "downstream" ones (as the
+ * receiver's records do for the real service).
  */
 const config = loadConfig();
 const send = (message: object) => process.send?.(message);
 
 const activities: BareActivities = {
-  async recordPayment() {},
+  async recordPayment(snapshot) {
+    if (snapshot.kind === 'transition') send({ type: 'recorded-success', paymentId: snapshot.paymentId });
+  },
   async chargePayment(request) {
     send({ type: 'charged', paymentId: request.paymentId });
   },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../src/temporal/search-attributes';
-import { bareChargeCompletedUpdate, bareNotificationSignal, bareQuery, type bareWorkflow } from './bare-workflow';
+import { bareChargeCompletedUpdate, bareNotificationSignal, type bareWorkflow } from './bare-workflow';
 import type { PaymentDriver } from './load';
 import type { ServiceProcess } from './stack';
 import { say } from './util';
@@ -10,14 +10,20 @@ import { say } from './util';
  * Drives bare workflows as the API and the simulator drive payment workflows: update-with-start with the same
  * policies and search attributes (POST /payments); the "pending" notification signal when the charge ran (the
  * simulator's first webhook, sent as the charge is applied, so it arrives while the workflow is still charging); the
- * "settlement" signal (pay → webhook); a query per status poll (GET …/status).
+ * "settlement" signal (pay → webhook). GET …/status reads the read model the workflow writes, not the workflow: a
+ * bare status poll is a look-up of the worker's "success recorded" message, at no cost to Temporal.
  */
 export function bareDriver(client: Client, taskQueue: string, worker: ServiceProcess): PaymentDriver {
   const done = new Map<string, { transaction?: number; user?: number }>();
   const waiters = new Map<string, (at: number) => void>();
+  const succeeded = new Set<string>();
   const handle = (id: string) => client.workflow.getHandle(`bare-${id}`);
   let signalErrors = 0;
   worker.child.on('message', (message: { type?: string; paymentId?: string; target?: 'transaction' | 'user'; at?: number }) => {
+    if (message?.type === 'recorded-success' && message.paymentId) {
+      succeeded.add(message.paymentId);
+      return;
+    }
     if (message?.type === 'charged' && message.paymentId) {
       handle(message.paymentId)
         .signal(bareNotificationSignal, { transactionStatus: 'pending' })
@@ -58,7 +64,7 @@ export function bareDriver(client: Client, taskQueue: string, worker: ServicePro
       await handle(id).signal(bareNotificationSignal, { transactionStatus: 'settlement' });
     },
     async isSuccess(id) {
-      return (await handle(id).query(bareQuery)).status === 'success';
+      return succeeded.has(id);
     },
     downstreamDone(id, timeoutMs) {
       const entry = done.get(id);

@@ -15,81 +15,66 @@ export interface PaymentSnapshot {
   created?: { customerDetails: unknown; itemDetails: unknown; description?: string };
 }
 
-function paymentColumns(view: PaymentView) {
-  return {
-    status: view.status,
-    refundedAmount: BigInt(view.refundedAmount),
-    paymentInstructions: view.instructions ?? undefined,
-    midtransTransactionId: view.transactionId ?? null,
-    midtransStatus: view.midtransStatus ?? null,
-    fraudStatus: view.fraudStatus ?? null,
-    failureReason: view.failureReason ?? null,
-    expiresAt: new Date(view.expiresAt),
-    paidAt: view.paidAt ? new Date(view.paidAt) : null,
-  };
+/** ISO-8601 text; the columns are `timestamp(3)` holding UTC, and PostgreSQL drops the zone of such a literal. */
+const at = (iso: string | null | undefined) => iso ?? null;
+/** Prisma's @updatedAt, for writes that do not go through Prisma's model API. */
+const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
+
+/**
+ * Writes the payment's new state, any new refunds and its audit event in ONE statement (so atomically); every part is
+ * idempotent. A first snapshot inserts the row (a retry finds it there); later ones update it only if their version
+ * is newer, so a late retry of an older write never overwrites newer state. Hand-written SQL: through Prisma's model
+ * API the same write took a transaction of up to eight round trips and about 4 ms of worker CPU.
+ */
+export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
+  const { view, version } = snapshot;
+  const state = Prisma.sql`${view.status}, ${view.refundedAmount}::bigint, ${view.transactionId ?? null}, ${view.midtransStatus ?? null},
+    ${view.fraudStatus ?? null}, ${view.failureReason ?? null}, ${at(view.expiresAt)}::timestamp(3), ${at(view.paidAt)}::timestamp(3)`;
+  const instructions = view.instructions ? JSON.stringify(view.instructions) : null;
+  const writePayment = snapshot.created
+    ? Prisma.sql`insert into payments (id, order_id, user_id, payment_method, bank, amount, description, customer_details, item_details,
+          created_at, version, payment_instructions, status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status,
+          failure_reason, expires_at, paid_at, updated_at)
+        values (${view.paymentId}, ${view.orderId}, ${view.userId ?? null}, ${view.method}, ${view.bank ?? null}, ${view.amount}::bigint,
+          ${snapshot.created.description ?? null}, ${jsonOrNull(snapshot.created.customerDetails)}::jsonb,
+          ${jsonOrNull(snapshot.created.itemDetails)}::jsonb, ${view.createdAt}::timestamp(3), ${version}::int, ${instructions}::jsonb,
+          ${state}, ${NOW_UTC})
+        on conflict (id) do nothing`
+    : Prisma.sql`update payments set (status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status, failure_reason,
+          expires_at, paid_at) = (${state}),
+          payment_instructions = coalesce(${instructions}::jsonb, payment_instructions), version = ${version}::int, updated_at = ${NOW_UTC}
+        where id = ${view.paymentId} and version < ${version}::int`;
+  const refunds = JSON.stringify(
+    view.refunds.map((r) => ({ refund_key: r.refundKey, amount: r.amount, reason: r.reason ?? null, status: r.status, created_at: r.at })),
+  );
+  const eventRow = event
+    ? JSON.stringify({
+        event_key: event.key,
+        kind: event.kind,
+        from_status: event.from ?? null,
+        to_status: event.to ?? null,
+        source: event.source,
+        detail: event.detail ?? null,
+        occurred_at: event.at,
+      })
+    : null;
+  await db.$executeRaw`
+    with payment as (${writePayment}),
+    new_refunds as (
+      insert into refunds (id, payment_id, refund_key, amount, reason, status, created_at, updated_at)
+      select r.refund_key, ${view.paymentId}, r.refund_key, r.amount, r.reason, r.status, r.created_at::timestamp(3), ${NOW_UTC}
+      from jsonb_to_recordset(${refunds}::jsonb) as r(refund_key text, amount bigint, reason text, status text, created_at text)
+      on conflict (refund_key) do nothing)
+    insert into payment_events (payment_id, event_key, kind, from_status, to_status, source, detail, occurred_at)
+    select ${view.paymentId}, e.event_key, e.kind, e.from_status, e.to_status, e.source, nullif(e.detail, 'null'::jsonb), e.occurred_at::timestamp(3)
+    from jsonb_to_recordset(jsonb_build_array(${eventRow}::jsonb)) as e(event_key text, kind text, from_status text, to_status text,
+      source text, detail jsonb, occurred_at text)
+    where ${eventRow}::jsonb is not null
+    on conflict (payment_id, event_key) do nothing`;
 }
 
-/** Writes the payment's new state and its audit event atomically; both writes are idempotent. */
-export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord) {
-  const { view, version } = snapshot;
-  await db.$transaction(async (tx) => {
-    if (snapshot.created) {
-      await tx.payment.upsert({
-        where: { id: view.paymentId },
-        update: {},
-        create: {
-          id: view.paymentId,
-          orderId: view.orderId,
-          userId: view.userId ?? null,
-          paymentMethod: view.method,
-          bank: view.bank ?? null,
-          amount: BigInt(view.amount),
-          description: snapshot.created.description ?? null,
-          customerDetails: snapshot.created.customerDetails ?? undefined,
-          itemDetails: snapshot.created.itemDetails ?? undefined,
-          createdAt: new Date(view.createdAt),
-          version,
-          ...paymentColumns(view),
-        },
-      });
-    } else {
-      await tx.payment.updateMany({
-        where: { id: view.paymentId, version: { lt: version } },
-        data: { ...paymentColumns(view), version },
-      });
-    }
-    for (const refund of view.refunds) {
-      await tx.refund.upsert({
-        where: { refundKey: refund.refundKey },
-        update: {},
-        create: {
-          id: refund.refundKey,
-          paymentId: view.paymentId,
-          refundKey: refund.refundKey,
-          amount: BigInt(refund.amount),
-          reason: refund.reason ?? null,
-          status: refund.status,
-          createdAt: new Date(refund.at),
-        },
-      });
-    }
-    if (event) {
-      await tx.paymentEvent.upsert({
-        where: { paymentId_eventKey: { paymentId: view.paymentId, eventKey: event.key } },
-        update: {},
-        create: {
-          paymentId: view.paymentId,
-          eventKey: event.key,
-          kind: event.kind,
-          fromStatus: event.from ?? null,
-          toStatus: event.to ?? null,
-          source: event.source,
-          detail: (event.detail ?? undefined) as object | undefined,
-          occurredAt: new Date(event.at),
-        },
-      });
-    }
-  });
+function jsonOrNull(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
 }
 
 export function findPayment(db: Database, paymentId: string) {
