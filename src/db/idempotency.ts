@@ -10,7 +10,21 @@ export async function claimIdempotencyKey(
   requestHash: string,
   candidatePaymentId: string,
 ): Promise<{ paymentId: string; requestHash: string }> {
-  await db.$executeRaw`insert into idempotency_keys (key, request_hash, payment_id) values (${key}, ${requestHash}, ${candidatePaymentId}) on conflict (key) do nothing`;
-  const held = await db.idempotencyKey.findUniqueOrThrow({ where: { key } });
-  return { paymentId: held.paymentId, requestHash: held.requestHash };
+  type Holder = { paymentId: string; requestHash: string };
+  // One statement: our insert, or the existing holder. The select runs on the statement's snapshot, so it misses a
+  // holder that committed while we waited on its row lock; the second read below then finds it.
+  const [claimed] = await db.$queryRaw<Holder[]>`
+    with inserted as (
+      insert into idempotency_keys (key, request_hash, payment_id) values (${key}, ${requestHash}, ${candidatePaymentId})
+      on conflict (key) do nothing
+      returning payment_id, request_hash)
+    select payment_id as "paymentId", request_hash as "requestHash" from inserted
+    union all
+    select payment_id, request_hash from idempotency_keys where key = ${key}
+    limit 1`;
+  if (claimed) return claimed;
+  const [holder] = await db.$queryRaw<Holder[]>`
+    select payment_id as "paymentId", request_hash as "requestHash" from idempotency_keys where key = ${key}`;
+  if (!holder) throw new Error(`idempotency key ${key} neither inserted nor found`);
+  return holder;
 }

@@ -3,6 +3,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { PaymentView } from '../../workflows/messages';
 import { createDatabase } from '../../src/db/client';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
+import { claimIdempotencyKey } from '../../src/db/idempotency';
+import { findNotifiedPayment, setNotificationOutcome, storeNotification } from '../../src/db/notifications';
 import { findPaymentStatus, findPaymentWithAudit, recordPaymentSnapshot } from '../../src/db/payments';
 
 /**
@@ -103,5 +105,38 @@ describe('read model writes and reads', () => {
     await recordDeliveryAttempt(db, { ...attempt, outcome: 'delivered', httpStatus: 200 });
     const rows = await db.downstreamDelivery.findMany({ where: { paymentId: id } });
     expect(rows).toMatchObject([{ idempotencyKey: attempt.idempotencyKey, status: 'delivered', httpStatus: 200, lastError: null, attempts: 3, body: attempt.body }]);
+  });
+
+  it('an Idempotency-Key claimed by 20 concurrent requests has exactly one holder, and every request is told who', async () => {
+    const key = `idem-${randomUUID()}`;
+    const candidates = Array.from({ length: 20 }, (_, i) => `pay-candidate-${i}`);
+    const answers = await Promise.all(candidates.map((candidate) => claimIdempotencyKey(db, key, 'hash-a', candidate)));
+    const holders = new Set(answers.map((a) => a.paymentId));
+    expect(holders.size).toBe(1);
+    expect(candidates).toContain([...holders][0]);
+    expect(answers.every((a) => a.requestHash === 'hash-a')).toBe(true);
+    // Later, with another body: the holder and ITS hash come back, so the API can answer 409.
+    expect(await claimIdempotencyKey(db, key, 'hash-b', 'pay-late')).toEqual({ paymentId: [...holders][0], requestHash: 'hash-a' });
+  });
+
+  it('a notification is a duplicate only once the same bytes were signalled (accepted or payment_closed)', async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    expect(await findNotifiedPayment(db, id, 'sha-1')).toBeNull();
+    await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: {}, itemDetails: [] } });
+    expect(await findNotifiedPayment(db, id, 'sha-1')).toEqual({ alreadySignalled: false });
+    const stored = (outcome: 'received' | 'invalid_signature') =>
+      storeNotification(db, { paymentId: id, body: { order_id: id, transaction_status: 'settlement' }, rawBody: '{}', bodySha256: 'sha-1', signatureValid: true, outcome });
+    const received = await stored('received');
+    await stored('invalid_signature');
+    expect(await findNotifiedPayment(db, id, 'sha-1')).toEqual({ alreadySignalled: false });
+    await setNotificationOutcome(db, received, 'accepted');
+    expect(await findNotifiedPayment(db, id, 'sha-1')).toEqual({ alreadySignalled: true });
+    expect(await findNotifiedPayment(db, id, 'sha-2')).toEqual({ alreadySignalled: false });
+    const audit = await findPaymentWithAudit(db, id);
+    expect(audit!.notifications.map((n) => [n.outcome, n.transactionStatus, n.signatureValid])).toEqual([
+      ['accepted', 'settlement', true],
+      ['invalid_signature', 'settlement', true],
+    ]);
+    expect(Math.abs(Date.parse(audit!.notifications[0]!.receivedAt) - Date.now())).toBeLessThan(60_000);
   });
 });

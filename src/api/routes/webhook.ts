@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Hono } from 'hono';
-import { findPayment } from '../../db/payments';
-import { setNotificationOutcome, storeNotification, wasAlreadySignalled, type NotificationOutcome } from '../../db/notifications';
+import { findNotifiedPayment, setNotificationOutcome, storeNotification, type NotificationOutcome } from '../../db/notifications';
 import { isValidMidtransSignature } from '../../midtrans/signature';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
@@ -24,9 +23,10 @@ export function webhookRoutes(deps: ApiDependencies) {
     const notification = parseWith(midtransNotificationBody, json);
     const bodySha256 = createHash('sha256').update(raw).digest('hex');
     const signatureValid = isValidMidtransSignature(notification, config.MIDTRANS_SERVER_KEY);
-    const payment = signatureValid ? await findPayment(db, notification.order_id) : null;
+    const payment = signatureValid ? await findNotifiedPayment(db, notification.order_id, bodySha256) : null;
+    const paymentId = notification.order_id;
     const store = (outcome: NotificationOutcome) =>
-      storeNotification(db, { paymentId: payment?.id ?? null, body: notification, rawBody: raw, bodySha256, signatureValid, outcome });
+      storeNotification(db, { paymentId: payment ? paymentId : null, body: notification, rawBody: raw, bodySha256, signatureValid, outcome });
     const answer = (outcome: NotificationOutcome) => {
       metrics.countWebhook(outcome);
       return c.json({ status: outcome });
@@ -43,13 +43,13 @@ export function webhookRoutes(deps: ApiDependencies) {
       metrics.countWebhook('unknown_payment');
       throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${notification.order_id}`);
     }
-    if (await wasAlreadySignalled(db, payment.id, bodySha256)) {
+    if (payment.alreadySignalled) {
       await store('duplicate');
       return answer('duplicate');
     }
     const id = await store('received');
     try {
-      await workflows.notify(payment.id, {
+      await workflows.notify(paymentId, {
         transactionStatus: notification.transaction_status,
         fraudStatus: notification.fraud_status,
         statusCode: notification.status_code,
