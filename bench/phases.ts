@@ -99,12 +99,12 @@ export async function runServiceE2e(
     say(`${label}: warm-up, ${settings.warmup} payments`);
     await runLoad(driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${label} warm-up` });
     say(`${label}: ${settings.count} payments at concurrency ${concurrency}`);
-    const meter = new SideMeter(services.pids, () => infra.midtransCalls);
+    const meter = new SideMeter(services.pids, () => infra.midtransCalls, () => ({ postgres: infra.postgresPid }));
     meter.begin();
     const load = await runLoad(driver, { ...settings, concurrency, label });
     meter.end();
     say(`${label}: ${load.paymentsPerSecond} payments/s, ${load.completed}/${load.count} completed, create p50 ${load.createMs?.p50} ms`);
-    return await toRunResult(ctx, 'service', label, workerEnv, load, meter, ['worker', 'api', 'temporal'], 'payment-');
+    return await toRunResult(ctx, 'service', label, workerEnv, load, meter, ['worker', 'api', 'temporal', 'postgres'], 'payment-');
   } finally {
     await services.stop();
   }
@@ -121,13 +121,15 @@ class SideMeter {
   constructor(
     readonly pids: () => Record<string, number | undefined>,
     private readonly counters?: () => Record<string, number>,
+    /** Process trees whose CPU counts too (PostgreSQL): no RSS, their memory is shared and spread over backends. */
+    private readonly trees?: () => Record<string, number | undefined>,
   ) {
     this.sampler = new RssSampler(pids);
   }
 
   begin(): void {
     this.sampler.start();
-    this.cpu = new CpuMeter(this.pids).start();
+    this.cpu = new CpuMeter(this.pids, this.trees).start();
     this.callsBefore = { ...this.counters?.() };
   }
 
@@ -205,13 +207,13 @@ export async function runPair(
       service: {
         label: serviceLabel,
         driver: httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: serviceLabel }),
-        meter: new SideMeter(services.pids, () => infra.midtransCalls),
+        meter: new SideMeter(services.pids, () => infra.midtransCalls, () => ({ postgres: infra.postgresPid })),
         parts: [] as LoadResult[],
       },
       bare: {
         label: bareLabel,
         driver: bareDriver(infra.client, bareQueue, worker),
-        meter: new SideMeter(() => ({ worker: worker.mainPid, temporal: infra.temporalPid })),
+        meter: new SideMeter(() => ({ worker: worker.mainPid, temporal: infra.temporalPid }), undefined, () => ({ postgres: infra.postgresPid })),
         parts: [] as LoadResult[],
       },
     };
@@ -241,8 +243,8 @@ export async function runPair(
     const serviceLoad = mergeLoads(sides.service.parts);
     const bareLoad = mergeLoads(sides.bare.parts);
     say(`C=${concurrency}: service ${serviceLoad.paymentsPerSecond}/s, bare ${bareLoad.paymentsPerSecond}/s`);
-    const service = await toRunResult(ctx, 'service', serviceLabel, {}, serviceLoad, sides.service.meter, ['worker', 'api', 'temporal'], 'payment-');
-    const bare = await toRunResult(ctx, 'bare', bareLabel, {}, bareLoad, sides.bare.meter, ['worker', 'temporal'], 'bare-');
+    const service = await toRunResult(ctx, 'service', serviceLabel, {}, serviceLoad, sides.service.meter, ['worker', 'api', 'temporal', 'postgres'], 'payment-');
+    const bare = await toRunResult(ctx, 'bare', bareLabel, {}, bareLoad, sides.bare.meter, ['worker', 'temporal', 'postgres'], 'bare-');
     await bareWorker.stop();
     if (keepServices) return { service, bare, services, ids: serviceLoad.ids };
     await services.stop();
@@ -370,7 +372,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     await runLoad(driver, { ...loadSettings, count: settings.warmup, concurrency: Math.min(settings.warmup, 16), label: `${label} warm-up` });
     phasePayments += settings.warmup;
     const sampler = new RssSampler(services.pids).start();
-    const cpu = new CpuMeter(services.pids).start();
+    const cpu = new CpuMeter(services.pids, () => ({ postgres: infra.postgresPid })).start();
     const callsAtStart = { ...infra.midtransCalls };
     let callsAtPoint = { ...infra.midtransCalls };
     let pointAt = now();
@@ -562,7 +564,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         notificationsFailed: statsAfter.notifications.failed - statsBefore.notifications.failed,
         paymentsCreatedInPhase: phasePayments,
       },
-      processes: processStats(services.pids(), peaks, cpuUsed, pending.length, ['worker', 'api', 'temporal']),
+      processes: processStats(services.pids(), peaks, cpuUsed, pending.length, ['worker', 'api', 'temporal', 'postgres']),
       midtransCalls: callsDelta(infra.midtransCalls, callsAtStart),
       temporalDbBytes: sqliteBytes(infra.temporalDbFile),
       growth,

@@ -49,7 +49,25 @@ export function readCpuSeconds(pid: number | undefined): number | null {
   }
 }
 
-function parentOf(pid: number): number | undefined {
+/**
+ * CPU seconds of a process tree so far: the root's own time, the time of its children it has reaped (cutime/cstime)
+ * and the time of its live descendants. For PostgreSQL's postmaster this is the whole cluster, backends included,
+ * and it only grows, so a difference of two readings is the cluster's CPU in between.
+ */
+export function readTreeCpuSeconds(root: number | undefined): number | null {
+  if (!root) return null;
+  try {
+    const rest = readFileSync(`/proc/${root}/stat`, 'utf8');
+    const fields = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+    // utime 14, stime 15, cutime 16, cstime 17 (1-based over the whole line).
+    const own = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / clockTicks();
+    return own + descendantsOf(root).reduce((sum, pid) => sum + (readCpuSeconds(pid) ?? 0), 0);
+  } catch {
+    return null;
+  }
+}
+
+export function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
@@ -140,27 +158,36 @@ export class RssSampler {
   }
 }
 
-/** CPU seconds each named process used between `start()` and `stop()`. */
+/**
+ * CPU seconds each named process used between `start()` and `stop()`; `trees` are whole process trees (PostgreSQL's
+ * postmaster and its backends).
+ */
 export class CpuMeter {
   private readonly before = new Map<string, number>();
   private selfBefore = process.cpuUsage();
 
-  constructor(private readonly targets: () => Record<string, number | undefined>) {}
+  constructor(
+    private readonly targets: () => Record<string, number | undefined>,
+    private readonly trees: () => Record<string, number | undefined> = () => ({}),
+  ) {}
+
+  private read(): Map<string, number | null> {
+    const readings = new Map<string, number | null>();
+    for (const [name, pid] of Object.entries(this.targets())) readings.set(name, readCpuSeconds(pid));
+    for (const [name, pid] of Object.entries(this.trees())) readings.set(name, readTreeCpuSeconds(pid));
+    return readings;
+  }
 
   start(): this {
     this.selfBefore = process.cpuUsage();
-    for (const [name, pid] of Object.entries(this.targets())) {
-      const cpu = readCpuSeconds(pid);
-      if (cpu !== null) this.before.set(name, cpu);
-    }
+    for (const [name, cpu] of this.read()) if (cpu !== null) this.before.set(name, cpu);
     return this;
   }
 
   /** Includes `bench` (this process: load driver, simulator and receiver). */
   stop(): Record<string, number | null> {
     const result: Record<string, number | null> = {};
-    for (const [name, pid] of Object.entries(this.targets())) {
-      const cpu = readCpuSeconds(pid);
+    for (const [name, cpu] of this.read()) {
       const before = this.before.get(name);
       result[name] = cpu !== null && before !== undefined ? cpu - before : null;
     }

@@ -113,17 +113,20 @@ function e2eTable(runs: RunResult[]): string[] {
   return lines;
 }
 
+/** The Temporal server's peak is sampled in the scale phase; PostgreSQL's memory is shared across backends. */
+const NO_RSS_COLUMN = new Set(['bench', 'temporal', 'postgres']);
+
 function resourceTable(runs: RunResult[], names: string[]): string[] {
   const lines = [
-    row(['run', ...names.map((n) => `${n} CPU ms / payment`), ...names.filter((n) => n !== 'bench' && n !== 'temporal').map((n) => `${n} peak RSS (VmHWM) MiB`), 'Temporal DB after', 'Midtrans requests / payment']),
-    row(['--', ...names.map(() => '--:'), ...names.filter((n) => n !== 'bench' && n !== 'temporal').map(() => '--:'), '--:', '--']),
+    row(['run', ...names.map((n) => `${n} CPU ms / payment`), ...names.filter((n) => !NO_RSS_COLUMN.has(n)).map((n) => `${n} peak RSS (VmHWM) MiB`), 'Temporal DB after', 'Midtrans requests / payment']),
+    row(['--', ...names.map(() => '--:'), ...names.filter((n) => !NO_RSS_COLUMN.has(n)).map(() => '--:'), '--:', '--']),
   ];
   for (const r of runs) {
     lines.push(
       row([
         r.label,
         ...names.map((n) => fmt(r.processes[n]?.cpuMsPerPayment)),
-        ...names.filter((n) => n !== 'bench' && n !== 'temporal').map((n) => fmt(r.processes[n]?.hwmMiB)),
+        ...names.filter((n) => !NO_RSS_COLUMN.has(n)).map((n) => fmt(r.processes[n]?.hwmMiB)),
         bytes(r.temporalDbBytesAfter),
         r.midtransCallsPerPayment ? Object.entries(r.midtransCallsPerPayment).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ') : '–',
       ]),
@@ -153,7 +156,7 @@ function scaleSection(s: ScaleResult): string[] {
     row(['API peak RSS (VmHWM)', `${fmt(s.processes.api?.hwmMiB)} MiB`]),
     row(['Temporal server peak RSS in the phase (sampled)', `${fmt(s.processes.temporal?.peakRssMiB)} MiB`]),
     row(['Temporal SQLite file at the end (db + wal + shm)', `${bytes(s.temporalDbBytes.total)} (${bytes(s.temporalDbBytes.db)} + ${bytes(s.temporalDbBytes.wal)} + ${bytes(s.temporalDbBytes.shm)})`]),
-    row(['CPU ms per open payment (create + hold + settle): worker / API / Temporal / bench', ['worker', 'api', 'temporal', 'bench'].map((n) => fmt(s.processes[n]?.cpuMsPerPayment)).join(' / ')]),
+    row(['CPU ms per open payment (create + hold + settle): worker / API / Temporal / PostgreSQL / bench', ['worker', 'api', 'temporal', 'postgres', 'bench'].map((n) => fmt(s.processes[n]?.cpuMsPerPayment)).join(' / ')]),
   );
   if (s.settle.timedOut) lines.push('', '**The settle wait gave up (deadline or two minutes without progress); the counts above are what had arrived.**');
   if (Object.keys(s.create.errors).length) lines.push('', `Create errors: ${JSON.stringify(s.create.errors)}`);
@@ -258,9 +261,12 @@ function keyFigures(results: BenchResults): string[] {
     const worker = mean(e2e.service.map((r) => r.processes.worker?.cpuMsPerPayment ?? NaN));
     const temporalCpu = mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
     const api = mean(e2e.service.map((r) => r.processes.api?.cpuMsPerPayment ?? NaN));
+    const postgresCpu = mean(e2e.service.map((r) => r.processes.postgres?.cpuMsPerPayment ?? NaN));
+    const benchCpu = mean(e2e.service.map((r) => r.processes.bench?.cpuMsPerPayment ?? NaN));
     lines.push(
-      `- Where the CPU goes per payment: Temporal dev server ${fmt(temporalCpu, 0)} ms, worker ${fmt(worker, 0)} ms, API ${fmt(api, 0)} ms ` +
-        '(plus PostgreSQL, not attributed). The dev server (SQLite) is the largest single cost, even for bare workflows.',
+      `- Where the CPU goes per payment: Temporal dev server ${fmt(temporalCpu, 0)} ms, worker ${fmt(worker, 0)} ms, API ${fmt(api, 0)} ms, ` +
+        `PostgreSQL ${fmt(postgresCpu, 0)} ms, and ${fmt(benchCpu, 0)} ms in the bench process (load driver, Midtrans simulator, downstream receiver). ` +
+        'The dev server (SQLite) is the largest single cost, even for bare workflows.',
     );
   }
   const api = results.api;
@@ -348,7 +354,8 @@ export function renderMarkdown(results: BenchResults): string {
     '  downstream calls (transaction service and user service), and takes the next payment. A warm-up precedes every run.',
     '  "pay → success" has the poll interval as its resolution; "create → both downstream" uses the receiver\'s own timestamps.',
     '- CPU ms per payment = user + system CPU time of the process during the measured window / completed payments. The',
-    '  "bench" process hosts the load driver, the simulator and the receiver. PostgreSQL\'s CPU is not attributed (shared cluster).',
+    '  "bench" process hosts the load driver, the simulator and the receiver. "postgres" is the whole private cluster (the',
+    '  postmaster, its live backends and the ones it reaped): nothing else should use it while the benchmark runs.',
     '',
   ];
 
@@ -360,7 +367,7 @@ export function renderMarkdown(results: BenchResults): string {
       out.push(`Highest throughput: **${fmt(best.paymentsPerSecond)} payments/s at C=${best.concurrency}**.`, '');
     }
     out.push('Resources per run (worker and API restarted for each run; the Temporal server lives through the whole benchmark):', '');
-    out.push(...resourceTable(service, ['worker', 'api', 'temporal', 'bench']), '');
+    out.push(...resourceTable(service, ['worker', 'api', 'temporal', 'postgres', 'bench']), '');
     out.push('## 2. The Temporal limit: bare workflows of the same shape', '');
     out.push(
       'The same closed-loop load against `bench/bare-workflow.ts` on the same dev server, with a bare worker process of the',
@@ -373,11 +380,11 @@ export function renderMarkdown(results: BenchResults): string {
       '',
     );
     out.push(...e2eTable(bare), '');
-    out.push(...resourceTable(bare, ['worker', 'temporal', 'bench']), '');
+    out.push(...resourceTable(bare, ['worker', 'temporal', 'postgres', 'bench']), '');
     out.push(
       'The ratio by throughput is what the issue asks for; on this shared 2-core machine it moves with the neighbours\' load.',
       'The CPU cost per payment (user + system time of every attributed process: worker, API, Temporal server, and the',
-      'bench process with driver, simulator and receiver; PostgreSQL excluded) is far steadier. On a CPU-bound box the',
+      'bench process with driver, simulator and receiver, and PostgreSQL) is far steadier. On a CPU-bound box the',
       'throughput share follows bare CPU / service CPU.',
       '',
       row(['C', 'service payments/s', 'bare workflows/s', 'service as a share of bare (throughput)', 'CPU ms / payment: service', 'CPU ms / payment: bare', 'service as a share of bare (CPU)']),
@@ -449,8 +456,8 @@ export function renderMarkdown(results: BenchResults): string {
   out.push(
     '## Not measured, and limits',
     '',
-    '- PostgreSQL\'s own CPU and memory: the private cluster may be shared with the dev stack and the tests, so its',
-    '  processes are not attributed to the benchmark.',
+    '- PostgreSQL\'s memory (shared buffers are spread over its backends), and its CPU if something else used the cluster',
+    '  during the run (the dev stack and the tests use the same private cluster).',
     '- A production-like Temporal (PostgreSQL or Cassandra persistence, separate history/matching services): the dev server',
     '  keeps everything in one SQLite file, which is likely a large part of the "Temporal limit" measured here.',
     '- Several workers, or network latency between the services: everything runs on one 2-core machine over loopback,',

@@ -13,7 +13,7 @@ import { ensurePrivatePostgres } from '../scripts/local-stack/postgres';
 import { isPortOpen } from '../scripts/local-stack/processes';
 import { ensureTemporalDevServer } from '../scripts/local-stack/temporal-server';
 import { createSimulator, type SimulatorOptions } from '../src/midtrans/simulator/app';
-import { commandLine, descendantsOf, findDescendant } from './procs';
+import { commandLine, descendantsOf, findDescendant, parentOf } from './procs';
 import { now, pollUntil, say, sleep, withTimeout } from './util';
 
 /**
@@ -86,6 +86,8 @@ export interface Infra {
   temporalAddress: string;
   temporalDbFile: string;
   temporalPid: number | undefined;
+  /** PostgreSQL's postmaster: its process tree is the whole cluster (CPU is read for the tree). */
+  postgresPid: number | undefined;
   client: Client;
   simulator: { url: string; close(): Promise<void> };
   /** Requests the simulator received, by kind (charge, status, cancel, …, control): Midtrans API usage. */
@@ -115,6 +117,8 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
   cleanup.add('PostgreSQL', () => postgres.stop());
   applyMigrations(postgres.url);
   const db = new pg.Pool({ connectionString: postgres.url, max: 4 });
+  const backendPid = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+  const postgresPid = backendPid ? parentOf(backendPid) : undefined;
   cleanup.add('bench pg pool', () => db.end());
   // The benchmark's own database: start each run from empty tables, so earlier runs do not skew it.
   await db.query(
@@ -154,6 +158,7 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
     temporalAddress: temporal.address,
     temporalDbFile,
     temporalPid,
+    postgresPid,
     client,
     simulator,
     receiver,
@@ -255,7 +260,7 @@ export function spawnService(
 ): ServiceProcess {
   const logFile = path.join(infra.tmpDir, `${name}-${Date.now()}.log`);
   const fd = openSync(logFile, 'a');
-  const child = spawn(TSX, [entry], {
+  const child = spawn(TSX, [...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []), entry], {
     cwd: PROJECT_ROOT,
     env,
     detached: true,
