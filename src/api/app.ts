@@ -67,6 +67,23 @@ function isDependencyOutage(error: unknown): boolean {
   );
 }
 
+/** Methods the app routes for `path` (HEAD goes wherever GET does); empty when no route has that path at all. */
+function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
+  const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === 'ALL') continue; // middleware
+    const pattern = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
+    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`);
+    if (regex.test(trimmed)) methods.add(route.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  if (methods.size > 0) methods.add('OPTIONS');
+  return [...methods].sort();
+}
+
+const payloadTooLarge = (limit: number) => new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+
 const OPEN_PATHS = new Set(['/payments/webhook', '/health', '/ready', '/docs', '/openapi.json']);
 
 export function createApp(deps: ApiDependencies) {
@@ -84,7 +101,7 @@ export function createApp(deps: ApiDependencies) {
     bodyLimit({
       maxSize: config.BODY_LIMIT_BYTES,
       onError: () => {
-        throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${config.BODY_LIMIT_BYTES} bytes`);
+        throw payloadTooLarge(config.BODY_LIMIT_BYTES);
       },
     }),
   );
@@ -98,9 +115,16 @@ export function createApp(deps: ApiDependencies) {
   app.route('/payments/webhook', webhookRoutes(deps));
   app.route('/payments', paymentRoutes(deps));
 
-  app.notFound((c) => errorResponse(c, new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length === 0) return errorResponse(c, new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
+    c.header('Allow', allowed.join(', '));
+    return errorResponse(c, new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`));
+  });
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
+    // A streamed body (no Content-Length) over the limit fails while the handler reads it; it is the client's error.
+    if (error.name === 'BodyLimitError') return errorResponse(c, payloadTooLarge(config.BODY_LIMIT_BYTES));
     const log = c.get('log') ?? deps.logger;
     if (isDependencyOutage(error)) {
       log.warn({ err: error }, 'dependency unavailable');

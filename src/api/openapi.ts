@@ -27,6 +27,7 @@ const secured = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 const standardErrors = {
   400: error('Invalid input (VALIDATION_FAILED, MALFORMED_JSON)'),
   401: error('Missing or wrong API key (UNAUTHORIZED)'),
+  405: error('The path exists but does not take this method (METHOD_NOT_ALLOWED); see the Allow header'),
   413: error('Body over the size limit (PAYLOAD_TOO_LARGE)'),
   503: error('A dependency is unavailable (SERVICE_UNAVAILABLE); retry after the Retry-After header'),
 };

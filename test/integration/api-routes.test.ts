@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import type { Connection } from '@temporalio/client';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { ERROR_STATUS, isErrorCode } from '../../src/api/errors';
@@ -224,8 +226,34 @@ describe('malformed requests', () => {
     const reply = await request('/no-such-route', { method: 'GET' });
     expectError(reply, 404, 'NOT_FOUND');
     expect(reply.body.error.message).toContain('/no-such-route');
-    expectError(await request('/payments', { method: 'DELETE' }), 404, 'NOT_FOUND');
     expectError(await request(`/payments/${UNKNOWN_PAYMENT}/capture`, { method: 'POST', body: {} }), 404, 'NOT_FOUND');
+  });
+
+  it('a known path with a method it does not take is a 405 METHOD_NOT_ALLOWED with an Allow header', async () => {
+    const cases: [string, string, string][] = [
+      ['DELETE', '/payments', 'OPTIONS, POST'],
+      ['PUT', '/payments/', 'OPTIONS, POST'],
+      ['TRACE', `/payments/${UNKNOWN_PAYMENT}`, 'GET, HEAD, OPTIONS'],
+      ['POST', `/payments/${UNKNOWN_PAYMENT}/status`, 'GET, HEAD, OPTIONS'],
+      ['GET', `/payments/${UNKNOWN_PAYMENT}/refund`, 'OPTIONS, POST'],
+      ['POST', '/health', 'GET, HEAD, OPTIONS'],
+    ];
+    // Over real HTTP: fetch refuses to send TRACE, Node's http client does not (nor do scanners).
+    const { hostname, port } = new URL(s.apiUrl);
+    for (const [method, path, allow] of cases) {
+      const reply = await new Promise<{ status: number; allow?: string; body: string }>((resolve, reject) => {
+        const req = http.request({ host: hostname, port, path, method, headers: AUTH }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(reply.status, `${method} ${path}`).toBe(405);
+      expect(reply.allow, `${method} ${path}`).toBe(allow);
+      expect(JSON.parse(reply.body).error.code).toBe('METHOD_NOT_ALLOWED');
+    }
   });
 
   it('a body over 64 KiB is a 413 PAYLOAD_TOO_LARGE, streamed or with a Content-Length; 64 KiB exactly is read', async () => {
@@ -237,7 +265,12 @@ describe('malformed requests', () => {
     expectError(atLimit, 400, 'VALIDATION_FAILED');
     expect(detailPaths(atLimit)).toContain('amount');
 
-    expectError(await request('/payments', { method: 'POST', body: padded(limit + 1) }), 413, 'PAYLOAD_TOO_LARGE');
+    // Streamed (no Content-Length): the limit trips while the handler reads; a client error, never logged as ours.
+    const logged: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const { app } = appWith({}, { logger });
+    expectError(await call(app, '/payments', { method: 'POST', body: padded(limit + 1) }), 413, 'PAYLOAD_TOO_LARGE');
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
     const declared = await request('/payments', {
       method: 'POST',
       body: padded(limit + 1),
