@@ -4,6 +4,7 @@ import {
   allHandlersFinished,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -49,6 +50,8 @@ const DAY = 24 * 60 * MINUTE;
 /** Lost-webhook reconciliation: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
 const DEFAULT_RECONCILE_AFTER_MINUTES = [1, 5, 15];
 const RECONCILE_EVERY = 60 * MINUTE;
+/** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
+const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
 
 /**
  * Midtrans calls: the client gives up after its own HTTP timeout, so 30 s per attempt is ample. Retries back off
@@ -297,26 +300,45 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     view.chargeCompleted = true;
   });
 
+  let expiryPassed = false;
   while (isAwaitingPayment(state.status)) {
     const now = Date.now();
     const nextReconcile = reconcileAt.find((t) => t > now) ?? now + RECONCILE_EVERY;
-    const wakeAt = Math.min(expiresAtMs, nextReconcile);
+    const wakeAt = expiryPassed ? nextReconcile : Math.min(expiresAtMs, nextReconcile);
     const notified = await condition(() => inbox.length > 0 || !isAwaitingPayment(state.status), Math.max(wakeAt - now, 1));
     if (inbox.length > 0) {
       await serialized(processInbox);
-    } else if (!notified && Date.now() >= expiresAtMs) {
+    } else if (!notified && !expiryPassed && Date.now() >= expiresAtMs) {
+      expiryPassed = true;
       await serialized(async () => {
         if (!isAwaitingPayment(state.status)) return;
         const observation = await gateway.expireAtMidtrans(midtransId());
         if (observation) await applyObservation(observation, 'timer');
-        if (isAwaitingPayment(state.status)) await transition('expired', 'timer', { reason: 'expiry timer' });
+        if (state.status === 'pending') await transition('expired', 'timer', { reason: 'expiry timer' });
+        // A card captured but held for fraud review (processing) is not ours to expire: Midtrans only expires pending
+        // orders, and the money may still settle. The merchant approves or denies it at Midtrans; until then we keep
+        // reconciling hourly. (Before this, the expired transition threw here and failed the workflow task forever;
+        // the commands up to that point are unchanged, so such a workflow resumes on this code without a patch.)
+        else if (state.status === 'processing') await record('expiry_deferred', 'timer', { detail: { reason: 'held_for_review', midtrans_status: state.midtransStatus } });
       });
     } else if (!notified) {
       await serialized(async () => {
         const observation = await gateway.fetchMidtransStatus(midtransId());
-        if (observation && observation.transactionStatus !== state.midtransStatus) await applyObservation(observation, 'reconciliation');
+        if (observation && (observation.transactionStatus !== state.midtransStatus || fraudReviewChanged(observation))) {
+          await applyObservation(observation, 'reconciliation');
+        }
       });
     }
+  }
+
+  /**
+   * A challenged card keeps transaction_status `capture` when the merchant approves it; only fraud_status moves (to
+   * accept). Reconciliation used to compare transaction_status alone and so never saw an approval: patched, because
+   * workflows that reconciled before this change did nothing here and must replay the same way.
+   */
+  function fraudReviewChanged(observation: MidtransObservation): boolean {
+    if (observation.fraudStatus === undefined || observation.fraudStatus === state.fraudStatus) return false;
+    return patched(RECONCILE_FRAUD_STATUS_PATCH);
   }
 
   async function processInbox() {

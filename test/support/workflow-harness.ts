@@ -106,7 +106,7 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
     };
   }
 
-  async function simulatorControl(paymentId: string, action: 'pay' | 'deny' | 'expire' | 'challenge') {
+  async function simulatorControl(paymentId: string, action: 'pay' | 'deny' | 'expire' | 'challenge' | 'approve') {
     const response = await simulator.app.request(`/_simulator/transactions/${paymentId}/${action}`, { method: 'POST' });
     if (!response.ok) throw new Error(`simulator ${action} failed: ${response.status} ${await response.text()}`);
   }

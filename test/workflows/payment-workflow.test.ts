@@ -96,6 +96,26 @@ describe('payment workflow', () => {
     expect(charged.midtransStatus).toBe('capture');
   });
 
+  it('a card held for fraud review is not expired by our timer; the merchant approves it at Midtrans hours later → success', async () => {
+    const { request, handle, charged } = await startPayment({ method: 'credit_card', bank: undefined, cardToken: '4511111111111117', expiryMinutes: 10 });
+    expect(charged).toMatchObject({ status: 'processing', midtransStatus: 'capture', fraudStatus: 'challenge' });
+    await h.env.sleep('3 hours');
+    const held = await handle.query(paymentQuery);
+    expect(held.status).toBe('processing');
+    expect(held.history.filter((e) => e.kind === 'expiry_deferred')).toHaveLength(1);
+    const failedTasks = (await handle.fetchHistory()).events?.filter((e) => e.workflowTaskFailedEventAttributes) ?? [];
+    expect(failedTasks).toHaveLength(0);
+
+    await h.simulatorControl(request.paymentId, 'approve'); // its notification is lost: the hourly reconciliation finds it
+    await h.env.sleep('61 minutes');
+    const paid = await eventually(handle, (v) => v.status === 'success');
+    expect(transitions(paid)).toEqual(['pending>processing:charge', 'processing>success:reconciliation']);
+    // The fix is behind patched(): this history carries its marker, histories from before it replay without one.
+    const markers = (await handle.fetchHistory()).events?.filter((e) => e.markerRecordedEventAttributes) ?? [];
+    expect(markers).toHaveLength(1);
+    expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
+  });
+
   it('dana goes through Snap and exposes the redirect URL', async () => {
     const { handle, charged } = await startPayment({ method: 'dana', bank: undefined, expiryMinutes: 15 });
     expect(charged.instructions).toMatchObject({ kind: 'redirect' });
