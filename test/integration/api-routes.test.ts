@@ -558,6 +558,17 @@ describe('HTTPS, CORS and request ids', () => {
     expect(none.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('CORS on a simple request: the allowed origin gets its header; a call without Origin gets none, and both Vary on Origin', async () => {
+    const { app } = appWith({ CORS_ORIGINS: ['https://app.tiketq.com'] });
+    const fromBrowser = await call(app, '/health', { headers: { origin: 'https://app.tiketq.com' } });
+    expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('https://app.tiketq.com');
+    expect(fromBrowser.headers.get('vary')).toContain('Origin');
+    const fromService = await call(app, `/payments/${UNKNOWN_PAYMENT}`);
+    expectError(fromService, 404, 'PAYMENT_NOT_FOUND');
+    expect(fromService.headers.get('access-control-allow-origin')).toBeNull();
+    expect(fromService.headers.get('vary')).toBe('Origin');
+  });
+
   it('echoes a well-formed X-Request-Id, replaces a malformed one, and mints one when absent, on errors too', async () => {
     const echoed = await request(`/payments/${UNKNOWN_PAYMENT}`, { headers: { 'x-request-id': 'req-abc.123_X' } });
     expect(echoed.status).toBe(404);
