@@ -8,6 +8,7 @@ import type { ScaleSettings } from './phases';
  * Other flags: --only e2e,api,scale   --tune KEY=VALUE[,KEY=VALUE]   --sweep 8,32   --count N   --levels 0,1000
  *              --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --render   (only re-render benchmarks.md from benchmarks.json)
+ *              --merge    (re-measure the --only phases and replace just them in the existing report)
  */
 
 export type Mode = 'quick' | 'default' | 'full';
@@ -31,11 +32,13 @@ export interface Options {
   keepTmp: boolean;
   /** Only re-render benchmarks.md from the existing benchmarks.json. */
   renderOnly: boolean;
+  /** Replace only the phases run in the existing report. */
+  merge: boolean;
   maxMinutes: number;
   argv: string[];
 }
 
-const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'argv' | 'tuneConcurrency'>> = {
+const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency'>> = {
   quick: {
     sweep: [16],
     count: 60,
@@ -86,7 +89,7 @@ export function parseOptions(argv: string[]): Options {
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
-    } else if (['quick', 'full', 'keep-tmp', 'help', 'render'].includes(name)) {
+    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new Error(`unknown flag --${name}`);
@@ -95,7 +98,7 @@ export function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--levels 0,1000,2000] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render]\n',
+        '       [--levels 0,1000,2000] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n',
     );
     process.exit(0);
   }
@@ -127,6 +130,7 @@ export function parseOptions(argv: string[]): Options {
     outDir: text('out') ?? (mode === 'quick' ? 'bench/results' : 'docs'),
     keepTmp: flags.has('keep-tmp'),
     renderOnly: flags.has('render'),
+    merge: flags.has('merge'),
     argv,
   };
 }

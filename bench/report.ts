@@ -47,6 +47,8 @@ export interface TuningResult {
 
 export interface BenchResults {
   meta: Meta;
+  /** Phases re-measured later (`--merge`), with the meta of the run that measured them. */
+  phaseMeta?: Partial<Record<'e2e' | 'api' | 'scale', Meta>>;
   e2e?: {
     service: RunResult[];
     bare: RunResult[];
@@ -75,7 +77,7 @@ const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const command = (argv: string[]) => (argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench');
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
-function machineSection(meta: Meta): string[] {
+function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}): string[] {
   const m = meta.machine;
   return [
     row(['Cores', `${m.cores} × ${m.cpuModel}`]),
@@ -87,6 +89,12 @@ function machineSection(meta: Meta): string[] {
     row(['Load average (1/5/15 min) at start → end', `${m.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(m.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'}`]),
     row(['Date', `${meta.startedAt} (took ${fmt((meta.durationSeconds ?? 0) / 60)} min)`]),
     row(['Mode', `${meta.mode} (\`${command(meta.argv)}\`)`]),
+    ...(Object.entries(phaseMeta) as [string, Meta][]).map(([phase, pm]) =>
+      row([
+        `Phase "${phase}" re-measured (\`--merge\`)`,
+        `${pm.startedAt} (took ${fmt((pm.durationSeconds ?? 0) / 60)} min; load average ${pm.machine.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(pm.machine.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'}; \`${command(pm.argv)}\`)`,
+      ]),
+    ),
   ];
 }
 
@@ -328,6 +336,8 @@ export function renderMarkdown(results: BenchResults): string {
     'Run it: `npm run bench` (about 15 minutes), `npm run bench -- --quick` (smoke, about 2 minutes, writes to',
     '`bench/results/`), `npm run bench -- --full` (2,000 payments per concurrency, 10,000 open). A tuning comparison:',
     '`npm run bench -- --tune WORKER_MAX_CACHED_WORKFLOWS=500 --only scale` (adds a "Tuning" section to the existing report).',
+    'Re-measure some phases into the existing report: `npm run bench -- --only e2e,api --merge` (the Machine table says when).',
+    'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
       const figures = keyFigures(results);
@@ -337,7 +347,7 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     row(['', '']),
     row(['--', '--']),
-    ...machineSection(meta),
+    ...machineSection(meta, results.phaseMeta),
     '',
     '## Setup',
     '',

@@ -29,6 +29,8 @@ if (options.renderOnly) {
 const cleanup = new Cleanup();
 const startedAt = new Date();
 let results: BenchResults | undefined;
+/** With --merge: this invocation's meta; the phases it re-measures replace theirs in the existing report. */
+let mergeMeta: Meta | undefined;
 let tuning: TuningResult | undefined;
 let finishing = false;
 
@@ -98,8 +100,9 @@ function write(error?: string): void {
     return;
   }
   if (!results) return;
-  finishMeta(results.meta);
-  if (error) results.meta.error = error;
+  const ownMeta = mergeMeta ?? results.meta;
+  finishMeta(ownMeta);
+  if (error) ownMeta.error = error;
   const written = writeReports(options.outDir, results, options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks');
   say(`wrote ${written.md} and ${written.json}`);
 }
@@ -161,7 +164,15 @@ async function main(): Promise<void> {
     return;
   }
 
-  results = { meta };
+  if (options.merge) {
+    const file = path.join(options.outDir, `${options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks'}.json`);
+    results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    mergeMeta = meta;
+    results.phaseMeta = { ...results.phaseMeta };
+    for (const phase of options.phases) results.phaseMeta[phase] = meta;
+  } else {
+    results = { meta };
+  }
   let keptServices: PaymentServices | undefined;
   let keptIds: string[] = [];
   if (options.phases.includes('e2e')) {
