@@ -139,13 +139,22 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     transactionId: state.transactionId,
   });
 
+  /**
+   * The payment as the read model stores it. The history stays out: each write carries its own event, and sending the
+   * whole history every time would grow each write (and the workflow's own history, which stores activity inputs).
+   */
+  function readModelView(): Omit<PaymentView, 'history'> {
+    const { history: _history, ...rest } = currentView();
+    return rest;
+  }
+
   async function record(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry> = {}) {
     const entry: PaymentHistoryEntry = { kind, source, at: iso(Date.now()), ...extra };
     view.history.push(entry);
     view.updatedAt = entry.at;
     version += 1;
     eventCount += 1;
-    await readModel.recordPayment({ view: currentView(), version }, { ...entry, key: `${eventCount}-${kind}` });
+    await readModel.recordPayment({ view: readModelView(), version }, { ...entry, key: `${eventCount}-${kind}` });
   }
 
   async function transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
@@ -271,7 +280,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   // The process -------------------------------------------------------------------------------------------------
   version += 1;
   await readModel.recordPayment({
-    view: currentView(),
+    view: readModelView(),
     version,
     created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
   });

@@ -8,7 +8,8 @@ export interface PaymentEventRecord extends PaymentHistoryEntry {
 }
 
 export interface PaymentSnapshot {
-  view: PaymentView;
+  /** The payment's state; its history is not part of it (each write carries its own audit event). */
+  view: Omit<PaymentView, 'history'>;
   /** Strictly increasing per payment: a late retry of an older write never overwrites newer state. */
   version: number;
   /** Present only when the payment is first recorded. */

@@ -75,6 +75,10 @@ describe('payment workflow', () => {
     expect(transitions(final)).toEqual(['pending>success:webhook']);
     const calls = callsFor(request.paymentId);
     expect(calls.map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
+    // The read model gets one event per write, never the whole history again (it would grow every write).
+    const writes = h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId);
+    expect(writes.map((w) => w.event?.kind ?? 'created')).toEqual(['created', 'charged', 'transition']);
+    expect(writes.every((w) => !('history' in w.snapshot.view))).toBe(true);
   });
 
   it.each([
