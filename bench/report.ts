@@ -21,6 +21,8 @@ export interface Machine {
 }
 
 export interface Meta {
+  /** git commit of the code measured (absent in reports from before it was recorded). */
+  commit?: string;
   mode: Options['mode'];
   argv: string[];
   startedAt: string;
@@ -89,10 +91,11 @@ function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}): 
     row(['Load average (1/5/15 min) at start → end', `${m.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(m.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'}`]),
     row(['Date', `${meta.startedAt} (took ${fmt((meta.durationSeconds ?? 0) / 60)} min)`]),
     row(['Mode', `${meta.mode} (\`${command(meta.argv)}\`)`]),
+    row(['Code (git commit)', meta.commit ?? 'not recorded']),
     ...(Object.entries(phaseMeta) as [string, Meta][]).map(([phase, pm]) =>
       row([
         `Phase "${phase}" re-measured (\`--merge\`)`,
-        `${pm.startedAt} (took ${fmt((pm.durationSeconds ?? 0) / 60)} min; load average ${pm.machine.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(pm.machine.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'}; \`${command(pm.argv)}\`)`,
+        `${pm.startedAt}, commit ${pm.commit ?? '?'} (took ${fmt((pm.durationSeconds ?? 0) / 60)} min; load average ${pm.machine.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(pm.machine.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'}; \`${command(pm.argv)}\`)`,
       ]),
     ),
   ];

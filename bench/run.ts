@@ -59,9 +59,21 @@ function machineInfo(): Machine {
   };
 }
 
+/** The code measured: worker and API processes start from the working tree, so a dirty tree is flagged. */
+function gitCommit(): string {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'workflows', 'activities', 'bench']).toString().trim();
+    return dirty ? `${commit} + uncommitted changes` : commit;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function makeMeta(opts: Options): Meta {
   const defaults = loadConfig({ DATABASE_URL: 'postgresql://unused@127.0.0.1/unused' });
   return {
+    commit: gitCommit(),
     mode: opts.mode,
     argv: opts.argv,
     startedAt: startedAt.toISOString(),
