@@ -181,7 +181,6 @@ async function main(): Promise<void> {
     results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
     mergeMeta = meta;
     results.phaseMeta = { ...results.phaseMeta };
-    for (const phase of options.phases) results.phaseMeta[phase] = meta;
   } else {
     results = { meta };
   }
@@ -189,6 +188,7 @@ async function main(): Promise<void> {
   let keptIds: string[] = [];
   if (options.phases.includes('e2e')) {
     results.e2e = { service: [], bare: [], ratios: [] };
+    if (mergeMeta) results.phaseMeta!.e2e = mergeMeta;
     for (const [index, concurrency] of options.sweep.entries()) {
       const keep = index === options.sweep.length - 1 && options.phases.includes('api');
       const pair = await runPair(ctx, concurrency, settings, keep);
@@ -222,6 +222,7 @@ async function main(): Promise<void> {
     say('api: overhead runs');
     try {
       results.api = await runApiOverhead(cleanup, infra, keptServices, keptIds, options.api);
+      if (mergeMeta) results.phaseMeta!.api = mergeMeta;
     } finally {
       await keptServices.stop();
     }
@@ -232,6 +233,7 @@ async function main(): Promise<void> {
 
   if (options.phases.includes('scale')) {
     results.scale = await runScale(ctx, scaleSettings);
+    if (mergeMeta) results.phaseMeta!.scale = mergeMeta;
   }
 }
 
