@@ -29,6 +29,11 @@ const configSchema = z
     BODY_LIMIT_BYTES: positiveInt(64 * 1024),
     /** How long POST /payments waits for the charge before answering 202 instead of 201. */
     CREATE_PAYMENT_WAIT_MS: positiveInt(10_000),
+    /**
+     * Notifications handled at once. Past it the webhook answers 503 at once (Midtrans retries; reconciliation backs
+     * it up) instead of queueing: a burst of settlements must not pile stalled signals onto a saturated Temporal.
+     */
+    WEBHOOK_MAX_IN_FLIGHT: positiveInt(64),
 
     DATABASE_URL: z.string().url(),
     DATABASE_POOL_SIZE: positiveInt(10),

@@ -24,6 +24,7 @@ export interface ApiDependencies {
     | 'ENFORCE_HTTPS'
     | 'BODY_LIMIT_BYTES'
     | 'CREATE_PAYMENT_WAIT_MS'
+    | 'WEBHOOK_MAX_IN_FLIGHT'
     | 'MIDTRANS_SERVER_KEY'
     | 'REFUND_WINDOW_DAYS'
   >;

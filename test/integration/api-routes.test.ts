@@ -72,6 +72,7 @@ function appWith(config: Partial<ApiDependencies['config']>, overrides: Partial<
       ENFORCE_HTTPS: false,
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 10_000,
+      WEBHOOK_MAX_IN_FLIGHT: 64,
       MIDTRANS_SERVER_KEY: SERVER_KEY,
       REFUND_WINDOW_DAYS: 30,
       ...config,

@@ -5,6 +5,7 @@ import { createApiMetrics } from '../../src/api/metrics';
 import { createPaymentWorkflows, type PaymentWorkflows } from '../../src/api/payment-workflows';
 import type { Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
+import { midtransSignature } from '../../src/midtrans/signature';
 import type { PaymentWorkflowInput } from '../../workflows/messages';
 
 /**
@@ -40,7 +41,7 @@ function rawQueryCannotReachDatabase(): Error {
 /** A database whose every query fails with `error` (ORM calls and raw SQL alike). */
 const failingDb = (error: () => Error) => ({ $queryRaw: () => Promise.reject(error()), payment: { findUnique: () => Promise.reject(error()) } });
 
-function appWith(db: unknown) {
+function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight = 64) {
   return createApp({
     config: {
       API_KEYS: [],
@@ -48,13 +49,14 @@ function appWith(db: unknown) {
       ENFORCE_HTTPS: false,
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 1_000,
+      WEBHOOK_MAX_IN_FLIGHT: webhookMaxInFlight,
       MIDTRANS_SERVER_KEY: 'SB-Mid-server-unit',
       REFUND_WINDOW_DAYS: 30,
     },
     db: db as Database,
     workflows: {} as PaymentWorkflows,
     logger: createLogger('silent', 'api'),
-    metrics: createApiMetrics(),
+    metrics,
     checkTemporal: async () => {},
   });
 }
@@ -107,5 +109,43 @@ describe('POST /payments while Temporal is unreachable', () => {
   it('the workflow exists but the charge is slow: 202 (still charging) after the deadline', async () => {
     const workflows = createPaymentWorkflows(fakeClient({ startFailsAfterMs: 60_000, workflowExists: true }), 'q');
     await expect(workflows.start(input, 200)).resolves.toEqual({ kind: 'still-charging' });
+  });
+});
+
+describe('a burst of Midtrans notifications while PostgreSQL or Temporal is slow', () => {
+  it('past WEBHOOK_MAX_IN_FLIGHT the webhook answers 503 at once (Midtrans retries), touching nothing; below it, it serves again', async () => {
+    let release: (() => void) | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      release = () => reject(rawQueryCannotReachDatabase());
+    });
+    stalled.catch(() => {});
+    let queries = 0;
+    const db = { $queryRaw: () => (queries++, stalled) };
+    const metrics = createApiMetrics();
+    const app = appWith(db, metrics, 2);
+    const notification = (orderId: string) => {
+      const body = { order_id: orderId, status_code: '200', gross_amount: '250000.00', transaction_status: 'settlement' };
+      return app.request('/payments/webhook', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, signature_key: midtransSignature(orderId, '200', '250000.00', 'SB-Mid-server-unit') }),
+      });
+    };
+    const held = [notification('pay-0123456789abcdef0123456789abcde1'), notification('pay-0123456789abcdef0123456789abcde2')];
+    await new Promise((r) => setTimeout(r, 20));
+    expect(queries).toBe(2);
+
+    const shed = await notification('pay-0123456789abcdef0123456789abcde3');
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('30');
+    expect(((await shed.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('in flight') });
+    expect(queries).toBe(2);
+    expect(metrics.render({})).toMatch(/midtrans_webhooks_total\{outcome="shed"\} 1/);
+
+    release!();
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([503, 503]);
+    const after = await notification('pay-0123456789abcdef0123456789abcde4');
+    expect(queries).toBe(3);
+    expect(((await after.json()) as { error: { message: string } }).error.message).not.toContain('in flight');
   });
 });

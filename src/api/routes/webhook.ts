@@ -17,6 +17,22 @@ export function webhookRoutes(deps: ApiDependencies) {
   const { db, workflows, config, metrics } = deps;
   const app = new Hono<ApiEnv>();
 
+  // Load shedding: when Temporal or PostgreSQL slows down under a burst, waiting requests only hold memory and add
+  // stalled calls to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
+  let inFlight = 0;
+  app.use('*', async (c, next) => {
+    if (inFlight >= config.WEBHOOK_MAX_IN_FLIGHT) {
+      metrics.countWebhook('shed');
+      throw new ApiError('SERVICE_UNAVAILABLE', 'too many notifications in flight; deliver it again later', undefined, 30);
+    }
+    inFlight += 1;
+    try {
+      await next();
+    } finally {
+      inFlight -= 1;
+    }
+  });
+
   app.post('/', async (c) => {
     const { raw, json } = await readJsonBody(c);
     const log = c.get('log');
