@@ -298,22 +298,28 @@ function keyFigures(results: BenchResults): string[] {
   }
   const scale = results.scale;
   if (scale) {
-    const first = scale.growth[0];
-    const last = scale.growth.at(-1);
-    const slope =
-      first && last && last.openWorkflows > first.openWorkflows && last.workerRssMiB != null && first.workerRssMiB != null
-        ? (last.workerRssMiB - first.workerRssMiB) / (last.openWorkflows - first.openWorkflows)
-        : null;
+    const cacheSize = results.meta.settings.workerDefaults.WORKER_MAX_CACHED_WORKFLOWS ?? 2000;
+    const withRss = scale.growth.filter((g) => g.workerRssMiB != null);
+    const first = withRss[0];
+    const last = withRss.at(-1);
+    // Growth per workflow while the sticky cache fills, and after it is full (where it should be flat).
+    const fillEnd = [...withRss].reverse().find((g) => g.openWorkflows <= cacheSize);
+    const fullStart = withRss.find((g) => g.openWorkflows > cacheSize);
+    const perWorkflowKiB = (a?: (typeof withRss)[number], b?: (typeof withRss)[number]) =>
+      a && b && b.openWorkflows > a.openWorkflows ? ((b.workerRssMiB! - a.workerRssMiB!) * 1024) / (b.openWorkflows - a.openWorkflows) : null;
+    const filling = perWorkflowKiB(first, fillEnd);
+    const full = perWorkflowKiB(fullStart, last);
     lines.push(
       `- ${scale.counts.open} open pending payments: created in ${fmt(scale.create.seconds, 0)} s, settled ` +
         `(all success) ${scale.settle.toAllSuccessSeconds == null ? '**not completely**' : `in ${fmt(scale.settle.toAllSuccessSeconds, 0)} s`}; ` +
         `${scale.counts.reachedSuccess}/${scale.counts.open} reached success, simulator charges received/applied ${scale.simulator.chargesReceived}/${scale.simulator.chargesApplied} ` +
         `for ${scale.simulator.paymentsCreatedInPhase} payments. Worker peak RSS ${fmt(scale.processes.worker?.hwmMiB, 0)} MiB, API ${fmt(scale.processes.api?.hwmMiB, 0)} MiB.`,
     );
-    if (slope !== null) {
+    if (first && last && last !== first) {
       lines.push(
-        `- Worker memory grows about **${fmt(slope * 1024, 0)} KiB per open (cached) workflow** (${fmt(first!.workerRssMiB, 0)} → ${fmt(last!.workerRssMiB, 0)} MiB ` +
-          `from ${first!.openWorkflows} to ${last!.openWorkflows} open workflows; \`WORKER_MAX_CACHED_WORKFLOWS\` bounds it).`,
+        `- Worker memory: ${withRss.map((g) => `${fmt(g.workerRssMiB, 0)} MiB at ${g.openWorkflows}`).join(', ')} open workflows. ` +
+          (filling !== null ? `About ${fmt(filling, 0)} KiB per workflow while the sticky cache fills (\`WORKER_MAX_CACHED_WORKFLOWS\` = ${cacheSize})` : '') +
+          (full !== null ? `; **${fmt(full, 0)} KiB per workflow once it is full** (${fullStart!.openWorkflows} → ${last.openWorkflows}).` : '.'),
       );
     }
     const status = scale.midtransCalls?.status;
