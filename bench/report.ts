@@ -483,6 +483,9 @@ export function renderMarkdown(results: BenchResults): string {
     '  and the load driver, simulator and receiver compete for the same cores as the service.',
     '- Failure paths (Midtrans faults, slow downstreams, expiry at scale): the runs here are the happy path only.',
     '- Workflow-cache eviction costs beyond what the scale phase shows, and long-run (days) growth of open workflows.',
+    '- The API\'s peak memory in the scale phase is the settle burst (every payment paid within about a minute, the dev',
+    '  server saturated, webhooks waiting on slow signals). Load shedding (`WEBHOOK_MAX_IN_FLIGHT`) bounds it now; a scale',
+    '  run with it has not been made yet (see docs/tuning.md).',
     '',
   );
   if (meta.error) out.push(`**This run stopped early: ${meta.error}. The sections above hold what was measured before that.**`, '');
