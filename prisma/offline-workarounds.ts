@@ -15,6 +15,10 @@ const PLACEHOLDER_DATABASE_URL = 'postgresql://placeholder:placeholder@127.0.0.1
  *    Giving the schema a placeholder URL keeps generate on the Rust-free client.
  */
 export function ensureDatabaseUrlForCli(): void {
+  // An empty value (a failed `$(npm run -s db:start)`) would also send the CLI to the download: say why instead.
+  if (process.env.DATABASE_URL === '') {
+    throw new Error('DATABASE_URL is set but empty: start the private cluster (`npm run db:start`) or point it at a database');
+  }
   process.env.DATABASE_URL ??= PLACEHOLDER_DATABASE_URL;
 }
 

@@ -1,23 +1,40 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { PROJECT_ROOT } from './binaries';
+import { isPortOpen } from './processes';
 
 /**
- * A project-private PostgreSQL cluster from Debian's binaries: data in .data/postgres, its own port, so it never
- * clashes with a system cluster. Started only when DATABASE_URL is not set.
+ * A project-private PostgreSQL cluster from Debian's binaries, on its own port so it never clashes with a system
+ * cluster. Started only when DATABASE_URL is not set.
+ *
+ * Where its data lives: as a normal user, in the checkout (.data/postgres). As root, initdb refuses to run, so the
+ * cluster belongs to the unprivileged `postgres` user, who cannot reach a checkout below a private (0700) directory
+ * such as /root or `mktemp -d`; its data then lives in /var/lib/tiketq-postgres/<checkout name>-<hash of its path>/,
+ * one directory per checkout, so two checkouts never share a cluster.
  */
 export const PRIVATE_PG_PORT = Number(process.env.TIKETQ_PG_PORT ?? 54329);
 /**
  * TIKETQ_PG_DATA_DIR (relative to the project) selects another private cluster: the chaos suite stops and restarts
  * its own cluster (.data/postgres-chaos on its own port) so it never takes down the one dev, tests and benchmarks use.
  */
-const DATA_DIR = path.resolve(PROJECT_ROOT, process.env.TIKETQ_PG_DATA_DIR ?? path.join('.data', 'postgres'));
-const LOG_FILE = `${DATA_DIR}.log`;
-/** initdb refuses to run as root; when we are root the cluster belongs to this unprivileged user. */
+const CLUSTER_NAME = process.env.TIKETQ_PG_DATA_DIR ?? path.join('.data', 'postgres');
 const CLUSTER_OWNER = 'postgres';
+const ROOT_CLUSTERS_DIR = '/var/lib/tiketq-postgres';
+const isRoot = () => process.getuid?.() === 0;
+
+/** This checkout's cluster directory for `name` (see above for why root keeps it outside the checkout). */
+export function privateClusterDataDir(name: string = CLUSTER_NAME): string {
+  if (!isRoot()) return path.resolve(PROJECT_ROOT, name);
+  const checkoutKey = `${path.basename(PROJECT_ROOT)}-${createHash('sha256').update(PROJECT_ROOT).digest('hex').slice(0, 12)}`;
+  return path.join(ROOT_CLUSTERS_DIR, checkoutKey, path.normalize(name).replace(/^\.data\//, ''));
+}
+
+const DATA_DIR = privateClusterDataDir();
+const LOG_FILE = `${DATA_DIR}.log`;
 
 export function privateDatabaseUrl(database: string): string {
   return `postgresql://postgres@127.0.0.1:${PRIVATE_PG_PORT}/${database}`;
@@ -32,8 +49,7 @@ function findBinDir(): string | undefined {
 }
 
 function installPostgresIfRoot(): string {
-  const isRoot = process.getuid?.() === 0;
-  if (!isRoot || process.env.CI !== 'true') {
+  if (!isRoot() || process.env.CI !== 'true') {
     throw new Error(
       'PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin). Install them with ' +
         '`sudo apt-get install -y postgresql`, or set DATABASE_URL to an existing database.',
@@ -48,34 +64,44 @@ function installPostgresIfRoot(): string {
 }
 
 function asClusterOwner(binary: string, args: string[]): void {
-  const asRoot = process.getuid?.() === 0;
-  const [cmd, fullArgs] = asRoot ? ['runuser', ['-u', CLUSTER_OWNER, '--', binary, ...args]] : [binary, args];
+  const [cmd, fullArgs] = isRoot() ? ['runuser', ['-u', CLUSTER_OWNER, '--', binary, ...args]] : [binary, args];
   execFileSync(cmd, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: os.tmpdir() });
 }
 
 function initCluster(binDir: string): void {
   if (existsSync(path.join(DATA_DIR, 'PG_VERSION'))) return;
-  console.error(`[postgres] initialising a private cluster in ${path.relative(PROJECT_ROOT, DATA_DIR)}`);
+  console.error(`[postgres] initialising a private cluster in ${DATA_DIR}`);
   mkdirSync(DATA_DIR, { recursive: true });
   chmodSync(DATA_DIR, 0o700);
-  if (process.getuid?.() === 0) {
+  if (isRoot()) {
     const uid = Number(execFileSync('id', ['-u', CLUSTER_OWNER]).toString().trim());
     const gid = Number(execFileSync('id', ['-g', CLUSTER_OWNER]).toString().trim());
     chownSync(DATA_DIR, uid, gid);
+    // pg_ctl writes the server log beside the data directory.
     chownSync(path.dirname(DATA_DIR), uid, gid);
   }
   // Trust on loopback only: a local development cluster that nothing outside this machine can reach.
   asClusterOwner(path.join(binDir, 'initdb'), ['-D', DATA_DIR, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale']);
 }
 
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+type ServerOnPort = { kind: 'none' } | { kind: 'ours' } | { kind: 'foreign'; dataDirectory: string } | { kind: 'unusable'; reason: string };
+
+const sameDirectory = (a: string, b: string) => {
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : path.resolve(p));
+  return real(a) === real(b);
+};
+
+/** Who answers on the port: nobody, this checkout's cluster, another cluster, or something we cannot use. */
+async function serverOnPort(): Promise<ServerOnPort> {
+  if (!(await isPortOpen('127.0.0.1', PRIVATE_PG_PORT))) return { kind: 'none' };
+  const client = new pg.Client({ connectionString: privateDatabaseUrl('postgres'), connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
-    await client.query('select 1');
-    return true;
-  } catch {
-    return false;
+    const { rows } = await client.query<{ data_directory: string }>('show data_directory');
+    const dataDirectory = rows[0]!.data_directory;
+    return sameDirectory(dataDirectory, DATA_DIR) ? { kind: 'ours' } : { kind: 'foreign', dataDirectory };
+  } catch (error) {
+    return { kind: 'unusable', reason: error instanceof Error ? error.message : String(error) };
   } finally {
     await client.end().catch(() => {});
   }
@@ -99,15 +125,33 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
 }
 
-/** Starts (or reuses) the private cluster and makes sure `database` exists. */
+const portAdvice = `Stop it, or give this checkout its own port: TIKETQ_PG_PORT=<a free port> (or set DATABASE_URL).`;
+
+/**
+ * Starts (or reuses) this checkout's cluster and makes sure `database` exists. A server on the port that is not this
+ * checkout's cluster is never used: its database would silently hold another checkout's payments.
+ */
 export async function ensurePrivatePostgres(database: string): Promise<PrivatePostgres> {
   const url = privateDatabaseUrl(database);
   const binDir = findBinDir() ?? installPostgresIfRoot();
   const pgCtl = path.join(binDir, 'pg_ctl');
   let startedHere = false;
-  if (!(await canConnect(privateDatabaseUrl('postgres')))) {
+  const onPort = await serverOnPort();
+  if (onPort.kind === 'foreign') {
+    throw new Error(
+      `another PostgreSQL cluster is listening on 127.0.0.1:${PRIVATE_PG_PORT} (data directory ${onPort.dataDirectory}), ` +
+        `not this checkout's (${DATA_DIR}). ${portAdvice}`,
+    );
+  }
+  if (onPort.kind === 'unusable') {
+    throw new Error(
+      `127.0.0.1:${PRIVATE_PG_PORT} is in use by something that is not a PostgreSQL server this checkout can use ` +
+        `(${onPort.reason}). ${portAdvice}`,
+    );
+  }
+  if (onPort.kind === 'none') {
     initCluster(binDir);
-    console.error(`[postgres] starting on 127.0.0.1:${PRIVATE_PG_PORT}`);
+    console.error(`[postgres] starting on 127.0.0.1:${PRIVATE_PG_PORT} (data in ${DATA_DIR})`);
     const serverOptions = `-p ${PRIVATE_PG_PORT} -c listen_addresses=127.0.0.1 -k ${DATA_DIR} -c max_connections=200 -c fsync=off`;
     asClusterOwner(pgCtl, ['-D', DATA_DIR, '-l', LOG_FILE, '-o', serverOptions, '-w', '-t', '60', 'start']);
     startedHere = true;
@@ -122,7 +166,7 @@ export async function ensurePrivatePostgres(database: string): Promise<PrivatePo
   };
 }
 
-/** Stops the private cluster if it is running (used by chaos tests and `npm run dev` shutdown). */
+/** Stops this checkout's cluster if it is running (used by chaos tests and `npm run dev` shutdown). */
 export function stopPrivatePostgres(): void {
   const binDir = findBinDir();
   if (binDir && existsSync(path.join(DATA_DIR, 'postmaster.pid'))) {

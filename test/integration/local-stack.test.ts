@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmdirSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,9 +14,9 @@ import { PROJECT_ROOT } from '../../scripts/local-stack/binaries';
  */
 
 const TSX = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 function run(command: string, args: string[], env: Record<string, string>, cwd = PROJECT_ROOT) {
@@ -55,9 +55,15 @@ async function removeClusterOn(port: number): Promise<void> {
   for (let i = 0; i < 100 && (await dataDirectoryOn(port)); i++) await new Promise((r) => setTimeout(r, 100));
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(`${dataDir}.log`, { force: true });
+  // As root the cluster sits in a per-checkout folder outside the checkout: remove it once it is empty.
+  try {
+    rmdirSync(path.dirname(dataDir));
+  } catch {
+    // other clusters of that checkout still live there
+  }
 }
 
-const whenDone = (port: number) => cleanups.push(() => void removeClusterOn(port));
+const whenDone = (port: number) => cleanups.push(() => removeClusterOn(port));
 
 describe('the private PostgreSQL cluster', () => {
   it('starts from a checkout inside a private (0700) directory, as root or not', async () => {
