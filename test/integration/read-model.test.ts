@@ -91,6 +91,34 @@ describe('read model writes and reads', () => {
     expect(status).toEqual({ status: 'partially_refunded', updatedAt: row!.updatedAt, midtransStatus: 'settlement' });
   });
 
+  it('a write whose row is gone (database restored from a backup, table truncated) recreates it; an older write never wins', async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    const refund = { refundKey: `${id}-refund-1`, amount: 250_000, status: 'succeeded' as const, at: '2026-11-26T02:00:00.000Z' };
+    const refunded = viewOf(id, { status: 'partially_refunded', midtransStatus: 'settlement', transactionId: 'tx-9', refundedAmount: 250_000, refunds: [refund], paidAt: '2026-11-26T01:05:00.000Z' });
+    // The first write this database sees is the fourth of the payment: no row exists for it.
+    await recordPaymentSnapshot(db, { view: refunded, version: 4 }, { key: '3-refund', kind: 'refund', from: 'success', to: 'partially_refunded', source: 'api', at: refund.at });
+    // A late retry of an older write arrives after it.
+    await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 3 }, { key: '2-transition', kind: 'transition', from: 'pending', to: 'success', source: 'webhook', at: '2026-11-26T01:05:00.000Z' });
+    const row = await findPaymentWithAudit(db, id);
+    expect(row).toMatchObject({
+      id,
+      orderId: refunded.orderId,
+      userId: 'user-7',
+      paymentMethod: 'gopay',
+      amount: 1_250_000n,
+      refundedAmount: 250_000n,
+      status: 'partially_refunded',
+      midtransTransactionId: 'tx-9',
+      version: 4,
+    });
+    expect(row!.createdAt.toISOString()).toBe('2026-11-26T01:02:03.456Z');
+    expect(row!.events.map((e) => e.kind)).toEqual(['transition', 'refund']);
+    expect(row!.refunds.map((r) => r.amount)).toEqual([250_000]);
+    // The first write, replayed late, brings the customer details without turning the state back.
+    await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: { firstName: 'Budi' }, itemDetails: [], description: 'late' } });
+    expect(await findPaymentWithAudit(db, id)).toMatchObject({ status: 'partially_refunded', version: 4, customerDetails: { firstName: 'Budi' }, description: 'late' });
+  });
+
   it('an unknown payment reads as null', async () => {
     expect(await findPaymentWithAudit(db, 'pay-00000000000000000000000000000000')).toBeNull();
     expect(await findPaymentStatus(db, 'pay-00000000000000000000000000000000')).toBeNull();
