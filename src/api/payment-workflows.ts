@@ -34,6 +34,7 @@ export type StartOutcome =
 /** Everything the API asks of Temporal; the API never talks to Midtrans itself. */
 export function createPaymentWorkflows(client: Client, taskQueue: string) {
   const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
+  const exists = (paymentId: string) => handle(paymentId).describe().then(() => true, () => false);
 
   return {
     /**
@@ -75,13 +76,15 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       // A 202 tells the client that the payment exists. While Temporal is unreachable the client library is still
       // retrying the start, which may yet fail: answer 202 only once Temporal has the workflow, otherwise wait for the
       // start to succeed or fail (then the error is a 503 the client can retry, never a payment id that never existed).
-      const exists = () => handle(input.request.paymentId).describe().then(() => true, () => false);
       for (;;) {
-        if (await exists()) return { kind: 'still-charging' };
+        if (await exists(input.request.paymentId)) return { kind: 'still-charging' };
         const settled = await Promise.race([charged, sleep(1_000).then(() => null)]);
         if (settled) return settled;
       }
     },
+
+    /** Whether Temporal has this payment's workflow (open, or closed within retention). */
+    exists,
 
     /** The workflow's own view of the payment; null when no such workflow exists. */
     async view(paymentId: string): Promise<PaymentView | null> {

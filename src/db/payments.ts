@@ -21,30 +21,46 @@ const at = (iso: string | null | undefined) => iso ?? null;
 /** Prisma's @updatedAt, for writes that do not go through Prisma's model API. */
 const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
 
+/** Columns a newer snapshot replaces; an older one (a late retry) leaves them as they are. */
+const SNAPSHOT_COLUMNS = ['status', 'refunded_amount', 'midtrans_transaction_id', 'midtrans_status', 'fraud_status', 'failure_reason',
+  'expires_at', 'paid_at', 'version', 'updated_at'];
+const NEWER_SNAPSHOT_WINS = Prisma.raw(
+  [
+    ...SNAPSHOT_COLUMNS.map((c) => `${c} = case when excluded.version > p.version then excluded.${c} else p.${c} end`),
+    // A later snapshot without instructions keeps the ones the charge gave.
+    `payment_instructions = case when excluded.version > p.version then coalesce(excluded.payment_instructions, p.payment_instructions)
+      else coalesce(p.payment_instructions, excluded.payment_instructions) end`,
+  ].join(',\n'),
+);
+
 /**
  * Writes the payment's new state, any new refunds and its audit event in ONE statement (so atomically); every part is
- * idempotent. A first snapshot inserts the row (a retry finds it there); later ones update it only if their version
- * is newer, so a late retry of an older write never overwrites newer state. Hand-written SQL: through Prisma's model
- * API the same write took a transaction of up to eight round trips and about 4 ms of worker CPU.
+ * idempotent. Every write is an upsert of the whole snapshot: when the row is missing (the database was restored
+ * from an older backup, a table truncated), any write recreates it, so the read model heals at the next write
+ * instead of failing on the audit event's foreign key forever. The version decides between snapshots: an older
+ * write never overwrites a newer one. Customer and item details come only with the first write; a late first write
+ * still fills them in where they are missing. Hand-written SQL: through Prisma's model API the same write took a
+ * transaction of up to eight round trips and about 4 ms of worker CPU.
+ *
+ * Answers whether the row still lacks the details the first write carries, so the caller can fetch them.
  */
-export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
-  const { view, version } = snapshot;
-  const state = Prisma.sql`${view.status}, ${view.refundedAmount}::bigint, ${view.transactionId ?? null}, ${view.midtransStatus ?? null},
-    ${view.fraudStatus ?? null}, ${view.failureReason ?? null}, ${at(view.expiresAt)}::timestamp(3), ${at(view.paidAt)}::timestamp(3)`;
+export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<{ missingDetails: boolean }> {
+  const { view, version, created } = snapshot;
   const instructions = view.instructions ? JSON.stringify(view.instructions) : null;
-  const writePayment = snapshot.created
-    ? Prisma.sql`insert into payments (id, order_id, user_id, payment_method, bank, amount, description, customer_details, item_details,
-          created_at, version, payment_instructions, status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status,
-          failure_reason, expires_at, paid_at, updated_at)
-        values (${view.paymentId}, ${view.orderId}, ${view.userId ?? null}, ${view.method}, ${view.bank ?? null}, ${view.amount}::bigint,
-          ${snapshot.created.description ?? null}, ${jsonOrNull(snapshot.created.customerDetails)}::jsonb,
-          ${jsonOrNull(snapshot.created.itemDetails)}::jsonb, ${view.createdAt}::timestamp(3), ${version}::int, ${instructions}::jsonb,
-          ${state}, ${NOW_UTC})
-        on conflict (id) do nothing`
-    : Prisma.sql`update payments set (status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status, failure_reason,
-          expires_at, paid_at) = (${state}),
-          payment_instructions = coalesce(${instructions}::jsonb, payment_instructions), version = ${version}::int, updated_at = ${NOW_UTC}
-        where id = ${view.paymentId} and version < ${version}::int`;
+  const writePayment = Prisma.sql`insert into payments as p (id, order_id, user_id, payment_method, bank, amount, description, customer_details,
+        item_details, created_at, version, payment_instructions, status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status,
+        failure_reason, expires_at, paid_at, updated_at)
+      values (${view.paymentId}, ${view.orderId}, ${view.userId ?? null}, ${view.method}, ${view.bank ?? null}, ${view.amount}::bigint,
+        ${created?.description ?? null}, ${jsonOrNull(created?.customerDetails)}::jsonb, ${jsonOrNull(created?.itemDetails)}::jsonb,
+        ${view.createdAt}::timestamp(3), ${version}::int, ${instructions}::jsonb, ${view.status}, ${view.refundedAmount}::bigint,
+        ${view.transactionId ?? null}, ${view.midtransStatus ?? null}, ${view.fraudStatus ?? null}, ${view.failureReason ?? null},
+        ${at(view.expiresAt)}::timestamp(3), ${at(view.paidAt)}::timestamp(3), ${NOW_UTC})
+      on conflict (id) do update set ${NEWER_SNAPSHOT_WINS},
+        customer_details = coalesce(p.customer_details, excluded.customer_details),
+        item_details = coalesce(p.item_details, excluded.item_details),
+        description = coalesce(p.description, excluded.description)
+      where excluded.version > p.version or (p.customer_details is null and excluded.customer_details is not null)
+      returning p.customer_details is null as "missingDetails"`;
   const refunds = JSON.stringify(
     view.refunds.map((r) => ({ refund_key: r.refundKey, amount: r.amount, reason: r.reason ?? null, status: r.status, created_at: r.at })),
   );
@@ -59,19 +75,25 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
         occurred_at: event.at,
       })
     : null;
-  await db.$executeRaw`
+  const [written] = await db.$queryRaw<{ missingDetails: boolean | null }[]>`
     with payment as (${writePayment}),
     new_refunds as (
       insert into refunds (id, payment_id, refund_key, amount, reason, status, created_at, updated_at)
       select r.refund_key, ${view.paymentId}, r.refund_key, r.amount, r.reason, r.status, r.created_at::timestamp(3), ${NOW_UTC}
       from jsonb_to_recordset(${refunds}::jsonb) as r(refund_key text, amount bigint, reason text, status text, created_at text)
-      on conflict (refund_key) do nothing)
+      on conflict (refund_key) do nothing),
+    new_event as (
     insert into payment_events (payment_id, event_key, kind, from_status, to_status, source, detail, occurred_at)
     select ${view.paymentId}, e.event_key, e.kind, e.from_status, e.to_status, e.source, nullif(e.detail, 'null'::jsonb), e.occurred_at::timestamp(3)
     from jsonb_to_recordset(jsonb_build_array(${eventRow}::jsonb)) as e(event_key text, kind text, from_status text, to_status text,
       source text, detail jsonb, occurred_at text)
     where ${eventRow}::jsonb is not null
-    on conflict (payment_id, event_key) do nothing`;
+    on conflict (payment_id, event_key) do nothing)
+    select (select "missingDetails" from payment) as "missingDetails"`;
+  // A write that changed nothing (a retry, an older snapshot) reads the flag from the row it left as it was.
+  if (written?.missingDetails !== null && written?.missingDetails !== undefined) return { missingDetails: written.missingDetails };
+  const [row] = await db.$queryRaw<{ missingDetails: boolean }[]>`select customer_details is null as "missingDetails" from payments where id = ${view.paymentId}`;
+  return { missingDetails: row?.missingDetails ?? true };
 }
 
 function jsonOrNull(value: unknown): string | null {

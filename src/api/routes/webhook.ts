@@ -54,12 +54,13 @@ export function webhookRoutes(deps: ApiDependencies) {
       log.warn({ orderId: notification.order_id }, 'notification with an invalid signature refused');
       throw new ApiError('INVALID_SIGNATURE', 'signature_key does not match this notification');
     }
-    if (!payment) {
+    // No row, yet the workflow may exist: the read model lost it (a restore) and the workflow's next write heals it.
+    if (!payment && !(await workflows.exists(paymentId))) {
       await store('unknown_payment');
       metrics.countWebhook('unknown_payment');
       throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${notification.order_id}`);
     }
-    if (payment.alreadySignalled) {
+    if (payment?.alreadySignalled) {
       await store('duplicate');
       return answer('duplicate');
     }
