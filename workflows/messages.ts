@@ -66,7 +66,12 @@ export interface PaymentView {
   paidAt?: string;
   history: PaymentHistoryEntry[];
   refunds: RefundView[];
+  /** The version of the payment's latest read-model write: what `npm run read-model:rebuild` writes it back as. */
+  readModelVersion?: number;
 }
+
+/** The audit event key of the payment's n-th history entry (1-based): one per step, so a retried write lands once. */
+export const auditEventKey = (sequence: number, kind: string) => `${sequence}-${kind}`;
 
 export interface CancelRequest {
   reason?: string;

@@ -31,6 +31,7 @@ import {
 } from '../src/domain';
 import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
 import {
+  auditEventKey,
   cancelUpdate,
   chargeCompletedUpdate,
   midtransNotificationSignal,
@@ -137,6 +138,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     midtransStatus: state.midtransStatus,
     fraudStatus: state.fraudStatus,
     transactionId: state.transactionId,
+    readModelVersion: version,
   });
 
   /**
@@ -144,7 +146,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
    * whole history every time would grow each write (and the workflow's own history, which stores activity inputs).
    */
   function readModelView(): Omit<PaymentView, 'history'> {
-    const { history: _history, ...rest } = currentView();
+    const { history: _history, readModelVersion: _version, ...rest } = currentView();
     return rest;
   }
 
@@ -154,7 +156,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     view.updatedAt = entry.at;
     version += 1;
     eventCount += 1;
-    await readModel.recordPayment({ view: readModelView(), version }, { ...entry, key: `${eventCount}-${kind}` });
+    await readModel.recordPayment({ view: readModelView(), version }, { ...entry, key: auditEventKey(eventCount, kind) });
   }
 
   async function transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
