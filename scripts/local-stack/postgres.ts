@@ -48,6 +48,13 @@ function findBinDir(): string | undefined {
   return versions[0] ? path.join(root, versions[0], 'bin') : undefined;
 }
 
+/** A PostgreSQL client program (pg_dump, pg_restore, …) of the installed server's version. */
+export function postgresProgram(name: string): string {
+  const binDir = findBinDir();
+  if (!binDir) throw new Error('PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin)');
+  return path.join(binDir, name);
+}
+
 function installPostgresIfRoot(): string {
   if (!isRoot() || process.env.CI !== 'true') {
     throw new Error(

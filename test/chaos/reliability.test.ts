@@ -3,6 +3,7 @@ import { apiFuzzingScenario } from './scenarios/api-fuzzing';
 import { concurrentRefundsScenario } from './scenarios/concurrent-refunds';
 import { gatewayFaultsScenario } from './scenarios/gateway-faults';
 import { postgresOutageScenario } from './scenarios/postgres-outage';
+import { postgresRestoreScenario } from './scenarios/postgres-restore';
 import { temporalKillScenario } from './scenarios/temporal-kill';
 import { droppedNotificationsCheck, startDroppedNotifications, webhookAbuseScenario } from './scenarios/webhook-abuse';
 import { workerKillScenario } from './scenarios/worker-kill';
@@ -39,6 +40,7 @@ afterAll(async () => {
 workerKillScenario(get);
 temporalKillScenario(get);
 postgresOutageScenario(get);
+postgresRestoreScenario(get);
 gatewayFaultsScenario(get);
 webhookAbuseScenario(get);
 concurrentRefundsScenario(get);

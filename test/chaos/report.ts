@@ -34,6 +34,7 @@ const NUMBER: Record<string, string> = {
   'worker-kill': '1',
   'temporal-kill': '2',
   'postgres-outage': '3',
+  'postgres-restore': '3b',
   'gateway-faults': '4',
   'webhook-forged': '5a',
   'webhook-duplicates': '5b',
@@ -53,6 +54,8 @@ const WHAT: Record<string, string> = {
     'N payments: **P** charged, half paid at Midtrans just before the kill and half while Temporal is down (the webhook cannot signal: the API answers 503, Midtrans retries); **Q** creates with an Idempotency-Key, half sent as the dev server is killed (SIGKILL) and half while it is dead. The dev server is started again on the same SQLite file. A client that got 503 (or nothing) retries the same request with the same key, as the API asks.',
   'postgres-outage':
     'N payments: **R** charged, half paid just before `pg_ctl stop -m fast` and half during the outage (the webhook cannot store the notification and must answer 503); **S** created during the outage (the workflow starts; its first write retries until PostgreSQL is back). Meanwhile the suite reads `GET /payments/{id}`, `GET /payments/{id}/status` and `/ready` every 250 ms. PostgreSQL is then started again (`ensurePrivatePostgres`); the API is not restarted.',
+  'postgres-restore':
+    'A backup (`pg_dump`) is taken while payments live; then writes go on: **A** (GoPay, paid before the backup) half refunded, **C** created after the backup and half paid. The backup is restored over the live database (`pg_restore --clean --single-transaction`) while **B** (pending) are paid at Midtrans. Every A payment is then refunded once more (its next transition); C payments get none. Counted against each workflow\'s own query: the read model\'s state and audit trail after the next transition, then after `npm run read-model:rebuild`; activities on their third attempt or later; charges and refunds at Midtrans.',
   'gateway-faults':
     "Phase 1: the simulator fails 30% of Core API calls (seeded): 15% answered 500/503 with nothing applied, 5% never answered until the client gives up (5 s), and for mutations 10% applied then answered 500 or cut. N payments of ten method/bank kinds are created, paid, confirmed by the workflow, and the refundable ones refunded (partial for GoPay/QRIS, full for ShopeePay). Phase 2 (`ambiguousRate` 1, so the ambiguous path is exercised for sure): every charge is applied then answered 500 or cut; the workflow's retry asks for the status first and carries on. Then every refund is applied then answered badly; the fault is lifted once Midtrans has applied each refund, and the retry (same `refund_key`) gets Midtrans's stored answer.",
   'webhook-forged':

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import pg from 'pg';
 import { PROJECT_ROOT } from '../../../scripts/local-stack/binaries';
 import { startDownstreamReceiver, type DownstreamReceiver } from '../../../scripts/local-stack/downstream-receiver';
 import { applyMigrations } from '../../../scripts/local-stack/migrations';
-import { ensurePrivatePostgres, privateDatabaseUrl, stopPrivatePostgres } from '../../../scripts/local-stack/postgres';
+import { ensurePrivatePostgres, postgresProgram, privateDatabaseUrl, stopPrivatePostgres } from '../../../scripts/local-stack/postgres';
 import { isPortOpen, waitFor } from '../../../scripts/local-stack/processes';
 import { ensureTemporalDevServer, type DevServer } from '../../../scripts/local-stack/temporal-server';
 import { API_KEY, DATABASE_NAME, PORTS, SERVER_KEY, TASK_QUEUE } from './config';
@@ -133,6 +133,12 @@ export interface ChaosStack {
   startTemporal(): Promise<number>;
   stopPostgres(): void;
   startPostgres(): Promise<number>;
+  /** pg_dump of the service's database (custom format), as a nightly backup would take it. */
+  backupDatabase(file: string): void;
+  /** pg_restore of such a backup over the live database, in one transaction, while the service runs. */
+  restoreDatabase(file: string): void;
+  /** `npm run read-model:rebuild` against this stack; its JSON report. */
+  rebuildReadModel(): { payments: number; failed: unknown[] };
   close(): Promise<void>;
 }
 
@@ -289,6 +295,18 @@ export async function startChaosStack(): Promise<ChaosStack> {
       const started = Date.now();
       await ensurePrivatePostgres(DATABASE_NAME);
       return Date.now() - started;
+    },
+    backupDatabase(file) {
+      execFileSync(postgresProgram('pg_dump'), ['--format=custom', `--file=${file}`, `--dbname=${databaseUrl}`]);
+    },
+    restoreDatabase(file) {
+      execFileSync(postgresProgram('pg_restore'), ['--clean', '--if-exists', '--single-transaction', `--dbname=${databaseUrl}`, file]);
+    },
+    rebuildReadModel() {
+      // It exits 1 when some payment could not be re-projected; the report says which, so read it either way.
+      const run = spawnSync(TSX, ['scripts/read-model-rebuild.ts'], { cwd: PROJECT_ROOT, env, encoding: 'utf8' });
+      if (!run.stdout) throw new Error(`read-model:rebuild printed no report: ${run.stderr}`);
+      return JSON.parse(run.stdout) as { payments: number; failed: unknown[] };
     },
     async close() {
       const errors: unknown[] = [];
