@@ -48,7 +48,9 @@ describe('production configuration', () => {
   it('a safe production configuration loads', () => {
     const env = productionEnv();
     expect(refusal(env)).toBeUndefined();
-    expect(refusal({ ...env, MIDTRANS_API_BASE_URL: 'https://api.midtrans.com', MIDTRANS_SNAP_BASE_URL: 'https://app.midtrans.com/snap/v1' })).toBeUndefined();
+    expect(
+      refusal({ ...env, MIDTRANS_API_BASE_URL: 'https://api.midtrans.com', MIDTRANS_SNAP_BASE_URL: 'https://app.midtrans.com/snap/v1' }),
+    ).toBeUndefined();
     const config = loadConfig(env);
     expect(config.API_KEYS).toHaveLength(2);
     expect(config.MIDTRANS_IS_PRODUCTION).toBe(true);
@@ -72,7 +74,11 @@ describe('production configuration', () => {
     expect(refusal({ ...productionEnv(), API_KEYS: secret(24) })).toBeUndefined(); // exactly 32
   });
 
-  it.each([['unset', undefined], ['empty', ''], ['only commas and spaces', ' , ,']])('refuses API_KEYS %s', (_name, keys) => {
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+    ['only commas and spaces', ' , ,'],
+  ])('refuses API_KEYS %s', (_name, keys) => {
     expectRefused({ ...productionEnv(), API_KEYS: keys }, 'API_KEYS');
   });
 
@@ -126,7 +132,10 @@ describe('production configuration', () => {
     expectRefused({ ...env, MIDTRANS_SERVER_KEY: undefined }, 'MIDTRANS_SERVER_KEY');
   });
 
-  it.each([['unset', undefined], ['empty', '']])('refuses DOWNSTREAM_SIGNING_SECRET %s', (_name, value) => {
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+  ])('refuses DOWNSTREAM_SIGNING_SECRET %s', (_name, value) => {
     expectRefused({ ...productionEnv(), DOWNSTREAM_SIGNING_SECRET: value }, 'DOWNSTREAM_SIGNING_SECRET');
   });
 
@@ -141,7 +150,14 @@ describe('production configuration', () => {
       DOWNSTREAM_SIGNING_SECRET: undefined,
     };
     const message = refusal(env)!;
-    for (const variable of ['API_KEYS', 'MIDTRANS_SERVER_KEY', 'MIDTRANS_IS_PRODUCTION', 'MIDTRANS_API_BASE_URL', 'MIDTRANS_SNAP_BASE_URL', 'DOWNSTREAM_SIGNING_SECRET']) {
+    for (const variable of [
+      'API_KEYS',
+      'MIDTRANS_SERVER_KEY',
+      'MIDTRANS_IS_PRODUCTION',
+      'MIDTRANS_API_BASE_URL',
+      'MIDTRANS_SNAP_BASE_URL',
+      'DOWNSTREAM_SIGNING_SECRET',
+    ]) {
       expect(message).toContain(`${variable}:`);
     }
     for (const value of ['local-dev-api-key', 'short-but-secret-key', env.MIDTRANS_SERVER_KEY, 'gateway.example.com', 'secret-path']) {
