@@ -54,7 +54,7 @@ for name in "${required_secrets[@]}"; do
       echo "check-compose: docker-compose.yml renders with $name $missing; it must demand it with \${$name:?message}" >&2
       exit 1
     fi
-    if ! grep -q "$name" "$work/errors.txt"; then
+    if ! grep -q "set $name" "$work/errors.txt"; then
       echo "check-compose: with $name $missing the error does not name it:" >&2
       cat "$work/errors.txt" >&2
       exit 1
