@@ -205,6 +205,19 @@ describe('outside production', () => {
   });
 });
 
+describe('malformed values', () => {
+  it.each([
+    ['production', 'MIDTRANS_API_BASE_URL'],
+    ['production', 'MIDTRANS_SNAP_BASE_URL'],
+    ['development', 'MIDTRANS_API_BASE_URL'],
+    ['development', 'MIDTRANS_SNAP_BASE_URL'],
+  ])('a %s %s that is not a URL is a configuration error, not a crash', (NODE_ENV, variable) => {
+    // Outside production with the simulator's key, which is checked against the gateway URLs.
+    const env = { ...productionEnv(), NODE_ENV, [variable]: 'not a url', ...(NODE_ENV === 'production' ? {} : { MIDTRANS_SERVER_KEY: undefined }) };
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: .*${variable}:`));
+  });
+});
+
 describe('TRUSTED_PROXIES', () => {
   it('is empty by default: no proxy is trusted', () => {
     const config = loadConfig({ ...productionEnv() });
