@@ -51,7 +51,11 @@ const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
+/** The origin of `url`, or undefined when it is not a URL (the field's own check reports that; refinements still run). */
+const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : undefined);
+
 function isLoopbackUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
   const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
   const version = isIP(host);
   return host === 'localhost' || (version !== 0 && LOOPBACK.check(host, version === 4 ? 'ipv4' : 'ipv6'));
@@ -144,8 +148,9 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
     for (const [variable, url, gateway] of overrides) {
       if (url === undefined) continue;
       const environments = c.ALLOW_MIDTRANS_SANDBOX ? [true, false] : [true];
-      const midtransOrigins = environments.map((isProduction) => new URL(midtransBaseUrls(isProduction)[gateway]).origin);
-      if (!midtransOrigins.includes(new URL(url).origin)) {
+      const midtransOrigins = environments.map((isProduction) => originOf(midtransBaseUrls(isProduction)[gateway]));
+      const origin = originOf(url);
+      if (origin !== undefined && !midtransOrigins.includes(origin)) {
         refuse(variable, `must point at ${midtransOrigins.join(' or ')} (ALLOW_NON_MIDTRANS_GATEWAY=true permits another gateway)`);
       }
     }
