@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Checks docker-compose.yml without a Docker engine: `docker-compose config` parses it, fills in ${VAR:-default}
-# values and validates it against the Compose schema. It does not build the image or start anything.
+# Checks docker-compose.yml without a Docker engine: `docker-compose config` parses it, fills in ${VAR} values and
+# validates it against the Compose schema. It does not build the image or start anything. Three checks:
+#   1. with every required secret set, the file is valid;
+#   2. without any one of them (unset or empty), rendering fails with a message naming it: the stack has no default
+#      secrets to start with by accident;
+#   3. every published port is bound to 127.0.0.1.
 # Installs Debian's docker-compose first when it is missing and we are root.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# The secrets docker-compose.yml must demand with ${NAME:?message}; a new one there must be added here.
+required_secrets=(API_KEYS MIDTRANS_SERVER_KEY DOWNSTREAM_SIGNING_SECRET POSTGRES_PASSWORD)
 
 if ! command -v docker-compose >/dev/null 2>&1; then
   if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -19,5 +26,56 @@ if ! command -v docker-compose >/dev/null 2>&1; then
 fi
 
 cd "$root"
-docker-compose -f docker-compose.yml config -q
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# An empty env file instead of ./.env, and nothing from the caller's shell but PATH and HOME: only what each check sets.
+: >"$work/empty.env"
+compose_config() { env -i PATH="$PATH" HOME="$HOME" "$@" docker-compose --env-file "$work/empty.env" -f docker-compose.yml config; }
+
+all_secrets=()
+for name in "${required_secrets[@]}"; do all_secrets+=("$name=check-compose-placeholder-$name"); done
+
+# 1. Valid with every secret set.
+if ! compose_config "${all_secrets[@]}" >"$work/rendered.yml" 2>"$work/errors.txt"; then
+  echo "check-compose: docker-compose.yml is invalid with every required secret set:" >&2
+  cat "$work/errors.txt" >&2
+  exit 1
+fi
+echo "check-compose: valid with ${required_secrets[*]} set"
+
+# 2. Each secret missing, then empty: refused, naming it.
+for name in "${required_secrets[@]}"; do
+  others=()
+  for assignment in "${all_secrets[@]}"; do [[ "$assignment" == "$name="* ]] || others+=("$assignment"); done
+  for missing in unset empty; do
+    extra=()
+    [[ "$missing" == empty ]] && extra=("$name=")
+    if compose_config "${others[@]}" "${extra[@]}" >/dev/null 2>"$work/errors.txt"; then
+      echo "check-compose: docker-compose.yml renders with $name $missing; it must demand it with \${$name:?message}" >&2
+      exit 1
+    fi
+    if ! grep -q "set $name" "$work/errors.txt"; then
+      echo "check-compose: with $name $missing the error does not name it:" >&2
+      cat "$work/errors.txt" >&2
+      exit 1
+    fi
+  done
+done
+echo "check-compose: refused, naming the variable, when any of them is unset or empty"
+
+# 3. Published ports on loopback only (docker-compose config writes them as "ip:published:target/proto" or as a
+# mapping with host_ip; PyYAML comes with docker-compose).
+python3 - "$work/rendered.yml" <<'PY'
+import sys, yaml
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+exposed = []
+for name, service in services.items():
+    for port in service.get("ports", []):
+        host_ip = port.get("host_ip") if isinstance(port, dict) else (str(port).split(":")[0] if str(port).count(":") == 2 else None)
+        if host_ip != "127.0.0.1":
+            exposed.append(f"{name}: {port}")
+if exposed:
+    sys.exit("check-compose: ports published beyond 127.0.0.1: " + "; ".join(exposed))
+PY
+echo "check-compose: every published port is bound to 127.0.0.1"
 echo "docker-compose.yml is valid"

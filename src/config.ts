@@ -1,8 +1,11 @@
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { midtransBaseUrls } from './midtrans/client';
 
 /**
  * Every environment variable the service reads, parsed once. Defaults suit local development against the
- * simulator; production (NODE_ENV=production) must set the secrets explicitly.
+ * simulator; production (NODE_ENV=production) must set the secrets explicitly and refuses unsafe settings
+ * (refuseUnsafeProductionSettings below).
  */
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''])
@@ -16,6 +19,48 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
 
+/** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
+const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
+/** 32 characters of a random base64url or hex key are 128 bits or more: out of reach of guessing. */
+const MIN_PRODUCTION_API_KEY_LENGTH = 32;
+
+/** An IP address or a CIDR range ("10.0.0.0/8", "fd00::/8"), or undefined when `entry` is neither. */
+function addressRange(entry: string): { address: string; family: 'ipv4' | 'ipv6'; prefix?: number } | undefined {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return undefined;
+  const family = version === 4 ? 'ipv4' : 'ipv6';
+  if (prefix === undefined) return { address, family };
+  if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (version === 4 ? 32 : 128)) return undefined;
+  return { address, family, prefix: Number(prefix) };
+}
+
+/** TRUSTED_PROXIES as a matcher of peer addresses (an IPv4 range also matches its IPv4-mapped IPv6 form). */
+const trustedProxies = commaList.transform((entries, ctx) => {
+  const proxies = new BlockList();
+  entries.forEach((entry, index) => {
+    const range = addressRange(entry);
+    if (!range) ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is not an IP address or CIDR range` });
+    else if (range.prefix === undefined) proxies.addAddress(range.address, range.family);
+    else proxies.addSubnet(range.address, range.prefix, range.family);
+  });
+  return proxies;
+});
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** The origin of `url`, or undefined when it is not a URL (the field's own check reports that; refinements still run). */
+const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : undefined);
+
+function isLoopbackUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
+  const version = isIP(host);
+  return host === 'localhost' || (version !== 0 && LOOPBACK.check(host, version === 4 ? 'ipv4' : 'ipv6'));
+}
+
 const configSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -26,6 +71,8 @@ const configSchema = z
     API_KEYS: commaList,
     CORS_ORIGINS: commaList,
     ENFORCE_HTTPS: booleanFlag,
+    /** Peers (IPs or CIDRs) whose X-Forwarded-Proto is believed; empty = none, the connection's own scheme counts. */
+    TRUSTED_PROXIES: trustedProxies,
     BODY_LIMIT_BYTES: positiveInt(64 * 1024),
     /** How long POST /payments waits for the charge before answering 202 instead of 201. */
     CREATE_PAYMENT_WAIT_MS: positiveInt(10_000),
@@ -53,25 +100,79 @@ const configSchema = z
     MIDTRANS_API_BASE_URL: z.string().url().optional(),
     MIDTRANS_SNAP_BASE_URL: z.string().url().optional(),
     MIDTRANS_TIMEOUT_MS: positiveInt(15_000),
+    /** Production only: permit a gateway URL other than Midtrans production over https (a staging proxy, the simulator). */
+    ALLOW_NON_MIDTRANS_GATEWAY: booleanFlag,
+    /** Production only: permit the Midtrans sandbox (MIDTRANS_IS_PRODUCTION=false, an SB- server key, sandbox hosts). */
+    ALLOW_MIDTRANS_SANDBOX: booleanFlag,
 
     TRANSACTION_SERVICE_URL: z.string().url().default('http://127.0.0.1:8010'),
     USER_SERVICE_URL: z.string().url().default('http://127.0.0.1:8020'),
     DOWNSTREAM_TIMEOUT_MS: positiveInt(10_000),
+    DOWNSTREAM_SIGNING_SECRET: z.string().optional(),
 
     /** The payment workflow stays open this long after success so refunds go through it. */
     REFUND_WINDOW_DAYS: positiveInt(30),
   })
   .superRefine((c, ctx) => {
-    if (c.NODE_ENV !== 'production') return;
-    if (c.MIDTRANS_SERVER_KEY === LOCAL_SIMULATOR_SERVER_KEY) {
-      ctx.addIssue({ code: 'custom', path: ['MIDTRANS_SERVER_KEY'], message: 'must be set in production' });
-    }
-    if (c.API_KEYS.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['API_KEYS'], message: 'must be set in production' });
-    }
+    const refuse: Refuse = (variable, reason) => ctx.addIssue({ code: 'custom', path: [variable], message: reason });
+    if (c.NODE_ENV === 'production') refuseUnsafeProductionSettings(c, refuse);
+    else refusePublicServerKeyOffLoopback(c, refuse);
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+type Refuse = (variable: keyof Config, reason: string) => void;
+
+/** Settings that would open the API, leak the gateway's key or move money through the wrong gateway in production. */
+function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
+  if (c.API_KEYS.length === 0) refuse('API_KEYS', 'must be set in production');
+  c.API_KEYS.forEach((key, index) => {
+    const which = `key ${index + 1} of ${c.API_KEYS.length}`;
+    if (PUBLICLY_KNOWN_API_KEYS.has(key)) refuse('API_KEYS', `${which} is publicly known (a default or test key of this repository)`);
+    else if (key.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('API_KEYS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+  });
+
+  const allowSandbox = ' (ALLOW_MIDTRANS_SANDBOX=true permits the sandbox)';
+  if (c.MIDTRANS_SERVER_KEY === LOCAL_SIMULATOR_SERVER_KEY) {
+    refuse('MIDTRANS_SERVER_KEY', "is unset or the simulator's publicly known key: set the Midtrans server key");
+  } else if (c.MIDTRANS_SERVER_KEY.startsWith('SB-') && !c.ALLOW_MIDTRANS_SANDBOX) {
+    refuse('MIDTRANS_SERVER_KEY', `is a sandbox key (SB-…)${allowSandbox}`);
+  }
+  if (!c.MIDTRANS_IS_PRODUCTION && !c.ALLOW_MIDTRANS_SANDBOX) refuse('MIDTRANS_IS_PRODUCTION', `must be true: false is the sandbox${allowSandbox}`);
+
+  if (!c.ALLOW_NON_MIDTRANS_GATEWAY) {
+    const overrides = [
+      ['MIDTRANS_API_BASE_URL', c.MIDTRANS_API_BASE_URL, 'apiBaseUrl'],
+      ['MIDTRANS_SNAP_BASE_URL', c.MIDTRANS_SNAP_BASE_URL, 'snapBaseUrl'],
+    ] as const;
+    for (const [variable, url, gateway] of overrides) {
+      if (url === undefined) continue;
+      const environments = c.ALLOW_MIDTRANS_SANDBOX ? [true, false] : [true];
+      const midtransOrigins = environments.map((isProduction) => originOf(midtransBaseUrls(isProduction)[gateway]));
+      const origin = originOf(url);
+      if (origin !== undefined && !midtransOrigins.includes(origin)) {
+        refuse(variable, `must point at ${midtransOrigins.join(' or ')} (ALLOW_NON_MIDTRANS_GATEWAY=true permits another gateway)`);
+      }
+    }
+  }
+
+  if (!c.DOWNSTREAM_SIGNING_SECRET) {
+    refuse('DOWNSTREAM_SIGNING_SECRET', 'must be set in production: the transaction and user services verify our calls with it');
+  }
+}
+
+/** The simulator's key is public, so whoever knows it can sign notifications: it may only talk to a simulator on this machine. */
+function refusePublicServerKeyOffLoopback(c: Config, refuse: Refuse) {
+  if (c.MIDTRANS_SERVER_KEY !== LOCAL_SIMULATOR_SERVER_KEY) return;
+  const midtrans = midtransBaseUrls(c.MIDTRANS_IS_PRODUCTION);
+  const gateways = [c.MIDTRANS_API_BASE_URL ?? midtrans.apiBaseUrl, c.MIDTRANS_SNAP_BASE_URL ?? midtrans.snapBaseUrl];
+  if (!gateways.every(isLoopbackUrl)) {
+    refuse(
+      'MIDTRANS_SERVER_KEY',
+      "is unset or the simulator's publicly known key, which works only with a loopback simulator (MIDTRANS_API_BASE_URL and MIDTRANS_SNAP_BASE_URL on 127.0.0.1 or localhost): set a key of your own",
+    );
+  }
+}
 
 /** Parses the environment; the error names each bad variable but never echoes a value (they may be secrets). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {

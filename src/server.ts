@@ -11,6 +11,10 @@ import { connectClient } from './temporal/connection';
 /** The API process: `npm run api`. Configured only by environment variables (src/config.ts). */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'api');
+if (config.API_KEYS.length === 0) {
+  // Production refuses this (src/config.ts); anywhere else it must not go unnoticed.
+  logger.warn('API_KEYS is empty: the payment API accepts every request without a key. Local development only: set API_KEYS wherever anyone else can reach the API.');
+}
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
 

@@ -1,3 +1,4 @@
+import { BlockList } from 'node:net';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -27,7 +28,9 @@ export interface ApiDependencies {
     | 'WEBHOOK_MAX_IN_FLIGHT'
     | 'MIDTRANS_SERVER_KEY'
     | 'REFUND_WINDOW_DAYS'
-  >;
+  > &
+    // May be left out (a config built by hand in tests): then no proxy is trusted.
+    Partial<Pick<Config, 'TRUSTED_PROXIES'>>;
   db: Database;
   workflows: PaymentWorkflows;
   logger: Logger;
@@ -104,7 +107,7 @@ export function createApp(deps: ApiDependencies) {
     c.header('Vary', 'Origin');
     return next();
   });
-  app.use('*', enforceHttps(config.ENFORCE_HTTPS));
+  app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   const limitBody = bodyLimit({
     maxSize: config.BODY_LIMIT_BYTES,
     onError: () => {

@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config';
+
+/**
+ * What the service refuses to start with. Production must not run with secrets anyone can read in this repository,
+ * with a gateway that is not Midtrans, or against the sandbox by accident; and the error names the variable without
+ * ever printing its value (it may be a real secret that was merely put in the wrong place).
+ */
+
+const secret = (bytes = 32) => randomBytes(bytes).toString('base64url');
+
+/** A production environment that is safe in every respect; each test below spoils one setting. */
+function productionEnv(): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgresql://tiketq@db.internal:5432/tiketq',
+    API_KEYS: `${secret()},${secret()}`,
+    MIDTRANS_SERVER_KEY: `Mid-server-${secret(18)}`,
+    MIDTRANS_IS_PRODUCTION: 'true',
+    DOWNSTREAM_SIGNING_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+  };
+}
+
+/** The configuration error for `env`, or undefined when it loads. */
+function refusal(env: NodeJS.ProcessEnv): string | undefined {
+  try {
+    loadConfig(env);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Refused, naming `variable`, and not echoing any of `values`. */
+function expectRefused(env: NodeJS.ProcessEnv, variable: string, reason?: RegExp): string {
+  const message = refusal(env);
+  expect(message, `${variable} should be refused`).toBeDefined();
+  expect(message).toContain(`${variable}:`);
+  if (reason) expect(message).toMatch(reason);
+  for (const [name, value] of Object.entries(env)) {
+    if (value && value.length >= 8 && /KEY|SECRET|URL/.test(name) && name !== 'DATABASE_URL') expect(message).not.toContain(value);
+  }
+  return message!;
+}
+
+describe('production configuration', () => {
+  it('a safe production configuration loads', () => {
+    const env = productionEnv();
+    expect(refusal(env)).toBeUndefined();
+    expect(
+      refusal({ ...env, MIDTRANS_API_BASE_URL: 'https://api.midtrans.com', MIDTRANS_SNAP_BASE_URL: 'https://app.midtrans.com/snap/v1' }),
+    ).toBeUndefined();
+    const config = loadConfig(env);
+    expect(config.API_KEYS).toHaveLength(2);
+    expect(config.MIDTRANS_IS_PRODUCTION).toBe(true);
+  });
+
+  it.each([
+    ['the docker-compose and .env.example default', 'local-dev-api-key'],
+    ['the integration tests key', 'integration-test-key'],
+    ['the chaos suite key', 'chaos-suite-api-key'],
+  ])('refuses an API key that is public: %s', (_name, key) => {
+    expectRefused({ ...productionEnv(), API_KEYS: key }, 'API_KEYS', /publicly known/);
+    // Also beside a good key: every key opens the API.
+    expectRefused({ ...productionEnv(), API_KEYS: `${secret()},${key}` }, 'API_KEYS', /key 2 of 2/);
+  });
+
+  it('refuses an API key shorter than 32 characters', () => {
+    const short = secret(24).slice(0, 31);
+    expect(short).toHaveLength(31);
+    expectRefused({ ...productionEnv(), API_KEYS: short }, 'API_KEYS', /32 characters/);
+    expectRefused({ ...productionEnv(), API_KEYS: `${secret()}, ${short}` }, 'API_KEYS', /key 2 of 2.*32 characters/);
+    expect(refusal({ ...productionEnv(), API_KEYS: secret(24) })).toBeUndefined(); // exactly 32
+  });
+
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+    ['only commas and spaces', ' , ,'],
+  ])('refuses API_KEYS %s', (_name, keys) => {
+    expectRefused({ ...productionEnv(), API_KEYS: keys }, 'API_KEYS');
+  });
+
+  it.each([
+    ['plain http to Midtrans', 'MIDTRANS_API_BASE_URL', 'http://api.midtrans.com'],
+    ['the simulator', 'MIDTRANS_API_BASE_URL', 'http://127.0.0.1:8900'],
+    ['another host over https', 'MIDTRANS_API_BASE_URL', 'https://gateway.example.com'],
+    ['a look-alike host', 'MIDTRANS_API_BASE_URL', 'https://api.midtrans.com.example.com'],
+    ['user info hiding another host', 'MIDTRANS_API_BASE_URL', 'https://api.midtrans.com@gateway.example.com'],
+    ['another port', 'MIDTRANS_API_BASE_URL', 'https://api.midtrans.com:8443'],
+    ['the Snap host for the Core API', 'MIDTRANS_API_BASE_URL', 'https://app.midtrans.com'],
+    ['the sandbox', 'MIDTRANS_API_BASE_URL', 'https://api.sandbox.midtrans.com'],
+    ['plain http Snap', 'MIDTRANS_SNAP_BASE_URL', 'http://app.midtrans.com/snap/v1'],
+    ['the simulator Snap', 'MIDTRANS_SNAP_BASE_URL', 'http://midtrans-simulator:8900/snap/v1'],
+    ['another Snap host', 'MIDTRANS_SNAP_BASE_URL', 'https://snap.example.com/snap/v1'],
+  ])('refuses a gateway URL that is not Midtrans production over https: %s', (_name, variable, url) => {
+    const env = { ...productionEnv(), [variable]: url };
+    expectRefused(env, variable, /ALLOW_NON_MIDTRANS_GATEWAY/);
+    expect(refusal({ ...env, ALLOW_NON_MIDTRANS_GATEWAY: 'true' })).toBeUndefined();
+  });
+
+  it('refuses the Midtrans sandbox (MIDTRANS_IS_PRODUCTION=false) unless ALLOW_MIDTRANS_SANDBOX=true', () => {
+    for (const value of ['false', '', undefined]) {
+      const env = { ...productionEnv(), MIDTRANS_IS_PRODUCTION: value };
+      expectRefused(env, 'MIDTRANS_IS_PRODUCTION', /ALLOW_MIDTRANS_SANDBOX/);
+      expect(refusal({ ...env, ALLOW_MIDTRANS_SANDBOX: 'true' })).toBeUndefined();
+    }
+  });
+
+  it('refuses a sandbox server key (SB-…) unless ALLOW_MIDTRANS_SANDBOX=true', () => {
+    const env = { ...productionEnv(), MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}` };
+    expectRefused(env, 'MIDTRANS_SERVER_KEY', /ALLOW_MIDTRANS_SANDBOX/);
+    expect(refusal({ ...env, ALLOW_MIDTRANS_SANDBOX: 'true' })).toBeUndefined();
+  });
+
+  it('accepts the sandbox hosts only together with ALLOW_MIDTRANS_SANDBOX=true', () => {
+    const env = {
+      ...productionEnv(),
+      MIDTRANS_IS_PRODUCTION: 'false',
+      MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}`,
+      MIDTRANS_API_BASE_URL: 'https://api.sandbox.midtrans.com',
+      MIDTRANS_SNAP_BASE_URL: 'https://app.sandbox.midtrans.com/snap/v1',
+      ALLOW_MIDTRANS_SANDBOX: 'true',
+    };
+    expect(refusal(env)).toBeUndefined();
+  });
+
+  it('refuses the public simulator server key even with the sandbox allowed', () => {
+    const env = { ...productionEnv(), ALLOW_MIDTRANS_SANDBOX: 'true', MIDTRANS_SERVER_KEY: 'SB-Mid-server-local-simulator' };
+    expectRefused(env, 'MIDTRANS_SERVER_KEY', /publicly known/);
+    expectRefused({ ...env, MIDTRANS_SERVER_KEY: undefined }, 'MIDTRANS_SERVER_KEY');
+  });
+
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+  ])('refuses DOWNSTREAM_SIGNING_SECRET %s', (_name, value) => {
+    expectRefused({ ...productionEnv(), DOWNSTREAM_SIGNING_SECRET: value }, 'DOWNSTREAM_SIGNING_SECRET');
+  });
+
+  it('names every unsafe variable at once and prints none of their values', () => {
+    const env = {
+      ...productionEnv(),
+      API_KEYS: 'local-dev-api-key,short-but-secret-key',
+      MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}`,
+      MIDTRANS_IS_PRODUCTION: 'false',
+      MIDTRANS_API_BASE_URL: 'http://gateway.example.com/secret-path',
+      MIDTRANS_SNAP_BASE_URL: 'http://gateway.example.com/snap/v1',
+      DOWNSTREAM_SIGNING_SECRET: undefined,
+    };
+    const message = refusal(env)!;
+    for (const variable of [
+      'API_KEYS',
+      'MIDTRANS_SERVER_KEY',
+      'MIDTRANS_IS_PRODUCTION',
+      'MIDTRANS_API_BASE_URL',
+      'MIDTRANS_SNAP_BASE_URL',
+      'DOWNSTREAM_SIGNING_SECRET',
+    ]) {
+      expect(message).toContain(`${variable}:`);
+    }
+    for (const value of ['local-dev-api-key', 'short-but-secret-key', env.MIDTRANS_SERVER_KEY, 'gateway.example.com', 'secret-path']) {
+      expect(message).not.toContain(value);
+    }
+  });
+});
+
+describe('outside production', () => {
+  const developmentEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+    NODE_ENV: 'development',
+    DATABASE_URL: 'postgresql://tiketq@127.0.0.1:54329/tiketq',
+    ...extra,
+  });
+  const simulatorAt = (base: string) => ({ MIDTRANS_API_BASE_URL: base, MIDTRANS_SNAP_BASE_URL: `${base}/snap/v1` });
+
+  it('an empty API_KEYS still loads (local development without auth; the API warns at startup)', () => {
+    expect(loadConfig(developmentEnv(simulatorAt('http://127.0.0.1:8900'))).API_KEYS).toEqual([]);
+  });
+
+  it.each(['http://127.0.0.1:8900', 'http://localhost:8900', 'http://[::1]:8900', 'http://127.0.0.2:8900'])(
+    'the default (public simulator) server key is accepted with a loopback simulator at %s',
+    (base) => {
+      expect(loadConfig(developmentEnv(simulatorAt(base))).MIDTRANS_SERVER_KEY).toBe('SB-Mid-server-local-simulator');
+    },
+  );
+
+  it.each([
+    ['no gateway URL (the Midtrans sandbox)', {}],
+    ['a simulator on another host', simulatorAt('http://midtrans-simulator:8900')],
+    ['the real sandbox', { MIDTRANS_API_BASE_URL: 'https://api.sandbox.midtrans.com' }],
+    ['a loopback Core API but Snap at the sandbox', { MIDTRANS_API_BASE_URL: 'http://127.0.0.1:8900' }],
+    ['a look-alike of localhost', simulatorAt('http://localhost.example.com:8900')],
+  ])('the public simulator server key is refused with %s', (_name, urls) => {
+    for (const NODE_ENV of ['development', 'test']) {
+      expectRefused(developmentEnv({ NODE_ENV, ...urls }), 'MIDTRANS_SERVER_KEY', /loopback/);
+      expectRefused(developmentEnv({ NODE_ENV, ...urls, MIDTRANS_SERVER_KEY: 'SB-Mid-server-local-simulator' }), 'MIDTRANS_SERVER_KEY');
+    }
+  });
+
+  it('a server key of your own works with any gateway', () => {
+    const env = developmentEnv({ ...simulatorAt('http://midtrans-simulator:8900'), MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}` });
+    expect(refusal(env)).toBeUndefined();
+    expect(refusal(developmentEnv({ MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}` }))).toBeUndefined();
+  });
+});
+
+describe('malformed values', () => {
+  it.each([
+    ['production', 'MIDTRANS_API_BASE_URL'],
+    ['production', 'MIDTRANS_SNAP_BASE_URL'],
+    ['development', 'MIDTRANS_API_BASE_URL'],
+    ['development', 'MIDTRANS_SNAP_BASE_URL'],
+  ])('a %s %s that is not a URL is a configuration error, not a crash', (NODE_ENV, variable) => {
+    // Outside production with the simulator's key, which is checked against the gateway URLs.
+    const env = { ...productionEnv(), NODE_ENV, [variable]: 'not a url', ...(NODE_ENV === 'production' ? {} : { MIDTRANS_SERVER_KEY: undefined }) };
+    expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: .*${variable}:`));
+  });
+});
+
+describe('TRUSTED_PROXIES', () => {
+  it('is empty by default: no proxy is trusted', () => {
+    const config = loadConfig({ ...productionEnv() });
+    expect(config.TRUSTED_PROXIES.check('127.0.0.1', 'ipv4')).toBe(false);
+  });
+
+  it('takes IP addresses and CIDR ranges, IPv4 and IPv6', () => {
+    const { TRUSTED_PROXIES } = loadConfig({ ...productionEnv(), TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7 ,fd00::/8,::1' });
+    expect(TRUSTED_PROXIES.check('10.20.30.40', 'ipv4')).toBe(true);
+    expect(TRUSTED_PROXIES.check('192.168.1.7', 'ipv4')).toBe(true);
+    expect(TRUSTED_PROXIES.check('192.168.1.8', 'ipv4')).toBe(false);
+    expect(TRUSTED_PROXIES.check('11.0.0.1', 'ipv4')).toBe(false);
+    expect(TRUSTED_PROXIES.check('fd12::1', 'ipv6')).toBe(true);
+    expect(TRUSTED_PROXIES.check('::1', 'ipv6')).toBe(true);
+    expect(TRUSTED_PROXIES.check('fe80::1', 'ipv6')).toBe(false);
+  });
+
+  it.each(['proxy.internal', '10.0.0.0/33', '10.0.0.0/', '10.0.0.300', 'fd00::/129', '*'])('refuses the entry %s', (entry) => {
+    expectRefused({ ...productionEnv(), TRUSTED_PROXIES: `127.0.0.1,${entry}` }, 'TRUSTED_PROXIES', /entry 2/);
+  });
+});
