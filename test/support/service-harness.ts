@@ -16,6 +16,8 @@ import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/
 
 export const SERVER_KEY = 'SB-Mid-server-integration-tests';
 export const API_KEY = 'integration-test-key';
+/** Signs the worker's calls to the transaction and user services; the downstream receiver verifies them with it. */
+export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3RzLWRvd25zdHJlYW0=';
 
 /**
  * The whole service for integration tests, in this process but over real HTTP and real infrastructure: the shared
