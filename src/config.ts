@@ -57,6 +57,11 @@ const configSchema = z
     TRANSACTION_SERVICE_URL: z.string().url().default('http://127.0.0.1:8010'),
     USER_SERVICE_URL: z.string().url().default('http://127.0.0.1:8020'),
     DOWNSTREAM_TIMEOUT_MS: positiveInt(10_000),
+    /** Signs calls to both services (Standard Webhooks, HMAC-SHA256). The default is for local development only. */
+    DOWNSTREAM_SIGNING_SECRET: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by at least 24 bytes in base64')
+      .default('whsec_dGlrZXRxLWxvY2FsLWRldmVsb3BtZW50LWRvd25zdHJlYW0='),
 
     /** The payment workflow stays open this long after success so refunds go through it. */
     REFUND_WINDOW_DAYS: positiveInt(30),

@@ -29,7 +29,7 @@ export async function startService(options: { createWaitMs?: number } = {}) {
   const temporalAddress = inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
   const taskQueue = `it-${randomUUID()}`;
-  const receiver = await startDownstreamReceiver();
+  const receiver = await startDownstreamReceiver(0, DOWNSTREAM_SIGNING_SECRET);
 
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
@@ -66,7 +66,16 @@ export async function startService(options: { createWaitMs?: number } = {}) {
     namespace: 'default',
     taskQueue,
     workflowBundle: await bundlePaymentWorkflows(),
-    dependencies: { db, midtrans, downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, timeoutMs: 5_000 } },
+    dependencies: {
+      db,
+      midtrans,
+      downstream: {
+        transactionServiceUrl: receiver.url,
+        userServiceUrl: receiver.url,
+        timeoutMs: 5_000,
+        signingSecret: DOWNSTREAM_SIGNING_SECRET,
+      },
+    },
   });
   const running = worker.run();
 
