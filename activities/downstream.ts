@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { Webhook } from 'standardwebhooks';
 import type { Database } from '../src/db/client';
 import { recordDeliveryAttempt } from '../src/db/deliveries';
 
@@ -17,6 +18,8 @@ export interface DownstreamConfig {
   transactionServiceUrl: string;
   userServiceUrl: string;
   timeoutMs: number;
+  /** `whsec_<base64>`: signs every call (Standard Webhooks), so only this service can tell them a payment was paid. */
+  signingSecret: string;
 }
 
 /** Failures worth retrying for days: the service may come back. Other 4xx will not get better by retrying. */
@@ -25,15 +28,27 @@ const isRetryableHttpStatus = (status: number) => status >= 500 || status === 40
 export const DOWNSTREAM_REJECTED = 'DownstreamRejected';
 
 export function createDownstreamActivities(db: Database, config: DownstreamConfig) {
+  const signer = new Webhook(config.signingSecret);
+
   async function deliver(target: string, url: string, event: DownstreamEvent, body: object): Promise<void> {
     const idempotencyKey = `${event.paymentId}:${event.eventKey}:${target}`;
     const base = { paymentId: event.paymentId, target, idempotencyKey, body };
+    const payload = JSON.stringify(body);
+    // The webhook-id is the idempotency key, the same on every retry; each attempt is signed at its own time, so a
+    // receiver's replay window (5 minutes in Standard Webhooks) never refuses a retry that comes hours later.
+    const signedAt = new Date();
     let response: Response;
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': idempotencyKey },
-        body: JSON.stringify(body),
+        headers: {
+          'content-type': 'application/json',
+          'idempotency-key': idempotencyKey,
+          'webhook-id': idempotencyKey,
+          'webhook-timestamp': String(Math.floor(signedAt.getTime() / 1000)),
+          'webhook-signature': signer.sign(idempotencyKey, signedAt, payload),
+        },
+        body: payload,
         signal: AbortSignal.timeout(config.timeoutMs),
       });
       await response.arrayBuffer();

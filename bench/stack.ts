@@ -189,6 +189,7 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
         MIDTRANS_SNAP_BASE_URL: `${simulator.url}/snap/v1`,
         TRANSACTION_SERVICE_URL: receiver.url,
         USER_SERVICE_URL: receiver.url,
+        DOWNSTREAM_SIGNING_SECRET: receiver.signingSecret,
         ...extra,
       };
     },

@@ -59,10 +59,11 @@ async function main() {
   }
 
   if (!env.TRANSACTION_SERVICE_URL || !env.USER_SERVICE_URL) {
-    const receiver = await startDownstreamReceiver(Number(env.DOWNSTREAM_RECEIVER_PORT ?? 8010));
+    const receiver = await startDownstreamReceiver(Number(env.DOWNSTREAM_RECEIVER_PORT ?? 8010), env.DOWNSTREAM_SIGNING_SECRET);
     stops.push(() => receiver.close());
     children.TRANSACTION_SERVICE_URL ??= receiver.url;
     children.USER_SERVICE_URL ??= receiver.url;
+    children.DOWNSTREAM_SIGNING_SECRET = receiver.signingSecret;
     say(`downstream receiver on ${receiver.url} (GET ${receiver.url}/_received lists the calls)`);
   }
 

@@ -18,6 +18,7 @@ const commaList = z
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
+export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3BtZW50LWRvd25zdHJlYW0=';
 
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
@@ -108,7 +109,11 @@ const configSchema = z
     TRANSACTION_SERVICE_URL: z.string().url().default('http://127.0.0.1:8010'),
     USER_SERVICE_URL: z.string().url().default('http://127.0.0.1:8020'),
     DOWNSTREAM_TIMEOUT_MS: positiveInt(10_000),
-    DOWNSTREAM_SIGNING_SECRET: z.string().optional(),
+    /** Signs calls to both services (Standard Webhooks, HMAC-SHA256). The default is for local development only. */
+    DOWNSTREAM_SIGNING_SECRET: z
+      .string()
+      .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by at least 24 bytes in base64')
+      .default(LOCAL_DOWNSTREAM_SIGNING_SECRET),
 
     /** The payment workflow stays open this long after success so refunds go through it. */
     REFUND_WINDOW_DAYS: positiveInt(30),
@@ -156,7 +161,7 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
     }
   }
 
-  if (!c.DOWNSTREAM_SIGNING_SECRET) {
+  if (c.DOWNSTREAM_SIGNING_SECRET === LOCAL_DOWNSTREAM_SIGNING_SECRET) {
     refuse('DOWNSTREAM_SIGNING_SECRET', 'must be set in production: the transaction and user services verify our calls with it');
   }
 }

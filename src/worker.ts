@@ -28,6 +28,7 @@ const worker = await createPaymentWorker({
       transactionServiceUrl: config.TRANSACTION_SERVICE_URL,
       userServiceUrl: config.USER_SERVICE_URL,
       timeoutMs: config.DOWNSTREAM_TIMEOUT_MS,
+      signingSecret: config.DOWNSTREAM_SIGNING_SECRET,
     },
   },
   maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,

@@ -12,6 +12,13 @@ const midtransOrderId = z
 // z.int() is a safe integer, so the OpenAPI document says "integer" too.
 const wholeRupiah = 'must be a whole number of rupiah (IDR has no decimals)';
 const idrAmount = z.int({ error: wholeRupiah }).positive({ error: 'must be a positive whole number of rupiah' });
+// user_id is a path segment of the user-service call: a dot segment or a slash would move the call elsewhere.
+const tiketqUserId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'letters, digits, ".", "_", ":", "@" and "-", starting with a letter or digit')
+  .describe('The TiketQ user, told about the payment at POST {USER_SERVICE_URL}/users/{user_id}/payments.');
 const phone = z.string().regex(/^\+?[0-9]{8,15}$/, 'must be 8 to 15 digits, optionally starting with +');
 
 export const paymentIdParam = z.object({ payment_id: midtransOrderId });
@@ -41,7 +48,7 @@ export const createPaymentBody = z
       .min(1)
       .max(100),
     description: z.string().max(255).optional(),
-    user_id: z.string().min(1).max(64).optional(),
+    user_id: tiketqUserId.optional(),
     card_token: z.string().min(1).max(255).optional().describe('A single-use token from Midtrans client-side card tokenization.'),
     expiry_minutes: z
       .number()

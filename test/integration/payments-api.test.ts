@@ -201,7 +201,11 @@ describe('reads before the workflow has written its first row', () => {
       namespace: 'default',
       taskQueue,
       workflowBundle: await bundlePaymentWorkflows(),
-      dependencies: { db: unreachableDb, midtrans: s.midtrans, downstream: { transactionServiceUrl: s.receiver.url, userServiceUrl: s.receiver.url, timeoutMs: 5_000 } },
+      dependencies: {
+        db: unreachableDb,
+        midtrans: s.midtrans,
+        downstream: { transactionServiceUrl: s.receiver.url, userServiceUrl: s.receiver.url, timeoutMs: 5_000, signingSecret: s.receiver.signingSecret },
+      },
     });
     const running = worker.run();
     const workflows = createPaymentWorkflows(s.client, taskQueue);

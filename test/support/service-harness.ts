@@ -16,6 +16,8 @@ import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/
 
 export const SERVER_KEY = 'SB-Mid-server-integration-tests';
 export const API_KEY = 'integration-test-key';
+/** Signs the worker's calls to the transaction and user services; the downstream receiver verifies them with it. */
+export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3RzLWRvd25zdHJlYW0=';
 
 /**
  * The whole service for integration tests, in this process but over real HTTP and real infrastructure: the shared
@@ -27,7 +29,7 @@ export async function startService(options: { createWaitMs?: number } = {}) {
   const temporalAddress = inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
   const taskQueue = `it-${randomUUID()}`;
-  const receiver = await startDownstreamReceiver();
+  const receiver = await startDownstreamReceiver(0, DOWNSTREAM_SIGNING_SECRET);
 
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
@@ -64,7 +66,16 @@ export async function startService(options: { createWaitMs?: number } = {}) {
     namespace: 'default',
     taskQueue,
     workflowBundle: await bundlePaymentWorkflows(),
-    dependencies: { db, midtrans, downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, timeoutMs: 5_000 } },
+    dependencies: {
+      db,
+      midtrans,
+      downstream: {
+        transactionServiceUrl: receiver.url,
+        userServiceUrl: receiver.url,
+        timeoutMs: 5_000,
+        signingSecret: DOWNSTREAM_SIGNING_SECRET,
+      },
+    },
   });
   const running = worker.run();
 

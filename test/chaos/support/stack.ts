@@ -142,7 +142,7 @@ export interface ChaosStack {
   close(): Promise<void>;
 }
 
-function serviceEnv(databaseUrl: string, receiverUrl: string): NodeJS.ProcessEnv {
+function serviceEnv(databaseUrl: string, receiver: DownstreamReceiver): NodeJS.ProcessEnv {
   // Nothing Temporal- or database-related leaks in from the caller's environment (envconfig reads TEMPORAL_*).
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('MIDTRANS_') && key !== 'DATABASE_URL'),
@@ -161,8 +161,9 @@ function serviceEnv(databaseUrl: string, receiverUrl: string): NodeJS.ProcessEnv
     MIDTRANS_SERVER_KEY: SERVER_KEY,
     // A Midtrans call that hangs is given up after 5 s (production default 15 s), so timeouts cost seconds, not minutes.
     MIDTRANS_TIMEOUT_MS: '5000',
-    TRANSACTION_SERVICE_URL: receiverUrl,
-    USER_SERVICE_URL: receiverUrl,
+    TRANSACTION_SERVICE_URL: receiver.url,
+    USER_SERVICE_URL: receiver.url,
+    DOWNSTREAM_SIGNING_SECRET: receiver.signingSecret,
     DOWNSTREAM_TIMEOUT_MS: '5000',
     HOST: '127.0.0.1',
     PORT: String(PORTS.api),
@@ -242,7 +243,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 3_000 });
   db.on('error', () => {}); // idle clients die with the PostgreSQL outage; the pool replaces them
 
-  const env = serviceEnv(databaseUrl, receiver.url);
+  const env = serviceEnv(databaseUrl, receiver);
   const worker = new ServiceProcess('worker', 'src/worker.ts', env);
   const api = new ServiceProcess('api', 'src/server.ts', env);
   const apiUrl = `http://127.0.0.1:${PORTS.api}`;
