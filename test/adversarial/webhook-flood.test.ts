@@ -123,7 +123,10 @@ describe('attack 5: unsigned requests cost little and never crowd out a genuine 
     expect(await count('select count(*) as n from webhook_notifications')).toBe(notificationsBefore);
     const rows = await s.db.$queryRawUnsafe<
       { reason: string; body_bytes: number; body_sha256: string; source_address: string | null; order_id: string; row_bytes: number }[]
-    >('select reason, body_bytes, body_sha256, source_address, order_id, octet_length(r::text) as row_bytes from rejected_notifications r where order_id = $1', orderId);
+    >(
+      'select reason, body_bytes, body_sha256, source_address, order_id, octet_length(r::text) as row_bytes from rejected_notifications r where order_id = $1',
+      orderId,
+    );
     expect(rows).toHaveLength(200);
     expect(new Set(rows.map((r) => r.body_sha256))).toEqual(new Set(bodies.map(sha256)));
     expect(rows.every((r) => r.body_bytes === BODY_BYTES)).toBe(true);
@@ -137,7 +140,7 @@ describe('attack 5: unsigned requests cost little and never crowd out a genuine 
 
   it('an order id that is not a plausible payment id is not stored; malformed bodies are recorded without their bytes', async () => {
     const junkOrderId = `ORDER-${'z'.repeat(90)}`;
-    const junk = unsignedBody(junkOrderId, 4_000, 0);
+    const junk = unsignedBody(junkOrderId, 4_000, randomBytes(4).readUInt32BE() * 2); // unique bytes, wrong signature
     expect((await postWebhook(junk)).status).toBe(401);
     const broken = `{"order_id":"${plausiblePaymentId()}", "status_code": `;
     expect((await postWebhook(broken)).body.error?.code).toBe('MALFORMED_JSON');
