@@ -113,6 +113,8 @@ describe('attack 5: unsigned requests cost little and never crowd out a genuine 
     const orderId = plausiblePaymentId();
     const bodies = Array.from({ length: 200 }, (_, variant) => unsignedBody(orderId, BODY_BYTES, variant));
     const notificationsBefore = await count('select count(*) as n from webhook_notifications');
+    const tableBytes = () => count("select pg_total_relation_size('rejected_notifications') as n");
+    const tableBytesBefore = await tableBytes();
     const metricsBefore = await invalidSignatureCount();
 
     // At most 8 at once, the unverified budget's default, so every refusal is recorded.
@@ -135,6 +137,8 @@ describe('attack 5: unsigned requests cost little and never crowd out a genuine 
     expect(rows.every((r) => r.source_address?.endsWith('127.0.0.1'))).toBe(true);
     // A record is a few hundred bytes whatever the body's size: 200 of them weigh less than one body.
     expect(Math.max(...rows.map((r) => r.row_bytes))).toBeLessThan(400);
+    // The table and its indexes grew by less than 1 KB a request (12 MB of bodies were sent).
+    expect((await tableBytes()) - tableBytesBefore).toBeLessThan(200 * 1024);
     expect((await invalidSignatureCount()) - metricsBefore).toBe(200);
   });
 
