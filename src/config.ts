@@ -82,6 +82,13 @@ const configSchema = z
      * it up) instead of queueing: a burst of settlements must not pile stalled signals onto a saturated Temporal.
      */
     WEBHOOK_MAX_IN_FLIGHT: positiveInt(64),
+    /**
+     * Refused (unsigned or malformed) notifications being recorded at once. They have their own budget, so they can
+     * never shed a genuine notification; past it a refusal is answered without a record (counted in /metrics).
+     */
+    WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: positiveInt(8),
+    /** Records of refused notifications are kept this long, then purged. */
+    REJECTED_NOTIFICATION_RETENTION_DAYS: positiveInt(7),
 
     DATABASE_URL: z.string().url(),
     DATABASE_POOL_SIZE: positiveInt(10),

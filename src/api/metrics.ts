@@ -11,6 +11,7 @@ export function createApiMetrics() {
   const requests = new Map<string, number>();
   const latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
   const webhooks = new Map<string, number>();
+  let unrecordedRefusals = 0;
 
   return {
     observeRequest(method: string, route: string, status: number, seconds: number) {
@@ -28,6 +29,10 @@ export function createApiMetrics() {
     countWebhook(outcome: string) {
       webhooks.set(outcome, (webhooks.get(outcome) ?? 0) + 1);
     },
+    /** A refused notification answered without its record (the unverified budget was full, or the insert failed). */
+    countUnrecordedRefusal() {
+      unrecordedRefusals += 1;
+    },
     render(paymentsByStatus: Record<string, number>): string {
       const lines: string[] = [
         '# HELP http_requests_total HTTP requests by method, route and status.',
@@ -43,6 +48,11 @@ export function createApiMetrics() {
       }
       lines.push('# HELP midtrans_webhooks_total Midtrans notifications received, by outcome.', '# TYPE midtrans_webhooks_total counter');
       for (const [outcome, v] of webhooks) lines.push(`midtrans_webhooks_total{outcome="${outcome}"} ${v}`);
+      lines.push(
+        '# HELP midtrans_webhook_refusals_unrecorded_total Refused notifications (bad signature, malformed) answered without a record.',
+        '# TYPE midtrans_webhook_refusals_unrecorded_total counter',
+        `midtrans_webhook_refusals_unrecorded_total ${unrecordedRefusals}`,
+      );
       lines.push('# HELP payments Payments in the read model, by status.', '# TYPE payments gauge');
       for (const [status, v] of Object.entries(paymentsByStatus)) lines.push(`payments{status="${status}"} ${v}`);
       return `${lines.join('\n')}\n`;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Connection } from '@temporalio/client';
 import pino from 'pino';
@@ -73,6 +73,8 @@ function appWith(config: Partial<ApiDependencies['config']>, overrides: Partial<
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 10_000,
       WEBHOOK_MAX_IN_FLIGHT: 64,
+      WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
+      REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
       MIDTRANS_SERVER_KEY: SERVER_KEY,
       REFUND_WINDOW_DAYS: 30,
       ...config,
@@ -402,6 +404,8 @@ describe('Midtrans webhook signature (the reference test vector)', () => {
     ...overrides,
   });
   const storedFor = (transactionId: string) => s.db.webhookNotification.findMany({ where: { transactionId } });
+  const refusalsOf = (body: unknown) =>
+    s.db.rejectedNotification.findMany({ where: { bodySha256: createHash('sha256').update(JSON.stringify(body)).digest('hex') } });
   let reference: ReturnType<typeof appWith>;
   beforeAll(() => {
     reference = appWith({ MIDTRANS_SERVER_KEY: REFERENCE_SERVER_KEY });
@@ -425,13 +429,13 @@ describe('Midtrans webhook signature (the reference test vector)', () => {
     expectError(reply, 404, 'PAYMENT_NOT_FOUND');
   });
 
-  it('one character changed is a 401 INVALID_SIGNATURE, and the refused notification is stored as such', async () => {
+  it('one character changed is a 401 INVALID_SIGNATURE, and the refusal is recorded without its body', async () => {
     const last = REFERENCE_SIGNATURE.at(-1) === '1' ? '2' : '1';
     const body = vector({ signature_key: `${REFERENCE_SIGNATURE.slice(0, -1)}${last}` });
     const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body, auth: false });
     expectError(reply, 401, 'INVALID_SIGNATURE');
-    const stored = await storedFor(body.transaction_id);
-    expect(stored).toMatchObject([{ orderId: '1111', signatureValid: false, outcome: 'invalid_signature', paymentId: null }]);
+    expect(await storedFor(body.transaction_id)).toEqual([]);
+    expect(await refusalsOf(body)).toMatchObject([{ reason: 'invalid_signature', orderId: null, bodyBytes: JSON.stringify(body).length }]);
     expect(reference.metrics.render({})).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
   });
 
@@ -440,12 +444,13 @@ describe('Midtrans webhook signature (the reference test vector)', () => {
     expectError(reply, 401, 'INVALID_SIGNATURE');
   });
 
-  it('a missing signature_key is a 401 and is stored as invalid', async () => {
+  it('a missing signature_key is a 401 and is recorded, without its body, as missing', async () => {
     const body = vector();
     delete (body as Partial<typeof body>).signature_key;
     const reply = await call(reference.app, '/payments/webhook', { method: 'POST', body, auth: false });
     expectError(reply, 401, 'INVALID_SIGNATURE');
-    expect(await storedFor(body.transaction_id)).toMatchObject([{ signatureValid: false, outcome: 'invalid_signature' }]);
+    expect(await storedFor(body.transaction_id)).toEqual([]);
+    expect(await refusalsOf(body)).toMatchObject([{ reason: 'missing_signature' }]);
   });
 
   it('the same vector against our own server key is a 401: the key is part of the signature', async () => {

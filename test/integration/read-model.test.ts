@@ -4,7 +4,7 @@ import type { PaymentView } from '../../workflows/messages';
 import { createDatabase } from '../../src/db/client';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
 import { claimIdempotencyKey } from '../../src/db/idempotency';
-import { findNotifiedPayment, setNotificationOutcome, storeNotification } from '../../src/db/notifications';
+import { claimNotification, purgeRejectedNotifications, setNotificationOutcome, storeRejectedNotification } from '../../src/db/notifications';
 import { findPaymentStatus, findPaymentWithAudit, recordPaymentSnapshot } from '../../src/db/payments';
 
 /**
@@ -147,24 +147,60 @@ describe('read model writes and reads', () => {
     expect(await claimIdempotencyKey(db, key, 'hash-b', 'pay-late')).toEqual({ paymentId: [...holders][0], requestHash: 'hash-a' });
   });
 
-  it('a notification is a duplicate only once the same bytes were signalled (accepted or payment_closed)', async () => {
+  it('one claim per (payment, meaning): copies are counted on it; a failed or abandoned claim is taken over', async () => {
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
-    expect(await findNotifiedPayment(db, id, 'sha-1')).toBeNull();
+    const notification = (meaningSha256: string) => ({
+      paymentId: id,
+      body: { order_id: id, transaction_status: 'settlement' },
+      rawBody: '{}',
+      bodySha256: 'sha-bytes',
+      meaningSha256,
+    });
+    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'unknown_payment' });
     await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: {}, itemDetails: [] } });
-    expect(await findNotifiedPayment(db, id, 'sha-1')).toEqual({ alreadySignalled: false });
-    const stored = (outcome: 'received' | 'invalid_signature') =>
-      storeNotification(db, { paymentId: id, body: { order_id: id, transaction_status: 'settlement' }, rawBody: '{}', bodySha256: 'sha-1', signatureValid: true, outcome });
-    const received = await stored('received');
-    await stored('invalid_signature');
-    expect(await findNotifiedPayment(db, id, 'sha-1')).toEqual({ alreadySignalled: false });
-    await setNotificationOutcome(db, received, 'accepted');
-    expect(await findNotifiedPayment(db, id, 'sha-1')).toEqual({ alreadySignalled: true });
-    expect(await findNotifiedPayment(db, id, 'sha-2')).toEqual({ alreadySignalled: false });
+
+    const claims = await Promise.all(Array.from({ length: 10 }, () => claimNotification(db, notification('meaning-1'))));
+    const claimed = claims.filter((c) => c.kind === 'claimed');
+    expect(claimed).toHaveLength(1);
+    expect(claims.filter((c) => c.kind === 'duplicate')).toHaveLength(9);
+    const claimId = (claimed[0] as { id: number }).id;
+    expect(await claimNotification(db, notification('meaning-2'))).toMatchObject({ kind: 'claimed' });
+
+    // A signal that failed releases the claim: the next copy is signalled, not a duplicate.
+    await setNotificationOutcome(db, claimId, 'signal_failed');
+    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'claimed', id: claimId });
+    // A claim left in 'received' (the API died before signalling) is taken over only after a minute.
+    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'duplicate' });
+    await db.$executeRaw`update webhook_notifications set received_at = received_at - interval '61 seconds' where id = ${claimId}`;
+    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'claimed', id: claimId });
+    await setNotificationOutcome(db, claimId, 'accepted');
+    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'duplicate' });
+
+    const rows = await db.$queryRaw<{ meaning: string; outcome: string; duplicates: number }[]>`
+      select meaning_sha256 as meaning, outcome, duplicate_count as duplicates from webhook_notifications where payment_id = ${id} order by id`;
+    expect(rows).toEqual([
+      { meaning: 'meaning-1', outcome: 'accepted', duplicates: 11 },
+      { meaning: 'meaning-2', outcome: 'received', duplicates: 0 },
+    ]);
+    // The audit lists notifications by when they were (last) claimed: the taken-over claim comes last.
     const audit = await findPaymentWithAudit(db, id);
     expect(audit!.notifications.map((n) => [n.outcome, n.transactionStatus, n.signatureValid])).toEqual([
+      ['received', 'settlement', true],
       ['accepted', 'settlement', true],
-      ['invalid_signature', 'settlement', true],
     ]);
-    expect(Math.abs(Date.parse(audit!.notifications[0]!.receivedAt) - Date.now())).toBeLessThan(60_000);
+    expect(Math.abs(Date.parse(audit!.notifications[0]!.receivedAt) - Date.now())).toBeLessThan(120_000);
+  });
+
+  it('refused notifications past their retention are purged, newer ones kept', async () => {
+    const bodySha256 = `sha-${randomUUID()}`;
+    const refusal = { reason: 'invalid_signature' as const, bodyBytes: 10, bodySha256, sourceAddress: '192.0.2.1', orderId: null };
+    await storeRejectedNotification(db, refusal);
+    await storeRejectedNotification(db, refusal);
+    await db.$executeRaw`
+      update rejected_notifications set received_at = received_at - interval '8 days'
+      where id = (select min(id) from rejected_notifications where body_sha256 = ${bodySha256})`;
+    expect(await purgeRejectedNotifications(db, 7)).toBeGreaterThanOrEqual(1);
+    const left = await db.$queryRaw<{ n: bigint }[]>`select count(*) as n from rejected_notifications where body_sha256 = ${bodySha256}`;
+    expect(Number(left[0]!.n)).toBe(1);
   });
 });

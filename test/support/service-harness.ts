@@ -41,6 +41,8 @@ export async function startService(options: { createWaitMs?: number } = {}) {
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000,
       WEBHOOK_MAX_IN_FLIGHT: 64,
+      WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
+      REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
       MIDTRANS_SERVER_KEY: SERVER_KEY,
       REFUND_WINDOW_DAYS: 30,
     },

@@ -50,6 +50,8 @@ function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight =
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 1_000,
       WEBHOOK_MAX_IN_FLIGHT: webhookMaxInFlight,
+      WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
+      REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
       MIDTRANS_SERVER_KEY: 'SB-Mid-server-unit',
       REFUND_WINDOW_DAYS: 30,
     },

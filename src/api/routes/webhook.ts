@@ -1,91 +1,225 @@
 import { createHash } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Hono } from 'hono';
-import { findNotifiedPayment, setNotificationOutcome, storeNotification, type NotificationOutcome } from '../../db/notifications';
+import { Hono, type Context } from 'hono';
+import type { z } from 'zod';
+import {
+  claimNotification,
+  purgeRejectedNotifications,
+  setNotificationOutcome,
+  storeRejectedNotification,
+  storeUnknownPaymentNotification,
+  type RejectionReason,
+  type VerifiedNotification,
+} from '../../db/notifications';
+import type { Logger } from '../../logger';
+import { notificationMeaningSha256 } from '../../midtrans/notification-meaning';
 import { isValidMidtransSignature } from '../../midtrans/signature';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
+import type { MidtransNotificationSignal } from '../../../workflows/messages';
 import type { ApiEnv } from '../middleware/request-context';
 import { midtransNotificationBody } from '../schemas';
 import { parseWith, readJsonBody } from '../validation';
 
+type MidtransNotification = z.infer<typeof midtransNotificationBody>;
+
+/** A request is either a notification signed with our server key, or refused before anything trusts it. */
+type CheckedRequest =
+  | { verified: true; notification: MidtransNotification }
+  | { verified: false; reason: RejectionReason; error: ApiError; orderId: string | null };
+
+/** Our payment ids (routes/payments.ts): the only order ids worth keeping from a refused request. */
+const PAYMENT_ID_SHAPE = /^pay-[0-9a-f]{32}$/;
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+const REJECTED_PURGE_INTERVAL_MS = 10 * 60_000;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /**
  * The Midtrans notification bridge: verify, store, then signal the payment's workflow. It answers within Midtrans's
  * 5 s budget because it only writes one row and sends one signal; it never waits on downstream services.
+ *
+ * The signature is checked first (CPU only). A refused request leaves a small record without its body, under its own
+ * in-flight budget; only verified notifications count against WEBHOOK_MAX_IN_FLIGHT, so unsigned traffic can never
+ * shed a genuine notification.
  */
 export function webhookRoutes(deps: ApiDependencies) {
   const { db, workflows, config, metrics } = deps;
   const app = new Hono<ApiEnv>();
+  const refusals = refusalRecorder(deps);
 
   // Load shedding: when Temporal or PostgreSQL slows down under a burst, waiting requests only hold memory and add
   // stalled calls to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
-  let inFlight = 0;
-  app.use('*', async (c, next) => {
-    if (inFlight >= config.WEBHOOK_MAX_IN_FLIGHT) {
+  let verifiedInFlight = 0;
+
+  app.post('/', async (c) => {
+    const rawBody = await c.req.text();
+    const checked = await checkRequest(c, config.MIDTRANS_SERVER_KEY);
+    if (!checked.verified) {
+      await refusals.record(c, rawBody, checked);
+      throw checked.error;
+    }
+    if (verifiedInFlight >= config.WEBHOOK_MAX_IN_FLIGHT) {
       metrics.countWebhook('shed');
       throw new ApiError('SERVICE_UNAVAILABLE', 'too many notifications in flight; deliver it again later', undefined, 30);
     }
-    inFlight += 1;
+    verifiedInFlight += 1;
     try {
-      await next();
+      return await applyVerified(c, rawBody, checked.notification);
     } finally {
-      inFlight -= 1;
+      verifiedInFlight -= 1;
     }
   });
 
-  app.post('/', async (c) => {
-    const { raw, json } = await readJsonBody(c);
-    const log = c.get('log');
-    const notification = parseWith(midtransNotificationBody, json);
-    const bodySha256 = createHash('sha256').update(raw).digest('hex');
-    const signatureValid = isValidMidtransSignature(notification, config.MIDTRANS_SERVER_KEY);
-    const payment = signatureValid ? await findNotifiedPayment(db, notification.order_id, bodySha256) : null;
+  async function applyVerified(c: Context<ApiEnv>, rawBody: string, notification: MidtransNotification) {
     const paymentId = notification.order_id;
-    const store = (outcome: NotificationOutcome) =>
-      storeNotification(db, { paymentId: payment ? paymentId : null, body: notification, rawBody: raw, bodySha256, signatureValid, outcome });
-    const answer = (outcome: NotificationOutcome) => {
+    const stored: VerifiedNotification = {
+      paymentId,
+      body: notification,
+      rawBody,
+      bodySha256: sha256(rawBody),
+      meaningSha256: notificationMeaningSha256(notification),
+    };
+    const answer = (outcome: 'accepted' | 'duplicate' | 'payment_closed') => {
       metrics.countWebhook(outcome);
       return c.json({ status: outcome });
     };
 
-    if (!signatureValid) {
-      await store('invalid_signature');
-      metrics.countWebhook('invalid_signature');
-      log.warn({ orderId: notification.order_id }, 'notification with an invalid signature refused');
-      throw new ApiError('INVALID_SIGNATURE', 'signature_key does not match this notification');
-    }
-    // No row, yet the workflow may exist: the read model lost it (a restore) and the workflow's next write heals it.
-    if (!payment && !(await workflows.exists(paymentId))) {
-      await store('unknown_payment');
+    const signal: MidtransNotificationSignal = {
+      transactionStatus: notification.transaction_status,
+      fraudStatus: notification.fraud_status,
+      statusCode: notification.status_code,
+      grossAmount: notification.gross_amount,
+      orderId: notification.order_id,
+      transactionId: notification.transaction_id,
+      refundAmount: typeof notification.refund_amount === 'string' ? notification.refund_amount : undefined,
+    };
+    const claim = await claimNotification(db, stored);
+    if (claim.kind === 'unknown_payment') {
+      // No row, yet the workflow may exist: the read model lost it (a database restore). The signal moves the payment
+      // on, and the workflow's next write recreates the row.
+      if (await workflows.exists(paymentId)) {
+        await workflows.notify(paymentId, signal);
+        return answer('accepted');
+      }
+      await storeUnknownPaymentNotification(db, stored);
       metrics.countWebhook('unknown_payment');
-      throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${notification.order_id}`);
+      throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
     }
-    if (payment?.alreadySignalled) {
-      await store('duplicate');
-      return answer('duplicate');
-    }
-    const id = await store('received');
+    if (claim.kind === 'duplicate') return answer('duplicate');
     try {
-      await workflows.notify(paymentId, {
-        transactionStatus: notification.transaction_status,
-        fraudStatus: notification.fraud_status,
-        statusCode: notification.status_code,
-        grossAmount: notification.gross_amount,
-        orderId: notification.order_id,
-        transactionId: notification.transaction_id,
-        refundAmount: typeof notification.refund_amount === 'string' ? notification.refund_amount : undefined,
-        notificationId: id,
-      });
+      await workflows.notify(paymentId, { ...signal, notificationId: claim.id });
     } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      if (!(error instanceof WorkflowNotFoundError)) {
+        // Released so that Midtrans's redelivery is signalled, not taken for a duplicate of a signal that never was.
+        await setNotificationOutcome(db, claim.id, 'signal_failed').catch(() => {});
+        throw error;
+      }
       // The workflow has closed (final, refund window over): keep the notification for the audit trail.
-      await setNotificationOutcome(db, id, 'payment_closed');
-      log.warn({ transactionStatus: notification.transaction_status }, 'notification for a closed payment stored, not applied');
+      await setNotificationOutcome(db, claim.id, 'payment_closed');
+      c.get('log').warn({ transactionStatus: notification.transaction_status }, 'notification for a closed payment stored, not applied');
       return answer('payment_closed');
     }
-    await setNotificationOutcome(db, id, 'accepted');
+    await setNotificationOutcome(db, claim.id, 'accepted');
     return answer('accepted');
-  });
+  }
 
   return app;
+}
+
+/** Parses and verifies the (already read) body; malformed JSON, an invalid body and a bad signature are refusals. */
+async function checkRequest(c: Context<ApiEnv>, serverKey: string): Promise<CheckedRequest> {
+  let json: unknown;
+  try {
+    ({ json } = await readJsonBody(c));
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { verified: false, reason: 'malformed', error, orderId: null };
+  }
+  const claimedOrderId = (json as { order_id?: unknown } | null)?.order_id;
+  const orderId = typeof claimedOrderId === 'string' && PAYMENT_ID_SHAPE.test(claimedOrderId) ? claimedOrderId : null;
+  let notification: MidtransNotification;
+  try {
+    notification = parseWith(midtransNotificationBody, json);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { verified: false, reason: 'malformed', error, orderId };
+  }
+  if (isValidMidtransSignature(notification, serverKey)) return { verified: true, notification };
+  const reason = notification.signature_key ? 'invalid_signature' : 'missing_signature';
+  return { verified: false, reason, error: new ApiError('INVALID_SIGNATURE', 'signature_key does not match this notification'), orderId };
+}
+
+/** The connection's peer; requests made in-process (app.request in tests) have none. */
+function sourceAddressOf(c: Context<ApiEnv>): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Records refused requests without their bodies, at most WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT at once (past it the refusal
+ * is answered unrecorded and counted), logs at most one line per 10 s, and purges records past their retention on
+ * the way (at most every 10 minutes, in the background): unsigned traffic is the one kind of traffic anybody can send.
+ */
+function refusalRecorder({ db, config, metrics, logger }: ApiDependencies) {
+  let inFlight = 0;
+  let lastPurgeAt = -Infinity;
+  const warn = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
+
+  function purgeExpired() {
+    const now = Date.now();
+    if (now - lastPurgeAt < REJECTED_PURGE_INTERVAL_MS) return;
+    lastPurgeAt = now;
+    purgeRejectedNotifications(db, config.REJECTED_NOTIFICATION_RETENTION_DAYS).catch((err: unknown) =>
+      logger.warn({ err }, 'purging expired rejected notifications failed; retried on a later refusal'),
+    );
+  }
+
+  return {
+    async record(c: Context<ApiEnv>, rawBody: string, refusal: Extract<CheckedRequest, { verified: false }>) {
+      metrics.countWebhook(refusal.reason === 'malformed' ? 'malformed' : 'invalid_signature');
+      const bodyBytes = Buffer.byteLength(rawBody);
+      warn(c.get('log'), { reason: refusal.reason, orderId: refusal.orderId, bodyBytes }, 'notification refused');
+      if (inFlight >= config.WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT) {
+        metrics.countUnrecordedRefusal();
+        return;
+      }
+      inFlight += 1;
+      try {
+        await storeRejectedNotification(db, {
+          reason: refusal.reason,
+          bodyBytes,
+          bodySha256: sha256(rawBody),
+          sourceAddress: sourceAddressOf(c),
+          orderId: refusal.orderId,
+        });
+      } catch {
+        // The refusal stands whatever happens to its record; a failing database shows in /metrics and on /ready.
+        metrics.countUnrecordedRefusal();
+      } finally {
+        inFlight -= 1;
+      }
+      purgeExpired();
+    },
+  };
+}
+
+/** Logs at most one line per interval; the line says how many were suppressed since the previous one. */
+function rateLimitedWarning(intervalMs: number) {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (log: Logger, fields: Record<string, unknown>, message: string) => {
+    const now = Date.now();
+    if (now - lastAt < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    log.warn({ ...fields, suppressed }, message);
+    lastAt = now;
+    suppressed = 0;
+  };
 }

@@ -1,0 +1,216 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentWorkflowId } from '../../src/api/payment-workflows';
+import { midtransNotificationSignal } from '../../workflows/messages';
+import { createPaymentBody, startService, type Service } from '../support/service-harness';
+
+/**
+ * Attacks 4 and 5 of issue 11, over HTTP against the whole service: one signed body re-sent in many shapes must not
+ * flood its workflow, and unsigned requests must cost little storage and never crowd out a genuine notification.
+ */
+
+let s: Service;
+beforeAll(async () => {
+  s = await startService();
+  // The simulator delivers nothing by itself: each test sends the genuine notification when and how it wants.
+  await fetch(`${s.simulator.url}/_simulator/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ notificationDropRate: 1 }),
+  });
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const plausiblePaymentId = () => `pay-${randomBytes(16).toString('hex')}`;
+const statusOf = (paymentId: string) => s.api('GET', `/payments/${paymentId}/status`).then((r) => r.body.status as string);
+
+/** A payment paid at the simulator, and the signed settlement notification Midtrans would have sent for it. */
+async function paidPaymentWithSettlement(): Promise<{ id: string; settlement: Record<string, unknown> }> {
+  const created = await s.api('POST', '/payments', createPaymentBody());
+  expect(created.status).toBe(201);
+  const id = created.body.payment_id as string;
+  expect((await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' })).status).toBe(200);
+  const view = (await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as {
+    notifications: { body: Record<string, unknown> }[];
+  };
+  const settlement = view.notifications.map((n) => n.body).find((body) => body.transaction_status === 'settlement');
+  expect(settlement?.signature_key).toMatch(/^[0-9a-f]{128}$/);
+  return { id, settlement: settlement! };
+}
+
+/** The same object in another shape: keys rotated, indented differently, padded — never the same bytes twice. */
+function reformatted(body: Record<string, unknown>, variant: number): string {
+  const entries = Object.entries(body);
+  const shift = variant % entries.length;
+  const rotated = Object.fromEntries([...entries.slice(shift), ...entries.slice(0, shift)]);
+  const ordered = variant % 2 === 0 ? rotated : Object.fromEntries(Object.entries(rotated).reverse());
+  return `${' '.repeat(variant % 3)}${JSON.stringify(ordered, null, variant % 5)}${'\n'.repeat(1 + Math.floor(variant / 5))}`;
+}
+
+const postWebhook = (raw: string) =>
+  fetch(`${s.apiUrl}/payments/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw }).then(async (r) => ({
+    status: r.status,
+    body: (await r.json()) as { status?: string; error?: { code: string } },
+  }));
+
+async function notificationSignals(paymentId: string): Promise<number> {
+  const history = await s.client.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
+  return (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === midtransNotificationSignal.name)
+    .length;
+}
+
+const count = async (sql: string, ...values: unknown[]) => Number((await s.db.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values))[0]!.n);
+
+/** An unsigned notification-shaped body padded to about `bytes`, naming `orderId`. */
+function unsignedBody(orderId: string, bytes: number, variant: number): string {
+  const body = {
+    order_id: orderId,
+    status_code: '200',
+    gross_amount: '250000.00',
+    transaction_status: 'settlement',
+    // Half carry a wrong signature, half none at all.
+    ...(variant % 2 === 0 ? { signature_key: 'f'.repeat(128) } : {}),
+    variant,
+    filler: '',
+  };
+  return JSON.stringify({ ...body, filler: 'x'.repeat(bytes - JSON.stringify(body).length) });
+}
+
+describe('attack 4: one signed body re-sent in many shapes', () => {
+  it('30 reformatted and key-reordered copies of one genuine settlement, sent at once, are one signal and one accepted record', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement();
+    const copies = Array.from({ length: 30 }, (_, variant) => reformatted(settlement, variant));
+    expect(new Set(copies).size).toBe(30);
+
+    const answers = await Promise.all(copies.map(postWebhook));
+    expect(answers.map((a) => a.status)).toEqual(copies.map(() => 200));
+    expect(answers.filter((a) => a.body.status === 'accepted')).toHaveLength(1);
+    expect(answers.filter((a) => a.body.status === 'duplicate')).toHaveLength(29);
+
+    expect(await notificationSignals(id)).toBe(1);
+    await s.eventually(
+      () => statusOf(id),
+      (status) => status === 'success',
+    );
+    const accepted = await count("select count(*) as n from webhook_notifications where payment_id = $1 and outcome = 'accepted'", id);
+    expect(accepted).toBe(1);
+
+    // Later redeliveries in yet other shapes are still duplicates.
+    const later = await postWebhook(reformatted({ ...settlement, an_unknown_field: 'new in some API version' }, 31));
+    expect(later).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    expect(await notificationSignals(id)).toBe(1);
+  });
+});
+
+describe('attack 5: unsigned requests cost little and never crowd out a genuine notification', () => {
+  const BODY_BYTES = 60 * 1024;
+
+  it('200 invalid-signature requests of 60 KB store no body bytes and leave webhook_notifications untouched', async () => {
+    const orderId = plausiblePaymentId();
+    const bodies = Array.from({ length: 200 }, (_, variant) => unsignedBody(orderId, BODY_BYTES, variant));
+    const notificationsBefore = await count('select count(*) as n from webhook_notifications');
+    const tableBytes = () => count("select pg_total_relation_size('rejected_notifications') as n");
+    const tableBytesBefore = await tableBytes();
+    const metricsBefore = await invalidSignatureCount();
+
+    // At most 8 at once, the unverified budget's default, so every refusal is recorded.
+    const answers: { status: number; body: { error?: { code: string } } }[] = [];
+    for (let i = 0; i < bodies.length; i += 8) answers.push(...(await Promise.all(bodies.slice(i, i + 8).map(postWebhook))));
+    expect(answers.every((a) => a.status === 401 && a.body.error?.code === 'INVALID_SIGNATURE')).toBe(true);
+
+    expect(await count('select count(*) as n from webhook_notifications')).toBe(notificationsBefore);
+    const rows = await s.db.$queryRawUnsafe<
+      { reason: string; body_bytes: number; body_sha256: string; source_address: string | null; order_id: string; row_bytes: number }[]
+    >(
+      'select reason, body_bytes, body_sha256, source_address, order_id, octet_length(r::text) as row_bytes from rejected_notifications r where order_id = $1',
+      orderId,
+    );
+    expect(rows).toHaveLength(200);
+    expect(new Set(rows.map((r) => r.body_sha256))).toEqual(new Set(bodies.map(sha256)));
+    expect(rows.every((r) => r.body_bytes === BODY_BYTES)).toBe(true);
+    expect(rows.filter((r) => r.reason === 'invalid_signature')).toHaveLength(100);
+    expect(rows.filter((r) => r.reason === 'missing_signature')).toHaveLength(100);
+    expect(rows.every((r) => r.source_address?.endsWith('127.0.0.1'))).toBe(true);
+    // A record is a few hundred bytes whatever the body's size: 200 of them weigh less than one body.
+    expect(Math.max(...rows.map((r) => r.row_bytes))).toBeLessThan(400);
+    // The table and its indexes grew by less than 1 KB a request (12 MB of bodies were sent).
+    expect((await tableBytes()) - tableBytesBefore).toBeLessThan(200 * 1024);
+    expect((await invalidSignatureCount()) - metricsBefore).toBe(200);
+  });
+
+  it('an order id that is not a plausible payment id is not stored; malformed bodies are recorded without their bytes', async () => {
+    const junkOrderId = `ORDER-${'z'.repeat(90)}`;
+    const junk = unsignedBody(junkOrderId, 4_000, randomBytes(4).readUInt32BE() * 2); // unique bytes, wrong signature
+    expect((await postWebhook(junk)).status).toBe(401);
+    const broken = `{"order_id":"${plausiblePaymentId()}", "status_code": `;
+    expect((await postWebhook(broken)).body.error?.code).toBe('MALFORMED_JSON');
+    const rows = await s.db.$queryRawUnsafe<{ reason: string; order_id: string | null; body_bytes: number }[]>(
+      'select reason, order_id, body_bytes from rejected_notifications where body_sha256 = any($1) order by id',
+      [sha256(junk), sha256(broken)],
+    );
+    expect(rows).toEqual([
+      { reason: 'invalid_signature', order_id: null, body_bytes: Buffer.byteLength(junk) },
+      { reason: 'malformed', order_id: null, body_bytes: Buffer.byteLength(broken) },
+    ]);
+  });
+
+  it('while 64 unsigned requests are in flight, a genuine notification is still accepted (not shed)', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement();
+    const orderId = plausiblePaymentId();
+    // 64 unsigned requests that have sent their headers and half their body, and hold the connection open.
+    const slow = Array.from({ length: 64 }, (_, variant) => startSlowRequest(unsignedBody(orderId, BODY_BYTES, variant)));
+    try {
+      await Promise.all(slow.map((r) => r.halfSent));
+      await new Promise((r) => setTimeout(r, 300));
+
+      const genuine = await postWebhook(JSON.stringify(settlement));
+      expect(genuine).toMatchObject({ status: 200, body: { status: 'accepted' } });
+      expect(await notificationSignals(id)).toBe(1);
+
+      const refused = await Promise.all(slow.map((r) => r.finish()));
+      expect(refused).toEqual(slow.map(() => 401));
+    } finally {
+      for (const r of slow) r.abandon();
+    }
+  });
+});
+
+async function invalidSignatureCount(): Promise<number> {
+  const metrics = await s.api('GET', '/metrics');
+  const match = /^midtrans_webhooks_total\{outcome="invalid_signature"\} (\d+)$/m.exec(metrics.body as string);
+  return Number(match?.[1] ?? 0);
+}
+
+/** A POST whose first half is sent at once and whose second half waits for finish(): a request held in flight. */
+function startSlowRequest(body: string) {
+  const bytes = Buffer.from(body);
+  const half = Math.floor(bytes.length / 2);
+  const request = httpRequest(`${s.apiUrl}/payments/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-length': String(bytes.length) },
+  });
+  const status = new Promise<number>((resolve, reject) => {
+    request.on('response', (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+    });
+    request.on('error', reject);
+  });
+  const halfSent = new Promise<void>((resolve) => request.write(bytes.subarray(0, half), () => resolve()));
+  return {
+    halfSent,
+    finish: () => {
+      request.end(bytes.subarray(half));
+      return status;
+    },
+    /** Drops the connection if it is still open, so the server can close. */
+    abandon: () => {
+      if (!request.writableEnded) request.destroy();
+      status.catch(() => {});
+    },
+  };
+}
