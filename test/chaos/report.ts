@@ -41,6 +41,10 @@ const NUMBER: Record<string, string> = {
   'webhook-out-of-order': '5c',
   'webhook-amount-mismatch': '5d',
   'webhook-dropped': '5e',
+  'webhook-edited': '5f',
+  'webhook-redirect': '5g',
+  'webhook-reformatted': '5h',
+  'webhook-unsigned': '5i',
   'concurrent-refunds': '6',
   'api-fuzzing': '7',
 };
@@ -66,6 +70,14 @@ const WHAT: Record<string, string> = {
     "The simulator holds notifications for 5 s and then sends them newest first (`notificationReorder`): each payment's settlement arrives before its pending.",
   'webhook-amount-mismatch':
     'A validly signed settlement notification for 290,000.00 on a 300,000 IDR payment; afterwards the customer really pays.',
+  'webhook-edited':
+    "K copies of five payments' genuine pending notifications (signed by Midtrans) with the unsigned fields edited: `transaction_status` (settlement, capture, refund, partial_refund, cancel, expire, deny, chargeback), `transaction_id` (an unknown one, or another payment's), `fraud_status`, `settlement_time`, `refund_amount`. Counted: transitions, refunds at Midtrans, downstream calls.",
+  'webhook-redirect':
+    "Payments A and B paid; A's genuine settlement re-sent K/10 times with B's `transaction_id`; then A is refunded 50,000 IDR. Counted at Midtrans: which transaction the refund went to.",
+  'webhook-reformatted':
+    'One paid payment; its genuine settlement sent K times again with keys reordered and whitespace changed (the bytes differ, the meaning does not). Counted: signals the workflow received.',
+  'webhook-unsigned':
+    'K requests with forged signatures and 60 KB bodies. Counted: the growth of `rejected_notifications` (with its indexes) and of `webhook_notifications`.',
   'concurrent-refunds':
     'R refund requests at once on one 1,000,000 IDR GoPay payment, random amounts (20,000–90,000 IDR, seeded) adding up to more than was paid.',
   'api-fuzzing':

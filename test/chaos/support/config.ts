@@ -18,6 +18,8 @@ export const SIZES = {
   /** Scenario 5: forged notifications, and redeliveries of one settlement. */
   forgedNotifications: bounded ? 20 : 1_000,
   duplicateDeliveries: bounded ? 20 : 1_000,
+  /** Scenario 5f–5i: edited signed notifications, redirect attempts, reformatted copies, unsigned 60 KB bodies. */
+  attackNotifications: bounded ? 40 : 1_000,
   /** Scenario 5: payments whose notifications are all dropped (settled by reconciliation alone). */
   droppedPayments: bounded ? 3 : 10,
   /** Scenario 6: concurrent refund requests on one payment. */
