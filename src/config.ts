@@ -34,6 +34,13 @@ const configSchema = z
      * it up) instead of queueing: a burst of settlements must not pile stalled signals onto a saturated Temporal.
      */
     WEBHOOK_MAX_IN_FLIGHT: positiveInt(64),
+    /**
+     * How long cancel and refund wait for their workflow update before answering 504 UPDATE_PENDING (the update still
+     * completes; a retry with the same Idempotency-Key gets its answer).
+     */
+    UPDATE_WAIT_MS: positiveInt(15_000),
+    /** Idempotency-Keys are kept this long (as Stripe does), then purged. */
+    IDEMPOTENCY_KEY_TTL_HOURS: positiveInt(24),
 
     DATABASE_URL: z.string().url(),
     DATABASE_POOL_SIZE: positiveInt(10),

@@ -24,6 +24,8 @@ export interface ApiDependencies {
     | 'ENFORCE_HTTPS'
     | 'BODY_LIMIT_BYTES'
     | 'CREATE_PAYMENT_WAIT_MS'
+    | 'UPDATE_WAIT_MS'
+    | 'IDEMPOTENCY_KEY_TTL_HOURS'
     | 'WEBHOOK_MAX_IN_FLIGHT'
     | 'MIDTRANS_SERVER_KEY'
     | 'REFUND_WINDOW_DAYS'

@@ -23,20 +23,28 @@ let nativeConnection: NativeConnection;
 let workflowBundle: Awaited<ReturnType<typeof bundlePaymentWorkflows>>;
 /** Payments here run on a task queue whose worker the test starts and stops. */
 const taskQueue = `bounded-${randomUUID()}`;
-let api: (method: string, path: string, body?: unknown, headers?: Record<string, string>) => ReturnType<typeof callApi>;
-let closeApi: () => Promise<void>;
+type Api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => ReturnType<typeof callApi>;
+let api: Api;
+/** A second API process: a retry may reach another instance than the first attempt did. */
+let otherApi: Api;
+const closeApis: (() => Promise<void>)[] = [];
+
+async function serveApi(): Promise<Api> {
+  const config = { ...s.dependencies.config, UPDATE_WAIT_MS };
+  const served = await serveOverHttp(createApp({ ...s.dependencies, config, workflows: createPaymentWorkflows(s.client, taskQueue) }));
+  closeApis.push(served.close);
+  return (method, path, body, headers) => callApi(served.url, method, path, body, headers);
+}
 
 beforeAll(async () => {
   s = await startService();
   nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   workflowBundle = await bundlePaymentWorkflows();
-  const config = { ...s.dependencies.config, UPDATE_WAIT_MS };
-  const served = await serveOverHttp(createApp({ ...s.dependencies, config, workflows: createPaymentWorkflows(s.client, taskQueue) }));
-  api = (method, path, body, headers) => callApi(served.url, method, path, body, headers);
-  closeApi = served.close;
+  api = await serveApi();
+  otherApi = await serveApi();
 });
 afterAll(async () => {
-  await closeApi?.();
+  await Promise.all(closeApis.map((close) => close()));
   await nativeConnection?.close();
   await s?.close();
 });
@@ -116,7 +124,7 @@ describe('attack 6: cancel and refund answer within UPDATE_WAIT_MS', () => {
     }
   });
 
-  it('a retry while the worker is still away is 504 again; when the worker is back the retry gets the one refund', async () => {
+  it('retries on another API instance while the worker is away are 504; when it is back a retry gets the one refund', async () => {
     const worker = await runWorker();
     const created = await api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount: 80_000 }));
     const id: string = created.body.payment_id;
@@ -125,14 +133,16 @@ describe('attack 6: cancel and refund answer within UPDATE_WAIT_MS', () => {
     await worker.stop();
 
     const key = `refund-${randomUUID()}`;
-    const refund = () => api('POST', `/payments/${id}/refund`, { amount: 80_000 }, { 'idempotency-key': key });
-    const pending = await timed(refund());
+    const refund = (via: Api) => via('POST', `/payments/${id}/refund`, { amount: 80_000 }, { 'idempotency-key': key });
+    const pending = await timed(refund(api));
     expect(pending.reply !== 'no answer' && pending.reply.status).toBe(504);
-    // The client retries at once, and keeps retrying while the worker comes back.
+    // The client retries at once, through the other instance, and keeps retrying while the worker comes back.
+    const retried = await timed(refund(otherApi));
+    expect(retried.reply !== 'no answer' && retried.reply.status).toBe(504);
     const restarting = runWorker();
     const answers = [];
     for (let attempt = 0; attempt < 30; attempt += 1) {
-      const { reply } = await timed(refund());
+      const { reply } = await timed(refund(attempt % 2 === 0 ? otherApi : api));
       expect(reply).not.toBe('no answer');
       if (reply === 'no answer') return;
       answers.push(reply.status);
