@@ -68,6 +68,30 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00', '30000.00']);
   });
 
+  it('a retry reaching an API instance that has no stored answer (the first one died before storing it) still refunds once', async () => {
+    const id = await paidPayment(100_000);
+    const key = `refund-${randomUUID()}`;
+    const body = { amount: 30_000, reason: 'one seat' };
+    const first = await s.api('POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
+    expect(first.status).toBe(200);
+    await s.eventually(
+      () => s.db.$queryRaw<{ status: number | null }[]>`select response_status as status from idempotency_keys where key = ${key}`,
+      ([row]) => row?.status === 200,
+    );
+    await s.db.$executeRaw`update idempotency_keys set response_status = null, response_body = null where key = ${key}`;
+
+    // Another API process: nothing in memory, nothing stored; only the update id tells Temporal it is the same refund.
+    const served = await serveOverHttp(createApp(s.dependencies));
+    try {
+      const retried = await callApi(served.url, 'POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 30_000 });
+    } finally {
+      await served.close();
+    }
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
+  });
+
   it('a cancel retried with its Idempotency-Key answers the first answer again; Midtrans cancels once', async () => {
     const created = await s.api('POST', '/payments', createPaymentBody());
     const id: string = created.body.payment_id;
