@@ -74,7 +74,9 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
       if (holder.endpoint !== endpoint || !samePayment || holder.requestHash !== hash) {
         throw new ApiError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request (body, endpoint or payment)');
       }
-      return { caller, key, paymentId: holder.paymentId, answer: holder.answer, updateId: `${endpoint.split('/').at(-1)}-${sha256(`${caller}\n${key}`).slice(0, 32)}` };
+      // Hashed: the caller's fingerprint and the client's key stay out of the workflow's history.
+      const updateId = `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
+      return { caller, key, paymentId: holder.paymentId, answer: holder.answer, updateId };
     },
 
     /** Keeps a final answer for the key's retries; answers that may change on a retry (5xx, 504) are not final. */
