@@ -86,5 +86,3 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
     },
   };
 }
-
-export type IdempotencyKeys = ReturnType<typeof idempotencyKeys>;

@@ -43,7 +43,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
   /**
    * Sends an update and resolves with its result, however long the workflow takes (a worker away, a gateway call
    * retrying): callers bound their own wait. The update id is the request's identity: Temporal applies an update id
-   * once per workflow and answers a repeat with the same update's outcome, so re-sending it is always safe.
+   * once per workflow run and answers a repeat with the same update's outcome, so re-sending it is always safe.
    */
   function completeUpdate<Request>(paymentId: string, definition: UpdateDefinition<PaymentView, [Request]>, request: Request, updateId: string) {
     const inFlightId = `${paymentWorkflowId(paymentId)}/${updateId}`;

@@ -130,13 +130,13 @@ export function paymentRoutes(deps: ApiDependencies) {
     c: Context<ApiEnv>,
     paymentId: string,
     claimed: ClaimedKey | undefined,
-    sendUpdate: (updateId: string) => Promise<PaymentView>,
+    sendUpdate: (updateId: string | undefined) => Promise<PaymentView>,
   ) {
     if (claimed?.answer) {
       c.header('Idempotent-Replayed', 'true');
       return c.json(claimed.answer.body, claimed.answer.status as ContentfulStatusCode);
     }
-    const answer = sendUpdate(claimed?.updateId ?? randomUUID()).then(
+    const answer = sendUpdate(claimed?.updateId).then(
       (view): StoredAnswer => ({ status: 200, body: paymentResponseFromView(view) }),
       (error: unknown): StoredAnswer => {
         if (error instanceof ApiError) return { status: error.status, body: errorBody(error) };
