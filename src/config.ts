@@ -89,6 +89,13 @@ const configSchema = z
     WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: positiveInt(8),
     /** Records of refused notifications are kept this long, then purged. */
     REJECTED_NOTIFICATION_RETENTION_DAYS: positiveInt(7),
+    /**
+     * How long cancel and refund wait for their workflow update before answering 504 UPDATE_PENDING (the update still
+     * completes; a retry with the same Idempotency-Key gets its answer).
+     */
+    UPDATE_WAIT_MS: positiveInt(15_000),
+    /** Idempotency-Keys are kept this long (as Stripe does), then purged. */
+    IDEMPOTENCY_KEY_TTL_HOURS: positiveInt(24),
 
     DATABASE_URL: z.string().url(),
     DATABASE_POOL_SIZE: positiveInt(10),

@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   AMOUNT_MISMATCH: 422,
   MIDTRANS_REFUND_REJECTED: 422,
   SERVICE_UNAVAILABLE: 503,
+  /** The workflow has not finished the cancel or refund by UPDATE_WAIT_MS; it still will. Retry with the same key. */
+  UPDATE_PENDING: 504,
   INTERNAL_ERROR: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
 
@@ -49,10 +51,11 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 }
 
 /** The one error envelope: {"error": {"code", "message", "details"}}. */
+export function errorBody(error: ApiError) {
+  return { error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) } };
+}
+
 export function errorResponse(c: Context, error: ApiError) {
   if (error.retryAfterSeconds) c.header('Retry-After', String(error.retryAfterSeconds));
-  return c.json(
-    { error: { code: error.code, message: error.message, ...(error.details !== undefined ? { details: error.details } : {}) } },
-    error.status,
-  );
+  return c.json(errorBody(error), error.status);
 }

@@ -5,6 +5,7 @@ import {
   cancelPaymentBody,
   createPaymentBody,
   errorSchema,
+  idempotencyKeyHeader,
   midtransNotificationBody,
   paymentListSchema,
   paymentSchema,
@@ -23,6 +24,26 @@ const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
 const error = (description: string) => ({ description, ...json(errorSchema) });
 const paymentIdParameter = { name: 'payment_id', in: 'path', required: true, schema: jsonSchema(paymentIdParam.shape.payment_id, 'input') };
 const secured = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+const idempotencyKeyParameter = (retried: string) => ({
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    `Per caller (the API key), kept IDEMPOTENCY_KEY_TTL_HOURS (default 24). ${retried} ` +
+    'The same key with another body, endpoint or payment is 409 IDEMPOTENCY_CONFLICT.',
+  schema: jsonSchema(idempotencyKeyHeader, 'input'),
+});
+const updatePending = {
+  description:
+    'UPDATE_PENDING: the workflow has not finished within UPDATE_WAIT_MS (a worker away, Midtrans slow). The request is ' +
+    'not canceled and still completes; retry after Retry-After with the same Idempotency-Key to get its answer. ' +
+    'details.payment is the payment as the read model has it now.',
+  headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
+  ...json(errorSchema.extend({ error: errorSchema.shape.error.extend({ details: z.object({ payment: paymentSchema.nullable() }) }) })),
+};
+const replayedHeader = {
+  'Idempotent-Replayed': { description: '"true" when this is the stored answer to an earlier request with the same key', schema: { type: 'string' } },
+};
 
 const standardErrors = {
   400: error('Invalid input (VALIDATION_FAILED, MALFORMED_JSON)'),
@@ -31,6 +52,10 @@ const standardErrors = {
   413: error('Body over the size limit (PAYLOAD_TOO_LARGE)'),
   503: error('A dependency is unavailable (SERVICE_UNAVAILABLE); retry after the Retry-After header'),
 };
+
+const RETRIED_UPDATE =
+  'A retry with the same key and body gets the first answer again (its status and body, 2xx or 4xx) and moves no money; ' +
+  'while the first request is still running, the retry waits for the same workflow update.';
 
 export function buildOpenApiDocument() {
   return {
@@ -53,7 +78,7 @@ export function buildOpenApiDocument() {
         post: {
           summary: 'Create a payment and charge it through Midtrans',
           security: secured,
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
+          parameters: [idempotencyKeyParameter('A retry with the same key and body answers with the same payment as it is now, and charges once.')],
           requestBody: { required: true, ...json(createPaymentBody, 'input') },
           responses: {
             201: { description: 'Charged: the payment with its payment_instructions', ...json(paymentSchema) },
@@ -83,13 +108,14 @@ export function buildOpenApiDocument() {
         post: {
           summary: 'Cancel a pending or processing payment (also at Midtrans)',
           security: secured,
-          parameters: [paymentIdParameter],
+          parameters: [paymentIdParameter, idempotencyKeyParameter(RETRIED_UPDATE)],
           requestBody: { required: false, ...json(cancelPaymentBody, 'input') },
           responses: {
-            200: { description: 'Canceled', ...json(paymentSchema) },
+            200: { description: 'Canceled', headers: replayedHeader, ...json(paymentSchema) },
             404: error('PAYMENT_NOT_FOUND'),
-            409: error('INVALID_STATE: the payment can no longer be canceled'),
+            409: error('INVALID_STATE: the payment can no longer be canceled; IDEMPOTENCY_CONFLICT'),
             ...standardErrors,
+            504: updatePending,
           },
         },
       },
@@ -97,14 +123,15 @@ export function buildOpenApiDocument() {
         post: {
           summary: 'Refund all or part of a paid payment',
           security: secured,
-          parameters: [paymentIdParameter],
+          parameters: [paymentIdParameter, idempotencyKeyParameter(RETRIED_UPDATE)],
           requestBody: { required: false, ...json(refundPaymentBody, 'input') },
           responses: {
-            200: { description: 'Refunded', ...json(paymentSchema) },
+            200: { description: 'Refunded', headers: replayedHeader, ...json(paymentSchema) },
             404: error('PAYMENT_NOT_FOUND'),
-            409: error('INVALID_STATE: not paid, or the refund window has closed'),
+            409: error('INVALID_STATE: not paid, or the refund window has closed; IDEMPOTENCY_CONFLICT'),
             422: error('REFUND_EXCEEDS_REMAINING, NOT_REFUNDABLE, PARTIAL_REFUND_NOT_SUPPORTED, MIDTRANS_REFUND_REJECTED'),
             ...standardErrors,
+            504: updatePending,
           },
         },
       },

@@ -1,12 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WithStartWorkflowOperation,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  WorkflowUpdateStage,
   type Client,
 } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import type { paymentWorkflow } from '../../workflows/payment';
 import {
   cancelUpdate,
@@ -35,6 +38,32 @@ export type StartOutcome =
 export function createPaymentWorkflows(client: Client, taskQueue: string) {
   const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
   const exists = (paymentId: string) => handle(paymentId).describe().then(() => true, () => false);
+  /** Updates this process is waiting for, by workflow and update id: a retry joins the wait instead of adding one. */
+  const updatesInFlight = new Map<string, Promise<PaymentView>>();
+
+  /**
+   * Sends an update and resolves with its result, however long the workflow takes (a worker away, a gateway call
+   * retrying): callers bound their own wait. The update id is the request's identity: Temporal applies an update id
+   * once per workflow run and answers a repeat with the same update's outcome, so re-sending it is always safe.
+   */
+  function completeUpdate<Request>(paymentId: string, definition: UpdateDefinition<PaymentView, [Request]>, request: Request, updateId: string) {
+    const inFlightId = `${paymentWorkflowId(paymentId)}/${updateId}`;
+    const joined = updatesInFlight.get(inFlightId);
+    if (joined) return joined;
+    const completion = (async () => {
+      for (;;) {
+        try {
+          const update = await handle(paymentId).startUpdate(definition, { args: [request], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
+          return await update.result();
+        } catch (error) {
+          if (!(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) rethrowAsApiError(error);
+          await sleep(1_000);
+        }
+      }
+    })().finally(() => updatesInFlight.delete(inFlightId));
+    updatesInFlight.set(inFlightId, completion);
+    return completion;
+  }
 
   return {
     /**
@@ -100,16 +129,13 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       await handle(paymentId).signal(midtransNotificationSignal, notification);
     },
 
-    async cancel(paymentId: string, request: CancelRequest): Promise<PaymentView> {
-      return handle(paymentId)
-        .executeUpdate(cancelUpdate, { args: [request] })
-        .catch(rethrowAsApiError);
+    /** `updateId`: one per client request (see completeUpdate); a retried request must send the same one. */
+    cancel(paymentId: string, request: CancelRequest, updateId: string = randomUUID()): Promise<PaymentView> {
+      return completeUpdate(paymentId, cancelUpdate, request, updateId);
     },
 
-    async refund(paymentId: string, request: RefundRequest): Promise<PaymentView> {
-      return handle(paymentId)
-        .executeUpdate(refundUpdate, { args: [request] })
-        .catch(rethrowAsApiError);
+    refund(paymentId: string, request: RefundRequest, updateId: string = randomUUID()): Promise<PaymentView> {
+      return completeUpdate(paymentId, refundUpdate, request, updateId);
     },
   };
 }

@@ -1,30 +1,85 @@
+import { Prisma } from '../generated/prisma/client';
 import type { Database } from './client';
 
+/** The clock idempotency keys are stored in: UTC, like every timestamp the read model writes. */
+const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
+
+/** Rows stored before keys were per caller; honoured for the same key and body until they expire. */
+const LEGACY_CALLER = '';
+
+/** A request that carries an Idempotency-Key. */
+export interface IdempotentRequest {
+  /** Fingerprint of the API key that sent it. */
+  caller: string;
+  key: string;
+  /** "POST /payments", "POST /payments/{payment_id}/refund", … */
+  endpoint: string;
+  /** For a create: the id a new payment would get; otherwise the payment the request is about. */
+  paymentId: string;
+  requestHash: string;
+  ttlHours: number;
+}
+
+export interface StoredAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** The request that holds a key: ours when we claimed it, or an earlier one. */
+export interface IdempotencyHolder {
+  endpoint: string;
+  paymentId: string;
+  requestHash: string;
+  /** Null while the first request is in flight, or its workflow update is still pending. */
+  answer: StoredAnswer | null;
+}
+
+type HolderRow = { endpoint: string; paymentId: string; requestHash: string; status: number | null; body: unknown };
+const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({ ...held, answer: status === null ? null : { status, body } });
+
 /**
- * Claims an Idempotency-Key for a new payment id, or returns who already holds it. The primary key makes the
- * claim atomic: two concurrent requests with one key get the same payment id.
+ * Claims the caller's Idempotency-Key for a request, or returns the request that already holds it. The primary key
+ * (caller, key) makes the claim atomic: concurrent requests with one key see one holder. An expired key is taken over
+ * as if it were absent, so the TTL holds exactly, however far the purge has got. A create whose key and body match a
+ * row from before keys were per caller gets that row's payment, so a retry across the deploy never charges twice.
  */
-export async function claimIdempotencyKey(
-  db: Database,
-  key: string,
-  requestHash: string,
-  candidatePaymentId: string,
-): Promise<{ paymentId: string; requestHash: string }> {
-  type Holder = { paymentId: string; requestHash: string };
+export async function claimIdempotencyKey(db: Database, request: IdempotentRequest): Promise<IdempotencyHolder> {
+  const { caller, key, endpoint, paymentId, requestHash, ttlHours } = request;
+  const columns = Prisma.sql`endpoint, payment_id as "paymentId", request_hash as "requestHash", response_status as status, response_body as body`;
   // One statement: our insert, or the existing holder. The select runs on the statement's snapshot, so it misses a
   // holder that committed while we waited on its row lock; the second read below then finds it.
-  const [claimed] = await db.$queryRaw<Holder[]>`
+  const [claimed] = await db.$queryRaw<HolderRow[]>`
     with inserted as (
-      insert into idempotency_keys (key, request_hash, payment_id) values (${key}, ${requestHash}, ${candidatePaymentId})
-      on conflict (key) do nothing
-      returning payment_id, request_hash)
-    select payment_id as "paymentId", request_hash as "requestHash" from inserted
+      insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
+      values (${caller}, ${key}, ${endpoint}, ${requestHash},
+        coalesce((select payment_id from idempotency_keys where caller = ${LEGACY_CALLER} and key = ${key}
+          and endpoint = ${endpoint} and request_hash = ${requestHash} and expires_at > ${NOW_UTC}), ${paymentId}),
+        ${NOW_UTC}, ${NOW_UTC} + make_interval(hours => ${ttlHours}::int))
+      on conflict (caller, key) do update set endpoint = excluded.endpoint, request_hash = excluded.request_hash,
+        payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
+        expires_at = excluded.expires_at
+        where idempotency_keys.expires_at <= ${NOW_UTC}
+      returning ${columns})
+    select * from inserted
     union all
-    select payment_id, request_hash from idempotency_keys where key = ${key}
+    select ${columns} from idempotency_keys where caller = ${caller} and key = ${key}
     limit 1`;
-  if (claimed) return claimed;
-  const [holder] = await db.$queryRaw<Holder[]>`
-    select payment_id as "paymentId", request_hash as "requestHash" from idempotency_keys where key = ${key}`;
-  if (!holder) throw new Error(`idempotency key ${key} neither inserted nor found`);
-  return holder;
+  if (claimed) return holderOf(claimed);
+  const [holder] = await db.$queryRaw<HolderRow[]>`select ${columns} from idempotency_keys where caller = ${caller} and key = ${key}`;
+  if (!holder) throw new Error('idempotency key neither inserted nor found');
+  return holderOf(holder);
+}
+
+/** Stores the answer a retry with this key gets again; the first answer stored wins. */
+export async function storeIdempotentAnswer(db: Database, caller: string, key: string, answer: StoredAnswer): Promise<void> {
+  await db.$executeRaw`
+    update idempotency_keys set response_status = ${answer.status}::int, response_body = ${JSON.stringify(answer.body)}::jsonb
+    where caller = ${caller} and key = ${key} and response_status is null`;
+}
+
+/** Deletes up to `limit` expired keys (oldest expiry first); returns how many. */
+export async function purgeExpiredIdempotencyKeys(db: Database, limit = 10_000): Promise<number> {
+  return db.$executeRaw`
+    delete from idempotency_keys where (caller, key) in (
+      select caller, key from idempotency_keys where expires_at <= ${NOW_UTC} order by expires_at limit ${limit}::int)`;
 }

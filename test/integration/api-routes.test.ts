@@ -72,6 +72,8 @@ function appWith(config: Partial<ApiDependencies['config']>, overrides: Partial<
       ENFORCE_HTTPS: false,
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 10_000,
+      UPDATE_WAIT_MS: 15_000,
+      IDEMPOTENCY_KEY_TTL_HOURS: 24,
       WEBHOOK_MAX_IN_FLIGHT: 64,
       WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
       REJECTED_NOTIFICATION_RETENTION_DAYS: 7,

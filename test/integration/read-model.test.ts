@@ -136,15 +136,33 @@ describe('read model writes and reads', () => {
   });
 
   it('an Idempotency-Key claimed by 20 concurrent requests has exactly one holder, and every request is told who', async () => {
-    const key = `idem-${randomUUID()}`;
+    const claim = { caller: 'caller-a', key: `idem-${randomUUID()}`, endpoint: 'POST /payments', ttlHours: 24 };
     const candidates = Array.from({ length: 20 }, (_, i) => `pay-candidate-${i}`);
-    const answers = await Promise.all(candidates.map((candidate) => claimIdempotencyKey(db, key, 'hash-a', candidate)));
+    const answers = await Promise.all(candidates.map((paymentId) => claimIdempotencyKey(db, { ...claim, requestHash: 'hash-a', paymentId })));
     const holders = new Set(answers.map((a) => a.paymentId));
     expect(holders.size).toBe(1);
     expect(candidates).toContain([...holders][0]);
     expect(answers.every((a) => a.requestHash === 'hash-a')).toBe(true);
     // Later, with another body: the holder and ITS hash come back, so the API can answer 409.
-    expect(await claimIdempotencyKey(db, key, 'hash-b', 'pay-late')).toEqual({ paymentId: [...holders][0], requestHash: 'hash-a' });
+    expect(await claimIdempotencyKey(db, { ...claim, requestHash: 'hash-b', paymentId: 'pay-late' })).toEqual({
+      endpoint: 'POST /payments',
+      paymentId: [...holders][0],
+      requestHash: 'hash-a',
+      answer: null,
+    });
+  });
+
+  it('an Idempotency-Key stored before keys were per caller still finds its payment, for the same body only, until it expires', async () => {
+    const key = `legacy-${randomUUID()}`;
+    const expired = `legacy-expired-${randomUUID()}`;
+    await db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, expires_at)
+      values ('', ${key}, 'POST /payments', 'hash-a', 'pay-legacy', (now() at time zone 'utc') + interval '1 hour'),
+             ('', ${expired}, 'POST /payments', 'hash-a', 'pay-legacy-expired', (now() at time zone 'utc') - interval '1 hour')`;
+    const claim = (caller: string, forKey: string, requestHash: string, paymentId: string) =>
+      claimIdempotencyKey(db, { caller, key: forKey, endpoint: 'POST /payments', requestHash, paymentId, ttlHours: 24 });
+    expect((await claim('caller-a', key, 'hash-a', 'pay-new-a')).paymentId).toBe('pay-legacy');
+    expect((await claim('caller-b', key, 'hash-b', 'pay-new-b')).paymentId).toBe('pay-new-b');
+    expect((await claim('caller-c', expired, 'hash-a', 'pay-new-c')).paymentId).toBe('pay-new-c');
   });
 
   it('one claim per (payment, meaning): copies are counted on it; a failed or abandoned claim is taken over', async () => {

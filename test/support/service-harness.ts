@@ -40,6 +40,8 @@ export async function startService(options: { createWaitMs?: number } = {}) {
       ENFORCE_HTTPS: false,
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000,
+      UPDATE_WAIT_MS: 15_000,
+      IDEMPOTENCY_KEY_TTL_HOURS: 24,
       WEBHOOK_MAX_IN_FLIGHT: 64,
       WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
       REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
@@ -55,9 +57,8 @@ export async function startService(options: { createWaitMs?: number } = {}) {
     },
   };
   const app = createApp(dependencies);
-  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const served = await serveOverHttp(app);
+  const apiUrl = served.url;
   // Midtrans's dashboard setting: notifications go to the API's webhook.
   const simulator = await startSimulator({ serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook` });
 
@@ -81,21 +82,8 @@ export async function startService(options: { createWaitMs?: number } = {}) {
   });
   const running = worker.run();
 
-  async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const response = await fetch(`${apiUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: response.status, body: json, headers: response.headers };
-  }
+  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    callApi(apiUrl, method, path, body, headers);
 
   return {
     apiUrl,
@@ -121,7 +109,7 @@ export async function startService(options: { createWaitMs?: number } = {}) {
     async close() {
       worker.shutdown();
       await running;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
       await simulator.close();
       await receiver.close();
       await Promise.allSettled([connection.close(), nativeConnection.close(), db.$disconnect()]);
@@ -130,6 +118,33 @@ export async function startService(options: { createWaitMs?: number } = {}) {
 }
 
 export type Service = Awaited<ReturnType<typeof startService>>;
+
+/** An app on a free local port, for a second app built from `dependencies` with something changed. */
+export async function serveOverHttp(app: { fetch: (request: Request) => Response | Promise<Response> }) {
+  const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** One JSON call over HTTP with the test API key, unless `headers` carries another authorization. */
+export async function callApi(baseUrl: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test convenience
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, body: json, headers: response.headers };
+}
 
 let counter = 0;
 export function createPaymentBody(overrides: Record<string, unknown> = {}) {

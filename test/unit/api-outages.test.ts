@@ -49,6 +49,8 @@ function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight =
       ENFORCE_HTTPS: false,
       BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 1_000,
+      UPDATE_WAIT_MS: 15_000,
+      IDEMPOTENCY_KEY_TTL_HOURS: 24,
       WEBHOOK_MAX_IN_FLIGHT: webhookMaxInFlight,
       WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
       REJECTED_NOTIFICATION_RETENTION_DAYS: 7,

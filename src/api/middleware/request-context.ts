@@ -4,7 +4,14 @@ import { routePath } from 'hono/route';
 import type { Logger } from '../../logger';
 import type { ApiMetrics } from '../metrics';
 
-export type ApiEnv = { Variables: { requestId: string; log: Logger } };
+export type ApiEnv = {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    /** Who sent the request, as a fingerprint of its API key (set by requireApiKey): Idempotency-Keys are scoped to it. */
+    caller: string;
+  };
+};
 
 /** A request id on every response and log line; one access-log line and one metrics sample per request. */
 export function requestContext(logger: Logger, metrics: ApiMetrics): MiddlewareHandler<ApiEnv> {

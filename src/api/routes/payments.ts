@@ -1,22 +1,27 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { PaymentView } from '../../../workflows/messages';
 import { defaultExpiryMinutes, type PaymentRequest } from '../../domain';
-import { claimIdempotencyKey } from '../../db/idempotency';
+import type { StoredAnswer } from '../../db/idempotency';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
 import type { ApiDependencies } from '../app';
-import { ApiError } from '../errors';
+import { ApiError, errorBody } from '../errors';
+import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
 import type { ApiEnv } from '../middleware/request-context';
 import { paymentDetailResponse, paymentResponseFromRow, paymentResponseFromView } from '../payment-response';
 import {
   cancelPaymentBody,
   createPaymentBody,
-  idempotencyKeyHeader,
   orderIdParam,
   paymentIdParam,
   refundPaymentBody,
   type CreatePaymentBody,
 } from '../schemas';
 import { parseWith, readJsonBody } from '../validation';
+
+/** How soon a client should retry a cancel or refund answered 504 UPDATE_PENDING: a worker or gateway needs seconds. */
+const UPDATE_RETRY_AFTER_SECONDS = 5;
 
 /** Payment ids are Midtrans order ids too: `pay-` + 32 hex characters, within Midtrans's 50-character limit. */
 const newPaymentId = () => `pay-${randomUUID().replaceAll('-', '')}`;
@@ -41,40 +46,16 @@ function toPaymentRequest(paymentId: string, body: CreatePaymentBody): PaymentRe
   };
 }
 
-/** Canonical JSON (sorted keys), so the same body in another key order is still the same request. */
-function requestHash(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(value)))
-    .digest('hex');
-}
-
 export function paymentRoutes(deps: ApiDependencies) {
   const { db, workflows, config } = deps;
   const app = new Hono<ApiEnv>();
+  const keys = idempotencyKeys(db, config.IDEMPOTENCY_KEY_TTL_HOURS);
 
   app.post('/', async (c) => {
     const body = parseWith(createPaymentBody, (await readJsonBody(c)).json);
-    const key = c.req.header('idempotency-key');
-    let paymentId = newPaymentId();
-    if (key !== undefined) {
-      const validKey = parseWith(idempotencyKeyHeader, key);
-      const hash = requestHash(body);
-      const held = await claimIdempotencyKey(db, validKey, hash, paymentId);
-      if (held.requestHash !== hash) {
-        throw new ApiError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request body');
-      }
-      paymentId = held.paymentId;
-    }
+    // A retry attaches to the workflow of the key's payment (update-with-start), so it answers with the payment as it is now.
+    const newId = newPaymentId();
+    const paymentId = (await keys.claim(c, 'POST /payments', newId, body))?.paymentId ?? newId;
     const outcome = await workflows.start(
       { request: toPaymentRequest(paymentId, body), userId: body.user_id, refundWindowDays: config.REFUND_WINDOW_DAYS },
       config.CREATE_PAYMENT_WAIT_MS,
@@ -128,17 +109,71 @@ export function paymentRoutes(deps: ApiDependencies) {
     const { payment_id } = parseWith(paymentIdParam, c.req.param());
     const body = parseWith(cancelPaymentBody, (await readJsonBody(c)).json);
     if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
-    const view = await workflows.cancel(payment_id, { reason: body.reason });
-    return c.json(paymentResponseFromView(view));
+    const claimed = await keys.claim(c, 'POST /payments/{payment_id}/cancel', payment_id, body);
+    return answerUpdate(c, payment_id, claimed, (updateId) => workflows.cancel(payment_id, { reason: body.reason }, updateId));
   });
 
   app.post('/:payment_id/refund', async (c) => {
     const { payment_id } = parseWith(paymentIdParam, c.req.param());
     const body = parseWith(refundPaymentBody, (await readJsonBody(c)).json);
     if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
-    const view = await workflows.refund(payment_id, { amount: body.amount, reason: body.reason });
-    return c.json(paymentResponseFromView(view));
+    const claimed = await keys.claim(c, 'POST /payments/{payment_id}/refund', payment_id, body);
+    return answerUpdate(c, payment_id, claimed, (updateId) => workflows.refund(payment_id, { amount: body.amount, reason: body.reason }, updateId));
   });
 
+  /**
+   * Cancel and refund: the first answer again when the key has one; otherwise the workflow's answer within
+   * UPDATE_WAIT_MS, or 504 UPDATE_PENDING with the payment as the read model has it. The update is not abandoned:
+   * it completes in the workflow, and its answer is stored for the key's retry whenever it comes.
+   */
+  async function answerUpdate(
+    c: Context<ApiEnv>,
+    paymentId: string,
+    claimed: ClaimedKey | undefined,
+    sendUpdate: (updateId: string | undefined) => Promise<PaymentView>,
+  ) {
+    if (claimed?.answer) {
+      c.header('Idempotent-Replayed', 'true');
+      return c.json(claimed.answer.body, claimed.answer.status as ContentfulStatusCode);
+    }
+    const answer = sendUpdate(claimed?.updateId).then(
+      (view): StoredAnswer => ({ status: 200, body: paymentResponseFromView(view) }),
+      (error: unknown): StoredAnswer => {
+        if (error instanceof ApiError) return { status: error.status, body: errorBody(error) };
+        throw error;
+      },
+    );
+    if (claimed) {
+      answer
+        .then((final) => keys.store(claimed, final))
+        .catch((error: unknown) => c.get('log').warn({ err: error }, 'the answer to an Idempotency-Key was not stored'));
+    } else {
+      answer.catch(() => {}); // an error after the deadline has no one left to tell
+    }
+    const first = await settledWithin(answer, config.UPDATE_WAIT_MS);
+    if (first) return c.json(first.body, first.status as ContentfulStatusCode);
+    const row = await findPayment(db, paymentId);
+    throw new ApiError(
+      'UPDATE_PENDING',
+      `the payment's workflow has not finished this request within ${config.UPDATE_WAIT_MS} ms; it still will. ` +
+        'Retry with the same Idempotency-Key to get its answer (without a key, a retry is a new request).',
+      { payment: row ? paymentResponseFromRow(row) : null },
+      UPDATE_RETRY_AFTER_SECONDS,
+    );
+  }
+
   return app;
+}
+
+/** The promise's value if it settles within `ms`, else undefined (the promise itself runs on). */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

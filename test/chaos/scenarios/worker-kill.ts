@@ -73,7 +73,17 @@ export function workerKillScenario(get: () => ChaosContext) {
         const B1 = B.slice(0, Math.ceil(nB / 2));
         const B2 = B.slice(B1.length);
         for (const id of B1) expect((await sim.act(id, 'pay')).status).toBe(200);
-        const cancels = B2.map((id) => api('POST', `/payments/${id}/cancel`, { reason: 'chaos: customer gave up' }, {}, 300_000));
+        // A client's cancel carries an Idempotency-Key and is retried while the API answers 504 UPDATE_PENDING
+        // (after UPDATE_WAIT_MS with no worker): the retry gets the one cancel's answer.
+        let pendingAnswers = 0;
+        const cancelUntilAnswered = async (id: string) => {
+          for (;;) {
+            const answer = await api('POST', `/payments/${id}/cancel`, { reason: 'chaos: customer gave up' }, { 'idempotency-key': `chaos-cancel-${id}` }, 300_000);
+            if (answer.status !== 504) return answer;
+            pendingAnswers += 1;
+          }
+        };
+        const cancels = B2.map(cancelUntilAnswered);
         await sleep(Math.max(0, SIZES.workerDownMs - (Date.now() - killedAt)));
         const restartMs = await stack.startWorker();
         const downMs = Date.now() - killedAt;
@@ -94,6 +104,7 @@ export function workerKillScenario(get: () => ChaosContext) {
           histogramText(statusHistogram(canceled)),
           'api',
         );
+        rec.figure('504 UPDATE_PENDING answers to those cancels before their answer (each retried with its key)', pendingAnswers, 'api');
         for (const answer of canceled) {
           expect(answer.status, describeAnswer(answer)).toBe(200);
           expect(answer.body.status).toBe('canceled');

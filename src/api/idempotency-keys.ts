@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
+import type { Database } from '../db/client';
+import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
+import { ApiError } from './errors';
+import type { ApiEnv } from './middleware/request-context';
+import { idempotencyKeyHeader } from './schemas';
+import { parseWith } from './validation';
+
+export type IdempotentEndpoint = 'POST /payments' | 'POST /payments/{payment_id}/cancel' | 'POST /payments/{payment_id}/refund';
+
+/** A request's Idempotency-Key, claimed for it. */
+export interface ClaimedKey {
+  caller: string;
+  key: string;
+  /** For a create, the payment the key is bound to (an earlier request's, on a retry). */
+  paymentId: string;
+  /** The answer the first request with this key got; null while it has none yet. */
+  answer: StoredAnswer | null;
+  /** The workflow update this key stands for: a retried request sends the same one, and Temporal applies it once. */
+  updateId: string;
+}
+
+/** Expired keys are deleted at most this often, by the claim that finds the last purge older than this. */
+const PURGE_EVERY_MS = 60_000;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Canonical JSON (sorted keys), so the same body in another key order is still the same request. */
+function requestHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return sha256(JSON.stringify(canonical(value)));
+}
+
+/**
+ * Idempotency-Keys per caller (the API key's fingerprint), kept `ttlHours`: the same key and body get the first
+ * request's answer again; the same key on another body, endpoint or payment is 409 IDEMPOTENCY_CONFLICT.
+ */
+export function idempotencyKeys(db: Database, ttlHours: number) {
+  let lastPurgeAt = 0;
+
+  /** Off the request's path: a claim never waits for the purge, and a failed purge is retried by a later claim. */
+  function purgeNowAndThen(c: Context<ApiEnv>) {
+    if (Date.now() - lastPurgeAt < PURGE_EVERY_MS) return;
+    lastPurgeAt = Date.now();
+    purgeExpiredIdempotencyKeys(db).then(
+      (purged) => {
+        if (purged > 0) c.get('log').info({ purged }, 'expired idempotency keys purged');
+      },
+      (error: unknown) => c.get('log').warn({ err: error }, 'purging expired idempotency keys failed'),
+    );
+  }
+
+  return {
+    /** Claims the request's Idempotency-Key, if it has one; `paymentId` is the new payment's id for a create. */
+    async claim(c: Context<ApiEnv>, endpoint: IdempotentEndpoint, paymentId: string, body: unknown): Promise<ClaimedKey | undefined> {
+      const header = c.req.header('idempotency-key');
+      if (header === undefined) return undefined;
+      const key = parseWith(idempotencyKeyHeader, header);
+      const caller = c.get('caller');
+      const hash = requestHash(body);
+      purgeNowAndThen(c);
+      const holder = await claimIdempotencyKey(db, { caller, key, endpoint, paymentId, requestHash: hash, ttlHours });
+      const samePayment = endpoint === 'POST /payments' || holder.paymentId === paymentId;
+      if (holder.endpoint !== endpoint || !samePayment || holder.requestHash !== hash) {
+        throw new ApiError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request (body, endpoint or payment)');
+      }
+      // Hashed: the caller's fingerprint and the client's key stay out of the workflow's history.
+      const updateId = `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
+      return { caller, key, paymentId: holder.paymentId, answer: holder.answer, updateId };
+    },
+
+    /** Keeps a final answer for the key's retries; answers that may change on a retry (5xx, 504) are not final. */
+    async store(claimed: ClaimedKey, answer: StoredAnswer): Promise<void> {
+      if (answer.status >= 500) return;
+      await storeIdempotentAnswer(db, claimed.caller, claimed.key, answer);
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { callApi, createPaymentBody, serveOverHttp, startService, type Service } from '../support/service-harness';
+
+/**
+ * Attack 3 of issue 11 (a retried refund refunds twice) and the Idempotency-Key half of attack 8 (keys were global and
+ * kept forever), end to end over HTTP: the money that moves is counted at the Midtrans simulator.
+ */
+
+let s: Service;
+beforeAll(async () => {
+  s = await startService();
+});
+afterAll(() => s?.close());
+
+interface MidtransTransaction {
+  transaction: { transaction_status: string; refund_amount?: string; refunds?: { refund_amount: string }[] };
+  history: { status: string }[];
+}
+const atMidtrans = async (paymentId: string) =>
+  (await (await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}`)).json()) as MidtransTransaction;
+
+async function paidPayment(amount: number): Promise<string> {
+  const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount }));
+  expect(created.status).toBe(201);
+  const id: string = created.body.payment_id;
+  await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
+  await s.eventually(
+    () => s.api('GET', `/payments/${id}/status`),
+    (status) => status.body.status === 'success',
+  );
+  return id;
+}
+
+describe('attack 3: a retried refund or cancel moves money once', () => {
+  it('two identical 30,000 refunds with one Idempotency-Key (at once, then a late retry) refund 30,000 once at Midtrans', async () => {
+    const id = await paidPayment(100_000);
+    const key = `refund-${randomUUID()}`;
+    const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
+
+    const [first, concurrent] = await Promise.all([refund(), refund()]);
+    const retried = await refund();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 30_000 });
+    for (const again of [concurrent, retried]) {
+      expect(again.status).toBe(first.status);
+      expect(again.body).toEqual(first.body);
+    }
+    const midtrans = await atMidtrans(id);
+    expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
+    expect((await s.api('GET', `/payments/${id}`)).body).toMatchObject({ refunded_amount: 30_000, refunds: [{ amount: 30_000 }] });
+
+    // The key is bound to its request: another body, another endpoint or another payment is a conflict, not a refund.
+    const otherAmount = await s.api('POST', `/payments/${id}/refund`, { amount: 20_000, reason: 'one seat' }, { 'idempotency-key': key });
+    expect(otherAmount.status).toBe(409);
+    expect(otherAmount.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
+    const otherEndpoint = await s.api('POST', `/payments/${id}/cancel`, {}, { 'idempotency-key': key });
+    expect(otherEndpoint.body.error?.code).toBe('IDEMPOTENCY_CONFLICT');
+    const otherPayment = await paidPayment(50_000);
+    const elsewhere = await s.api('POST', `/payments/${otherPayment}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
+    expect(elsewhere.body.error?.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect((await atMidtrans(otherPayment)).transaction.refunds ?? []).toEqual([]);
+
+    // A new key is a new refund.
+    const second = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `${key}-2` });
+    expect(second.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 60_000 });
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00', '30000.00']);
+  });
+
+  it('a retry reaching an API instance that has no stored answer (the first one died before storing it) still refunds once', async () => {
+    const id = await paidPayment(100_000);
+    const key = `refund-${randomUUID()}`;
+    const body = { amount: 30_000, reason: 'one seat' };
+    const first = await s.api('POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
+    expect(first.status).toBe(200);
+    await s.eventually(
+      () => s.db.$queryRaw<{ status: number | null }[]>`select response_status as status from idempotency_keys where key = ${key}`,
+      ([row]) => row?.status === 200,
+    );
+    await s.db.$executeRaw`update idempotency_keys set response_status = null, response_body = null where key = ${key}`;
+
+    // Another API process: nothing in memory, nothing stored; only the update id tells Temporal it is the same refund.
+    const served = await serveOverHttp(createApp(s.dependencies));
+    try {
+      const retried = await callApi(served.url, 'POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
+      expect(retried.status).toBe(200);
+      expect(retried.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 30_000 });
+    } finally {
+      await served.close();
+    }
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
+  });
+
+  it('a cancel retried with its Idempotency-Key answers the first answer again; Midtrans cancels once', async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody());
+    const id: string = created.body.payment_id;
+    const key = `cancel-${randomUUID()}`;
+    const cancel = () => s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': key });
+
+    const [first, concurrent] = await Promise.all([cancel(), cancel()]);
+    const retried = await cancel();
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ payment_id: id, status: 'canceled' });
+    for (const again of [concurrent, retried]) {
+      expect(again.status).toBe(200);
+      expect(again.body).toEqual(first.body);
+    }
+    expect((await atMidtrans(id)).history.filter((h) => h.status === 'cancel')).toHaveLength(1);
+    const otherReason = await s.api('POST', `/payments/${id}/cancel`, { reason: 'another reason' }, { 'idempotency-key': key });
+    expect(otherReason.status).toBe(409);
+    expect(otherReason.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
+  });
+});
+
+describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
+  const CALLER_A = `caller-a-${randomUUID()}`;
+  const CALLER_B = `caller-b-${randomUUID()}`;
+  const as = (caller: string, key: string) => ({ authorization: `Bearer ${caller}`, 'idempotency-key': key });
+
+  it("a key used by caller A is invisible to caller B: B's request with A's key and body is B's own payment", async () => {
+    const served = await serveOverHttp(createApp({ ...s.dependencies, config: { ...s.dependencies.config, API_KEYS: [CALLER_A, CALLER_B] } }));
+    try {
+      const key = `shared-${randomUUID()}`;
+      const body = createPaymentBody();
+      const a = await callApi(served.url, 'POST', '/payments', body, as(CALLER_A, key));
+      const b = await callApi(served.url, 'POST', '/payments', body, as(CALLER_B, key));
+      expect(a.status).toBe(201);
+      expect(b.status).toBe(201);
+      expect(b.body.payment_id).not.toBe(a.body.payment_id);
+      // Another body under the same key is B's own request too, not a conflict with A's.
+      const bOther = await callApi(served.url, 'POST', '/payments', createPaymentBody(), as(CALLER_B, `${key}-other`));
+      const aOther = await callApi(served.url, 'POST', '/payments', createPaymentBody(), as(CALLER_A, `${key}-other`));
+      expect([bOther.status, aOther.status]).toEqual([201, 201]);
+      expect(aOther.body.payment_id).not.toBe(bOther.body.payment_id);
+      // Each caller's retry still finds its own payment.
+      expect((await callApi(served.url, 'POST', '/payments', body, as(CALLER_A, key))).body.payment_id).toBe(a.body.payment_id);
+      expect((await callApi(served.url, 'POST', '/payments', body, as(CALLER_B, key))).body.payment_id).toBe(b.body.payment_id);
+
+      // Callers are stored as fingerprints, never as the API key itself.
+      const rows = await s.db.$queryRaw<{ caller: string }[]>`select caller from idempotency_keys where key = ${key}`;
+      expect(new Set(rows.map((r) => r.caller)).size).toBe(2);
+      expect(rows.some((r) => r.caller.includes(CALLER_A) || r.caller.includes(CALLER_B))).toBe(false);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('a key past its TTL no longer binds its request and is purged', async () => {
+    const reused = `ttl-reused-${randomUUID()}`;
+    const forgotten = `ttl-forgotten-${randomUUID()}`;
+    const first = await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': reused });
+    await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': forgotten });
+    const kept = `ttl-kept-${randomUUID()}`;
+    await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': kept });
+    await s.db.$executeRaw`update idempotency_keys set created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'
+      where key in (${reused}, ${forgotten})`;
+
+    // An expired key is free again: another body is a new payment, not IDEMPOTENCY_CONFLICT.
+    const again = await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': reused });
+    expect(again.status).toBe(201);
+    expect(again.body.payment_id).not.toBe(first.body.payment_id);
+
+    // Expired rows nobody reuses are deleted by the purge that a later claim starts (a fresh API process runs it at once).
+    const served = await serveOverHttp(createApp(s.dependencies));
+    try {
+      expect((await callApi(served.url, 'POST', '/payments', createPaymentBody(), { 'idempotency-key': `ttl-trigger-${randomUUID()}` })).status).toBe(201);
+      const count = (key: string) =>
+        s.db.$queryRaw<{ n: number }[]>`select count(*)::int as n from idempotency_keys where key = ${key}`.then(([row]) => row!.n);
+      await s.eventually(() => count(forgotten), (n) => n === 0, 10_000);
+      expect(await count(kept)).toBe(1);
+    } finally {
+      await served.close();
+    }
+  });
+});
