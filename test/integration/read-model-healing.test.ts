@@ -96,3 +96,26 @@ describe('npm run read-model:rebuild', () => {
     expect(comparable((await api('GET', `/payments/${paymentId}`)).body)).toEqual(comparable(before.body));
   });
 });
+
+describe('an Idempotency-Key the database lost (restored from a backup taken before the create)', () => {
+  it('a retried create still names the same payment and Midtrans charges once', async () => {
+    const { api, simulator, db } = service;
+    const body = createPaymentBody();
+    const headers = { 'idempotency-key': `restore-${Date.now()}` };
+    const first = await api('POST', '/payments', body, headers);
+    expect(first.status).toBe(201);
+    await db.$executeRaw`delete from idempotency_keys where payment_id = ${first.body.payment_id}`;
+
+    const retry = await api('POST', '/payments', body, headers);
+    expect([200, 201]).toContain(retry.status);
+    expect(retry.body.payment_id).toBe(first.body.payment_id);
+    const charged = await fetch(`${simulator.url}/_simulator/transactions/${first.body.payment_id}`).then((r) => r.json());
+    expect(charged.chargeAttempts.applied).toBe(1);
+
+    // The same key on another request is still a conflict, not the old payment.
+    await db.$executeRaw`delete from idempotency_keys where payment_id = ${first.body.payment_id}`;
+    const other = await api('POST', '/payments', { ...body, amount: body.amount + 1_000, item_details: [{ ...body.item_details[0], price: body.amount + 1_000 }] }, headers);
+    expect(other.status).toBe(409);
+    expect(other.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
+  });
+});
