@@ -61,13 +61,19 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
   }
 
   return {
-    /** Claims the request's Idempotency-Key, if it has one; `paymentId` is the new payment's id for a create. */
-    async claim(c: Context<ApiEnv>, endpoint: IdempotentEndpoint, paymentId: string, body: unknown): Promise<ClaimedKey | undefined> {
+    /**
+     * Claims the request's Idempotency-Key, if it has one. A create's payment id is derived from (caller, key, body), so
+     * a retry names the same payment, and so the same workflow, even when PostgreSQL has lost the key (a restore from
+     * an older backup): Temporal's workflow id then keeps the charge single. `paymentId` is the payment a cancel or
+     * refund is for.
+     */
+    async claim(c: Context<ApiEnv>, endpoint: IdempotentEndpoint, paymentId: string | undefined, body: unknown): Promise<ClaimedKey | undefined> {
       const header = c.req.header('idempotency-key');
       if (header === undefined) return undefined;
       const key = parseWith(idempotencyKeyHeader, header);
       const caller = c.get('caller');
       const hash = requestHash(body);
+      paymentId ??= `pay-${sha256(`payment\n${caller}\n${key}\n${hash}`).slice(0, 32)}`;
       purgeNowAndThen(c);
       const holder = await claimIdempotencyKey(db, { caller, key, endpoint, paymentId, requestHash: hash, ttlHours });
       const samePayment = endpoint === 'POST /payments' || holder.paymentId === paymentId;

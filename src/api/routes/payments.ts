@@ -54,8 +54,7 @@ export function paymentRoutes(deps: ApiDependencies) {
   app.post('/', async (c) => {
     const body = parseWith(createPaymentBody, (await readJsonBody(c)).json);
     // A retry attaches to the workflow of the key's payment (update-with-start), so it answers with the payment as it is now.
-    const newId = newPaymentId();
-    const paymentId = (await keys.claim(c, 'POST /payments', newId, body))?.paymentId ?? newId;
+    const paymentId = (await keys.claim(c, 'POST /payments', undefined, body))?.paymentId ?? newPaymentId();
     const outcome = await workflows.start(
       { request: toPaymentRequest(paymentId, body), userId: body.user_id, refundWindowDays: config.REFUND_WINDOW_DAYS },
       config.CREATE_PAYMENT_WAIT_MS,
