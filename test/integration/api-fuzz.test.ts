@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_STATUS, isErrorCode } from '../../src/api/errors';
 import { createPaymentBody as createPaymentSchema } from '../../src/api/schemas';
 import { BANKS, PAYMENT_METHODS } from '../../src/domain';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { documentedErrorStatus } from '../support/documents';
 
 /**
  * Random and malformed requests against every endpoint, in-process through `app.request`: whatever arrives, the API
@@ -331,8 +331,7 @@ async function sendAndCheck(request: FuzzRequest): Promise<{ status: number; bod
       keys.length === 1 &&
       keys[0] === 'error' &&
       errorKeys.every((k) => ['code', 'message', 'details'].includes(k)) &&
-      isErrorCode(envelope.error?.code) &&
-      ERROR_STATUS[envelope.error.code] === response.status &&
+      documentedErrorStatus(envelope.error?.code) === response.status &&
       typeof envelope.error?.message === 'string' &&
       envelope.error.message.length > 0;
     if (!valid) throw new Error(`not the error envelope: ${where}`);

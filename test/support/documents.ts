@@ -106,3 +106,37 @@ export const DOCUMENTED_TRANSACTION_STATUSES = [
 export function documentedEdgeAllows(from: PaymentStatus, to: PaymentStatus): boolean {
   return DOCUMENTED_EDGES.some((edge) => edge.from === from && edge.to === to);
 }
+
+/**
+ * Error code → HTTP status, as the documents give it. README = README.md "### The API" (the table and the error
+ * paragraph) and "Security and operations"; SECURITY = docs/security.md; RFC 9110 = a code the README does not
+ * name, whose status follows from the HTTP meaning (listed in docs/testing.md as undocumented).
+ */
+export const DOCUMENTED_ERROR_STATUS: Readonly<Record<string, { status: number; source: string }>> = {
+  MALFORMED_JSON: { status: 400, source: 'README: "malformed JSON is a 400"' },
+  VALIDATION_FAILED: { status: 400, source: 'RFC 9110 §15.5.1 (README: "100000.5 is rejected", status not given)' },
+  INVALID_SIGNATURE: { status: 401, source: 'README webhook: "A bad or missing signature is a 401"' },
+  UNAUTHORIZED: { status: 401, source: 'RFC 9110 §15.5.2 (README: "The API key is required", status not given)' },
+  HTTPS_REQUIRED: { status: 403, source: 'README: "rejects plain HTTP with 403 HTTPS_REQUIRED"' },
+  NOT_FOUND: { status: 404, source: 'README: "an unknown route a 404"' },
+  PAYMENT_NOT_FOUND: { status: 404, source: 'README: "a payment answered with 202 is never a 404"; "An unknown order is a 404"' },
+  METHOD_NOT_ALLOWED: { status: 405, source: 'README: "a method it does not take a 405 with an Allow header"' },
+  INVALID_STATE: { status: 409, source: 'README API table: cancel/refund "409 INVALID_STATE"' },
+  IDEMPOTENCY_CONFLICT: { status: 409, source: 'README API table: "409 IDEMPOTENCY_CONFLICT"' },
+  INVALID_TRANSITION: { status: 409, source: 'RFC 9110 §15.5.10 conflict with the current state (not in README)' },
+  PAYLOAD_TOO_LARGE: { status: 413, source: 'README: "a body over the limit a 413"' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, source: 'RFC 9110 §15.5.16 (not in README)' },
+  REFUND_EXCEEDS_REMAINING: { status: 422, source: 'README API table: "422 REFUND_EXCEEDS_REMAINING"' },
+  NOT_REFUNDABLE: { status: 422, source: 'README: "a VA payment answers 422 NOT_REFUNDABLE"' },
+  PARTIAL_REFUND_NOT_SUPPORTED: { status: 422, source: 'README API table: "422 … PARTIAL_REFUND_NOT_SUPPORTED"' },
+  INVALID_AMOUNT: { status: 422, source: 'RFC 9110 §15.5.21 like the README refund amount errors (not in README)' },
+  AMOUNT_MISMATCH: { status: 422, source: 'RFC 9110 §15.5.21 like the README refund amount errors (not in README)' },
+  MIDTRANS_REFUND_REJECTED: { status: 422, source: 'RFC 9110 §15.5.21 like the README refund errors (not in README)' },
+  INTERNAL_ERROR: { status: 500, source: 'RFC 9110 §15.6.1; docs/reliability.md "500 INTERNAL_ERROR"' },
+  SERVICE_UNAVAILABLE: { status: 503, source: 'README: "a dependency outage is a 503 with Retry-After"' },
+  UPDATE_PENDING: { status: 504, source: 'docs/security.md row 6: "a 504 UPDATE_PENDING"' },
+};
+
+/** The HTTP status the documents give an error code; undefined for a code no document names. */
+export const documentedErrorStatus = (code: unknown): number | undefined =>
+  typeof code === 'string' && Object.hasOwn(DOCUMENTED_ERROR_STATUS, code) ? DOCUMENTED_ERROR_STATUS[code]!.status : undefined;
