@@ -242,14 +242,18 @@ export async function historyFacts(
 }
 
 /**
- * Whether a workflow has finished reacting to everything it received: its last event is a completed workflow task
- * (no signal or update waiting to be handled) and every activity it scheduled has closed. Timers may still be
- * running: they are the workflow waiting, not reacting. Any effect of an earlier signal is recorded by then.
+ * Whether a workflow has finished reacting to everything it received: no workflow task is scheduled since its last
+ * completed one (a signal, update, activity result or fired timer schedules one), and every activity it scheduled
+ * has closed. Timers may still be running: they are the workflow waiting, not reacting. The events a completed task
+ * writes after itself are its commands (activities and timers started, search attributes), not new input.
  */
 export async function isAtRest(stack: ChaosStack, paymentId: string): Promise<boolean> {
   const events = (await history(stack, paymentId)).events ?? [];
   const open = new Set<string>();
+  let taskPending = false;
   for (const event of events) {
+    if (event.workflowTaskScheduledEventAttributes) taskPending = true;
+    if (event.workflowTaskCompletedEventAttributes) taskPending = false;
     if (event.activityTaskScheduledEventAttributes) open.add(String(event.eventId));
     const closed =
       event.activityTaskCompletedEventAttributes ??
@@ -258,7 +262,7 @@ export async function isAtRest(stack: ChaosStack, paymentId: string): Promise<bo
       event.activityTaskCanceledEventAttributes;
     if (closed) open.delete(String(closed.scheduledEventId));
   }
-  return open.size === 0 && events.at(-1)?.workflowTaskCompletedEventAttributes != null;
+  return !taskPending && open.size === 0;
 }
 
 /** Waits until every workflow has handled all it received (see isAtRest): absence checks come after this. */
