@@ -8,7 +8,7 @@ import { documentedErrorStatus } from '../support/documents';
 
 /**
  * Random and malformed requests against every endpoint, in-process through `app.request`: whatever arrives, the API
- * answers below 500, and every error is the one JSON envelope with the status its code maps to.
+ * answers below 500, and every error is the one JSON envelope with the status the documents give its code.
  *
  * Each valid POST /payments starts a real workflow and a charge at the simulator, so valid bodies are generated
  * rarely and a budget refuses to send more than CREATE_BUDGET of them (further valid ones are skipped with fc.pre).

@@ -46,7 +46,7 @@ async function call(app: ReturnType<typeof createApp>, path: string, { method = 
 }
 const request = (path: string, init?: Call) => call(s.app, path, init);
 
-/** The one error envelope, exactly: {"error": {"code", "message", "details"?}}, with the status its code maps to. */
+/** The one error envelope, exactly: {"error": {"code", "message", "details"?}}, with the status the documents give its code. */
 function expectError(reply: Reply, status: number, code: string) {
   expect(reply.headers.get('content-type')).toMatch(/^application\/json/);
   expect(reply.status, reply.text).toBe(status);
