@@ -81,7 +81,7 @@ const WHAT: Record<string, string> = {
   'concurrent-refunds':
     'R refund requests at once on one 1,000,000 IDR GoPay payment, random amounts (20,000–90,000 IDR, seeded) adding up to more than was paid.',
   'api-fuzzing':
-    '`schemathesis run http://127.0.0.1:38000/openapi.json` with the API key, phases coverage + fuzzing + stateful, checks `not_a_server_error` and `response_schema_conformance`, one worker. Half of the `{payment_id}` parameters are real payments (pending QRIS, paid GoPay, paid VA), so the fuzzer reaches the workflows (cancels and refunds included). In the full run, rounds with further seeds are added until schemathesis plus the fast-check fuzz of `npm test` reach 10,000 requests.',
+    '`schemathesis run http://127.0.0.1:38000/openapi.json` with the API key, phases coverage + fuzzing + stateful, checks `not_a_server_error` and `response_schema_conformance`, one worker. Half of the `{payment_id}` parameters are real payments (pending QRIS, paid GoPay, paid VA), so the fuzzer reaches the workflows (cancels and refunds included). In the full run, rounds with further seeds are added until schemathesis itself has sent 10,000 requests in this run (counted from its own report). The in-process fast-check fuzz of `npm test` (test/integration/api-fuzz.test.ts) is a separate test and is not counted here.',
   'webhook-dropped':
     'Payments paid at Midtrans while `notificationDropRate` is 1: no settlement notification is ever sent. The workflow asks Midtrans for the status 1 minute after its start; nothing else can tell it. These payments are started first in the run and checked last, so the other scenarios (and their chaos) run during that minute.',
 };

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_STATUS, isErrorCode } from '../../src/api/errors';
 import { createPaymentBody as createPaymentSchema } from '../../src/api/schemas';
 import { BANKS, PAYMENT_METHODS } from '../../src/domain';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { documentedErrorStatus } from '../support/documents';
 
 /**
  * Random and malformed requests against every endpoint, in-process through `app.request`: whatever arrives, the API
- * answers below 500, and every error is the one JSON envelope with the status its code maps to.
+ * answers below 500, and every error is the one JSON envelope with the status the documents give its code.
  *
  * Each valid POST /payments starts a real workflow and a charge at the simulator, so valid bodies are generated
  * rarely and a budget refuses to send more than CREATE_BUDGET of them (further valid ones are skipped with fc.pre).
@@ -331,8 +331,7 @@ async function sendAndCheck(request: FuzzRequest): Promise<{ status: number; bod
       keys.length === 1 &&
       keys[0] === 'error' &&
       errorKeys.every((k) => ['code', 'message', 'details'].includes(k)) &&
-      isErrorCode(envelope.error?.code) &&
-      ERROR_STATUS[envelope.error.code] === response.status &&
+      documentedErrorStatus(envelope.error?.code) === response.status &&
       typeof envelope.error?.message === 'string' &&
       envelope.error.message.length > 0;
     if (!valid) throw new Error(`not the error envelope: ${where}`);

@@ -103,8 +103,14 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
       { from_status: 'partially_refunded', to_status: 'refunded', source: 'api', detail: { amount: 250_000 } },
     ]);
     expect(detail.body.audit_trail.every((e: { at: string }) => ISO_INSTANT.test(e.at))).toBe(true);
-    const atMidtrans = await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json();
-    expect(JSON.stringify(atMidtrans)).toContain('refund');
+    // Midtrans's own record of this order: both refunds, with the keys and amounts the read model shows, and no other.
+    const atMidtrans = (await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as {
+      transaction: { order_id: string; transaction_status: string; refund_amount: string; refunds: { refund_key: string; refund_amount: string }[] };
+    };
+    expect(atMidtrans.transaction).toMatchObject({ order_id: id, transaction_status: 'refund', refund_amount: '400000.00' });
+    expect(atMidtrans.transaction.refunds.map((r) => [r.refund_key, r.refund_amount])).toEqual(
+      detail.body.refunds.map((r: { refund_key: string; amount: number }) => [r.refund_key, `${r.amount}.00`]),
+    );
 
     const va = await s.api('POST', '/payments', createPaymentBody());
     await simulatorAction(va.body.payment_id, 'pay');

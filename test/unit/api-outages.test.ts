@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createPaymentWorkflows, type PaymentWorkflows } from '../../src/api/payment-workflows';
@@ -136,8 +136,8 @@ describe('a burst of Midtrans notifications while PostgreSQL or Temporal is slow
       });
     };
     const held = [notification('pay-0123456789abcdef0123456789abcde1'), notification('pay-0123456789abcdef0123456789abcde2')];
-    await new Promise((r) => setTimeout(r, 20));
-    expect(queries).toBe(2);
+    // Both are in flight once each has reached the database (and stalled there).
+    await vi.waitFor(() => expect(queries).toBe(2), { timeout: 10_000, interval: 5 });
 
     const shed = await notification('pay-0123456789abcdef0123456789abcde3');
     expect(shed.status).toBe(503);

@@ -10,26 +10,21 @@ import {
   PAYMENT_STATUSES,
   type PaymentStatus,
 } from '../../src/domain';
-
-// Written out independently of the table, so a change to the table has to change this too.
-const EXPECTED: Record<PaymentStatus, PaymentStatus[]> = {
-  pending: ['processing', 'success', 'failed', 'expired', 'canceled'],
-  processing: ['success', 'failed', 'canceled'],
-  success: ['partially_refunded', 'refunded'],
-  partially_refunded: ['partially_refunded', 'refunded'],
-  failed: [],
-  expired: [],
-  canceled: [],
-  refunded: [],
-};
+import { DOCUMENTED_EDGES, documentedEdgeAllows, SEED_EDGES_THE_README_OVERRULES } from '../support/documents';
 
 const pairs = PAYMENT_STATUSES.flatMap((from) => PAYMENT_STATUSES.map((to) => [from, to] as const));
 
-describe('payment status transitions', () => {
-  it('covers all 64 pairs', () => expect(pairs).toHaveLength(64));
+describe('payment status transitions, against the documents', () => {
+  it('knows exactly the eight statuses the README names', () => {
+    // README: "Statuses: pending → processing | success | failed | expired | canceled; … partially_refunded → …"
+    expect([...PAYMENT_STATUSES].sort()).toEqual(
+      ['canceled', 'expired', 'failed', 'partially_refunded', 'pending', 'processing', 'refunded', 'success'].sort(),
+    );
+    expect(pairs).toHaveLength(64);
+  });
 
   it.each(pairs)('%s → %s', (from, to) => {
-    const allowed = EXPECTED[from].includes(to);
+    const allowed = documentedEdgeAllows(from, to);
     expect(canTransition(from, to)).toBe(allowed);
     if (allowed) {
       expect(() => assertTransition(from, to)).not.toThrow();
@@ -46,14 +41,24 @@ describe('payment status transitions', () => {
     }
   });
 
-  it('table lists exactly the expected targets', () => {
-    expect(ALLOWED_TRANSITIONS).toEqual(EXPECTED);
+  it('the table has no edge the documents do not name', () => {
+    const tableEdges = Object.entries(ALLOWED_TRANSITIONS).flatMap(([from, tos]) => tos.map((to) => `${from} → ${to}`));
+    expect(tableEdges.sort()).toEqual(DOCUMENTED_EDGES.map((e) => `${e.from} → ${e.to}`).sort());
   });
 
-  it('classifies statuses', () => {
-    const where = (f: (s: PaymentStatus) => boolean) => PAYMENT_STATUSES.filter(f);
-    expect(where(isAwaitingPayment)).toEqual(['pending', 'processing']);
-    expect(where(isPaid)).toEqual(['success', 'partially_refunded', 'refunded']);
-    expect(where(isTerminal)).toEqual(['failed', 'expired', 'canceled', 'refunded']);
+  it('refuses the seed arrow the README overrules (a paid payment is refunded, not canceled)', () => {
+    for (const { from, to } of SEED_EDGES_THE_README_OVERRULES) expect(canTransition(from, to)).toBe(false);
+  });
+
+  it('classifies statuses as the README describes them', () => {
+    const where = (f: (s: PaymentStatus) => boolean) => PAYMENT_STATUSES.filter(f).sort();
+    // Step 3 waits for payment in pending; step 6: cancel is allowed while the customer may still pay.
+    expect(where(isAwaitingPayment)).toEqual(['pending', 'processing'].sort());
+    // The money arrived at some point: success and everything reached only from success.
+    expect(where(isPaid)).toEqual(['partially_refunded', 'refunded', 'success'].sort());
+    // Terminal = no documented edge leaves it.
+    const documentedTerminal = PAYMENT_STATUSES.filter((s) => !DOCUMENTED_EDGES.some((e) => e.from === s));
+    expect(where(isTerminal)).toEqual([...documentedTerminal].sort());
+    expect(documentedTerminal.sort()).toEqual(['canceled', 'expired', 'failed', 'refunded']);
   });
 });

@@ -12,7 +12,7 @@ import {
   http,
   paymentRows,
   pool,
-  sleep,
+  waitUntilAtRest,
   waitForDownstream,
   waitForStatuses,
   type HttpAnswer,
@@ -105,7 +105,9 @@ export function webhookAbuseScenario(get: () => ChaosContext) {
         'api',
       );
 
-      await sleep(3_000);
+      // Every signal was in the workflow's history before its webhook answered: once each workflow has handled all
+      // of them (their status look-ups closed), anything they could change has been recorded.
+      await waitUntilAtRest(stack, targets, 60_000);
       const rows = await paymentRows(stack, targets);
       const events = await eventRows(stack, targets);
       const transitions = targets.reduce((s, id) => s + (events.get(id) ?? []).filter((e) => e.kind === 'transition').length, 0);
@@ -160,7 +162,7 @@ export function webhookAbuseScenario(get: () => ChaosContext) {
         );
       }
       await waitForStatuses(stack, new Map([[id!, 'success']]), 60_000);
-      await sleep(2_000);
+      await waitUntilAtRest(stack, [id!], 60_000);
       const tx = await sim.transaction(id!);
       const settlement = deliveriesOf(tx, 'settlement');
       const attempts = settlement.flatMap((d) => d.attempts);
@@ -215,7 +217,7 @@ export function webhookAbuseScenario(get: () => ChaosContext) {
         await sim.faults({});
       }
       await waitForStatuses(stack, new Map(ids.map((id) => [id, 'success'])), 60_000);
-      await sleep(2_000);
+      await waitUntilAtRest(stack, ids, 60_000);
       const txs = await pool(ids, 4, (id) => sim.transaction(id));
       const reversed = txs.filter((tx) => {
         const first = (status: string) => Date.parse(deliveriesOf(tx, status)[0]?.attempts[0]?.at ?? '');

@@ -241,6 +241,40 @@ export async function historyFacts(
   return { signals, chargeAttempt, events: events.length };
 }
 
+/**
+ * Whether a workflow has finished reacting to everything it received: no workflow task is scheduled since its last
+ * completed one (a signal, update, activity result or fired timer schedules one), and every activity it scheduled
+ * has closed. Timers may still be running: they are the workflow waiting, not reacting. The events a completed task
+ * writes after itself are its commands (activities and timers started, search attributes), not new input.
+ */
+export async function isAtRest(stack: ChaosStack, paymentId: string): Promise<boolean> {
+  const events = (await history(stack, paymentId)).events ?? [];
+  const open = new Set<string>();
+  let taskPending = false;
+  for (const event of events) {
+    if (event.workflowTaskScheduledEventAttributes) taskPending = true;
+    if (event.workflowTaskCompletedEventAttributes) taskPending = false;
+    if (event.activityTaskScheduledEventAttributes) open.add(String(event.eventId));
+    const closed =
+      event.activityTaskCompletedEventAttributes ??
+      event.activityTaskFailedEventAttributes ??
+      event.activityTaskTimedOutEventAttributes ??
+      event.activityTaskCanceledEventAttributes;
+    if (closed) open.delete(String(closed.scheduledEventId));
+  }
+  return !taskPending && open.size === 0;
+}
+
+/** Waits until every workflow has handled all it received (see isAtRest): absence checks come after this. */
+export async function waitUntilAtRest(stack: ChaosStack, paymentIds: readonly string[], timeoutMs: number): Promise<void> {
+  await eventually(
+    `${paymentIds.length} workflow(s) to finish handling what they received`,
+    () => pool(paymentIds, 4, (id) => isAtRest(stack, id)),
+    (atRest) => atRest.every(Boolean),
+    timeoutMs,
+  );
+}
+
 // The downstream receiver's own record ---------------------------------------------------------------------------------
 
 export function expectedDownstreamKeys(paymentId: string, status: string, userId: string | null, refunds = 0): string[] {

@@ -1,25 +1,35 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Simulator } from '../../../src/midtrans/simulator/app';
 import { call, charge, chargeRequest, eventually, newSimulator } from './helpers';
 
 let sim: Simulator;
-afterEach(() => sim?.close());
+afterEach(() => {
+  sim?.close();
+  vi.useRealTimers();
+});
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The simulator's timers run on a fake clock here, so "not yet expired" and "never expires" are checked at exact
+ * instants however loaded the machine is. Only setTimeout/clearTimeout are faked: Date stays real, so expiry_time
+ * is computed as in production.
+ */
+const fakeTimers = () => vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
 
 describe('pending transactions expire at expiry_time', () => {
   it('custom_expiry of 20 seconds expires (expiryScale 0.005 → 100 ms) and notifies status_code 202', async () => {
+    fakeTimers();
     sim = newSimulator({ expiryScale: 0.005 });
     const { body } = await charge(sim, chargeRequest('bank_transfer', { custom_expiry: { expiry_duration: 20, unit: 'second' } }));
     const seconds = (Date.parse(body.expiry_time.replace(' ', 'T')) - Date.parse(body.transaction_time.replace(' ', 'T'))) / 1000;
     expect(seconds).toBe(20);
 
-    await sleep(40);
+    // The timer is (expiry_time − now) × 0.005 ≤ 100 ms, minus the few real milliseconds the charge took.
+    vi.advanceTimersByTime(80);
     expect((await call(sim, 'GET', `/v2/${body.order_id}/status`)).body.transaction_status).toBe('pending');
-    await eventually(async () => {
-      const status = (await call(sim, 'GET', `/v2/${body.order_id}/status`)).body;
-      expect(status).toMatchObject({ status_code: '407', transaction_status: 'expire' });
-    });
+    vi.advanceTimersByTime(20);
+    vi.useRealTimers();
+    const status = (await call(sim, 'GET', `/v2/${body.order_id}/status`)).body;
+    expect(status).toMatchObject({ status_code: '407', transaction_status: 'expire' });
     const tx = sim.store.find(body.order_id)!.transaction;
     expect(tx.notifications.at(-1)!.body).toMatchObject({ transaction_status: 'expire', status_code: '202' });
     // Expired frees the order_id.
@@ -39,20 +49,27 @@ describe('pending transactions expire at expiry_time', () => {
   });
 
   it('a paid transaction does not expire later', async () => {
+    fakeTimers();
     sim = newSimulator({ expiryScale: 0.005 });
-    const { body } = await charge(sim, chargeRequest('gopay', { custom_expiry: { expiry_duration: 20, unit: 'seconds' } }));
+    const { body } = await charge(sim, chargeRequest('gopay', { custom_expiry: { expiry_duration: 20, unit: 'second' } }));
+    // A control transaction with the same expiry shows the clock did pass the expiry.
+    const control = (await charge(sim, chargeRequest('gopay', { custom_expiry: { expiry_duration: 20, unit: 'second' } }))).body;
     await call(sim, 'POST', `/_simulator/transactions/${body.order_id}/pay`);
-    await sleep(200);
+    vi.advanceTimersByTime(1_000);
+    expect(sim.store.find(control.order_id)!.transaction.status).toBe('expire');
     const tx = sim.store.find(body.order_id)!.transaction;
     expect(tx.status).toBe('settlement');
     expect(tx.history.map((h) => h.status)).toEqual(['pending', 'settlement']);
   });
 
   it('close() cancels expiry timers', async () => {
+    fakeTimers();
     sim = newSimulator({ expiryScale: 0.005 });
     const { body } = await charge(sim, chargeRequest('bank_transfer', { custom_expiry: { expiry_duration: 20, unit: 'second' } }));
+    expect(vi.getTimerCount()).toBeGreaterThan(0);
     sim.close();
-    await sleep(200);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.advanceTimersByTime(1_000);
     expect(sim.store.find(body.order_id)!.transaction.status).toBe('pending');
   });
 });

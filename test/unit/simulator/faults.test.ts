@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../../src/midtrans/simulator/app';
 import { FaultInjector, parseFaultEnv } from '../../../src/midtrans/simulator/faults';
-import { AUTH_HEADER, call, charge, chargeRequest, newSimulator } from './helpers';
+import { AUTH_HEADER, call, charge, chargeRequest, eventually, newSimulator } from './helpers';
 
 let sim: Simulator;
 afterEach(() => sim?.close());
@@ -109,8 +109,13 @@ describe('API faults', () => {
       body: JSON.stringify(request),
       signal: controller.signal,
     }));
-    const raced = await Promise.race([pending.then(() => 'answered'), new Promise((r) => setTimeout(() => r('hanging'), 100))]);
-    expect(raced).toBe('hanging');
+    let answered = false;
+    void pending.then(() => (answered = true));
+    const orderId = (request.transaction_details as { order_id: string }).order_id;
+    // The simulator has the request (it counts it on arrival) and has not answered it.
+    await eventually(() => expect(sim.store.chargeAttempts(orderId)?.received).toBe(1));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
     controller.abort();
     expect((await pending).status).toBe(504);
     expect(sim.store.list()).toHaveLength(0);
@@ -121,8 +126,10 @@ describe('API faults', () => {
     expect((await charge(sim, chargeRequest('bank_transfer'))).status).toBe(504);
 
     sim = newSimulator({ faults: { apiTimeoutRate: 1 } });
-    const pending = charge(sim, chargeRequest('bank_transfer'));
-    await new Promise((r) => setTimeout(r, 20));
+    const request = chargeRequest('bank_transfer');
+    const pending = charge(sim, request);
+    const orderId = (request.transaction_details as { order_id: string }).order_id;
+    await eventually(() => expect(sim.store.chargeAttempts(orderId)?.received).toBe(1));
     sim.close();
     expect((await pending).status).toBe(504);
   });
