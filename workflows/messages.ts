@@ -9,6 +9,8 @@ export interface PaymentWorkflowInput {
   refundWindowDays: number;
   /** Ask Midtrans for the status this many minutes after the charge when no notification came (lost webhooks). */
   reconcileAfterMinutes?: number[];
+  /** Continue as new once the history has this many events (tests use a low number; production keeps the default). */
+  continueAsNewAfterEvents?: number;
 }
 
 /** A Midtrans HTTP notification whose signature the API has already verified. */

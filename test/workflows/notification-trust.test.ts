@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentView } from '../../workflows/messages';
+import type { PaymentRequest } from '../../src/domain';
+import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
+
+/**
+ * Issue 11, attacks 1, 2, 4 and 6 against the workflow itself: Midtrans signs only order_id + status_code +
+ * gross_amount, so every other field of a genuine notification may have been edited on the way.
+ */
+const ctx = useWorkflowHarness();
+
+async function startPayment(overrides: Partial<PaymentRequest> = {}, input: { continueAsNewAfterEvents?: number } = {}) {
+  const started = await startPaymentWorkflow(ctx.h, overrides, input);
+  ctx.lastPayment = started.handle;
+  return started;
+}
+
+const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
+const downstreamFor = (paymentId: string) => ctx.h.downstreamCalls.filter((c) => c.event.paymentId === paymentId);
+/** Notifications the workflow looked at and let go: counted in the view, or (older code) one audit line each. */
+const notificationsSettled = (view: PaymentView) =>
+  Object.values((view as { ignoredNotifications?: Record<string, number> }).ignoredNotifications ?? {}).reduce((a, b) => a + b, 0) +
+  view.history.filter((e) => e.kind.startsWith('notification_') || e.kind === 'needs_operator_review').length;
+const simulatorTransaction = async (id: string) =>
+  ((await (await ctx.h.simulator.app.request(`/_simulator/transactions/${id}`)).json()) as { transaction: Record<string, string> }).transaction;
+
+describe('a notification is a hint to ask Midtrans, never a fact', () => {
+  it.each([
+    ['settlement', { transactionStatus: 'settlement' }],
+    ['capture accept', { transactionStatus: 'capture', fraudStatus: 'accept' }],
+    ['refund', { transactionStatus: 'refund', refundAmount: '150000.00' }],
+    ['cancel', { transactionStatus: 'cancel' }],
+    ['expire', { transactionStatus: 'expire' }],
+  ])('a genuine pending notification edited to %s with an unknown transaction_id changes nothing', async (_name, edit) => {
+    const { request, handle } = await startPayment();
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    expect(pending.statusCode).toBe('201');
+    await handle.signal(midtransNotificationSignal, { ...pending, ...edit, transactionId: 'forged-0000-unknown' });
+    const view = await viewWhen(handle, (v) => v.status !== 'pending' || notificationsSettled(v) > 0);
+    expect(view.status).toBe('pending');
+    expect(transitions(view)).toEqual([]);
+    expect(view.transactionId).toBe(pending.transactionId);
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    // Midtrans was asked about our own order, never about the id the notification carried.
+    expect(ctx.h.midtransCalls.some((c) => c.path.includes('forged-0000-unknown'))).toBe(false);
+    await handle.terminate('test done');
+  });
+
+  it('a settlement of A re-sent with B’s transaction_id leaves A’s transaction alone; a refund of A refunds A, not B', async () => {
+    const a = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    const b = await startPaymentWorkflow(ctx.h, { method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    for (const p of [a, b]) {
+      await ctx.h.simulatorControl(p.request.paymentId, 'pay');
+      await p.handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(p.request.paymentId));
+      await viewWhen(p.handle, (v) => v.status === 'success');
+    }
+    const settlementA = await ctx.h.notificationFor(a.request.paymentId);
+    const settlementB = await ctx.h.notificationFor(b.request.paymentId);
+    expect(settlementA.transactionId).not.toBe(settlementB.transactionId);
+
+    const before = notificationsSettled(await a.handle.query(paymentQuery));
+    await a.handle.signal(midtransNotificationSignal, { ...settlementA, transactionId: settlementB.transactionId });
+    const view = await viewWhen(a.handle, (v) => notificationsSettled(v) > before);
+    expect(view.transactionId).toBe(settlementA.transactionId);
+
+    const refunded = await a.handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(refunded).toMatchObject({ status: 'refunded', refundedAmount: a.request.amount });
+    expect((await simulatorTransaction(a.request.paymentId)).transaction_status).toBe('refund');
+    expect((await simulatorTransaction(b.request.paymentId)).transaction_status).toBe('settlement');
+    const refundCalls = ctx.h.midtransCalls.filter((c) => c.path.endsWith('/refund'));
+    expect(refundCalls.some((c) => c.path.includes(settlementB.transactionId!) || c.path.includes(b.request.paymentId))).toBe(false);
+    await b.handle.terminate('test done');
+  });
+});
+
+describe('status look-ups that keep failing', () => {
+  it('a 401 on every status look-up ends in needs_operator_review at once, and a cancel still answers', async () => {
+    const { request, handle } = await startPayment();
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    ctx.h.failStatusLookups(401);
+    try {
+      await handle.signal(midtransNotificationSignal, { ...pending, transactionStatus: 'settlement' });
+      const reviewed = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'), 15_000);
+      expect(reviewed.status).toBe('pending');
+      expect(reviewed.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'status_lookup_failed' });
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('cancel did not answer in 15 s')), 15_000));
+      const canceled = await Promise.race([handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer left' }] }), timeout]);
+      expect(canceled.status).toBe('canceled');
+    } finally {
+      ctx.h.failStatusLookups(null);
+    }
+  });
+});
+
+describe('a workflow defends its own history', () => {
+  it('duplicate notifications are counted, not each written to the audit trail', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    for (let i = 0; i < 30; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const view = await viewWhen(handle, (v) => notificationsSettled(v) >= 29);
+    expect(view.status).toBe('success');
+    expect(view.history.filter((e) => e.kind.startsWith('notification_'))).toEqual([]);
+    expect((view as { ignoredNotifications?: Record<string, number> }).ignoredNotifications).toEqual({ duplicate: 29 });
+    await handle.terminate('test done');
+  });
+
+  it('a flood while awaiting payment continues as new, keeping the 24-hour expiry of the first run', async () => {
+    const { request, handle } = await startPayment({}, { continueAsNewAfterEvents: 40 });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, pending);
+    const firstRunId = handle.firstExecutionRunId;
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await viewWhen(latest, (v) => notificationsSettled(v) >= 40);
+    expect((await latest.describe()).runId).not.toBe(firstRunId);
+    const final = await latest.result();
+    expect(final.status).toBe('expired');
+    const lived = Date.parse(final.updatedAt) - Date.parse(final.createdAt);
+    expect(lived).toBeGreaterThanOrEqual(24 * 3600_000);
+    expect(lived).toBeLessThan(24 * 3600_000 + 5 * 60_000);
+    expect(transitions(final)).toEqual(['pending>expired:timer']);
+  });
+
+  it('a flood after payment continues as new with refunds, counters and the refund window intact', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(handle, (v) => v.status === 'success');
+    await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger' }] });
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await viewWhen(latest, (v) => notificationsSettled(v) >= 40);
+    expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId);
+
+    const rest = await latest.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(rest).toMatchObject({ status: 'refunded', refundedAmount: 300_000 });
+    expect(rest.refunds.map((r) => [r.refundKey, r.amount])).toEqual([
+      [`${request.paymentId}-r1`, 100_000],
+      [`${request.paymentId}-r2`, 200_000],
+    ]);
+    expect(transitions(rest)).toEqual(['pending>success:webhook']);
+    const final = await latest.result();
+    expect(final.status).toBe('refunded');
+    expect(downstreamFor(request.paymentId).filter((c) => c.target === 'transaction-service').map((c) => c.event.eventKey)).toEqual([
+      'success',
+      'refund-1',
+      'refund-2',
+    ]);
+  });
+});
