@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PaymentInstructions, PaymentRequest, PaymentStatus } from '../src/domain';
+import type { PaymentInstructions, PaymentRequest, PaymentState, PaymentStatus } from '../src/domain';
 
 /** What starts a payment workflow (workflow id `payment-<paymentId>`). */
 export interface PaymentWorkflowInput {
@@ -11,6 +11,22 @@ export interface PaymentWorkflowInput {
   reconcileAfterMinutes?: number[];
   /** Continue as new once the history has this many events (tests use a low number; production keeps the default). */
   continueAsNewAfterEvents?: number;
+  /** Set when a long history continued as new: everything the previous run knew, deadlines as absolute times. */
+  resumed?: ResumedPayment;
+}
+
+export interface ResumedPayment {
+  state: PaymentState;
+  view: PaymentView;
+  /** Read-model version and audit event counter: the new run's writes follow the old run's. */
+  version: number;
+  eventCount: number;
+  /** When the first run started: expiry and reconciliation times are counted from it. */
+  startedAtMs: number;
+  expiryPassed: boolean;
+  refundWindowEndsMs?: number;
+  /** Notifications received but not yet looked at. */
+  inbox: MidtransNotificationSignal[];
 }
 
 /** A Midtrans HTTP notification whose signature the API has already verified. */
@@ -68,6 +84,8 @@ export interface PaymentView {
   paidAt?: string;
   history: PaymentHistoryEntry[];
   refunds: RefundView[];
+  /** Notifications that changed nothing, by reason (duplicate, stale, unconfirmed, …): counted, not audited each. */
+  ignoredNotifications?: Record<string, number>;
 }
 
 export interface CancelRequest {
