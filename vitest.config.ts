@@ -28,6 +28,16 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'adversarial',
+          include: ['test/adversarial/**/*.test.ts'],
+          pool: 'forks',
+          globalSetup: ['test/support/local-stack-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
           name: 'replay',
           include: ['test/replay/**/*.test.ts'],
           pool: 'forks',

@@ -22,7 +22,7 @@ export const API_KEY = 'integration-test-key';
  * Temporal dev server and PostgreSQL from the global setup, the Midtrans simulator on its own port sending signed
  * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API.
  */
-export async function startService(options: { createWaitMs?: number } = {}) {
+export async function startService(options: { createWaitMs?: number; midtransFetch?: typeof fetch } = {}) {
   const databaseUrl = inject('databaseUrl');
   const temporalAddress = inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
@@ -58,7 +58,13 @@ export async function startService(options: { createWaitMs?: number } = {}) {
   const simulator = await startSimulator({ serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook` });
 
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const midtrans = createMidtransClient({ serverKey: SERVER_KEY, apiBaseUrl: simulator.url, snapBaseUrl: `${simulator.url}/snap/v1` });
+  // `midtransFetch` stands between the worker and the simulator (a test can make Midtrans refuse some calls).
+  const midtrans = createMidtransClient({
+    serverKey: SERVER_KEY,
+    apiBaseUrl: simulator.url,
+    snapBaseUrl: `${simulator.url}/snap/v1`,
+    fetch: options.midtransFetch,
+  });
   const worker: Worker = await createPaymentWorker({
     connection: nativeConnection,
     namespace: 'default',
