@@ -53,6 +53,7 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
   const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
   let statusLookupAnswer: number | null = null;
+  let answerEdit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null = null;
   /**
    * The simulator's app as the network; can apply a charge and then lose its answer (the ambiguous case), and can
    * refuse status look-ups (a rotated server key: 401) while everything else still works.
@@ -74,7 +75,10 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
       }
     }
-    return simulator.app.fetch(request);
+    const response = await simulator.app.fetch(request);
+    if (!answerEdit) return response;
+    const body = answerEdit(pathname, (await response.json()) as Record<string, unknown>);
+    return Response.json(body, { status: response.status });
   }
   const midtrans = createMidtransClient({
     serverKey: SERVER_KEY,
@@ -149,6 +153,10 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
     /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null. */
     failStatusLookups(status: number | null) {
       statusLookupAnswer = status;
+    },
+    /** Rewrites Midtrans's answers (a gateway, or a proxy, answering about another order) until set back to null. */
+    editMidtransAnswers(edit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null) {
+      answerEdit = edit;
     },
     setDownstreamAnswer(rule: (target: string, attempt: number) => number) {
       downstreamAnswer = rule;

@@ -1,5 +1,7 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentView } from '../../workflows/messages';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { PaymentRequest } from '../../src/domain';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
@@ -21,6 +23,12 @@ const downstreamFor = (paymentId: string) => ctx.h.downstreamCalls.filter((c) =>
 const notificationsSettled = (view: PaymentView) =>
   Object.values((view as { ignoredNotifications?: Record<string, number> }).ignoredNotifications ?? {}).reduce((a, b) => a + b, 0) +
   view.history.filter((e) => e.kind.startsWith('notification_') || e.kind === 'needs_operator_review').length;
+/** The input the workflow's current run started with (after a continue-as-new: what the previous run carried). */
+async function inputOfLatestRun(workflowId: string): Promise<PaymentWorkflowInput> {
+  const [started] = (await ctx.h.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const [input] = started?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  return defaultPayloadConverter.fromPayload<PaymentWorkflowInput>(input!);
+}
 const simulatorTransaction = async (id: string) =>
   ((await (await ctx.h.simulator.app.request(`/_simulator/transactions/${id}`)).json()) as { transaction: Record<string, string> }).transaction;
 
@@ -92,6 +100,68 @@ describe('status look-ups that keep failing', () => {
   });
 });
 
+describe('answers about another order move nothing', () => {
+  it('a refund answer about another order is refused and recorded for an operator', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await viewWhen(handle, (v) => v.status === 'success');
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/refund') ? { ...body, order_id: 'pay-someone-else' } : body));
+    try {
+      const error = await handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] }).catch((e: unknown) => e);
+      expect((error as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'INTERNAL_ERROR' });
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    const view = await handle.query(paymentQuery);
+    expect(view).toMatchObject({ status: 'success', refundedAmount: 0, refunds: [] });
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'refund_answer_not_ours',
+      order_id: 'pay-someone-else',
+    });
+    expect(downstreamFor(request.paymentId).filter((c) => c.event.eventKey.startsWith('refund'))).toEqual([]);
+    await handle.terminate('test done');
+  });
+
+  it('a cancel answer about another order cancels nothing here', async () => {
+    const { request, handle } = await startPayment();
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/cancel') ? { ...body, order_id: 'pay-someone-else' } : body));
+    try {
+      const error = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer left' }] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    const view = await handle.query(paymentQuery);
+    expect(view.status).toBe('pending');
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'cancel_answer_not_ours' });
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    await handle.terminate('test done');
+  });
+});
+
+describe('status look-ups that fail for a while', () => {
+  it('transient errors are retried for 10 minutes, then needs_operator_review, and the payment still settles later', async () => {
+    const { request, handle } = await startPayment();
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    ctx.h.failStatusLookups(503);
+    try {
+      await handle.signal(midtransNotificationSignal, { ...pending, transactionStatus: 'settlement' });
+      await ctx.h.env.sleep('11 minutes');
+      const reviewed = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'));
+      expect(reviewed.status).toBe('pending');
+      expect(reviewed.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'status_lookup_failed' });
+    } finally {
+      ctx.h.failStatusLookups(null);
+    }
+    await ctx.h.simulatorControl(request.paymentId, 'pay'); // its notification is lost: reconciliation finds it
+    await ctx.h.env.sleep('61 minutes');
+    const paid = await viewWhen(handle, (v) => v.status === 'success');
+    expect(transitions(paid)).toEqual(['pending>success:reconciliation']);
+    await handle.terminate('test done');
+  });
+});
+
 describe('a workflow defends its own history', () => {
   it('duplicate notifications are counted, not each written to the audit trail', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
@@ -105,22 +175,22 @@ describe('a workflow defends its own history', () => {
     await handle.terminate('test done');
   });
 
-  it('a flood while awaiting payment continues as new, keeping the 24-hour expiry of the first run', async () => {
-    const { request, handle } = await startPayment({}, { continueAsNewAfterEvents: 40 });
+  it('a flood while awaiting payment continues as new, carrying the first run’s start time, state and counters', async () => {
+    const { request, handle, charged } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
     const pending = await ctx.h.notificationFor(request.paymentId);
-    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, pending);
-    const firstRunId = handle.firstExecutionRunId;
+    for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
     const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
-    await viewWhen(latest, (v) => notificationsSettled(v) >= 40);
-    expect((await latest.describe()).runId).not.toBe(firstRunId);
-    // The test server skips time only for the run a result call waits on, not for the runs continued after it.
-    await ctx.h.env.sleep('25 hours');
-    const final = await handle.result();
-    expect(final.status).toBe('expired');
-    const lived = Date.parse(final.updatedAt) - Date.parse(final.createdAt);
-    expect(lived).toBeGreaterThanOrEqual(24 * 3600_000);
-    expect(lived).toBeLessThan(24 * 3600_000 + 5 * 60_000);
-    expect(transitions(final)).toEqual(['pending>expired:timer']);
+    const view = await viewWhen(latest, (v) => notificationsSettled(v) >= 60);
+    expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId);
+    expect(view).toMatchObject({ status: 'pending', ignoredNotifications: { duplicate: 60 }, chargeCompleted: true, instructions: charged.instructions });
+
+    // Expiry and reconciliation are counted from the first run's start, which the new run's input carries.
+    const { resumed } = await inputOfLatestRun(handle.workflowId);
+    expect(resumed?.startedAtMs).toBe(Date.parse(charged.createdAt));
+    expect(resumed?.state).toMatchObject({ paymentId: request.paymentId, status: 'pending', transactionId: pending.transactionId });
+    expect(resumed).toMatchObject({ expiryPassed: false, version: expect.any(Number) as number });
+    expect(resumed!.version).toBeGreaterThanOrEqual(2);
+    await latest.terminate('test done');
   });
 
   it('a flood after payment continues as new with refunds, counters and the refund window intact', async () => {
@@ -129,11 +199,16 @@ describe('a workflow defends its own history', () => {
     const settlement = await ctx.h.notificationFor(request.paymentId);
     await handle.signal(midtransNotificationSignal, settlement);
     await viewWhen(handle, (v) => v.status === 'success');
-    await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger' }] });
+    const partial = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger' }] });
     for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
     const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
     await viewWhen(latest, (v) => notificationsSettled(v) >= 40);
     expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId);
+    // The refund window is the first run's: 30 days from the payment, not from the new run.
+    const { resumed } = await inputOfLatestRun(handle.workflowId);
+    const windowFromPayment = resumed!.refundWindowEndsMs! - Date.parse(partial.paidAt!);
+    expect(windowFromPayment).toBeGreaterThanOrEqual(30 * 86_400_000);
+    expect(windowFromPayment).toBeLessThan(30 * 86_400_000 + 60_000);
 
     const rest = await latest.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
     expect(rest).toMatchObject({ status: 'refunded', refundedAmount: 300_000 });
