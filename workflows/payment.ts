@@ -60,7 +60,7 @@ const RECONCILE_EVERY = 60 * MINUTE;
 /** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
 const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
 const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
-const REFUND_ANSWER_CHECK_PATCH = 'refund-answer-about-this-payment';
+const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
 const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
@@ -310,6 +310,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       serialized(async () => {
         guard(() => decideCancel(state));
         const outcome = await gateway.cancelAtMidtrans(midtransId()).catch(gatewayUnavailable);
+        await refuseAnswerNotOurs('cancel', outcome.observation);
         if (outcome.observation) await applyObservation(outcome.observation, 'api');
         if (state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(state.status)) {
           await transition('canceled', 'api', { reason: request.reason });
@@ -332,21 +333,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         const outcome = await gateway
           .refundAtMidtrans({ paymentId: midtransId(), refundKey: key, amount: decision.amount, reason: request.reason })
           .catch(gatewayUnavailable);
-        const notOurs = outcome.observation ? answerMismatch(state, outcome.observation) : null;
-        if (notOurs && patched(REFUND_ANSWER_CHECK_PATCH)) {
-          // Money moved at Midtrans, but its answer is about another order: nothing here may count it.
-          const answer = outcome.observation!;
-          await needsOperatorReview('api', 'refund_answer_not_ours', {
-            mismatch: notOurs,
-            order_id: answer.orderId,
-            gross_amount: answer.grossAmount,
-            refund_key: key,
-          });
-          throw ApplicationFailure.nonRetryable(
-            'Midtrans answered the refund about another order; an operator must check it',
-            'INTERNAL_ERROR',
-          );
-        }
+        await refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
         if (outcome.kind === 'refused') {
           await record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
           throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', {
@@ -370,6 +357,29 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         }),
     },
   );
+
+  /**
+   * Midtrans moved money (or canceled) but answered about another order: nothing here may count it, and a person must
+   * find out where it went. Patched: workflows that met such an answer before applied it.
+   */
+  async function refuseAnswerNotOurs(
+    command: 'cancel' | 'refund',
+    answer: MidtransObservation | null,
+    detail: Record<string, unknown> = {},
+  ) {
+    const notOurs = answer ? answerMismatch(state, answer) : null;
+    if (!notOurs || !answer || !patched(GATEWAY_ANSWER_CHECK_PATCH)) return;
+    await needsOperatorReview('api', `${command}_answer_not_ours`, {
+      ...detail,
+      mismatch: notOurs,
+      order_id: answer.orderId,
+      gross_amount: answer.grossAmount,
+    });
+    throw ApplicationFailure.nonRetryable(
+      `Midtrans answered the ${command} about another order; an operator must check it`,
+      'INTERNAL_ERROR',
+    );
+  }
 
   /** A gateway command that gave up for good (a rotated server key): the caller gets a typed failure, never a hang. */
   function gatewayUnavailable(error: unknown): never {
