@@ -246,10 +246,26 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     await record('needs_operator_review', source, { detail: { ...detail, reason } });
   }
 
-  /** Notifications that change nothing are counted, not audited one by one: a flood must not grow the history. */
-  function countIgnoredNotification(reason: string) {
+  /**
+   * Notifications that change nothing are counted by reason; only the first of each reason goes to the audit trail,
+   * so a flood of them cannot grow the history. Signed fields that do not match (order, amount) are rejected, the rest
+   * ignored.
+   */
+  async function noteIgnoredNotification(reason: string, what: MidtransObservation) {
     const counts = (view.ignoredNotifications ??= {});
     counts[reason] = (counts[reason] ?? 0) + 1;
+    if (counts[reason] > 1) return;
+    const kind = reason === 'order_mismatch' || reason === 'amount_mismatch' ? 'notification_rejected' : 'notification_ignored';
+    const { transactionStatus, fraudStatus, statusCode, grossAmount } = what;
+    await record(kind, 'webhook', {
+      detail: {
+        reason,
+        transaction_status: transactionStatus,
+        fraud_status: fraudStatus,
+        status_code: statusCode,
+        gross_amount: grossAmount,
+      },
+    });
   }
 
   /**
@@ -517,7 +533,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       for (const notification of inbox.splice(0)) {
         const claim = notificationClaim(state, notification);
         if (claim.kind !== 'transition') {
-          countIgnoredNotification(claim.reason);
+          await noteIgnoredNotification(claim.reason, notification);
           continue;
         }
         claimsChange = true;
@@ -553,7 +569,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         gross_amount: answer.grossAmount,
       });
     const decision = await applyObservation(answer, 'webhook', false);
-    if (decision.kind === 'ignored') countIgnoredNotification('unconfirmed');
+    // What the status API says, not what the notification claimed, is what the audit line shows.
+    if (decision.kind === 'ignored') await noteIgnoredNotification('unconfirmed', answer);
   }
 
   /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
