@@ -162,6 +162,23 @@ describe('status look-ups that fail for a while', () => {
   });
 });
 
+describe('an expiry Midtrans cannot confirm', () => {
+  it('is not applied: recorded for an operator; reconciliation learns from Midtrans that it expired', async () => {
+    const { handle } = await startPayment();
+    ctx.h.failStatusLookups(401);
+    try {
+      await ctx.h.env.sleep(24 * 3600_000 + 60_000);
+      const unconfirmed = await viewWhen(handle, (v) => v.history.some((e) => e.detail?.reason === 'expiry_unconfirmed'));
+      expect(unconfirmed.status).toBe('pending');
+    } finally {
+      ctx.h.failStatusLookups(null);
+    }
+    await ctx.h.env.sleep('61 minutes');
+    const expired = await viewWhen(handle, (v) => v.status === 'expired');
+    expect(transitions(expired)).toEqual(['pending>expired:reconciliation']);
+  });
+});
+
 describe('a workflow defends its own history', () => {
   it('duplicate notifications are counted, and only the first is written to the audit trail', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
