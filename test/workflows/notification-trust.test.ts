@@ -81,6 +81,54 @@ describe('a notification is a hint to ask Midtrans, never a fact', () => {
   });
 });
 
+describe('DANA (Snap): Midtrans knows the order only by its transaction_id', () => {
+  async function paidDana() {
+    const started = await startPayment({ method: 'dana', bank: undefined, expiryMinutes: 15 });
+    const token = (started.charged.instructions as { token: string }).token;
+    const chosen = await ctx.h.simulator.app.request(`/snap/v3/redirection/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payment_method: 'dana', action: 'pay' }).toString(),
+    });
+    expect(chosen.status).toBeLessThan(400);
+    const tx = await simulatorTransaction(started.request.paymentId);
+    expect(tx.transaction_status).toBe('settlement');
+    return { ...started, tx };
+  }
+  const notificationOf = (tx: Record<string, string>) => ({
+    transactionStatus: tx.transaction_status!,
+    fraudStatus: tx.fraud_status,
+    statusCode: tx.status_code!,
+    grossAmount: tx.gross_amount!,
+    orderId: tx.order_id!,
+    transactionId: tx.transaction_id,
+  });
+
+  it('the hinted transaction_id is asked about, and its answer counts because its order_id is ours; the refund follows it', async () => {
+    const { request, handle, tx } = await paidDana();
+    await handle.signal(midtransNotificationSignal, notificationOf(tx));
+    const paid = await viewWhen(handle, (v) => v.status === 'success');
+    expect(paid.transactionId).toBe(tx.transaction_id);
+    const refunded = await handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(refunded.status).toBe('refunded');
+    expect(ctx.h.midtransCalls.filter((c) => c.path.endsWith('/refund')).at(-1)?.path).toBe(`/v2/${tx.transaction_id}/refund`);
+    expect(request.paymentId).not.toBe(tx.transaction_id);
+  });
+
+  it('a hinted transaction_id of another DANA payment is asked about, but its answer is not ours: nothing is applied', async () => {
+    const other = await paidDana();
+    const { request, handle, tx } = await paidDana();
+    await handle.signal(midtransNotificationSignal, { ...notificationOf(tx), transactionId: other.tx.transaction_id });
+    const view = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'));
+    expect(view.status).toBe('pending');
+    expect(view.transactionId).toBeUndefined();
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'unknown_at_midtrans' });
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    await other.handle.terminate('test done');
+    await handle.terminate('test done');
+  });
+});
+
 describe('status look-ups that keep failing', () => {
   it('a 401 on every status look-up ends in needs_operator_review at once, and a cancel still answers', async () => {
     const { request, handle } = await startPayment();
