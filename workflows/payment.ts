@@ -497,6 +497,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     return patched(RECONCILE_FRAUD_STATUS_PATCH);
   }
 
+  /**
+   * Notifications that reached a workflow before the notifications-are-hints patch replay through the loop below,
+   * which trusted a notification when the look-up found nothing; everything live goes through processHints.
+   */
   async function processInbox() {
     if (patched(NOTIFICATIONS_ARE_HINTS_PATCH)) return processHints();
     while (inbox.length > 0) {
