@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   buildMidtransCharge,
   paymentInstructionsFrom,
@@ -17,6 +17,18 @@ export type GatewayCommandOutcome =
   | { kind: 'refused'; code: string; message: string; observation: MidtransObservation | null };
 
 type MidtransBody = Record<string, unknown>;
+
+/** Failure type of a Midtrans error that retrying cannot fix: the workflow records it for an operator instead. */
+export const MIDTRANS_PERMANENT_ERROR = 'MidtransPermanentError';
+
+/**
+ * A rotated or wrong server key (401/403), a request Midtrans refuses (4xx) or an answer we cannot read gives the
+ * same result however often it is asked: fail the activity for good rather than retry it without end.
+ */
+function failForGood(error: unknown): unknown {
+  if (!(error instanceof MidtransError) || error.retryable) return error;
+  return ApplicationFailure.nonRetryable(error.message, MIDTRANS_PERMANENT_ERROR, { code: error.code, httpStatus: error.httpStatus });
+}
 
 function observationFrom(body: MidtransBody): MidtransObservation {
   const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v));
@@ -38,7 +50,7 @@ export function createMidtransActivities(midtrans: MidtransClient) {
       return (await midtrans.getStatus(paymentId)) as MidtransBody;
     } catch (error) {
       if (error instanceof MidtransError && error.code === '404') return null;
-      throw error;
+      throw failForGood(error);
     }
   }
 
@@ -85,17 +97,18 @@ export function createMidtransActivities(midtrans: MidtransClient) {
 
     fetchMidtransStatus,
 
+    /** The cancel's own answer is Midtrans's word on the order; a status look-up is needed only when it refused. */
     async cancelAtMidtrans(paymentId: string): Promise<GatewayCommandOutcome> {
       try {
-        await midtrans.cancel(paymentId);
+        return { kind: 'done', observation: observationFrom((await midtrans.cancel(paymentId)) as MidtransBody) };
       } catch (error) {
         if (!(error instanceof MidtransError) || error.retryable) throw error;
-        // Not cancelable (e.g. 412: already settled) or unknown: report what Midtrans says the order is now.
-        if (error.code !== '404') {
-          return { kind: 'refused', code: error.code, message: error.message, observation: await fetchMidtransStatus(paymentId) };
-        }
+        // Unknown (a Snap order before a method was chosen): nothing to cancel there.
+        if (error.code === '404') return { kind: 'done', observation: null };
+        // Not cancelable (e.g. 412: already settled): report what Midtrans says the order is now, if it can say.
+        const now = await fetchMidtransStatus(paymentId).catch(() => null);
+        return { kind: 'refused', code: error.code, message: error.message, observation: now };
       }
-      return { kind: 'done', observation: await fetchMidtransStatus(paymentId) };
     },
 
     /** Expiry timer: expire at Midtrans, then read the status, so a last-second settlement wins over the timer. */

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PaymentInstructions, PaymentRequest, PaymentStatus } from '../src/domain';
+import type { PaymentInstructions, PaymentRequest, PaymentState, PaymentStatus } from '../src/domain';
 
 /** What starts a payment workflow (workflow id `payment-<paymentId>`). */
 export interface PaymentWorkflowInput {
@@ -9,6 +9,24 @@ export interface PaymentWorkflowInput {
   refundWindowDays: number;
   /** Ask Midtrans for the status this many minutes after the charge when no notification came (lost webhooks). */
   reconcileAfterMinutes?: number[];
+  /** Continue as new once the history has this many events (tests use a low number; production keeps the default). */
+  continueAsNewAfterEvents?: number;
+  /** Set when a long history continued as new: everything the previous run knew, deadlines as absolute times. */
+  resumed?: ResumedPayment;
+}
+
+export interface ResumedPayment {
+  state: PaymentState;
+  view: PaymentView;
+  /** Read-model version and audit event counter: the new run's writes follow the old run's. */
+  version: number;
+  eventCount: number;
+  /** When the first run started: expiry and reconciliation times are counted from it. */
+  startedAtMs: number;
+  expiryPassed: boolean;
+  refundWindowEndsMs?: number;
+  /** Notifications received but not yet looked at. */
+  inbox: MidtransNotificationSignal[];
 }
 
 /** A Midtrans HTTP notification whose signature the API has already verified. */
@@ -68,6 +86,8 @@ export interface PaymentView {
   refunds: RefundView[];
   /** The version of the payment's latest read-model write: what `npm run read-model:rebuild` writes it back as. */
   readModelVersion?: number;
+  /** Notifications that changed nothing, by reason (duplicate, stale, unconfirmed, …): counted, not audited each. */
+  ignoredNotifications?: Record<string, number>;
 }
 
 /** The audit event key of the payment's n-th history entry (1-based): one per step, so a retried write lands once. */

@@ -3,7 +3,9 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   log,
+  metricMeter,
   patched,
   proxyActivities,
   setHandler,
@@ -15,7 +17,9 @@ import {
   applyRefund,
   applyTransition,
   decideCancel,
+  answerMismatch,
   applyMidtransObservation,
+  chargesThroughSnap,
   decideOnMidtransStatus,
   decideRefund,
   DomainError,
@@ -23,9 +27,11 @@ import {
   isPaid,
   isPaymentAfterClose,
   isSettlementReversal,
+  notificationClaim,
   parseGrossAmount,
   refundKey,
   type MidtransObservation,
+  type NotificationDecision,
   type PaymentState,
   type PaymentStatus,
 } from '../src/domain';
@@ -44,6 +50,7 @@ import {
   type PaymentView,
   type PaymentWorkflowInput,
   type RefundRequest,
+  type ResumedPayment,
 } from './messages';
 
 const MINUTE = 60_000;
@@ -53,6 +60,16 @@ const DEFAULT_RECONCILE_AFTER_MINUTES = [1, 5, 15];
 const RECONCILE_EVERY = 60 * MINUTE;
 /** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
 const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
+const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
+const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
+const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
+/**
+ * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
+ * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
+ */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
+/** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
+const MAX_HINTED_LOOKUPS = 3;
 
 /**
  * Midtrans calls: the client gives up after its own HTTP timeout, so 30 s per attempt is ample. Retries back off
@@ -60,6 +77,16 @@ const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
  */
 const gateway = proxyActivities<PaymentActivities>({
   startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+/**
+ * Status look-ups: a permanent error (a rotated server key, an answer we cannot read) fails at once, transient ones
+ * are retried for 10 minutes. Then the workflow records needs_operator_review and goes on (reconciliation asks again
+ * later), so a cancel or refund never waits behind a look-up that cannot succeed.
+ */
+const lookups = proxyActivities<PaymentActivities>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 const charging = proxyActivities<PaymentActivities>({
@@ -84,12 +111,13 @@ const downstream = proxyActivities<PaymentActivities>({
 
 /** Each payment is one workflow that owns its truth, from the charge to the end of its refund window. */
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentView> {
-  const { request } = input;
-  const startedAt = Date.now();
+  const { request, resumed } = input;
+  const startedAt = resumed?.startedAtMs ?? Date.now();
   const expiresAtMs = startedAt + request.expiryMinutes * MINUTE;
   const reconcileAt = (input.reconcileAfterMinutes ?? DEFAULT_RECONCILE_AFTER_MINUTES).map((m) => startedAt + m * MINUTE);
+  const operatorReviews = metricMeter.createCounter('payment_needs_operator_review', 'reviews', 'Payments that need a person, by reason');
 
-  let state: PaymentState = {
+  let state: PaymentState = resumed?.state ?? {
     paymentId: request.paymentId,
     orderId: request.orderId,
     method: request.method,
@@ -97,7 +125,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     status: 'pending',
     refundedAmount: 0,
   };
-  const view: PaymentView = {
+  const view: PaymentView = resumed?.view ?? {
     paymentId: request.paymentId,
     orderId: request.orderId,
     userId: input.userId,
@@ -113,12 +141,15 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     expiresAt: iso(expiresAtMs),
     history: [],
     refunds: [],
+    ignoredNotifications: {},
   };
-  let version = 0;
-  let eventCount = 0;
-  let refundWindowEndsMs: number | undefined;
-  const inbox: MidtransNotificationSignal[] = [];
+  let version = resumed?.version ?? 0;
+  let eventCount = resumed?.eventCount ?? 0;
+  let refundWindowEndsMs = resumed?.refundWindowEndsMs;
+  let expiryPassed = resumed?.expiryPassed ?? false;
+  const inbox: MidtransNotificationSignal[] = [...(resumed?.inbox ?? [])];
   const deliveries: Promise<void>[] = [];
+  let deliveriesInFlight = 0;
 
   // One state change at a time: notifications, timers, cancel and refunds each run to completion before the next.
   let tail: Promise<unknown> = Promise.resolve();
@@ -177,24 +208,79 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
   }
 
-  /** Applies what Midtrans says the order is now; anything the state machine refuses is recorded, never applied. */
-  async function applyObservation(observation: MidtransObservation, source: PaymentEventSource) {
+  /**
+   * Applies what Midtrans says the order is now; anything the state machine refuses is recorded, never applied.
+   * `auditIgnored: false` counts an answer that changes nothing instead of writing it to the audit trail.
+   */
+  async function applyObservation(
+    observation: MidtransObservation,
+    source: PaymentEventSource,
+    auditIgnored = true,
+  ): Promise<NotificationDecision> {
     const before = state;
     const { state: next, decision, steps } = applyMidtransObservation(state, observation);
-    const detail = { transaction_status: observation.transactionStatus, fraud_status: observation.fraudStatus, status_code: observation.statusCode };
+    const detail = {
+      transaction_status: observation.transactionStatus,
+      fraud_status: observation.fraudStatus,
+      status_code: observation.statusCode,
+    };
     if (decision.kind === 'transition') {
       state = next;
       for (const step of steps) await announceTransition(step.from, step.to, source, detail);
     } else if (isSettlementReversal(before, observation) || isPaymentAfterClose(before, observation)) {
       // The table cannot follow Midtrans here (money reversed after success, or paid after we closed): alert.
-      await record('needs_operator_review', source, { detail: { ...detail, reason: isSettlementReversal(before, observation) ? 'settlement_reversed' : 'paid_after_close' } });
+      await needsOperatorReview(source, isSettlementReversal(before, observation) ? 'settlement_reversed' : 'paid_after_close', detail);
     } else {
       state = next;
       // What we asked for ourselves (charge answer, status poll) repeating what we know is not worth an audit line.
-      if (decision.kind === 'ignored' && decision.reason === 'duplicate' && source !== 'webhook') return;
+      if (decision.kind === 'ignored' && decision.reason === 'duplicate' && source !== 'webhook') return decision;
+      if (decision.kind === 'ignored' && !auditIgnored) return decision;
       await record(decision.kind === 'ignored' ? 'notification_ignored' : 'notification_rejected', source, {
         detail: { ...detail, reason: decision.reason, gross_amount: observation.grossAmount },
       });
+    }
+    return decision;
+  }
+
+  /** Something only a person can settle (money reversed, paid after close, Midtrans unreachable or answering oddly). */
+  async function needsOperatorReview(source: PaymentEventSource, reason: string, detail: Record<string, unknown> = {}) {
+    operatorReviews.add(1, { reason });
+    await record('needs_operator_review', source, { detail: { ...detail, reason } });
+  }
+
+  /**
+   * Notifications that change nothing are counted by reason; only the first of each reason goes to the audit trail,
+   * so a flood of them cannot grow the history. Signed fields that do not match (order, amount) are rejected, the rest
+   * ignored.
+   */
+  async function noteIgnoredNotification(reason: string, what: MidtransObservation) {
+    const counts = (view.ignoredNotifications ??= {});
+    counts[reason] = (counts[reason] ?? 0) + 1;
+    if (counts[reason] > 1) return;
+    const kind = reason === 'order_mismatch' || reason === 'amount_mismatch' ? 'notification_rejected' : 'notification_ignored';
+    const { transactionStatus, fraudStatus, statusCode, grossAmount } = what;
+    await record(kind, 'webhook', {
+      detail: {
+        reason,
+        transaction_status: transactionStatus,
+        fraud_status: fraudStatus,
+        status_code: statusCode,
+        gross_amount: grossAmount,
+      },
+    });
+  }
+
+  /**
+   * Midtrans's status of our own order; undefined when the look-up gave up (a permanent error, or transient ones past
+   * the look-up's deadline), which is recorded for an operator.
+   */
+  async function lookUpStatus(source: PaymentEventSource, id: string = midtransId()): Promise<MidtransObservation | null | undefined> {
+    try {
+      return await lookups.fetchMidtransStatus(id);
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      await needsOperatorReview(source, 'status_lookup_failed', { error: describe(error) });
+      return undefined;
     }
   }
 
@@ -214,10 +300,15 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       calls.push(downstream.notifyUserService({ ...event, userId: input.userId }));
     }
     for (const call of calls) {
+      deliveriesInFlight += 1;
       deliveries.push(
-        call.catch((error: unknown) =>
-          serialized(() => record('downstream_failed', 'downstream', { detail: { event: eventKey, error: describe(error) } })),
-        ),
+        call
+          .catch((error: unknown) =>
+            serialized(() => record('downstream_failed', 'downstream', { detail: { event: eventKey, error: describe(error) } })),
+          )
+          .finally(() => {
+            deliveriesInFlight -= 1;
+          }),
       );
     }
   }
@@ -236,7 +327,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     (request: CancelRequest): Promise<PaymentView> =>
       serialized(async () => {
         guard(() => decideCancel(state));
-        const outcome = await gateway.cancelAtMidtrans(midtransId());
+        const outcome = await gateway.cancelAtMidtrans(midtransId()).catch(gatewayUnavailable);
+        await refuseAnswerNotOurs('cancel', outcome.observation);
         if (outcome.observation) await applyObservation(outcome.observation, 'api');
         if (state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(state.status)) {
           await transition('canceled', 'api', { reason: request.reason });
@@ -256,10 +348,15 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         guard(() => assertRefundWindowOpen());
         const decision = guard(() => decideRefund(state, request.amount));
         const key = refundKey(state.paymentId, view.refunds.length + 1);
-        const outcome = await gateway.refundAtMidtrans({ paymentId: midtransId(), refundKey: key, amount: decision.amount, reason: request.reason });
+        const outcome = await gateway
+          .refundAtMidtrans({ paymentId: midtransId(), refundKey: key, amount: decision.amount, reason: request.reason })
+          .catch(gatewayUnavailable);
+        await refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
         if (outcome.kind === 'refused') {
           await record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
-          throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', { code: outcome.code });
+          throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', {
+            code: outcome.code,
+          });
         }
         const from = state.status;
         const refundedTotal = outcome.observation?.refundAmount ? parseGrossAmount(outcome.observation.refundAmount) : undefined;
@@ -270,8 +367,45 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
         notifyDownstream(state.status, `refund-${view.refunds.length}`, decision.amount);
         return currentView();
       }),
-    { validator: (request: RefundRequest) => guard(() => { assertRefundWindowOpen(); decideRefund(state, request.amount); }) },
+    {
+      validator: (request: RefundRequest) =>
+        guard(() => {
+          assertRefundWindowOpen();
+          decideRefund(state, request.amount);
+        }),
+    },
   );
+
+  /**
+   * Midtrans moved money (or canceled) but answered about another order: nothing here may count it, and a person must
+   * find out where it went. Patched: workflows that met such an answer before applied it.
+   */
+  async function refuseAnswerNotOurs(
+    command: 'cancel' | 'refund',
+    answer: MidtransObservation | null,
+    detail: Record<string, unknown> = {},
+  ) {
+    const notOurs = answer ? answerMismatch(state, answer) : null;
+    if (!notOurs || !answer || !patched(GATEWAY_ANSWER_CHECK_PATCH)) return;
+    await needsOperatorReview('api', `${command}_answer_not_ours`, {
+      ...detail,
+      mismatch: notOurs,
+      order_id: answer.orderId,
+      gross_amount: answer.grossAmount,
+    });
+    throw ApplicationFailure.nonRetryable(
+      `Midtrans answered the ${command} about another order; an operator must check it`,
+      'INTERNAL_ERROR',
+    );
+  }
+
+  /** A gateway command that gave up for good (a rotated server key): the caller gets a typed failure, never a hang. */
+  function gatewayUnavailable(error: unknown): never {
+    if (error instanceof ActivityFailure) {
+      throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${describe(error)}`, 'SERVICE_UNAVAILABLE');
+    }
+    throw error;
+  }
 
   function assertRefundWindowOpen() {
     if (refundWindowEndsMs !== undefined && Date.now() >= refundWindowEndsMs) {
@@ -280,38 +414,43 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   }
 
   // The process -------------------------------------------------------------------------------------------------
-  version += 1;
-  await readModel.recordPayment({
-    view: readModelView(),
-    version,
-    created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
-  });
+  if (resumed) upsertSearchAttributes([{ key: PAYMENT_STATUS, value: state.status }]);
+  else await createAndCharge();
 
-  const charge = await charging.chargePayment(request).catch((error: unknown) => {
-    log.error('charge could not be placed', { error: describe(error) });
-    return null;
-  });
-  await serialized(async () => {
-    if (charge?.kind === 'charged') {
-      view.instructions = charge.instructions;
-      await record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
-      if (charge.observation) await applyObservation(charge.observation, 'charge');
-    } else if (charge?.kind === 'rejected') {
-      view.failureReason = `Midtrans rejected the charge (${charge.code}): ${charge.message}`;
-      await transition('failed', 'charge', { code: charge.code, message: charge.message });
-    } else {
-      // The gateway never answered clearly: only the status API can say whether the order exists.
-      const observation = await gateway.fetchMidtransStatus(midtransId());
-      if (observation) await applyObservation(observation, 'reconciliation');
-      else {
-        view.failureReason = 'Midtrans could not be reached to place the charge';
-        await transition('failed', 'charge', { reason: 'gateway_unavailable' });
+  async function createAndCharge() {
+    version += 1;
+    await readModel.recordPayment({
+      view: readModelView(),
+      version,
+      created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
+    });
+
+    const charge = await charging.chargePayment(request).catch((error: unknown) => {
+      log.error('charge could not be placed', { error: describe(error) });
+      return null;
+    });
+    await serialized(async () => {
+      if (charge?.kind === 'charged') {
+        view.instructions = charge.instructions;
+        await record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
+        if (charge.observation) await applyObservation(charge.observation, 'charge');
+      } else if (charge?.kind === 'rejected') {
+        view.failureReason = `Midtrans rejected the charge (${charge.code}): ${charge.message}`;
+        await transition('failed', 'charge', { code: charge.code, message: charge.message });
+      } else {
+        // The gateway never answered clearly: only the status API can say whether the order exists. If it cannot say
+        // either, the payment stays pending for reconciliation to settle.
+        const observation = await lookUpStatus('reconciliation');
+        if (observation) await applyObservation(observation, 'reconciliation');
+        else if (observation === null) {
+          view.failureReason = 'Midtrans could not be reached to place the charge';
+          await transition('failed', 'charge', { reason: 'gateway_unavailable' });
+        }
       }
-    }
-    view.chargeCompleted = true;
-  });
+      view.chargeCompleted = true;
+    });
+  }
 
-  let expiryPassed = false;
   while (isAwaitingPayment(state.status)) {
     const now = Date.now();
     const nextReconcile = reconcileAt.find((t) => t > now) ?? now + RECONCILE_EVERY;
@@ -323,23 +462,31 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       expiryPassed = true;
       await serialized(async () => {
         if (!isAwaitingPayment(state.status)) return;
-        const observation = await gateway.expireAtMidtrans(midtransId());
+        const observation = await gateway.expireAtMidtrans(midtransId()).catch(async (error: unknown) => {
+          // Midtrans refuses us for good (a rotated key): we cannot know whether the customer paid, so nothing expires.
+          if (!(error instanceof ActivityFailure)) throw error;
+          await needsOperatorReview('timer', 'expiry_unconfirmed', { error: describe(error) });
+          return undefined;
+        });
+        if (observation === undefined) return;
         if (observation) await applyObservation(observation, 'timer');
         if (state.status === 'pending') await transition('expired', 'timer', { reason: 'expiry timer' });
         // A card captured but held for fraud review (processing) is not ours to expire: Midtrans only expires pending
         // orders, and the money may still settle. The merchant approves or denies it at Midtrans; until then we keep
         // reconciling hourly. (Before this, the expired transition threw here and failed the workflow task forever;
         // the commands up to that point are unchanged, so such a workflow resumes on this code without a patch.)
-        else if (state.status === 'processing') await record('expiry_deferred', 'timer', { detail: { reason: 'held_for_review', midtrans_status: state.midtransStatus } });
+        else if (state.status === 'processing')
+          await record('expiry_deferred', 'timer', { detail: { reason: 'held_for_review', midtrans_status: state.midtransStatus } });
       });
     } else if (!notified) {
       await serialized(async () => {
-        const observation = await gateway.fetchMidtransStatus(midtransId());
+        const observation = await lookUpStatus('reconciliation');
         if (observation && (observation.transactionStatus !== state.midtransStatus || fraudReviewChanged(observation))) {
           await applyObservation(observation, 'reconciliation');
         }
       });
     }
+    if (historyIsLong()) await continueAsNewWithState();
   }
 
   /**
@@ -352,7 +499,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     return patched(RECONCILE_FRAUD_STATUS_PATCH);
   }
 
+  /**
+   * Notifications that reached a workflow before the notifications-are-hints patch replay through the loop below,
+   * which trusted a notification when the look-up found nothing; everything live goes through processHints.
+   */
   async function processInbox() {
+    if (patched(NOTIFICATIONS_ARE_HINTS_PATCH)) return processHints();
     while (inbox.length > 0) {
       const notification = inbox.shift()!;
       const observation: MidtransObservation = {
@@ -375,13 +527,90 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
   }
 
+  /**
+   * A notification is a hint to ask, never a fact: Midtrans signs only order_id + status_code + gross_amount, so its
+   * status, transaction_id, fraud_status and refund amount may have been edited. One that claims nothing new is
+   * counted; one that claims a change makes us ask Midtrans about our own order, and only its answer is applied.
+   */
+  async function processHints() {
+    while (inbox.length > 0) {
+      const hintedTransactionIds: string[] = [];
+      let claimsChange = false;
+      for (const notification of inbox.splice(0)) {
+        const claim = notificationClaim(state, notification);
+        if (claim.kind !== 'transition') {
+          await noteIgnoredNotification(claim.reason, notification);
+          continue;
+        }
+        claimsChange = true;
+        const hinted = notification.transactionId;
+        if (hinted && !hintedTransactionIds.includes(hinted) && hintedTransactionIds.length < MAX_HINTED_LOOKUPS)
+          hintedTransactionIds.push(hinted);
+      }
+      if (claimsChange) await confirmWithMidtrans(hintedTransactionIds);
+    }
+  }
+
+  async function confirmWithMidtrans(hintedTransactionIds: string[]) {
+    let answer = await lookUpStatus('webhook');
+    // A Snap order may be unknown by order_id (DANA always is): try the ids the notifications hinted at; an answer
+    // counts only if it is about our order.
+    if (answer === null && chargesThroughSnap(request)) {
+      for (const id of hintedTransactionIds) {
+        const hinted = await lookUpStatus('webhook', id);
+        if (hinted === undefined) return;
+        if (hinted && answerMismatch(state, hinted) === null) {
+          answer = hinted;
+          break;
+        }
+      }
+    }
+    if (answer === undefined) return; // recorded for an operator; reconciliation asks again
+    if (answer === null) return needsOperatorReview('webhook', 'unknown_at_midtrans');
+    const notOurs = answerMismatch(state, answer);
+    if (notOurs)
+      return needsOperatorReview('webhook', 'status_answer_not_ours', {
+        mismatch: notOurs,
+        order_id: answer.orderId,
+        gross_amount: answer.grossAmount,
+      });
+    const decision = await applyObservation(answer, 'webhook', false);
+    // What the status API says, not what the notification claimed, is what the audit line shows.
+    if (decision.kind === 'ignored') await noteIgnoredNotification('unconfirmed', answer);
+  }
+
+  /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
+  function historyIsLong(): boolean {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < (input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS)) return false;
+    // A delivery to a downstream service is an activity of this run: wait for it rather than lose it.
+    return deliveriesInFlight === 0 && patched(CONTINUE_AS_NEW_PATCH);
+  }
+
+  async function continueAsNewWithState(): Promise<never> {
+    await condition(allHandlersFinished);
+    await tail;
+    const carried: ResumedPayment = {
+      state,
+      view,
+      version,
+      eventCount,
+      startedAtMs: startedAt,
+      expiryPassed,
+      refundWindowEndsMs,
+      inbox: [...inbox],
+    };
+    return continueAsNew<typeof paymentWorkflow>({ ...input, resumed: carried });
+  }
+
   if (isPaid(state.status)) {
-    refundWindowEndsMs = Date.now() + input.refundWindowDays * DAY;
+    refundWindowEndsMs ??= Date.now() + input.refundWindowDays * DAY;
     while (state.status !== 'refunded') {
       const remaining = refundWindowEndsMs - Date.now();
       if (remaining <= 0) break;
       await condition(() => inbox.length > 0 || state.status === 'refunded', remaining);
       if (inbox.length > 0) await serialized(processInbox);
+      if (historyIsLong()) await continueAsNewWithState();
     }
     refundWindowEndsMs = Math.min(refundWindowEndsMs, Date.now());
   }

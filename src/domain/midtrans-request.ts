@@ -142,6 +142,15 @@ export function buildMidtransCharge(req: PaymentRequest, now: Date): MidtransCha
   }
 }
 
+/**
+ * Snap orders are unknown to the status API by order_id until the customer picks a method, and DANA's only ever
+ * answer by transaction_id (reference §4): for these a status look-up may need the transaction_id a notification
+ * hints at, and its answer counts only if its order_id is ours.
+ */
+export function chargesThroughSnap(req: Pick<PaymentRequest, 'method' | 'cardToken'>): boolean {
+  return req.method === 'dana' || (req.method === 'credit_card' && !req.cardToken);
+}
+
 /** Midtrans's timestamp format in Jakarta time: "yyyy-MM-dd HH:mm:ss +0700", independent of the host's time zone. */
 export function formatMidtransTime(instant: Date): string {
   const ms = instant.getTime();

@@ -56,9 +56,8 @@ const rejected = (reason: 'amount_mismatch' | 'order_mismatch'): NotificationDec
  * order: any order of the same reports of one Midtrans lifecycle ends in the same status.
  */
 export function decideOnMidtransStatus(state: PaymentState, obs: MidtransObservation): NotificationDecision {
-  // The Midtrans order_id is our paymentId (see buildMidtransCharge).
-  if (obs.orderId !== state.paymentId) return rejected('order_mismatch');
-  if (wholeRupiahOrNull(obs.grossAmount) !== state.amount) return rejected('amount_mismatch');
+  const mismatch = answerMismatch(state, obs);
+  if (mismatch) return rejected(mismatch);
 
   const reported = midtransStatusToPaymentStatus(obs.transactionStatus, obs.fraudStatus);
   if (reported === null) return ignored('unknown_status');
@@ -100,6 +99,16 @@ function decideOnRefundReport(
 export function applyTransition(state: PaymentState, to: PaymentStatus): PaymentState {
   assertTransition(state.status, to);
   return { ...state, status: to, refundedAmount: to === 'refunded' ? state.amount : state.refundedAmount };
+}
+
+/**
+ * What a notification claims, as a hint: the decision its signed fields (order_id, status_code, gross_amount) and
+ * its unsigned status fields would lead to. Midtrans signs nothing else, so a claim only decides whether to ask
+ * Midtrans (a `transition` is worth a status look-up); the transaction_id it carries is left out, never learned.
+ */
+export function notificationClaim(state: PaymentState, notification: MidtransObservation): NotificationDecision {
+  const { transactionId: _unsigned, ...claim } = notification;
+  return decideOnMidtransStatus(state, claim);
 }
 
 /**
@@ -163,7 +172,18 @@ export function isPaymentAfterClose(state: PaymentState, obs: MidtransObservatio
 }
 
 function isAboutThisPayment(state: PaymentState, obs: MidtransObservation): boolean {
-  return obs.orderId === state.paymentId && wholeRupiahOrNull(obs.grossAmount) === state.amount;
+  return answerMismatch(state, obs) === null;
+}
+
+/**
+ * Why a Midtrans answer (charge, status, cancel, expire, refund) is not about this payment, or null when it is: its
+ * order_id must be our paymentId (see buildMidtransCharge) and its gross_amount our amount. An answer about another
+ * order says nothing about our money and is never applied, whatever id we asked with.
+ */
+export function answerMismatch(state: PaymentState, obs: MidtransObservation): 'order_mismatch' | 'amount_mismatch' | null {
+  if (obs.orderId !== state.paymentId) return 'order_mismatch';
+  if (wholeRupiahOrNull(obs.grossAmount) !== state.amount) return 'amount_mismatch';
+  return null;
 }
 
 /**

@@ -12,7 +12,7 @@ export interface MidtransErrorDetails {
   /** The body's status_code ("406"), or NETWORK, TIMEOUT, INVALID_RESPONSE, HTTP_<n> when the body has none. */
   code: string;
   httpStatus?: number;
-  /** Trying again later may succeed: network trouble, timeouts, 5xx, 429. */
+  /** Trying again later may succeed: network trouble, timeouts, 5xx, 429, an unreadable answer to a POST. */
   retryable: boolean;
   /** The request may have been applied even though we got no good answer: ask Midtrans before repeating it. */
   outcomeUnknown: boolean;
@@ -151,11 +151,12 @@ export function createMidtransClient(opts: MidtransClientOptions) {
 
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
-      // Midtrans said yes in a shape we cannot read: the request was likely applied, so look before repeating it.
+      // Midtrans said yes in a shape we cannot read. A change may have been applied, so a POST is retried (charge
+      // looks first, refund_key makes a refund once); asking the same question again gets the same unreadable answer.
       throw new MidtransError(`Midtrans ${operation} answered an unexpected body: ${parsed.error.message}`, {
         code: 'INVALID_RESPONSE',
         httpStatus: response.status,
-        retryable: true,
+        retryable: mutating,
         outcomeUnknown: mutating,
         body: body ?? text,
       });

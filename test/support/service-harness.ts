@@ -24,7 +24,7 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
  * Temporal dev server and PostgreSQL from the global setup, the Midtrans simulator on its own port sending signed
  * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API.
  */
-export async function startService(options: { createWaitMs?: number } = {}) {
+export async function startService(options: { createWaitMs?: number; midtransFetch?: typeof fetch } = {}) {
   const databaseUrl = inject('databaseUrl');
   const temporalAddress = inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
@@ -63,7 +63,13 @@ export async function startService(options: { createWaitMs?: number } = {}) {
   const simulator = await startSimulator({ serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook` });
 
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
-  const midtrans = createMidtransClient({ serverKey: SERVER_KEY, apiBaseUrl: simulator.url, snapBaseUrl: `${simulator.url}/snap/v1` });
+  // `midtransFetch` stands between the worker and the simulator (a test can make Midtrans refuse some calls).
+  const midtrans = createMidtransClient({
+    serverKey: SERVER_KEY,
+    apiBaseUrl: simulator.url,
+    snapBaseUrl: `${simulator.url}/snap/v1`,
+    fetch: options.midtransFetch,
+  });
   const worker: Worker = await createPaymentWorker({
     connection: nativeConnection,
     namespace: 'default',

@@ -8,7 +8,8 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
@@ -16,9 +17,17 @@ import { createMidtransClient } from '../../src/midtrans/client';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../src/midtrans/simulator/app';
 import type { PaymentRequest } from '../../src/domain';
-import type { MidtransNotificationSignal } from '../../workflows/messages';
+import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
+import type { paymentWorkflow } from '../../workflows/payment';
 
 export const SERVER_KEY = 'SB-Mid-server-workflow-tests';
+
+/** One request the Midtrans activities sent (the simulator's side of every money movement). */
+export interface MidtransCall {
+  method: string;
+  path: string;
+  body?: Record<string, unknown>;
+}
 
 export interface DownstreamCall {
   target: 'transaction-service' | 'user-service';
@@ -41,11 +50,23 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
   });
   const simulator: Simulator = createSimulator({ serverKey: SERVER_KEY });
   const chargeRequests = new Map<string, number>();
+  const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
-  /** The simulator's app as the network; can apply a charge and then lose its answer (the ambiguous case). */
+  let statusLookupAnswer: number | null = null;
+  let answerEdit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null = null;
+  /**
+   * The simulator's app as the network; can apply a charge and then lose its answer (the ambiguous case), and can
+   * refuse status look-ups (a rotated server key: 401) while everything else still works.
+   */
   async function simulatorFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const request = new Request(input as string, init);
-    if (request.method === 'POST' && new URL(request.url).pathname === '/v2/charge') {
+    const pathname = new URL(request.url).pathname;
+    midtransCalls.push({ method: request.method, path: pathname, body: typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined });
+    if (statusLookupAnswer !== null && request.method === 'GET' && pathname.endsWith('/status')) {
+      const code = String(statusLookupAnswer);
+      return Response.json({ status_code: code, status_message: `status look-up refused (${code})` }, { status: statusLookupAnswer });
+    }
+    if (request.method === 'POST' && pathname === '/v2/charge') {
       const orderId = (JSON.parse(String(init?.body)) as { transaction_details: { order_id: string } }).transaction_details.order_id;
       chargeRequests.set(orderId, (chargeRequests.get(orderId) ?? 0) + 1);
       if (loseNextChargeAnswer) {
@@ -54,7 +75,10 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
       }
     }
-    return simulator.app.fetch(request);
+    const response = await simulator.app.fetch(request);
+    if (!answerEdit) return response;
+    const body = answerEdit(pathname, (await response.json()) as Record<string, unknown>);
+    return Response.json(body, { status: response.status });
   }
   const midtrans = createMidtransClient({
     serverKey: SERVER_KEY,
@@ -119,12 +143,21 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
     midtrans,
     snapshots,
     downstreamCalls,
+    midtransCalls,
     notificationFor,
     simulatorControl,
     loseNextChargeAnswer() {
       loseNextChargeAnswer = true;
     },
     chargeRequestsFor: (paymentId: string) => chargeRequests.get(paymentId) ?? 0,
+    /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null. */
+    failStatusLookups(status: number | null) {
+      statusLookupAnswer = status;
+    },
+    /** Rewrites Midtrans's answers (a gateway, or a proxy, answering about another order) until set back to null. */
+    editMidtransAnswers(edit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null) {
+      answerEdit = edit;
+    },
     setDownstreamAnswer(rule: (target: string, attempt: number) => number) {
       downstreamAnswer = rule;
     },
@@ -157,6 +190,52 @@ export function paymentRequest(overrides: Partial<PaymentRequest> = {}): Payment
     expiryMinutes: 24 * 60,
     ...overrides,
   };
+}
+
+/**
+ * One harness per test file. `lastPayment` is the payment a test is about: under RECORD_HISTORIES=1 its history is
+ * saved for the replay tests, named after the test.
+ */
+export function useWorkflowHarness() {
+  const context = { h: undefined as unknown as WorkflowHarness, lastPayment: undefined as WorkflowHandle | undefined };
+  beforeAll(async () => {
+    context.h = await createWorkflowHarness(await bundlePaymentWorkflows());
+  });
+  afterAll(async () => {
+    await context.h?.close();
+  });
+  afterEach(async (test) => {
+    if (process.env.RECORD_HISTORIES && context.lastPayment) await recordHistory(test.task.name, context.lastPayment);
+    context.lastPayment = undefined;
+  });
+  return context;
+}
+
+/** Starts a payment workflow as the API does and waits for its charge step. */
+export async function startPaymentWorkflow(
+  h: WorkflowHarness,
+  overrides: Partial<PaymentRequest> = {},
+  input: Partial<Omit<PaymentWorkflowInput, 'request'>> = {},
+) {
+  const request = paymentRequest(overrides);
+  const handle = await h.env.client.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {
+    workflowId: `payment-${request.paymentId}`,
+    taskQueue: h.taskQueue,
+    args: [{ request, userId: 'user-7', refundWindowDays: 30, ...input }],
+  });
+  const charged = await handle.executeUpdate(chargeCompletedUpdate);
+  return { request, handle, charged };
+}
+
+/** Polls the workflow's query until the predicate holds (signals are processed asynchronously). */
+export async function viewWhen(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 20_000): Promise<PaymentView> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const view = await handle.query(paymentQuery);
+    if (predicate(view)) return view;
+    if (Date.now() > deadline) throw new Error(`condition never met; last view: ${JSON.stringify(view.history)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export const HISTORIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../replay/histories');

@@ -214,6 +214,13 @@ describe('Midtrans client', () => {
     expect(await failure(client().charge(chargeBody))).toMatchObject({ code: 'INVALID_RESPONSE', retryable: true, outcomeUnknown: true });
   });
 
+  it('a status look-up answered in a shape we cannot read, or refused for the server key, is not worth retrying', async () => {
+    handler = (_req, res) => json(res, 200, { status_code: 200, gross_amount: { odd: true } });
+    expect(await failure(client().getStatus('pay-1'))).toMatchObject({ code: 'INVALID_RESPONSE', retryable: false, outcomeUnknown: false });
+    handler = (_req, res) => json(res, 401, { status_code: '401', status_message: 'Unknown Merchant server_key/id' });
+    expect(await failure(client().getStatus('pay-1'))).toMatchObject({ code: '401', httpStatus: 401, retryable: false });
+  });
+
   describe('Snap', () => {
     const snapBody: SnapTransactionBody = {
       transaction_details: { order_id: 'pay-2', gross_amount: 10000 },

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   applyMidtransObservation,
   applyRefund,
+  answerMismatch,
   applyTransition,
   canTransition,
+  chargesThroughSnap,
   decideCancel,
   decideOnMidtransStatus,
   decideRefund,
@@ -13,6 +15,7 @@ import {
   isPaymentAfterClose,
   isSettlementReversal,
   MIDTRANS_TRANSACTION_STATUSES,
+  notificationClaim,
   PAYMENT_METHODS,
   PAYMENT_STATUSES,
   refundKey,
@@ -343,6 +346,28 @@ describe('decideOnMidtransStatus', () => {
     expect(settled).toMatchObject({ status: 'success', midtransStatus: 'settlement', transactionId: 'tx-1' });
     const stale = applyMidtransObservation(settled, report('pending'));
     expect(stale.state).toBe(settled);
+  });
+});
+
+describe('answers and claims are about this payment', () => {
+  it('answerMismatch: an answer about another order or amount is not ours', () => {
+    expect(answerMismatch(payment(), report('settlement'))).toBeNull();
+    expect(answerMismatch(payment(), report('settlement', { orderId: 'pay-other' }))).toBe('order_mismatch');
+    expect(answerMismatch(payment(), report('settlement', { grossAmount: '100001.00' }))).toBe('amount_mismatch');
+    expect(answerMismatch(payment(), report('settlement', { grossAmount: 'a lot' }))).toBe('amount_mismatch');
+  });
+
+  it('notificationClaim: what a notification claims, worth a look-up only when it claims a change', () => {
+    const forged = report('settlement', { transactionId: 'someone-elses' });
+    expect(notificationClaim(payment(), forged)).toEqual({ kind: 'transition', to: 'success' });
+    expect(notificationClaim(payment({ status: 'success', transactionId: 'ours' }), forged)).toEqual({ kind: 'ignored', reason: 'duplicate' });
+  });
+
+  it('chargesThroughSnap: DANA always, a card only without a token', () => {
+    expect(chargesThroughSnap({ method: 'dana' })).toBe(true);
+    expect(chargesThroughSnap({ method: 'credit_card' })).toBe(true);
+    expect(chargesThroughSnap({ method: 'credit_card', cardToken: 'tok' })).toBe(false);
+    expect(chargesThroughSnap({ method: 'gopay' })).toBe(false);
   });
 });
 

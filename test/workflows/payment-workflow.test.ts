@@ -1,74 +1,44 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bundlePaymentWorkflows } from '../../src/temporal/worker';
+import { describe, expect, it } from 'vitest';
 import type { PaymentRequest } from '../../src/domain';
 import {
   cancelUpdate,
-  chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
   refundUpdate,
   type PaymentView,
 } from '../../workflows/messages';
-import type { paymentWorkflow } from '../../workflows/payment';
-import { createWorkflowHarness, paymentRequest, recordHistory, type WorkflowHarness } from '../support/workflow-harness';
+import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 // Real production durations throughout: 24 h VA expiry, 30-day refund window. The time-skipping server makes them
 // take milliseconds.
 const REFUND_WINDOW_DAYS = 30;
 
-let h: WorkflowHarness;
-let lastPayment: WorkflowHandle | undefined;
-
-beforeAll(async () => {
-  h = await createWorkflowHarness(await bundlePaymentWorkflows());
-});
-afterAll(async () => {
-  await h?.close();
-});
-// `npm run replay:record` re-records the replay histories from these very scenarios (test/replay/histories).
-afterEach(async (context) => {
-  if (process.env.RECORD_HISTORIES && lastPayment) await recordHistory(context.task.name, lastPayment);
-  lastPayment = undefined;
-});
+const ctx = useWorkflowHarness();
 
 async function startPayment(overrides: Partial<PaymentRequest> = {}, userId: string | undefined = 'user-7') {
-  const request = paymentRequest(overrides);
-  const handle = await h.env.client.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {
-    workflowId: `payment-${request.paymentId}`,
-    taskQueue: h.taskQueue,
-    args: [{ request, userId, refundWindowDays: REFUND_WINDOW_DAYS }],
-  });
-  lastPayment = handle;
-  const charged = await handle.executeUpdate(chargeCompletedUpdate);
-  return { request, handle, charged };
+  const started = await startPaymentWorkflow(ctx.h, overrides, { userId, refundWindowDays: REFUND_WINDOW_DAYS });
+  ctx.lastPayment = started.handle;
+  return started;
 }
 
-async function eventually(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean): Promise<PaymentView> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const view = await handle.query(paymentQuery);
-    if (predicate(view)) return view;
-    if (Date.now() > deadline) throw new Error(`condition never met; last view: ${JSON.stringify(view.history)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = viewWhen;
 
 async function payAndNotify(handle: WorkflowHandle, paymentId: string) {
-  await h.simulatorControl(paymentId, 'pay');
-  await handle.signal(midtransNotificationSignal, await h.notificationFor(paymentId));
+  await ctx.h.simulatorControl(paymentId, 'pay');
+  await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(paymentId));
   return eventually(handle, (v) => v.status === 'success');
 }
 
 const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
-const callsFor = (paymentId: string) => h.downstreamCalls.filter((c) => c.event.paymentId === paymentId);
+const callsFor = (paymentId: string) => ctx.h.downstreamCalls.filter((c) => c.event.paymentId === paymentId);
 
 describe('payment workflow', () => {
   it('bank transfer (VA): paid two hours in, stays open 30 days for refunds, then completes as success', async () => {
     const { request, handle, charged } = await startPayment();
     expect(charged.status).toBe('pending');
     expect(charged.instructions).toMatchObject({ kind: 'virtual_account', bank: 'bca' });
-    await h.env.sleep('2 hours');
+    await ctx.h.env.sleep('2 hours');
     await payAndNotify(handle, request.paymentId);
     const final = await handle.result();
     expect(final.status).toBe('success');
@@ -76,7 +46,7 @@ describe('payment workflow', () => {
     const calls = callsFor(request.paymentId);
     expect(calls.map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
     // The read model gets one event per write, never the whole history again (it would grow every write).
-    const writes = h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId);
+    const writes = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId);
     expect(writes.map((w) => w.event?.kind ?? 'created')).toEqual(['created', 'charged', 'transition']);
     expect(writes.every((w) => !('history' in w.snapshot.view))).toBe(true);
   });
@@ -89,7 +59,7 @@ describe('payment workflow', () => {
   ])('%s: instructions exposed, paid before expiry', async (_name, overrides, instructionKind) => {
     const { request, handle, charged } = await startPayment(overrides);
     expect(charged.instructions?.kind).toBe(instructionKind);
-    await h.env.sleep('5 minutes');
+    await ctx.h.env.sleep('5 minutes');
     const paid = await payAndNotify(handle, request.paymentId);
     expect(paid.status).toBe('success');
   });
@@ -103,15 +73,15 @@ describe('payment workflow', () => {
   it('a card held for fraud review is not expired by our timer; the merchant approves it at Midtrans hours later → success', async () => {
     const { request, handle, charged } = await startPayment({ method: 'credit_card', bank: undefined, cardToken: '4511111111111117', expiryMinutes: 10 });
     expect(charged).toMatchObject({ status: 'processing', midtransStatus: 'capture', fraudStatus: 'challenge' });
-    await h.env.sleep('3 hours');
+    await ctx.h.env.sleep('3 hours');
     const held = await handle.query(paymentQuery);
     expect(held.status).toBe('processing');
     expect(held.history.filter((e) => e.kind === 'expiry_deferred')).toHaveLength(1);
     const failedTasks = (await handle.fetchHistory()).events?.filter((e) => e.workflowTaskFailedEventAttributes) ?? [];
     expect(failedTasks).toHaveLength(0);
 
-    await h.simulatorControl(request.paymentId, 'approve'); // its notification is lost: the hourly reconciliation finds it
-    await h.env.sleep('61 minutes');
+    await ctx.h.simulatorControl(request.paymentId, 'approve'); // its notification is lost: the hourly reconciliation finds it
+    await ctx.h.env.sleep('61 minutes');
     const paid = await eventually(handle, (v) => v.status === 'success');
     expect(transitions(paid)).toEqual(['pending>processing:charge', 'processing>success:reconciliation']);
     // The fix is behind patched(): this history carries its marker, histories from before it replay without one.
@@ -133,16 +103,16 @@ describe('payment workflow', () => {
     expect(final.status).toBe('expired');
     expect(transitions(final)).toEqual(['pending>expired:timer']);
     expect(Date.parse(final.updatedAt) - Date.parse(final.createdAt)).toBeGreaterThanOrEqual(24 * 3600_000);
-    const status = (await h.midtrans.getStatus(request.paymentId)) as { transaction_status: string };
+    const status = (await ctx.h.midtrans.getStatus(request.paymentId)) as { transaction_status: string };
     expect(status.transaction_status).toBe('expire');
     expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`)).toEqual(['transaction-service:expired']);
   });
 
   it('a payment settled in the last minute before expiry is a success, not an expiry', async () => {
     const { request, handle } = await startPayment();
-    await h.env.sleep(24 * 3600_000 - 60_000);
-    await h.simulatorControl(request.paymentId, 'pay'); // the notification is lost
-    await h.env.sleep('2 minutes'); // past the expiry timer
+    await ctx.h.env.sleep(24 * 3600_000 - 60_000);
+    await ctx.h.simulatorControl(request.paymentId, 'pay'); // the notification is lost
+    await ctx.h.env.sleep('2 minutes'); // past the expiry timer
     const view = await eventually(handle, (v) => v.status !== 'pending');
     expect(view.status).toBe('success');
     expect(transitions(view)).toEqual(['pending>success:timer']);
@@ -151,8 +121,8 @@ describe('payment workflow', () => {
 
   it('a lost webhook is recovered by reconciliation', async () => {
     const { request, handle } = await startPayment();
-    await h.simulatorControl(request.paymentId, 'pay'); // Midtrans settles, the notification never arrives
-    await h.env.sleep('2 minutes');
+    await ctx.h.simulatorControl(request.paymentId, 'pay'); // Midtrans settles, the notification never arrives
+    await ctx.h.env.sleep('2 minutes');
     const view = await eventually(handle, (v) => v.status === 'success');
     expect(transitions(view)).toEqual(['pending>success:reconciliation']);
     await handle.terminate('test done');
@@ -162,7 +132,7 @@ describe('payment workflow', () => {
     const { request, handle } = await startPayment();
     const view = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }] });
     expect(view.status).toBe('canceled');
-    const status = (await h.midtrans.getStatus(request.paymentId)) as { transaction_status: string };
+    const status = (await ctx.h.midtrans.getStatus(request.paymentId)) as { transaction_status: string };
     expect(status.transaction_status).toBe('cancel');
     const final = await handle.result();
     expect(final.status).toBe('canceled');
@@ -194,7 +164,7 @@ describe('payment workflow', () => {
     expect(rest).toMatchObject({ status: 'refunded', refundedAmount: 300_000 });
     expect(rest.refunds.map((r) => r.amount)).toEqual([100_000, 200_000]);
 
-    const status = (await h.midtrans.getStatus(request.paymentId)) as unknown as { transaction_status: string; refund_amount: string };
+    const status = (await ctx.h.midtrans.getStatus(request.paymentId)) as unknown as { transaction_status: string; refund_amount: string };
     expect(status.transaction_status).toBe('refund');
     expect(status.refund_amount).toBe('300000.00');
     const final = await handle.result();
@@ -218,27 +188,30 @@ describe('payment workflow', () => {
 
   it('duplicate and out-of-order notifications change nothing after the first', async () => {
     const { request, handle } = await startPayment();
-    const pending = await h.notificationFor(request.paymentId);
+    const pending = await ctx.h.notificationFor(request.paymentId);
     await payAndNotify(handle, request.paymentId);
-    const settlement = await h.notificationFor(request.paymentId);
+    const settlement = await ctx.h.notificationFor(request.paymentId);
     await handle.signal(midtransNotificationSignal, settlement);
     await handle.signal(midtransNotificationSignal, settlement);
     await handle.signal(midtransNotificationSignal, pending);
     await handle.signal(midtransNotificationSignal, { ...settlement, grossAmount: '1.00' });
-    const view = await eventually(handle, (v) => v.history.filter((e) => e.kind.startsWith('notification_')).length >= 4);
+    const counted = (v: PaymentView) => Object.values(v.ignoredNotifications ?? {}).reduce((a, b) => a + b, 0);
+    const view = await eventually(handle, (v) => counted(v) >= 4);
     expect(view.status).toBe('success');
     expect(transitions(view)).toEqual(['pending>success:webhook']);
-    const reasons = view.history.filter((e) => e.kind.startsWith('notification_')).map((e) => e.detail?.reason);
-    expect(reasons).toEqual(['duplicate', 'duplicate', 'stale', 'amount_mismatch']);
+    // Counted by reason; only the first of each reason is written to the audit trail (a flood must not grow it).
+    expect(view.ignoredNotifications).toEqual({ duplicate: 2, stale: 1, amount_mismatch: 1 });
+    const audited = view.history.filter((e) => e.kind.startsWith('notification_')).map((e) => `${e.kind}:${String(e.detail?.reason)}`);
+    expect(audited).toEqual(['notification_ignored:duplicate', 'notification_ignored:stale', 'notification_rejected:amount_mismatch']);
     await handle.terminate('test done');
   });
 
   it('a charge whose answer was lost is resolved through the status API, never charged twice', async () => {
-    h.loseNextChargeAnswer();
+    ctx.h.loseNextChargeAnswer();
     const { request, charged } = await startPayment();
     expect(charged.status).toBe('pending');
     expect(charged.instructions).toMatchObject({ kind: 'virtual_account' });
-    expect(h.chargeRequestsFor(request.paymentId)).toBe(1);
+    expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(1);
   });
 
   it('a charge Midtrans rejects fails the payment with its reason', async () => {
@@ -255,7 +228,7 @@ describe('payment workflow', () => {
   });
 
   it('downstream failing several times is retried until delivered; payment and queries are not blocked', async () => {
-    h.setDownstreamAnswer((target, attempt) => (target === 'transaction-service' && attempt <= 3 ? 503 : 200));
+    ctx.h.setDownstreamAnswer((target, attempt) => (target === 'transaction-service' && attempt <= 3 ? 503 : 200));
     const { request, handle } = await startPayment();
     await payAndNotify(handle, request.paymentId);
     const final = await handle.result();
@@ -263,17 +236,17 @@ describe('payment workflow', () => {
     const txCalls = callsFor(request.paymentId).filter((c) => c.target === 'transaction-service');
     expect(txCalls.map((c) => c.attempt)).toEqual([1, 2, 3, 4]);
     expect(final.history.some((e) => e.kind === 'downstream_failed')).toBe(false);
-    h.setDownstreamAnswer(() => 200);
+    ctx.h.setDownstreamAnswer(() => 200);
   });
 
   it('a downstream 4xx is final and recorded as a failed delivery', async () => {
-    h.setDownstreamAnswer((target) => (target === 'user-service' ? 422 : 200));
+    ctx.h.setDownstreamAnswer((target) => (target === 'user-service' ? 422 : 200));
     const { request, handle } = await startPayment();
     await payAndNotify(handle, request.paymentId);
     const final = await handle.result();
     expect(final.status).toBe('success');
     expect(callsFor(request.paymentId).filter((c) => c.target === 'user-service')).toHaveLength(1);
     expect(final.history.find((e) => e.kind === 'downstream_failed')?.detail).toMatchObject({ event: 'success' });
-    h.setDownstreamAnswer(() => 200);
+    ctx.h.setDownstreamAnswer(() => 200);
   });
 });

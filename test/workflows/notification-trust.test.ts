@@ -1,0 +1,293 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { describe, expect, it } from 'vitest';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
+import type { PaymentRequest } from '../../src/domain';
+import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
+
+/**
+ * Issue 11, attacks 1, 2, 4 and 6 against the workflow itself: Midtrans signs only order_id + status_code +
+ * gross_amount, so every other field of a genuine notification may have been edited on the way.
+ */
+const ctx = useWorkflowHarness();
+
+async function startPayment(overrides: Partial<PaymentRequest> = {}, input: { continueAsNewAfterEvents?: number } = {}) {
+  const started = await startPaymentWorkflow(ctx.h, overrides, input);
+  ctx.lastPayment = started.handle;
+  return started;
+}
+
+const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
+const downstreamFor = (paymentId: string) => ctx.h.downstreamCalls.filter((c) => c.event.paymentId === paymentId);
+/** Notifications the workflow looked at and let go: counted in the view, or (older code) one audit line each. */
+const notificationsSettled = (view: PaymentView) =>
+  Object.values((view as { ignoredNotifications?: Record<string, number> }).ignoredNotifications ?? {}).reduce((a, b) => a + b, 0) +
+  view.history.filter((e) => e.kind.startsWith('notification_') || e.kind === 'needs_operator_review').length;
+/** The input the workflow's current run started with (after a continue-as-new: what the previous run carried). */
+async function inputOfLatestRun(workflowId: string): Promise<PaymentWorkflowInput> {
+  const [started] = (await ctx.h.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const [input] = started?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+  return defaultPayloadConverter.fromPayload<PaymentWorkflowInput>(input!);
+}
+const simulatorTransaction = async (id: string) =>
+  ((await (await ctx.h.simulator.app.request(`/_simulator/transactions/${id}`)).json()) as { transaction: Record<string, string> }).transaction;
+
+describe('a notification is a hint to ask Midtrans, never a fact', () => {
+  it.each([
+    ['settlement', { transactionStatus: 'settlement' }],
+    ['capture accept', { transactionStatus: 'capture', fraudStatus: 'accept' }],
+    ['refund', { transactionStatus: 'refund', refundAmount: '150000.00' }],
+    ['cancel', { transactionStatus: 'cancel' }],
+    ['expire', { transactionStatus: 'expire' }],
+  ])('a genuine pending notification edited to %s with an unknown transaction_id changes nothing', async (_name, edit) => {
+    const { request, handle } = await startPayment();
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    expect(pending.statusCode).toBe('201');
+    await handle.signal(midtransNotificationSignal, { ...pending, ...edit, transactionId: 'forged-0000-unknown' });
+    const view = await viewWhen(handle, (v) => v.status !== 'pending' || notificationsSettled(v) > 0);
+    expect(view.status).toBe('pending');
+    expect(transitions(view)).toEqual([]);
+    expect(view.transactionId).toBe(pending.transactionId);
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    // Midtrans was asked about our own order, never about the id the notification carried.
+    expect(ctx.h.midtransCalls.some((c) => c.path.includes('forged-0000-unknown'))).toBe(false);
+    await handle.terminate('test done');
+  });
+
+  it('a settlement of A re-sent with B’s transaction_id leaves A’s transaction alone; a refund of A refunds A, not B', async () => {
+    const a = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    const b = await startPaymentWorkflow(ctx.h, { method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    for (const p of [a, b]) {
+      await ctx.h.simulatorControl(p.request.paymentId, 'pay');
+      await p.handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(p.request.paymentId));
+      await viewWhen(p.handle, (v) => v.status === 'success');
+    }
+    const settlementA = await ctx.h.notificationFor(a.request.paymentId);
+    const settlementB = await ctx.h.notificationFor(b.request.paymentId);
+    expect(settlementA.transactionId).not.toBe(settlementB.transactionId);
+
+    const before = notificationsSettled(await a.handle.query(paymentQuery));
+    await a.handle.signal(midtransNotificationSignal, { ...settlementA, transactionId: settlementB.transactionId });
+    const view = await viewWhen(a.handle, (v) => notificationsSettled(v) > before);
+    expect(view.transactionId).toBe(settlementA.transactionId);
+
+    const refunded = await a.handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(refunded).toMatchObject({ status: 'refunded', refundedAmount: a.request.amount });
+    expect((await simulatorTransaction(a.request.paymentId)).transaction_status).toBe('refund');
+    expect((await simulatorTransaction(b.request.paymentId)).transaction_status).toBe('settlement');
+    const refundCalls = ctx.h.midtransCalls.filter((c) => c.path.endsWith('/refund'));
+    expect(refundCalls.some((c) => c.path.includes(settlementB.transactionId!) || c.path.includes(b.request.paymentId))).toBe(false);
+    await b.handle.terminate('test done');
+  });
+});
+
+describe('DANA (Snap): Midtrans knows the order only by its transaction_id', () => {
+  async function paidDana() {
+    const started = await startPayment({ method: 'dana', bank: undefined, expiryMinutes: 15 });
+    const token = (started.charged.instructions as { token: string }).token;
+    const chosen = await ctx.h.simulator.app.request(`/snap/v3/redirection/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payment_method: 'dana', action: 'pay' }).toString(),
+    });
+    expect(chosen.status).toBeLessThan(400);
+    const tx = await simulatorTransaction(started.request.paymentId);
+    expect(tx.transaction_status).toBe('settlement');
+    return { ...started, tx };
+  }
+  const notificationOf = (tx: Record<string, string>) => ({
+    transactionStatus: tx.transaction_status!,
+    fraudStatus: tx.fraud_status,
+    statusCode: tx.status_code!,
+    grossAmount: tx.gross_amount!,
+    orderId: tx.order_id!,
+    transactionId: tx.transaction_id,
+  });
+
+  it('the hinted transaction_id is asked about, and its answer counts because its order_id is ours; the refund follows it', async () => {
+    const { request, handle, tx } = await paidDana();
+    await handle.signal(midtransNotificationSignal, notificationOf(tx));
+    const paid = await viewWhen(handle, (v) => v.status === 'success');
+    expect(paid.transactionId).toBe(tx.transaction_id);
+    const refunded = await handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(refunded.status).toBe('refunded');
+    expect(ctx.h.midtransCalls.filter((c) => c.path.endsWith('/refund')).at(-1)?.path).toBe(`/v2/${tx.transaction_id}/refund`);
+    expect(request.paymentId).not.toBe(tx.transaction_id);
+  });
+
+  it('a hinted transaction_id of another DANA payment is asked about, but its answer is not ours: nothing is applied', async () => {
+    const other = await paidDana();
+    const { request, handle, tx } = await paidDana();
+    await handle.signal(midtransNotificationSignal, { ...notificationOf(tx), transactionId: other.tx.transaction_id });
+    const view = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'));
+    expect(view.status).toBe('pending');
+    expect(view.transactionId).toBeUndefined();
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'unknown_at_midtrans' });
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    await other.handle.terminate('test done');
+    await handle.terminate('test done');
+  });
+});
+
+describe('status look-ups that keep failing', () => {
+  it('a 401 on every status look-up ends in needs_operator_review at once, and a cancel still answers', async () => {
+    const { request, handle } = await startPayment();
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    ctx.h.failStatusLookups(401);
+    try {
+      await handle.signal(midtransNotificationSignal, { ...pending, transactionStatus: 'settlement' });
+      const reviewed = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'), 15_000);
+      expect(reviewed.status).toBe('pending');
+      expect(reviewed.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'status_lookup_failed' });
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('cancel did not answer in 15 s')), 15_000));
+      const canceled = await Promise.race([handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer left' }] }), timeout]);
+      expect(canceled.status).toBe('canceled');
+    } finally {
+      ctx.h.failStatusLookups(null);
+    }
+  });
+});
+
+describe('answers about another order move nothing', () => {
+  it('a refund answer about another order is refused and recorded for an operator', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await viewWhen(handle, (v) => v.status === 'success');
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/refund') ? { ...body, order_id: 'pay-someone-else' } : body));
+    try {
+      const error = await handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] }).catch((e: unknown) => e);
+      expect((error as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'INTERNAL_ERROR' });
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    const view = await handle.query(paymentQuery);
+    expect(view).toMatchObject({ status: 'success', refundedAmount: 0, refunds: [] });
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'refund_answer_not_ours',
+      order_id: 'pay-someone-else',
+    });
+    expect(downstreamFor(request.paymentId).filter((c) => c.event.eventKey.startsWith('refund'))).toEqual([]);
+    await handle.terminate('test done');
+  });
+
+  it('a cancel answer about another order cancels nothing here', async () => {
+    const { request, handle } = await startPayment();
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/cancel') ? { ...body, order_id: 'pay-someone-else' } : body));
+    try {
+      const error = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer left' }] }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    const view = await handle.query(paymentQuery);
+    expect(view.status).toBe('pending');
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'cancel_answer_not_ours' });
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    await handle.terminate('test done');
+  });
+});
+
+describe('status look-ups that fail for a while', () => {
+  it('transient errors are retried for 10 minutes, then needs_operator_review, and the payment still settles later', async () => {
+    const { request, handle } = await startPayment();
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    ctx.h.failStatusLookups(503);
+    try {
+      await handle.signal(midtransNotificationSignal, { ...pending, transactionStatus: 'settlement' });
+      await ctx.h.env.sleep('11 minutes');
+      const reviewed = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'));
+      expect(reviewed.status).toBe('pending');
+      expect(reviewed.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'status_lookup_failed' });
+    } finally {
+      ctx.h.failStatusLookups(null);
+    }
+    await ctx.h.simulatorControl(request.paymentId, 'pay'); // its notification is lost: reconciliation finds it
+    await ctx.h.env.sleep('61 minutes');
+    const paid = await viewWhen(handle, (v) => v.status === 'success');
+    expect(transitions(paid)).toEqual(['pending>success:reconciliation']);
+    await handle.terminate('test done');
+  });
+});
+
+describe('an expiry Midtrans cannot confirm', () => {
+  it('is not applied: recorded for an operator; reconciliation learns from Midtrans that it expired', async () => {
+    const { handle } = await startPayment();
+    ctx.h.failStatusLookups(401);
+    try {
+      await ctx.h.env.sleep(24 * 3600_000 + 60_000);
+      const unconfirmed = await viewWhen(handle, (v) => v.history.some((e) => e.detail?.reason === 'expiry_unconfirmed'));
+      expect(unconfirmed.status).toBe('pending');
+    } finally {
+      ctx.h.failStatusLookups(null);
+    }
+    await ctx.h.env.sleep('61 minutes');
+    const expired = await viewWhen(handle, (v) => v.status === 'expired');
+    expect(transitions(expired)).toEqual(['pending>expired:reconciliation']);
+  });
+});
+
+describe('a workflow defends its own history', () => {
+  it('duplicate notifications are counted, and only the first is written to the audit trail', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    for (let i = 0; i < 30; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const view = await viewWhen(handle, (v) => (v.ignoredNotifications?.duplicate ?? 0) >= 29);
+    expect(view.status).toBe('success');
+    expect(view.history.filter((e) => e.kind.startsWith('notification_')).map((e) => e.detail?.reason)).toEqual(['duplicate']);
+    expect((view as { ignoredNotifications?: Record<string, number> }).ignoredNotifications).toEqual({ duplicate: 29 });
+    await handle.terminate('test done');
+  });
+
+  it('a flood while awaiting payment continues as new, carrying the first run’s start time, state and counters', async () => {
+    const { request, handle, charged } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    const view = await viewWhen(latest, (v) => notificationsSettled(v) >= 60);
+    expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId);
+    expect(view).toMatchObject({ status: 'pending', ignoredNotifications: { duplicate: 60 }, chargeCompleted: true, instructions: charged.instructions });
+
+    // Expiry and reconciliation are counted from the first run's start, which the new run's input carries.
+    const { resumed } = await inputOfLatestRun(handle.workflowId);
+    expect(resumed?.startedAtMs).toBe(Date.parse(charged.createdAt));
+    expect(resumed?.state).toMatchObject({ paymentId: request.paymentId, status: 'pending', transactionId: pending.transactionId });
+    expect(resumed).toMatchObject({ expiryPassed: false, version: expect.any(Number) as number });
+    expect(resumed!.version).toBeGreaterThanOrEqual(2);
+    await latest.terminate('test done');
+  });
+
+  it('a flood after payment continues as new with refunds, counters and the refund window intact', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(handle, (v) => v.status === 'success');
+    const partial = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger' }] });
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await viewWhen(latest, (v) => notificationsSettled(v) >= 40);
+    expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId);
+    // The refund window is the first run's: 30 days from the payment, not from the new run.
+    const { resumed } = await inputOfLatestRun(handle.workflowId);
+    const windowFromPayment = resumed!.refundWindowEndsMs! - Date.parse(partial.paidAt!);
+    expect(windowFromPayment).toBeGreaterThanOrEqual(30 * 86_400_000);
+    expect(windowFromPayment).toBeLessThan(30 * 86_400_000 + 60_000);
+
+    const rest = await latest.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
+    expect(rest).toMatchObject({ status: 'refunded', refundedAmount: 300_000 });
+    expect(rest.refunds.map((r) => [r.refundKey, r.amount])).toEqual([
+      [`${request.paymentId}-r1`, 100_000],
+      [`${request.paymentId}-r2`, 200_000],
+    ]);
+    expect(transitions(rest)).toEqual(['pending>success:webhook']);
+    const final = await handle.result();
+    expect(final.status).toBe('refunded');
+    expect(downstreamFor(request.paymentId).filter((c) => c.target === 'transaction-service').map((c) => c.event.eventKey)).toEqual([
+      'success',
+      'refund-1',
+      'refund-2',
+    ]);
+  });
+});
