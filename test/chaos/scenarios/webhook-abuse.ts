@@ -9,7 +9,6 @@ import {
   eventually,
   expectedDownstreamKeys,
   historyFacts,
-  http,
   paymentRows,
   pool,
   waitUntilAtRest,
@@ -18,18 +17,11 @@ import {
   type HttpAnswer,
 } from '../support/helpers';
 import { scenario } from '../support/results';
+import { postWebhook } from '../support/context';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the simulator's JSON records */
 
 type Notification = Record<string, unknown>;
-
-const webhook = (get: () => ChaosContext, body: Notification | string) =>
-  http(`${get().stack.apiUrl}/payments/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'Veritrans' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    timeoutMs: 60_000,
-  });
 
 /** Deliveries the simulator recorded for a transaction's notifications, optionally only one transaction_status. */
 function deliveriesOf(tx: any, status?: string): { state: string; attempts: { at: string; status?: number }[]; body: any }[] {
@@ -88,7 +80,7 @@ export function webhookAbuseScenario(get: () => ChaosContext) {
             return { ...base, gross_amount: '1.00', signature_key: right };
         }
       });
-      const answers = await pool(forged, SIZES.webhookConcurrency, (body) => webhook(get, body));
+      const answers = await pool(forged, SIZES.webhookConcurrency, (body) => postWebhook(get(), body));
       rec.figure('forged notifications sent (random, other key, one digit flipped, missing, amount changed after signing)', k, 'suite');
       rec.figure('answers', histogramText(statusHistogram(answers)), 'api');
 
@@ -98,7 +90,7 @@ export function webhookAbuseScenario(get: () => ChaosContext) {
         const genuine = deliveriesOf(txs[i], 'pending')[0]!.body;
         return { ...genuine, transaction_status: 'settlement', order_id: id };
       });
-      const tamperedAnswers = await pool(tampered, 4, (body) => webhook(get, body));
+      const tamperedAnswers = await pool(tampered, 4, (body) => postWebhook(get(), body));
       rec.figure(
         'validly signed notifications with transaction_status changed to settlement',
         `${tampered.length}, answered ${histogramText(statusHistogram(tamperedAnswers))}`,
@@ -254,7 +246,7 @@ export function webhookAbuseScenario(get: () => ChaosContext) {
       const answers = await pool(ids, 4, async (id) => {
         const tx = (await sim.transaction(id)).transaction;
         const gross = '290000.00';
-        return webhook(get, {
+        return postWebhook(get(), {
           transaction_time: tx.transaction_time,
           transaction_status: 'settlement',
           transaction_id: tx.transaction_id,

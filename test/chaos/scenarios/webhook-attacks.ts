@@ -2,20 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SIZES } from '../support/config';
 import { createCharged, histogramText, statusHistogram, type ChaosContext } from '../support/context';
-import { checkDownstream, eventRows, eventually, historyFacts, http, paymentRows, pool, waitForStatuses } from '../support/helpers';
+import { checkDownstream, eventRows, eventually, historyFacts, paymentRows, pool, waitForStatuses } from '../support/helpers';
 import { scenario } from '../support/results';
+import { postWebhook } from '../support/context';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the simulator's JSON records */
 
 type Notification = Record<string, unknown>;
-
-const webhook = (get: () => ChaosContext, body: Notification | string) =>
-  http(`${get().stack.apiUrl}/payments/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'Veritrans' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    timeoutMs: 60_000,
-  });
 
 /** The first notification body Midtrans sent for a transaction with this status (signed by Midtrans itself). */
 async function genuineNotification(get: () => ChaosContext, paymentId: string, status: string): Promise<Notification> {
@@ -60,7 +53,7 @@ export function webhookAttacksScenario(get: () => ChaosContext) {
           refund_amount: i % 4 === 0 ? base.gross_amount : undefined,
         };
       });
-      const answers = await pool(edited, SIZES.webhookConcurrency, (body) => webhook(get, body));
+      const answers = await pool(edited, SIZES.webhookConcurrency, (body) => postWebhook(get(), body));
       rec.figure('edited copies of 5 genuine pending notifications', `${k} (status, transaction_id, fraud_status, settlement_time, refund_amount edited)`, 'suite');
       rec.figure('answers', histogramText(statusHistogram(answers)), 'api');
 
@@ -106,7 +99,7 @@ export function webhookAttacksScenario(get: () => ChaosContext) {
         transaction_id: settlementOfB.transaction_id,
         settlement_time: `2026-12-02 11:${String(i % 60).padStart(2, '0')}:00`,
       }));
-      const answers = await pool(resent, SIZES.webhookConcurrency, (body) => webhook(get, body));
+      const answers = await pool(resent, SIZES.webhookConcurrency, (body) => postWebhook(get(), body));
       const refund = await api('POST', `/payments/${a}/refund`, { amount: 50_000, reason: 'one seat' });
       const [atA, atB] = await Promise.all([callsAbout(get, a!), callsAbout(get, b!)]);
       const row = (await stack.db.query('select midtrans_transaction_id from payments where id = $1', [a])).rows[0];
@@ -136,7 +129,7 @@ export function webhookAttacksScenario(get: () => ChaosContext) {
         const reordered = Object.fromEntries((i % 2 === 0 ? keys.reverse() : keys).map((key) => [key, settlement[key]]));
         return JSON.stringify(reordered, null, i % 5) + ' '.repeat(i % 7);
       });
-      const answers = await pool(copies, SIZES.webhookConcurrency, (body) => webhook(get, body));
+      const answers = await pool(copies, SIZES.webhookConcurrency, (body) => postWebhook(get(), body));
       const after = await historyFacts(stack, id!);
       const { rows } = await stack.db.query<{ n: number; duplicates: number }>(
         'select count(*)::int as n, coalesce(sum(duplicate_count), 0)::int as duplicates from webhook_notifications where payment_id = $1',
@@ -164,7 +157,7 @@ export function webhookAttacksScenario(get: () => ChaosContext) {
       const bytesBefore = Number(await size());
       const padding = 'x'.repeat(60 * 1024);
       const bodies = Array.from({ length: k }, (_, i) => ({ order_id: `pay-${randomUUID().replaceAll('-', '')}`, status_code: '200', gross_amount: '1.00', transaction_status: 'settlement', signature_key: `forged-${i}`, padding }));
-      const answers = await pool(bodies, SIZES.webhookConcurrency, (body) => webhook(get, body));
+      const answers = await pool(bodies, SIZES.webhookConcurrency, (body) => postWebhook(get(), body));
       const bytesAfter = Number(await size());
       const { rows: after } = await stack.db.query<{ n: number }>('select count(*)::int as n from webhook_notifications');
       // The records themselves (the table grows by whole 8 KiB pages, so its size says little for a few rows).

@@ -1,4 +1,4 @@
-import { apiClient, paymentBody, pool, simulatorClient, type HttpAnswer, type SimulatorClient } from './helpers';
+import { apiClient, http, paymentBody, pool, simulatorClient, type HttpAnswer, type SimulatorClient } from './helpers';
 import type { ChaosStack } from './stack';
 
 export interface ChaosContext {
@@ -40,3 +40,12 @@ export const histogramText = (h: Record<string, number>) =>
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([status, n]) => `${status === '0' ? 'no answer' : status}: ${n}`)
     .join(', ');
+
+/** POSTs a notification body (an object, or exact bytes) to the API's webhook, as Midtrans would. */
+export const postWebhook = (ctx: ChaosContext, body: Record<string, unknown> | string) =>
+  http(`${ctx.stack.apiUrl}/payments/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'Veritrans' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    timeoutMs: 60_000,
+  });
