@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDownstreamActivities } from '../../activities/downstream';
 import { rebuildReadModel } from '../../src/operations/read-model-rebuild';
-import { createPaymentBody, startService, type Service } from '../support/service-harness';
+import { createPaymentBody, DOWNSTREAM_SIGNING_SECRET, startService, type Service } from '../support/service-harness';
 
 /**
  * The read model heals itself: after PostgreSQL loses rows (restored from an older backup, a table truncated by
@@ -67,6 +70,28 @@ describe('a read model that lost a payment', () => {
     const described = await client.workflow.getHandle(`payment-${paymentId}`).describe();
     const retrying = (described.raw.pendingActivities ?? []).filter((a) => (a.attempt ?? 1) > 1);
     expect(retrying).toEqual([]);
+  });
+});
+
+describe('a downstream delivery for a payment whose row the read model lost', () => {
+  it('is delivered once and recorded: its bookkeeping never fails the activity, so it is not retried until a rebuild', async () => {
+    const paymentId = randomUUID();
+    const downstream = createDownstreamActivities(service.db, {
+      transactionServiceUrl: service.receiver.url,
+      userServiceUrl: service.receiver.url,
+      timeoutMs: 2_000,
+      signingSecret: DOWNSTREAM_SIGNING_SECRET,
+    });
+    const callsBefore = service.receiver.calls.length;
+    const thrown = await new MockActivityEnvironment()
+      .run(downstream.notifyTransactionService, { paymentId, orderId: 'ORDER-LOST-ROW', eventKey: 'success', status: 'success', amount: 250_000 })
+      .then(() => undefined)
+      .catch((error: unknown) => error);
+    expect(thrown).toBeUndefined();
+    expect(service.receiver.calls.length - callsBefore).toBe(1);
+    const rows = await service.db.$queryRaw<{ status: string }[]>`
+      select status from downstream_deliveries where idempotency_key = ${`${paymentId}:success:transaction-service`}`;
+    expect(rows).toEqual([{ status: 'delivered' }]);
   });
 });
 
