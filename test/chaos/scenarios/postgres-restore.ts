@@ -18,7 +18,7 @@ interface Convergence {
   state: string[];
   /** ... and the audit log holds every entry of the workflow's history. */
   audit: string[];
-  /** Payments whose workflow has an activity on its third attempt or later. */
+  /** Payments whose workflow has an activity on its third attempt or later: `<id>: <activity> #<attempt>: <last failure>`. */
   stuck: string[];
 }
 
@@ -45,7 +45,9 @@ async function convergence(stack: ChaosStack, ids: readonly string[]): Promise<C
       (refundsOf.get(id) ?? 0) === view.refunds.length;
     if (stateMatches) result.state.push(id);
     if (stateMatches && (events.get(id) ?? []).length === view.history.length) result.audit.push(id);
-    if (pending.some((activity) => (activity.attempt ?? 1) >= 3)) result.stuck.push(id);
+    for (const activity of pending.filter((a) => (a.attempt ?? 1) >= 3)) {
+      result.stuck.push(`${id}: ${activity.activityType?.name} #${activity.attempt}: ${activity.lastFailure?.message ?? 'no failure recorded'}`);
+    }
   }
   return result;
 }
@@ -126,7 +128,8 @@ export function postgresRestoreScenario(get: () => ChaosContext) {
         await sleep(1_000);
         const afterRebuild = await convergence(stack, everyone);
         rec.figure('read model = workflow after the rebuild (state / audit trail)', `${afterRebuild.state.length} / ${afterRebuild.audit.length} of ${everyone.length}`, 'database');
-        rec.figure('payments with an activity stuck retrying (3rd attempt or later)', afterRebuild.stuck.length, 'temporal');
+        rec.figure('activities stuck retrying (3rd attempt or later)', afterRebuild.stuck.length, 'temporal');
+        for (const stuck of afterRebuild.stuck) rec.note(stuck);
 
         // Money: Midtrans's own records.
         const charges = await chargeCheck(sim, everyone);
