@@ -227,6 +227,25 @@ describe('an expiry Midtrans cannot confirm', () => {
   });
 });
 
+describe('a paid payment claimed reversed', () => {
+  it('a genuine settlement edited to deny, sent 20 times, costs one status look-up and changes nothing: Midtrans still says settlement', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(handle, (v) => v.status === 'success');
+    const lookUps = () => ctx.h.midtransCalls.filter((c) => c.method === 'GET' && c.path.endsWith('/status')).length;
+    const before = lookUps();
+    for (let i = 0; i < 20; i++) await handle.signal(midtransNotificationSignal, { ...settlement, transactionStatus: 'deny' });
+    const view = await viewWhen(handle, (v) => notificationsSettled(v) >= 20);
+    expect(view.status).toBe('success');
+    expect(view.history.some((e) => e.kind === 'needs_operator_review')).toBe(false);
+    expect(view.ignoredNotifications).toEqual({ unconfirmed: 1, stale: 19 });
+    expect(lookUps() - before).toBe(1);
+    await handle.terminate('test done');
+  });
+});
+
 describe('a workflow defends its own history', () => {
   it('duplicate notifications are counted, and only the first is written to the audit trail', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
