@@ -63,6 +63,7 @@ const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
 const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
 const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
 const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
+const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
  * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
@@ -150,6 +151,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   const inbox: MidtransNotificationSignal[] = [...(resumed?.inbox ?? [])];
   const deliveries: Promise<void>[] = [];
   let deliveriesInFlight = 0;
+  /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
+  const reversalsAsked: string[] = [];
 
   // One state change at a time: notifications, timers, cancel and refunds each run to completion before the next.
   let tail: Promise<unknown> = Promise.resolve();
@@ -538,7 +541,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       let claimsChange = false;
       for (const notification of inbox.splice(0)) {
         const claim = notificationClaim(state, notification);
-        if (claim.kind !== 'transition') {
+        if (claim.kind !== 'transition' && !asksAboutReversal(notification)) {
           await noteIgnoredNotification(claim.reason, notification);
           continue;
         }
@@ -549,6 +552,19 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
       }
       if (claimsChange) await confirmWithMidtrans(hintedTransactionIds);
     }
+  }
+
+  /**
+   * The table never moves a paid payment back, yet Midtrans can reverse a settlement (deny): a notification claiming
+   * so is worth one look-up per claimed status, whose answer an operator reviews. Patched: before this, such a claim
+   * was counted stale without asking.
+   */
+  function asksAboutReversal(notification: MidtransObservation): boolean {
+    const claimed = notification.transactionStatus;
+    if (!isSettlementReversal(state, notification) || reversalsAsked.includes(claimed)) return false;
+    if (!patched(CONFIRM_REVERSAL_CLAIMS_PATCH)) return false;
+    reversalsAsked.push(claimed);
+    return true;
   }
 
   async function confirmWithMidtrans(hintedTransactionIds: string[]) {

@@ -364,10 +364,7 @@ describe('payment workflow: documented behaviour', () => {
     expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`)).toEqual(['transaction-service:canceled']);
   });
 
-  // Fails today, on purpose (`it.fails` turns red once fixed): the README says a settlement reversed into deny is
-  // recorded as needs_operator_review, but a deny notification after success is counted `stale` without asking
-  // Midtrans (workflows/payment.ts, processHints), and nothing polls after success, so the reversal is never seen.
-  it.fails('a settlement reversed into deny is recorded as needs_operator_review, and the payment stays paid', async () => {
+  it('a settlement reversed into deny is recorded as needs_operator_review, and the payment stays paid', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
     await payAndNotify(handle, request.paymentId);
     await ctx.h.simulatorControl(request.paymentId, 'deny');
