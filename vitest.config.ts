@@ -12,7 +12,7 @@ export default defineConfig({
           include: ['test/workflows/**/*.test.ts'],
           pool: 'forks',
           globalSetup: ['test/support/time-skipping-setup.ts'],
-          testTimeout: 60_000,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
         },
       },

@@ -228,7 +228,7 @@ export async function startPaymentWorkflow(
 }
 
 /** Polls the workflow's query until the predicate holds (signals are processed asynchronously). */
-export async function viewWhen(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 20_000): Promise<PaymentView> {
+export async function viewWhen(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 45_000): Promise<PaymentView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const view = await handle.query(paymentQuery);
