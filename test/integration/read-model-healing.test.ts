@@ -3,7 +3,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDownstreamActivities } from '../../activities/downstream';
 import { rebuildReadModel } from '../../src/operations/read-model-rebuild';
-import { createPaymentBody, DOWNSTREAM_SIGNING_SECRET, startService, type Service } from '../support/service-harness';
+import { createPaymentBody, sleep } from '../support/fixtures';
+import { DOWNSTREAM_SIGNING_SECRET, startService, type Service } from '../support/service-harness';
 
 /**
  * The read model heals itself: after PostgreSQL loses rows (restored from an older backup, a table truncated by
@@ -30,7 +31,7 @@ async function forgetPayment(paymentId: string) {
       return;
     } catch (error) {
       if (attempt >= 5) throw error;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
   }
 }
