@@ -1,6 +1,6 @@
 import proto from '@temporalio/proto';
 import { sleep } from '../scripts/local-stack/waiting';
-import { waitForWorkerToPoll } from '../scripts/local-stack/worker-polling';
+import { waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { bareDriver } from './bare';
 import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult } from './load';
 import { CpuMeter, readMemory, RssSampler, sqliteBytes } from './procs';

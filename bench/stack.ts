@@ -10,8 +10,8 @@ import { ensurePrivatePostgres } from '../scripts/local-stack/postgres';
 import { isPortOpen, ServiceProcess, TSX } from '../scripts/local-stack/processes';
 import { isolatedEnvironment, serviceEnvironment } from '../scripts/local-stack/service-environment';
 import { ensureTemporalDevServer } from '../scripts/local-stack/temporal-server';
-import { GiveUp, waitFor } from '../scripts/local-stack/waiting';
-import { waitForWorkerToPoll } from '../scripts/local-stack/worker-polling';
+import { waitFor } from '../scripts/local-stack/waiting';
+import { waitForHttpOk, waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { findDescendant, parentOf } from './procs';
 import { now, say, withTimeout } from './util';
 
@@ -215,17 +215,7 @@ export async function startPaymentServices(
   try {
     await Promise.all([resolveMainPid(worker, 'src/worker.ts'), resolveMainPid(api, 'src/server.ts')]);
     await waitForWorkerToPoll(infra.client, worker, taskQueue);
-    await waitFor(
-      'the API to be ready',
-      async () => {
-        if (!api.running) throw new GiveUp(`api exited during start:\n${api.logTail()}`);
-        return (await fetch(`${infra.apiUrl}/ready`)).status === 200;
-      },
-      60_000,
-      250,
-    ).catch((error: unknown) => {
-      throw error instanceof GiveUp ? error : new Error(`${String(error)}\n${api.logTail()}`);
-    });
+    await waitForHttpOk(api, `${infra.apiUrl}/ready`);
   } catch (error) {
     await stop();
     throw error;

@@ -12,6 +12,7 @@ import { SIMULATOR_ENTRY } from './local-stack/midtrans-simulator';
 import { applyMigrations } from './local-stack/migrations';
 import { ensurePrivatePostgres } from './local-stack/postgres';
 import { tsxService, type ServiceProcess } from './local-stack/processes';
+import { waitForHttpOk } from './local-stack/readiness';
 import { serviceEnvironment, type StackSettings } from './local-stack/service-environment';
 import { ensureTemporalDevServer } from './local-stack/temporal-server';
 import { waitFor } from './local-stack/waiting';
@@ -79,7 +80,7 @@ async function main() {
   stops.push(() => worker.stop());
   const api = spawnTsx('api', 'src/server.ts', children);
   stops.push(() => api.stop());
-  await waitFor('the API', async () => (await fetch(`http://127.0.0.1:${apiPort}/health`)).ok);
+  await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
   console.log(`
   TiketQ Payment Service is up

@@ -12,8 +12,7 @@ import { startTappedSimulator, type TappedSimulator } from '../../../scripts/loc
 import { isPortOpen, TSX, tsxService, type ServiceProcess } from '../../../scripts/local-stack/processes';
 import { serviceEnvironment } from '../../../scripts/local-stack/service-environment';
 import { ensureTemporalDevServer, type DevServer } from '../../../scripts/local-stack/temporal-server';
-import { waitFor } from '../../../scripts/local-stack/waiting';
-import { waitForWorkerToPoll } from '../../../scripts/local-stack/worker-polling';
+import { waitForHttpOk, waitForWorkerToPoll } from '../../../scripts/local-stack/readiness';
 import { API_KEY, DATABASE_NAME, PORTS, SERVER_KEY, TASK_QUEUE } from './config';
 
 /**
@@ -155,7 +154,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
   };
   const startApi = async () => {
     api.start();
-    await waitFor('the API to answer /health', async () => (await fetch(`${apiUrl}/health`)).ok, 60_000);
+    await waitForHttpOk(api, `${apiUrl}/health`);
   };
 
   const stack: ChaosStack = {
