@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../src/temporal/search-attributes';
 import { bareChargeCompletedUpdate, bareNotificationSignal, type bareWorkflow } from './bare-workflow';
+import type { ServiceProcess } from '../scripts/local-stack/processes';
 import type { PaymentDriver } from './load';
-import type { ServiceProcess } from './stack';
 import { say } from './util';
 
 /**
@@ -19,7 +19,7 @@ export function bareDriver(client: Client, taskQueue: string, worker: ServicePro
   const succeeded = new Set<string>();
   const handle = (id: string) => client.workflow.getHandle(`bare-${id}`);
   let signalErrors = 0;
-  worker.child.on('message', (message: { type?: string; paymentId?: string; target?: 'transaction' | 'user'; at?: number }) => {
+  worker.child!.on('message', (message: { type?: string; paymentId?: string; target?: 'transaction' | 'user'; at?: number }) => {
     if (message?.type === 'recorded-success' && message.paymentId) {
       succeeded.add(message.paymentId);
       return;

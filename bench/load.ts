@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DownstreamReceiver } from '../scripts/local-stack/downstream-receiver';
-import { now, pool, round2, say, sleep, summarize, tally, type Summary } from './util';
+import { sleep } from '../scripts/local-stack/waiting';
+import { createPaymentBody, pool } from '../test/support/fixtures';
+import { now, round2, say, summarize, tally, type Summary } from './util';
 
 /**
  * The closed-loop load both the real service and the bare baseline get: C virtual clients, each taking one payment
@@ -69,7 +71,7 @@ export async function runLoad(driver: PaymentDriver, options: LoadOptions): Prom
   const progress = setInterval(() => say(`  ${label}: ${done}/${count} done`), 10_000);
   progress.unref();
   try {
-    await pool(count, concurrency, async () => {
+    await pool(Array.from({ length: count }), concurrency, async () => {
       const timing: PaymentTimings = { id: '', createStartedAt: now(), polls: 0 };
       results.push(timing);
       try {
@@ -221,21 +223,6 @@ export class DownstreamTracker {
   }
 }
 
-/** A VA payment as TiketQ's checkout would send it: BCA virtual account, with a user id (so both downstream calls). */
-export function paymentBody(tag: string) {
-  const amount = 250_000;
-  return {
-    order_id: `BENCH-${tag}-${randomUUID().slice(0, 8)}`,
-    amount,
-    payment_method: 'bank_transfer',
-    bank: 'bca',
-    customer_details: { first_name: 'Siti', last_name: 'Rahma', email: 'siti@example.com', phone: '+6281234567890' },
-    item_details: [{ id: 'CGK-KNO', price: amount, quantity: 1, name: 'Flight Jakarta-Medan' }],
-    description: 'Flight booking payment',
-    user_id: `user-${randomUUID().slice(0, 8)}`,
-  };
-}
-
 export interface HttpDriverOptions {
   apiUrl: string;
   simulatorUrl: string;
@@ -249,7 +236,8 @@ export function httpDriver({ apiUrl, simulatorUrl, tracker, tag }: HttpDriverOpt
     const response = await fetch(`${apiUrl}/payments`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify(paymentBody(tag)),
+      // A VA payment as TiketQ's checkout sends it, for a user of its own (so both downstream calls).
+      body: JSON.stringify(createPaymentBody({ user_id: `user-${randomUUID().slice(0, 8)}` }, `BENCH-${tag}`)),
     });
     const body = (await response.json().catch(() => null)) as { payment_id?: string } | null;
     if ((response.status !== 201 && response.status !== 202) || !body?.payment_id) {

@@ -1,17 +1,19 @@
 import proto from '@temporalio/proto';
+import { sleep } from '../scripts/local-stack/waiting';
+import { waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { bareDriver } from './bare';
 import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult } from './load';
 import { CpuMeter, readMemory, RssSampler, sqliteBytes } from './procs';
 import {
   spawnIpcService,
   startPaymentServices,
-  waitForWorker,
   type Cleanup,
   type Infra,
   type PaymentServices,
-  type ServiceProcess,
+  type ServiceUnderTest,
 } from './stack';
-import { mib, now, pollUntil, pool, round2, say, summarize, tally, type Summary } from './util';
+import { pool } from '../test/support/fixtures';
+import { mib, now, round2, say, summarize, tally, type Summary } from './util';
 
 export interface Context {
   cleanup: Cleanup;
@@ -197,11 +199,11 @@ export async function runPair(
   const bareLabel = `bare-c${concurrency}`;
   say(`${serviceLabel}: starting worker and API, and the bare worker`);
   const services = await startPaymentServices(ctx.cleanup, infra, serviceLabel);
-  let bareWorker: ServiceProcess | undefined;
+  let bareWorker: ServiceUnderTest | undefined;
   try {
     const bareQueue = `bench-${bareLabel}-${Date.now().toString(36)}`;
     bareWorker = (await spawnIpcService(ctx.cleanup, infra, 'bare-worker', 'bench/bare-worker.ts', infra.serviceEnv(bareQueue))).service;
-    await waitForWorker(infra, bareWorker, bareQueue);
+    await waitForWorkerToPoll(infra.client, bareWorker, bareQueue);
     const worker = bareWorker;
     const sides = {
       service: {
@@ -394,7 +396,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         let made = 0;
         const progress = setInterval(() => say(`  ${label}: created ${made}/${toCreate}`), 10_000);
         try {
-          await pool(toCreate, settings.createConcurrency, async () => {
+          await pool(Array.from({ length: toCreate }), settings.createConcurrency, async () => {
             const started = now();
             attempted += 1;
             try {
@@ -461,9 +463,9 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     let paid = 0;
     const payProgress = setInterval(() => say(`  ${label}: paid ${paid}/${pending.length}`), 10_000);
     try {
-      await pool(pending.length, settings.settleConcurrency, async (i) => {
+      await pool(pending, settings.settleConcurrency, async (id) => {
         try {
-          await driver.pay(pending[i]!, now() + settings.timeoutMs);
+          await driver.pay(id, now() + settings.timeoutMs);
         } catch (error) {
           tally(payErrors, error instanceof Error ? error.message : String(error));
         } finally {
@@ -484,7 +486,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     let successCount = 0;
     let downstream = tracker.count(pending);
     let lastLine = 0;
-    await pollUntil(async () => {
+    for (;;) {
       successCount = (await statusesOf(infra, pending)).success ?? 0;
       downstream = tracker.count(pending);
       const doneNow = successCount + downstream.both;
@@ -496,13 +498,13 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         lastLine = now();
         say(`  ${label}: success ${successCount}/${pending.length}, both downstream calls ${downstream.both}/${pending.length} (${((now() - settleStart) / 1000).toFixed(0)} s)`);
       }
-      if (successCount >= pending.length && downstream.both >= pending.length) return true;
+      if (successCount >= pending.length && downstream.both >= pending.length) break;
       if (now() > deadline || now() - lastProgress > 120_000) {
         timedOut = true;
-        return true;
+        break;
       }
-      return false;
-    }, 1_000, Number.MAX_SAFE_INTEGER);
+      await sleep(1_000);
+    }
 
     const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [pending]);
     const lastPaidAt = rows[0]?.last?.getTime();
@@ -513,8 +515,8 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     const sample = pending.filter((_, i) => i % Math.max(1, Math.floor(pending.length / 50)) === 0).slice(0, 50);
     let sampleSuccess = 0;
     let sampleFromWorkflow = 0;
-    await pool(sample.length, 8, async (i) => {
-      const response = await fetch(`${infra.apiUrl}/payments/${sample[i]}/status`, { signal: AbortSignal.timeout(10_000) }).catch(() => null);
+    await pool(sample, 8, async (id) => {
+      const response = await fetch(`${infra.apiUrl}/payments/${id}/status`, { signal: AbortSignal.timeout(10_000) }).catch(() => null);
       const body = (await response?.json().catch(() => null)) as { status?: string; source?: string } | null;
       if (body?.status === 'success') sampleSuccess += 1;
       if (body?.source === 'workflow') sampleFromWorkflow += 1;

@@ -132,7 +132,6 @@ async function finish(exitCode: number, error?: string): Promise<never> {
   process.exit(exitCode);
 }
 
-process.on('exit', () => cleanup.killGroupsNow());
 // While stopping, the load still in flight fails against closed connections: that must not end the cleanup early.
 const onStray = (error: unknown) => {
   if (finishing) return;

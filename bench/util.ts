@@ -1,9 +1,7 @@
-/** Small helpers shared by the benchmark modules: clock, progress lines, percentiles, a bounded worker pool. */
+/** Small helpers shared by the benchmark modules: clock, progress lines, percentiles. */
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with Date.now() (the receiver's timestamps). */
 export const now = (): number => performance.timeOrigin + performance.now();
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const startedAt = now();
 /** Progress goes to stderr, so stdout stays clean. */
@@ -37,18 +35,6 @@ export function summarize(values: number[]): Summary | null {
   };
 }
 
-/** Runs `task(i)` for i in [0, count) with at most `concurrency` in flight (closed loop: a slot starts the next one). */
-export async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const index = next++;
-      await task(index);
-    }
-  });
-  await Promise.all(lanes);
-}
-
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -58,16 +44,6 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Polls `check` every `intervalMs` until it returns true; false when `timeoutMs` passed first. */
-export async function pollUntil(check: () => Promise<boolean> | boolean, intervalMs: number, timeoutMs: number): Promise<boolean> {
-  const deadline = now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (now() > deadline) return false;
-    await sleep(intervalMs);
   }
 }
 

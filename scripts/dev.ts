@@ -8,14 +8,20 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { PROJECT_ROOT } from './local-stack/binaries';
 import { startDownstreamReceiver } from './local-stack/downstream-receiver';
+import { SIMULATOR_ENTRY } from './local-stack/midtrans-simulator';
 import { applyMigrations } from './local-stack/migrations';
 import { ensurePrivatePostgres } from './local-stack/postgres';
-import { startProcess, waitFor, type ManagedProcess } from './local-stack/processes';
+import { tsxService, type ServiceProcess } from './local-stack/processes';
+import { waitForHttpOk } from './local-stack/readiness';
+import { serviceEnvironment, type StackSettings } from './local-stack/service-environment';
 import { ensureTemporalDevServer } from './local-stack/temporal-server';
+import { waitFor } from './local-stack/waiting';
 
 const env = process.env;
 const apiPort = Number(env.PORT ?? 8000);
 const simulatorPort = Number(env.MIDTRANS_SIM_PORT ?? 8900);
+const temporalPort = Number(env.DEV_TEMPORAL_PORT ?? 7233);
+const temporalUiPort = Number(env.DEV_TEMPORAL_UI_PORT ?? 8233);
 const stops: Array<() => Promise<void>> = [];
 const say = (message: string) => console.log(`[dev] ${message}`);
 
@@ -36,42 +42,45 @@ async function main() {
   let temporalUi = 'your Temporal cluster\'s UI';
   if (!temporalAddress) {
     say('starting the Temporal dev server (data in .data/temporal-dev.db)');
-    const temporal = await ensureTemporalDevServer({ port: 7233, uiPort: 8233, dbFile: path.join(PROJECT_ROOT, '.data', 'temporal-dev.db') });
+    const temporal = await ensureTemporalDevServer({ port: temporalPort, uiPort: temporalUiPort, dbFile: path.join(PROJECT_ROOT, '.data', 'temporal-dev.db') });
     stops.push(() => temporal.stop());
     temporalAddress = temporal.address;
     temporalUi = temporal.uiUrl ?? temporalUi;
   }
 
-  const children: NodeJS.ProcessEnv = { ...env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: temporalAddress, PORT: String(apiPort) };
+  // Explicitly set variables stay as they are: the caller's environment is the base, not a filtered copy.
+  const stack: StackSettings = { databaseUrl, temporalAddress, apiPort };
   const usesExternalGateway = Boolean(env.MIDTRANS_API_BASE_URL || env.MIDTRANS_SNAP_BASE_URL);
   let simulatorUrl: string | undefined;
   if (!usesExternalGateway) {
     simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-    const simulator = spawnTsx('simulator', 'src/midtrans/simulator/main.ts', {
-      ...children,
+    const simulator = spawnTsx('simulator', SIMULATOR_ENTRY, {
+      ...env,
       MIDTRANS_SIM_PORT: String(simulatorPort),
       MIDTRANS_SIM_NOTIFICATION_URL: env.MIDTRANS_SIM_NOTIFICATION_URL ?? `http://127.0.0.1:${apiPort}/payments/webhook`,
     });
     stops.push(() => simulator.stop());
     await waitFor('the Midtrans simulator', async () => (await fetch(`${simulatorUrl}/_simulator/transactions`)).ok);
-    children.MIDTRANS_API_BASE_URL = simulatorUrl;
-    children.MIDTRANS_SNAP_BASE_URL = `${simulatorUrl}/snap/v1`;
+    stack.midtrans = { url: simulatorUrl };
   }
 
   if (!env.TRANSACTION_SERVICE_URL || !env.USER_SERVICE_URL) {
     const receiver = await startDownstreamReceiver(Number(env.DOWNSTREAM_RECEIVER_PORT ?? 8010), env.DOWNSTREAM_SIGNING_SECRET);
     stops.push(() => receiver.close());
-    children.TRANSACTION_SERVICE_URL ??= receiver.url;
-    children.USER_SERVICE_URL ??= receiver.url;
-    children.DOWNSTREAM_SIGNING_SECRET = receiver.signingSecret;
+    stack.downstream = {
+      transactionServiceUrl: env.TRANSACTION_SERVICE_URL ?? receiver.url,
+      userServiceUrl: env.USER_SERVICE_URL ?? receiver.url,
+      signingSecret: receiver.signingSecret,
+    };
     say(`downstream receiver on ${receiver.url} (GET ${receiver.url}/_received lists the calls)`);
   }
+  const children = serviceEnvironment(stack, { base: env });
 
   const worker = spawnTsx('worker', 'src/worker.ts', children);
   stops.push(() => worker.stop());
   const api = spawnTsx('api', 'src/server.ts', children);
   stops.push(() => api.stop());
-  await waitFor('the API', async () => (await fetch(`http://127.0.0.1:${apiPort}/health`)).ok);
+  await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
   console.log(`
   TiketQ Payment Service is up
@@ -83,16 +92,15 @@ async function main() {
 `);
 }
 
-function spawnTsx(name: string, entry: string, childEnv: NodeJS.ProcessEnv): ManagedProcess {
-  const tsx = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-  const child = startProcess(name, tsx, [entry], { cwd: PROJECT_ROOT, env: childEnv, stdio: 'inherit' });
-  child.child.once('exit', (code, signal) => {
+function spawnTsx(name: string, entry: string, childEnv: NodeJS.ProcessEnv): ServiceProcess {
+  const service = tsxService(name, entry, { env: childEnv, output: 'inherit' });
+  service.start().once('exit', (code, signal) => {
     if (!stopping) {
       console.error(`[dev] ${name} exited (${signal ?? code}); stopping everything`);
       void stopAll(1);
     }
   });
-  return child;
+  return service;
 }
 
 let stopping = false;

@@ -1,18 +1,18 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { MISSING_BINARY_HINT, PROJECT_ROOT, resolveTemporalCli } from './binaries';
-import { isPortOpen, startProcess, waitFor } from './processes';
+import { isPortOpen, ServiceProcess } from './processes';
+import { waitFor } from './waiting';
 
 export interface DevServer {
   address: string;
   uiUrl?: string;
   startedHere: boolean;
   /** The CLI process when this call started it as a child (the chaos suite SIGKILLs it); undefined otherwise. */
-  child?: ChildProcess;
+  process?: ServiceProcess;
   stop(): Promise<void>;
 }
 
@@ -68,10 +68,10 @@ export async function ensureTemporalDevServer(options: DevServerOptions): Promis
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
     '--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true',
   ];
-  const server = startProcess('temporal', cli.path, args, {
-    logFile: options.logFile ?? path.join(PROJECT_ROOT, '.data', 'temporal.log'),
-    detached: false,
+  const server = new ServiceProcess('temporal', cli.path, args, {
+    output: { logFile: options.logFile ?? path.join(PROJECT_ROOT, '.data', 'temporal.log') },
   });
+  server.start();
   await waitFor(`Temporal dev server on ${address}`, () => isServing(address), 60_000);
-  return { address, uiUrl, startedHere: true, child: server.child, stop: () => server.stop() };
+  return { address, uiUrl, startedHere: true, process: server, stop: () => server.stop() };
 }

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { midtransSignature } from '../../src/midtrans/signature';
-import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { API_KEY, createPaymentBody, SERVER_KEY } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 
 /**
  * Attack 9 (CVE-2026-44456): a body sent with `Transfer-Encoding: chunked` has no Content-Length for the limit to

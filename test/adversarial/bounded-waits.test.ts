@@ -6,7 +6,8 @@ import { inject } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
-import { callApi, createPaymentBody, DOWNSTREAM_SIGNING_SECRET, serveOverHttp, startService, type Service } from '../support/service-harness';
+import { createPaymentBody } from '../support/fixtures';
+import { callApi, DOWNSTREAM_SIGNING_SECRET, serveOverHttp, startService, type Service } from '../support/service-harness';
 
 /**
  * The API half of attack 6 of issue 11: with no worker running, POST …/refund hung for 20 s and more, and refunds

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDownstreamActivities, type DownstreamEvent } from '../../activities/downstream';
-import { createPaymentBody, DOWNSTREAM_SIGNING_SECRET, startService, type Service } from '../support/service-harness';
+import { createPaymentBody } from '../support/fixtures';
+import { DOWNSTREAM_SIGNING_SECRET, startService, type Service } from '../support/service-harness';
 
 /**
  * Calls to TiketQ's transaction and user services (attack 7): the payment's data must not choose where a call goes,

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
-import { callApi, createPaymentBody, serveOverHttp, startService, type Service } from '../support/service-harness';
+import { createPaymentBody } from '../support/fixtures';
+import { callApi, serveOverHttp, startService, type Service } from '../support/service-harness';
 
 /**
  * Attack 3 of issue 11 (a retried refund refunds twice) and the Idempotency-Key half of attack 8 (keys were global and

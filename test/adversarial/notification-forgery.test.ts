@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentBody, startService, type Service } from '../support/service-harness';
+import { createPaymentBody, sleep } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 
 /**
  * Issue 11, attacks 1, 2 and 6 over HTTP. Midtrans signs only order_id + status_code + gross_amount, so anyone who
@@ -72,7 +73,7 @@ describe('attack 1: a genuine notification with edited unsigned fields', () => {
     const forged = await postNotification({ ...pending, ...edit, transaction_id: '00000000-forged-0000-0000-000000000000' });
     expect(forged.status).toBeLessThan(500);
     // Give the workflow time to act on it, then let the customer really pay: the genuine settlement must still win.
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     expect((await detailOf(id)).status).toBe('pending');
     expect(downstreamFor(id)).toEqual([]);
 
@@ -102,7 +103,7 @@ describe('attack 2: a re-sent settlement carrying another payment’s transactio
 
     const resent = await postNotification({ ...settlementA, transaction_id: transactionB });
     expect(resent.status).toBeLessThan(500);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(2_000);
     expect((await detailOf(a)).transaction_id).toBe(settlementA.transaction_id);
 
     const refund = await s.api('POST', `/payments/${a}/refund`, { reason: 'trip cancelled' }, { 'idempotency-key': `refund-${a}` });

@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransNotificationSignal } from '../../workflows/messages';
-import { createPaymentBody, startService, type Service } from '../support/service-harness';
+import { createPaymentBody, sleep } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 
 /**
  * Attacks 4 and 5 of issue 11, over HTTP against the whole service: one signed body re-sent in many shapes must not
@@ -165,7 +166,7 @@ describe('attack 5: unsigned requests cost little and never crowd out a genuine 
     const slow = Array.from({ length: 64 }, (_, variant) => startSlowRequest(unsignedBody(orderId, BODY_BYTES, variant)));
     try {
       await Promise.all(slow.map((r) => r.halfSent));
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
 
       const genuine = await postWebhook(JSON.stringify(settlement));
       expect(genuine).toMatchObject({ status: 200, body: { status: 'accepted' } });

@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * test/workflows, test/integration and test/replay.
  *
  * One fork runs one file: the scenarios share one stack and run in order. Its own PostgreSQL cluster
- * (.data/postgres-chaos on port 38432), because scenario 3 stops PostgreSQL.
+ * (.data/postgres-chaos on port 38432, or CHAOS_PG_PORT), because scenario 3 stops PostgreSQL.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPaymentBody as createPaymentSchema } from '../../src/api/schemas';
 import { BANKS, PAYMENT_METHODS } from '../../src/domain';
 import { midtransSignature } from '../../src/midtrans/signature';
-import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { API_KEY, createPaymentBody, SERVER_KEY } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 import { documentedErrorStatus } from '../support/documents';
 
 /**

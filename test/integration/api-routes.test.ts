@@ -1,13 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { Connection } from '@temporalio/client';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
-import { createPaymentWorkflows } from '../../src/api/payment-workflows';
-import { createLogger } from '../../src/logger';
-import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { API_KEY, apiConfig, createPaymentBody } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 import { documentedErrorStatus } from '../support/documents';
 
 /**
@@ -65,28 +63,9 @@ const detailPaths = (reply: Reply): string[] => (reply.body.error.details as { p
 function appWith(config: Partial<ApiDependencies['config']>, overrides: Partial<ApiDependencies> = {}) {
   const metrics = createApiMetrics();
   const app = createApp({
-    config: {
-      API_KEYS: [API_KEY],
-      CORS_ORIGINS: [],
-      ENFORCE_HTTPS: false,
-      BODY_LIMIT_BYTES: 64 * 1024,
-      CREATE_PAYMENT_WAIT_MS: 10_000,
-      UPDATE_WAIT_MS: 15_000,
-      IDEMPOTENCY_KEY_TTL_HOURS: 24,
-      WEBHOOK_MAX_IN_FLIGHT: 64,
-      WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
-      REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
-      MIDTRANS_SERVER_KEY: SERVER_KEY,
-      REFUND_WINDOW_DAYS: 30,
-      ...config,
-    },
-    db: s.db,
-    workflows: createPaymentWorkflows(s.client, s.taskQueue),
-    logger: createLogger('silent', 'api'),
+    ...s.dependencies,
+    config: apiConfig(config),
     metrics,
-    checkTemporal: async () => {
-      await (s.client.connection as Connection).healthService.check({});
-    },
     ...overrides,
   });
   return { app, metrics };

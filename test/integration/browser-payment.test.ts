@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaymentBody, startService, type Service } from '../support/service-harness';
+import { createPaymentBody } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 
 /**
  * A person paying in a real (headless) browser: Debian's Chromium driven by playwright-core. It pays a VA payment

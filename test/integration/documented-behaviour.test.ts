@@ -9,7 +9,8 @@ import { createDownstreamActivities, type DownstreamEvent } from '../../activiti
 import { createApp } from '../../src/api/app';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransSignature } from '../../src/midtrans/signature';
-import { createPaymentBody, DOWNSTREAM_SIGNING_SECRET, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { createPaymentBody, SERVER_KEY } from '../support/fixtures';
+import { DOWNSTREAM_SIGNING_SECRET, startService, type Service } from '../support/service-harness';
 
 /**
  * Behaviour the README promises that no other test exercised, each over real HTTP against the shared Temporal dev

@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/local-stack/binaries';
+import { sleep } from '../support/fixtures';
 
 /**
  * The private PostgreSQL cluster as a newcomer meets it: started from any checkout, never confused with another
@@ -52,7 +53,7 @@ async function removeClusterOn(port: number): Promise<void> {
   if (!dataDir) return;
   const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100 && (await dataDirectoryOn(port)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100 && (await dataDirectoryOn(port)); i++) await sleep(100);
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(`${dataDir}.log`, { force: true });
   // As root the cluster sits in a per-checkout folder outside the checkout: remove it once it is empty.

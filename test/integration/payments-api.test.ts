@@ -7,7 +7,8 @@ import { createDatabase } from '../../src/db/client';
 import { findPaymentStatus } from '../../src/db/payments';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
-import { API_KEY, createPaymentBody, SERVER_KEY, startService, type Service } from '../support/service-harness';
+import { API_KEY, createPaymentBody, SERVER_KEY } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
 
 let s: Service;
 beforeAll(async () => {

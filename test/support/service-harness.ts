@@ -5,17 +5,17 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { startDownstreamReceiver } from '../../scripts/local-stack/downstream-receiver';
+import { startTappedSimulator } from '../../scripts/local-stack/midtrans-simulator';
+import { eventually } from '../../scripts/local-stack/waiting';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
-import { startSimulator } from '../../src/midtrans/simulator/server';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
+import { API_KEY, apiConfig, SERVER_KEY } from './fixtures';
 
-export const SERVER_KEY = 'SB-Mid-server-integration-tests';
-export const API_KEY = 'integration-test-key';
 /** Signs the worker's calls to the transaction and user services; the downstream receiver verifies them with it. */
 export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3RzLWRvd25zdHJlYW0=';
 
@@ -34,20 +34,7 @@ export async function startService(options: { createWaitMs?: number; midtransFet
   const connection = await Connection.connect({ address: temporalAddress });
   const client = new Client({ connection, namespace: 'default' });
   const dependencies: ApiDependencies = {
-    config: {
-      API_KEYS: [API_KEY],
-      CORS_ORIGINS: [],
-      ENFORCE_HTTPS: false,
-      BODY_LIMIT_BYTES: 64 * 1024,
-      CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000,
-      UPDATE_WAIT_MS: 15_000,
-      IDEMPOTENCY_KEY_TTL_HOURS: 24,
-      WEBHOOK_MAX_IN_FLIGHT: 64,
-      WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
-      REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
-      MIDTRANS_SERVER_KEY: SERVER_KEY,
-      REFUND_WINDOW_DAYS: 30,
-    },
+    config: apiConfig({ CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000 }),
     db,
     workflows: createPaymentWorkflows(client, taskQueue),
     logger: createLogger('silent', 'api'),
@@ -60,7 +47,7 @@ export async function startService(options: { createWaitMs?: number; midtransFet
   const served = await serveOverHttp(app);
   const apiUrl = served.url;
   // Midtrans's dashboard setting: notifications go to the API's webhook.
-  const simulator = await startSimulator({ serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook` });
+  const simulator = await startTappedSimulator({ serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook` });
 
   const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
   // `midtransFetch` stands between the worker and the simulator (a test can make Midtrans refuse some calls).
@@ -103,15 +90,9 @@ export async function startService(options: { createWaitMs?: number; midtransFet
     receiver,
     midtrans,
     taskQueue,
-    async eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const value = await read();
-        if (done(value)) return value;
-        if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last: ${JSON.stringify(value)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
+    /** Reads until `done(value)` holds (every 100 ms, 30 s by default). */
+    eventually: <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) =>
+      eventually('a condition', read, done, timeoutMs, 100),
     async close() {
       worker.shutdown();
       await running;
@@ -150,21 +131,4 @@ export async function callApi(baseUrl: string, method: string, path: string, bod
     json = text;
   }
   return { status: response.status, body: json, headers: response.headers };
-}
-
-let counter = 0;
-export function createPaymentBody(overrides: Record<string, unknown> = {}) {
-  counter += 1;
-  const amount = (overrides.amount as number | undefined) ?? 250_000;
-  return {
-    order_id: `ORDER-IT-${Date.now().toString(36)}-${counter}`,
-    amount,
-    payment_method: 'bank_transfer',
-    bank: 'bca',
-    customer_details: { first_name: 'Siti', last_name: 'Rahma', email: 'siti@example.com', phone: '+6281234567890' },
-    item_details: [{ id: 'CGK-KNO', price: amount, quantity: 1, name: 'Flight Jakarta-Medan' }],
-    description: 'Flight booking payment',
-    user_id: 'user-42',
-    ...overrides,
-  };
 }

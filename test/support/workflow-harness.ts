@@ -15,7 +15,8 @@ import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } fro
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { midtransSignature } from '../../src/midtrans/signature';
-import { createSimulator, type Simulator } from '../../src/midtrans/simulator/app';
+import { createSimulator, type Simulator } from '../../scripts/local-stack/midtrans-simulator';
+import { eventually } from '../../scripts/local-stack/waiting';
 import type { PaymentRequest } from '../../src/domain';
 import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';
@@ -228,15 +229,8 @@ export async function startPaymentWorkflow(
 }
 
 /** Polls the workflow's query until the predicate holds (signals are processed asynchronously). */
-export async function viewWhen(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 45_000): Promise<PaymentView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const view = await handle.query(paymentQuery);
-    if (predicate(view)) return view;
-    if (Date.now() > deadline) throw new Error(`condition never met; last view: ${JSON.stringify(view.history)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export const viewWhen = (handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 45_000): Promise<PaymentView> =>
+  eventually("the workflow's view to match", () => handle.query(paymentQuery), predicate, timeoutMs, 50);
 
 export const HISTORIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../replay/histories');
 

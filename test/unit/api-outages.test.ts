@@ -7,6 +7,7 @@ import type { Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { midtransSignature } from '../../src/midtrans/signature';
 import type { PaymentWorkflowInput } from '../../workflows/messages';
+import { apiConfig } from '../support/fixtures';
 
 /**
  * Two outage behaviours the chaos suite (test/chaos) found wrong and that are cheap to pin here:
@@ -43,20 +44,12 @@ const failingDb = (error: () => Error) => ({ $queryRaw: () => Promise.reject(err
 
 function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight = 64) {
   return createApp({
-    config: {
+    config: apiConfig({
       API_KEYS: [],
-      CORS_ORIGINS: [],
-      ENFORCE_HTTPS: false,
-      BODY_LIMIT_BYTES: 64 * 1024,
       CREATE_PAYMENT_WAIT_MS: 1_000,
-      UPDATE_WAIT_MS: 15_000,
-      IDEMPOTENCY_KEY_TTL_HOURS: 24,
       WEBHOOK_MAX_IN_FLIGHT: webhookMaxInFlight,
-      WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: 8,
-      REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
       MIDTRANS_SERVER_KEY: 'SB-Mid-server-unit',
-      REFUND_WINDOW_DAYS: 30,
-    },
+    }),
     db: db as Database,
     workflows: {} as PaymentWorkflows,
     logger: createLogger('silent', 'api'),

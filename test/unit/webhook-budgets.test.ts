@@ -6,6 +6,7 @@ import type { PaymentWorkflows } from '../../src/api/payment-workflows';
 import { loadConfig } from '../../src/config';
 import type { Database } from '../../src/db/client';
 import { midtransSignature } from '../../src/midtrans/signature';
+import { sleep } from '../support/fixtures';
 
 /**
  * The webhook's two budgets with a database that never answers: refused (unsigned) requests and verified
@@ -58,7 +59,7 @@ function stalledDatabase() {
   };
   return { db, calls, release };
 }
-const tick = () => new Promise((r) => setTimeout(r, 20));
+const tick = () => sleep(20);
 
 describe('webhook budgets', () => {
   it('refusals past WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT are answered 401 at once, unrecorded; verified notifications still get through', async () => {

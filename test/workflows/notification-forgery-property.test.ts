@@ -3,6 +3,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { midtransNotificationSignal, paymentQuery, refundUpdate, type MidtransNotificationSignal, type PaymentView } from '../../workflows/messages';
 import { startPaymentWorkflow, useWorkflowHarness, type MidtransCall } from '../support/workflow-harness';
+import { sleep } from '../support/fixtures';
 
 /**
  * Issue 11's property: any sequence of notifications derived from a payment's genuine ones by editing the fields
@@ -77,7 +78,7 @@ function outcome(view: PaymentView, ownIds: string[], calls: MidtransCall[]): Ou
 async function quiet(handle: WorkflowHandle) {
   let last = '';
   for (let still = 0; still < 3; ) {
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     const view = await handle.query(paymentQuery);
     const now = JSON.stringify([view.status, view.history.length, view.ignoredNotifications]);
     still = now === last ? still + 1 : 0;

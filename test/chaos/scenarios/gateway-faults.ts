@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SEED, SIZES } from '../support/config';
 import { describeAnswer, histogramText, statusHistogram, type ChaosContext } from '../support/context';
-import {
-  chargeCheck,
-  eventually,
-  expectedDownstreamKeys,
-  paymentBody,
-  pool,
-  prng,
-  waitForDownstream,
-  waitForStatuses,
-} from '../support/helpers';
+import { eventually, pool } from '../../support/fixtures';
+import { chargeCheck, expectedDownstreamKeys, paymentBody, prng, waitForDownstream, waitForStatuses } from '../support/helpers';
 import { scenario } from '../support/results';
-import { diffCounts } from '../support/simulator-tap';
+import { diffCounts } from '../../../scripts/local-stack/midtrans-simulator';
 
 /** Core API methods the customer can pay from the simulator's control API, with their bank where needed. */
 const METHOD_MIX = [

@@ -2,14 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { paymentQuery } from '../../../workflows/messages';
 import { SIZES } from '../support/config';
 import { createCharged, describeAnswer, histogramText, statusHistogram, type ChaosContext } from '../support/context';
+import { eventually, pool, sleep } from '../../support/fixtures';
 import {
   chargeCheck,
   eventRows,
-  eventually,
   expectedDownstreamKeys,
   paymentBody,
-  pool,
-  sleep,
   waitForDownstream,
   waitForStatuses,
   type HttpAnswer,

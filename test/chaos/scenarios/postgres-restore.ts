@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { paymentQuery, type PaymentView } from '../../../workflows/messages';
 import { SIZES } from '../support/config';
 import { createCharged, histogramText, statusHistogram, type ChaosContext } from '../support/context';
-import { chargeCheck, eventRows, eventually, paymentRows, pool, sleep, waitForStatuses, type HttpAnswer } from '../support/helpers';
+import { eventually, pool, sleep } from '../../support/fixtures';
+import { chargeCheck, eventRows, paymentRows, waitForStatuses, type HttpAnswer } from '../support/helpers';
 import { scenario } from '../support/results';
 import type { ChaosStack } from '../support/stack';
 

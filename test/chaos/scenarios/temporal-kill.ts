@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SIZES } from '../support/config';
 import { createCharged, describeAnswer, histogramText, statusHistogram, type ChaosContext } from '../support/context';
+import { eventually, pool, sleep } from '../../support/fixtures';
 import {
   chargeCheck,
-  eventually,
   expectedDownstreamKeys,
   paymentBody,
-  pool,
-  sleep,
   waitForDownstream,
   waitForStatuses,
   type HttpAnswer,

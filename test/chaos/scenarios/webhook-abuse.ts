@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { midtransSignature } from '../../../src/midtrans/signature';
 import { SERVER_KEY, SIZES } from '../support/config';
 import { createCharged, histogramText, statusHistogram, type ChaosContext } from '../support/context';
+import { eventually, pool } from '../../support/fixtures';
 import {
   checkDownstream,
   eventRows,
-  eventually,
   expectedDownstreamKeys,
   historyFacts,
   paymentRows,
-  pool,
   waitUntilAtRest,
   waitForDownstream,
   waitForStatuses,

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SIZES } from '../support/config';
 import { createCharged, histogramText, statusHistogram, type ChaosContext } from '../support/context';
-import { checkDownstream, eventRows, eventually, historyFacts, paymentRows, pool, waitForStatuses } from '../support/helpers';
+import { eventually, pool } from '../../support/fixtures';
+import { checkDownstream, eventRows, historyFacts, paymentRows, waitForStatuses } from '../support/helpers';
 import { scenario } from '../support/results';
 import { postWebhook } from '../support/context';
 

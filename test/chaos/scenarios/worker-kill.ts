@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { SIZES } from '../support/config';
 import { createCharged, describeAnswer, histogramText, statusHistogram, type ChaosContext } from '../support/context';
+import { eventually, pool, sleep } from '../../support/fixtures';
 import {
   chargeCheck,
-  eventually,
   expectedDownstreamKeys,
   expectedStatusFor,
   historyFacts,
   paymentBody,
-  pool,
-  sleep,
   waitForDownstream,
   waitForStatuses,
 } from '../support/helpers';

@@ -1,4 +1,5 @@
-import { apiClient, http, paymentBody, pool, simulatorClient, type HttpAnswer, type SimulatorClient } from './helpers';
+import { pool } from '../../support/fixtures';
+import { apiClient, http, paymentBody, simulatorClient, type HttpAnswer, type SimulatorClient } from './helpers';
 import type { ChaosStack } from './stack';
 
 export interface ChaosContext {

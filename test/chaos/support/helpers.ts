@@ -1,55 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ReceivedCall } from '../../../scripts/local-stack/downstream-receiver';
-import { mulberry32, type FaultConfigInput } from '../../../src/midtrans/simulator/faults';
+import { mulberry32, type FaultConfigInput } from '../../../scripts/local-stack/midtrans-simulator';
+import { createPaymentBody, eventually, pool } from '../../support/fixtures';
 import { API_KEY, SEED } from './config';
 import type { ChaosStack } from './stack';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers of the API and the simulator, read loosely */
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** The suite's own deterministic choices use the simulator's fault dice (mulberry32). */
 export const prng = (seed = SEED): (() => number) => mulberry32(seed);
-
-export async function eventually<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-  everyMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      last = await read();
-      if (done(last)) return last;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError ? ` (last error: ${String(lastError)})` : ` (last: ${JSON.stringify(last)?.slice(0, 1_500)})`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-    }
-    await sleep(everyMs);
-  }
-}
-
-/** Runs `task` over `items` with at most `limit` at once; results in input order. */
-export async function pool<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await task(items[index]!, index);
-      }
-    }),
-  );
-  return results;
-}
 
 export interface HttpAnswer {
   status: number;
@@ -115,22 +74,15 @@ export function simulatorClient(stack: ChaosStack) {
 
 export type SimulatorClient = ReturnType<typeof simulatorClient>;
 
-let orderCounter = 0;
-/** A valid POST /payments body. */
+let chaosOrders = 0;
+/** A valid POST /payments body with a CHAOS-<tag> order id, spread over seven users (or none with `userId: null`). */
 export function paymentBody(options: { method?: string; bank?: string; amount?: number; userId?: string | null; tag: string }) {
-  orderCounter += 1;
-  const { method = 'bank_transfer', amount = 150_000, tag } = options;
-  const bank = method === 'bank_transfer' ? (options.bank ?? 'bca') : undefined;
-  return {
-    order_id: `CHAOS-${tag}-${Date.now().toString(36)}-${orderCounter}`,
-    amount,
-    payment_method: method,
-    ...(bank ? { bank } : {}),
-    customer_details: { first_name: 'Chaos', last_name: 'Monkey', email: 'chaos@example.com', phone: '+6281234567890' },
-    item_details: [{ id: 'CGK-DPS', price: amount, quantity: 1, name: 'Flight Jakarta-Bali' }],
-    description: `chaos suite ${tag}`,
-    ...(options.userId === null ? {} : { user_id: options.userId ?? `chaos-user-${orderCounter % 7}` }),
-  };
+  chaosOrders += 1;
+  const { method = 'bank_transfer', bank, amount = 150_000, userId = `chaos-user-${chaosOrders % 7}`, tag } = options;
+  return createPaymentBody(
+    { payment_method: method, ...(bank ? { bank } : {}), amount, user_id: userId ?? undefined, description: `chaos suite ${tag}` },
+    `CHAOS-${tag}`,
+  );
 }
 
 /** Midtrans status → the status our payment must end in. */
