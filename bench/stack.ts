@@ -12,7 +12,7 @@ import { applyMigrations } from '../scripts/local-stack/migrations';
 import { ensurePrivatePostgres } from '../scripts/local-stack/postgres';
 import { isPortOpen } from '../scripts/local-stack/processes';
 import { ensureTemporalDevServer } from '../scripts/local-stack/temporal-server';
-import { createSimulator, type SimulatorOptions } from '../src/midtrans/simulator/app';
+import { createSimulator, type SimulatorOptions } from '../simulator/app';
 import { commandLine, descendantsOf, findDescendant, parentOf } from './procs';
 import { now, pollUntil, say, sleep, withTimeout } from './util';
 
@@ -206,7 +206,7 @@ function midtransCallKind(method: string, pathname: string): string {
 }
 
 /**
- * startSimulator (src/midtrans/simulator/server.ts), plus a count of the requests it gets by kind: the simulator's own
+ * startSimulator (simulator/server.ts), plus a count of the requests it gets by kind: the simulator's own
  * stats count charges and notifications, not status calls (confirmations and the reconciliation of open payments).
  */
 async function startCountingSimulator(options: SimulatorOptions & { port: number }) {

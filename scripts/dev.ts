@@ -47,7 +47,7 @@ async function main() {
   let simulatorUrl: string | undefined;
   if (!usesExternalGateway) {
     simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-    const simulator = spawnTsx('simulator', 'src/midtrans/simulator/main.ts', {
+    const simulator = spawnTsx('simulator', 'simulator/main.ts', {
       ...children,
       MIDTRANS_SIM_PORT: String(simulatorPort),
       MIDTRANS_SIM_NOTIFICATION_URL: env.MIDTRANS_SIM_NOTIFICATION_URL ?? `http://127.0.0.1:${apiPort}/payments/webhook`,

@@ -11,7 +11,7 @@ import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
-import { startSimulator } from '../../src/midtrans/simulator/server';
+import { startSimulator } from '../../simulator/server';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
 
 export const SERVER_KEY = 'SB-Mid-server-integration-tests';

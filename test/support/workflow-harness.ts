@@ -15,7 +15,7 @@ import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } fro
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { midtransSignature } from '../../src/midtrans/signature';
-import { createSimulator, type Simulator } from '../../src/midtrans/simulator/app';
+import { createSimulator, type Simulator } from '../../simulator/app';
 import type { PaymentRequest } from '../../src/domain';
 import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';

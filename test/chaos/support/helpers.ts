@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ReceivedCall } from '../../../scripts/local-stack/downstream-receiver';
-import { mulberry32, type FaultConfigInput } from '../../../src/midtrans/simulator/faults';
+import { mulberry32, type FaultConfigInput } from '../../../simulator/faults';
 import { API_KEY, SEED } from './config';
 import type { ChaosStack } from './stack';
 

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { createSimulator, type Simulator, type SimulatorOptions } from '../../../src/midtrans/simulator/app';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../../simulator/app';
 
 /**
  * The Midtrans simulator on a real port, with a tap in front of it that classifies every Core API answer the way

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
-import { resolveCardToken } from '../../../src/midtrans/simulator/cards';
+import type { Simulator } from '../../../simulator/app';
+import { resolveCardToken } from '../../../simulator/cards';
 import { call, charge, chargeRequest, newSimulator } from './helpers';
 
 let sim: Simulator;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isValidMidtransSignature } from '../../../src/midtrans/signature';
-import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '../../../src/midtrans/simulator/server';
+import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '../../../simulator/server';
 import { AUTH_HEADER, chargeRequest, eventually, readJson, SERVER_KEY } from './helpers';
 
 /**

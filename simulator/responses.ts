@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { midtransSignature } from '../signature';
+import { midtransSignature } from '../src/midtrans/signature';
 import { formatAmount, formatMidtransTime } from './format';
 import type { SimTransaction } from './store';
 

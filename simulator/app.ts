@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { LOCAL_SIMULATOR_SERVER_KEY } from '../../config';
+import { LOCAL_SIMULATOR_SERVER_KEY } from '../src/config';
 import { apiError, MESSAGES } from './responses';
 import type { SimulatorDeps } from './context';
 import { FaultInjector, type FaultConfig, type FaultConfigInput } from './faults';

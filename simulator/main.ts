@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOCAL_SIMULATOR_SERVER_KEY } from '../../config';
+import { LOCAL_SIMULATOR_SERVER_KEY } from '../src/config';
 import { parseFaultEnv } from './faults';
 import { startSimulator } from './server';
 
