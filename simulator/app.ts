@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
-import { LOCAL_SIMULATOR_SERVER_KEY } from '../src/config';
+import { LOCAL_SIMULATOR_CLIENT_KEY, LOCAL_SIMULATOR_SERVER_KEY } from '../src/config';
 import { apiError, MESSAGES } from './responses';
 import type { SimulatorDeps } from './context';
 import { FaultInjector, type FaultConfig, type FaultConfigInput } from './faults';
 import { TransactionLifecycle } from './lifecycle';
 import { NotificationDispatcher } from './notifications';
 import { controlRoutes } from './routes/control';
+import { cardTokenRoutes } from './routes/card-token';
 import { coreApiRoutes } from './routes/core-api';
 import { customerPageRoutes } from './routes/customer-pages';
 import { snapRoutes } from './routes/snap';
@@ -20,6 +21,8 @@ import { TimerRegistry } from './timers';
 export interface SimulatorOptions {
   /** Server key expected in Basic auth and used to sign notifications. */
   serverKey?: string;
+  /** Client key expected by card tokenization (GET /v2/token). */
+  clientKey?: string;
   merchantId?: string;
   /** Default notification URL (the dashboard setting). Unset: only X-Override/X-Append-Notification URLs. */
   notificationUrl?: string;
@@ -73,6 +76,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   });
   const deps: SimulatorDeps = {
     serverKey,
+    clientKey: options.clientKey ?? LOCAL_SIMULATOR_CLIENT_KEY,
     store,
     lifecycle,
     notifications,
@@ -97,6 +101,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   const app = new Hono();
   app.route('/', coreApiRoutes(deps));
+  app.route('/', cardTokenRoutes(deps));
   app.route('/', snapRoutes(deps));
   app.route('/', customerPageRoutes(deps));
   app.route('/', controlRoutes(deps, reset));

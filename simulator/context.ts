@@ -7,6 +7,8 @@ import type { SimTransaction, SimulatorStore } from './store';
 /** What the route modules share. Built once in app.ts. */
 export interface SimulatorDeps extends FaultGuard {
   serverKey: string;
+  /** The public key browsers tokenize cards with (GET /v2/token). */
+  clientKey: string;
   store: SimulatorStore;
   lifecycle: TransactionLifecycle;
   notifications: NotificationDispatcher;

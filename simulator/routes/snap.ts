@@ -159,7 +159,7 @@ function openChosenMethod(c: Context, deps: SimulatorDeps, session: SnapSession,
       order: { orderId: session.orderId, grossAmount: session.grossAmount },
       body,
       baseUrl: deps.baseUrl(c),
-      isTokenUsed: () => false,
+      cardToken: (token) => deps.store.cardToken(token),
     });
     if (isRejection(outcome)) return outcome.statusMessage;
     plan = outcome;
