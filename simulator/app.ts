@@ -15,7 +15,7 @@ import { TimerRegistry } from './timers';
 
 /**
  * A local Midtrans: Core API, Snap, signed HTTP notifications with Midtrans's retry rules, expiry, and controls to
- * play the customer's part. It imitates Midtrans (reference: /work/shared/reference/midtrans.md); it never bends
+ * play the customer's part. It imitates Midtrans's documented behaviour (simulator/README.md); it never bends
  * toward the payment service.
  */
 export interface SimulatorOptions {

@@ -4,7 +4,7 @@ import { isObject, type Json, type OrderDetails } from './requests';
 import type { FraudStatus, SimTransaction, TransactionStatus } from './store';
 
 /**
- * What each Core API payment_type asks for and answers (reference §2 table): validation of the method's request
+ * What each Core API payment_type asks for and answers (Midtrans docs, Core API charge for each payment method): validation of the method's request
  * object, the response extras, the starting status and the default expiry.
  */
 
@@ -147,7 +147,7 @@ const cstore: PaymentMethod = {
   },
 };
 
-/** The sandbox's unregistered OVO account (reference §8). */
+/** The sandbox's unregistered OVO account (Midtrans docs, Testing Payment on Sandbox). */
 export const OVO_UNREGISTERED_PHONE = '+628249134000';
 
 const ovo: PaymentMethod = {
@@ -225,7 +225,7 @@ const PAYMENT_METHODS: Record<string, PaymentMethod> = {
 };
 
 /**
- * Real Midtrans payment types this merchant cannot charge through Core API: DANA is Snap-only (reference §2), the
+ * Real Midtrans payment types this merchant cannot charge through Core API: DANA is offered through Snap only, the
  * others are not simulated. Midtrans answers them 402 "not activated"; anything else is not a payment type at all.
  */
 const NOT_ACTIVATED_ON_CORE_API = new Set([

@@ -181,7 +181,7 @@ export class TransactionLifecycle {
     };
     this.record(tx);
     this.notifications.notify(tx);
-    // Reference §4: two notifications follow a refund. The second is the bank's confirmation of the same refund.
+    // Midtrans docs, Refund Transaction: two notifications follow a refund. The second is the bank's confirmation of the same refund.
     this.timers.schedule(this.options.refundConfirmationDelayMs, () => {
       refund.bankConfirmedAt = Date.now();
       this.notifications.notify(tx);

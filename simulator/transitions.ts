@@ -1,7 +1,7 @@
 import type { FraudStatus, SimTransaction, TransactionStatus } from './store';
 
 /**
- * Midtrans's status machine (reference §6), as the one table the API, the Snap page and the control panel use.
+ * Midtrans's status machine (Midtrans docs, Transaction Status Cycle), as the one table the API, the Snap page and the control panel use.
  *
  *   pending    → settlement (capture for cards, authorize for a pre-authorization) | deny | cancel | expire
  *   authorize  → capture (POST /v2/capture) | cancel
@@ -75,7 +75,7 @@ function to(status: TransactionStatus, fraudStatus: FraudStatus, statusMessage: 
   return { status, fraudStatus, statusMessage };
 }
 
-/** Payment types Midtrans can refund through the API (reference §4); VA, Mandiri bill and cstore cannot. */
+/** Payment types Midtrans can refund through the API (Midtrans docs, Refund Transaction); VA, Mandiri bill and cstore cannot. */
 export const REFUNDABLE_PAYMENT_TYPES: ReadonlySet<string> = new Set([
   'credit_card',
   'gopay',
@@ -87,7 +87,7 @@ export const REFUNDABLE_PAYMENT_TYPES: ReadonlySet<string> = new Set([
   'akulaku',
 ]);
 
-/** Refundable only in full (reference §4). */
+/** Refundable only in full (Midtrans docs, Refund Transaction). */
 export const FULL_REFUND_ONLY: ReadonlySet<string> = new Set(['shopeepay', 'ovo']);
 
 /** A refund needs money that has settled: refund what is settled, cancel what is only captured. */
