@@ -137,7 +137,7 @@ describe('Core API charge, one per payment method (201 pending with the methodâ€
     expect(answer).toMatchObject({ status_code: '201', payment_type: 'cstore', transaction_status: 'pending', store, payment_code: expect.stringMatching(/^\d+$/) });
   });
 
-  it('a second charge with the same order_id is 406; a bad server key is 401; a zero amount is 400', async () => {
+  it('a second charge with the same order_id is 406; a bad server key is 401; a zero amount or no body is 400', async () => {
     const request = chargeRequest('bank_transfer');
     await core.charge(request);
     await expect(core.charge(request)).rejects.toMatchObject(rejection({ status_code: '406' }));
@@ -147,6 +147,9 @@ describe('Core API charge, one per payment method (201 pending with the methodâ€
 
     const zero = chargeRequest('bank_transfer', { transaction_details: { order_id: newOrderId('zero'), gross_amount: 0 }, item_details: undefined });
     await expect(core.charge(zero)).rejects.toMatchObject(rejection({ status_code: '400' }));
+    await expect(core.charge(null as unknown as Record<string, unknown>)).rejects.toMatchObject(
+      rejection({ status_code: '400', validation_messages: expect.arrayContaining(['payment_type is required']) }),
+    );
   });
 });
 
