@@ -137,6 +137,18 @@ describe('Core API charge, one per payment method (201 pending with the method�
     expect(answer).toMatchObject({ status_code: '201', payment_type: 'cstore', transaction_status: 'pending', store, payment_code: expect.stringMatching(/^\d+$/) });
   });
 
+  it('ovo: pending on the payer’s phone; the sandbox’s unregistered number is denied at once', async () => {
+    expect(await core.charge(chargeRequest('ovo'))).toMatchObject({ status_code: '201', payment_type: 'ovo', transaction_status: 'pending' });
+    expect(await core.charge(chargeRequest('ovo', { ovo: { payer_phone_number: '+628249134000' } }))).toMatchObject({
+      status_code: '202',
+      transaction_status: 'deny',
+    });
+  });
+
+  it('dana through Core API: 402, the channel is offered only through Snap', async () => {
+    await expect(core.charge(chargeRequest('dana'))).rejects.toMatchObject(rejection({ status_code: '402' }));
+  });
+
   it('a second charge with the same order_id is 406; a bad server key is 401; a zero amount or no body is 400', async () => {
     const request = chargeRequest('bank_transfer');
     await core.charge(request);
@@ -343,6 +355,12 @@ describe('Snap', () => {
     const answer = await snap.createTransaction(snapRequest());
     expect(answer).toEqual({ token: expect.any(String), redirect_url: `${sim.url}/snap/v3/redirection/${answer.token}` });
     expect((await fetch(answer.redirect_url)).status).toBe(200);
+  });
+
+  it('a Snap payment page for one method (enabled_payments ["dana"]) and an expiry', async () => {
+    const answer = await snap.createTransaction({ ...snapRequest(), enabled_payments: ['dana'], expiry: { unit: 'minute', duration: 15 } });
+    expect(answer).toEqual({ token: expect.any(String), redirect_url: expect.stringContaining(answer.token) });
+    expect(await (await fetch(answer.redirect_url)).text()).toContain('value="dana"');
   });
 
   it('createTransactionToken and createTransactionRedirectUrl', async () => {
