@@ -4,8 +4,8 @@ import { isObject, type Json, type OrderDetails } from './requests';
 import type { FraudStatus, SimTransaction, TransactionStatus } from './store';
 
 /**
- * What each Core API payment_type asks for and answers (Midtrans docs, Core API charge for each payment method): validation of the method's request
- * object, the response extras, the starting status and the default expiry.
+ * What each Core API payment_type asks for and answers (Midtrans docs, Core API charge for each payment method):
+ * validation of the method's request object, the response extras, the starting status and the default expiry.
  */
 
 const MINUTE = 60_000;

@@ -106,7 +106,8 @@ export class TransactionLifecycle {
     tx.fraudStatus = next.fraudStatus;
     tx.statusMessage = next.statusMessage;
     if (next.status === 'settlement') tx.settlementTime = Date.now();
-    if (tx.paymentType === 'credit_card' && (next.status === 'capture' || next.status === 'authorize') && tx.paymentFields.approval_code === undefined) {
+    const cardApproved = next.status === 'capture' || next.status === 'authorize';
+    if (tx.paymentType === 'credit_card' && cardApproved && tx.paymentFields.approval_code === undefined) {
       Object.assign(tx.paymentFields, approved());
     }
     if (wasPending && next.status !== 'pending') this.cancelExpiry(tx);
@@ -181,7 +182,8 @@ export class TransactionLifecycle {
     };
     this.record(tx);
     this.notifications.notify(tx);
-    // Midtrans docs, Refund Transaction: two notifications follow a refund. The second is the bank's confirmation of the same refund.
+    // Midtrans docs, Refund Transaction: two notifications follow a refund. The second is the bank's confirmation of
+    // the same refund.
     this.timers.schedule(this.options.refundConfirmationDelayMs, () => {
       refund.bankConfirmedAt = Date.now();
       this.notifications.notify(tx);

@@ -25,7 +25,12 @@ export function cardTokenRoutes(deps: SimulatorDeps): Hono {
 
     const tokenId = newCardTokenId(pan);
     deps.store.addCardToken(tokenId, pan);
-    return c.json({ status_code: '200', status_message: 'Credit card token is created as Token ID.', token_id: tokenId, hash: cardHash(pan) });
+    return c.json({
+      status_code: '200',
+      status_message: 'Credit card token is created as Token ID.',
+      token_id: tokenId,
+      hash: cardHash(pan),
+    });
   });
 
   return tokens;
@@ -48,5 +53,6 @@ function readExpiry(month: string | undefined, year: string | undefined, now: Da
   if (Number.isNaN(expiryYear)) return void messages.push('card_exp_year must be a year in YYYY format');
   const thisYear = now.getUTCFullYear();
   if (expiryYear < thisYear) messages.push('card_exp_year must be greater than this year');
-  else if (expiryYear === thisYear && expiryMonth < now.getUTCMonth() + 1) messages.push("card_exp_month must be greater than this year's month");
+  else if (expiryYear === thisYear && expiryMonth < now.getUTCMonth() + 1)
+    messages.push("card_exp_month must be greater than this year's month");
 }

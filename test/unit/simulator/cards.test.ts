@@ -17,9 +17,13 @@ const futureYear = String(new Date().getFullYear() + 1);
 /** GET /v2/token as a browser sends it: query parameters and the client key, no server key. */
 async function tokenize(card: Record<string, string | undefined>): Promise<{ status: number; body: Loose }> {
   const query = new URLSearchParams(
-    Object.entries({ client_key: LOCAL_SIMULATOR_CLIENT_KEY, card_exp_month: '12', card_exp_year: futureYear, card_cvv: '123', ...card }).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined,
-    ),
+    Object.entries({
+      client_key: LOCAL_SIMULATOR_CLIENT_KEY,
+      card_exp_month: '12',
+      card_exp_year: futureYear,
+      card_cvv: '123',
+      ...card,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
   const response = await sim.app.request(`/v2/token?${query}`);
   return { status: response.status, body: await response.json() };
@@ -32,7 +36,11 @@ async function tokenOf(cardNumber: string): Promise<string> {
 }
 
 async function submitOtp(redirectUrl: string, otp: string): Promise<Response> {
-  return sim.app.request(redirectUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `otp=${otp}` });
+  return sim.app.request(redirectUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `otp=${otp}`,
+  });
 }
 
 describe('GET /v2/token (card tokenization)', () => {
@@ -64,7 +72,11 @@ describe('GET /v2/token (card tokenization)', () => {
     sim = newSimulator();
     const { status, body } = await tokenize({ card_number: '4811111111111114', ...card });
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status_code: '400', status_message: 'One or more parameters in the payload is invalid.', validation_messages: [message] });
+    expect(body).toMatchObject({
+      status_code: '400',
+      status_message: 'One or more parameters in the payload is invalid.',
+      validation_messages: [message],
+    });
     expect(body.token_id).toBeUndefined();
   });
 
@@ -72,9 +84,9 @@ describe('GET /v2/token (card tokenization)', () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2031-06-15T00:00:00Z'));
     sim = newSimulator();
-    expect((await tokenize({ card_number: '4811111111111114', card_exp_month: '05', card_exp_year: '2031' })).body.validation_messages).toEqual([
-      "card_exp_month must be greater than this year's month",
-    ]);
+    expect(
+      (await tokenize({ card_number: '4811111111111114', card_exp_month: '05', card_exp_year: '2031' })).body.validation_messages,
+    ).toEqual(["card_exp_month must be greater than this year's month"]);
     expect((await tokenize({ card_number: '4811111111111114', card_exp_month: '06', card_exp_year: '2031' })).body.status_code).toBe('200');
   });
 
@@ -100,7 +112,10 @@ describe('charging with a card token', () => {
     sim = newSimulator();
     const token = await tokenOf('4411111111111118');
     expect((await charge(sim, cardCharge(token))).body.status_code).toBe('200');
-    expect((await charge(sim, cardCharge(token))).body).toMatchObject({ status_code: '411', status_message: 'Token id is missing, invalid, or timed out' });
+    expect((await charge(sim, cardCharge(token))).body).toMatchObject({
+      status_code: '411',
+      status_message: 'Token id is missing, invalid, or timed out',
+    });
   });
 
   it.each([
@@ -146,13 +161,20 @@ describe('3-D Secure (cards with Full Authentication, charged with authenticatio
 
     const page = await sim.app.request(body.redirect_url);
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(new RegExp(`<form method="post" action="/v2/token/rba/redirect/${body.transaction_id}">[\\s\\S]*name="otp"`));
+    expect(await page.text()).toMatch(
+      new RegExp(`<form method="post" action="/v2/token/rba/redirect/${body.transaction_id}">[\\s\\S]*name="otp"`),
+    );
 
     const submitted = await submitOtp(body.redirect_url, '112233');
     expect(submitted.status).toBe(200);
     expect(await submitted.text()).toContain('capture');
     const status = (await call(sim, 'GET', `/v2/${body.order_id}/status`)).body;
-    expect(status).toMatchObject({ status_code: '200', transaction_status: 'capture', fraud_status: 'accept', approval_code: expect.any(String) });
+    expect(status).toMatchObject({
+      status_code: '200',
+      transaction_status: 'capture',
+      fraud_status: 'accept',
+      approval_code: expect.any(String),
+    });
     expect(sim.store.find(body.order_id)!.transaction.notifications.map((n) => n.body.transaction_status)).toEqual(['pending', 'capture']);
 
     // The page is done once authentication is: a second OTP changes nothing.
@@ -173,7 +195,11 @@ describe('3-D Secure (cards with Full Authentication, charged with authenticatio
     const { body } = await charge(sim, cardCharge(await tokenOf('4911111111111113'), { authentication: true }));
     expect(body).toMatchObject({ status_code: '201', transaction_status: 'pending', redirect_url: expect.any(String) });
     await submitOtp(body.redirect_url, '112233');
-    expect((await call(sim, 'GET', `/v2/${body.order_id}/status`)).body).toMatchObject({ status_code: '202', transaction_status: 'deny', fraud_status: 'accept' });
+    expect((await call(sim, 'GET', `/v2/${body.order_id}/status`)).body).toMatchObject({
+      status_code: '202',
+      transaction_status: 'deny',
+      fraud_status: 'accept',
+    });
   });
 
   it('authentication defaults to false: 4811 and 5211 are captured at once without it', async () => {
@@ -191,7 +217,10 @@ describe('3-D Secure (cards with Full Authentication, charged with authenticatio
     sim = newSimulator();
     const { body } = await charge(sim, cardCharge(await tokenOf('4811111111111114'), { authentication: true, type: 'authorize' }));
     await submitOtp(body.redirect_url, '112233');
-    expect((await call(sim, 'GET', `/v2/${body.order_id}/status`)).body).toMatchObject({ status_code: '200', transaction_status: 'authorize' });
+    expect((await call(sim, 'GET', `/v2/${body.order_id}/status`)).body).toMatchObject({
+      status_code: '200',
+      transaction_status: 'authorize',
+    });
     const captured = await call(sim, 'POST', '/v2/capture', { transaction_id: body.transaction_id, gross_amount: 44000 });
     expect(captured.body).toMatchObject({ status_code: '200', transaction_status: 'capture', fraud_status: 'accept' });
     expect((await call(sim, 'POST', '/v2/capture', { transaction_id: body.transaction_id })).body.status_code).toBe('412');

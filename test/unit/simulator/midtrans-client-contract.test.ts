@@ -116,7 +116,8 @@ describe('Core API charge, one per payment method (201 pending with the methodâ€
     const answer = await core.charge(chargeRequest('gopay'));
     expect(answer).toMatchObject({ status_code: '201', payment_type: 'gopay', transaction_status: 'pending' });
     expect(answer.actions.map((action: Loose) => action.name)).toEqual(['generate-qr-code', 'deeplink-redirect', 'get-status', 'cancel']);
-    for (const action of answer.actions) expect(action).toMatchObject({ method: expect.stringMatching(/^(GET|POST)$/), url: expect.any(String) });
+    for (const action of answer.actions)
+      expect(action).toMatchObject({ method: expect.stringMatching(/^(GET|POST)$/), url: expect.any(String) });
   });
 
   it('shopeepay: a deeplink-redirect action', async () => {
@@ -127,18 +128,34 @@ describe('Core API charge, one per payment method (201 pending with the methodâ€
 
   it('qris: a generate-qr-code action and the QR payload', async () => {
     const answer = await core.charge(chargeRequest('qris'));
-    expect(answer).toMatchObject({ status_code: '201', payment_type: 'qris', transaction_status: 'pending', acquirer: 'gopay', qr_string: expect.any(String) });
+    expect(answer).toMatchObject({
+      status_code: '201',
+      payment_type: 'qris',
+      transaction_status: 'pending',
+      acquirer: 'gopay',
+      qr_string: expect.any(String),
+    });
     expect(answer.actions).toEqual([{ name: 'generate-qr-code', method: 'GET', url: expect.any(String) }]);
     expect((await fetch(answer.actions[0].url)).headers.get('content-type')).toContain('image/');
   });
 
   it.each(['indomaret', 'alfamart'])('cstore %s: payment_code', async (store) => {
     const answer = await core.charge(chargeRequest('cstore', { cstore: { store, message: 'TiketQ' } }));
-    expect(answer).toMatchObject({ status_code: '201', payment_type: 'cstore', transaction_status: 'pending', store, payment_code: expect.stringMatching(/^\d+$/) });
+    expect(answer).toMatchObject({
+      status_code: '201',
+      payment_type: 'cstore',
+      transaction_status: 'pending',
+      store,
+      payment_code: expect.stringMatching(/^\d+$/),
+    });
   });
 
   it('ovo: pending on the payerâ€™s phone; the sandboxâ€™s unregistered number is denied at once', async () => {
-    expect(await core.charge(chargeRequest('ovo'))).toMatchObject({ status_code: '201', payment_type: 'ovo', transaction_status: 'pending' });
+    expect(await core.charge(chargeRequest('ovo'))).toMatchObject({
+      status_code: '201',
+      payment_type: 'ovo',
+      transaction_status: 'pending',
+    });
     expect(await core.charge(chargeRequest('ovo', { ovo: { payer_phone_number: '+628249134000' } }))).toMatchObject({
       status_code: '202',
       transaction_status: 'deny',
@@ -157,7 +174,10 @@ describe('Core API charge, one per payment method (201 pending with the methodâ€
     const stranger = pointedAtSimulator(new midtransClient.CoreApi({ ...clientOptions, serverKey: 'SB-Mid-server-wrong' }), sim.url);
     await expect(stranger.charge(chargeRequest('bank_transfer'))).rejects.toMatchObject({ httpStatusCode: 401 });
 
-    const zero = chargeRequest('bank_transfer', { transaction_details: { order_id: newOrderId('zero'), gross_amount: 0 }, item_details: undefined });
+    const zero = chargeRequest('bank_transfer', {
+      transaction_details: { order_id: newOrderId('zero'), gross_amount: 0 },
+      item_details: undefined,
+    });
     await expect(core.charge(zero)).rejects.toMatchObject(rejection({ status_code: '400' }));
     await expect(core.charge(null as unknown as Record<string, unknown>)).rejects.toMatchObject(
       rejection({ status_code: '400', validation_messages: expect.arrayContaining(['payment_type is required']) }),
@@ -219,7 +239,9 @@ describe('card tokenization (GET /v2/token) and the 3-D Secure flow', () => {
       masked_card: '48111111-1114',
       approval_code: expect.any(String),
     });
-    await eventually(() => expect(notifications.filter((n) => n.order_id === charged.order_id).map((n) => n.transaction_status)).toEqual(['pending', 'capture']));
+    await eventually(() =>
+      expect(notifications.filter((n) => n.order_id === charged.order_id).map((n) => n.transaction_status)).toEqual(['pending', 'capture']),
+    );
     const captured = notifications.find((n) => n.order_id === charged.order_id && n.transaction_status === 'capture');
     expect(isValidMidtransSignature(captured, SERVER_KEY)).toBe(true);
 
@@ -232,14 +254,21 @@ describe('card tokenization (GET /v2/token) and the 3-D Secure flow', () => {
   it('4411 1111 1111 1118 (not enrolled in 3DS): captured at once, 200 capture/accept', async () => {
     const { token_id } = await core.cardToken(card('4411111111111118'));
     const answer = await core.charge(chargeRequest('credit_card', { credit_card: { token_id } }));
-    expect(answer).toMatchObject({ status_code: '200', transaction_status: 'capture', fraud_status: 'accept', masked_card: '44111111-1118' });
+    expect(answer).toMatchObject({
+      status_code: '200',
+      transaction_status: 'capture',
+      fraud_status: 'accept',
+      masked_card: '44111111-1118',
+    });
     expect(answer.redirect_url).toBeUndefined();
   });
 
   it.each(['48111111-1114-0a3c7f8e-7d1e-4c9b-9a55-5f1f6a3c2b10', '481111-1114-0a3c7f8e-7d1e-4c9b-9a55-5f1f6a3c2b10'])(
     'a token_id Midtrans never issued (%s) is 411',
     async (token_id) => {
-      await expect(core.charge(chargeRequest('credit_card', { credit_card: { token_id } }))).rejects.toMatchObject(rejection({ status_code: '411' }));
+      await expect(core.charge(chargeRequest('credit_card', { credit_card: { token_id } }))).rejects.toMatchObject(
+        rejection({ status_code: '411' }),
+      );
     },
   );
 
@@ -248,7 +277,12 @@ describe('card tokenization (GET /v2/token) and the 3-D Secure flow', () => {
     const authorized = await core.charge(chargeRequest('credit_card', { credit_card: { token_id, type: 'authorize' } }));
     expect(authorized).toMatchObject({ status_code: '200', transaction_status: 'authorize', fraud_status: 'accept' });
     const captured = await core.capture({ transaction_id: authorized.transaction_id, gross_amount: 44000 });
-    expect(captured).toMatchObject({ status_code: '200', transaction_id: authorized.transaction_id, transaction_status: 'capture', fraud_status: 'accept' });
+    expect(captured).toMatchObject({
+      status_code: '200',
+      transaction_id: authorized.transaction_id,
+      transaction_status: 'capture',
+      fraud_status: 'accept',
+    });
   });
 });
 
@@ -274,7 +308,10 @@ describe('management calls', () => {
     const charged = await core.charge(chargeRequest('bank_transfer'));
     await eventually(() => expect(notifications.some((n) => n.order_id === charged.order_id)).toBe(true));
     const notified = notifications.find((n) => n.order_id === charged.order_id);
-    expect(await core.transaction.notification(JSON.stringify(notified))).toMatchObject({ order_id: charged.order_id, transaction_status: 'pending' });
+    expect(await core.transaction.notification(JSON.stringify(notified))).toMatchObject({
+      order_id: charged.order_id,
+      transaction_status: 'pending',
+    });
   });
 
   it('approve and deny a card held for review (4511 1111 1111 1117, challenged by FDS); 412 when nothing is held', async () => {
