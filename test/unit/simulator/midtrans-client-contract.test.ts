@@ -215,9 +215,13 @@ describe('card tokenization (GET /v2/token) and the 3-D Secure flow', () => {
     expect(charged).toMatchObject({
       ...TRANSACTION_FIELDS,
       status_code: '201',
+      // Midtrans docs, Card Feature: 3D Secure: the sample 3DS charge answer.
+      status_message: 'Success, Credit Card transaction is successful',
       payment_type: 'credit_card',
       transaction_status: 'pending',
       masked_card: '48111111-1114',
+      card_type: 'credit',
+      three_ds_version: '2',
       redirect_url: expect.stringMatching(/^http:\/\//),
     });
 
