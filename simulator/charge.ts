@@ -179,12 +179,14 @@ const creditCard: PaymentMethod = {
     const preauthorize = request.type === 'authorize';
     const common = { card: { pan: card.pan, outcome: card.outcome, preauthorize }, spendsToken: card.singleUseToken };
 
-    // `authentication` defaults to false; some integrations send it as the string "true".
+    // `authentication` defaults to false (Midtrans docs, Card Feature: 3D Secure); some integrations send "true".
     const authentication = request.authentication === true || request.authentication === 'true';
     if (card.enrolled3ds && authentication) {
+      // Midtrans's documented 3DS answer: pending, yet worded as a success, with the 3DS version it will run.
       const redirectUrl = `${baseUrl}/v2/token/rba/redirect/${transactionId}`;
+      const fields = { ...cardFields, three_ds_version: '2' };
       return {
-        ...pending('credit_card', 'Credit Card transaction is waiting for 3D Secure authentication', cardFields, { redirect_url: redirectUrl }, 10 * MINUTE),
+        ...pending('credit_card', 'Success, Credit Card transaction is successful', fields, { redirect_url: redirectUrl }, 10 * MINUTE),
         ...common,
       };
     }
