@@ -1,7 +1,7 @@
 # One image for every process of the payment service; docker-compose.yml picks the command:
 #   API (default)       tsx src/server.ts
 #   worker              tsx src/worker.ts
-#   Midtrans simulator  tsx src/midtrans/simulator/main.ts
+#   Midtrans simulator  tsx simulator/main.ts
 #   migration job       npm run migrate:deploy
 #
 # Single stage on purpose: the code runs as TypeScript through tsx (no build step), and the migration job needs the

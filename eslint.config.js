@@ -11,6 +11,13 @@ export default tseslint.config(
     },
   },
   {
+    // The simulator is its own program that imitates Midtrans: the service talks to it over HTTP only.
+    files: ['src/**/*.ts', 'workflows/**/*.ts', 'activities/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/simulator', '**/simulator/*'], message: 'the service never imports the simulator' }] }],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox (Date and Math.random are replayed there); it must not
     // reach Node built-ins or any I/O module. Activities are imported as types only.
     files: ['workflows/**/*.ts'],

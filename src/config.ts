@@ -18,6 +18,8 @@ const commaList = z
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
+/** The browser's key for card tokenization (GET /v2/token); public by design, sandbox-shaped for the simulator. */
+export const LOCAL_SIMULATOR_CLIENT_KEY = 'SB-Mid-client-local-simulator';
 export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3BtZW50LWRvd25zdHJlYW0=';
 
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
@@ -110,7 +112,11 @@ const configSchema = z
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
 
     MIDTRANS_SERVER_KEY: z.string().min(1).default(LOCAL_SIMULATOR_SERVER_KEY),
-    MIDTRANS_CLIENT_KEY: z.string().default(''),
+    // Compose passes an unset key as '': that too means the simulator's key.
+    MIDTRANS_CLIENT_KEY: z
+      .string()
+      .default('')
+      .transform((key) => key || LOCAL_SIMULATOR_CLIENT_KEY),
     MIDTRANS_IS_PRODUCTION: booleanFlag,
     MIDTRANS_API_BASE_URL: z.string().url().optional(),
     MIDTRANS_SNAP_BASE_URL: z.string().url().optional(),

@@ -2,12 +2,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 // The one place the stack kit, the tests and the benchmark name where the simulator lives.
-import { createSimulator, type Simulator, type SimulatorOptions } from '../../src/midtrans/simulator/app';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../simulator/app';
 
 export { createSimulator, type Simulator, type SimulatorOptions };
-export { mulberry32, type FaultConfigInput } from '../../src/midtrans/simulator/faults';
+export { mulberry32, type FaultConfigInput } from '../../simulator/faults';
 /** The simulator as a program of its own (`npm run midtrans:sim`), configured by MIDTRANS_SIM_* variables. */
-export const SIMULATOR_ENTRY = 'src/midtrans/simulator/main.ts';
+export const SIMULATOR_ENTRY = 'simulator/main.ts';
 
 /** What a request to the simulator is for: a Core API call, Snap, or the simulator's own control panel. */
 export type CallKind = 'charge' | 'status' | 'cancel' | 'expire' | 'refund' | 'other';

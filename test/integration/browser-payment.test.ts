@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_SIMULATOR_CLIENT_KEY } from '../../src/config';
 import { createPaymentBody } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 
 /**
  * A person paying in a real (headless) browser: Debian's Chromium driven by playwright-core. It pays a VA payment
- * from the simulator's control panel and a DANA payment on the Snap redirect page, then sees both succeed through
- * the service's API. `.ci/run` installs the `chromium` package.
+ * from the simulator's control panel, a DANA payment on the Snap redirect page, and a card tokenized as a merchant's
+ * front end does (GET /v2/token with the client key) on its 3-D Secure page, then sees each succeed through the
+ * service's API. `.ci/run` installs the `chromium` package.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -65,6 +67,34 @@ describe('paying in a browser', () => {
     await expect(page.locator('body').innerText()).resolves.toContain(paymentId);
     await page.getByRole('button', { name: 'Pay', exact: true }).click();
     await page.waitForLoadState();
+    await s.eventually(
+      () => statusOf(paymentId),
+      (status) => status === 'success',
+    );
+    await page.close();
+  });
+
+  it('a card tokenized with the client key and authenticated with OTP 112233 on the 3-D Secure page becomes success', async () => {
+    const card = new URLSearchParams({
+      client_key: LOCAL_SIMULATOR_CLIENT_KEY,
+      card_number: '4811 1111 1111 1114',
+      card_exp_month: '12',
+      card_exp_year: String(new Date().getFullYear() + 1),
+      card_cvv: '123',
+    });
+    const token = (await (await fetch(`${s.simulator.url}/v2/token?${card}`)).json()) as { status_code: string; token_id: string };
+    expect(token.status_code).toBe('200');
+
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'credit_card', bank: undefined, card_token: token.token_id }));
+    expect(created.status).toBe(201);
+    const { payment_id: paymentId, payment_instructions: instructions } = created.body;
+    expect(instructions.kind).toBe('redirect');
+    const page = await browser.newPage();
+    await page.goto(instructions.redirect_url);
+    await page.getByLabel('OTP').fill('112233');
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+    await page.waitForLoadState();
+    await expect(page.locator('body').innerText()).resolves.toContain('capture');
     await s.eventually(
       () => statusOf(paymentId),
       (status) => status === 'success',

@@ -244,7 +244,8 @@ describe('payment workflow', () => {
     const { handle, charged } = await startPayment({
       method: 'credit_card',
       bank: undefined,
-      cardToken: '4911111111111113',
+      // Denied by the bank at charge time: not enrolled in 3DS, so the charge itself is the decision.
+      cardToken: '4711111111111115',
       expiryMinutes: 10,
     });
     expect(charged.status).toBe('failed');

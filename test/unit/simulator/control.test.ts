@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
+import type { Simulator } from '../../../simulator/app';
 import { call, charge, chargeRequest, newSimulator, readJson } from './helpers';
 
 let sim: Simulator;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isValidMidtransSignature } from '../../../src/midtrans/signature';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
+import type { Simulator } from '../../../simulator/app';
 import { call, charge, chargeRequest, newOrderId, newSimulator, SERVER_KEY } from './helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
+import type { Simulator } from '../../../simulator/app';
 import { call, charge, chargeRequest, eventually, newSimulator } from './helpers';
 
 let sim: Simulator;
@@ -44,7 +44,7 @@ describe('pending transactions expire at expiry_time', () => {
 
   it('a card waiting for 3DS expires after about 10 minutes (scaled)', async () => {
     sim = newSimulator({ expiryScale: 0.0002 });
-    const { body } = await charge(sim, chargeRequest('credit_card', { credit_card: { token_id: '4811111111111114' } }));
+    const { body } = await charge(sim, chargeRequest('credit_card', { credit_card: { token_id: '4811111111111114', authentication: true } }));
     await eventually(() => expect(sim.store.find(body.order_id)!.transaction.status).toBe('expire'));
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
-import { FaultInjector, parseFaultEnv } from '../../../src/midtrans/simulator/faults';
+import type { Simulator } from '../../../simulator/app';
+import { FaultInjector, parseFaultEnv } from '../../../simulator/faults';
 import { AUTH_HEADER, call, charge, chargeRequest, eventually, newSimulator } from './helpers';
 
 let sim: Simulator;

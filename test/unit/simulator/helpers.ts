@@ -1,4 +1,4 @@
-import { createSimulator, type Simulator, type SimulatorOptions } from '../../../src/midtrans/simulator/app';
+import { createSimulator, type Simulator, type SimulatorOptions } from '../../../simulator/app';
 
 /** Shared plumbing for the simulator's contract tests: calls go through app.request(), no port. */
 

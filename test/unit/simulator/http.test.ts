@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isValidMidtransSignature } from '../../../src/midtrans/signature';
-import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '../../../src/midtrans/simulator/server';
+import { startSimulator, type RunningSimulator, type StartSimulatorOptions } from '../../../simulator/server';
 import { AUTH_HEADER, chargeRequest, eventually, readJson, SERVER_KEY } from './helpers';
 
 /**
@@ -112,7 +112,7 @@ describe('startSimulator', () => {
     expect(snap.body.redirect_url).toBe(`${sim!.url}/snap/v3/redirection/${snap.body.token}`);
     const page = await fetch(snap.body.redirect_url);
     expect(page.status).toBe(200);
-    const card = await api('/v2/charge', { method: 'POST', body: chargeRequest('credit_card', { credit_card: { token_id: '4811111111111114' } }) });
+    const card = await api('/v2/charge', { method: 'POST', body: chargeRequest('credit_card', { credit_card: { token_id: '4811111111111114', authentication: true } }) });
     expect(card.body.redirect_url.startsWith(sim!.url)).toBe(true);
   });
 });

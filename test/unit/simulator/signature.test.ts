@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isValidMidtransSignature, midtransSignature } from '../../../src/midtrans/signature';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
+import type { Simulator } from '../../../simulator/app';
 import { charge, chargeRequest, newSimulator, SERVER_KEY } from './helpers';
 
 /** Reference §5 test vector. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Simulator } from '../../../src/midtrans/simulator/app';
+import type { Simulator } from '../../../simulator/app';
 import { isValidMidtransSignature } from '../../../src/midtrans/signature';
 import { call, charge, chargeRequest, newOrderId, newSimulator, SERVER_KEY } from './helpers';
 

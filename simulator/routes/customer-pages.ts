@@ -34,8 +34,9 @@ export function customerPageRoutes(deps: SimulatorDeps): Hono {
     const form = await c.req.parseBody();
     // A wrong OTP fails authentication and the charge is denied, as in the sandbox.
     const passed = String(form.otp ?? '').trim() === SANDBOX_3DS_OTP;
-    deps.lifecycle.change(tx, passed ? 'pay' : 'deny');
-    return c.html(resultPage(passed ? 'Payment authorised' : 'Authentication failed', tx, 'You can close this page.'));
+    deps.lifecycle.completeCardAuthentication(tx, passed);
+    // The page shows the status the issuer then gave (a bank can still decline an authenticated card).
+    return c.html(resultPage(passed ? 'Authentication complete' : 'Authentication failed', tx, 'You can close this page.'));
   });
 
   pages.get('/_simulator/wallet/:id', (c) => {

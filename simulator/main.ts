@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOCAL_SIMULATOR_SERVER_KEY } from '../../config';
+import { LOCAL_SIMULATOR_CLIENT_KEY, LOCAL_SIMULATOR_SERVER_KEY } from '../src/config';
 import { parseFaultEnv } from './faults';
 import { startSimulator } from './server';
 
@@ -11,6 +11,7 @@ const envSchema = z.object({
   MIDTRANS_SIM_PORT: z.coerce.number().int().min(0).max(65_535).default(8900),
   MIDTRANS_SIM_HOST: z.string().default('127.0.0.1'),
   MIDTRANS_SERVER_KEY: z.preprocess(emptyAsUndefined, z.string().default(LOCAL_SIMULATOR_SERVER_KEY)),
+  MIDTRANS_CLIENT_KEY: z.preprocess(emptyAsUndefined, z.string().default(LOCAL_SIMULATOR_CLIENT_KEY)),
   MIDTRANS_SIM_NOTIFICATION_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   MIDTRANS_SIM_PUBLIC_URL: z.preprocess(emptyAsUndefined, z.string().url().optional()),
   MIDTRANS_SIM_RETRY_SCALE: z.coerce.number().positive().default(0.001),
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     port: env.MIDTRANS_SIM_PORT,
     hostname: env.MIDTRANS_SIM_HOST,
     serverKey: env.MIDTRANS_SERVER_KEY,
+    clientKey: env.MIDTRANS_CLIENT_KEY,
     notificationUrl: env.MIDTRANS_SIM_NOTIFICATION_URL,
     publicBaseUrl: env.MIDTRANS_SIM_PUBLIC_URL,
     retryScale: env.MIDTRANS_SIM_RETRY_SCALE,

@@ -7,6 +7,8 @@ import type { SimTransaction, SimulatorStore } from './store';
 /** What the route modules share. Built once in app.ts. */
 export interface SimulatorDeps extends FaultGuard {
   serverKey: string;
+  /** The public key browsers tokenize cards with (GET /v2/token). */
+  clientKey: string;
   store: SimulatorStore;
   lifecycle: TransactionLifecycle;
   notifications: NotificationDispatcher;
@@ -15,8 +17,9 @@ export interface SimulatorDeps extends FaultGuard {
 }
 
 /**
- * `{id}` of the management API: order_id or transaction_id. DANA is the exception (reference §2): its status,
- * cancel and refund work with the transaction_id only, so an order_id lookup of a DANA transaction finds nothing.
+ * `{id}` of the management API: order_id or transaction_id. DANA is the exception (Midtrans docs, Get Transaction
+ * Status): its status, cancel and refund work with the transaction_id only, so an order_id lookup of a DANA
+ * transaction finds nothing.
  */
 export function findForApi(deps: SimulatorDeps, id: string): SimTransaction | undefined {
   const found = deps.store.find(id);

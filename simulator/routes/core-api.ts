@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { notificationTargets, readJsonObject, requireServerKey, respond, withApiFaults } from '../api-guards';
 import { checkPaymentType, isRejection, planCharge, validatePaymentMethod } from '../charge';
 import { findForApi, type SimulatorDeps } from '../context';
-import { readCustomExpiry, readOrder, readRefundRequest, type Json } from '../requests';
+import { readCustomExpiry, readOrder, readRefundRequest, readWholeAmount, type Json } from '../requests';
 import { actionBody, apiError, chargeBody, MESSAGES, statusBody, validationError } from '../responses';
 import type { SimTransaction } from '../store';
 import type { StatusAction } from '../transitions';
@@ -29,6 +29,38 @@ export function coreApiRoutes(deps: SimulatorDeps): Hono {
       return tx ? respond(c, statusBody(tx, deps.serverKey)) : notFound(c);
     }),
   );
+
+  // All transactions Midtrans holds for the order, newest first, `per_page` (default 10) at a time from page 0.
+  api.get('/v2/:id/status/b2b', auth, (c) =>
+    withApiFaults(c, deps, false, () => {
+      const tx = findForApi(deps, c.req.param('id'));
+      if (!tx) return notFound(c);
+      const page = wholeQuery(c.req.query('page'), 0);
+      const perPage = Math.max(1, wholeQuery(c.req.query('per_page'), 10));
+      const transactions = deps.store.historyOf(tx.orderId).reverse().slice(page * perPage, (page + 1) * perPage);
+      return respond(c, {
+        status_code: '200',
+        status_message: 'Success, transactions are retrieved',
+        transactions: transactions.map((each) => statusBody(each, deps.serverKey)),
+      });
+    }),
+  );
+
+  // Captures a pre-authorized card payment (credit_card.type "authorize") by its transaction_id.
+  api.post('/v2/capture', auth, async (c) => {
+    const body = await readJsonObject(c);
+    return withApiFaults(c, deps, true, () => {
+      if (!body) return respond(c, apiError('413', MESSAGES.malformed));
+      const messages: string[] = [];
+      if (typeof body.transaction_id !== 'string' || body.transaction_id === '') messages.push('transaction_id is required');
+      if (body.gross_amount !== undefined) readWholeAmount(body.gross_amount, 'gross_amount', messages);
+      if (messages.length > 0) return respond(c, validationError(messages));
+      const tx = deps.store.find(body.transaction_id as string)?.transaction;
+      if (!tx) return notFound(c);
+      if (!deps.lifecycle.change(tx, 'capture')) return respond(c, apiError('412', MESSAGES.cannotModify));
+      return respond(c, actionBody(tx, '200', 'Success, Credit Card capture transaction is successful'));
+    });
+  });
 
   const statusChange = (path: string, action: StatusAction, statusCode: string, statusMessage: string) =>
     api.post(`/v2/:id/${path}`, auth, (c) =>
@@ -76,7 +108,7 @@ async function charge(c: Context, deps: SimulatorDeps, body: Json): Promise<Resp
     order,
     body,
     baseUrl: deps.baseUrl(c),
-    isTokenUsed: (token) => deps.lifecycle.isCardTokenSpent(token),
+    cardToken: (token) => deps.store.cardToken(token),
   });
   if (isRejection(plan)) return respond(c, apiError(plan.statusCode, plan.statusMessage));
 
@@ -102,6 +134,10 @@ async function refundTransaction(c: Context, deps: SimulatorDeps, tx: SimTransac
   const outcome = deps.lifecycle.refund(tx, request);
   if (outcome.kind === 'rejected') return respond(c, apiError(outcome.statusCode, outcome.statusMessage));
   return respond(c, outcome.body);
+}
+
+function wholeQuery(value: string | undefined, fallback: number): number {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : fallback;
 }
 
 function notFound(c: Context): Response {

@@ -10,12 +10,12 @@ import type { SimTransaction, SnapSession } from '../store';
 
 /**
  * Snap: POST /snap/v1/transactions gives a token and a redirect_url; the page behind it is where the customer
- * picks a method. Until then the order does not exist for the Core API (404 on status, reference §4).
+ * picks a method. Until then the order does not exist for the Core API: GET status answers 404.
  */
 
 const DAY = 86_400_000;
 
-/** enabled_payments values (reference §3) and how each one is charged once picked. */
+/** enabled_payments values (Midtrans Snap docs) and how each one is charged once picked. */
 const SNAP_METHODS: Record<string, { label: string; charge?: (session: SnapSession) => Json }> = {
   credit_card: {
     label: 'Credit/debit card (sandbox card 4811 1111 1111 1114, 3DS)',
@@ -159,7 +159,7 @@ function openChosenMethod(c: Context, deps: SimulatorDeps, session: SnapSession,
       order: { orderId: session.orderId, grossAmount: session.grossAmount },
       body,
       baseUrl: deps.baseUrl(c),
-      isTokenUsed: () => false,
+      cardToken: (token) => deps.store.cardToken(token),
     });
     if (isRejection(outcome)) return outcome.statusMessage;
     plan = outcome;

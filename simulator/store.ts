@@ -1,5 +1,7 @@
+import type { CardOutcome, IssuedCardToken } from './cards';
+
 /**
- * The simulator's memory: transactions, Snap sessions, charge-attempt counters and stats. Plain data, no behaviour
+ * The simulator's memory: transactions, Snap sessions, issued card tokens, charge-attempt counters and stats. Plain data, no behaviour
  * beyond indexing; status changes live in lifecycle.ts.
  */
 
@@ -82,16 +84,14 @@ export interface SimTransaction {
   paymentFields: Record<string, unknown>;
   /** Fields only the charge response carries: actions, redirect_url, qr_string. */
   chargeFields: Record<string, unknown>;
-  /** Set for credit_card: the test card's scripted outcome. */
-  card?: { pan: string; scenario: CardScenario };
+  /** Set for credit_card: the card's scripted outcome, and whether the charge asked for pre-authorization only. */
+  card?: { pan: string; outcome: CardOutcome; preauthorize: boolean };
   refunds: RefundRecord[];
   targets: NotificationTargets;
   channel: 'core' | 'snap';
   history: Array<{ status: TransactionStatus; fraudStatus: FraudStatus; at: string }>;
   notifications: NotificationRecord[];
 }
-
-export type CardScenario = 'accept_3ds' | 'accept' | 'accept_3ds_optional' | 'bank_deny' | 'fraud_deny' | 'challenge';
 
 export interface SnapSession {
   token: string;
@@ -150,6 +150,7 @@ export class SimulatorStore {
   private readonly attempts = new Map<string, ChargeAttempts>();
   private readonly snapByToken = new Map<string, SnapSession>();
   private readonly snapByOrderId = new Map<string, SnapSession>();
+  private readonly cardTokens = new Map<string, IssuedCardToken>();
   stats: SimulatorStats = emptyStats();
 
   add(transaction: SimTransaction): void {
@@ -207,7 +208,21 @@ export class SimulatorStore {
     return this.snapByToken.get(token);
   }
 
+  addCardToken(tokenId: string, pan: string): void {
+    this.cardTokens.set(tokenId, { pan, spent: false });
+  }
+
+  cardToken(tokenId: string): IssuedCardToken | undefined {
+    return this.cardTokens.get(tokenId);
+  }
+
+  spendCardToken(tokenId: string): void {
+    const token = this.cardTokens.get(tokenId);
+    if (token) token.spent = true;
+  }
+
   clear(): void {
+    this.cardTokens.clear();
     this.byTransactionId.clear();
     this.byOrderId.clear();
     this.attempts.clear();

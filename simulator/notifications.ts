@@ -5,7 +5,8 @@ import type { TimerRegistry } from './timers';
 
 /**
  * HTTP notifications (webhooks) as Midtrans sends them: a signed JSON POST per status change, to the configured URL
- * or the per-charge X-Override-/X-Append-Notification URLs, retried by the receiver's answer (reference §6).
+ * or the per-charge X-Override-/X-Append-Notification URLs, retried by the receiver's answer (Midtrans docs,
+ * HTTP(S) Notification / Webhooks).
  */
 
 const MINUTE = 60_000;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { CardOutcome } from './cards';
 import { approved, type ChargePlan } from './charge';
 import type { NotificationDispatcher } from './notifications';
 import { MESSAGES, refundedAmount, transactionFields, type MidtransBody } from './responses';
@@ -42,9 +43,15 @@ export type RefundOutcome =
   | { kind: 'replayed'; body: MidtransBody }
   | { kind: 'rejected'; statusCode: '406' | '412' | '414'; statusMessage: string };
 
+const AFTER_AUTHENTICATION: Record<CardOutcome, StatusAction> = {
+  accept: 'pay',
+  bank_deny: 'deny',
+  fraud_deny: 'deny',
+  challenge: 'challenge',
+};
+
 export class TransactionLifecycle {
   private readonly expiryTimers = new Map<string, () => void>();
-  private readonly spentCardTokens = new Set<string>();
 
   constructor(
     private readonly store: SimulatorStore,
@@ -52,10 +59,6 @@ export class TransactionLifecycle {
     private readonly timers: TimerRegistry,
     private readonly options: LifecycleOptions,
   ) {}
-
-  isCardTokenSpent(tokenId: string): boolean {
-    return this.spentCardTokens.has(tokenId);
-  }
 
   /** Creates the transaction a charge (or a Snap choice) describes, and announces it. */
   open(plan: ChargePlan, input: OpenInput): SimTransaction {
@@ -86,7 +89,7 @@ export class TransactionLifecycle {
       history: [],
       notifications: [],
     };
-    if (plan.spendsToken) this.spentCardTokens.add(plan.spendsToken);
+    if (plan.spendsToken) this.store.spendCardToken(plan.spendsToken);
     this.store.add(tx);
     this.record(tx);
     this.scheduleExpiry(tx);
@@ -103,13 +106,20 @@ export class TransactionLifecycle {
     tx.fraudStatus = next.fraudStatus;
     tx.statusMessage = next.statusMessage;
     if (next.status === 'settlement') tx.settlementTime = Date.now();
-    if (tx.paymentType === 'credit_card' && next.status === 'capture' && tx.paymentFields.approval_code === undefined) {
+    const cardApproved = next.status === 'capture' || next.status === 'authorize';
+    if (tx.paymentType === 'credit_card' && cardApproved && tx.paymentFields.approval_code === undefined) {
       Object.assign(tx.paymentFields, approved());
     }
     if (wasPending && next.status !== 'pending') this.cancelExpiry(tx);
     this.record(tx);
     this.notifications.notify(tx);
     return true;
+  }
+
+  /** The cardholder finished 3-D Secure: a wrong OTP fails it; the right one gets the issuer's scripted answer. */
+  completeCardAuthentication(tx: SimTransaction, otpAccepted: boolean): boolean {
+    if (!otpAccepted) return this.change(tx, 'deny');
+    return this.change(tx, AFTER_AUTHENTICATION[tx.card?.outcome ?? 'accept']);
   }
 
   /**
@@ -172,7 +182,8 @@ export class TransactionLifecycle {
     };
     this.record(tx);
     this.notifications.notify(tx);
-    // Reference §4: two notifications follow a refund. The second is the bank's confirmation of the same refund.
+    // Midtrans docs, Refund Transaction: two notifications follow a refund. The second is the bank's confirmation of
+    // the same refund.
     this.timers.schedule(this.options.refundConfirmationDelayMs, () => {
       refund.bankConfirmedAt = Date.now();
       this.notifications.notify(tx);
@@ -180,10 +191,9 @@ export class TransactionLifecycle {
     return { kind: 'refunded', body: refund.response };
   }
 
-  /** Forgets timers and spent tokens (the registry itself is cleared by the caller). */
+  /** Forgets expiry timers (the registry itself is cleared by the caller). */
   reset(): void {
     this.expiryTimers.clear();
-    this.spentCardTokens.clear();
   }
 
   private record(tx: SimTransaction): void {

@@ -1,11 +1,12 @@
 import { Hono } from 'hono';
-import { LOCAL_SIMULATOR_SERVER_KEY } from '../../config';
+import { LOCAL_SIMULATOR_CLIENT_KEY, LOCAL_SIMULATOR_SERVER_KEY } from '../src/config';
 import { apiError, MESSAGES } from './responses';
 import type { SimulatorDeps } from './context';
 import { FaultInjector, type FaultConfig, type FaultConfigInput } from './faults';
 import { TransactionLifecycle } from './lifecycle';
 import { NotificationDispatcher } from './notifications';
 import { controlRoutes } from './routes/control';
+import { cardTokenRoutes } from './routes/card-token';
 import { coreApiRoutes } from './routes/core-api';
 import { customerPageRoutes } from './routes/customer-pages';
 import { snapRoutes } from './routes/snap';
@@ -14,12 +15,14 @@ import { TimerRegistry } from './timers';
 
 /**
  * A local Midtrans: Core API, Snap, signed HTTP notifications with Midtrans's retry rules, expiry, and controls to
- * play the customer's part. It imitates Midtrans (reference: /work/shared/reference/midtrans.md); it never bends
+ * play the customer's part. It imitates Midtrans's documented behaviour (simulator/README.md); it never bends
  * toward the payment service.
  */
 export interface SimulatorOptions {
   /** Server key expected in Basic auth and used to sign notifications. */
   serverKey?: string;
+  /** Client key expected by card tokenization (GET /v2/token). */
+  clientKey?: string;
   merchantId?: string;
   /** Default notification URL (the dashboard setting). Unset: only X-Override/X-Append-Notification URLs. */
   notificationUrl?: string;
@@ -73,6 +76,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   });
   const deps: SimulatorDeps = {
     serverKey,
+    clientKey: options.clientKey ?? LOCAL_SIMULATOR_CLIENT_KEY,
     store,
     lifecycle,
     notifications,
@@ -97,6 +101,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   const app = new Hono();
   app.route('/', coreApiRoutes(deps));
+  app.route('/', cardTokenRoutes(deps));
   app.route('/', snapRoutes(deps));
   app.route('/', customerPageRoutes(deps));
   app.route('/', controlRoutes(deps, reset));

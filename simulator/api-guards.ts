@@ -35,12 +35,16 @@ function basicAuthUser(header: string | undefined): string | undefined {
   return colon === -1 ? decoded : decoded.slice(0, colon);
 }
 
-/** The parsed JSON object, {} for an empty body, or undefined when the body is not a JSON object. */
+/**
+ * The parsed JSON object; {} for an empty body or JSON `null` (well-formed, it just names nothing, so Midtrans
+ * answers its missing fields with 400); undefined when the body is not a JSON object.
+ */
 export async function readJsonObject(c: Context): Promise<Json | undefined> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);
+    if (parsed === null) return {};
     return isObject(parsed) ? parsed : undefined;
   } catch {
     return undefined;

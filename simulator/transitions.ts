@@ -1,9 +1,10 @@
 import type { FraudStatus, SimTransaction, TransactionStatus } from './store';
 
 /**
- * Midtrans's status machine (reference §6), as the one table the API, the Snap page and the control panel use.
+ * Midtrans's status machine (Midtrans docs, Transaction Status Cycle), as the one table the API, the Snap page and the control panel use.
  *
- *   pending    → settlement (capture for cards) | deny | cancel | expire
+ *   pending    → settlement (capture for cards, authorize for a pre-authorization) | deny | cancel | expire
+ *   authorize  → capture (POST /v2/capture) | cancel
  *   capture    → settlement | cancel; capture+challenge → capture+accept (approve) | deny (deny)
  *   settlement → refund | partial_refund (lifecycle.refund) | deny (a reversal within minutes, rare but real)
  *
@@ -21,7 +22,9 @@ export type StatusAction =
   /** The merchant approves a challenged card payment (POST /v2/{id}/approve). */
   | 'approve'
   /** The merchant denies a challenged card payment (POST /v2/{id}/deny). */
-  | 'fraud_deny';
+  | 'fraud_deny'
+  /** The merchant captures a pre-authorized card payment (POST /v2/capture). */
+  | 'capture';
 
 export interface NextStatus {
   status: TransactionStatus;
@@ -29,14 +32,16 @@ export interface NextStatus {
   statusMessage: string;
 }
 
-type Current = Pick<SimTransaction, 'status' | 'fraudStatus' | 'paymentType'>;
+type Current = Pick<SimTransaction, 'status' | 'fraudStatus' | 'paymentType' | 'card'>;
 
 export function nextStatus(tx: Current, action: StatusAction): NextStatus | undefined {
   const isCard = tx.paymentType === 'credit_card';
   const challenged = tx.status === 'capture' && tx.fraudStatus === 'challenge';
   switch (action) {
     case 'pay':
-      if (tx.status === 'pending' && isCard) return to('capture', 'accept', 'Success, Credit Card transaction is successful');
+      if (tx.status === 'pending' && isCard) {
+        return to(tx.card?.preauthorize ? 'authorize' : 'capture', 'accept', 'Success, Credit Card transaction is successful');
+      }
       if (tx.status === 'pending') return to('settlement', tx.fraudStatus, 'Success, transaction is settled');
       if (tx.status === 'capture' && tx.fraudStatus === 'accept') return to('settlement', 'accept', 'Success, transaction is settled');
       return undefined;
@@ -46,6 +51,8 @@ export function nextStatus(tx: Current, action: StatusAction): NextStatus | unde
       return undefined;
     case 'fraud_deny':
       return challenged ? to('deny', 'deny', 'Success, transaction is denied') : undefined;
+    case 'capture':
+      return tx.status === 'authorize' ? to('capture', 'accept', 'Success, Credit Card capture transaction is successful') : undefined;
     case 'approve':
       return challenged ? to('capture', 'accept', 'Success, transaction is approved') : undefined;
     case 'challenge':
@@ -68,7 +75,7 @@ function to(status: TransactionStatus, fraudStatus: FraudStatus, statusMessage: 
   return { status, fraudStatus, statusMessage };
 }
 
-/** Payment types Midtrans can refund through the API (reference §4); VA, Mandiri bill and cstore cannot. */
+/** Payment types Midtrans can refund through the API (Midtrans docs, Refund Transaction); VA, Mandiri bill and cstore cannot. */
 export const REFUNDABLE_PAYMENT_TYPES: ReadonlySet<string> = new Set([
   'credit_card',
   'gopay',
@@ -80,7 +87,7 @@ export const REFUNDABLE_PAYMENT_TYPES: ReadonlySet<string> = new Set([
   'akulaku',
 ]);
 
-/** Refundable only in full (reference §4). */
+/** Refundable only in full (Midtrans docs, Refund Transaction). */
 export const FULL_REFUND_ONLY: ReadonlySet<string> = new Set(['shopeepay', 'ovo']);
 
 /** A refund needs money that has settled: refund what is settled, cancel what is only captured. */

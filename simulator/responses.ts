@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { midtransSignature } from '../signature';
+import { midtransSignature } from '../src/midtrans/signature';
 import { formatAmount, formatMidtransTime } from './format';
 import type { SimTransaction } from './store';
 
@@ -7,7 +7,7 @@ import type { SimTransaction } from './store';
  * Every JSON body the Core API side sends, and the one rule for which HTTP status carries it.
  *
  * Midtrans puts the outcome in the body's `status_code`; the HTTP status often stays 200 even for failures
- * (reference §2: "always read the body"). Evidence: official clients check the body code on HTTP 2xx
+ * (so always read the body). Evidence: official clients check the body code on HTTP 2xx
  * (midtrans-nodejs-client httpClient.js, midtrans-python-client http_client.py), a real log of the Python client
  * shows "API status code: `404` … Transaction doesn't exist." (its branch for HTTP < 400), and GET status of an
  * expired transaction answers HTTP 200 with body 407 (veritrans/go-midtrans#49). Errors that reject the request
@@ -27,6 +27,8 @@ import type { SimTransaction } from './store';
  * | 413              | body is not JSON                                                | 400  |
  * | 414              | refund rejected (method without API refund, partial not allowed, amount too high) | 200 |
  * | 500 / 503        | injected faults only                                            | same |
+ *
+ * Card tokenization (GET /v2/token, routes/card-token.ts) is the exception: every outcome there is on HTTP 200.
  */
 export function httpStatusFor(bodyStatusCode: string): 200 | 400 | 401 | 500 | 503 {
   switch (bodyStatusCode) {

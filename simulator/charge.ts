@@ -1,11 +1,11 @@
 import { randomInt } from 'node:crypto';
-import { resolveCardToken } from './cards';
+import { resolveCardToken, type CardOutcome, type IssuedCardToken } from './cards';
 import { isObject, type Json, type OrderDetails } from './requests';
-import type { CardScenario, FraudStatus, TransactionStatus } from './store';
+import type { FraudStatus, SimTransaction, TransactionStatus } from './store';
 
 /**
- * What each Core API payment_type asks for and answers (reference §2 table): validation of the method's request
- * object, the response extras, the starting status and the default expiry.
+ * What each Core API payment_type asks for and answers (Midtrans docs, Core API charge for each payment method):
+ * validation of the method's request object, the response extras, the starting status and the default expiry.
  */
 
 const MINUTE = 60_000;
@@ -16,8 +16,8 @@ export interface ChargeContext {
   order: OrderDetails;
   body: Json;
   baseUrl: string;
-  /** Card tokens already spent; Midtrans tokens are single-use. */
-  isTokenUsed(tokenId: string): boolean;
+  /** Tokens GET /v2/token issued (single-use, like Midtrans's). */
+  cardToken(tokenId: string): IssuedCardToken | undefined;
 }
 
 export interface ChargePlan {
@@ -31,7 +31,7 @@ export interface ChargePlan {
   defaultExpiryMs?: number;
   /** OVO: Midtrans fixes the expiry and ignores custom_expiry. */
   fixedExpiry?: boolean;
-  card?: { pan: string; scenario: CardScenario };
+  card?: SimTransaction['card'];
   /** A single-use token to mark as spent once the charge is applied. */
   spendsToken?: string;
 }
@@ -147,7 +147,7 @@ const cstore: PaymentMethod = {
   },
 };
 
-/** The sandbox's unregistered OVO account (reference §8). */
+/** The sandbox's unregistered OVO account (Midtrans docs, Testing Payment on Sandbox). */
 export const OVO_UNREGISTERED_PHONE = '+628249134000';
 
 const ovo: PaymentMethod = {
@@ -170,49 +170,50 @@ const creditCard: PaymentMethod = {
   validate(body, messages) {
     if (body.credit_card !== undefined && !isObject(body.credit_card)) messages.push('credit_card must be an object');
   },
-  plan({ body, transactionId, baseUrl, isTokenUsed }) {
+  plan({ body, transactionId, baseUrl, cardToken }) {
     const request = (body.credit_card ?? {}) as Json;
-    const card = resolveCardToken(request.token_id);
+    const card = resolveCardToken(request.token_id, cardToken);
     if (!card) return { statusCode: '411', statusMessage: 'Token id is missing, invalid, or timed out' };
-    const tokenId = request.token_id as string;
-    if (card.singleUse && isTokenUsed(tokenId)) {
-      return { statusCode: '411', statusMessage: 'Token id is missing, invalid, or timed out' };
-    }
     const bank = typeof request.bank === 'string' ? request.bank.toLowerCase() : 'bni';
     const cardFields = { masked_card: card.maskedCard, bank, card_type: 'credit' };
-    const spendsToken = card.singleUse ? tokenId : undefined;
-    const common = { card: { pan: card.pan, scenario: card.scenario }, spendsToken };
+    const preauthorize = request.type === 'authorize';
+    const common = { card: { pan: card.pan, outcome: card.outcome, preauthorize }, spendsToken: card.singleUseToken };
 
-    const needs3ds = card.scenario === 'accept_3ds' || (card.scenario === 'accept_3ds_optional' && request.authentication === true);
-    if (needs3ds) {
+    // `authentication` defaults to false (Midtrans docs, Card Feature: 3D Secure); some integrations send "true".
+    const authentication = request.authentication === true || request.authentication === 'true';
+    if (card.enrolled3ds && authentication) {
+      // Midtrans's documented 3DS answer: pending, yet worded as a success, with the 3DS version it will run.
       const redirectUrl = `${baseUrl}/v2/token/rba/redirect/${transactionId}`;
+      const fields = { ...cardFields, three_ds_version: '2' };
       return {
-        ...pending('credit_card', 'Credit Card transaction is waiting for 3D Secure authentication', cardFields, { redirect_url: redirectUrl }, 10 * MINUTE),
+        ...pending('credit_card', 'Success, Credit Card transaction is successful', fields, { redirect_url: redirectUrl }, 10 * MINUTE),
         ...common,
       };
     }
-    switch (card.scenario) {
-      case 'bank_deny':
-        return {
-          ...settled('credit_card', 'deny', 'accept', `Deny by Bank [${bank.toUpperCase()}] with code [05] and message [Do not honour]`, {
-            ...cardFields,
-            channel_response_code: '05',
-            channel_response_message: 'Do not honour',
-          }),
-          ...common,
-        };
-      case 'fraud_deny':
-        return { ...settled('credit_card', 'deny', 'deny', 'Deny by FDS', cardFields), ...common };
-      case 'challenge':
-        return { ...settled('credit_card', 'capture', 'challenge', 'Challenge by FDS', { ...cardFields, ...approved() }), ...common };
-      default:
-        return {
-          ...settled('credit_card', 'capture', 'accept', 'Success, Credit Card transaction is successful', { ...cardFields, ...approved() }),
-          ...common,
-        };
-    }
+    return { ...cardDecision(card.outcome, preauthorize, bank, cardFields), ...common };
   },
 };
+
+/** The issuer's and the fraud system's answer to a card charge that needs (or has finished) no authentication. */
+function cardDecision(outcome: CardOutcome, preauthorize: boolean, bank: string, cardFields: Json): ChargePlan {
+  switch (outcome) {
+    case 'bank_deny':
+      return settled('credit_card', 'deny', 'accept', `Deny by Bank [${bank.toUpperCase()}] with code [05] and message [Do not honour]`, {
+        ...cardFields,
+        channel_response_code: '05',
+        channel_response_message: 'Do not honour',
+      });
+    case 'fraud_deny':
+      return settled('credit_card', 'deny', 'deny', 'Deny by FDS', cardFields);
+    case 'challenge':
+      return settled('credit_card', 'capture', 'challenge', 'Challenge by FDS', { ...cardFields, ...approved() });
+    case 'accept':
+      return settled('credit_card', preauthorize ? 'authorize' : 'capture', 'accept', 'Success, Credit Card transaction is successful', {
+        ...cardFields,
+        ...approved(),
+      });
+  }
+}
 
 const PAYMENT_METHODS: Record<string, PaymentMethod> = {
   credit_card: creditCard,
@@ -226,7 +227,7 @@ const PAYMENT_METHODS: Record<string, PaymentMethod> = {
 };
 
 /**
- * Real Midtrans payment types this merchant cannot charge through Core API: DANA is Snap-only (reference §2), the
+ * Real Midtrans payment types this merchant cannot charge through Core API: DANA is offered through Snap only, the
  * others are not simulated. Midtrans answers them 402 "not activated"; anything else is not a payment type at all.
  */
 const NOT_ACTIVATED_ON_CORE_API = new Set([
