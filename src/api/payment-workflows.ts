@@ -10,7 +10,6 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import type { paymentWorkflow } from '../../workflows/payment';
 import {
   cancelUpdate,
   chargeCompletedUpdate,
@@ -19,10 +18,11 @@ import {
   refundUpdate,
   type CancelRequest,
   type MidtransNotificationSignal,
-  type PaymentView,
+  type PaymentWorkflow,
   type PaymentWorkflowInput,
   type RefundRequest,
 } from '../../workflows/messages';
+import type { PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { ApiError, isErrorCode } from './errors';
 
@@ -72,7 +72,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
      * so an idempotent retry never charges twice.
      */
     async start(input: PaymentWorkflowInput, waitMs: number): Promise<StartOutcome> {
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof paymentWorkflow>('paymentWorkflow', {
+      const startWorkflowOperation = new WithStartWorkflowOperation<PaymentWorkflow>('paymentWorkflow', {
         workflowId: paymentWorkflowId(input.request.paymentId),
         taskQueue,
         args: [input],

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { auditEventKey, paymentQuery } from '../../workflows/messages';
+import { paymentQuery } from '../../workflows/messages';
+import { auditEventKey } from '../domain';
 import type { Database } from '../db/client';
 import { recordPaymentSnapshot } from '../db/payments';
 import { fetchPaymentWorkflowInput } from '../temporal/payment-workflow-input';

@@ -16,8 +16,8 @@ import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments'
 import { createMidtransClient } from '../../src/midtrans/client';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../src/midtrans/simulator/app';
-import type { PaymentRequest } from '../../src/domain';
-import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
+import type { PaymentRequest, PaymentView } from '../../src/domain';
+import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';
 
 export const SERVER_KEY = 'SB-Mid-server-workflow-tests';

@@ -1,8 +1,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
-import type { PaymentRequest } from '../../src/domain';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+import type { PaymentRequest, PaymentView } from '../../src/domain';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 /**
