@@ -17,12 +17,11 @@ import {
   paymentQuery,
   refundUpdate,
   type CancelRequest,
-  type MidtransNotificationSignal,
   type PaymentWorkflow,
   type PaymentWorkflowInput,
   type RefundRequest,
 } from '../../workflows/messages';
-import type { PaymentView } from '../domain';
+import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { ApiError, isErrorCode } from './errors';
 
@@ -125,8 +124,9 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
         });
     },
 
-    async notify(paymentId: string, notification: MidtransNotificationSignal): Promise<void> {
-      await handle(paymentId).signal(midtransNotificationSignal, notification);
+    /** `notificationId`: the stored notification's row, for the audit trail. */
+    async notify(paymentId: string, observation: MidtransObservation, notificationId?: number): Promise<void> {
+      await handle(paymentId).signal(midtransNotificationSignal, { ...observation, notificationId });
     },
 
     /** `updateId`: one per client request (see completeUpdate); a retried request must send the same one. */

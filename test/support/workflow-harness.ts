@@ -14,6 +14,7 @@ import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
+import { toMidtransObservation } from '../../src/midtrans/observation';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../src/midtrans/simulator/app';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
@@ -118,16 +119,7 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
 
   /** Builds the notification Midtrans would send for the order's current state, signed like Midtrans signs it. */
   async function notificationFor(paymentId: string): Promise<MidtransNotificationSignal> {
-    const status = (await midtrans.getStatus(paymentId)) as Record<string, string>;
-    return {
-      transactionStatus: status.transaction_status!,
-      fraudStatus: status.fraud_status,
-      statusCode: status.status_code!,
-      grossAmount: status.gross_amount!,
-      orderId: status.order_id!,
-      transactionId: status.transaction_id,
-      refundAmount: status.refund_amount,
-    };
+    return toMidtransObservation(await midtrans.getStatus(paymentId));
   }
 
   async function simulatorControl(paymentId: string, action: 'pay' | 'deny' | 'expire' | 'challenge' | 'approve') {
