@@ -10,6 +10,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import {
   cancelUpdate,
   chargeCompletedUpdate,
@@ -152,4 +153,29 @@ function rethrowAsApiError(error: unknown): never {
     throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
   }
   throw error;
+}
+
+/**
+ * The input a payment workflow run was started with, read from the first event of its history (one event, not the
+ * whole history). It is where the customer and item details live that only a payment's first read-model write
+ * carries; the read model is rebuilt from it when PostgreSQL lost them.
+ */
+export async function fetchPaymentWorkflowInput(client: Client, workflowId: string, runId?: string): Promise<PaymentWorkflowInput> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new Error(`workflow ${workflowId} has no start event`);
+  return decodeFromPayloadsAtIndex<PaymentWorkflowInput>(client.workflow.options.loadedDataConverter, 0, started.input?.payloads);
+}
+
+/** One run of a payment workflow as the read model re-projects it: the workflow's view and the input it started with. */
+export async function readPaymentRun(client: Client, workflowId: string, runId?: string): Promise<{ view: PaymentView; input: PaymentWorkflowInput }> {
+  const [view, input] = await Promise.all([
+    client.workflow.getHandle(workflowId, runId).query(paymentQuery),
+    fetchPaymentWorkflowInput(client, workflowId, runId),
+  ]);
+  return { view, input };
 }
