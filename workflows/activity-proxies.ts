@@ -12,9 +12,15 @@ const MIDTRANS_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, max
  * to one a minute. `confirmNotification` is the status look-up of notifications that reached a workflow before the
  * notifications-are-hints patch; they replay with these options.
  */
-export const { cancelAtMidtrans, refundAtMidtrans, expireAtMidtrans, fetchMidtransStatus: confirmNotification } = group<
-  'cancelAtMidtrans' | 'refundAtMidtrans' | 'expireAtMidtrans' | 'fetchMidtransStatus'
->({ startToCloseTimeout: '30 seconds', retry: MIDTRANS_RETRY });
+export const {
+  cancelAtMidtrans,
+  refundAtMidtrans,
+  expireAtMidtrans,
+  fetchMidtransStatus: confirmNotification,
+} = group<'cancelAtMidtrans' | 'refundAtMidtrans' | 'expireAtMidtrans' | 'fetchMidtransStatus'>({
+  startToCloseTimeout: '30 seconds',
+  retry: MIDTRANS_RETRY,
+});
 
 /**
  * Status look-ups: a permanent error (a rotated server key, an answer we cannot read) fails at once, transient ones

@@ -1,11 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  metricMeter,
-  patched,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent } from '../activities';
 import {
   answerMismatch,
@@ -108,18 +101,20 @@ export class PaymentEntity {
       status: 'pending',
       refundedAmount: 0,
     };
-    this.details = resumed ? detailsOf(resumed.view) : {
-      userId: input.userId,
-      bank: request.bank,
-      instructions: null,
-      chargeCompleted: false,
-      createdAt: iso(this.startedAtMs),
-      updatedAt: iso(this.startedAtMs),
-      expiresAt: iso(this.expiresAtMs),
-      history: [],
-      refunds: [],
-      ignoredNotifications: {},
-    };
+    this.details = resumed
+      ? detailsOf(resumed.view)
+      : {
+          userId: input.userId,
+          bank: request.bank,
+          instructions: null,
+          chargeCompleted: false,
+          createdAt: iso(this.startedAtMs),
+          updatedAt: iso(this.startedAtMs),
+          expiresAt: iso(this.expiresAtMs),
+          history: [],
+          refunds: [],
+          ignoredNotifications: {},
+        };
     this.version = resumed?.version ?? 0;
     this.eventCount = resumed?.eventCount ?? 0;
     this.refundWindowEndsMs = resumed?.refundWindowEndsMs;
@@ -219,8 +214,12 @@ export class PaymentEntity {
       guard(() => this.assertRefundWindowOpen());
       const decision = guard(() => decideRefund(this.state, request.amount));
       const key = refundKey(this.state.paymentId, this.details.refunds.length + 1);
-      const outcome = await refundAtMidtrans({ paymentId: this.midtransId(), refundKey: key, amount: decision.amount, reason: request.reason })
-        .catch(gatewayUnavailable);
+      const outcome = await refundAtMidtrans({
+        paymentId: this.midtransId(),
+        refundKey: key,
+        amount: decision.amount,
+        reason: request.reason,
+      }).catch(gatewayUnavailable);
       await this.refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
       if (outcome.kind === 'refused') {
         await this.record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
@@ -231,7 +230,13 @@ export class PaymentEntity {
       const from = this.state.status;
       const refundedTotal = outcome.observation?.refundAmount ? parseGrossAmount(outcome.observation.refundAmount) : undefined;
       this.state = applyRefund(this.state, decision.amount, refundedTotal);
-      this.details.refunds.push({ refundKey: key, amount: decision.amount, reason: request.reason, status: 'succeeded', at: iso(Date.now()) });
+      this.details.refunds.push({
+        refundKey: key,
+        amount: decision.amount,
+        reason: request.reason,
+        status: 'succeeded',
+        at: iso(Date.now()),
+      });
       upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
       await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
       this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
@@ -298,7 +303,9 @@ export class PaymentEntity {
       // orders, and the money may still settle. The merchant approves or denies it at Midtrans; until then we keep
       // reconciling hourly.
       else if (this.state.status === 'processing')
-        await this.record('expiry_deferred', 'timer', { detail: { reason: 'held_for_review', midtrans_status: this.state.midtransStatus } });
+        await this.record('expiry_deferred', 'timer', {
+          detail: { reason: 'held_for_review', midtrans_status: this.state.midtransStatus },
+        });
     });
   }
 
@@ -314,17 +321,18 @@ export class PaymentEntity {
 
   /**
    * Notifications that reached a workflow before the notifications-are-hints patch replay through the loop of
-   * trustedNotifications, which trusted a notification when the look-up found nothing; everything live goes through
-   * notificationsAsHints.
+   * processTrusted, which trusted a notification when the look-up found nothing; everything live goes through
+   * processHints.
    */
   processInbox(): Promise<void> {
-    return this.serialized(() => (patched(NOTIFICATIONS_ARE_HINTS_PATCH) ? this.notificationsAsHints() : this.trustedNotifications()));
+    return this.serialized(() => (patched(NOTIFICATIONS_ARE_HINTS_PATCH) ? this.processHints() : this.processTrusted()));
   }
 
   /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
   historyIsLong(): boolean {
     const info = workflowInfo();
-    if (!info.continueAsNewSuggested && info.historyLength < (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS)) return false;
+    if (!info.continueAsNewSuggested && info.historyLength < (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS))
+      return false;
     // A delivery to a downstream service is an activity of this run: wait for it rather than lose it.
     return this.deliveriesInFlight === 0 && patched(CONTINUE_AS_NEW_PATCH);
   }
@@ -406,7 +414,11 @@ export class PaymentEntity {
    * Applies what Midtrans says the order is now; anything the state machine refuses is recorded, never applied.
    * `auditIgnored: false` counts an answer that changes nothing instead of writing it to the audit trail.
    */
-  private async applyObservation(observation: MidtransObservation, source: PaymentEventSource, auditIgnored = true): Promise<NotificationDecision> {
+  private async applyObservation(
+    observation: MidtransObservation,
+    source: PaymentEventSource,
+    auditIgnored = true,
+  ): Promise<NotificationDecision> {
     const before = this.state;
     const { state: next, decision, steps } = applyMidtransObservation(before, observation);
     const detail = {
@@ -419,7 +431,11 @@ export class PaymentEntity {
       for (const step of steps) await this.announceTransition(step.from, step.to, source, detail);
     } else if (isSettlementReversal(before, observation) || isPaymentAfterClose(before, observation)) {
       // The table cannot follow Midtrans here (money reversed after success, or paid after we closed): alert.
-      await this.needsOperatorReview(source, isSettlementReversal(before, observation) ? 'settlement_reversed' : 'paid_after_close', detail);
+      await this.needsOperatorReview(
+        source,
+        isSettlementReversal(before, observation) ? 'settlement_reversed' : 'paid_after_close',
+        detail,
+      );
     } else {
       this.state = next;
       // What we asked for ourselves (charge answer, status poll) repeating what we know is not worth an audit line.
@@ -508,7 +524,11 @@ export class PaymentEntity {
    * Midtrans moved money (or canceled) but answered about another order: nothing here may count it, and a person must
    * find out where it went. Patched: workflows that met such an answer before applied it.
    */
-  private async refuseAnswerNotOurs(command: 'cancel' | 'refund', answer: MidtransObservation | null, detail: Record<string, unknown> = {}) {
+  private async refuseAnswerNotOurs(
+    command: 'cancel' | 'refund',
+    answer: MidtransObservation | null,
+    detail: Record<string, unknown> = {},
+  ) {
     const notOurs = answer ? answerMismatch(this.state, answer) : null;
     if (!notOurs || !answer || !patched(GATEWAY_ANSWER_CHECK_PATCH)) return;
     await this.needsOperatorReview('api', `${command}_answer_not_ours`, {
@@ -517,7 +537,10 @@ export class PaymentEntity {
       order_id: answer.orderId,
       gross_amount: answer.grossAmount,
     });
-    throw ApplicationFailure.nonRetryable(`Midtrans answered the ${command} about another order; an operator must check it`, 'INTERNAL_ERROR');
+    throw ApplicationFailure.nonRetryable(
+      `Midtrans answered the ${command} about another order; an operator must check it`,
+      'INTERNAL_ERROR',
+    );
   }
 
   private assertRefundWindowOpen(): void {
@@ -536,7 +559,7 @@ export class PaymentEntity {
   }
 
   /** Pre-hints notifications: a status-changing one is confirmed with the status API, or trusted if it finds nothing. */
-  private async trustedNotifications(): Promise<void> {
+  private async processTrusted(): Promise<void> {
     while (this.inbox.length > 0) {
       const { notificationId: _stored, ...observation } = this.inbox.shift()!;
       const decision = decideOnMidtransStatus(this.state, observation);
@@ -555,7 +578,7 @@ export class PaymentEntity {
    * status, transaction_id, fraud_status and refund amount may have been edited. One that claims nothing new is
    * counted; one that claims a change makes us ask Midtrans about our own order, and only its answer is applied.
    */
-  private async notificationsAsHints(): Promise<void> {
+  private async processHints(): Promise<void> {
     while (this.inbox.length > 0) {
       const hintedTransactionIds: string[] = [];
       let claimsChange = false;
@@ -661,4 +684,3 @@ export function describe(error: unknown): string {
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
-

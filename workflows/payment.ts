@@ -1,7 +1,15 @@
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { isAwaitingPayment, isPaid, type PaymentView } from '../src/domain';
 import { chargePayment } from './activity-proxies';
-import { cancelUpdate, chargeCompletedUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflow, type PaymentWorkflowInput } from './messages';
+import {
+  cancelUpdate,
+  chargeCompletedUpdate,
+  midtransNotificationSignal,
+  paymentQuery,
+  refundUpdate,
+  type PaymentWorkflow,
+  type PaymentWorkflowInput,
+} from './messages';
 import { describe, PaymentEntity } from './payment-entity';
 
 /** Each payment is one workflow that owns its truth, from the charge to the end of its refund window. */
@@ -26,7 +34,11 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   await condition(allHandlersFinished);
   await payment.idle();
   await payment.deliveriesSettled();
-  log.info('payment workflow finished', { paymentId: input.request.paymentId, status: payment.status, workflowId: workflowInfo().workflowId });
+  log.info('payment workflow finished', {
+    paymentId: input.request.paymentId,
+    status: payment.status,
+    workflowId: workflowInfo().workflowId,
+  });
   return payment.view();
 }
 

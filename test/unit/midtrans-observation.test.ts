@@ -27,13 +27,20 @@ describe('toMidtransObservation: one reading of every Midtrans body', () => {
   });
 
   it('reads numbers as their text and absent fields as absent, so the domain judges the values', () => {
-    const observation = toMidtransObservation({ status_code: 201, gross_amount: 150000, order_id: 'pay-2', transaction_status: 'pending', fraud_status: null });
+    const observation = toMidtransObservation({
+      status_code: 201,
+      gross_amount: 150000,
+      order_id: 'pay-2',
+      transaction_status: 'pending',
+      fraud_status: null,
+    });
     expect(observation).toEqual({ transactionStatus: 'pending', grossAmount: '150000', orderId: 'pay-2', statusCode: '201' });
-    expect(Object.entries(observation).filter(([, value]) => value === undefined).map(([key]) => key).sort()).toEqual([
-      'fraudStatus',
-      'refundAmount',
-      'transactionId',
-    ]);
+    expect(
+      Object.entries(observation)
+        .filter(([, value]) => value === undefined)
+        .map(([key]) => key)
+        .sort(),
+    ).toEqual(['fraudStatus', 'refundAmount', 'transactionId']);
   });
 
   it('an answer without a status is unknown, never pending or paid', () => {
