@@ -252,9 +252,9 @@ export class PaymentEntity {
   }
 
   /** The first read-model write: the only one that carries the customer and item details. */
-  async recordCreated(request: PaymentRequest): Promise<void> {
+  recordCreated(request: PaymentRequest): Promise<void> {
     this.version += 1;
-    await recordPayment({
+    return recordPayment({
       view: this.readModelView(),
       version: this.version,
       created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
@@ -286,9 +286,9 @@ export class PaymentEntity {
   }
 
   /** Expires the order at Midtrans and here, unless Midtrans says the customer paid in the meantime. */
-  async expire(): Promise<void> {
+  expire(): Promise<void> {
     this.expiryPassed = true;
-    await this.serialized(async () => {
+    return this.serialized(async () => {
       if (!isAwaitingPayment(this.state.status)) return;
       const observation = await expireAtMidtrans(this.midtransId()).catch(async (error: unknown) => {
         // Midtrans refuses us for good (a rotated key): we cannot know whether the customer paid, so nothing expires.
@@ -319,13 +319,8 @@ export class PaymentEntity {
     });
   }
 
-  /**
-   * Notifications that reached a workflow before the notifications-are-hints patch replay through the loop of
-   * processTrusted, which trusted a notification when the look-up found nothing; everything live goes through
-   * processHints.
-   */
   processInbox(): Promise<void> {
-    return this.serialized(() => (patched(NOTIFICATIONS_ARE_HINTS_PATCH) ? this.processHints() : this.processTrusted()));
+    return this.serialized(() => this.drainInbox());
   }
 
   /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
@@ -352,13 +347,13 @@ export class PaymentEntity {
   }
 
   /** The step running now, if any, has finished. */
-  async idle(): Promise<void> {
-    await this.tail;
+  idle(): Promise<unknown> {
+    return this.tail;
   }
 
   /** Every downstream delivery of this run has been made, or given up and recorded. */
-  async deliveriesSettled(): Promise<void> {
-    await Promise.all(this.deliveries);
+  deliveriesSettled(): Promise<unknown> {
+    return Promise.all(this.deliveries);
   }
 
   // Machinery -----------------------------------------------------------------------------------------------------
@@ -558,8 +553,12 @@ export class PaymentEntity {
     return patched(RECONCILE_FRAUD_STATUS_PATCH);
   }
 
-  /** Pre-hints notifications: a status-changing one is confirmed with the status API, or trusted if it finds nothing. */
-  private async processTrusted(): Promise<void> {
+  /**
+   * Notifications that reached a workflow before the notifications-are-hints patch replay through the loop below,
+   * which trusted a notification when the look-up found nothing; everything live goes through processHints.
+   */
+  private async drainInbox(): Promise<void> {
+    if (patched(NOTIFICATIONS_ARE_HINTS_PATCH)) return this.processHints();
     while (this.inbox.length > 0) {
       const { notificationId: _stored, ...observation } = this.inbox.shift()!;
       const decision = decideOnMidtransStatus(this.state, observation);

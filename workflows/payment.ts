@@ -16,8 +16,8 @@ import { describe, PaymentEntity } from './payment-entity';
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentView> {
   const payment = new PaymentEntity(input);
 
-  setHandler(midtransNotificationSignal, (notification) => payment.receive(notification));
   setHandler(paymentQuery, () => payment.view());
+  setHandler(midtransNotificationSignal, (notification) => payment.receive(notification));
   setHandler(chargeCompletedUpdate, async () => {
     await condition(() => payment.chargeCompleted);
     return payment.view();
@@ -27,7 +27,17 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   if (input.resumed) payment.tagStatus();
   else await charge(payment, input);
-  await awaitPayment(payment, input);
+
+  // Awaiting payment: each notification is checked with Midtrans, the order expires once, and Midtrans is asked when
+  // nothing comes. Inline, not a helper: a helper's return costs a microtask, which would let an update queued behind
+  // the last step schedule its activity before the refund window's timer, a different command order on replay.
+  while (isAwaitingPayment(payment.status)) {
+    const notified = await condition(() => payment.hasNotifications || !isAwaitingPayment(payment.status), payment.msUntilNextCheck());
+    if (payment.hasNotifications) await payment.processInbox();
+    else if (!notified && payment.expiryIsDue()) await payment.expire();
+    else if (!notified) await payment.reconcile();
+    if (payment.historyIsLong()) await continueAsNewWith(payment, input);
+  }
   if (isPaid(payment.status)) await holdRefundWindow(payment, input);
 
   // Updates still running and downstream deliveries finish before the workflow does.
@@ -50,17 +60,6 @@ async function charge(payment: PaymentEntity, { request }: PaymentWorkflowInput)
     return null;
   });
   await payment.applyChargeAnswer(answer);
-}
-
-/** Until the customer pays (or not): each notification is checked, the order expires once, and Midtrans is asked when nothing comes. */
-async function awaitPayment(payment: PaymentEntity, input: PaymentWorkflowInput): Promise<void> {
-  while (isAwaitingPayment(payment.status)) {
-    const notified = await condition(() => payment.hasNotifications || !isAwaitingPayment(payment.status), payment.msUntilNextCheck());
-    if (payment.hasNotifications) await payment.processInbox();
-    else if (!notified && payment.expiryIsDue()) await payment.expire();
-    else if (!notified) await payment.reconcile();
-    if (payment.historyIsLong()) await continueAsNewWith(payment, input);
-  }
 }
 
 /** A paid payment stays open for refunds (ours and Midtrans's) until its window ends or nothing is left to refund. */
