@@ -293,7 +293,7 @@ export class PaymentEntity {
       const observation = await expireAtMidtrans(this.midtransId()).catch(async (error: unknown) => {
         // Midtrans refuses us for good (a rotated key): we cannot know whether the customer paid, so nothing expires.
         if (!(error instanceof ActivityFailure)) throw error;
-        await this.needsOperatorReview('timer', 'expiry_unconfirmed', { error: describe(error) });
+        await this.needsOperatorReview('timer', 'expiry_unconfirmed', { error: failureMessage(error) });
         return undefined;
       });
       if (observation === undefined) return;
@@ -480,7 +480,7 @@ export class PaymentEntity {
       return await fetchMidtransStatus(id);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
-      await this.needsOperatorReview(source, 'status_lookup_failed', { error: describe(error) });
+      await this.needsOperatorReview(source, 'status_lookup_failed', { error: failureMessage(error) });
       return undefined;
     }
   }
@@ -506,7 +506,7 @@ export class PaymentEntity {
       this.deliveries.push(
         call
           .catch((error: unknown) =>
-            this.serialized(() => this.record('downstream_failed', 'downstream', { detail: { event: eventKey, error: describe(error) } })),
+            this.serialized(() => this.record('downstream_failed', 'downstream', { detail: { event: eventKey, error: failureMessage(error) } })),
           )
           .finally(() => {
             this.deliveriesInFlight -= 1;
@@ -669,13 +669,13 @@ function guard<T>(rule: () => T): T {
 /** A gateway command that gave up for good (a rotated server key): the caller gets a typed failure, never a hang. */
 function gatewayUnavailable(error: unknown): never {
   if (error instanceof ActivityFailure) {
-    throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${describe(error)}`, 'SERVICE_UNAVAILABLE');
+    throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${failureMessage(error)}`, 'SERVICE_UNAVAILABLE');
   }
   throw error;
 }
 
 /** The reason an activity failed, as its cause says it. */
-export function describe(error: unknown): string {
+export function failureMessage(error: unknown): string {
   if (error instanceof ActivityFailure && error.cause) return error.cause.message;
   return error instanceof Error ? error.message : String(error);
 }

@@ -10,7 +10,7 @@ import {
   type PaymentWorkflow,
   type PaymentWorkflowInput,
 } from './messages';
-import { describe, PaymentEntity } from './payment-entity';
+import { failureMessage, PaymentEntity } from './payment-entity';
 
 /** Each payment is one workflow that owns its truth, from the charge to the end of its refund window. */
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentView> {
@@ -56,7 +56,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 async function charge(payment: PaymentEntity, { request }: PaymentWorkflowInput): Promise<void> {
   await payment.recordCreated(request);
   const answer = await chargePayment(request).catch((error: unknown) => {
-    log.error('charge could not be placed', { error: describe(error) });
+    log.error('charge could not be placed', { error: failureMessage(error) });
     return null;
   });
   await payment.applyChargeAnswer(answer);
