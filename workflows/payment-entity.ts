@@ -506,7 +506,9 @@ export class PaymentEntity {
       this.deliveries.push(
         call
           .catch((error: unknown) =>
-            this.serialized(() => this.record('downstream_failed', 'downstream', { detail: { event: eventKey, error: failureMessage(error) } })),
+            this.serialized(() =>
+              this.record('downstream_failed', 'downstream', { detail: { event: eventKey, error: failureMessage(error) } }),
+            ),
           )
           .finally(() => {
             this.deliveriesInFlight -= 1;
