@@ -28,7 +28,33 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*', 'fs', 'crypto', 'http', 'https', 'net'], message: 'no Node built-ins in workflow code' },
             { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'workflows import activity types only' },
-            { group: ['../src/db/*', '../src/midtrans/*', '../src/api/*'], message: 'no I/O modules in workflow code' },
+            {
+              group: ['../src/*', '!../src/domain', '!../src/temporal'],
+              message: 'workflow code imports src/domain only (and the search-attribute keys)',
+            },
+            {
+              group: ['../src/temporal/*', '!../src/temporal/search-attributes'],
+              message: 'workflow code imports src/domain only (and the search-attribute keys)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // One-way layers: under src/, only the worker's factory reaches activities/ (and bundles workflows/), and only the
+    // API's Temporal client module imports the workflow's public interface (workflows/messages.ts).
+    files: ['src/**/*.ts'],
+    ignores: ['src/temporal/worker.ts', 'src/api/payment-workflows.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/workflows', '**/workflows/*', '**/activities', '**/activities/*'],
+              message: 'go through src/api/payment-workflows.ts (the workflow) or src/temporal/worker.ts (activities)',
+            },
           ],
         },
       ],

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Database } from '../src/db/client';
 import { recordPaymentSnapshot, type PaymentEventRecord, type PaymentSnapshot } from '../src/db/payments';
-import { fetchPaymentWorkflowInput } from '../src/temporal/payment-workflow-input';
+import { fetchPaymentWorkflowInput } from '../src/api/payment-workflows';
 
 /** The read model and audit log. Writes are idempotent and versioned, so Temporal may retry them freely. */
 export function createDatabaseActivities(db: Database) {

@@ -7,6 +7,7 @@ import {
   type PaymentRequest,
 } from '../src/domain';
 import { MidtransError, type MidtransClient } from '../src/midtrans/client';
+import { toMidtransObservation } from '../src/midtrans/observation';
 
 export type ChargeOutcome =
   | { kind: 'charged'; observation: MidtransObservation | null; instructions: PaymentInstructions | null }
@@ -30,19 +31,6 @@ function failForGood(error: unknown): unknown {
   return ApplicationFailure.nonRetryable(error.message, MIDTRANS_PERMANENT_ERROR, { code: error.code, httpStatus: error.httpStatus });
 }
 
-function observationFrom(body: MidtransBody): MidtransObservation {
-  const text = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? undefined : String(v));
-  return {
-    transactionStatus: text(body.transaction_status) ?? 'unknown',
-    fraudStatus: text(body.fraud_status),
-    grossAmount: text(body.gross_amount) ?? '',
-    orderId: text(body.order_id) ?? '',
-    statusCode: text(body.status_code),
-    transactionId: text(body.transaction_id),
-    refundAmount: text(body.refund_amount),
-  };
-}
-
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
 export function createMidtransActivities(midtrans: MidtransClient) {
   async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
@@ -57,12 +45,12 @@ export function createMidtransActivities(midtrans: MidtransClient) {
   /** The status API: null when Midtrans does not know the order (Snap orders before a method is chosen). */
   async function fetchMidtransStatus(paymentId: string): Promise<MidtransObservation | null> {
     const body = await statusOrNull(paymentId);
-    return body ? observationFrom(body) : null;
+    return body ? toMidtransObservation(body) : null;
   }
 
   const alreadyCharged = (body: MidtransBody): ChargeOutcome => ({
     kind: 'charged',
-    observation: observationFrom(body),
+    observation: toMidtransObservation(body),
     instructions: paymentInstructionsFrom(body),
   });
 
@@ -100,7 +88,7 @@ export function createMidtransActivities(midtrans: MidtransClient) {
     /** The cancel's own answer is Midtrans's word on the order; a status look-up is needed only when it refused. */
     async cancelAtMidtrans(paymentId: string): Promise<GatewayCommandOutcome> {
       try {
-        return { kind: 'done', observation: observationFrom((await midtrans.cancel(paymentId)) as MidtransBody) };
+        return { kind: 'done', observation: toMidtransObservation((await midtrans.cancel(paymentId)) as MidtransBody) };
       } catch (error) {
         if (!(error instanceof MidtransError) || error.retryable) throw error;
         // Unknown (a Snap order before a method was chosen): nothing to cancel there.
@@ -129,7 +117,7 @@ export function createMidtransActivities(midtrans: MidtransClient) {
           amount: input.amount,
           reason: input.reason,
         })) as MidtransBody;
-        return { kind: 'done', observation: observationFrom(body) };
+        return { kind: 'done', observation: toMidtransObservation(body) };
       } catch (error) {
         if (!(error instanceof MidtransError) || error.retryable) throw error;
         return { kind: 'refused', code: error.code, message: error.message, observation: null };

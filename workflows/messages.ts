@@ -1,5 +1,8 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PaymentInstructions, PaymentRequest, PaymentState, PaymentStatus } from '../src/domain';
+import type { MidtransObservation, PaymentRequest, PaymentState, PaymentView } from '../src/domain';
+
+/** The workflow's signature, for clients that start it by name. */
+export type PaymentWorkflow = (input: PaymentWorkflowInput) => Promise<PaymentView>;
 
 /** What starts a payment workflow (workflow id `payment-<paymentId>`). */
 export interface PaymentWorkflowInput {
@@ -29,69 +32,11 @@ export interface ResumedPayment {
   inbox: MidtransNotificationSignal[];
 }
 
-/** A Midtrans HTTP notification whose signature the API has already verified. */
-export interface MidtransNotificationSignal {
-  transactionStatus: string;
-  fraudStatus?: string;
-  statusCode: string;
-  grossAmount: string;
-  orderId: string;
-  transactionId?: string;
-  /** Cumulative refunded amount Midtrans reports on refund notifications ("50000.00"). */
-  refundAmount?: string;
-  /** Row id of the stored notification, for the audit trail. */
-  notificationId?: number;
-}
-
-export type PaymentEventSource = 'api' | 'webhook' | 'timer' | 'reconciliation' | 'charge' | 'downstream';
-
-export interface PaymentHistoryEntry {
-  kind: string;
-  from?: PaymentStatus;
-  to?: PaymentStatus;
-  source: PaymentEventSource;
-  at: string;
-  detail?: Record<string, unknown>;
-}
-
-export interface RefundView {
-  refundKey: string;
-  amount: number;
-  reason?: string;
-  status: 'succeeded';
-  at: string;
-}
-
-/** The payment as the workflow knows it: returned by the `payment` query and by every update. */
-export interface PaymentView {
-  paymentId: string;
-  orderId: string;
-  userId?: string;
-  method: string;
-  bank?: string;
-  amount: number;
-  refundedAmount: number;
-  status: PaymentStatus;
-  midtransStatus?: string;
-  fraudStatus?: string;
-  transactionId?: string;
-  instructions: PaymentInstructions | null;
-  failureReason?: string;
-  chargeCompleted: boolean;
-  createdAt: string;
-  updatedAt: string;
-  expiresAt: string;
-  paidAt?: string;
-  history: PaymentHistoryEntry[];
-  refunds: RefundView[];
-  /** The version of the payment's latest read-model write: what `npm run read-model:rebuild` writes it back as. */
-  readModelVersion?: number;
-  /** Notifications that changed nothing, by reason (duplicate, stale, unconfirmed, …): counted, not audited each. */
-  ignoredNotifications?: Record<string, number>;
-}
-
-/** The audit event key of the payment's n-th history entry (1-based): one per step, so a retried write lands once. */
-export const auditEventKey = (sequence: number, kind: string) => `${sequence}-${kind}`;
+/**
+ * A Midtrans HTTP notification whose signature the API has already verified, as the observation it claims (its field
+ * names are in recorded histories), with the row id of the stored notification for the audit trail.
+ */
+export type MidtransNotificationSignal = MidtransObservation & { notificationId?: number };
 
 export interface CancelRequest {
   reason?: string;

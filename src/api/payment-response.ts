@@ -1,4 +1,4 @@
-import type { PaymentView } from '../../workflows/messages';
+import type { PaymentView } from '../domain';
 import type { PaymentWithAudit } from '../db/payments';
 import type { Payment } from '../generated/prisma/client';
 import type { PaymentResponse } from './schemas';

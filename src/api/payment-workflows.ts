@@ -10,7 +10,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import type { paymentWorkflow } from '../../workflows/payment';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import {
   cancelUpdate,
   chargeCompletedUpdate,
@@ -18,11 +18,11 @@ import {
   paymentQuery,
   refundUpdate,
   type CancelRequest,
-  type MidtransNotificationSignal,
-  type PaymentView,
+  type PaymentWorkflow,
   type PaymentWorkflowInput,
   type RefundRequest,
 } from '../../workflows/messages';
+import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { ApiError, isErrorCode } from './errors';
 
@@ -72,7 +72,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
      * so an idempotent retry never charges twice.
      */
     async start(input: PaymentWorkflowInput, waitMs: number): Promise<StartOutcome> {
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof paymentWorkflow>('paymentWorkflow', {
+      const startWorkflowOperation = new WithStartWorkflowOperation<PaymentWorkflow>('paymentWorkflow', {
         workflowId: paymentWorkflowId(input.request.paymentId),
         taskQueue,
         args: [input],
@@ -125,8 +125,9 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
         });
     },
 
-    async notify(paymentId: string, notification: MidtransNotificationSignal): Promise<void> {
-      await handle(paymentId).signal(midtransNotificationSignal, notification);
+    /** `notificationId`: the stored notification's row, for the audit trail. */
+    async notify(paymentId: string, observation: MidtransObservation, notificationId?: number): Promise<void> {
+      await handle(paymentId).signal(midtransNotificationSignal, { ...observation, notificationId });
     },
 
     /** `updateId`: one per client request (see completeUpdate); a retried request must send the same one. */
@@ -152,4 +153,29 @@ function rethrowAsApiError(error: unknown): never {
     throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
   }
   throw error;
+}
+
+/**
+ * The input a payment workflow run was started with, read from the first event of its history (one event, not the
+ * whole history). It is where the customer and item details live that only a payment's first read-model write
+ * carries; the read model is rebuilt from it when PostgreSQL lost them.
+ */
+export async function fetchPaymentWorkflowInput(client: Client, workflowId: string, runId?: string): Promise<PaymentWorkflowInput> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) throw new Error(`workflow ${workflowId} has no start event`);
+  return decodeFromPayloadsAtIndex<PaymentWorkflowInput>(client.workflow.options.loadedDataConverter, 0, started.input?.payloads);
+}
+
+/** One run of a payment workflow as the read model re-projects it: the workflow's view and the input it started with. */
+export async function readPaymentRun(client: Client, workflowId: string, runId?: string): Promise<{ view: PaymentView; input: PaymentWorkflowInput }> {
+  const [view, input] = await Promise.all([
+    client.workflow.getHandle(workflowId, runId).query(paymentQuery),
+    fetchPaymentWorkflowInput(client, workflowId, runId),
+  ]);
+  return { view, input };
 }

@@ -1,6 +1,6 @@
 import { Prisma, type Payment } from '../generated/prisma/client';
 import type { Database } from './client';
-import type { PaymentHistoryEntry, PaymentView } from '../../workflows/messages';
+import type { PaymentHistoryEntry, PaymentView } from '../domain';
 
 /** One audit event; `key` is deterministic per workflow step so a retried write lands once. */
 export interface PaymentEventRecord extends PaymentHistoryEntry {

@@ -7,3 +7,4 @@ export * from './midtrans-request';
 export * from './midtrans-status';
 export * from './payment-state';
 export * from './payment-instructions';
+export * from './payment-view';

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { auditEventKey, paymentQuery } from '../../workflows/messages';
+import { readPaymentRun } from '../api/payment-workflows';
+import { auditEventKey } from '../domain';
 import type { Database } from '../db/client';
 import { recordPaymentSnapshot } from '../db/payments';
-import { fetchPaymentWorkflowInput } from '../temporal/payment-workflow-input';
 
 export interface RebuildReport {
   payments: number;
@@ -25,8 +25,7 @@ export async function rebuildReadModel(
   const query = options.where ? `${OPEN_PAYMENTS} AND (${options.where})` : OPEN_PAYMENTS;
   for await (const execution of client.workflow.list({ query })) {
     try {
-      const handle = client.workflow.getHandle(execution.workflowId, execution.runId);
-      const [view, input] = await Promise.all([handle.query(paymentQuery), fetchPaymentWorkflowInput(client, execution.workflowId, execution.runId)]);
+      const { view, input } = await readPaymentRun(client, execution.workflowId, execution.runId);
       const { history, readModelVersion, ...snapshotView } = view;
       if (readModelVersion === undefined) throw new Error('the workflow did not report its read-model version');
       const version = readModelVersion;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import type { PaymentView } from '../../workflows/messages';
+import type { PaymentView } from '../../src/domain';
 import { createDatabase } from '../../src/db/client';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
 import { claimIdempotencyKey } from '../../src/db/idempotency';

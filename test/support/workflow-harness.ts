@@ -14,11 +14,12 @@ import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
+import { toMidtransObservation } from '../../src/midtrans/observation';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../scripts/local-stack/midtrans-simulator';
 import { eventually } from '../../scripts/local-stack/waiting';
-import type { PaymentRequest } from '../../src/domain';
-import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
+import type { PaymentRequest, PaymentView } from '../../src/domain';
+import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';
 
 export const SERVER_KEY = 'SB-Mid-server-workflow-tests';
@@ -119,16 +120,7 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
 
   /** Builds the notification Midtrans would send for the order's current state, signed like Midtrans signs it. */
   async function notificationFor(paymentId: string): Promise<MidtransNotificationSignal> {
-    const status = (await midtrans.getStatus(paymentId)) as Record<string, string>;
-    return {
-      transactionStatus: status.transaction_status!,
-      fraudStatus: status.fraud_status,
-      statusCode: status.status_code!,
-      grossAmount: status.gross_amount!,
-      orderId: status.order_id!,
-      transactionId: status.transaction_id,
-      refundAmount: status.refund_amount,
-    };
+    return toMidtransObservation(await midtrans.getStatus(paymentId));
   }
 
   async function simulatorControl(paymentId: string, action: 'pay' | 'deny' | 'expire' | 'challenge' | 'approve') {

@@ -1,7 +1,7 @@
 import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { createPaymentWorkflows } from '../../src/api/payment-workflows';
-import type { PaymentView } from '../../workflows/messages';
+import type { PaymentView } from '../../src/domain';
 
 /** How cancel and refund send their workflow update: the update id is what makes a retried request safe. */
 describe('cancel and refund updates', () => {

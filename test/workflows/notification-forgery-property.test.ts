@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import type { WorkflowHandle } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
-import { midtransNotificationSignal, paymentQuery, refundUpdate, type MidtransNotificationSignal, type PaymentView } from '../../workflows/messages';
+import type { PaymentView } from '../../src/domain';
+import { midtransNotificationSignal, paymentQuery, refundUpdate, type MidtransNotificationSignal } from '../../workflows/messages';
 import { startPaymentWorkflow, useWorkflowHarness, type MidtransCall } from '../support/workflow-harness';
 import { sleep } from '../support/fixtures';
 

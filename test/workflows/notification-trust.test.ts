@@ -1,8 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentView, type PaymentWorkflowInput } from '../../workflows/messages';
-import type { PaymentRequest } from '../../src/domain';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+import type { PaymentRequest, PaymentView } from '../../src/domain';
+import { toMidtransObservation } from '../../src/midtrans/observation';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 /**
@@ -95,18 +96,10 @@ describe('DANA (Snap): Midtrans knows the order only by its transaction_id', () 
     expect(tx.transaction_status).toBe('settlement');
     return { ...started, tx };
   }
-  const notificationOf = (tx: Record<string, string>) => ({
-    transactionStatus: tx.transaction_status!,
-    fraudStatus: tx.fraud_status,
-    statusCode: tx.status_code!,
-    grossAmount: tx.gross_amount!,
-    orderId: tx.order_id!,
-    transactionId: tx.transaction_id,
-  });
 
   it('the hinted transaction_id is asked about, and its answer counts because its order_id is ours; the refund follows it', async () => {
     const { request, handle, tx } = await paidDana();
-    await handle.signal(midtransNotificationSignal, notificationOf(tx));
+    await handle.signal(midtransNotificationSignal, toMidtransObservation(tx));
     const paid = await viewWhen(handle, (v) => v.status === 'success');
     expect(paid.transactionId).toBe(tx.transaction_id);
     const refunded = await handle.executeUpdate(refundUpdate, { args: [{ reason: 'trip cancelled' }] });
@@ -118,7 +111,7 @@ describe('DANA (Snap): Midtrans knows the order only by its transaction_id', () 
   it('a hinted transaction_id of another DANA payment is asked about, but its answer is not ours: nothing is applied', async () => {
     const other = await paidDana();
     const { request, handle, tx } = await paidDana();
-    await handle.signal(midtransNotificationSignal, { ...notificationOf(tx), transactionId: other.tx.transaction_id });
+    await handle.signal(midtransNotificationSignal, { ...toMidtransObservation(tx), transactionId: other.tx.transaction_id });
     const view = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review'));
     expect(view.status).toBe('pending');
     expect(view.transactionId).toBeUndefined();

@@ -1,13 +1,12 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it, vi } from 'vitest';
-import type { PaymentRequest } from '../../src/domain';
+import type { PaymentRequest, PaymentView } from '../../src/domain';
 import {
   cancelUpdate,
   midtransNotificationSignal,
   paymentQuery,
   refundUpdate,
-  type PaymentView,
 } from '../../workflows/messages';
 import { PAYMENT_STATUS } from '../../src/temporal/search-attributes';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';

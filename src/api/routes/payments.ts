@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { PaymentView } from '../../../workflows/messages';
+import type { PaymentView } from '../../domain';
 import { defaultExpiryMinutes, type PaymentRequest } from '../../domain';
 import type { StoredAnswer } from '../../db/idempotency';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';

@@ -14,10 +14,10 @@ import {
 } from '../../db/notifications';
 import type { Logger } from '../../logger';
 import { notificationMeaningSha256 } from '../../midtrans/notification-meaning';
+import { toMidtransObservation } from '../../midtrans/observation';
 import { isValidMidtransSignature } from '../../midtrans/signature';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
-import type { MidtransNotificationSignal } from '../../../workflows/messages';
 import type { ApiEnv } from '../middleware/request-context';
 import { midtransNotificationBody } from '../schemas';
 import { parseWith, readJsonBody } from '../validation';
@@ -86,21 +86,13 @@ export function webhookRoutes(deps: ApiDependencies) {
       return c.json({ status: outcome });
     };
 
-    const signal: MidtransNotificationSignal = {
-      transactionStatus: notification.transaction_status,
-      fraudStatus: notification.fraud_status,
-      statusCode: notification.status_code,
-      grossAmount: notification.gross_amount,
-      orderId: notification.order_id,
-      transactionId: notification.transaction_id,
-      refundAmount: typeof notification.refund_amount === 'string' ? notification.refund_amount : undefined,
-    };
+    const observation = toMidtransObservation(notification);
     const claim = await claimNotification(db, stored);
     if (claim.kind === 'unknown_payment') {
       // No row, yet the workflow may exist: the read model lost it (a database restore). The signal moves the payment
       // on, and the workflow's next write recreates the row.
       if (await workflows.exists(paymentId)) {
-        await workflows.notify(paymentId, signal);
+        await workflows.notify(paymentId, observation);
         return answer('accepted');
       }
       await storeUnknownPaymentNotification(db, stored);
@@ -109,7 +101,7 @@ export function webhookRoutes(deps: ApiDependencies) {
     }
     if (claim.kind === 'duplicate') return answer('duplicate');
     try {
-      await workflows.notify(paymentId, { ...signal, notificationId: claim.id });
+      await workflows.notify(paymentId, observation, claim.id);
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) {
         // Released so that Midtrans's redelivery is signalled, not taken for a duplicate of a signal that never was.

@@ -1,0 +1,687 @@
+import { ActivityFailure, ApplicationFailure, metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ChargeOutcome, DownstreamEvent } from '../activities';
+import {
+  answerMismatch,
+  applyMidtransObservation,
+  applyRefund,
+  applyTransition,
+  auditEventKey,
+  chargesThroughSnap,
+  decideCancel,
+  decideOnMidtransStatus,
+  decideRefund,
+  DomainError,
+  isAwaitingPayment,
+  isPaymentAfterClose,
+  isSettlementReversal,
+  notificationClaim,
+  parseGrossAmount,
+  refundKey,
+  type MidtransObservation,
+  type NotificationDecision,
+  type PaymentEventSource,
+  type PaymentHistoryEntry,
+  type PaymentRequest,
+  type PaymentState,
+  type PaymentStatus,
+  type PaymentView,
+} from '../src/domain';
+import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
+import {
+  cancelAtMidtrans,
+  confirmNotification,
+  expireAtMidtrans,
+  fetchMidtransStatus,
+  notifyTransactionService,
+  notifyUserService,
+  recordPayment,
+  refundAtMidtrans,
+} from './activity-proxies';
+import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, RefundRequest, ResumedPayment } from './messages';
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/** Lost-webhook reconciliation: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
+const DEFAULT_RECONCILE_AFTER_MINUTES = [1, 5, 15];
+const RECONCILE_EVERY = 60 * MINUTE;
+/** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
+const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
+const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
+const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
+const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
+const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
+/**
+ * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
+ * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
+ */
+const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
+/** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
+const MAX_HINTED_LOOKUPS = 3;
+
+/** What the view adds to the domain state; everything else in the view is read from the state. */
+type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
+
+/**
+ * One payment as its workflow holds it: the domain state, what the view adds to it, and every step that changes them.
+ * Each step records itself (audit event + read-model write) and runs alone: notifications, timers, cancel and refunds
+ * are serialized, so an update never interleaves with a notification between its activity calls.
+ */
+export class PaymentEntity {
+  private state: PaymentState;
+  private readonly details: PaymentDetails;
+  private version: number;
+  private eventCount: number;
+  private readonly startedAtMs: number;
+  private readonly expiresAtMs: number;
+  private readonly reconcileAt: number[];
+  private expiryPassed: boolean;
+  private refundWindowEndsMs: number | undefined;
+  private readonly inbox: MidtransNotificationSignal[];
+  private readonly deliveries: Promise<void>[] = [];
+  private deliveriesInFlight = 0;
+  /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
+  private readonly reversalsAsked: string[] = [];
+  private tail: Promise<unknown> = Promise.resolve();
+  private readonly operatorReviews = metricMeter.createCounter(
+    'payment_needs_operator_review',
+    'reviews',
+    'Payments that need a person, by reason',
+  );
+
+  constructor(private readonly input: PaymentWorkflowInput) {
+    const { request, resumed } = input;
+    this.startedAtMs = resumed?.startedAtMs ?? Date.now();
+    this.expiresAtMs = this.startedAtMs + request.expiryMinutes * MINUTE;
+    this.reconcileAt = (input.reconcileAfterMinutes ?? DEFAULT_RECONCILE_AFTER_MINUTES).map((m) => this.startedAtMs + m * MINUTE);
+    this.state = resumed?.state ?? {
+      paymentId: request.paymentId,
+      orderId: request.orderId,
+      method: request.method,
+      amount: request.amount,
+      status: 'pending',
+      refundedAmount: 0,
+    };
+    this.details = resumed
+      ? detailsOf(resumed.view)
+      : {
+          userId: input.userId,
+          bank: request.bank,
+          instructions: null,
+          chargeCompleted: false,
+          createdAt: iso(this.startedAtMs),
+          updatedAt: iso(this.startedAtMs),
+          expiresAt: iso(this.expiresAtMs),
+          history: [],
+          refunds: [],
+          ignoredNotifications: {},
+        };
+    this.version = resumed?.version ?? 0;
+    this.eventCount = resumed?.eventCount ?? 0;
+    this.refundWindowEndsMs = resumed?.refundWindowEndsMs;
+    this.expiryPassed = resumed?.expiryPassed ?? false;
+    this.inbox = [...(resumed?.inbox ?? [])];
+  }
+
+  // What the workflow and its callers read -------------------------------------------------------------------------
+
+  get status(): PaymentStatus {
+    return this.state.status;
+  }
+
+  get chargeCompleted(): boolean {
+    return this.details.chargeCompleted;
+  }
+
+  get hasNotifications(): boolean {
+    return this.inbox.length > 0;
+  }
+
+  view(): PaymentView {
+    const { paymentId, orderId, method, amount, status, refundedAmount, midtransStatus, fraudStatus, transactionId } = this.state;
+    return {
+      ...this.details,
+      paymentId,
+      orderId,
+      method,
+      amount,
+      status,
+      refundedAmount,
+      midtransStatus,
+      fraudStatus,
+      transactionId,
+      readModelVersion: this.version,
+    };
+  }
+
+  /** Until the next reason to wake without a message: the expiry (once) or the next reconciliation. */
+  msUntilNextCheck(): number {
+    const now = Date.now();
+    const nextReconcile = this.reconcileAt.find((t) => t > now) ?? now + RECONCILE_EVERY;
+    const wakeAt = this.expiryPassed ? nextReconcile : Math.min(this.expiresAtMs, nextReconcile);
+    return Math.max(wakeAt - now, 1);
+  }
+
+  expiryIsDue(): boolean {
+    return !this.expiryPassed && Date.now() >= this.expiresAtMs;
+  }
+
+  /** The refund window's end, counted from the first time a paid payment gets here (a resumed run keeps it). */
+  openRefundWindow(days: number): number {
+    this.refundWindowEndsMs ??= Date.now() + days * DAY;
+    return this.refundWindowEndsMs;
+  }
+
+  closeRefundWindow(): void {
+    if (this.refundWindowEndsMs !== undefined) this.refundWindowEndsMs = Math.min(this.refundWindowEndsMs, Date.now());
+  }
+
+  // Messages ----------------------------------------------------------------------------------------------------------
+
+  receive(notification: MidtransNotificationSignal): void {
+    this.inbox.push(notification);
+  }
+
+  validateCancel(): void {
+    guard(() => decideCancel(this.state));
+  }
+
+  cancel(request: CancelRequest): Promise<PaymentView> {
+    return this.serialized(async () => {
+      this.validateCancel();
+      const outcome = await cancelAtMidtrans(this.midtransId()).catch(gatewayUnavailable);
+      await this.refuseAnswerNotOurs('cancel', outcome.observation);
+      if (outcome.observation) await this.applyObservation(outcome.observation, 'api');
+      if (this.state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(this.state.status)) {
+        await this.transition('canceled', 'api', { reason: request.reason });
+      }
+      if (this.state.status !== 'canceled') {
+        throw ApplicationFailure.nonRetryable(`payment is ${this.state.status}; it can no longer be canceled`, 'INVALID_STATE');
+      }
+      this.details.failureReason = request.reason;
+      return this.view();
+    });
+  }
+
+  validateRefund(request: RefundRequest): void {
+    guard(() => {
+      this.assertRefundWindowOpen();
+      decideRefund(this.state, request.amount);
+    });
+  }
+
+  refund(request: RefundRequest): Promise<PaymentView> {
+    return this.serialized(async () => {
+      guard(() => this.assertRefundWindowOpen());
+      const decision = guard(() => decideRefund(this.state, request.amount));
+      const key = refundKey(this.state.paymentId, this.details.refunds.length + 1);
+      const outcome = await refundAtMidtrans({
+        paymentId: this.midtransId(),
+        refundKey: key,
+        amount: decision.amount,
+        reason: request.reason,
+      }).catch(gatewayUnavailable);
+      await this.refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
+      if (outcome.kind === 'refused') {
+        await this.record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
+        throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', {
+          code: outcome.code,
+        });
+      }
+      const from = this.state.status;
+      const refundedTotal = outcome.observation?.refundAmount ? parseGrossAmount(outcome.observation.refundAmount) : undefined;
+      this.state = applyRefund(this.state, decision.amount, refundedTotal);
+      this.details.refunds.push({
+        refundKey: key,
+        amount: decision.amount,
+        reason: request.reason,
+        status: 'succeeded',
+        at: iso(Date.now()),
+      });
+      upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
+      await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
+      this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
+      return this.view();
+    });
+  }
+
+  // Steps of the process ------------------------------------------------------------------------------------------
+
+  /** A resumed run tags itself again: search attributes do not carry over to a new run. */
+  tagStatus(): void {
+    upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
+  }
+
+  /** The first read-model write: the only one that carries the customer and item details. */
+  recordCreated(request: PaymentRequest): Promise<void> {
+    this.version += 1;
+    return recordPayment({
+      view: this.readModelView(),
+      version: this.version,
+      created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
+    });
+  }
+
+  /** `null`: the charge gave up without a clear answer. */
+  applyChargeAnswer(charge: ChargeOutcome | null): Promise<void> {
+    return this.serialized(async () => {
+      if (charge?.kind === 'charged') {
+        this.details.instructions = charge.instructions;
+        await this.record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
+        if (charge.observation) await this.applyObservation(charge.observation, 'charge');
+      } else if (charge?.kind === 'rejected') {
+        this.details.failureReason = `Midtrans rejected the charge (${charge.code}): ${charge.message}`;
+        await this.transition('failed', 'charge', { code: charge.code, message: charge.message });
+      } else {
+        // Only the status API can say whether the order exists. If it cannot say either, the payment stays pending
+        // for reconciliation to settle.
+        const observation = await this.lookUpStatus('reconciliation');
+        if (observation) await this.applyObservation(observation, 'reconciliation');
+        else if (observation === null) {
+          this.details.failureReason = 'Midtrans could not be reached to place the charge';
+          await this.transition('failed', 'charge', { reason: 'gateway_unavailable' });
+        }
+      }
+      this.details.chargeCompleted = true;
+    });
+  }
+
+  /** Expires the order at Midtrans and here, unless Midtrans says the customer paid in the meantime. */
+  expire(): Promise<void> {
+    this.expiryPassed = true;
+    return this.serialized(async () => {
+      if (!isAwaitingPayment(this.state.status)) return;
+      const observation = await expireAtMidtrans(this.midtransId()).catch(async (error: unknown) => {
+        // Midtrans refuses us for good (a rotated key): we cannot know whether the customer paid, so nothing expires.
+        if (!(error instanceof ActivityFailure)) throw error;
+        await this.needsOperatorReview('timer', 'expiry_unconfirmed', { error: failureMessage(error) });
+        return undefined;
+      });
+      if (observation === undefined) return;
+      if (observation) await this.applyObservation(observation, 'timer');
+      if (this.state.status === 'pending') await this.transition('expired', 'timer', { reason: 'expiry timer' });
+      // A card captured but held for fraud review (processing) is not ours to expire: Midtrans only expires pending
+      // orders, and the money may still settle. The merchant approves or denies it at Midtrans; until then we keep
+      // reconciling hourly.
+      else if (this.state.status === 'processing')
+        await this.record('expiry_deferred', 'timer', {
+          detail: { reason: 'held_for_review', midtrans_status: this.state.midtransStatus },
+        });
+    });
+  }
+
+  /** No notification came: ask Midtrans, and apply its answer only when it says something new. */
+  reconcile(): Promise<void> {
+    return this.serialized(async () => {
+      const observation = await this.lookUpStatus('reconciliation');
+      if (observation && (observation.transactionStatus !== this.state.midtransStatus || this.fraudReviewChanged(observation))) {
+        await this.applyObservation(observation, 'reconciliation');
+      }
+    });
+  }
+
+  processInbox(): Promise<void> {
+    return this.serialized(() => this.drainInbox());
+  }
+
+  /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
+  historyIsLong(): boolean {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS))
+      return false;
+    // A delivery to a downstream service is an activity of this run: wait for it rather than lose it.
+    return this.deliveriesInFlight === 0 && patched(CONTINUE_AS_NEW_PATCH);
+  }
+
+  /** Everything a new run needs to go on where this one stops. */
+  carryOver(): ResumedPayment {
+    return {
+      state: this.state,
+      view: this.view(),
+      version: this.version,
+      eventCount: this.eventCount,
+      startedAtMs: this.startedAtMs,
+      expiryPassed: this.expiryPassed,
+      refundWindowEndsMs: this.refundWindowEndsMs,
+      inbox: [...this.inbox],
+    };
+  }
+
+  /** The step running now, if any, has finished. */
+  idle(): Promise<unknown> {
+    return this.tail;
+  }
+
+  /** Every downstream delivery of this run has been made, or given up and recorded. */
+  deliveriesSettled(): Promise<unknown> {
+    return Promise.all(this.deliveries);
+  }
+
+  // Machinery -----------------------------------------------------------------------------------------------------
+
+  private serialized<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(step);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Midtrans finds an order by order_id or transaction_id; DANA (Snap) orders only by transaction_id. */
+  private midtransId(): string {
+    return this.state.transactionId ?? this.state.paymentId;
+  }
+
+  /**
+   * The payment as the read model stores it. The history stays out: each write carries its own event, and sending the
+   * whole history every time would grow each write (and the workflow's own history, which stores activity inputs).
+   */
+  private readModelView(): Omit<PaymentView, 'history'> {
+    const { history: _history, readModelVersion: _version, ...rest } = this.view();
+    return rest;
+  }
+
+  private async record(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry> = {}): Promise<void> {
+    const entry: PaymentHistoryEntry = { kind, source, at: iso(Date.now()), ...extra };
+    this.details.history.push(entry);
+    this.details.updatedAt = entry.at;
+    this.version += 1;
+    this.eventCount += 1;
+    await recordPayment({ view: this.readModelView(), version: this.version }, { ...entry, key: auditEventKey(this.eventCount, kind) });
+  }
+
+  private async transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>): Promise<void> {
+    const from = this.state.status;
+    this.state = applyTransition(this.state, to);
+    await this.announceTransition(from, to, source, detail);
+  }
+
+  /** Persists a status change already applied to the state, tags the workflow for the UI, and tells downstream. */
+  private async announceTransition(from: PaymentStatus, to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
+    if (to === 'success') this.details.paidAt = iso(Date.now());
+    upsertSearchAttributes([{ key: PAYMENT_STATUS, value: to }]);
+    await this.record('transition', source, { from, to, detail });
+    if (to === 'success' || to === 'failed' || to === 'expired' || to === 'canceled') this.notifyDownstream(to);
+    // A refund Midtrans reports that we did not ask for (dashboard refund, chargeback) is still news downstream.
+    if ((to === 'partially_refunded' || to === 'refunded') && source !== 'api') {
+      this.notifyDownstream(to, `midtrans-${to}-${this.state.refundedAmount}`);
+    }
+  }
+
+  /**
+   * Applies what Midtrans says the order is now; anything the state machine refuses is recorded, never applied.
+   * `auditIgnored: false` counts an answer that changes nothing instead of writing it to the audit trail.
+   */
+  private async applyObservation(
+    observation: MidtransObservation,
+    source: PaymentEventSource,
+    auditIgnored = true,
+  ): Promise<NotificationDecision> {
+    const before = this.state;
+    const { state: next, decision, steps } = applyMidtransObservation(before, observation);
+    const detail = {
+      transaction_status: observation.transactionStatus,
+      fraud_status: observation.fraudStatus,
+      status_code: observation.statusCode,
+    };
+    if (decision.kind === 'transition') {
+      this.state = next;
+      for (const step of steps) await this.announceTransition(step.from, step.to, source, detail);
+    } else if (isSettlementReversal(before, observation) || isPaymentAfterClose(before, observation)) {
+      // The table cannot follow Midtrans here (money reversed after success, or paid after we closed): alert.
+      await this.needsOperatorReview(
+        source,
+        isSettlementReversal(before, observation) ? 'settlement_reversed' : 'paid_after_close',
+        detail,
+      );
+    } else {
+      this.state = next;
+      // What we asked for ourselves (charge answer, status poll) repeating what we know is not worth an audit line.
+      if (decision.kind === 'ignored' && decision.reason === 'duplicate' && source !== 'webhook') return decision;
+      if (decision.kind === 'ignored' && !auditIgnored) return decision;
+      await this.record(decision.kind === 'ignored' ? 'notification_ignored' : 'notification_rejected', source, {
+        detail: { ...detail, reason: decision.reason, gross_amount: observation.grossAmount },
+      });
+    }
+    return decision;
+  }
+
+  /** Something only a person can settle (money reversed, paid after close, Midtrans unreachable or answering oddly). */
+  private async needsOperatorReview(source: PaymentEventSource, reason: string, detail: Record<string, unknown> = {}) {
+    this.operatorReviews.add(1, { reason });
+    await this.record('needs_operator_review', source, { detail: { ...detail, reason } });
+  }
+
+  /**
+   * Notifications that change nothing are counted by reason; only the first of each reason goes to the audit trail,
+   * so a flood of them cannot grow the history. Signed fields that do not match (order, amount) are rejected, the rest
+   * ignored.
+   */
+  private async noteIgnoredNotification(reason: string, what: MidtransObservation) {
+    const counts = (this.details.ignoredNotifications ??= {});
+    counts[reason] = (counts[reason] ?? 0) + 1;
+    if (counts[reason] > 1) return;
+    const kind = reason === 'order_mismatch' || reason === 'amount_mismatch' ? 'notification_rejected' : 'notification_ignored';
+    const { transactionStatus, fraudStatus, statusCode, grossAmount } = what;
+    await this.record(kind, 'webhook', {
+      detail: {
+        reason,
+        transaction_status: transactionStatus,
+        fraud_status: fraudStatus,
+        status_code: statusCode,
+        gross_amount: grossAmount,
+      },
+    });
+  }
+
+  /**
+   * Midtrans's status of our own order; undefined when the look-up gave up (a permanent error, or transient ones past
+   * the look-up's deadline), which is recorded for an operator.
+   */
+  private async lookUpStatus(source: PaymentEventSource, id: string = this.midtransId()): Promise<MidtransObservation | null | undefined> {
+    try {
+      return await fetchMidtransStatus(id);
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      await this.needsOperatorReview(source, 'status_lookup_failed', { error: failureMessage(error) });
+      return undefined;
+    }
+  }
+
+  private notifyDownstream(status: PaymentStatus, eventKey: string = status, refundAmount?: number): void {
+    const { userId } = this.input;
+    const event: DownstreamEvent = {
+      paymentId: this.state.paymentId,
+      orderId: this.state.orderId,
+      userId,
+      eventKey,
+      status,
+      amount: this.state.amount,
+      refundAmount,
+    };
+    // Runs beside the workflow: a slow or dead downstream service never blocks refunds or queries.
+    const calls: Promise<void>[] = [notifyTransactionService(event)];
+    if (userId && status !== 'failed' && status !== 'expired' && status !== 'canceled') {
+      calls.push(notifyUserService({ ...event, userId }));
+    }
+    for (const call of calls) {
+      this.deliveriesInFlight += 1;
+      this.deliveries.push(
+        call
+          .catch((error: unknown) =>
+            this.serialized(() =>
+              this.record('downstream_failed', 'downstream', { detail: { event: eventKey, error: failureMessage(error) } }),
+            ),
+          )
+          .finally(() => {
+            this.deliveriesInFlight -= 1;
+          }),
+      );
+    }
+  }
+
+  /**
+   * Midtrans moved money (or canceled) but answered about another order: nothing here may count it, and a person must
+   * find out where it went. Patched: workflows that met such an answer before applied it.
+   */
+  private async refuseAnswerNotOurs(
+    command: 'cancel' | 'refund',
+    answer: MidtransObservation | null,
+    detail: Record<string, unknown> = {},
+  ) {
+    const notOurs = answer ? answerMismatch(this.state, answer) : null;
+    if (!notOurs || !answer || !patched(GATEWAY_ANSWER_CHECK_PATCH)) return;
+    await this.needsOperatorReview('api', `${command}_answer_not_ours`, {
+      ...detail,
+      mismatch: notOurs,
+      order_id: answer.orderId,
+      gross_amount: answer.grossAmount,
+    });
+    throw ApplicationFailure.nonRetryable(
+      `Midtrans answered the ${command} about another order; an operator must check it`,
+      'INTERNAL_ERROR',
+    );
+  }
+
+  private assertRefundWindowOpen(): void {
+    if (this.refundWindowEndsMs !== undefined && Date.now() >= this.refundWindowEndsMs) {
+      throw new DomainError('INVALID_STATE', 'the refund window of this payment has closed');
+    }
+  }
+
+  /**
+   * A challenged card keeps transaction_status `capture` when the merchant approves it; only fraud_status moves (to
+   * accept). Patched: workflows that reconciled before fraud_status was compared did nothing here and replay the same.
+   */
+  private fraudReviewChanged(observation: MidtransObservation): boolean {
+    if (observation.fraudStatus === undefined || observation.fraudStatus === this.state.fraudStatus) return false;
+    return patched(RECONCILE_FRAUD_STATUS_PATCH);
+  }
+
+  /**
+   * Notifications that reached a workflow before the notifications-are-hints patch replay through the loop below,
+   * which trusted a notification when the look-up found nothing; everything live goes through processHints.
+   */
+  private async drainInbox(): Promise<void> {
+    if (patched(NOTIFICATIONS_ARE_HINTS_PATCH)) return this.processHints();
+    while (this.inbox.length > 0) {
+      const { notificationId: _stored, ...observation } = this.inbox.shift()!;
+      const decision = decideOnMidtransStatus(this.state, observation);
+      if (decision.kind !== 'transition') {
+        await this.applyObservation(observation, 'webhook');
+        continue;
+      }
+      // Midtrans's own advice: confirm a status-changing notification with the status API before acting on it.
+      const confirmed = await confirmNotification(observation.transactionId ?? this.midtransId());
+      await this.applyObservation(confirmed ?? observation, 'webhook');
+    }
+  }
+
+  /**
+   * A notification is a hint to ask, never a fact: Midtrans signs only order_id + status_code + gross_amount, so its
+   * status, transaction_id, fraud_status and refund amount may have been edited. One that claims nothing new is
+   * counted; one that claims a change makes us ask Midtrans about our own order, and only its answer is applied.
+   */
+  private async processHints(): Promise<void> {
+    while (this.inbox.length > 0) {
+      const hintedTransactionIds: string[] = [];
+      let claimsChange = false;
+      for (const notification of this.inbox.splice(0)) {
+        const claim = notificationClaim(this.state, notification);
+        if (claim.kind !== 'transition' && !this.asksAboutReversal(notification)) {
+          await this.noteIgnoredNotification(claim.reason, notification);
+          continue;
+        }
+        claimsChange = true;
+        const hinted = notification.transactionId;
+        if (hinted && !hintedTransactionIds.includes(hinted) && hintedTransactionIds.length < MAX_HINTED_LOOKUPS)
+          hintedTransactionIds.push(hinted);
+      }
+      if (claimsChange) await this.confirmWithMidtrans(hintedTransactionIds);
+    }
+  }
+
+  /**
+   * The table never moves a paid payment back, yet Midtrans can reverse a settlement (deny): a notification claiming
+   * so is worth one look-up per claimed status, whose answer an operator reviews. Patched: unpatched workflows counted
+   * such a claim stale without asking.
+   */
+  private asksAboutReversal(notification: MidtransObservation): boolean {
+    const claimed = notification.transactionStatus;
+    if (!isSettlementReversal(this.state, notification) || this.reversalsAsked.includes(claimed)) return false;
+    if (!patched(CONFIRM_REVERSAL_CLAIMS_PATCH)) return false;
+    this.reversalsAsked.push(claimed);
+    return true;
+  }
+
+  private async confirmWithMidtrans(hintedTransactionIds: string[]): Promise<void> {
+    let answer = await this.lookUpStatus('webhook');
+    // A Snap order may be unknown by order_id (DANA always is): try the ids the notifications hinted at; an answer
+    // counts only if it is about our order.
+    if (answer === null && chargesThroughSnap(this.input.request)) {
+      for (const id of hintedTransactionIds) {
+        const hinted = await this.lookUpStatus('webhook', id);
+        if (hinted === undefined) return;
+        if (hinted && answerMismatch(this.state, hinted) === null) {
+          answer = hinted;
+          break;
+        }
+      }
+    }
+    if (answer === undefined) return; // recorded for an operator; reconciliation asks again
+    if (answer === null) return this.needsOperatorReview('webhook', 'unknown_at_midtrans');
+    const notOurs = answerMismatch(this.state, answer);
+    if (notOurs)
+      return this.needsOperatorReview('webhook', 'status_answer_not_ours', {
+        mismatch: notOurs,
+        order_id: answer.orderId,
+        gross_amount: answer.grossAmount,
+      });
+    const decision = await this.applyObservation(answer, 'webhook', false);
+    // What the status API says, not what the notification claimed, is what the audit line shows.
+    if (decision.kind === 'ignored') await this.noteIgnoredNotification('unconfirmed', answer);
+  }
+}
+
+/** The view's own fields, without those the state holds (a resumed run reads them from its state). */
+function detailsOf(view: PaymentView): PaymentDetails {
+  const {
+    paymentId: _paymentId,
+    orderId: _orderId,
+    method: _method,
+    amount: _amount,
+    status: _status,
+    refundedAmount: _refundedAmount,
+    midtransStatus: _midtransStatus,
+    fraudStatus: _fraudStatus,
+    transactionId: _transactionId,
+    readModelVersion: _readModelVersion,
+    ...details
+  } = view;
+  return details;
+}
+
+/** Domain rule violations become typed update failures (the API maps their type to an HTTP status). */
+function guard<T>(rule: () => T): T {
+  try {
+    return rule();
+  } catch (error) {
+    if (error instanceof DomainError) throw ApplicationFailure.nonRetryable(error.message, error.code, error.details);
+    throw error;
+  }
+}
+
+/** A gateway command that gave up for good (a rotated server key): the caller gets a typed failure, never a hang. */
+function gatewayUnavailable(error: unknown): never {
+  if (error instanceof ActivityFailure) {
+    throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${failureMessage(error)}`, 'SERVICE_UNAVAILABLE');
+  }
+  throw error;
+}
+
+/** The reason an activity failed, as its cause says it. */
+export function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
