@@ -144,7 +144,7 @@ export function buildMidtransCharge(req: PaymentRequest, now: Date): MidtransCha
 
 /**
  * Snap orders are unknown to the status API by order_id until the customer picks a method, and DANA's only ever
- * answer by transaction_id (reference §4): for these a status look-up may need the transaction_id a notification
+ * answer by transaction_id (docs/midtrans.md §2, §4): for these a status look-up may need the transaction_id a notification
  * hints at, and its answer counts only if its order_id is ours.
  */
 export function chargesThroughSnap(req: Pick<PaymentRequest, 'method' | 'cardToken'>): boolean {

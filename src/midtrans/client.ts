@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CoreChargeBody, SnapTransactionBody } from '../domain';
 
-/** Midtrans's public hosts (reference §1); an environment override is the caller's business. */
+/** Midtrans's public hosts (docs/midtrans.md §1); an environment override is the caller's business. */
 export function midtransBaseUrls(isProduction: boolean): { apiBaseUrl: string; snapBaseUrl: string } {
   return isProduction
     ? { apiBaseUrl: 'https://api.midtrans.com', snapBaseUrl: 'https://app.midtrans.com/snap/v1' }

@@ -212,7 +212,7 @@ describe('default expiries per method (README "The payment workflow", step 3)', 
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const tx = await atMidtrans(created.body.payment_id);
     const atGateway = minutesBetween(midtransTime(tx.transaction_time), midtransTime(tx.expiry_time));
-    // Reference §2: "ovo … fixed 65 s expiry".
+    // docs/midtrans.md §2: OVO has a fixed 65-second expiry.
     expect(atGateway * 60).toBeCloseTo(65, 0);
     expect(minutesBetween(created.body.created_at, created.body.expires_at)).toBeGreaterThan(atGateway);
   });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { notificationMeaningSha256 } from '../../src/midtrans/notification-meaning';
 
-/** A refund notification as Midtrans sends it (reference §5), two refunds in. */
+/** A refund notification as Midtrans sends it (docs/midtrans.md §5), two refunds in. */
 const refundNotification = {
   transaction_id: 'c0ba3e80-7d1e-4c0b-9cbd-4d1c0a3e2f11',
   order_id: 'pay-0123456789abcdef0123456789abcdef',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isValidMidtransSignature, midtransSignature } from '../../src/midtrans/signature';
 
-// Reference §5 test vector.
+// The signature test vector Midtrans publishes (docs/midtrans.md §5).
 const SERVER_KEY = 'askvnoibnosifnboseofinbofinfgbiufglnbfg';
 const EXPECTED =
   'edc076b21793ebe3e17926350f5b8ae67d902fe657b3d0aa31b932d5c127e2375d308a2bc94f3265ac2d80a1f181a79b997ac178a236fcff35af263fc4d4c231';

@@ -3,7 +3,7 @@ import { isValidMidtransSignature, midtransSignature } from '../../../src/midtra
 import type { Simulator } from '../../../simulator/app';
 import { charge, chargeRequest, newSimulator, SERVER_KEY } from './helpers';
 
-/** Reference §5 test vector. */
+/** The signature test vector Midtrans publishes (docs/midtrans.md §5). */
 const VECTOR = {
   order_id: '1111',
   status_code: '200',
@@ -44,7 +44,7 @@ describe('notification signature', () => {
     },
   );
 
-  it('notifications carry the fields of reference §5', async () => {
+  it('notifications carry the fields Midtrans documents (docs/midtrans.md §5)', async () => {
     sim = newSimulator();
     const { body } = await charge(sim, chargeRequest('bank_transfer'));
     const tx = sim.store.find(body.order_id)!.transaction;
