@@ -1,13 +1,9 @@
 import pino, { type Logger } from 'pino';
 
 /** Customer contact data is masked, secrets never appear: logs leave this process and live for months. */
-export function maskEmail(email: string): string {
+function maskEmail(email: string): string {
   const [local = '', domain = ''] = email.split('@');
   return `${local.slice(0, 1)}***@${domain}`;
-}
-
-export function maskPhone(phone: string): string {
-  return phone.length <= 4 ? '****' : `${'*'.repeat(phone.length - 4)}${phone.slice(-4)}`;
 }
 
 export function createLogger(level: string, name: string): Logger {
