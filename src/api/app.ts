@@ -128,8 +128,7 @@ export function createApp(deps: ApiDependencies) {
   app.route('/', operationsRoutes(deps));
   app.route('/payments/webhook', webhookRoutes(deps));
   app.route('/payments', paymentRoutes(deps));
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', SECURITY_SCHEMES.bearerAuth);
-  app.openAPIRegistry.registerComponent('securitySchemes', 'apiKeyHeader', SECURITY_SCHEMES.apiKeyHeader);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.route('/', docsRoutes(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO })));
 
   app.notFound((c) => {
