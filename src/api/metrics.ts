@@ -36,7 +36,12 @@ export function createApiMetrics() {
     help: 'Refused notifications (bad signature, malformed) answered without a record.',
     registers,
   });
-  const payments = new Gauge({ name: 'payments', help: 'Payments in the read model, by status.', labelNames: ['status'] as const, registers });
+  const payments = new Gauge({
+    name: 'payments',
+    help: 'Payments in the read model, by status.',
+    labelNames: ['status'] as const,
+    registers,
+  });
 
   return {
     contentType: registry.contentType,

@@ -11,7 +11,6 @@ import { refuseInvalidInput } from './validation';
 /** A router whose declared parameters are validated into VALIDATION_FAILED, as bodies are. */
 export const apiRouter = (options: { strict?: boolean } = {}) => new OpenAPIHono<ApiEnv>({ ...options, defaultHook: refuseInvalidInput });
 
-
 export const API_KEY_SECURITY: RouteConfig['security'] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 export const SECURITY_SCHEMES = {
   bearerAuth: { type: 'http', scheme: 'bearer' },

@@ -117,7 +117,9 @@ void everyMethodHasFields;
  * not only the method's). One rule JSON Schema cannot state is checked here and written in `item_details`:
  * the items must add up to the amount.
  */
-export const createPaymentBody = z.intersection(paymentFields, paymentMethodFields).superRefine((body, ctx) => {
+export const createPaymentBody = z
+  .intersection(paymentFields, paymentMethodFields)
+  .superRefine((body, ctx) => {
   // zod runs this even when a check above failed: a fractional amount, price or quantity is already reported and
   // BigInt would throw on it.
   const whole = [body.amount, ...body.item_details.flatMap((item) => [item.price, item.quantity])].every(Number.isSafeInteger);
@@ -127,7 +129,22 @@ export const createPaymentBody = z.intersection(paymentFields, paymentMethodFiel
   if (total !== BigInt(body.amount)) {
     ctx.addIssue({ code: 'custom', path: ['item_details'], message: `items add up to ${total}, not the amount ${body.amount}` });
   }
-});
+  })
+  .meta({
+    // A body that passes every rule, the item sum included: a client's starting point, and a fuzzer's first valid call.
+    examples: [
+      {
+        order_id: 'ORDER-12345',
+        amount: 100_000,
+        payment_method: 'bank_transfer',
+        bank: 'bni',
+        customer_details: { first_name: 'John', last_name: 'Doe', email: 'john.doe@example.com', phone: '+6281234567890' },
+        item_details: [{ id: 'item1', price: 100_000, quantity: 1, name: 'Flight Ticket Jakarta-Bali' }],
+        description: 'Flight booking payment',
+        user_id: 'user-1',
+      },
+    ],
+  });
 export type CreatePaymentBody = z.infer<typeof createPaymentBody>;
 
 export const cancelPaymentBody = z.object({ reason: storableText(1, 255).optional() });

@@ -563,6 +563,13 @@ describe('the OpenAPI document says what the API enforces', () => {
     expect(shared!.properties.item_details.description).toMatch(/price × quantity must equal `amount`/);
   });
 
+  it("POST /payments's example body is one the API accepts: it is charged (201)", async () => {
+    const schema = (await document()).paths['/payments'].post.requestBody.content['application/json'].schema;
+    expect(schema.examples).toHaveLength(1);
+    const created = await request('/payments', { method: 'POST', body: schema.examples[0] });
+    expect(created.status, created.text).toBe(201);
+  });
+
   it('POST /payments links the new payment (201 and 202) to its read, status, cancel and refund routes by payment_id', async () => {
     const doc = await document();
     const operationOf = new Map<string, string>();

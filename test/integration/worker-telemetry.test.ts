@@ -101,7 +101,12 @@ describe('the worker process', () => {
       }
     });
     const stateChange = records.find((r) => r.msg === 'Worker state changed' && r.state === 'RUNNING');
-    expect(stateChange, lines.join('\n')).toMatchObject({ service: 'tiketq-payments', component: 'worker', sdkComponent: 'worker', taskQueue });
+    expect(stateChange, lines.join('\n')).toMatchObject({
+      service: 'tiketq-payments',
+      component: 'worker',
+      sdkComponent: 'worker',
+      taskQueue,
+    });
     // Nothing the SDK says bypasses pino any more.
     expect(lines.filter((line) => line.includes('Worker state changed') && !line.startsWith('{'))).toEqual([]);
   });
