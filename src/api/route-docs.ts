@@ -29,13 +29,6 @@ export const STANDARD_ERRORS = {
   503: errorResponse('A dependency is unavailable (SERVICE_UNAVAILABLE); retry after the Retry-After header'),
 } as const;
 
-/**
- * A JSON request body, documented from its zod schema as an inline JSON Schema (what a client may send: io "input").
- * It is not handed to @hono/zod-openapi's validator, which would refuse any Content-Type but JSON with 415 and an
- * empty body as malformed: this API has always read the body as JSON whatever its type (an empty one is {}), so the
- * handler reads it with readValidBody. zod's own converter writes the discriminated unions as oneOf and a refused
- * field (z.never) as `not: {}`, which zod-to-openapi cannot.
- */
 /** A zod schema as JSON Schema 2020-12 (the dialect of OpenAPI 3.1), as a client may send it (io "input"). */
 function inputJsonSchema(schema: z.ZodType): object {
   const { $schema: _dialect, ...jsonSchema } = z.toJSONSchema(schema, {
@@ -55,9 +48,9 @@ function inputJsonSchema(schema: z.ZodType): object {
 
 /**
  * A JSON request body, documented from its zod schema as an inline JSON Schema. It is not handed to
- * @hono/zod-openapi's validator, which would refuse any Content-Type but JSON with 415 and an empty body as malformed:
- * this API has always read the body as JSON whatever its type (an empty one is {}), so the handler reads it with
- * readValidBody. zod's own converter writes a refused field (z.never) as `not: {}`, which zod-to-openapi cannot.
+ * @hono/zod-openapi's validator, which would refuse any Content-Type but JSON with 415 and an empty body as malformed,
+ * where this API reads the body as JSON whatever its type (an empty one is {}) and clients rely on it: the handler
+ * reads it with readValidBody. zod's own converter writes a refused field (z.never) as `not: {}`, which zod-to-openapi cannot.
  */
 export function jsonRequestBody(schema: z.ZodType, { required }: { required: boolean }): RouteConfig['requestBody'] {
   return { required, content: { 'application/json': { schema: inputJsonSchema(schema) } } };
