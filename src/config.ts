@@ -110,6 +110,10 @@ const configSchema = z
     WORKER_MAX_CACHED_WORKFLOWS: positiveInt(2_000),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
+    /** The worker's Temporal metrics for Prometheus (the SDK core's exporter, GET /metrics); unset = not served. */
+    WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+    /** The worker's GET /health (200 while polling) and its Node process metrics (GET /metrics); unset = not served. */
+    WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
 
     MIDTRANS_SERVER_KEY: z.string().min(1).default(LOCAL_SIMULATOR_SERVER_KEY),
     // Compose passes an unset key as '': that too means the simulator's key.

@@ -3,11 +3,14 @@ import { createDatabase } from './db/client';
 import { createLogger } from './logger';
 import { createMidtransClient, midtransBaseUrls } from './midtrans/client';
 import { connectWorker } from './temporal/connection';
-import { createPaymentWorker } from './temporal/worker';
+import { createPaymentWorker, installWorkerRuntime, serveWorkerHealth } from './temporal/worker';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'worker');
+installWorkerRuntime(logger, {
+  metricsBindAddress: config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined,
+});
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 const defaults = midtransBaseUrls(config.MIDTRANS_IS_PRODUCTION);
 const midtrans = createMidtransClient({
@@ -35,8 +38,13 @@ const worker = await createPaymentWorker({
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 });
-logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, namespace }, 'worker started');
+const health = config.WORKER_HEALTH_PORT ? await serveWorkerHealth(worker, config.HOST, config.WORKER_HEALTH_PORT) : undefined;
+logger.info(
+  { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace, metricsPort: config.WORKER_METRICS_PORT, healthPort: config.WORKER_HEALTH_PORT },
+  'worker started',
+);
 // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and lets running tasks finish.
 await worker.run();
+health?.close();
 await Promise.allSettled([connection.close(), db.$disconnect()]);
 logger.info('worker stopped');

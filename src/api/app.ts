@@ -1,7 +1,6 @@
 import { BlockList } from 'node:net';
-import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { cors } from 'hono/cors';
+import { except } from 'hono/combine';
+import type { Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
@@ -9,9 +8,12 @@ import type { Logger } from '../logger';
 import { ApiError, errorResponse } from './errors';
 import type { ApiMetrics } from './metrics';
 import { requireApiKey } from './middleware/auth';
+import { limitRequestBody, payloadTooLarge } from './middleware/body-limit';
+import { corsForBrowsers } from './middleware/cors';
 import { enforceHttps } from './middleware/https';
 import { requestContext, type ApiEnv } from './middleware/request-context';
 import type { PaymentWorkflows } from './payment-workflows';
+import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
 import { operationsRoutes } from './routes/operations';
 import { paymentRoutes } from './routes/payments';
@@ -75,61 +77,59 @@ function isDependencyOutage(error: unknown): boolean {
   );
 }
 
-/** Methods the app routes for `path` (HEAD goes wherever GET does); empty when no route has that path at all. */
+/**
+ * Methods the app routes for `path` (HEAD goes wherever GET does); empty when no route has that path at all. A path
+ * that is a route of its own (POST /payments/webhook) is not also a payment id: only its own routes count.
+ */
 function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
   const trimmed = path.length > 1 ? path.replace(/\/+$/, '') : path;
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === 'ALL') continue; // middleware
-    const pattern = route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path;
-    const regex = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`);
-    if (regex.test(trimmed)) methods.add(route.method);
-  }
+  const matching = app.routes
+    .filter((route) => route.method !== 'ALL') // middleware, and the webhook's refusal of other methods
+    .map((route) => ({ method: route.method, pattern: route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path }))
+    .filter(({ pattern }) =>
+      new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(trimmed),
+    );
+  const exact = matching.filter(({ pattern }) => pattern === trimmed);
+  const methods = new Set((exact.length > 0 ? exact : matching).map(({ method }) => method));
   if (methods.has('GET')) methods.add('HEAD');
   if (methods.size > 0) methods.add('OPTIONS');
   return [...methods].sort();
 }
 
-const payloadTooLarge = (limit: number) => new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+/** Paths anyone may call: Midtrans (signed), probes, and the docs. */
+const OPEN_PATHS = ['/payments/webhook', '/health', '/ready', '/docs', '/docs/*', '/openapi.json'];
+const isPreflight = (c: Context) => c.req.method === 'OPTIONS';
+// GET and HEAD carry no body, and looking for one makes @hono/node-server build the full fetch Request (a stream
+// and an AbortController) that reads otherwise never need: about half the cost of a read (docs/benchmarks.md).
+const isBodiless = (c: Context) => c.req.method === 'GET' || c.req.method === 'HEAD';
 
-const OPEN_PATHS = new Set(['/payments/webhook', '/health', '/ready', '/docs', '/openapi.json']);
+export const OPENAPI_INFO = {
+  title: 'TiketQ Payment Service',
+  version: '0.1.0',
+  description:
+    'Payments for TiketQ tickets through Midtrans. Each payment is a Temporal workflow; this API starts, queries, ' +
+    'signals and updates them. Amounts are integer IDR. Errors use one envelope: {"error": {"code", "message", "details"}}. ' +
+    'Text may not contain U+0000 or an unpaired surrogate (PostgreSQL and UTF-8 cannot hold them): 400 VALIDATION_FAILED.',
+};
 
 export function createApp(deps: ApiDependencies) {
   const { config } = deps;
   // strict: false — POST /payments and POST /payments/ are the same route, as in the original service.
-  const app = new Hono<ApiEnv>({ strict: false });
+  const app = apiRouter({ strict: false });
 
   app.use('*', requestContext(deps.logger, deps.metrics));
   // HSTS is enforceHttps's to send (only with ENFORCE_HTTPS, on HTTPS); secureHeaders would overwrite it with its default.
   app.use('*', secureHeaders({ strictTransportSecurity: false }));
-  // CORS headers matter only to browsers, which always send Origin. Hono's cors touches the response before and after
-  // the handler, which makes @hono/node-server rebuild it (about 3× the CPU of a read); server-to-server calls skip it.
-  // Every response varies by Origin all the same, so caches never serve one origin's answer to another.
-  const corsForBrowsers = cors({ origin: config.CORS_ORIGINS, allowHeaders: ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key'] });
-  app.use('*', (c, next) => {
-    if (c.req.header('origin') !== undefined) return corsForBrowsers(c, next);
-    c.header('Vary', 'Origin');
-    return next();
-  });
+  app.use('*', corsForBrowsers(config.CORS_ORIGINS));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
-  const limitBody = bodyLimit({
-    maxSize: config.BODY_LIMIT_BYTES,
-    onError: () => {
-      throw payloadTooLarge(config.BODY_LIMIT_BYTES);
-    },
-  });
-  // GET and HEAD carry no body, and looking for one makes @hono/node-server build the full fetch Request (a stream
-  // and an AbortController) that reads otherwise never need: about half the cost of a read (docs/benchmarks.md).
-  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
-  const apiKey = requireApiKey(config.API_KEYS);
-  app.use('*', (c, next) =>
-    OPEN_PATHS.has(c.req.path) || c.req.path.startsWith('/docs/') || c.req.method === 'OPTIONS' ? next() : apiKey(c, next),
-  );
+  app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
+  app.use('*', except([...OPEN_PATHS, isPreflight], requireApiKey(config.API_KEYS)));
 
   app.route('/', operationsRoutes(deps));
-  app.route('/', docsRoutes());
   app.route('/payments/webhook', webhookRoutes(deps));
   app.route('/payments', paymentRoutes(deps));
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
+  app.route('/', docsRoutes(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO })));
 
   app.notFound((c) => {
     const allowed = allowedMethods(app, c.req.path);

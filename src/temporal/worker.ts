@@ -1,7 +1,19 @@
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  bundleWorkflowCode,
+  makeTelemetryFilterString,
+  type LogLevel,
+  type WorkflowBundle,
+} from '@temporalio/worker';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities, type ActivityDependencies } from '../../activities';
+import type { Logger } from '../logger';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 
@@ -42,4 +54,55 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
   });
+}
+
+const TEMPORAL_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' };
+
+/**
+ * Temporal's process-wide runtime, installed before the first connection (the SDK allows one per process): the SDK's
+ * own logs, the workflows' and activities' context loggers and the Rust core's logs all go to our pino logger (so its
+ * redaction applies), and, with `metricsBindAddress`, the core serves its worker metrics (task slots, poll and
+ * schedule-to-start latencies, sticky cache) for Prometheus at http://<bindAddress>/metrics.
+ */
+export function installWorkerRuntime(logger: Logger, options: { metricsBindAddress?: string } = {}): void {
+  const level = TEMPORAL_LEVELS[logger.level] ?? 'ERROR';
+  Runtime.install({
+    logger: new DefaultLogger(level, ({ level: entryLevel, message, meta }) => {
+      const pinoLevel = entryLevel.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      logger[pinoLevel]({ ...meta }, message);
+    }),
+    telemetryOptions: {
+      logging: { forward: {}, filter: makeTelemetryFilterString({ core: level }) },
+      ...(options.metricsBindAddress ? { metrics: { prometheus: { bindAddress: options.metricsBindAddress } } } : {}),
+    },
+  });
+}
+
+/**
+ * The worker's own small HTTP endpoint: GET /health answers 200 while the worker polls its task queue (state RUNNING)
+ * and 503 otherwise (starting, draining, stopped or failed), with the state and task queue; GET /metrics is the
+ * process's Node metrics (prom-client's defaults: CPU, memory, event-loop lag, GC). Temporal's worker metrics are the
+ * core's own endpoint (installWorkerRuntime).
+ */
+export async function serveWorkerHealth(worker: Pick<Worker, 'getState' | 'options'>, host: string, port: number): Promise<Server> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const server = createServer((request, response) => {
+    if (request.method === 'GET' && request.url === '/health') {
+      const state = worker.getState();
+      response.writeHead(state === 'RUNNING' ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: state === 'RUNNING' ? 'ok' : 'unavailable', state, taskQueue: worker.options.taskQueue }));
+      return;
+    }
+    if (request.method === 'GET' && request.url === '/metrics') {
+      registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => response.writeHead(500).end(),
+      );
+      return;
+    }
+    response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'GET /health or GET /metrics' }));
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, () => resolve()));
+  return server;
 }

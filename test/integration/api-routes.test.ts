@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
+import { BANKS, PAYMENT_METHODS } from '../../src/domain';
 import { API_KEY, apiConfig, createPaymentBody } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 import { documentedErrorStatus } from '../support/documents';
@@ -220,6 +221,9 @@ describe('malformed requests', () => {
       ['POST', `/payments/${UNKNOWN_PAYMENT}/status`, 'GET, HEAD, OPTIONS'],
       ['GET', `/payments/${UNKNOWN_PAYMENT}/refund`, 'OPTIONS, POST'],
       ['POST', '/health', 'GET, HEAD, OPTIONS'],
+      // The webhook's path is a route of its own, not a payment id: GET /payments/{payment_id} does not answer there.
+      ['GET', '/payments/webhook', 'OPTIONS, POST'],
+      ['PUT', '/payments/webhook', 'OPTIONS, POST'],
     ];
     // Over real HTTP: fetch refuses to send TRACE, Node's http client does not (nor do scanners).
     const { hostname, port } = new URL(s.apiUrl);
@@ -416,7 +420,7 @@ describe('Midtrans webhook signature (the reference test vector)', () => {
     expectError(reply, 401, 'INVALID_SIGNATURE');
     expect(await storedFor(body.transaction_id)).toEqual([]);
     expect(await refusalsOf(body)).toMatchObject([{ reason: 'invalid_signature', orderId: null, bodyBytes: JSON.stringify(body).length }]);
-    expect(reference.metrics.render({})).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
+    expect(await reference.metrics.render({})).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
   });
 
   it('a signed field changed (gross_amount) is a 401', async () => {
@@ -465,6 +469,18 @@ describe('operations endpoints', () => {
     expect(metrics.text).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
   });
 
+  it("/metrics is prom-client's exposition: Node's default process metrics beside the request counter and latency", async () => {
+    await request('/health');
+    const metrics = await request('/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.text).toMatch(/^# TYPE process_cpu_user_seconds_total counter$/m);
+    expect(metrics.text).toMatch(/^process_resident_memory_bytes [1-9]/m);
+    expect(metrics.text).toMatch(/^# TYPE nodejs_eventloop_lag_seconds gauge$/m);
+    expect(metrics.text).toMatch(/^http_requests_total\{method="GET",route="\/health",status="200"\} [1-9]/m);
+    expect(metrics.text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/health"\} [1-9]/m);
+  });
+
   it('/openapi.json is OpenAPI 3.1.0 with every payment path', async () => {
     const { status, body } = await request('/openapi.json', { auth: false });
     expect(status).toBe(200);
@@ -480,9 +496,6 @@ describe('operations endpoints', () => {
         '/payments/webhook',
       ]),
     );
-    expect(body.paths['/payments'].post.requestBody.content['application/json'].schema.required).toEqual(
-      expect.arrayContaining(['order_id', 'amount', 'payment_method', 'customer_details', 'item_details']),
-    );
   });
 
   it('/ready is 200 with every check ok', async () => {
@@ -497,6 +510,79 @@ describe('operations endpoints', () => {
     expect(reply.status).toBe(503);
     expect(reply.headers.get('retry-after')).toBe('5');
     expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'ok', temporal: 'unavailable' } });
+  });
+});
+
+describe('the OpenAPI document says what the API enforces', () => {
+  type Schema = { [key: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON Schema
+  const document = async () => (await request('/openapi.json', { auth: false })).body;
+
+  it('POST /payments: the shared fields, then one schema per payment method saying what that method allows', async () => {
+    const schema = (await document()).paths['/payments'].post.requestBody.content['application/json'].schema;
+    const [shared, perMethod] = schema.allOf as Schema[];
+    expect(shared!.required).toEqual(expect.arrayContaining(['order_id', 'amount', 'customer_details', 'item_details']));
+    const branches = perMethod!.oneOf as Schema[];
+    expect(branches.map((b) => b.properties.payment_method.const).sort()).toEqual([...PAYMENT_METHODS].sort());
+    for (const branch of branches) {
+      const method = branch.properties.payment_method.const as string;
+      expect(branch.required, method).toContain('payment_method');
+      // README: bank is required with bank_transfer and refused otherwise; card_token only with credit_card; OVO needs a phone.
+      if (method === 'bank_transfer') {
+        expect(branch.required).toContain('bank');
+        expect(branch.properties.bank.enum).toEqual([...BANKS]);
+      } else {
+        expect(branch.properties.bank, method).toEqual({ not: {} });
+      }
+      if (method === 'credit_card') expect(branch.properties.card_token.type).toBe('string');
+      else expect(branch.properties.card_token, method).toEqual({ not: {} });
+      const needsPhone = Boolean(branch.required.includes('customer_details') && branch.properties.customer_details.required.includes('phone'));
+      expect(needsPhone, method).toBe(method === 'ovo');
+    }
+    // The one rule JSON Schema cannot state is written where it applies.
+    expect(shared!.properties.item_details.description).toMatch(/price × quantity must equal `amount`/);
+  });
+
+  it("POST /payments's example body is one the API accepts: it is charged (201)", async () => {
+    const schema = (await document()).paths['/payments'].post.requestBody.content['application/json'].schema;
+    expect(schema.examples).toHaveLength(1);
+    const created = await request('/payments', { method: 'POST', body: schema.examples[0] });
+    expect(created.status, created.text).toBe(201);
+  });
+
+  it('POST /payments links the new payment (201 and 202) to its read, status, cancel and refund routes by payment_id', async () => {
+    const doc = await document();
+    const operationOf = new Map<string, string>();
+    for (const [path, item] of Object.entries<Schema>(doc.paths)) {
+      for (const [method, operation] of Object.entries<Schema>(item)) operationOf.set(operation.operationId, `${method.toUpperCase()} ${path}`);
+    }
+    const byPaymentId = { payment_id: '$response.body#/payment_id' };
+    for (const status of ['201', '202']) {
+      const response = doc.paths['/payments'].post.responses[status];
+      const targets = Object.values<Schema>(response.links).map((link) => [operationOf.get(link.operationId), link.parameters]);
+      expect(targets, status).toEqual(
+        expect.arrayContaining([
+          ['GET /payments/{payment_id}', byPaymentId],
+          ['GET /payments/{payment_id}/status', byPaymentId],
+          ['POST /payments/{payment_id}/cancel', byPaymentId],
+          ['POST /payments/{payment_id}/refund', byPaymentId],
+        ]),
+      );
+      // The link's source is in the answer: both bodies carry the payment_id.
+      const ref = response.content['application/json'].schema;
+      const body = ref.$ref ? doc.components.schemas[ref.$ref.split('/').at(-1)] : ref;
+      expect(body.required, status).toContain('payment_id');
+    }
+  });
+
+  it('a 405 allows exactly the methods the document gives the path (plus HEAD with GET, and OPTIONS)', async () => {
+    const doc = await document();
+    for (const [template, item] of Object.entries<Schema>(doc.paths)) {
+      const path = template.replace('{payment_id}', UNKNOWN_PAYMENT).replace('{order_id}', 'ORDER-1');
+      const reply = await request(path, { method: 'PATCH', body: {} });
+      expect(reply.status, path).toBe(405);
+      const allowed = reply.headers.get('allow')!.split(', ').filter((m) => m !== 'OPTIONS' && m !== 'HEAD');
+      expect(allowed, path).toEqual(Object.keys(item).map((m) => m.toUpperCase()).sort());
+    }
   });
 });
 

@@ -137,7 +137,7 @@ describe('a burst of Midtrans notifications while PostgreSQL or Temporal is slow
     expect(shed.headers.get('retry-after')).toBe('30');
     expect(((await shed.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('in flight') });
     expect(queries).toBe(2);
-    expect(metrics.render({})).toMatch(/midtrans_webhooks_total\{outcome="shed"\} 1/);
+    expect(await metrics.render({})).toMatch(/midtrans_webhooks_total\{outcome="shed"\} 1/);
 
     release!();
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([503, 503]);

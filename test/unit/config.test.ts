@@ -218,6 +218,25 @@ describe('malformed values', () => {
   });
 });
 
+describe("the worker's metrics and health ports", () => {
+  it('are unset by default, so several workers on one machine never fight over a port', () => {
+    const config = loadConfig(productionEnv());
+    expect(config.WORKER_METRICS_PORT).toBeUndefined();
+    expect(config.WORKER_HEALTH_PORT).toBeUndefined();
+  });
+
+  it('take a TCP port, and refuse anything else naming the variable', () => {
+    expect(loadConfig({ ...productionEnv(), WORKER_METRICS_PORT: '9464', WORKER_HEALTH_PORT: '9465' })).toMatchObject({
+      WORKER_METRICS_PORT: 9464,
+      WORKER_HEALTH_PORT: 9465,
+    });
+    for (const bad of ['0', '65536', 'metrics', '94.64']) {
+      expect(refusal({ ...productionEnv(), WORKER_METRICS_PORT: bad }), bad).toMatch(/WORKER_METRICS_PORT:/);
+      expect(refusal({ ...productionEnv(), WORKER_HEALTH_PORT: bad }), bad).toMatch(/WORKER_HEALTH_PORT:/);
+    }
+  });
+});
+
 describe('TRUSTED_PROXIES', () => {
   it('is empty by default: no proxy is trusted', () => {
     const config = loadConfig({ ...productionEnv() });

@@ -72,7 +72,7 @@ describe('webhook budgets', () => {
     const past = await post(app, forged(4));
     expect(past.status).toBe(401);
     expect(calls.records).toBe(3);
-    expect(metrics.render({})).toMatch(/^midtrans_webhook_refusals_unrecorded_total 1$/m);
+    expect(await metrics.render({})).toMatch(/^midtrans_webhook_refusals_unrecorded_total 1$/m);
 
     // The verified budget (2) is untouched by the three stalled refusals: two genuine notifications reach the database.
     const genuine = [5, 6].map((n) => post(app, signed(n)));
@@ -84,9 +84,9 @@ describe('webhook budgets', () => {
     release();
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([401, 401, 401]);
     expect((await Promise.all(genuine)).map((r) => r.status)).toEqual([503, 503]);
-    expect(metrics.render({})).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} 4$/m);
+    expect(await metrics.render({})).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} 4$/m);
     // The three whose insert failed are unrecorded too.
-    expect(metrics.render({})).toMatch(/^midtrans_webhook_refusals_unrecorded_total 4$/m);
+    expect(await metrics.render({})).toMatch(/^midtrans_webhook_refusals_unrecorded_total 4$/m);
   });
 
   it('refusals are logged at most once per 10 s, with the number suppressed', async () => {

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
-import { buildOpenApiDocument } from '../openapi';
 
 const swaggerUiDir = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 const asset = (file: string) => readFileSync(path.join(swaggerUiDir, file));
@@ -15,10 +14,12 @@ const DOCS_PAGE = `<!doctype html>
 <script src="/docs/assets/init.js"></script></body></html>`;
 const INIT_SCRIPT = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#docs', persistAuthorization: true });`;
 
-/** /openapi.json and interactive docs served from the installed swagger-ui-dist: no CDN, works offline. */
-export function docsRoutes() {
+/**
+ * /openapi.json (the document generated from the routes' declarations) and interactive docs served from the installed
+ * swagger-ui-dist: no CDN, works offline. Not in the document itself.
+ */
+export function docsRoutes(document: object) {
   const app = new Hono();
-  const document = buildOpenApiDocument();
   const css = asset('swagger-ui.css');
   const bundle = asset('swagger-ui-bundle.js');
   app.get('/openapi.json', (c) => c.json(document));

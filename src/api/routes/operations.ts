@@ -1,34 +1,70 @@
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { countPaymentsByStatus } from '../../db/payments';
 import type { ApiDependencies } from '../app';
-import type { ApiEnv } from '../middleware/request-context';
+import { API_KEY_SECURITY, apiRouter, errorResponse, jsonContent } from '../route-docs';
+import { healthSchema, readinessSchema } from '../schemas';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref())]);
 
+const health = createRoute({
+  operationId: 'health',
+  method: 'get',
+  path: '/health',
+  summary: 'Process is up',
+  responses: { 200: { description: 'ok', ...jsonContent(healthSchema) } },
+});
+
+const ready = createRoute({
+  operationId: 'ready',
+  method: 'get',
+  path: '/ready',
+  summary: 'Temporal and PostgreSQL reachable',
+  responses: {
+    200: { description: 'ready', ...jsonContent(readinessSchema) },
+    503: {
+      description: 'not ready; retry after the Retry-After header',
+      headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer' } } },
+      ...jsonContent(readinessSchema),
+    },
+  },
+});
+
+const metrics = createRoute({
+  operationId: 'metrics',
+  method: 'get',
+  path: '/metrics',
+  summary: "Prometheus metrics: Node's process metrics, requests by route, Midtrans notifications, payments by status",
+  security: API_KEY_SECURITY,
+  responses: {
+    200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
+    401: errorResponse('UNAUTHORIZED'),
+  },
+});
+
 /** Liveness, readiness (Temporal and PostgreSQL reachable) and Prometheus metrics. */
 export function operationsRoutes(deps: ApiDependencies) {
-  const app = new Hono<ApiEnv>();
+  const app = apiRouter();
 
-  app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
 
-  app.get('/ready', async (c) => {
+  app.openapi(ready, async (c) => {
     const [database, temporal] = await Promise.allSettled([
       withTimeout(deps.db.$queryRaw`select 1`, 2_000),
       withTimeout(deps.checkTemporal(), 2_000),
     ]);
     const checks = {
-      database: database.status === 'fulfilled' ? 'ok' : 'unavailable',
-      temporal: temporal.status === 'fulfilled' ? 'ok' : 'unavailable',
+      database: database.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
+      temporal: temporal.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
     };
-    const ready = database.status === 'fulfilled' && temporal.status === 'fulfilled';
-    if (!ready) c.header('Retry-After', '5');
-    return c.json({ status: ready ? 'ready' : 'unavailable', checks }, ready ? 200 : 503);
+    if (checks.database === 'ok' && checks.temporal === 'ok') return c.json({ status: 'ready' as const, checks }, 200);
+    c.header('Retry-After', '5');
+    return c.json({ status: 'unavailable' as const, checks }, 503);
   });
 
-  app.get('/metrics', async (c) => {
+  app.openapi(metrics, async (c) => {
     const byStatus = await withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => ({}));
-    return c.text(deps.metrics.render(byStatus), 200, { 'content-type': 'text/plain; version=0.0.4' });
+    return c.text(await deps.metrics.render(byStatus), 200, { 'content-type': deps.metrics.contentType });
   });
 
   return app;

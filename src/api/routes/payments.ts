@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { PaymentView } from '../../domain';
-import { defaultExpiryMinutes, type PaymentRequest } from '../../domain';
+import { defaultExpiryMinutes, type PaymentRequest, type PaymentStatus, type PaymentView } from '../../domain';
 import type { StoredAnswer } from '../../db/idempotency';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
 import type { ApiDependencies } from '../app';
@@ -11,14 +11,29 @@ import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
 import type { ApiEnv } from '../middleware/request-context';
 import { paymentDetailResponse, paymentResponseFromRow, paymentResponseFromView } from '../payment-response';
 import {
+  API_KEY_SECURITY,
+  apiRouter,
+  errorResponse,
+  IDEMPOTENT_REPLAY_HEADERS,
+  idempotencyKeyParameter,
+  jsonContent,
+  jsonRequestBody,
+  STANDARD_ERRORS,
+  UPDATE_PENDING_RESPONSE,
+} from '../route-docs';
+import {
+  acceptedPaymentSchema,
   cancelPaymentBody,
   createPaymentBody,
   orderIdParam,
   paymentIdParam,
+  paymentListSchema,
+  paymentSchema,
+  paymentStatusSchema,
   refundPaymentBody,
   type CreatePaymentBody,
 } from '../schemas';
-import { parseWith, readJsonBody } from '../validation';
+import { readValidBody } from '../validation';
 
 /** How soon a client should retry a cancel or refund answered 504 UPDATE_PENDING: a worker or gateway needs seconds. */
 const UPDATE_RETRY_AFTER_SECONDS = 5;
@@ -46,13 +61,118 @@ function toPaymentRequest(paymentId: string, body: CreatePaymentBody): PaymentRe
   };
 }
 
+/**
+ * Links from a new payment to what can be done with it: a client (or a stateful fuzzer) following the document goes
+ * from the created payment to its routes with its payment_id.
+ */
+const PAYMENT_LINKS = {
+  GetPayment: { operationId: 'getPayment', parameters: { payment_id: '$response.body#/payment_id' } },
+  GetPaymentStatus: { operationId: 'getPaymentStatus', parameters: { payment_id: '$response.body#/payment_id' } },
+  CancelPayment: { operationId: 'cancelPayment', parameters: { payment_id: '$response.body#/payment_id' } },
+  RefundPayment: { operationId: 'refundPayment', parameters: { payment_id: '$response.body#/payment_id' } },
+  ListPaymentsOfOrder: { operationId: 'listPaymentsOfOrder', parameters: { order_id: '$request.body#/order_id' } },
+};
+const LOCATION_HEADER = { Location: { description: 'The payment: /payments/{payment_id}', schema: { type: 'string' as const } } };
+
+const RETRIED_UPDATE =
+  'A retry with the same key and body gets the first answer again (its status and body, 2xx or 4xx) and moves no money; ' +
+  'while the first request is still running, the retry waits for the same workflow update.';
+
+const createPayment = createRoute({
+  operationId: 'createPayment',
+  method: 'post',
+  path: '/',
+  summary: 'Create a payment and charge it through Midtrans',
+  security: API_KEY_SECURITY,
+  parameters: idempotencyKeyParameter('A retry with the same key and body answers with the same payment as it is now, and charges once.'),
+  requestBody: jsonRequestBody(createPaymentBody, { required: true }),
+  responses: {
+    201: { description: 'Charged: the payment with its payment_instructions', headers: LOCATION_HEADER, links: PAYMENT_LINKS, ...jsonContent(paymentSchema) },
+    202: {
+      description: 'Midtrans is slow; the payment exists and is pending',
+      headers: LOCATION_HEADER,
+      links: PAYMENT_LINKS,
+      ...jsonContent(acceptedPaymentSchema),
+    },
+    409: errorResponse('IDEMPOTENCY_CONFLICT: the key was used with another body'),
+    ...STANDARD_ERRORS,
+  },
+});
+
+const listOrderPayments = createRoute({
+  operationId: 'listPaymentsOfOrder',
+  method: 'get',
+  path: '/order/{order_id}',
+  summary: 'All payments of a TiketQ order, newest first',
+  security: API_KEY_SECURITY,
+  request: { params: orderIdParam },
+  responses: { 200: { description: 'Payments', ...jsonContent(paymentListSchema) }, ...STANDARD_ERRORS },
+});
+
+const getPayment = createRoute({
+  operationId: 'getPayment',
+  method: 'get',
+  path: '/{payment_id}',
+  summary: 'A payment with its audit trail, refunds and received notifications',
+  security: API_KEY_SECURITY,
+  request: { params: paymentIdParam },
+  responses: { 200: { description: 'The payment', ...jsonContent(paymentSchema) }, 404: errorResponse('PAYMENT_NOT_FOUND'), ...STANDARD_ERRORS },
+});
+
+const getPaymentStatus = createRoute({
+  operationId: 'getPaymentStatus',
+  method: 'get',
+  path: '/{payment_id}/status',
+  summary: 'The current status: live from the workflow while it runs, from the database after',
+  security: API_KEY_SECURITY,
+  request: { params: paymentIdParam },
+  responses: { 200: { description: 'Status', ...jsonContent(paymentStatusSchema) }, 404: errorResponse('PAYMENT_NOT_FOUND'), ...STANDARD_ERRORS },
+});
+
+const cancelPayment = createRoute({
+  operationId: 'cancelPayment',
+  method: 'post',
+  path: '/{payment_id}/cancel',
+  summary: 'Cancel a pending or processing payment (also at Midtrans)',
+  security: API_KEY_SECURITY,
+  parameters: idempotencyKeyParameter(RETRIED_UPDATE),
+  request: { params: paymentIdParam },
+  requestBody: jsonRequestBody(cancelPaymentBody, { required: false }),
+  responses: {
+    200: { description: 'Canceled', headers: IDEMPOTENT_REPLAY_HEADERS, ...jsonContent(paymentSchema) },
+    404: errorResponse('PAYMENT_NOT_FOUND'),
+    409: errorResponse('INVALID_STATE: the payment can no longer be canceled; IDEMPOTENCY_CONFLICT'),
+    ...STANDARD_ERRORS,
+    504: UPDATE_PENDING_RESPONSE,
+  },
+});
+
+const refundPayment = createRoute({
+  operationId: 'refundPayment',
+  method: 'post',
+  path: '/{payment_id}/refund',
+  summary: 'Refund all or part of a paid payment',
+  security: API_KEY_SECURITY,
+  parameters: idempotencyKeyParameter(RETRIED_UPDATE),
+  request: { params: paymentIdParam },
+  requestBody: jsonRequestBody(refundPaymentBody, { required: false }),
+  responses: {
+    200: { description: 'Refunded', headers: IDEMPOTENT_REPLAY_HEADERS, ...jsonContent(paymentSchema) },
+    404: errorResponse('PAYMENT_NOT_FOUND'),
+    409: errorResponse('INVALID_STATE: not paid, or the refund window has closed; IDEMPOTENCY_CONFLICT'),
+    422: errorResponse('REFUND_EXCEEDS_REMAINING, NOT_REFUNDABLE, PARTIAL_REFUND_NOT_SUPPORTED, MIDTRANS_REFUND_REJECTED'),
+    ...STANDARD_ERRORS,
+    504: UPDATE_PENDING_RESPONSE,
+  },
+});
+
 export function paymentRoutes(deps: ApiDependencies) {
   const { db, workflows, config } = deps;
-  const app = new Hono<ApiEnv>();
+  const app = apiRouter();
   const keys = idempotencyKeys(db, config.IDEMPOTENCY_KEY_TTL_HOURS);
 
-  app.post('/', async (c) => {
-    const body = parseWith(createPaymentBody, (await readJsonBody(c)).json);
+  app.openapi(createPayment, async (c) => {
+    const body = await readValidBody(c, createPaymentBody);
     // A retry attaches to the workflow of the key's payment (update-with-start), so it answers with the payment as it is now.
     const paymentId = (await keys.claim(c, 'POST /payments', undefined, body))?.paymentId ?? newPaymentId();
     const outcome = await workflows.start(
@@ -71,31 +191,37 @@ export function paymentRoutes(deps: ApiDependencies) {
     );
   });
 
-  app.get('/order/:order_id', async (c) => {
-    const { order_id } = parseWith(orderIdParam, c.req.param());
+  app.openapi(listOrderPayments, async (c) => {
+    const { order_id } = c.req.valid('param');
     const rows = await listPaymentsOfOrder(db, order_id);
-    return c.json({ order_id, payments: rows.map(paymentResponseFromRow) });
+    return c.json({ order_id, payments: rows.map(paymentResponseFromRow) }, 200);
   });
 
   // Reads come from the read model. Every update (charge, cancel, refund) has written it before it answers, so a
   // client reads its own writes; a webhook's effect shows once the workflow has recorded it, milliseconds later. Until
   // the workflow has written its first row (it starts a moment before; longer while PostgreSQL is down), the
   // workflow itself answers, so a payment answered with 202 is never a 404.
-  app.get('/:payment_id', async (c) => {
-    const { payment_id } = parseWith(paymentIdParam, c.req.param());
+  app.openapi(getPayment, async (c) => {
+    const { payment_id } = c.req.valid('param');
     const row = await findPaymentWithAudit(db, payment_id);
-    if (row) return c.json(paymentDetailResponse(row));
-    return c.json(paymentResponseFromView(await liveView(payment_id)));
+    if (row) return c.json(paymentDetailResponse(row), 200);
+    return c.json(paymentResponseFromView(await liveView(payment_id)), 200);
   });
 
-  app.get('/:payment_id/status', async (c) => {
-    const { payment_id } = parseWith(paymentIdParam, c.req.param());
+  app.openapi(getPaymentStatus, async (c) => {
+    const { payment_id } = c.req.valid('param');
     const row = await findPaymentStatus(db, payment_id);
     if (row) {
-      return c.json({ payment_id, status: row.status, updated_at: row.updatedAt.toISOString(), midtrans_status: row.midtransStatus, source: 'database' });
+      return c.json(
+        { payment_id, status: row.status as PaymentStatus, updated_at: row.updatedAt.toISOString(), midtrans_status: row.midtransStatus, source: 'database' as const },
+        200,
+      );
     }
     const view = await liveView(payment_id);
-    return c.json({ payment_id, status: view.status, updated_at: view.updatedAt, midtrans_status: view.midtransStatus ?? null, source: 'workflow' });
+    return c.json(
+      { payment_id, status: view.status, updated_at: view.updatedAt, midtrans_status: view.midtransStatus ?? null, source: 'workflow' as const },
+      200,
+    );
   });
 
   async function liveView(paymentId: string) {
@@ -104,17 +230,17 @@ export function paymentRoutes(deps: ApiDependencies) {
     return view;
   }
 
-  app.post('/:payment_id/cancel', async (c) => {
-    const { payment_id } = parseWith(paymentIdParam, c.req.param());
-    const body = parseWith(cancelPaymentBody, (await readJsonBody(c)).json);
+  app.openapi(cancelPayment, async (c) => {
+    const { payment_id } = c.req.valid('param');
+    const body = await readValidBody(c, cancelPaymentBody);
     if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
     const claimed = await keys.claim(c, 'POST /payments/{payment_id}/cancel', payment_id, body);
     return answerUpdate(c, payment_id, claimed, (updateId) => workflows.cancel(payment_id, { reason: body.reason }, updateId));
   });
 
-  app.post('/:payment_id/refund', async (c) => {
-    const { payment_id } = parseWith(paymentIdParam, c.req.param());
-    const body = parseWith(refundPaymentBody, (await readJsonBody(c)).json);
+  app.openapi(refundPayment, async (c) => {
+    const { payment_id } = c.req.valid('param');
+    const body = await readValidBody(c, refundPaymentBody);
     if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
     const claimed = await keys.claim(c, 'POST /payments/{payment_id}/refund', payment_id, body);
     return answerUpdate(c, payment_id, claimed, (updateId) => workflows.refund(payment_id, { amount: body.amount, reason: body.reason }, updateId));
@@ -133,7 +259,7 @@ export function paymentRoutes(deps: ApiDependencies) {
   ) {
     if (claimed?.answer) {
       c.header('Idempotent-Replayed', 'true');
-      return c.json(claimed.answer.body, claimed.answer.status as ContentfulStatusCode);
+      return sendAnswer(c, claimed.answer);
     }
     const answer = sendUpdate(claimed?.updateId).then(
       (view): StoredAnswer => ({ status: 200, body: paymentResponseFromView(view) }),
@@ -150,7 +276,7 @@ export function paymentRoutes(deps: ApiDependencies) {
       answer.catch(() => {}); // an error after the deadline has no one left to tell
     }
     const first = await settledWithin(answer, config.UPDATE_WAIT_MS);
-    if (first) return c.json(first.body, first.status as ContentfulStatusCode);
+    if (first) return sendAnswer(c, first);
     const row = await findPayment(db, paymentId);
     throw new ApiError(
       'UPDATE_PENDING',
@@ -163,6 +289,12 @@ export function paymentRoutes(deps: ApiDependencies) {
 
   return app;
 }
+
+/**
+ * An update's answer as it was given (a payment, or the error envelope with its status). Which documented status it
+ * has is known only at run time, so it is sent untyped; the route tests check it against the document.
+ */
+const sendAnswer = (c: Context<ApiEnv>, answer: StoredAnswer) => c.json(answer.body, answer.status as ContentfulStatusCode) as never;
 
 /** The promise's value if it settles within `ms`, else undefined (the promise itself runs on). */
 async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { Hono, type Context } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { z } from 'zod';
 import {
   claimNotification,
@@ -19,7 +20,8 @@ import { isValidMidtransSignature } from '../../midtrans/signature';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
 import type { ApiEnv } from '../middleware/request-context';
-import { midtransNotificationBody } from '../schemas';
+import { apiRouter, errorResponse, jsonContent, jsonRequestBody } from '../route-docs';
+import { midtransNotificationBody, webhookAckSchema } from '../schemas';
 import { parseWith, readJsonBody } from '../validation';
 
 type MidtransNotification = z.infer<typeof midtransNotificationBody>;
@@ -36,6 +38,23 @@ const REJECTED_PURGE_INTERVAL_MS = 10 * 60_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
+const receiveMidtransNotification = createRoute({
+  operationId: 'receiveMidtransNotification',
+  method: 'post',
+  path: '/',
+  summary: 'Midtrans HTTP notification (signature-verified; no API key)',
+  requestBody: jsonRequestBody(midtransNotificationBody, { required: true }),
+  responses: {
+    200: { description: 'Accepted, duplicate, or stored for a closed payment', ...jsonContent(webhookAckSchema) },
+    400: errorResponse('VALIDATION_FAILED, MALFORMED_JSON'),
+    401: errorResponse('INVALID_SIGNATURE'),
+    404: errorResponse('PAYMENT_NOT_FOUND'),
+    405: errorResponse('Only POST (METHOD_NOT_ALLOWED); see the Allow header'),
+    413: errorResponse('PAYLOAD_TOO_LARGE'),
+    503: errorResponse('SERVICE_UNAVAILABLE: too many notifications in flight, or a dependency is down; Midtrans delivers it again'),
+  },
+});
+
 /**
  * The Midtrans notification bridge: verify, store, then signal the payment's workflow. It answers within Midtrans's
  * 5 s budget because it only writes one row and sends one signal; it never waits on downstream services.
@@ -46,14 +65,16 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  */
 export function webhookRoutes(deps: ApiDependencies) {
   const { db, workflows, config, metrics } = deps;
-  const app = new Hono<ApiEnv>();
+  const app = apiRouter();
   const refusals = refusalRecorder(deps);
 
   // Load shedding: when Temporal or PostgreSQL slows down under a burst, waiting requests only hold memory and add
   // stalled calls to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
   let verifiedInFlight = 0;
 
-  app.post('/', async (c) => {
+  // The body is read by hand, not by a validator: the exact bytes are stored and hashed (a redelivery is recognised
+  // by them), and a refused request is recorded before anything trusts its content.
+  app.openapi(receiveMidtransNotification, async (c) => {
     const rawBody = await c.req.text();
     const checked = await checkRequest(c, config.MIDTRANS_SERVER_KEY);
     if (!checked.verified) {
@@ -72,6 +93,10 @@ export function webhookRoutes(deps: ApiDependencies) {
     }
   });
 
+  // Only POST here: without this, GET /payments/webhook would be taken for GET /payments/{payment_id}. The app's
+  // notFound answers 405 with the Allow header.
+  app.all('/', (c) => c.notFound());
+
   async function applyVerified(c: Context<ApiEnv>, rawBody: string, notification: MidtransNotification) {
     const paymentId = notification.order_id;
     const stored: VerifiedNotification = {
@@ -83,7 +108,7 @@ export function webhookRoutes(deps: ApiDependencies) {
     };
     const answer = (outcome: 'accepted' | 'duplicate' | 'payment_closed') => {
       metrics.countWebhook(outcome);
-      return c.json({ status: outcome });
+      return c.json({ status: outcome }, 200);
     };
 
     const observation = toMidtransObservation(notification);

@@ -32,6 +32,20 @@ function run(command: string, args: string[], logFile: string): Promise<number> 
   });
 }
 
+/** What schemathesis's stateful phase did in one run, read from its own NDJSON events. */
+interface StatefulResult {
+  /** The phase's status in the run's JSON report (success, failure, skip, …); absent when it never started. */
+  status: string;
+  /** Links in the document (and inferred by schemathesis from Location headers), and those it chose to follow. */
+  links: { total: number; selected: number; inferred: number };
+  scenarios: number;
+  requests: number;
+  /** Steps that followed a link: a request built from an earlier response (a payment_id from POST /payments). */
+  linksFollowed: number;
+  /** Operations reached through a followed link, with the statuses they answered. */
+  reachedThroughLinks: Record<string, Record<string, number>>;
+}
+
 interface RoundResult {
   exitCode: number;
   requests: number;
@@ -41,6 +55,43 @@ interface RoundResult {
   errors: any[];
   validationMismatch: string[];
   seconds: number;
+  stateful: StatefulResult;
+}
+
+/** Counts the stateful phase's scenarios, requests and followed links in one run's NDJSON events. */
+function countStateful(ndjsonLines: string[], phaseStatus: string | undefined): StatefulResult {
+  const result: StatefulResult = {
+    status: phaseStatus ?? 'not run',
+    links: { total: 0, selected: 0, inferred: 0 },
+    scenarios: 0,
+    requests: 0,
+    linksFollowed: 0,
+    reachedThroughLinks: {},
+  };
+  for (const line of ndjsonLines) {
+    if (line.includes('"PhaseStarted"')) {
+      const { phase, payload } = JSON.parse(line).PhaseStarted;
+      if (phase?.name === 'stateful' && payload) {
+        result.links = { total: payload.transitions_total ?? 0, selected: payload.transitions_selected ?? 0, inferred: payload.inferred_transitions ?? 0 };
+      }
+    }
+    if (!line.includes('"ScenarioFinished"')) continue;
+    const finished = JSON.parse(line).ScenarioFinished;
+    if (finished?.phase !== 'stateful') continue;
+    // Skipped scenarios sent nothing; schemathesis's own summary does not count them either.
+    if (finished.status !== 'skip') result.scenarios += 1;
+    const interactions = finished.recorder?.interactions ?? {};
+    result.requests += Object.keys(interactions).length;
+    for (const [caseId, node] of Object.entries<any>(finished.recorder?.cases ?? {})) {
+      if (!node.is_transition_applied) continue;
+      result.linksFollowed += 1;
+      const operation = `${node.value?.method} ${node.value?.path}`;
+      const status = String(interactions[caseId]?.response?.status_code ?? 'no response');
+      const byStatus = (result.reachedThroughLinks[operation] ??= {});
+      byStatus[status] = (byStatus[status] ?? 0) + 1;
+    }
+  }
+  return result;
 }
 
 async function schemathesisRound(
@@ -62,6 +113,9 @@ async function schemathesisRound(
       `${apiUrl}/openapi.json`,
       '--checks',
       checks,
+      // Every phase, named: the stateful one follows the document's links from POST /payments to the payment's routes.
+      '--phases',
+      'examples,coverage,fuzzing,stateful',
       '--max-examples',
       String(maxExamples),
       '--seed',
@@ -87,8 +141,9 @@ async function schemathesisRound(
   const report = json ? JSON.parse(readFileSync(path.join(reportDir, json), 'utf8')) : {};
   const statuses: Record<string, number> = {};
   let requests = 0;
+  const events = ndjson ? readFileSync(path.join(reportDir, ndjson), 'utf8').split('\n') : [];
   if (ndjson) {
-    for (const line of readFileSync(path.join(reportDir, ndjson), 'utf8').split('\n')) {
+    for (const line of events) {
       if (!line.includes('"ScenarioFinished"')) continue;
       const interactions = JSON.parse(line).ScenarioFinished?.recorder?.interactions ?? {};
       for (const interaction of Object.values<any>(interactions)) {
@@ -107,6 +162,7 @@ async function schemathesisRound(
     errors: report.errors ?? [],
     validationMismatch: report.warnings?.validation_mismatch ?? [],
     seconds: report.running_time ?? 0,
+    stateful: countStateful(events, report.phases?.stateful?.status),
   };
 }
 
@@ -155,6 +211,11 @@ export function apiFuzzingScenario(get: () => ChaosContext) {
           '[parameters]',
           '"path.payment_id" = { dictionary = "payments", probability = 0.5 }',
           '"path.order_id" = { dictionary = "orders", probability = 0.3 }',
+          // The one rule of POST /payments JSON Schema cannot state: the items add up to the amount. Fixed here, so
+          // generated payments are charged and the stateful phase has a payment_id to follow its links with.
+          '[[operations]]',
+          'include-operation-id = "createPayment"',
+          'parameters = { "body.amount" = 150000, "body.item_details" = [{ id = "CGK-DPS", price = 150000, quantity = 1, name = "Fuzzed ticket" }] }',
           '',
         ].join('\n'),
       );
@@ -182,7 +243,7 @@ export function apiFuzzingScenario(get: () => ChaosContext) {
       const errors = rounds.flatMap((r) => r.errors);
       rec.figure(
         'schemathesis runs (seeds)',
-        `${rounds.length} (${rounds.map((_, i) => SEED + i).join(', ')}), --max-examples ${SIZES.schemathesisMaxExamples}, phases coverage + fuzzing + stateful`,
+        `${rounds.length} (${rounds.map((_, i) => SEED + i).join(', ')}), --max-examples ${SIZES.schemathesisMaxExamples}, phases examples + coverage + fuzzing + stateful`,
         'schemathesis',
       );
       rec.figure('requests sent by schemathesis', requests, 'schemathesis');
@@ -190,6 +251,30 @@ export function apiFuzzingScenario(get: () => ChaosContext) {
       rec.figure('time', `${rounds.reduce((s, r) => s + r.seconds, 0).toFixed(0)} s`, 'schemathesis');
       rec.figure('failures of not_a_server_error / response_schema_conformance', failures.length, 'schemathesis');
       rec.figure('errors (schemathesis could not run a test)', errors.length, 'schemathesis');
+      const stateful = rounds.map((r) => r.stateful);
+      const reached: Record<string, Record<string, number>> = {};
+      for (const round of stateful) {
+        for (const [operation, byStatus] of Object.entries(round.reachedThroughLinks)) {
+          for (const [status, count] of Object.entries(byStatus)) (reached[operation] ??= {})[status] = (reached[operation]![status] ?? 0) + count;
+        }
+      }
+      const linksFollowed = stateful.reduce((s, r) => s + r.linksFollowed, 0);
+      rec.figure('stateful phase status per run', stateful.map((r) => r.status).join(', '), 'schemathesis');
+      rec.figure(
+        'stateful phase: links in the document / followed by schemathesis (inferred from Location)',
+        stateful.map((r) => `${r.links.total} / ${r.links.selected} (${r.links.inferred})`).join('; '),
+        'schemathesis',
+      );
+      rec.figure('stateful phase: scenarios', stateful.reduce((s, r) => s + r.scenarios, 0), 'schemathesis');
+      rec.figure('stateful phase: requests', stateful.reduce((s, r) => s + r.requests, 0), 'schemathesis');
+      rec.figure('stateful phase: steps that followed a link', linksFollowed, 'schemathesis');
+      rec.figure(
+        'stateful phase: operations reached through a link, by status',
+        Object.entries(reached)
+          .map(([operation, byStatus]) => `${operation}: ${histogramText(byStatus)}`)
+          .join('; ') || '-',
+        'schemathesis',
+      );
       const mismatch = [...new Set(rounds.flatMap((r) => r.validationMismatch))];
       rec.figure(
         'operations where schemathesis warned that most schema-valid data was rejected',
@@ -216,6 +301,9 @@ export function apiFuzzingScenario(get: () => ChaosContext) {
       expect(errors).toEqual([]);
       expect(Object.keys(statuses).filter((s) => Number(s) >= 500)).toEqual([]);
       expect(requests).toBeGreaterThan(0);
+      // The stateful phase ran and got from a created payment to its routes through the document's links.
+      expect(stateful.map((r) => r.status)).not.toContain('not run');
+      expect(linksFollowed).toBeGreaterThan(0);
       if (MODE === 'full') expect(requests).toBeGreaterThanOrEqual(FULL_REQUEST_TARGET);
       rec.pass();
     });

@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+/**
+ * The worker process as `npm run worker` starts it (src/worker.ts, in a child: Temporal's runtime is installed once
+ * per process, before any connection, so it cannot share this test's process with the harness's worker): its health
+ * endpoint, Node's metrics, Temporal's own worker metrics, and the SDK's logs as pino's JSON lines.
+ */
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let worker: ChildProcess;
+const lines: string[] = [];
+const ports = { metrics: 0, health: 0 };
+const taskQueue = `it-telemetry-${randomUUID()}`;
+
+beforeAll(async () => {
+  [ports.metrics, ports.health] = [await freePort(), await freePort()];
+  worker = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/worker.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      // Nothing is charged here; the gateway only has to be a loopback address for the public simulator key.
+      MIDTRANS_API_BASE_URL: 'http://127.0.0.1:9',
+      MIDTRANS_SNAP_BASE_URL: 'http://127.0.0.1:9/snap/v1',
+      WORKER_METRICS_PORT: String(ports.metrics),
+      WORKER_HEALTH_PORT: String(ports.health),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let pending = '';
+  worker.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    const complete = pending.split('\n');
+    pending = complete.pop()!;
+    lines.push(...complete);
+  });
+  worker.stderr!.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const health = await fetch(`http://127.0.0.1:${ports.health}/health`).catch(() => undefined);
+    if (health?.status === 200) break;
+    if (worker.exitCode !== null || Date.now() > deadline) throw new Error(`the worker did not become healthy:\n${lines.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+});
+
+afterAll(async () => {
+  if (worker?.exitCode === null) {
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    worker.kill('SIGTERM');
+    await exited;
+  }
+});
+
+describe('the worker process', () => {
+  it('answers GET /health with its state and task queue while it polls', async () => {
+    const health = await fetch(`http://127.0.0.1:${ports.health}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', state: 'RUNNING', taskQueue });
+  });
+
+  it("serves Node's process metrics (prom-client) beside the health check", async () => {
+    const metrics = await fetch(`http://127.0.0.1:${ports.health}/metrics`);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await metrics.text();
+    expect(text).toMatch(/^# TYPE process_cpu_user_seconds_total counter$/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes [1-9]/m);
+  });
+
+  it("serves Temporal's own worker metrics for Prometheus on WORKER_METRICS_PORT", async () => {
+    const metrics = await fetch(`http://127.0.0.1:${ports.metrics}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    // The core's gauges of this worker's task slots, labelled with its task queue.
+    expect(text).toMatch(new RegExp(`^temporal_worker_task_slots_available\\{.*task_queue="${taskQueue}".*\\} \\d+`, 'm'));
+  });
+
+  it("writes the Temporal SDK's own log lines through pino (JSON, with the service's fields)", () => {
+    const records = lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    const stateChange = records.find((r) => r.msg === 'Worker state changed' && r.state === 'RUNNING');
+    expect(stateChange, lines.join('\n')).toMatchObject({
+      service: 'tiketq-payments',
+      component: 'worker',
+      sdkComponent: 'worker',
+      taskQueue,
+    });
+    // Nothing the SDK says bypasses pino any more.
+    expect(lines.filter((line) => line.includes('Worker state changed') && !line.startsWith('{'))).toEqual([]);
+  });
+});
