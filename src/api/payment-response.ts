@@ -1,4 +1,4 @@
-import type { PaymentView } from '../domain';
+import type { PaymentStatus, PaymentView } from '../domain';
 import type { PaymentWithAudit } from '../db/payments';
 import type { Payment } from '../generated/prisma/client';
 import type { PaymentResponse } from './schemas';
@@ -12,51 +12,59 @@ function snakeCaseKeys(value: unknown): unknown {
   );
 }
 
-export function paymentResponseFromView(view: PaymentView): PaymentResponse {
+/** What the API shows of a payment, from either source: the workflow's view or its read-model row. */
+type PaymentSummary = Omit<PaymentView, 'chargeCompleted' | 'history' | 'refunds' | 'readModelVersion' | 'ignoredNotifications' | 'expiresAt'> & {
+  expiresAt: string | null;
+};
+
+/** The one mapping from the domain's payment to the API's answer. */
+export function paymentResponse(payment: PaymentSummary): PaymentResponse {
   return {
-    payment_id: view.paymentId,
-    order_id: view.orderId,
-    user_id: view.userId ?? null,
-    payment_method: view.method as PaymentResponse['payment_method'],
-    bank: view.bank ?? null,
-    amount: view.amount,
-    refunded_amount: view.refundedAmount,
+    payment_id: payment.paymentId,
+    order_id: payment.orderId,
+    user_id: payment.userId ?? null,
+    payment_method: payment.method as PaymentResponse['payment_method'],
+    bank: payment.bank ?? null,
+    amount: payment.amount,
+    refunded_amount: payment.refundedAmount,
     currency: 'IDR',
-    status: view.status,
-    midtrans_status: view.midtransStatus ?? null,
-    fraud_status: view.fraudStatus ?? null,
-    transaction_id: view.transactionId ?? null,
-    payment_instructions: snakeCaseKeys(view.instructions) as PaymentResponse['payment_instructions'],
-    failure_reason: view.failureReason ?? null,
-    expires_at: view.expiresAt,
-    paid_at: view.paidAt ?? null,
-    created_at: view.createdAt,
-    updated_at: view.updatedAt,
+    status: payment.status,
+    midtrans_status: payment.midtransStatus ?? null,
+    fraud_status: payment.fraudStatus ?? null,
+    transaction_id: payment.transactionId ?? null,
+    payment_instructions: snakeCaseKeys(payment.instructions) as PaymentResponse['payment_instructions'],
+    failure_reason: payment.failureReason ?? null,
+    expires_at: payment.expiresAt,
+    paid_at: payment.paidAt ?? null,
+    created_at: payment.createdAt,
+    updated_at: payment.updatedAt,
   };
 }
 
-export function paymentResponseFromRow(row: Payment): PaymentResponse {
+/** The read model's row as the domain's payment: the same fields the workflow's view has. */
+function paymentFromRow(row: Payment): PaymentSummary {
   return {
-    payment_id: row.id,
-    order_id: row.orderId,
-    user_id: row.userId,
-    payment_method: row.paymentMethod as PaymentResponse['payment_method'],
-    bank: row.bank,
+    paymentId: row.id,
+    orderId: row.orderId,
+    userId: row.userId ?? undefined,
+    method: row.paymentMethod,
+    bank: row.bank ?? undefined,
     amount: Number(row.amount),
-    refunded_amount: Number(row.refundedAmount),
-    currency: 'IDR',
-    status: row.status as PaymentResponse['status'],
-    midtrans_status: row.midtransStatus,
-    fraud_status: row.fraudStatus,
-    transaction_id: row.midtransTransactionId,
-    payment_instructions: snakeCaseKeys(row.paymentInstructions ?? null) as PaymentResponse['payment_instructions'],
-    failure_reason: row.failureReason,
-    expires_at: row.expiresAt?.toISOString() ?? null,
-    paid_at: row.paidAt?.toISOString() ?? null,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    refundedAmount: Number(row.refundedAmount),
+    status: row.status as PaymentStatus,
+    midtransStatus: row.midtransStatus ?? undefined,
+    fraudStatus: row.fraudStatus ?? undefined,
+    transactionId: row.midtransTransactionId ?? undefined,
+    instructions: (row.paymentInstructions ?? null) as PaymentView['instructions'],
+    failureReason: row.failureReason ?? undefined,
+    expiresAt: row.expiresAt?.toISOString() ?? null,
+    paidAt: row.paidAt?.toISOString(),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+export const paymentResponseFromRow = (row: Payment): PaymentResponse => paymentResponse(paymentFromRow(row));
 
 /** GET /payments/{id}: the payment with its audit trail, refunds and notifications. */
 export function paymentDetailResponse(row: PaymentWithAudit): PaymentResponse {

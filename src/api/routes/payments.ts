@@ -9,7 +9,7 @@ import type { ApiDependencies } from '../app';
 import { ApiError, errorBody } from '../errors';
 import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
 import type { ApiEnv } from '../middleware/request-context';
-import { paymentDetailResponse, paymentResponseFromRow, paymentResponseFromView } from '../payment-response';
+import { paymentDetailResponse, paymentResponse, paymentResponseFromRow } from '../payment-response';
 import {
   API_KEY_SECURITY,
   apiRouter,
@@ -180,7 +180,7 @@ export function paymentRoutes(deps: ApiDependencies) {
       config.CREATE_PAYMENT_WAIT_MS,
     );
     c.header('Location', `/payments/${paymentId}`);
-    if (outcome.kind === 'charged') return c.json(paymentResponseFromView(outcome.view), 201);
+    if (outcome.kind === 'charged') return c.json(paymentResponse(outcome.view), 201);
     if (outcome.kind === 'already-closed') {
       const row = await findPayment(db, paymentId);
       if (row) return c.json(paymentResponseFromRow(row), 201);
@@ -205,7 +205,7 @@ export function paymentRoutes(deps: ApiDependencies) {
     const { payment_id } = c.req.valid('param');
     const row = await findPaymentWithAudit(db, payment_id);
     if (row) return c.json(paymentDetailResponse(row), 200);
-    return c.json(paymentResponseFromView(await liveView(payment_id)), 200);
+    return c.json(paymentResponse(await liveView(payment_id)), 200);
   });
 
   app.openapi(getPaymentStatus, async (c) => {
@@ -262,7 +262,7 @@ export function paymentRoutes(deps: ApiDependencies) {
       return sendAnswer(c, claimed.answer);
     }
     const answer = sendUpdate(claimed?.updateId).then(
-      (view): StoredAnswer => ({ status: 200, body: paymentResponseFromView(view) }),
+      (view): StoredAnswer => ({ status: 200, body: paymentResponse(view) }),
       (error: unknown): StoredAnswer => {
         if (error instanceof ApiError) return { status: error.status, body: errorBody(error) };
         throw error;
