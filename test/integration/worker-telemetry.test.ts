@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from '../support/fixtures';
 
 /**
  * The worker process as `npm run worker` starts it (src/worker.ts, in a child: Temporal's runtime is installed once
@@ -92,15 +93,23 @@ describe('the worker process', () => {
     expect(text).toMatch(new RegExp(`^temporal_worker_task_slots_available\\{.*task_queue="${taskQueue}".*\\} \\d+`, 'm'));
   });
 
-  it("writes the Temporal SDK's own log lines through pino (JSON, with the service's fields)", () => {
-    const records = lines.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
-    const stateChange = records.find((r) => r.msg === 'Worker state changed' && r.state === 'RUNNING');
+  it("writes the Temporal SDK's own log lines through pino (JSON, with the service's fields)", async () => {
+    const records = () =>
+      lines.flatMap((line) => {
+        try {
+          return [JSON.parse(line) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      });
+    // The health endpoint can answer RUNNING before the SDK's line about it reaches our stdout reader.
+    const stateChange = await eventually(
+      'the SDK to log its RUNNING state',
+      async () => records().find((r) => r.msg === 'Worker state changed' && r.state === 'RUNNING'),
+      (record) => record !== undefined,
+      15_000,
+      100,
+    ).catch(() => undefined);
     expect(stateChange, lines.join('\n')).toMatchObject({
       service: 'tiketq-payments',
       component: 'worker',
