@@ -1,10 +1,18 @@
 import type { ApiDependencies } from '../../src/api/app';
+import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 
 /** The tests' shared fixtures: one payment body, one API configuration, one bounded pool, one way to wait. */
 export { eventually, sleep, waitFor } from '../../scripts/local-stack/waiting';
 
 export const SERVER_KEY = 'SB-Mid-server-integration-tests';
 export const API_KEY = 'integration-test-key';
+
+/** The tests' Temporal payload key: public in this repository, so for tests only. */
+export const TEST_PAYLOAD_KEY: PayloadEncryptionKey = { id: 'tests', key: Buffer.from('tiketq-tests-payload-key-32bytes') };
+/** The same key as PAYLOAD_ENCRYPTION_KEYS, for services the tests start as processes. */
+export const TEST_PAYLOAD_ENCRYPTION_KEYS = `${TEST_PAYLOAD_KEY.id}:${TEST_PAYLOAD_KEY.key.toString('base64')}`;
+/** The data converter of every Temporal client and worker the tests create. */
+export const testDataConverter = () => encryptedDataConverter([TEST_PAYLOAD_KEY]);
 
 /** The API's settings as the service's defaults have them, with the test keys; `overrides` change some. */
 export function apiConfig(overrides: Partial<ApiDependencies['config']> = {}): ApiDependencies['config'] {
