@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type DataConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import { decode, encode } from '@temporalio/common/lib/encoding';
-import { temporal } from '@temporalio/proto';
+// A CommonJS module: Node's ESM loader sees only its default export.
+import proto from '@temporalio/proto';
 
 /**
  * Temporal payloads (workflow and activity inputs and results, signals, updates, queries) are encrypted before they
@@ -11,6 +12,8 @@ import { temporal } from '@temporalio/proto';
  * `encoding: binary/encrypted` and names its key in `encryption-key-id`; its data is nonce (12 bytes) ‖ ciphertext ‖
  * authentication tag (16 bytes).
  */
+const ProtoPayload = proto.temporal.api.common.v1.Payload;
+
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const ENCRYPTION_KEY_ID_METADATA = 'encryption-key-id';
 
@@ -41,7 +44,8 @@ export class PayloadEncryptionCodec implements PayloadCodec {
 
   constructor(keys: readonly PayloadEncryptionKey[]) {
     for (const { id, key } of keys) {
-      if (key.length !== PAYLOAD_KEY_BYTES) throw new Error(`payload encryption key "${id}" is ${key.length} bytes, not ${PAYLOAD_KEY_BYTES}`);
+      if (key.length !== PAYLOAD_KEY_BYTES)
+        throw new Error(`payload encryption key "${id}" is ${key.length} bytes, not ${PAYLOAD_KEY_BYTES}`);
     }
     this.keys = new Map(keys.map(({ id, key }) => [id, key]));
     this.sealingKey = keys[0];
@@ -71,7 +75,8 @@ export class PayloadEncryptionCodec implements PayloadCodec {
       );
     }
     const sealed = payload.data ?? new Uint8Array();
-    if (sealed.length < NONCE_BYTES + TAG_BYTES) throw new PayloadDecryptionError(`a payload encrypted with key id "${keyId}" is truncated`);
+    if (sealed.length < NONCE_BYTES + TAG_BYTES)
+      throw new PayloadDecryptionError(`a payload encrypted with key id "${keyId}" is truncated`);
     const decipher = createDecipheriv(CIPHER, key, sealed.subarray(0, NONCE_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     let plaintext: Buffer;
@@ -82,14 +87,14 @@ export class PayloadEncryptionCodec implements PayloadCodec {
         `a payload encrypted with key id "${keyId}" failed authentication: it was altered, or sealed by a different key under the same id`,
       );
     }
-    return temporal.api.common.v1.Payload.decode(plaintext);
+    return ProtoPayload.decode(plaintext);
   }
 }
 
 function seal(payload: Payload, { id, key }: PayloadEncryptionKey): Payload {
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv(CIPHER, key, nonce, { authTagLength: TAG_BYTES });
-  const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();
+  const plaintext = ProtoPayload.encode(payload).finish();
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return {
     metadata: { [METADATA_ENCODING_KEY]: encode(ENCRYPTED_ENCODING), [ENCRYPTION_KEY_ID_METADATA]: encode(id) },

@@ -9,6 +9,7 @@ import {
   PayloadEncryptionCodec,
   type PayloadEncryptionKey,
 } from '../../src/temporal/payload-codec';
+import { bytesOf } from '../support/history-payloads';
 
 /**
  * The codec that keeps customer data out of Temporal histories: sealed payloads carry no plain text, every seal is
@@ -21,7 +22,6 @@ const keyB: PayloadEncryptionKey = { id: 'key-b', key: randomBytes(32) };
 
 const customer = { firstName: 'Budi', lastName: 'Santoso', email: 'budi@example.com', phone: '+6281234567890', tokenId: '481111-1114-c0ffee' };
 const plainPayload = (): Payload => defaultPayloadConverter.toPayload(customer);
-const bytesOf = (payload: Payload) => Buffer.concat([...Object.values(payload.metadata ?? {}), payload.data ?? new Uint8Array()]);
 
 async function sealOne(codec: PayloadEncryptionCodec, payload = plainPayload()): Promise<Payload> {
   const [sealed] = await codec.encode([payload]);
@@ -43,7 +43,7 @@ describe('PayloadEncryptionCodec', () => {
     const sealed = await sealOne(new PayloadEncryptionCodec([keyA]));
     expect(decode(sealed.metadata![METADATA_ENCODING_KEY]!)).toBe(ENCRYPTED_ENCODING);
     expect(decode(sealed.metadata![ENCRYPTION_KEY_ID_METADATA]!)).toBe('key-a');
-    const bytes = bytesOf(sealed);
+    const bytes = bytesOf([sealed]);
     for (const value of [...Object.values(customer), 'json/plain']) expect(bytes.includes(value), value).toBe(false);
     expect(bytes.includes(keyA.key)).toBe(false);
   });
