@@ -18,7 +18,7 @@ export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const ENCRYPTION_KEY_ID_METADATA = 'encryption-key-id';
 
 const CIPHER = 'aes-256-gcm';
-/** GCM's standard nonce size; random per payload, so 2^32 payloads per key stay far below the collision bound. */
+/** GCM's standard nonce, random per payload: NIST allows 2^32 random nonces per key, far beyond a key's lifetime here. */
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 export const PAYLOAD_KEY_BYTES = 32;
