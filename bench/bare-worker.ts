@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { connectWorker } from '../src/temporal/connection';
+import { encryptedDataConverter } from '../src/temporal/payload-codec';
 import type { BareActivities } from './bare-workflow';
 
 /**
@@ -44,6 +45,8 @@ const worker = await Worker.create({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   workflowBundle,
   activities,
+  // The same codec as the real worker, so the baseline differs from it only in the activities' work.
+  dataConverter: encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS),
   maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,

@@ -12,6 +12,7 @@ import { isolatedEnvironment, serviceEnvironment } from '../scripts/local-stack/
 import { ensureTemporalDevServer } from '../scripts/local-stack/temporal-server';
 import { waitFor } from '../scripts/local-stack/waiting';
 import { waitForHttpOk, waitForWorkerToPoll } from '../scripts/local-stack/readiness';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../test/support/fixtures';
 import { findDescendant, parentOf } from './procs';
 import { now, say, withTimeout } from './util';
 
@@ -104,7 +105,8 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
   const temporalPid = temporal.process?.pid;
   const connection = await Connection.connect({ address: temporal.address });
   cleanup.add('Temporal client', () => connection.close());
-  const client = new Client({ connection, namespace: 'default' });
+  // Encrypted like production, so the benchmark counts the codec's cost.
+  const client = new Client({ connection, namespace: 'default', dataConverter: testDataConverter() });
 
   const receiver = await startDownstreamReceiver(0);
   cleanup.add('downstream receiver', () => receiver.close());
@@ -146,6 +148,7 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
           taskQueue,
           midtrans: { url: simulator.url, serverKey: SERVER_KEY },
           downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, signingSecret: receiver.signingSecret },
+          payloadEncryptionKeys: TEST_PAYLOAD_ENCRYPTION_KEYS,
         },
         { base: isolatedEnvironment(), tuning: { NODE_ENV: 'development', LOG_LEVEL: 'warn', API_KEYS: '', ...extra } },
       ),

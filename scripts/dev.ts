@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from './local-stack/binaries';
 import { startDownstreamReceiver } from './local-stack/downstream-receiver';
 import { SIMULATOR_ENTRY } from './local-stack/midtrans-simulator';
 import { applyMigrations } from './local-stack/migrations';
+import { localPayloadEncryptionKeys } from './local-stack/payload-encryption-keys';
 import { ensurePrivatePostgres } from './local-stack/postgres';
 import { tsxService, type ServiceProcess } from './local-stack/processes';
 import { waitForHttpOk } from './local-stack/readiness';
@@ -50,6 +51,10 @@ async function main() {
 
   // Explicitly set variables stay as they are: the caller's environment is the base, not a filtered copy.
   const stack: StackSettings = { databaseUrl, temporalAddress, apiPort };
+  if (!env.PAYLOAD_ENCRYPTION_KEYS) {
+    stack.payloadEncryptionKeys = localPayloadEncryptionKeys(path.join(PROJECT_ROOT, '.data'));
+    say('Temporal payloads are encrypted with the local key in .data/payload-encryption-keys');
+  }
   const usesExternalGateway = Boolean(env.MIDTRANS_API_BASE_URL || env.MIDTRANS_SNAP_BASE_URL);
   let simulatorUrl: string | undefined;
   if (!usesExternalGateway) {

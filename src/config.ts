@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { midtransBaseUrls } from './midtrans/client';
+import { PAYLOAD_KEY_BYTES, type PayloadEncryptionKey } from './temporal/payload-codec';
 
 /**
  * Every environment variable the service reads, parsed once. Defaults suit local development against the
@@ -48,6 +49,30 @@ const trustedProxies = commaList.transform((entries, ctx) => {
     else proxies.addSubnet(range.address, range.prefix, range.family);
   });
   return proxies;
+});
+
+/**
+ * PAYLOAD_ENCRYPTION_KEYS as keys: `id:base64key` entries, comma-separated, each key exactly 32 bytes (AES-256). The
+ * first seals, all open. Problems name the entry and its id, never the key.
+ */
+const payloadEncryptionKeys = commaList.transform((entries, ctx) => {
+  const keys: PayloadEncryptionKey[] = [];
+  entries.forEach((entry, index) => {
+    const problem = (message: string) => ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${message}` });
+    const separator = entry.indexOf(':');
+    const id = entry.slice(0, separator);
+    const encoded = entry.slice(separator + 1);
+    if (separator < 0 || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+      problem('is not id:base64key (an id of letters, digits, ".", "_" or "-", a colon, then the key in base64)');
+    } else if (keys.some((key) => key.id === id)) {
+      problem(`repeats the key id "${id}"`);
+    } else if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || Buffer.from(encoded, 'base64').length !== PAYLOAD_KEY_BYTES) {
+      problem(`(key id "${id}") is not ${PAYLOAD_KEY_BYTES} bytes in base64 (\`openssl rand -base64 ${PAYLOAD_KEY_BYTES}\`)`);
+    } else {
+      keys.push({ id, key: Buffer.from(encoded, 'base64') });
+    }
+  });
+  return keys;
 });
 
 const LOOPBACK = new BlockList();
@@ -107,6 +132,8 @@ const configSchema = z
     TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_TASK_QUEUE: z.string().default('payments'),
+    /** Keys that encrypt Temporal payloads (src/temporal/payload-codec.ts); empty = none, refused in production. */
+    PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
     WORKER_MAX_CACHED_WORKFLOWS: positiveInt(2_000),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
@@ -183,6 +210,10 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
         refuse(variable, `must point at ${midtransOrigins.join(' or ')} (ALLOW_NON_MIDTRANS_GATEWAY=true permits another gateway)`);
       }
     }
+  }
+
+  if (c.PAYLOAD_ENCRYPTION_KEYS.length === 0) {
+    refuse('PAYLOAD_ENCRYPTION_KEYS', 'must be set in production: without it customer data sits in Temporal histories in plain text');
   }
 
   if (c.DOWNSTREAM_SIGNING_SECRET === LOCAL_DOWNSTREAM_SIGNING_SECRET) {

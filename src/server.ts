@@ -16,7 +16,7 @@ if (config.API_KEYS.length === 0) {
   logger.warn('API_KEYS is empty: the payment API accepts every request without a key. Local development only: set API_KEYS wherever anyone else can reach the API.');
 }
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS);
 
 const app = createApp({
   config,

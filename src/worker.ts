@@ -24,6 +24,7 @@ const worker = await createPaymentWorker({
   connection,
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
+  payloadEncryptionKeys: config.PAYLOAD_ENCRYPTION_KEYS,
   dependencies: {
     db,
     midtrans,

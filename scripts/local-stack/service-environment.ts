@@ -11,17 +11,24 @@ export interface StackSettings {
   midtrans?: { url: string; serverKey?: string };
   /** The transaction and user services (often one downstream receiver) and the secret their calls are signed with. */
   downstream?: { transactionServiceUrl: string; userServiceUrl: string; signingSecret: string };
+  /** PAYLOAD_ENCRYPTION_KEYS of the worker and the API; the stack's own Temporal clients need the same keys. */
+  payloadEncryptionKeys?: string;
 }
 
 /**
  * The caller's environment without the settings of some other Temporal (a profile, Cloud keys: the SDK's envconfig
- * reads TEMPORAL_*), Midtrans, database or worker tuning, so a stack started for tests or a benchmark talks only to
- * its own parts.
+ * reads TEMPORAL_*), its payload keys, Midtrans, database or worker tuning, so a stack started for tests or a
+ * benchmark talks only to its own parts.
  */
 export function isolatedEnvironment(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return Object.fromEntries(
     Object.entries(env).filter(
-      ([key]) => !key.startsWith('TEMPORAL_') && !key.startsWith('MIDTRANS_') && !key.startsWith('WORKER_') && key !== 'DATABASE_URL',
+      ([key]) =>
+        !key.startsWith('TEMPORAL_') &&
+        !key.startsWith('MIDTRANS_') &&
+        !key.startsWith('WORKER_') &&
+        key !== 'DATABASE_URL' &&
+        key !== 'PAYLOAD_ENCRYPTION_KEYS',
     ),
   );
 }
@@ -50,5 +57,6 @@ export function serviceEnvironment(
     env.USER_SERVICE_URL = stack.downstream.userServiceUrl;
     env.DOWNSTREAM_SIGNING_SECRET = stack.downstream.signingSecret;
   }
+  if (stack.payloadEncryptionKeys) env.PAYLOAD_ENCRYPTION_KEYS = stack.payloadEncryptionKeys;
   return { ...env, ...tuning };
 }

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
 
 /**
  * Connection settings come from @temporalio/envconfig: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
@@ -14,10 +15,14 @@ function connectConfig(defaults: { address: string; namespace: string }) {
   };
 }
 
-export async function connectClient(defaults: { address: string; namespace: string }): Promise<Client> {
+/** A client whose payloads are sealed with the first of `payloadEncryptionKeys` and opened with any of them. */
+export async function connectClient(
+  defaults: { address: string; namespace: string },
+  payloadEncryptionKeys: readonly PayloadEncryptionKey[],
+): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(defaults);
   const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, dataConverter: encryptedDataConverter(payloadEncryptionKeys) });
 }
 
 export async function connectWorker(defaults: { address: string; namespace: string }) {

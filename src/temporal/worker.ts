@@ -14,6 +14,7 @@ import {
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import type { Logger } from '../logger';
+import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 
@@ -22,6 +23,8 @@ export interface PaymentWorkerOptions {
   namespace: string;
   taskQueue: string;
   dependencies: ActivityDependencies;
+  /** PAYLOAD_ENCRYPTION_KEYS: the worker seals what it sends with the first and opens payloads sealed with any. */
+  payloadEncryptionKeys: readonly PayloadEncryptionKey[];
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkflowBundle;
   maxCachedWorkflows?: number;
@@ -50,6 +53,7 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows()),
     activities: createActivities(options.dependencies),
+    dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
     maxCachedWorkflows: options.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,

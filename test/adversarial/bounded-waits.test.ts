@@ -55,6 +55,7 @@ async function runWorker(): Promise<{ stop(): Promise<void> }> {
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
+    payloadEncryptionKeys: s.payloadEncryptionKeys,
     workflowBundle,
     dependencies: { db: s.db, midtrans: s.midtrans, downstream: { transactionServiceUrl: s.receiver.url, userServiceUrl: s.receiver.url, timeoutMs: 5_000, signingSecret: DOWNSTREAM_SIGNING_SECRET } },
   });

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_SIMULATOR_CLIENT_KEY } from '../../src/config';
-import { createPaymentBody } from '../support/fixtures';
+import { createPaymentBody, tokenizeTestCard } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 
 /**
@@ -75,14 +74,7 @@ describe('paying in a browser', () => {
   });
 
   it('a card tokenized with the client key and authenticated with OTP 112233 on the 3-D Secure page becomes success', async () => {
-    const card = new URLSearchParams({
-      client_key: LOCAL_SIMULATOR_CLIENT_KEY,
-      card_number: '4811 1111 1111 1114',
-      card_exp_month: '12',
-      card_exp_year: String(new Date().getFullYear() + 1),
-      card_cvv: '123',
-    });
-    const token = (await (await fetch(`${s.simulator.url}/v2/token?${card}`)).json()) as { status_code: string; token_id: string };
+    const token = await tokenizeTestCard(s.simulator.url);
     expect(token.status_code).toBe('200');
 
     const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'credit_card', bank: undefined, card_token: token.token_id }));

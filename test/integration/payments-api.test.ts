@@ -207,6 +207,7 @@ describe('reads before the workflow has written its first row', () => {
       connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
       namespace: 'default',
       taskQueue,
+      payloadEncryptionKeys: s.payloadEncryptionKeys,
       workflowBundle: await bundlePaymentWorkflows(),
       dependencies: {
         db: unreachableDb,

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventually } from '../support/fixtures';
+import { eventually, TEST_PAYLOAD_ENCRYPTION_KEYS } from '../support/fixtures';
 
 /**
  * The worker process as `npm run worker` starts it (src/worker.ts, in a child: Temporal's runtime is installed once
@@ -37,6 +37,7 @@ beforeAll(async () => {
       DATABASE_URL: inject('databaseUrl'),
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
+      PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
       // Nothing is charged here; the gateway only has to be a loopback address for the public simulator key.
       MIDTRANS_API_BASE_URL: 'http://127.0.0.1:9',
       MIDTRANS_SNAP_BASE_URL: 'http://127.0.0.1:9/snap/v1',

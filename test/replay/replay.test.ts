@@ -3,7 +3,11 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { encryptedDataConverter } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
+import { TEST_PAYLOAD_KEY, testDataConverter } from '../support/fixtures';
+import { keyIdsOf, payloadsIn } from '../support/history-payloads';
 import { HISTORIES_DIR } from '../support/workflow-harness';
 
 /**
@@ -26,9 +30,41 @@ describe('replay of recorded payment histories', () => {
   });
 
   it.each(histories)('%s replays deterministically', async (file) => {
-    const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+    const history = readHistory(file);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     expect(started?.workflowType?.name).toBe('paymentWorkflow');
-    await expect(Worker.runReplayHistory({ workflowBundle, replayName: file }, history, file)).resolves.toBeUndefined();
+    // With the codec, as every worker runs: histories from before encryption pass through it untouched.
+    await expect(
+      Worker.runReplayHistory({ workflowBundle, replayName: file, dataConverter: testDataConverter() }, history, file),
+    ).resolves.toBeUndefined();
+  });
+});
+
+function readHistory(file: string) {
+  return temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));
+}
+
+describe('replay of a history recorded with encrypted payloads', () => {
+  const encrypted = histories.filter((file) => file.startsWith('encrypted-'));
+
+  it('there is one, and every payload in it is sealed with the tests key', () => {
+    expect(encrypted.length).toBeGreaterThanOrEqual(1);
+    for (const file of encrypted) expect(new Set(keyIdsOf(payloadsIn(readHistory(file))))).toEqual(new Set([TEST_PAYLOAD_KEY.id]));
+  });
+
+  it.each(encrypted)('%s fails clearly, naming the key id, with keys that do not include its key', async (file) => {
+    const otherKey = { id: 'another', key: randomBytes(32) };
+    const replay = Worker.runReplayHistory(
+      { workflowBundle, replayName: file, dataConverter: encryptedDataConverter([otherKey]) },
+      readHistory(file),
+      file,
+    );
+    // The SDK quotes the codec's message inside its own, escaping the quotes.
+    await expect(replay).rejects.toThrow(new RegExp(`key id \\\\*"${TEST_PAYLOAD_KEY.id}\\\\*", which is not in PAYLOAD_ENCRYPTION_KEYS`));
+  });
+
+  it.each(encrypted)('%s fails without any codec: the SDK does not know the encoding', async (file) => {
+    const replay = Worker.runReplayHistory({ workflowBundle, replayName: file }, readHistory(file), file);
+    await expect(replay).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
   });
 });

@@ -1,10 +1,19 @@
 import type { ApiDependencies } from '../../src/api/app';
+import { LOCAL_SIMULATOR_CLIENT_KEY } from '../../src/config';
+import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 
 /** The tests' shared fixtures: one payment body, one API configuration, one bounded pool, one way to wait. */
 export { eventually, sleep, waitFor } from '../../scripts/local-stack/waiting';
 
 export const SERVER_KEY = 'SB-Mid-server-integration-tests';
 export const API_KEY = 'integration-test-key';
+
+/** The tests' Temporal payload key: public in this repository, so for tests only. */
+export const TEST_PAYLOAD_KEY: PayloadEncryptionKey = { id: 'tests', key: Buffer.from('tiketq-tests-payload-key-32bytes') };
+/** The same key as PAYLOAD_ENCRYPTION_KEYS, for services the tests start as processes. */
+export const TEST_PAYLOAD_ENCRYPTION_KEYS = `${TEST_PAYLOAD_KEY.id}:${TEST_PAYLOAD_KEY.key.toString('base64')}`;
+/** The data converter of every Temporal client and worker the tests create. */
+export const testDataConverter = () => encryptedDataConverter([TEST_PAYLOAD_KEY]);
 
 /** The API's settings as the service's defaults have them, with the test keys; `overrides` change some. */
 export function apiConfig(overrides: Partial<ApiDependencies['config']> = {}): ApiDependencies['config'] {
@@ -23,6 +32,18 @@ export function apiConfig(overrides: Partial<ApiDependencies['config']> = {}): A
     REFUND_WINDOW_DAYS: 30,
     ...overrides,
   };
+}
+
+/** A 3-D Secure test card tokenized at the simulator with the local client key, as Midtrans's browser script does. */
+export async function tokenizeTestCard(simulatorUrl: string): Promise<{ status_code: string; token_id: string }> {
+  const card = new URLSearchParams({
+    client_key: LOCAL_SIMULATOR_CLIENT_KEY,
+    card_number: '4811 1111 1111 1114',
+    card_exp_month: '12',
+    card_exp_year: String(new Date().getFullYear() + 1),
+    card_cvv: '123',
+  });
+  return (await (await fetch(`${simulatorUrl}/v2/token?${card}`)).json()) as { status_code: string; token_id: string };
 }
 
 let orders = 0;

@@ -13,8 +13,9 @@ import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
+import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
-import { API_KEY, apiConfig, SERVER_KEY } from './fixtures';
+import { API_KEY, apiConfig, SERVER_KEY, TEST_PAYLOAD_KEY } from './fixtures';
 
 /** Signs the worker's calls to the transaction and user services; the downstream receiver verifies them with it. */
 export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3RzLWRvd25zdHJlYW0=';
@@ -22,9 +23,11 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
 /**
  * The whole service for integration tests, in this process but over real HTTP and real infrastructure: the shared
  * Temporal dev server and PostgreSQL from the global setup, the Midtrans simulator on its own port sending signed
- * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API.
+ * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API. Temporal
+ * payloads are encrypted as in production, with the tests' key.
  */
 export async function startService(options: { createWaitMs?: number; midtransFetch?: typeof fetch } = {}) {
+  const payloadEncryptionKeys: readonly PayloadEncryptionKey[] = [TEST_PAYLOAD_KEY];
   const databaseUrl = inject('databaseUrl');
   const temporalAddress = inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
@@ -32,7 +35,7 @@ export async function startService(options: { createWaitMs?: number; midtransFet
   const receiver = await startDownstreamReceiver(0, DOWNSTREAM_SIGNING_SECRET);
 
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: encryptedDataConverter(payloadEncryptionKeys) });
   const dependencies: ApiDependencies = {
     config: apiConfig({ CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000 }),
     db,
@@ -61,6 +64,7 @@ export async function startService(options: { createWaitMs?: number; midtransFet
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
+    payloadEncryptionKeys,
     workflowBundle: await bundlePaymentWorkflows(),
     dependencies: {
       db,
@@ -86,6 +90,8 @@ export async function startService(options: { createWaitMs?: number; midtransFet
     dependencies,
     db,
     client,
+    /** For another worker or client of this service's workflows. */
+    payloadEncryptionKeys,
     simulator,
     receiver,
     midtrans,

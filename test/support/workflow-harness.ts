@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
@@ -14,6 +14,8 @@ import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
+import { encryptedDataConverter, PayloadEncryptionCodec, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
+import { TEST_PAYLOAD_KEY } from './fixtures';
 import { toMidtransObservation } from '../../src/midtrans/observation';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../scripts/local-stack/midtrans-simulator';
@@ -39,10 +41,30 @@ export interface DownstreamCall {
 
 /**
  * Workflow tests: the time-skipping server, the real Midtrans activities talking to the simulator in process
- * (its Hono app as the client's fetch), and in-memory stand-ins for the read model and downstream services.
+ * (its Hono app as the client's fetch), and in-memory stand-ins for the read model and downstream services. Payloads
+ * are encrypted as in production, with `payloadEncryptionKeys` (the tests' key unless given).
  */
-export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: inject('timeSkippingExecutable') } });
+export async function createWorkflowHarness(
+  workflowBundle: WorkflowBundle,
+  {
+    payloadEncryptionKeys = [TEST_PAYLOAD_KEY],
+    maxCachedWorkflows,
+  }: {
+    payloadEncryptionKeys?: readonly PayloadEncryptionKey[];
+    /** 0 = no sticky cache: every workflow task replays the history (and a restarted worker takes over at once). */
+    maxCachedWorkflows?: number;
+  } = {},
+) {
+  // The client's codec follows the harness's current keys, so a test can rotate them as an operator would.
+  let clientCodec = new PayloadEncryptionCodec(payloadEncryptionKeys);
+  const rotatableCodec: PayloadCodec = {
+    encode: (payloads) => clientCodec.encode(payloads),
+    decode: (payloads) => clientCodec.decode(payloads),
+  };
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: inject('timeSkippingExecutable') },
+    client: { dataConverter: { payloadCodecs: [rotatableCodec] } },
+  });
   // The workflow tags itself for the Web UI; the test server needs the attributes registered like a real cluster.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -63,7 +85,11 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
   async function simulatorFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const request = new Request(input as string, init);
     const pathname = new URL(request.url).pathname;
-    midtransCalls.push({ method: request.method, path: pathname, body: typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined });
+    midtransCalls.push({
+      method: request.method,
+      path: pathname,
+      body: typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined,
+    });
     if (statusLookupAnswer !== null && request.method === 'GET' && pathname.endsWith('/status')) {
       const code = String(statusLookupAnswer);
       return Response.json({ status_code: code, status_message: `status look-up refused (${code})` }, { status: statusLookupAnswer });
@@ -115,8 +141,18 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
     notifyUserService: downstream('user-service'),
   };
   const taskQueue = `wf-test-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  const running = worker.run();
+  const startWorker = async (keys: readonly PayloadEncryptionKey[]) => {
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      activities,
+      dataConverter: encryptedDataConverter(keys),
+      maxCachedWorkflows,
+    });
+    return { worker, running: worker.run() };
+  };
+  let current = await startWorker(payloadEncryptionKeys);
 
   /** Builds the notification Midtrans would send for the order's current state, signed like Midtrans signs it. */
   async function notificationFor(paymentId: string): Promise<MidtransNotificationSignal> {
@@ -130,7 +166,6 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
 
   return {
     env,
-    worker,
     taskQueue,
     simulator,
     midtrans,
@@ -156,9 +191,19 @@ export async function createWorkflowHarness(workflowBundle: WorkflowBundle) {
     },
     signature: (orderId: string, statusCode: string, grossAmount: string) =>
       midtransSignature(orderId, statusCode, grossAmount, SERVER_KEY),
+    /**
+     * A key rotation as deployed: the worker restarts with `keys` (its cached workflows are gone, so they replay their
+     * histories under the new keys) and the client seals with the new first key.
+     */
+    async rotatePayloadKeys(keys: readonly PayloadEncryptionKey[]) {
+      current.worker.shutdown();
+      await current.running;
+      clientCodec = new PayloadEncryptionCodec(keys);
+      current = await startWorker(keys);
+    },
     async close() {
-      worker.shutdown();
-      await running;
+      current.worker.shutdown();
+      await current.running;
       simulator.close();
       await env.teardown();
     },

@@ -19,6 +19,7 @@ function productionEnv(): NodeJS.ProcessEnv {
     MIDTRANS_SERVER_KEY: `Mid-server-${secret(18)}`,
     MIDTRANS_IS_PRODUCTION: 'true',
     DOWNSTREAM_SIGNING_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+    PAYLOAD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
   };
 }
 
@@ -256,5 +257,41 @@ describe('TRUSTED_PROXIES', () => {
 
   it.each(['proxy.internal', '10.0.0.0/33', '10.0.0.0/', '10.0.0.300', 'fd00::/129', '*'])('refuses the entry %s', (entry) => {
     expectRefused({ ...productionEnv(), TRUSTED_PROXIES: `127.0.0.1,${entry}` }, 'TRUSTED_PROXIES', /entry 2/);
+  });
+});
+
+describe('PAYLOAD_ENCRYPTION_KEYS', () => {
+  const key = () => randomBytes(32).toString('base64');
+
+  it('is id:base64key entries, comma-separated, in order (the first encrypts)', () => {
+    const [k2, k1] = [key(), key()];
+    const config = loadConfig({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: ` 2026-12:${k2} , 2026-06:${k1}` });
+    expect(config.PAYLOAD_ENCRYPTION_KEYS.map((k) => k.id)).toEqual(['2026-12', '2026-06']);
+    expect(config.PAYLOAD_ENCRYPTION_KEYS.map((k) => k.key.toString('base64'))).toEqual([k2, k1]);
+  });
+
+  it.each([['unset', undefined], ['empty', ''], ['only commas', ' , ']])('is required in production: %s', (_name, keys) => {
+    expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: keys }, 'PAYLOAD_ENCRYPTION_KEYS', /must be set in production/);
+  });
+
+  it('may be empty outside production (no encryption for a local stack without a key)', () => {
+    const env = { ...productionEnv(), NODE_ENV: 'development', PAYLOAD_ENCRYPTION_KEYS: undefined };
+    expect(loadConfig(env).PAYLOAD_ENCRYPTION_KEYS).toEqual([]);
+  });
+
+  it.each([
+    ['a key of 16 bytes', () => `k2:${randomBytes(16).toString('base64')}`, /entry 2 \(key id "k2"\) is not 32 bytes/],
+    ['a key of 33 bytes', () => `k2:${randomBytes(33).toString('base64')}`, /entry 2 \(key id "k2"\) is not 32 bytes/],
+    ['a key that is not base64', () => `k2:${randomBytes(32).toString('hex')}!`, /entry 2 \(key id "k2"\) is not 32 bytes/],
+    ['no id', () => key(), /entry 2 is not id:base64key/],
+    ['an empty id', () => `:${key()}`, /entry 2 is not id:base64key/],
+    ['a repeated id', () => `k1:${key()}`, /entry 2 repeats the key id "k1"/],
+  ])('names the bad entry and never echoes a key: %s', (_name, bad, reason) => {
+    const good = `k1:${key()}`;
+    const entry = bad();
+    const env = { ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: `${good},${entry}` };
+    const message = expectRefused(env, 'PAYLOAD_ENCRYPTION_KEYS', reason);
+    expect(message).not.toContain(good.slice(3));
+    expect(message).not.toContain(entry.slice(entry.indexOf(':') + 1));
   });
 });

@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it } from 'vitest';
 import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
@@ -27,8 +27,9 @@ const notificationsSettled = (view: PaymentView) =>
 /** The input the workflow's current run started with (after a continue-as-new: what the previous run carried). */
 async function inputOfLatestRun(workflowId: string): Promise<PaymentWorkflowInput> {
   const [started] = (await ctx.h.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const [input] = started?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
-  return defaultPayloadConverter.fromPayload<PaymentWorkflowInput>(input!);
+  // Through the client's data converter: the payload is encrypted.
+  const { loadedDataConverter } = ctx.h.env.client.options;
+  return decodeFromPayloadsAtIndex<PaymentWorkflowInput>(loadedDataConverter, 0, started?.workflowExecutionStartedEventAttributes?.input?.payloads);
 }
 const simulatorTransaction = async (id: string) =>
   ((await (await ctx.h.simulator.app.request(`/_simulator/transactions/${id}`)).json()) as { transaction: Record<string, string> }).transaction;

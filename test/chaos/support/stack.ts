@@ -13,6 +13,7 @@ import { isPortOpen, TSX, tsxService, type ServiceProcess } from '../../../scrip
 import { serviceEnvironment } from '../../../scripts/local-stack/service-environment';
 import { ensureTemporalDevServer, type DevServer } from '../../../scripts/local-stack/temporal-server';
 import { waitForHttpOk, waitForWorkerToPoll } from '../../../scripts/local-stack/readiness';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../../support/fixtures';
 import { API_KEY, DATABASE_NAME, PORTS, SERVER_KEY, TASK_QUEUE } from './config';
 
 /**
@@ -70,6 +71,7 @@ function serviceEnv(databaseUrl: string, receiver: DownstreamReceiver): NodeJS.P
       taskQueue: TASK_QUEUE,
       midtrans: { url: simulatorUrl, serverKey: SERVER_KEY },
       downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, signingSecret: receiver.signingSecret },
+      payloadEncryptionKeys: TEST_PAYLOAD_ENCRYPTION_KEYS,
     },
     {
       tuning: {
@@ -138,7 +140,7 @@ export async function startChaosStack(): Promise<ChaosStack> {
   });
 
   const connection = await Connection.connect({ address: temporalAddress });
-  const temporal = new Client({ connection, namespace: 'default' });
+  const temporal = new Client({ connection, namespace: 'default', dataConverter: testDataConverter() });
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4, connectionTimeoutMillis: 3_000 });
   db.on('error', () => {}); // idle clients die with the PostgreSQL outage; the pool replaces them
 

@@ -1,0 +1,43 @@
+import type { Payload } from '@temporalio/common';
+import { decode } from '@temporalio/common/lib/encoding';
+import type { temporal } from '@temporalio/proto';
+import { ENCRYPTION_KEY_ID_METADATA } from '../../src/temporal/payload-codec';
+
+/**
+ * Every payload a workflow history holds (inputs, results, signals, updates, failures' details), wherever it sits in
+ * an event, except what never passes through a codec: search attributes (the server indexes them) and the SDK core's
+ * own patch markers (they hold a patch id).
+ */
+export function payloadsIn(history: temporal.api.history.v1.IHistory): Payload[] {
+  const found: Payload[] = [];
+  const visit = (value: unknown, key: string) => {
+    if (key === 'searchAttributes' || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    if (key === 'markerRecordedEventAttributes' && (value as { markerName?: string }).markerName === 'core_patch') return;
+    if (isPayload(value)) {
+      found.push(value);
+      return;
+    }
+    for (const [childKey, child] of Object.entries(value)) visit(child, childKey);
+  };
+  visit(history, '');
+  return found;
+}
+
+function isPayload(value: object): value is Payload {
+  const metadata = (value as Payload).metadata;
+  return metadata !== null && typeof metadata === 'object' && 'encoding' in metadata;
+}
+
+/** The key ids the payloads were sealed with; "none" for a payload that is not encrypted. */
+export function keyIdsOf(payloads: readonly Payload[]): string[] {
+  return payloads.map((payload) => {
+    const keyId = payload.metadata?.[ENCRYPTION_KEY_ID_METADATA];
+    return keyId ? decode(keyId) : 'none';
+  });
+}
+
+/** All of the payloads' bytes (metadata and data) in one buffer, to search for plain text. */
+export function bytesOf(payloads: readonly Payload[]): Buffer {
+  // Buffer.from: a decoded protobuf's empty bytes field is a plain [] (binary/null has no data).
+  return Buffer.concat(payloads.flatMap((payload) => [...Object.values(payload.metadata ?? {}), Buffer.from(payload.data ?? [])]));
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PayloadEncryptionKey } from '../../src/temporal/payload-codec';
+import { bundlePaymentWorkflows } from '../../src/temporal/worker';
+import { midtransNotificationSignal, refundUpdate } from '../../workflows/messages';
+import { TEST_PAYLOAD_KEY } from '../support/fixtures';
+import { bytesOf, keyIdsOf, payloadsIn } from '../support/history-payloads';
+import {
+  createWorkflowHarness,
+  startPaymentWorkflow,
+  useWorkflowHarness,
+  viewWhen,
+  type WorkflowHarness,
+} from '../support/workflow-harness';
+
+/**
+ * The payment workflow under an encrypting codec: every payload in its history is sealed, and a key rotation (the
+ * worker restarting with a new first key and the old one behind it) leaves running payments working.
+ */
+
+const ctx = useWorkflowHarness();
+
+async function payAndNotify(h: WorkflowHarness, handle: Awaited<ReturnType<typeof startPaymentWorkflow>>['handle'], paymentId: string) {
+  await h.simulatorControl(paymentId, 'pay');
+  await handle.signal(midtransNotificationSignal, await h.notificationFor(paymentId));
+  return viewWhen(handle, (v) => v.status === 'success');
+}
+
+describe('encrypted payloads', () => {
+  // Named "encrypted …": under RECORD_HISTORIES its history is the replay tests' encrypted one.
+  it('encrypted: a VA payment paid and notified keeps every payload of its history sealed with the key', async () => {
+    const { request, handle } = await startPaymentWorkflow(ctx.h);
+    ctx.lastPayment = handle;
+    await payAndNotify(ctx.h, handle, request.paymentId);
+
+    const payloads = payloadsIn(await handle.fetchHistory());
+    // Workflow input, activity inputs and results, the update's outcome and the signal, at least.
+    expect(payloads.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(keyIdsOf(payloads))).toEqual(new Set([TEST_PAYLOAD_KEY.id]));
+    const raw = bytesOf(payloads);
+    const { customer } = request;
+    for (const secret of [customer.email, customer.phone, customer.firstName, customer.lastName, request.orderId]) {
+      expect(raw.includes(secret!), secret).toBe(false);
+    }
+  });
+});
+
+describe('key rotation', () => {
+  const keyA: PayloadEncryptionKey = { id: 'rotation-a', key: randomBytes(32) };
+  const keyB: PayloadEncryptionKey = { id: 'rotation-b', key: randomBytes(32) };
+  let h: WorkflowHarness;
+  beforeAll(async () => {
+    // Without a sticky cache every workflow task replays the history, so each one proves the payloads sealed under A still open.
+    h = await createWorkflowHarness(await bundlePaymentWorkflows(), { payloadEncryptionKeys: [keyA], maxCachedWorkflows: 0 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('a payment started under key A is paid, refunded and completes after the worker restarts with keys "B,A"', async () => {
+    const { request, handle, charged } = await startPaymentWorkflow(h, { method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    expect(charged.status).toBe('pending');
+
+    await h.rotatePayloadKeys([keyB, keyA]);
+    // The new worker has no cached workflow: it replays the history sealed under A, then handles messages sealed with B.
+    await payAndNotify(h, handle, request.paymentId);
+    const refunded = await handle.executeUpdate(refundUpdate, { args: [{}] });
+    expect(refunded).toMatchObject({ status: 'refunded' });
+    const final = await handle.result();
+    expect(final.status).toBe('refunded');
+
+    const keyIds = keyIdsOf(payloadsIn(await handle.fetchHistory()));
+    expect(keyIds).not.toContain('none');
+    expect(keyIds[0]).toBe('rotation-a'); // the workflow's input
+    expect(keyIds.at(-1)).toBe('rotation-b'); // its result
+  });
+});
