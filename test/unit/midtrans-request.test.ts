@@ -207,3 +207,18 @@ describe('formatMidtransTime', () => {
     expect(() => formatMidtransTime(new Date('nope'))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
   });
 });
+
+// Boundaries a StrykerJS run found no test pinning (docs/testing.md, "Mutation score").
+describe('request edges', () => {
+  const now = new Date('2026-12-01T03:00:00Z');
+
+  it('a one-minute expiry is accepted; zero minutes is not', () => {
+    expect(() => buildMidtransCharge(request({ expiryMinutes: 1 }), now)).not.toThrow();
+    expect(() => buildMidtransCharge(request({ expiryMinutes: 0 }), now)).toThrow(/expiryMinutes/);
+  });
+
+  it('a blank description labels the store payment "TiketQ", not blanks', () => {
+    const charge = buildMidtransCharge(request({ method: 'indomaret', bank: undefined, description: '   ' }), now);
+    expect(charge).toMatchObject({ api: 'core', body: { payment_type: 'cstore', cstore: { message: 'TiketQ' } } });
+  });
+});

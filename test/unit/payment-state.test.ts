@@ -485,3 +485,24 @@ describe('refundKey', () => {
     expect(domainErrorCode(() => refundKey('pay-1', 1.5))).toBe('VALIDATION_FAILED');
   });
 });
+
+// Refund reports a StrykerJS run found no test pinning (docs/testing.md, "Mutation score").
+describe('partial refund reports with their cumulative amount', () => {
+  const partialRefund = (refundAmount: string): MidtransObservation => ({
+    orderId: PAYMENT_ID,
+    grossAmount: '100000.00',
+    statusCode: '200',
+    transactionStatus: 'partial_refund',
+    refundAmount,
+  });
+
+  it('moves the refunded count to the amount Midtrans reports', () => {
+    const { state } = applyMidtransObservation(payment({ status: 'success' }), partialRefund('30000.00'));
+    expect(state).toMatchObject({ status: 'partially_refunded', refundedAmount: 30_000 });
+  });
+
+  it('the same total reported again is a duplicate', () => {
+    const counted = payment({ status: 'partially_refunded', refundedAmount: 30_000 });
+    expect(decideOnMidtransStatus(counted, partialRefund('30000.00'))).toEqual({ kind: 'ignored', reason: 'duplicate' });
+  });
+});
