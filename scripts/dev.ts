@@ -16,6 +16,7 @@ import { tsxService, type ServiceProcess } from './local-stack/processes';
 import { waitForHttpOk } from './local-stack/readiness';
 import { serviceEnvironment, type StackSettings } from './local-stack/service-environment';
 import { ensureTemporalDevServer } from './local-stack/temporal-server';
+import { ForegroundStack } from './local-stack/foreground';
 import { waitFor } from './local-stack/waiting';
 
 const env = process.env;
@@ -23,8 +24,8 @@ const apiPort = Number(env.PORT ?? 8000);
 const simulatorPort = Number(env.MIDTRANS_SIM_PORT ?? 8900);
 const temporalPort = Number(env.DEV_TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(env.DEV_TEMPORAL_UI_PORT ?? 8233);
-const stops: Array<() => Promise<void>> = [];
-const say = (message: string) => console.log(`[dev] ${message}`);
+const foreground = new ForegroundStack('dev');
+const say = (message: string) => foreground.say(message);
 
 async function main() {
   say('installing the Temporal binaries if missing');
@@ -33,7 +34,7 @@ async function main() {
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
     const postgres = await ensurePrivatePostgres('tiketq');
-    stops.push(() => postgres.stop());
+    foreground.onStop(() => postgres.stop());
     databaseUrl = postgres.url;
   }
   say('applying migrations');
@@ -44,7 +45,7 @@ async function main() {
   if (!temporalAddress) {
     say('starting the Temporal dev server (data in .data/temporal-dev.db)');
     const temporal = await ensureTemporalDevServer({ port: temporalPort, uiPort: temporalUiPort, dbFile: path.join(PROJECT_ROOT, '.data', 'temporal-dev.db') });
-    stops.push(() => temporal.stop());
+    foreground.onStop(() => temporal.stop());
     temporalAddress = temporal.address;
     temporalUi = temporal.uiUrl ?? temporalUi;
   }
@@ -59,19 +60,18 @@ async function main() {
   let simulatorUrl: string | undefined;
   if (!usesExternalGateway) {
     simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
-    const simulator = spawnTsx('simulator', SIMULATOR_ENTRY, {
+    spawnTsx('simulator', SIMULATOR_ENTRY, {
       ...env,
       MIDTRANS_SIM_PORT: String(simulatorPort),
       MIDTRANS_SIM_NOTIFICATION_URL: env.MIDTRANS_SIM_NOTIFICATION_URL ?? `http://127.0.0.1:${apiPort}/payments/webhook`,
     });
-    stops.push(() => simulator.stop());
     await waitFor('the Midtrans simulator', async () => (await fetch(`${simulatorUrl}/_simulator/transactions`)).ok);
     stack.midtrans = { url: simulatorUrl };
   }
 
   if (!env.TRANSACTION_SERVICE_URL || !env.USER_SERVICE_URL) {
     const receiver = await startDownstreamReceiver(Number(env.DOWNSTREAM_RECEIVER_PORT ?? 8010), env.DOWNSTREAM_SIGNING_SECRET);
-    stops.push(() => receiver.close());
+    foreground.onStop(() => receiver.close());
     stack.downstream = {
       transactionServiceUrl: env.TRANSACTION_SERVICE_URL ?? receiver.url,
       userServiceUrl: env.USER_SERVICE_URL ?? receiver.url,
@@ -81,10 +81,8 @@ async function main() {
   }
   const children = serviceEnvironment(stack, { base: env });
 
-  const worker = spawnTsx('worker', 'src/worker.ts', children);
-  stops.push(() => worker.stop());
+  spawnTsx('worker', 'src/worker.ts', children);
   const api = spawnTsx('api', 'src/server.ts', children);
-  stops.push(() => api.stop());
   await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
   console.log(`
@@ -98,28 +96,7 @@ async function main() {
 }
 
 function spawnTsx(name: string, entry: string, childEnv: NodeJS.ProcessEnv): ServiceProcess {
-  const service = tsxService(name, entry, { env: childEnv, output: 'inherit' });
-  service.start().once('exit', (code, signal) => {
-    if (!stopping) {
-      console.error(`[dev] ${name} exited (${signal ?? code}); stopping everything`);
-      void stopAll(1);
-    }
-  });
-  return service;
+  return foreground.startService(tsxService(name, entry, { env: childEnv, output: 'inherit' }));
 }
 
-let stopping = false;
-async function stopAll(exitCode: number) {
-  if (stopping) return;
-  stopping = true;
-  say('stopping');
-  for (const stop of stops.reverse()) await stop().catch((error: unknown) => console.error('[dev]', error));
-  process.exit(exitCode);
-}
-
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
-main().catch(async (error: unknown) => {
-  console.error('[dev] failed to start:', error instanceof Error ? error.message : error);
-  await stopAll(1);
-});
+foreground.run(main);

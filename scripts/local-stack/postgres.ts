@@ -33,11 +33,8 @@ export function privateClusterDataDir(name: string = CLUSTER_NAME): string {
   return path.join(ROOT_CLUSTERS_DIR, checkoutKey, path.normalize(name).replace(/^\.data\//, ''));
 }
 
-const DATA_DIR = privateClusterDataDir();
-const LOG_FILE = `${DATA_DIR}.log`;
-
-export function privateDatabaseUrl(database: string): string {
-  return `postgresql://postgres@127.0.0.1:${PRIVATE_PG_PORT}/${database}`;
+export function privateDatabaseUrl(database: string, port: number = PRIVATE_PG_PORT): string {
+  return `postgresql://postgres@127.0.0.1:${port}/${database}`;
 }
 
 function findBinDir(): string | undefined {
@@ -75,20 +72,33 @@ function asClusterOwner(binary: string, args: string[]): void {
   execFileSync(cmd, fullArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: os.tmpdir() });
 }
 
-function initCluster(binDir: string): void {
-  if (existsSync(path.join(DATA_DIR, 'PG_VERSION'))) return;
-  console.error(`[postgres] initialising a private cluster in ${DATA_DIR}`);
-  mkdirSync(DATA_DIR, { recursive: true });
-  chmodSync(DATA_DIR, 0o700);
+/** Where a private cluster lives and listens. */
+export interface ClusterSettings {
+  /** Relative to the project, e.g. `.data/postgres`; see privateClusterDataDir for where root keeps it. */
+  name: string;
+  port: number;
+  /** Sized for every pool that connects to it. */
+  maxConnections?: number;
+  /** Off for development data that can be recreated; on where a crash must not lose committed data. */
+  fsync?: boolean;
+}
+
+const DEFAULT_CLUSTER: ClusterSettings = { name: CLUSTER_NAME, port: PRIVATE_PG_PORT };
+
+function initCluster(binDir: string, dataDir: string): void {
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return;
+  console.error(`[postgres] initialising a private cluster in ${dataDir}`);
+  mkdirSync(dataDir, { recursive: true });
+  chmodSync(dataDir, 0o700);
   if (isRoot()) {
     const uid = Number(execFileSync('id', ['-u', CLUSTER_OWNER]).toString().trim());
     const gid = Number(execFileSync('id', ['-g', CLUSTER_OWNER]).toString().trim());
-    chownSync(DATA_DIR, uid, gid);
+    chownSync(dataDir, uid, gid);
     // pg_ctl writes the server log beside the data directory.
-    chownSync(path.dirname(DATA_DIR), uid, gid);
+    chownSync(path.dirname(dataDir), uid, gid);
   }
   // Trust on loopback only: a local development cluster that nothing outside this machine can reach.
-  asClusterOwner(path.join(binDir, 'initdb'), ['-D', DATA_DIR, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale']);
+  asClusterOwner(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--no-locale']);
 }
 
 type ServerOnPort = { kind: 'none' } | { kind: 'ours' } | { kind: 'foreign'; dataDirectory: string } | { kind: 'unusable'; reason: string };
@@ -99,14 +109,14 @@ const sameDirectory = (a: string, b: string) => {
 };
 
 /** Who answers on the port: nobody, this checkout's cluster, another cluster, or something we cannot use. */
-async function serverOnPort(): Promise<ServerOnPort> {
-  if (!(await isPortOpen('127.0.0.1', PRIVATE_PG_PORT))) return { kind: 'none' };
-  const client = new pg.Client({ connectionString: privateDatabaseUrl('postgres'), connectionTimeoutMillis: 2_000 });
+async function serverOnPort(port: number, dataDir: string): Promise<ServerOnPort> {
+  if (!(await isPortOpen('127.0.0.1', port))) return { kind: 'none' };
+  const client = new pg.Client({ connectionString: privateDatabaseUrl('postgres', port), connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
     const { rows } = await client.query<{ data_directory: string }>('show data_directory');
     const dataDirectory = rows[0]!.data_directory;
-    return sameDirectory(dataDirectory, DATA_DIR) ? { kind: 'ours' } : { kind: 'foreign', dataDirectory };
+    return sameDirectory(dataDirectory, dataDir) ? { kind: 'ours' } : { kind: 'foreign', dataDirectory };
   } catch (error) {
     return { kind: 'unusable', reason: error instanceof Error ? error.message : String(error) };
   } finally {
@@ -114,8 +124,8 @@ async function serverOnPort(): Promise<ServerOnPort> {
   }
 }
 
-async function ensureDatabase(database: string): Promise<void> {
-  const client = new pg.Client({ connectionString: privateDatabaseUrl('postgres') });
+async function ensureDatabase(database: string, port: number): Promise<void> {
+  const client = new pg.Client({ connectionString: privateDatabaseUrl('postgres', port) });
   await client.connect();
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
@@ -132,51 +142,54 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
 }
 
-const portAdvice = `Stop it, or give this checkout its own port: TIKETQ_PG_PORT=<a free port> (or set DATABASE_URL).`;
+const portAdvice = (port: number) => `Stop it, or give this checkout its own port: TIKETQ_PG_PORT=<a free port> (or set DATABASE_URL) instead of ${port}.`;
 
 /**
  * Starts (or reuses) this checkout's cluster and makes sure `database` exists. A server on the port that is not this
  * checkout's cluster is never used: its database would silently hold another checkout's payments.
  */
-export async function ensurePrivatePostgres(database: string): Promise<PrivatePostgres> {
-  const url = privateDatabaseUrl(database);
+export async function ensurePrivatePostgres(database: string, cluster: ClusterSettings = DEFAULT_CLUSTER): Promise<PrivatePostgres> {
+  const { port, maxConnections = 200, fsync = false } = cluster;
+  const dataDir = privateClusterDataDir(cluster.name);
+  const url = privateDatabaseUrl(database, port);
   const binDir = findBinDir() ?? installPostgresIfRoot();
   const pgCtl = path.join(binDir, 'pg_ctl');
   let startedHere = false;
-  const onPort = await serverOnPort();
+  const onPort = await serverOnPort(port, dataDir);
   if (onPort.kind === 'foreign') {
     throw new Error(
-      `another PostgreSQL cluster is listening on 127.0.0.1:${PRIVATE_PG_PORT} (data directory ${onPort.dataDirectory}), ` +
-        `not this checkout's (${DATA_DIR}). ${portAdvice}`,
+      `another PostgreSQL cluster is listening on 127.0.0.1:${port} (data directory ${onPort.dataDirectory}), ` +
+        `not this checkout's (${dataDir}). ${portAdvice(port)}`,
     );
   }
   if (onPort.kind === 'unusable') {
     throw new Error(
-      `127.0.0.1:${PRIVATE_PG_PORT} is in use by something that is not a PostgreSQL server this checkout can use ` +
-        `(${onPort.reason}). ${portAdvice}`,
+      `127.0.0.1:${port} is in use by something that is not a PostgreSQL server this checkout can use ` +
+        `(${onPort.reason}). ${portAdvice(port)}`,
     );
   }
   if (onPort.kind === 'none') {
-    initCluster(binDir);
-    console.error(`[postgres] starting on 127.0.0.1:${PRIVATE_PG_PORT} (data in ${DATA_DIR})`);
-    const serverOptions = `-p ${PRIVATE_PG_PORT} -c listen_addresses=127.0.0.1 -k ${DATA_DIR} -c max_connections=200 -c fsync=off`;
-    asClusterOwner(pgCtl, ['-D', DATA_DIR, '-l', LOG_FILE, '-o', serverOptions, '-w', '-t', '60', 'start']);
+    initCluster(binDir, dataDir);
+    console.error(`[postgres] starting on 127.0.0.1:${port} (data in ${dataDir})`);
+    const serverOptions = `-p ${port} -c listen_addresses=127.0.0.1 -k ${dataDir} -c max_connections=${maxConnections} -c fsync=${fsync ? 'on' : 'off'}`;
+    asClusterOwner(pgCtl, ['-D', dataDir, '-l', `${dataDir}.log`, '-o', serverOptions, '-w', '-t', '60', 'start']);
     startedHere = true;
   }
-  await ensureDatabase(database);
+  await ensureDatabase(database, port);
   return {
     url,
     startedHere,
     async stop() {
-      if (startedHere) asClusterOwner(pgCtl, ['-D', DATA_DIR, '-m', 'fast', '-w', 'stop']);
+      if (startedHere) asClusterOwner(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
     },
   };
 }
 
 /** Stops this checkout's cluster if it is running (used by chaos tests and `npm run dev` shutdown). */
-export function stopPrivatePostgres(): void {
+export function stopPrivatePostgres(cluster: ClusterSettings = DEFAULT_CLUSTER): void {
   const binDir = findBinDir();
-  if (binDir && existsSync(path.join(DATA_DIR, 'postmaster.pid'))) {
-    asClusterOwner(path.join(binDir, 'pg_ctl'), ['-D', DATA_DIR, '-m', 'fast', '-w', 'stop']);
+  const dataDir = privateClusterDataDir(cluster.name);
+  if (binDir && existsSync(path.join(dataDir, 'postmaster.pid'))) {
+    asClusterOwner(path.join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
   }
 }

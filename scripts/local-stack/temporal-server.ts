@@ -26,7 +26,8 @@ export interface DevServerOptions {
   logFile?: string;
 }
 
-async function isServing(address: string): Promise<boolean> {
+/** True when a Temporal frontend answers its health check at `address`. */
+export async function isServing(address: string): Promise<boolean> {
   const connection = await Connection.connect({ address, connectTimeout: 1_000 });
   try {
     await connection.healthService.check({});

@@ -10,6 +10,7 @@ import {
   makeTelemetryFilterString,
   type LogLevel,
   type WorkflowBundle,
+  type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities, type ActivityDependencies } from '../../activities';
@@ -25,8 +26,9 @@ export interface PaymentWorkerOptions {
   dependencies: ActivityDependencies;
   /** PAYLOAD_ENCRYPTION_KEYS: the worker seals what it sends with the first and opens payloads sealed with any. */
   payloadEncryptionKeys: readonly PayloadEncryptionKey[];
-  /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled at start. */
-  workflowBundle?: WorkflowBundle;
+  /** A prebuilt bundle (tests build it once, the image loads dist/workflow-bundle.js); otherwise bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+  shutdownGraceTimeMs?: number;
   maxCachedWorkflows?: number;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
@@ -54,6 +56,7 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows()),
     activities: createActivities(options.dependencies),
     dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
+    shutdownGraceTime: options.shutdownGraceTimeMs,
     maxCachedWorkflows: options.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
