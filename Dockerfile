@@ -1,40 +1,50 @@
 # One image for every process of the payment service; docker-compose.yml picks the command:
-#   API (default)       tsx src/server.ts
-#   worker              tsx src/worker.ts
-#   Midtrans simulator  tsx simulator/main.ts
-#   migration job       npm run migrate:deploy
+#   API (default)       node dist/server.js
+#   worker              node dist/worker.js      (loads the prebuilt workflow bundle: no webpack at start)
+#   Midtrans simulator  node dist/simulator.js
+# and the `migrate` stage is the one-off migration job (npm run migrate:deploy needs the Prisma CLI).
 #
-# Single stage on purpose: the code runs as TypeScript through tsx (no build step), and the migration job needs the
-# Prisma CLI, which is a devDependency, so pruning dev dependencies would break `migrate deploy` and `prisma generate`.
-# Once `prisma` moves to dependencies, `npm ci --omit=dev` can shrink the image.
-FROM node:20-bookworm-slim
+# dist/ is what `npm run build` writes; CI builds the same artifact without Docker and runs `npm run stack` from it
+# (STACK_FROM_DIST=1), so what this image runs is what was tested. Node 24 LTS, as CI's test run.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
+# --- build: all dependencies, the Prisma client, then dist/ ---------------------------------------------------------
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
-
-# CHECKPOINT_DISABLE: no Prisma telemetry lookup. The npm settings keep `npm ci`/`npm run` off the network apart
-# from the registry itself. NODE_ENV stays unset here: with NODE_ENV=production, npm ci would skip devDependencies.
+# CHECKPOINT_DISABLE: no Prisma telemetry lookup. The npm settings keep npm off the network apart from the registry.
 ENV CHECKPOINT_DISABLE=1 \
     NPM_CONFIG_UPDATE_NOTIFIER=false \
     NPM_CONFIG_FUND=false \
-    NPM_CONFIG_AUDIT=false \
-    PATH=/app/node_modules/.bin:$PATH
-
+    NPM_CONFIG_AUDIT=false
 # Dependencies first, so the layer is reused until the lockfile changes. --ignore-scripts: native parts (Temporal core
-# bridge, swc, esbuild) come prebuilt in their packages, and the dependencies' own install scripts would only fetch
-# Prisma's native engines (unused: the JS engine is configured) and send install telemetry. Our postinstall is just
-# `prisma generate` (offline; needs the schema and prisma.config.ts), run explicitly: it writes src/generated/prisma.
+# bridge, swc, esbuild) come prebuilt in their packages; the dependencies' own install scripts would only fetch Prisma
+# engines (unused: the JS engine is configured). Our postinstall is `prisma generate`, run explicitly.
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
-RUN npm ci --ignore-scripts \
- && npm run prisma:generate \
- && npm cache clean --force
-
-# The source (see .dockerignore). Files stay owned by root, so the service cannot rewrite its own code.
+RUN npm ci --ignore-scripts && npm run prisma:generate
 COPY . .
+RUN npm run build
 
-# Production by default: config.ts then refuses the simulator's server key and an empty API_KEYS.
-# docker-compose.yml overrides this for the local stack.
-ENV NODE_ENV=production
+# --- migrate: the one-off migration job (the Prisma CLI is a devDependency) -------------------------------------------
+FROM build AS migrate
+USER node
+CMD ["npm", "run", "migrate:deploy"]
+
+# --- runtime: production dependencies and dist/ only ------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
+    NPM_CONFIG_FUND=false \
+    NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# Files stay owned by root, so the service cannot rewrite its own code.
+COPY --from=build /app/dist ./dist
+
+# Production by default: config.ts then refuses the simulator's server key, an empty API_KEYS and missing payload
+# encryption keys. docker-compose.yml overrides NODE_ENV for the local stack.
+ENV NODE_ENV=production \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js
 
 USER node
 EXPOSE 8000
@@ -44,6 +54,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8000) + '/health', { headers: { 'x-forwarded-proto': 'https' }, signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
-# tsx directly, not `npm run api`: npm runs scripts through `sh -c`, which does not pass SIGTERM on, so the process
-# would be killed instead of shutting down cleanly. tsx forwards signals to the node process it starts.
-CMD ["tsx", "src/server.ts"]
+# node directly, not through npm: npm runs scripts through `sh -c`, which does not pass SIGTERM on.
+CMD ["node", "dist/server.js"]
