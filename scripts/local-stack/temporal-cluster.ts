@@ -110,25 +110,14 @@ export function assertTemporalServerBuilt(): void {
   }
 }
 
-/** temporal-sql-tool against one of Temporal's databases: the admin-tools job of docker-compose.yml runs the same. */
-function sqlTool(postgres: ClusterSettings, database: string, args: string[]): string {
-  const connection = ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(postgres.port), '-u', 'postgres', '--db', database];
-  return execFileSync(bin('temporal-sql-tool'), [...connection, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
+/** The schema job of docker-compose.yml, run here with this machine's binaries and schemas. */
+export const SETUP_SCHEMA_SCRIPT = path.join(PROJECT_ROOT, 'deploy', 'temporal', 'setup-schema.sh');
 
-/**
- * Creates both databases if missing, sets up the schema bookkeeping on a new database, and upgrades each schema to
- * the versions this server release ships (a no-op when they are current).
- */
-export async function setUpTemporalSchemas(postgres: ClusterSettings): Promise<void> {
-  for (const [database, versioned] of [
-    [PERSISTENCE_DATABASE, path.join(SCHEMA_DIR, 'temporal', 'versioned')],
-    [VISIBILITY_DATABASE, path.join(SCHEMA_DIR, 'visibility', 'versioned')],
-  ] as const) {
-    sqlTool(postgres, database, ['create-database']);
-    if (!(await schemaIsSetUp(postgres, database))) sqlTool(postgres, database, ['setup-schema', '-v', '0.0']);
-    sqlTool(postgres, database, ['update-schema', '-d', versioned]);
-  }
+export function setUpTemporalSchemas(settings: TemporalClusterSettings): void {
+  execFileSync('sh', [SETUP_SCHEMA_SCRIPT], {
+    env: { ...temporalServerEnvironment(settings), SQL_TOOL: bin('temporal-sql-tool'), SCHEMA_DIR },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 async function dropTemporalDatabases(postgres: ClusterSettings): Promise<void> {
@@ -136,17 +125,6 @@ async function dropTemporalDatabases(postgres: ClusterSettings): Promise<void> {
   await client.connect();
   try {
     for (const database of [PERSISTENCE_DATABASE, VISIBILITY_DATABASE]) await client.query(`drop database if exists "${database}" with (force)`);
-  } finally {
-    await client.end();
-  }
-}
-
-async function schemaIsSetUp(postgres: ClusterSettings, database: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: privateDatabaseUrl(database, postgres.port) });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ present: boolean }>("select to_regclass('schema_version') is not null as present");
-    return rows[0]?.present === true;
   } finally {
     await client.end();
   }
@@ -193,7 +171,7 @@ export async function startTemporalCluster(settings: TemporalClusterSettings): P
   }
   let postgres = await ensurePrivatePostgres(PERSISTENCE_DATABASE, settings.postgres);
   if (settings.fresh) await dropTemporalDatabases(settings.postgres);
-  await setUpTemporalSchemas(settings.postgres);
+  setUpTemporalSchemas(settings);
 
   const server = new ServiceProcess('temporal-server', bin('temporal-server'), ['start'], {
     env: temporalServerEnvironment(settings),
