@@ -142,6 +142,8 @@ const configSchema = z
     /** The worker's GET /health (200 while polling) and its Node process metrics (GET /metrics); unset = not served. */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
     /** The workflow bundle `npm run build` wrote (the image sets it); unset = bundle the workflows at start (development). */
+    /** On SIGTERM the API answers /ready with 503 and keeps serving this long before it stops accepting (0 = stop at once). */
+    API_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
     /** On SIGTERM, running activities get this long to finish; keep it below the orchestrator's stop grace (compose: 60 s). */
     WORKER_SHUTDOWN_GRACE_MS: positiveInt(45_000),

@@ -18,6 +18,7 @@ if (config.API_KEYS.length === 0) {
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS);
 
+let stopping = false;
 const app = createApp({
   config,
   db,
@@ -27,19 +28,21 @@ const app = createApp({
   checkTemporal: async () => {
     await (client.connection as Connection).healthService.check({});
   },
+  isDraining: () => stopping,
 });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   logger.info({ port: info.port }, `API listening on http://${config.HOST}:${info.port} (docs at /docs)`);
 });
 
-// Graceful shutdown: stop accepting, let in-flight requests finish, then close connections.
-let stopping = false;
+// Graceful shutdown: /ready turns 503 and requests are still served for API_DRAIN_DELAY_MS (so a load balancer
+// notices and stops sending), then the server stops accepting, lets in-flight requests finish and closes connections.
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, 'shutting down');
-  const forced = setTimeout(() => process.exit(1), 15_000).unref();
+  logger.info({ signal, drainDelayMs: config.API_DRAIN_DELAY_MS }, 'shutting down');
+  const forced = setTimeout(() => process.exit(1), config.API_DRAIN_DELAY_MS + 15_000).unref();
+  await new Promise((resolve) => setTimeout(resolve, config.API_DRAIN_DELAY_MS));
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.allSettled([client.connection.close(), db.$disconnect()]);
   clearTimeout(forced);

@@ -43,6 +43,8 @@ export interface ApiDependencies {
   metrics: ApiMetrics;
   /** Resolves when Temporal answers (for /ready). */
   checkTemporal(): Promise<void>;
+  /** True once the process is shutting down: /ready answers 503 so a load balancer stops sending new requests. */
+  isDraining?(): boolean;
 }
 
 /** Driver errors that mean "PostgreSQL is not there right now", as opposed to a bad query or bad data. */

@@ -248,6 +248,6 @@ export const webhookAckSchema = z.object({ status: z.enum(['accepted', 'duplicat
 export const healthSchema = z.object({ status: z.literal('ok') });
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessSchema = z.object({
-  status: z.enum(['ready', 'unavailable']),
+  status: z.enum(['ready', 'unavailable', 'draining']),
   checks: z.object({ database: dependencyCheck, temporal: dependencyCheck }),
 });

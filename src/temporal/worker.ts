@@ -56,7 +56,8 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows()),
     activities: createActivities(options.dependencies),
     dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
-    shutdownGraceTime: options.shutdownGraceTimeMs,
+    // The SDK rejects an explicit undefined here (its default applies only when the key is absent).
+    ...(options.shutdownGraceTimeMs !== undefined && { shutdownGraceTime: options.shutdownGraceTimeMs }),
     maxCachedWorkflows: options.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,

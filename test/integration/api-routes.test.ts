@@ -511,6 +511,14 @@ describe('operations endpoints', () => {
     expect(reply.headers.get('retry-after')).toBe('5');
     expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'ok', temporal: 'unavailable' } });
   });
+
+  it('/ready is a 503 "draining" once the process is shutting down, even with every dependency up', async () => {
+    const { app } = appWith({}, { isDraining: () => true });
+    const reply = await call(app, '/ready', { auth: false });
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('5');
+    expect(reply.body).toEqual({ status: 'draining', checks: { database: 'ok', temporal: 'ok' } });
+  });
 });
 
 describe('the OpenAPI document says what the API enforces', () => {

@@ -19,7 +19,7 @@ const ready = createRoute({
   operationId: 'ready',
   method: 'get',
   path: '/ready',
-  summary: 'Temporal and PostgreSQL reachable',
+  summary: 'Temporal and PostgreSQL reachable, and the process not shutting down',
   responses: {
     200: { description: 'ready', ...jsonContent(readinessSchema) },
     503: {
@@ -57,9 +57,10 @@ export function operationsRoutes(deps: ApiDependencies) {
       database: database.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
       temporal: temporal.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
     };
-    if (checks.database === 'ok' && checks.temporal === 'ok') return c.json({ status: 'ready' as const, checks }, 200);
+    const draining = deps.isDraining?.() === true;
+    if (!draining && checks.database === 'ok' && checks.temporal === 'ok') return c.json({ status: 'ready' as const, checks }, 200);
     c.header('Retry-After', '5');
-    return c.json({ status: 'unavailable' as const, checks }, 503);
+    return c.json({ status: draining ? ('draining' as const) : ('unavailable' as const), checks }, 503);
   });
 
   app.openapi(metrics, async (c) => {
