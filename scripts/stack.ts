@@ -6,15 +6,14 @@
  * `npm run dev` stays the fast default; this is where production's numbers and failure modes are measured.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DIST, ENTRY_POINTS, WORKFLOW_BUNDLE_FILE } from './local-stack/artifact';
+import { ENTRY_POINTS, RUN_FROM_DIST, serviceProcess } from './local-stack/artifact';
 import { PROJECT_ROOT } from './local-stack/binaries';
 import { startDownstreamReceiver } from './local-stack/downstream-receiver';
 import { applyMigrations } from './local-stack/migrations';
 import { localPayloadEncryptionKeys } from './local-stack/payload-encryption-keys';
 import { ensurePrivatePostgres } from './local-stack/postgres';
-import { ServiceProcess, tsxService } from './local-stack/processes';
+import type { ServiceProcess } from './local-stack/processes';
 import { waitForHttpOk } from './local-stack/readiness';
 import { serviceEnvironment } from './local-stack/service-environment';
 import { startTemporalCluster } from './local-stack/temporal-cluster';
@@ -30,13 +29,13 @@ const stack = new ForegroundStack('stack');
 const say = (message: string) => stack.say(message);
 
 async function main() {
-  if (fromDist && !existsSync(WORKFLOW_BUNDLE_FILE)) throw new Error('STACK_FROM_DIST=1 needs dist/: run `npm run build` first');
   say('building the Temporal server if missing (the first build takes 10-15 minutes)');
   execFileSync('bash', [path.join(PROJECT_ROOT, 'scripts', 'install-tools.sh'), '--server'], { stdio: 'inherit' });
   say('starting Temporal on PostgreSQL (server, schemas, namespace, Web UI)');
   const temporal = await startTemporalCluster({
     postgres: { name: path.join('.data', 'postgres-stack-temporal'), port: port('STACK_TEMPORAL_PG_PORT', 54339), maxConnections: 300, fsync: true },
     frontendPort: port('STACK_TEMPORAL_PORT', 7533),
+    membershipPort: port('STACK_TEMPORAL_MEMBERSHIP_PORT', 6533),
     uiPort: port('STACK_TEMPORAL_UI_PORT', 8533),
     namespace: 'default',
     numHistoryShards: port('STACK_TEMPORAL_HISTORY_SHARDS', 4),
@@ -76,7 +75,7 @@ async function main() {
   await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
   console.log(`
-  TiketQ Payment Service is up on the production topology
+  TiketQ Payment Service is up on the production topology${RUN_FROM_DIST ? ' (from dist/)' : ''}
     API            http://127.0.0.1:${apiPort}
     Temporal       ${temporal.address} (PostgreSQL persistence and visibility)
     Temporal UI    ${temporal.uiUrl}
@@ -86,21 +85,8 @@ async function main() {
 `);
 }
 
-/**
- * STACK_FROM_DIST=1 runs the production artifact (`npm run build` first) with node, as the image does; otherwise the
- * TypeScript sources with tsx.
- */
-const fromDist = env.STACK_FROM_DIST === '1';
-
 function spawn(name: string, entry: keyof typeof ENTRY_POINTS, childEnv: NodeJS.ProcessEnv): ServiceProcess {
-  const options = { env: childEnv, output: { logFile: path.join(logDir, `${name}.log`) } };
-  const service = fromDist
-    ? new ServiceProcess(name, process.execPath, [path.join(DIST, `${entry}.js`)], {
-        ...options,
-        env: { ...childEnv, NODE_ENV: childEnv.NODE_ENV ?? 'development', WORKFLOW_BUNDLE_PATH: WORKFLOW_BUNDLE_FILE },
-      })
-    : tsxService(name, ENTRY_POINTS[entry], options);
-  return stack.startService(service);
+  return stack.startService(serviceProcess(name, entry, { env: childEnv, output: { logFile: path.join(logDir, `${name}.log`) } }));
 }
 
 stack.run(main);

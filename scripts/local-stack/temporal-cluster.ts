@@ -7,7 +7,7 @@ import { msToTs } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { PROJECT_ROOT } from './binaries';
-import { ensurePrivatePostgres, privateDatabaseUrl, type ClusterSettings } from './postgres';
+import { ensurePrivatePostgres, privateDatabaseUrl, stopPrivatePostgres, type ClusterSettings } from './postgres';
 import { isPortOpen, ServiceProcess } from './processes';
 import { isServing } from './temporal-server';
 import { waitFor } from './waiting';
@@ -27,8 +27,13 @@ export const DYNAMIC_CONFIG_FILE = path.join(PROJECT_ROOT, 'deploy', 'temporal',
 export interface TemporalClusterSettings {
   /** Temporal's own PostgreSQL cluster (persistence and visibility databases). */
   postgres: ClusterSettings;
-  /** The frontend's gRPC port; the other services' ports follow from it. */
+  /** The frontend's gRPC port; the other services' gRPC ports follow from it (+1, +2, +6, HTTP +10). */
   frontendPort: number;
+  /**
+   * The first of the four membership ports (frontend, history, matching, worker: +0, +1, +2, +6). The SQL membership
+   * store keeps them as smallint, so they must stay below 32768.
+   */
+  membershipPort: number;
   /** The Web UI server's port; undefined = no UI (tests). */
   uiPort?: number;
   namespace: string;
@@ -46,21 +51,19 @@ export interface TemporalCluster {
   uiUrl?: string;
   server: ServiceProcess;
   ui?: ServiceProcess;
-  /** The PostgreSQL cluster Temporal persists to (the chaos tests restart it). */
-  postgres: { url: string; stop(): Promise<void>; restart(): Promise<void> };
+  /** The PostgreSQL cluster Temporal persists to (the chaos tests stop and start it under the running server). */
+  postgres: { url: string; stop(): void; start(): Promise<void> };
   stop(): Promise<void>;
 }
 
 export const PERSISTENCE_DATABASE = 'temporal';
 export const VISIBILITY_DATABASE = 'temporal_visibility';
 
-/**
- * The server's environment: the variables the temporalio/server image's embedded config template reads. Membership
- * ports are stored as smallint by the SQL membership store, so they stay below 32768.
- */
+/** The server's environment: the variables the temporalio/server image's embedded config template reads. */
 export function temporalServerEnvironment(settings: TemporalClusterSettings): NodeJS.ProcessEnv {
   const { frontendPort: grpc, postgres, numHistoryShards } = settings;
-  const membership = (offset: number) => String(6000 + (grpc % 1000) * 10 + offset);
+  if (settings.membershipPort + 6 >= 32768) throw new Error(`membership ports must stay below 32768, not ${settings.membershipPort}+`);
+  const membership = (offset: number) => String(settings.membershipPort + offset);
   return {
     DB: 'postgres12',
     POSTGRES_SEEDS: '127.0.0.1',
@@ -169,7 +172,7 @@ export async function startTemporalCluster(settings: TemporalClusterSettings): P
   if (await isPortOpen('127.0.0.1', settings.frontendPort)) {
     throw new Error(`127.0.0.1:${settings.frontendPort} is in use: stop what listens there or set STACK_TEMPORAL_PORT`);
   }
-  let postgres = await ensurePrivatePostgres(PERSISTENCE_DATABASE, settings.postgres);
+  const postgres = await ensurePrivatePostgres(PERSISTENCE_DATABASE, settings.postgres);
   if (settings.fresh) await dropTemporalDatabases(settings.postgres);
   setUpTemporalSchemas(settings);
 
@@ -190,10 +193,9 @@ export async function startTemporalCluster(settings: TemporalClusterSettings): P
     ui: ui?.process,
     postgres: {
       url: postgres.url,
-      stop: () => postgres.stop(),
-      async restart() {
-        await postgres.stop();
-        postgres = await ensurePrivatePostgres(PERSISTENCE_DATABASE, settings.postgres);
+      stop: () => stopPrivatePostgres(settings.postgres),
+      async start() {
+        await ensurePrivatePostgres(PERSISTENCE_DATABASE, settings.postgres);
       },
     },
     async stop() {

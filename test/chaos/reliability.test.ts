@@ -4,11 +4,11 @@ import { concurrentRefundsScenario } from './scenarios/concurrent-refunds';
 import { gatewayFaultsScenario } from './scenarios/gateway-faults';
 import { postgresOutageScenario } from './scenarios/postgres-outage';
 import { postgresRestoreScenario } from './scenarios/postgres-restore';
-import { temporalKillScenario } from './scenarios/temporal-kill';
+import { temporalKillScenario, temporalPostgresRestartScenario } from './scenarios/temporal-kill';
 import { droppedNotificationsCheck, startDroppedNotifications, webhookAbuseScenario } from './scenarios/webhook-abuse';
 import { webhookAttacksScenario } from './scenarios/webhook-attacks';
 import { workerKillScenario } from './scenarios/worker-kill';
-import { MODE } from './support/config';
+import { MODE, TOPOLOGY } from './support/config';
 import { chaosContext, type ChaosContext } from './support/context';
 import { RESULTS_FILE, save } from './support/results';
 import { startChaosStack } from './support/stack';
@@ -27,10 +27,10 @@ const get = (): ChaosContext => {
 };
 
 beforeAll(async () => {
-  console.log(`[chaos] mode ${MODE}; results → ${RESULTS_FILE}`);
+  console.log(`[chaos] mode ${MODE}, Temporal topology ${TOPOLOGY}; results → ${RESULTS_FILE}`);
   ctx = chaosContext(await startChaosStack());
   // 5e needs a minute of wall time (reconciliation 1 min after the charge): started now, checked last.
-  await startDroppedNotifications(ctx);
+  if (TOPOLOGY === 'dev') await startDroppedNotifications(ctx);
 });
 
 afterAll(async () => {
@@ -40,11 +40,18 @@ afterAll(async () => {
 
 workerKillScenario(get);
 temporalKillScenario(get);
-postgresOutageScenario(get);
-postgresRestoreScenario(get);
-gatewayFaultsScenario(get);
-webhookAbuseScenario(get);
-webhookAttacksScenario(get);
-concurrentRefundsScenario(get);
-apiFuzzingScenario(get);
-droppedNotificationsCheck(get);
+if (TOPOLOGY === 'stack') {
+  // The production topology's own failure modes (npm run test:stack); the rest of the suite does not depend on
+  // which Temporal runs it and stays on the dev server.
+  temporalPostgresRestartScenario(get);
+  concurrentRefundsScenario(get);
+} else {
+  postgresOutageScenario(get);
+  postgresRestoreScenario(get);
+  gatewayFaultsScenario(get);
+  webhookAbuseScenario(get);
+  webhookAttacksScenario(get);
+  concurrentRefundsScenario(get);
+  apiFuzzingScenario(get);
+  droppedNotificationsCheck(get);
+}

@@ -21,6 +21,7 @@ function startTemporal() {
   return startTemporalCluster({
     postgres: { name: '.data/postgres-test-temporal', port: Number(process.env.TEST_TEMPORAL_PG_PORT ?? 17432), maxConnections: 300 },
     frontendPort: TEST_TEMPORAL_PORT,
+    membershipPort: Number(process.env.TEST_TEMPORAL_MEMBERSHIP_PORT ?? 16933),
     namespace: 'default',
     numHistoryShards: 4,
     logDir: '.data/test-stack',

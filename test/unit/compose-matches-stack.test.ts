@@ -33,6 +33,7 @@ describe('docker-compose.yml runs what npm run stack runs', () => {
     const stack = temporalServerEnvironment({
       postgres: { name: 'x', port: 1 },
       frontendPort: 7233,
+      membershipPort: 6933,
       namespace: 'default',
       numHistoryShards: 4,
       logDir: 'x',

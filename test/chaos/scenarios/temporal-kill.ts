@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SIZES } from '../support/config';
 import { createCharged, describeAnswer, histogramText, statusHistogram, type ChaosContext } from '../support/context';
+import type { ChaosStack } from '../support/stack';
 import { eventually, pool, sleep } from '../../support/fixtures';
 import {
   chargeCheck,
@@ -12,18 +13,58 @@ import {
 } from '../support/helpers';
 import { scenario } from '../support/results';
 
+/** What goes down in a Temporal outage, and how it comes back. */
+interface TemporalOutage {
+  heading: string;
+  id: string;
+  title: string;
+  /** What "down" means in the figures. */
+  downLabel: string;
+  takeDown(stack: ChaosStack): Promise<void>;
+  /** Milliseconds until Temporal serves again. */
+  bringUp(stack: ChaosStack): Promise<number>;
+}
+
 /**
- * 2. The Temporal dev server is SIGKILLed mid-flight and started again on its SQLite file:
+ * 2. The Temporal server is SIGKILLed mid-flight and started again on its database (the dev server on its SQLite
+ *    file, or the production server on its PostgreSQL); 2b. Temporal's PostgreSQL is stopped under the running
+ *    server and started again (stack topology). In both:
  *  - P: charged payments; half paid at Midtrans just before the kill, half while Temporal is down (their webhooks
  *    cannot be signalled, so the API answers 503 and the simulator retries on Midtrans's schedule);
  *  - Q: creates with an Idempotency-Key sent as Temporal dies; whatever the API answered, the client retries the
  *    same request with the same key until it gets 201/202, as the API asks.
  */
 export function temporalKillScenario(get: () => ChaosContext) {
-  describe('2. Temporal dev server SIGKILLed and restarted on its database file', () => {
+  temporalOutageScenario(get, {
+    heading: '2. Temporal server SIGKILLed and restarted on its database',
+    id: 'temporal-kill',
+    title: 'Temporal server killed with SIGKILL and restarted on its database',
+    downLabel: 'kill → serving again on the same database',
+    takeDown: (stack) => stack.killTemporal(),
+    bringUp: (stack) => stack.startTemporal(),
+  });
+}
+
+export function temporalPostgresRestartScenario(get: () => ChaosContext) {
+  temporalOutageScenario(get, {
+    heading: "2b. Temporal's PostgreSQL stopped under the running server and started again",
+    id: 'temporal-postgres-restart',
+    title: "Temporal's PostgreSQL stopped (fast shutdown) and started again while the server runs",
+    downLabel: 'PostgreSQL stop → Temporal serving again',
+    takeDown: async (stack) => {
+      if (!stack.temporalPostgres) throw new Error("this topology has no separate Temporal PostgreSQL (CHAOS_TEMPORAL=stack)");
+      await stack.temporalPostgres.stop();
+    },
+    bringUp: (stack) => stack.temporalPostgres!.start(),
+  });
+}
+
+function temporalOutageScenario(get: () => ChaosContext, outage: TemporalOutage) {
+  describe(outage.heading, () => {
     it('every payment completes; no 202 for a payment that does not exist; one charge each', async () => {
       const { stack, api, sim } = get();
-      const rec = scenario('temporal-kill', 'Temporal dev server killed with SIGKILL and restarted on its DB file');
+      const rec = scenario(outage.id, outage.title);
+      rec.note(`Temporal: ${stack.temporalDescription}`);
       const n = SIZES.paymentsPerScenario;
       const nP = Math.ceil(n / 2);
       const nQ = n - nP;
@@ -43,7 +84,7 @@ export function temporalKillScenario(get: () => ChaosContext) {
       const firstTries = bodies.slice(0, nQ1).map(post);
       await sleep(50);
       const killedAt = Date.now();
-      await stack.killTemporal();
+      await outage.takeDown(stack);
       firstTries.push(...bodies.slice(nQ1).map(post));
       for (const id of P2) expect((await sim.act(id, 'pay')).status).toBe(200);
 
@@ -51,9 +92,9 @@ export function temporalKillScenario(get: () => ChaosContext) {
       const readStarted = Date.now();
       const reading = api('GET', `/payments/${P[0]}/status`, undefined, {}, 60_000).then((a) => ({ ...a, ms: Date.now() - readStarted }));
       await sleep(Math.max(0, SIZES.temporalDownMs - (Date.now() - killedAt)));
-      const restartMs = await stack.startTemporal();
+      const restartMs = await outage.bringUp(stack);
       const downMs = Date.now() - killedAt;
-      rec.figure('Temporal down (kill → serving again on the same SQLite file)', `${(downMs / 1000).toFixed(1)} s`, 'suite');
+      rec.figure(`Temporal down (${outage.downLabel})`, `${(downMs / 1000).toFixed(1)} s`, 'suite');
       rec.figure('Temporal restart time', `${(restartMs / 1000).toFixed(1)} s`, 'suite');
       const readDuring = await reading;
       rec.figure(

@@ -5,6 +5,13 @@
 export type ChaosMode = 'bounded' | 'full';
 
 export const MODE: ChaosMode = process.env.CHAOS_MODE === 'bounded' ? 'bounded' : 'full';
+
+/**
+ * Which Temporal the suite runs on: `dev` (the CLI's dev server on SQLite, the default) or `stack` (`npm run
+ * test:stack`: the production topology, the server on its own PostgreSQL, with two workers).
+ */
+export type ChaosTopology = 'dev' | 'stack';
+export const TOPOLOGY: ChaosTopology = process.env.CHAOS_TEMPORAL === 'stack' ? 'stack' : 'dev';
 const bounded = MODE === 'bounded';
 
 export const SIZES = {
@@ -33,6 +40,10 @@ export const SIZES = {
 /** Ports of the chaos stack (own ports, so it can run beside `npm run dev`, the integration tests and benchmarks). */
 export const PORTS = {
   temporal: Number(process.env.CHAOS_TEMPORAL_PORT ?? 37233),
+  /** Temporal's own PostgreSQL in the stack topology. */
+  temporalPostgres: Number(process.env.CHAOS_TEMPORAL_PG_PORT ?? 38433),
+  /** The production server's first membership port (below 32768: the SQL membership store keeps it as smallint). */
+  temporalMembership: Number(process.env.CHAOS_TEMPORAL_MEMBERSHIP_PORT ?? 26933),
   api: Number(process.env.CHAOS_API_PORT ?? 38000),
   simulator: Number(process.env.CHAOS_SIMULATOR_PORT ?? 38900),
   receiver: Number(process.env.CHAOS_RECEIVER_PORT ?? 38010),

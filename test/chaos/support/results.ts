@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LOG_DIR } from './stack';
-import { MODE, SEED, SIZES } from './config';
+import { MODE, SEED, SIZES, TOPOLOGY } from './config';
 
 /**
  * What each scenario did and counted, written as JSON after every scenario (so a failed run still leaves its
@@ -29,6 +29,8 @@ export interface ScenarioResult {
 
 export interface RunResults {
   mode: typeof MODE;
+  /** Absent in runs recorded before the stack topology existed: those ran on the dev server. */
+  topology?: typeof TOPOLOGY;
   seed: number;
   sizes: typeof SIZES;
   startedAt: string;
@@ -40,6 +42,7 @@ export interface RunResults {
 
 const run: RunResults = {
   mode: MODE,
+  topology: TOPOLOGY,
   seed: SEED,
   sizes: SIZES,
   startedAt: new Date().toISOString(),
@@ -53,7 +56,8 @@ const run: RunResults = {
 };
 const started = Date.now();
 
-export const RESULTS_FILE = path.join(LOG_DIR, `results-${MODE}.json`);
+const RUN_NAME = TOPOLOGY === 'dev' ? MODE : `${MODE}-${TOPOLOGY}`;
+export const RESULTS_FILE = path.join(LOG_DIR, `results-${RUN_NAME}.json`);
 
 export function save(final = false): void {
   if (final) {
@@ -64,7 +68,7 @@ export function save(final = false): void {
   writeFileSync(RESULTS_FILE, `${JSON.stringify(run, null, 2)}\n`);
   // Every finished run is also kept under its start time, so several runs can be reported side by side.
   if (final)
-    writeFileSync(path.join(LOG_DIR, `results-${MODE}-${run.startedAt.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(run, null, 2)}\n`);
+    writeFileSync(path.join(LOG_DIR, `results-${RUN_NAME}-${run.startedAt.replace(/[:.]/g, '-')}.json`), `${JSON.stringify(run, null, 2)}\n`);
 }
 
 /** One scenario's record: figures are added as they are counted; `pass()` is called after the last assertion. */

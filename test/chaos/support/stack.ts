@@ -9,12 +9,15 @@ import { startDownstreamReceiver, type DownstreamReceiver } from '../../../scrip
 import { applyMigrations } from '../../../scripts/local-stack/migrations';
 import { ensurePrivatePostgres, postgresProgram, privateDatabaseUrl, stopPrivatePostgres } from '../../../scripts/local-stack/postgres';
 import { startTappedSimulator, type TappedSimulator } from '../../../scripts/local-stack/midtrans-simulator';
-import { isPortOpen, TSX, tsxService, type ServiceProcess } from '../../../scripts/local-stack/processes';
+import { serviceProcess } from '../../../scripts/local-stack/artifact';
+import { isPortOpen, TSX, type ServiceProcess } from '../../../scripts/local-stack/processes';
 import { serviceEnvironment } from '../../../scripts/local-stack/service-environment';
-import { ensureTemporalDevServer, type DevServer } from '../../../scripts/local-stack/temporal-server';
+import { startTemporalCluster } from '../../../scripts/local-stack/temporal-cluster';
+import { ensureTemporalDevServer, isServing, type DevServer } from '../../../scripts/local-stack/temporal-server';
+import { waitFor } from '../../../scripts/local-stack/waiting';
 import { waitForHttpOk, waitForWorkerToPoll } from '../../../scripts/local-stack/readiness';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../../support/fixtures';
-import { API_KEY, DATABASE_NAME, PORTS, SERVER_KEY, TASK_QUEUE } from './config';
+import { API_KEY, DATABASE_NAME, PORTS, SERVER_KEY, TASK_QUEUE, TOPOLOGY } from './config';
 
 /**
  * The whole service as separate processes, so each part can be killed and restarted:
@@ -42,11 +45,17 @@ export interface ChaosStack {
   /** For reading the read model and audit log directly (never through the API). */
   db: pg.Pool;
   worker: ServiceProcess;
+  /** The second worker on the same task queue (stack topology only): it keeps running while `worker` is killed. */
+  secondWorker?: ServiceProcess;
   api: ServiceProcess;
   startWorker(): Promise<number>;
   killWorker(): Promise<void>;
+  /** What is killed and restarted in scenario 2: the dev server on its SQLite file, or the production server. */
+  temporalDescription: string;
   killTemporal(): Promise<void>;
   startTemporal(): Promise<number>;
+  /** Temporal's own PostgreSQL (stack topology only). */
+  temporalPostgres?: { stop(): Promise<void>; start(): Promise<number> };
   stopPostgres(): void;
   startPostgres(): Promise<number>;
   /** pg_dump of the service's database (custom format), as a nightly backup would take it. */
@@ -103,6 +112,72 @@ async function freshDatabase(): Promise<{ url: string }> {
   return { url: chaos.url };
 }
 
+/** The Temporal side of the chaos stack, whichever topology runs it. */
+interface TemporalSide {
+  description: string;
+  kill(): Promise<void>;
+  /** Milliseconds until it serves again. */
+  start(): Promise<number>;
+  postgres?: { stop(): Promise<void>; start(): Promise<number> };
+  stop(): Promise<void>;
+}
+
+async function devServerTemporal(dbFile: string): Promise<TemporalSide> {
+  let devServer: DevServer | undefined;
+  const start = async (): Promise<number> => {
+    const started = Date.now();
+    devServer = await ensureTemporalDevServer({ port: PORTS.temporal, dbFile, logFile: path.join(LOG_DIR, 'temporal.log') });
+    if (!devServer.startedHere || !devServer.process) throw new Error('the chaos Temporal dev server must be a child of this process');
+    return Date.now() - started;
+  };
+  await start();
+  return {
+    description: 'the Temporal dev server, restarted on its SQLite file',
+    async kill() {
+      if (!devServer?.process) throw new Error('no Temporal dev server child to kill');
+      await devServer.process.kill();
+      devServer = undefined;
+    },
+    start,
+    stop: async () => devServer?.stop(),
+  };
+}
+
+async function productionTemporal(): Promise<TemporalSide> {
+  const cluster = await startTemporalCluster({
+    postgres: { name: path.join('.data', 'postgres-chaos-temporal'), port: PORTS.temporalPostgres, maxConnections: 300 },
+    frontendPort: PORTS.temporal,
+    membershipPort: PORTS.temporalMembership,
+    namespace: 'default',
+    numHistoryShards: 4,
+    logDir: LOG_DIR,
+    fresh: true,
+  });
+  const address = `127.0.0.1:${PORTS.temporal}`;
+  const serving = async (since: number) => {
+    await waitFor(`the Temporal server on ${address}`, () => isServing(address).catch(() => false), 120_000);
+    return Date.now() - since;
+  };
+  return {
+    description: 'the Temporal server (PostgreSQL persistence), restarted on its database',
+    kill: () => cluster.server.kill(),
+    async start() {
+      const started = Date.now();
+      cluster.server.start();
+      return serving(started);
+    },
+    postgres: {
+      stop: async () => cluster.postgres.stop(),
+      async start() {
+        const started = Date.now();
+        await cluster.postgres.start();
+        return serving(started);
+      },
+    },
+    stop: () => cluster.stop(),
+  };
+}
+
 export async function startChaosStack(): Promise<ChaosStack> {
   if (!process.env.TIKETQ_PG_DATA_DIR) {
     // Scenario 3 stops PostgreSQL: never the shared cluster that dev, the other tests and benchmarks use.
@@ -118,17 +193,8 @@ export async function startChaosStack(): Promise<ChaosStack> {
   const { url: databaseUrl } = await freshDatabase();
 
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'tiketq-chaos-'));
-  const temporalDb = path.join(tempDir, 'temporal.db');
   const temporalAddress = `127.0.0.1:${PORTS.temporal}`;
-  let devServer: DevServer | undefined;
-  const startTemporal = async (): Promise<number> => {
-    const started = Date.now();
-    devServer = await ensureTemporalDevServer({ port: PORTS.temporal, dbFile: temporalDb, logFile: path.join(LOG_DIR, 'temporal.log') });
-    if (!devServer.startedHere || !devServer.process) throw new Error('the chaos Temporal dev server must be a child of this process');
-    return Date.now() - started;
-  };
-  await startTemporal();
-
+  const temporalSide = TOPOLOGY === 'stack' ? await productionTemporal() : await devServerTemporal(path.join(tempDir, 'temporal.db'));
   const receiver = await startDownstreamReceiver(PORTS.receiver);
   const sim = await startTappedSimulator({
     port: PORTS.simulator,
@@ -146,8 +212,9 @@ export async function startChaosStack(): Promise<ChaosStack> {
 
   const env = serviceEnv(databaseUrl, receiver);
   const logFile = (name: string) => ({ logFile: path.join(LOG_DIR, `${name}.log`) });
-  const worker = tsxService('worker', 'src/worker.ts', { env, output: logFile('worker') });
-  const api = tsxService('api', 'src/server.ts', { env, output: logFile('api') });
+  const worker = serviceProcess('worker', 'worker', { env, output: logFile('worker') });
+  const secondWorker = TOPOLOGY === 'stack' ? serviceProcess('worker-2', 'worker', { env, output: logFile('worker-2') }) : undefined;
+  const api = serviceProcess('api', 'server', { env, output: logFile('api') });
   const apiUrl = `http://127.0.0.1:${PORTS.api}`;
 
   const startWorker = async (): Promise<number> => {
@@ -168,15 +235,14 @@ export async function startChaosStack(): Promise<ChaosStack> {
     temporal,
     db,
     worker,
+    secondWorker,
     api,
     startWorker,
     killWorker: () => worker.kill(),
-    async killTemporal() {
-      if (!devServer?.process) throw new Error('no Temporal dev server child to kill');
-      await devServer.process.kill();
-      devServer = undefined;
-    },
-    startTemporal,
+    temporalDescription: temporalSide.description,
+    killTemporal: () => temporalSide.kill(),
+    startTemporal: () => temporalSide.start(),
+    temporalPostgres: temporalSide.postgres,
     stopPostgres() {
       stopPrivatePostgres();
     },
@@ -208,11 +274,12 @@ export async function startChaosStack(): Promise<ChaosStack> {
       };
       await attempt(() => api.stop());
       await attempt(() => worker.stop());
+      await attempt(() => secondWorker?.stop());
       await attempt(() => sim.close());
       await attempt(() => receiver.close());
       await attempt(() => connection.close());
       await attempt(() => db.end());
-      await attempt(() => devServer?.stop());
+      await attempt(() => temporalSide.stop());
       await attempt(() => stopPrivatePostgres());
       rmSync(tempDir, { recursive: true, force: true });
       if (errors.length > 0) throw new AggregateError(errors, 'the chaos stack did not stop cleanly');
@@ -221,6 +288,10 @@ export async function startChaosStack(): Promise<ChaosStack> {
 
   try {
     await Promise.all([startWorker(), startApi()]);
+    if (secondWorker) {
+      secondWorker.start();
+      await waitForWorkerToPoll(temporal, secondWorker, TASK_QUEUE);
+    }
   } catch (error) {
     await stack.close().catch(() => {});
     throw error;
