@@ -3,6 +3,7 @@ import type { MidtransClient } from '../src/midtrans/client';
 import { createDatabaseActivities } from './database';
 import { createDownstreamActivities, type DownstreamConfig } from './downstream';
 import { createMidtransActivities } from './midtrans';
+import { createRetentionActivities } from './retention';
 
 export interface ActivityDependencies {
   db: Database;
@@ -10,7 +11,8 @@ export interface ActivityDependencies {
   downstream: DownstreamConfig;
 }
 
-export function createActivities(deps: ActivityDependencies) {
+/** What the payment workflow calls. */
+function createPaymentActivities(deps: ActivityDependencies) {
   return {
     ...createMidtransActivities(deps.midtrans),
     ...createDatabaseActivities(deps.db),
@@ -18,7 +20,13 @@ export function createActivities(deps: ActivityDependencies) {
   };
 }
 
-export type PaymentActivities = ReturnType<typeof createActivities>;
+/** Every activity the worker runs: the payment workflow's and the scheduled jobs'. */
+export function createActivities(deps: ActivityDependencies) {
+  return { ...createPaymentActivities(deps), ...createRetentionActivities(deps.db) };
+}
+
+export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
 export type { ChargeOutcome, GatewayCommandOutcome } from './midtrans';
 export type { DownstreamEvent } from './downstream';
 export { DOWNSTREAM_REJECTED } from './downstream';
+export type { RetentionActivities, RetentionBatch, RetentionBatchResult } from './retention';

@@ -174,6 +174,11 @@ const configSchema = z
 
     /** The payment workflow stays open this long after success so refunds go through it. */
     REFUND_WINDOW_DAYS: positiveInt(30),
+    /**
+     * A closed payment's customer name, e-mail and phone are erased from PostgreSQL this long after it closed
+     * (src/domain/retention.ts); amounts, statuses and the audit trail stay. A year covers disputes and chargebacks.
+     */
+    PII_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   })
   .superRefine((c, ctx) => {
     const refuse: Refuse = (variable, reason) => ctx.addIssue({ code: 'custom', path: [variable], message: reason });

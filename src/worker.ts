@@ -2,7 +2,8 @@ import { loadConfig } from './config';
 import { createDatabase } from './db/client';
 import { createLogger } from './logger';
 import { createMidtransClient, midtransBaseUrls } from './midtrans/client';
-import { connectWorker } from './temporal/connection';
+import { connectClient, connectWorker } from './temporal/connection';
+import { applySchedules, scheduledJobs } from './temporal/schedules';
 import { createPaymentWorker, installWorkerRuntime, serveWorkerHealth } from './temporal/worker';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
@@ -41,6 +42,14 @@ const worker = await createPaymentWorker({
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 });
+// The scheduled jobs (personal-data retention, …) are applied by every worker, so a deploy updates them. A failure
+// (say, an API key without schedule permissions) is logged and leaves payments running: `npm run schedules:apply` then.
+const scheduler = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace }, config.PAYLOAD_ENCRYPTION_KEYS);
+await applySchedules(scheduler, scheduledJobs(config)).then(
+  (applied) => logger.info({ schedules: applied }, 'schedules applied'),
+  (error: unknown) => logger.error({ err: error }, 'schedules not applied: run npm run schedules:apply'),
+);
+await scheduler.connection.close();
 const health = config.WORKER_HEALTH_PORT ? await serveWorkerHealth(worker, config.HOST, config.WORKER_HEALTH_PORT) : undefined;
 logger.info(
   { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace, metricsPort: config.WORKER_METRICS_PORT, healthPort: config.WORKER_HEALTH_PORT },

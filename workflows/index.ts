@@ -1,1 +1,2 @@
 export { paymentWorkflow } from './payment';
+export { personalDataRetentionWorkflow } from './personal-data-retention';

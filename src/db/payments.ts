@@ -131,6 +131,8 @@ const PAYMENT_COLUMNS: Record<keyof Payment, string> = {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   version: 'version',
+  closedAt: 'closed_at',
+  personalDataErasedAt: 'personal_data_erased_at',
 };
 const SELECT_PAYMENT = Prisma.raw(
   Object.entries(PAYMENT_COLUMNS)

@@ -8,3 +8,4 @@ export * from './midtrans-status';
 export * from './payment-state';
 export * from './payment-instructions';
 export * from './payment-view';
+export * from './retention';
