@@ -4,6 +4,7 @@ import type { PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { midtransNotificationSignal, refundUpdate } from '../../workflows/messages';
 import { TEST_PAYLOAD_KEY } from '../support/fixtures';
+import { PayloadEncryptionCodec } from '../../src/temporal/payload-codec';
 import { bytesOf, keyIdsOf, payloadsIn } from '../support/history-payloads';
 import {
   createWorkflowHarness,
@@ -42,6 +43,34 @@ describe('encrypted payloads', () => {
     for (const secret of [customer.email, customer.phone, customer.firstName, customer.lastName, request.orderId]) {
       expect(raw.includes(secret!), secret).toBe(false);
     }
+  });
+});
+
+describe('less data in the first place', () => {
+  it('a card payment started as the API starts it: its history, opened with the key, holds no customer detail, item name or card token', async () => {
+    const { request, handle } = await startPaymentWorkflow(ctx.h, {
+      method: 'credit_card',
+      bank: undefined,
+      cardToken: '4411111111111118',
+      expiryMinutes: 10,
+      description: 'Booking for Budi',
+    });
+    await payAndNotify(ctx.h, handle, request.paymentId);
+
+    const opened = bytesOf(await new PayloadEncryptionCodec([TEST_PAYLOAD_KEY]).decode(payloadsIn(await handle.fetchHistory())));
+    // The payment's own facts are there, so the search below reads the right bytes.
+    expect(opened.includes(request.paymentId)).toBe(true);
+    const { customer, items } = request;
+    for (const secret of [customer.email, customer.phone, customer.firstName, customer.lastName, items[0]!.name, request.description, request.cardToken]) {
+      expect(opened.includes(secret!), `${secret} in the decoded history`).toBe(false);
+    }
+    // The charge still had them: Midtrans got the customer, the items and the token.
+    const charge = ctx.h.midtransCalls.find((call) => call.path === '/v2/charge' && JSON.stringify(call.body).includes(request.paymentId));
+    expect(charge?.body).toMatchObject({
+      customer_details: { first_name: customer.firstName, email: customer.email, phone: customer.phone },
+      item_details: [{ name: items[0]!.name }],
+      credit_card: { token_id: request.cardToken },
+    });
   });
 });
 
