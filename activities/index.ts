@@ -1,3 +1,4 @@
+import { deleteCheckout, findCheckout } from '../src/db/checkouts';
 import type { Database } from '../src/db/client';
 import type { MidtransClient } from '../src/midtrans/client';
 import { createDatabaseActivities } from './database';
@@ -12,13 +13,16 @@ export interface ActivityDependencies {
 
 export function createActivities(deps: ActivityDependencies) {
   return {
-    ...createMidtransActivities(deps.midtrans),
+    ...createMidtransActivities(deps.midtrans, {
+      find: (paymentId) => findCheckout(deps.db, paymentId),
+      delete: (paymentId) => deleteCheckout(deps.db, paymentId),
+    }),
     ...createDatabaseActivities(deps.db),
     ...createDownstreamActivities(deps.db, deps.downstream),
   };
 }
 
 export type PaymentActivities = ReturnType<typeof createActivities>;
-export type { ChargeOutcome, GatewayCommandOutcome } from './midtrans';
+export type { ChargeInput, ChargeOutcome, CheckoutStore, GatewayCommandOutcome } from './midtrans';
 export type { DownstreamEvent } from './downstream';
 export { DOWNSTREAM_REJECTED } from './downstream';
