@@ -158,6 +158,20 @@ describe('read model writes and reads', () => {
     expect(await findPaymentWithAudit(db, id2)).toMatchObject({ version: 2, customerDetails: checkout.customer });
   });
 
+  it('a checkout no charge used within 24 hours (its workflow never started) is deleted by a later create', async () => {
+    const abandoned = `pay-${randomUUID().replaceAll('-', '')}`;
+    const recent = `pay-${randomUUID().replaceAll('-', '')}`;
+    const checkout = { cardToken: 'tok-abandoned', customer: { firstName: 'Siti' }, items: [] };
+    await saveCheckout(db, abandoned, checkout);
+    await saveCheckout(db, recent, checkout);
+    await db.$executeRaw`update payment_checkouts set created_at = created_at - interval '25 hours' where payment_id = ${abandoned}`;
+    await db.$executeRaw`update payment_checkouts set created_at = created_at - interval '23 hours' where payment_id = ${recent}`;
+
+    await saveCheckout(db, `pay-${randomUUID().replaceAll('-', '')}`, checkout);
+    expect(await findCheckout(db, abandoned)).toBeNull();
+    expect(await findCheckout(db, recent)).toEqual(checkout);
+  });
+
   it('an unknown payment reads as null', async () => {
     expect(await findPaymentWithAudit(db, 'pay-00000000000000000000000000000000')).toBeNull();
     expect(await findPaymentStatus(db, 'pay-00000000000000000000000000000000')).toBeNull();
