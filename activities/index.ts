@@ -1,3 +1,4 @@
+import { deleteCheckout, findCheckout } from '../src/db/checkouts';
 import type { Database } from '../src/db/client';
 import type { MidtransClient } from '../src/midtrans/client';
 import { createDatabaseActivities } from './database';
@@ -14,7 +15,10 @@ export interface ActivityDependencies {
 /** What the payment workflow calls. */
 function createPaymentActivities(deps: ActivityDependencies) {
   return {
-    ...createMidtransActivities(deps.midtrans),
+    ...createMidtransActivities(deps.midtrans, {
+      find: (paymentId) => findCheckout(deps.db, paymentId),
+      delete: (paymentId) => deleteCheckout(deps.db, paymentId),
+    }),
     ...createDatabaseActivities(deps.db),
     ...createDownstreamActivities(deps.db, deps.downstream),
   };
@@ -26,7 +30,7 @@ export function createActivities(deps: ActivityDependencies) {
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
-export type { ChargeOutcome, GatewayCommandOutcome } from './midtrans';
+export type { ChargeInput, ChargeOutcome, CheckoutStore, GatewayCommandOutcome } from './midtrans';
 export type { DownstreamEvent } from './downstream';
 export { DOWNSTREAM_REJECTED } from './downstream';
 export type { RetentionActivities, RetentionBatch, RetentionBatchResult } from './retention';

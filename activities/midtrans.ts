@@ -1,10 +1,12 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import {
   buildMidtransCharge,
   paymentInstructionsFrom,
   type MidtransObservation,
+  type PaymentCheckout,
   type PaymentInstructions,
   type PaymentRequest,
+  type PaymentTerms,
 } from '../src/domain';
 import { MidtransError, type MidtransClient } from '../src/midtrans/client';
 import { toMidtransObservation } from '../src/midtrans/observation';
@@ -19,6 +21,21 @@ export type GatewayCommandOutcome =
 
 type MidtransBody = Record<string, unknown>;
 
+/** Where the charge finds what the customer entered: PostgreSQL (src/db/checkouts.ts), in memory in workflow tests. */
+export interface CheckoutStore {
+  find(paymentId: string): Promise<PaymentCheckout | null>;
+  delete(paymentId: string): Promise<void>;
+}
+
+/**
+ * What the workflow asks to charge: the terms, whose checkout is in PostgreSQL. Workflows started before the checkout
+ * moved there carry the whole request, checkout included, and are charged with it.
+ */
+export type ChargeInput = PaymentTerms & Partial<PaymentCheckout>;
+
+/** The charge's code when a payment's checkout is not in PostgreSQL (a restore from a backup older than the payment). */
+export const CHECKOUT_MISSING = 'CHECKOUT_MISSING';
+
 /** Failure type of a Midtrans error that retrying cannot fix: the workflow records it for an operator instead. */
 export const MIDTRANS_PERMANENT_ERROR = 'MidtransPermanentError';
 
@@ -32,7 +49,7 @@ function failForGood(error: unknown): unknown {
 }
 
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
-export function createMidtransActivities(midtrans: MidtransClient) {
+export function createMidtransActivities(midtrans: MidtransClient, checkouts: CheckoutStore) {
   async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
     try {
       return (await midtrans.getStatus(paymentId)) as MidtransBody;
@@ -54,31 +71,56 @@ export function createMidtransActivities(midtrans: MidtransClient) {
     instructions: paymentInstructionsFrom(body),
   });
 
+  /** The request to send: the workflow's own (an older workflow's input), or its terms with the stored checkout. */
+  async function requestToCharge(input: ChargeInput): Promise<PaymentRequest | null> {
+    if (input.customer && input.items) return { ...input, customer: input.customer, items: input.items };
+    const checkout = await checkouts.find(input.paymentId);
+    return checkout && { ...input, ...checkout };
+  }
+
+  /**
+   * Midtrans has answered for good, so the checkout (the card token with it) is not needed again. Failing to delete
+   * it must not fail the charge, whose retry could not redo a Snap order: the payment's next read-model write after
+   * the charge deletes it too.
+   */
+  async function spent<T>(paymentId: string, outcome: T): Promise<T> {
+    await checkouts.delete(paymentId).catch((error: unknown) => {
+      log.warn('the used checkout was not deleted; the next read-model write deletes it', { paymentId, error: String(error) });
+    });
+    return outcome;
+  }
+
   return {
     /**
      * Charges once, ever. A retry after an unknown outcome (timeout, 5xx after send) first asks Midtrans whether the
-     * order exists; a 406 duplicate order id also means "already charged". Only then is a charge sent again.
+     * order exists; a 406 duplicate order id also means "already charged". Only then is a charge sent again. The
+     * customer's details and card token come from the checkout the API stored, never from the workflow's history.
      */
-    async chargePayment(request: PaymentRequest): Promise<ChargeOutcome> {
+    async chargePayment(input: ChargeInput): Promise<ChargeOutcome> {
+      const { paymentId } = input;
       if (Context.current().info.attempt > 1) {
-        const existing = await statusOrNull(request.paymentId);
-        if (existing) return alreadyCharged(existing);
+        const existing = await statusOrNull(paymentId);
+        if (existing) return spent(paymentId, alreadyCharged(existing));
+      }
+      const request = await requestToCharge(input);
+      if (!request) {
+        return { kind: 'rejected', code: CHECKOUT_MISSING, message: 'the checkout of this payment is not stored (used already, or lost in a database restore)' };
       }
       const charge = buildMidtransCharge(request, new Date());
       try {
         if (charge.api === 'snap') {
           const snap = await midtrans.createSnapTransaction(charge.body);
-          return { kind: 'charged', observation: null, instructions: { kind: 'redirect', redirectUrl: snap.redirect_url, token: snap.token } };
+          return spent(paymentId, { kind: 'charged', observation: null, instructions: { kind: 'redirect', redirectUrl: snap.redirect_url, token: snap.token } });
         }
         const body = (await midtrans.charge(charge.body)) as MidtransBody;
-        return alreadyCharged(body);
+        return spent(paymentId, alreadyCharged(body));
       } catch (error) {
         if (!(error instanceof MidtransError)) throw error;
         if (error.code === '406') {
-          const existing = await statusOrNull(request.paymentId);
-          if (existing) return alreadyCharged(existing);
+          const existing = await statusOrNull(paymentId);
+          if (existing) return spent(paymentId, alreadyCharged(existing));
         }
-        if (!error.retryable) return { kind: 'rejected', code: error.code, message: error.message };
+        if (!error.retryable) return spent(paymentId, { kind: 'rejected', code: error.code, message: error.message });
         throw error;
       }
     },

@@ -1,12 +1,16 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { MidtransObservation, PaymentRequest, PaymentState, PaymentView } from '../src/domain';
+import type { MidtransObservation, PaymentCheckout, PaymentState, PaymentTerms, PaymentView } from '../src/domain';
 
 /** The workflow's signature, for clients that start it by name. */
 export type PaymentWorkflow = (input: PaymentWorkflowInput) => Promise<PaymentView>;
 
 /** What starts a payment workflow (workflow id `payment-<paymentId>`). */
 export interface PaymentWorkflowInput {
-  request: PaymentRequest;
+  /**
+   * The payment's terms; the customer's details and card token are its checkout, in PostgreSQL. Workflows started
+   * before the checkout moved there carry it here too, and are charged with it.
+   */
+  request: PaymentTerms & Partial<PaymentCheckout>;
   userId?: string;
   /** The payment stays open for refunds this long after it succeeds. */
   refundWindowDays: number;

@@ -21,7 +21,6 @@ import {
   type NotificationDecision,
   type PaymentEventSource,
   type PaymentHistoryEntry,
-  type PaymentRequest,
   type PaymentState,
   type PaymentStatus,
   type PaymentView,
@@ -251,13 +250,16 @@ export class PaymentEntity {
     upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
   }
 
-  /** The first read-model write: the only one that carries the customer and item details. */
-  recordCreated(request: PaymentRequest): Promise<void> {
+  /**
+   * The first read-model write. The customer and item details reach the row from the checkout the API stored; only a
+   * workflow started with them in its input (before they moved to PostgreSQL) sends them, as it always did.
+   */
+  recordCreated({ customer, items, description }: PaymentWorkflowInput['request']): Promise<void> {
     this.version += 1;
     return recordPayment({
       view: this.readModelView(),
       version: this.version,
-      created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
+      ...(customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {}),
     });
   }
 

@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
-import { isAwaitingPayment, isPaid, type PaymentView } from '../src/domain';
+import { isAwaitingPayment, isPaid, withoutCheckout, type PaymentView } from '../src/domain';
 import { chargePayment } from './activity-proxies';
 import {
   cancelUpdate,
@@ -78,5 +78,6 @@ async function holdRefundWindow(payment: PaymentEntity, input: PaymentWorkflowIn
 async function continueAsNewWith(payment: PaymentEntity, input: PaymentWorkflowInput): Promise<never> {
   await condition(allHandlersFinished);
   await payment.idle();
-  return continueAsNew<PaymentWorkflow>({ ...input, resumed: payment.carryOver() });
+  // The new run needs the terms only: an older input's customer details and card token stay behind in this history.
+  return continueAsNew<PaymentWorkflow>({ ...input, request: withoutCheckout(input.request), resumed: payment.carryOver() });
 }

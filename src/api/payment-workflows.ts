@@ -157,8 +157,8 @@ function rethrowAsApiError(error: unknown): never {
 
 /**
  * The input a payment workflow run was started with, read from the first event of its history (one event, not the
- * whole history). It is where the customer and item details live that only a payment's first read-model write
- * carries; the read model is rebuilt from it when PostgreSQL lost them.
+ * whole history). Workflows started before the checkout moved to PostgreSQL carry their customer and item details
+ * there; the read model is rebuilt from it when PostgreSQL lost them.
  */
 export async function fetchPaymentWorkflowInput(client: Client, workflowId: string, runId?: string): Promise<PaymentWorkflowInput> {
   const { history } = await client.workflowService.getWorkflowExecutionHistory({

@@ -12,7 +12,10 @@ export interface PaymentSnapshot {
   view: Omit<PaymentView, 'history'>;
   /** Strictly increasing per payment: a late retry of an older write never overwrites newer state. */
   version: number;
-  /** Present only when the payment is first recorded. */
+  /**
+   * The customer and item details, sent only by the first write of workflows started before the checkout moved to
+   * PostgreSQL (their input still carries it). Every other write takes them from the payment's stored checkout.
+   */
   created?: { customerDetails: unknown; itemDetails: unknown; description?: string };
 }
 
@@ -38,20 +41,22 @@ const NEWER_SNAPSHOT_WINS = Prisma.raw(
  * idempotent. Every write is an upsert of the whole snapshot: when the row is missing (the database was restored
  * from an older backup, a table truncated), any write recreates it, so the read model heals at the next write
  * instead of failing on the audit event's foreign key forever. The version decides between snapshots: an older
- * write never overwrites a newer one. Customer and item details come only with the first write; a late first write
- * still fills them in where they are missing. Hand-written SQL: through Prisma's model API the same write took a
- * transaction of up to eight round trips and about 4 ms of worker CPU.
- *
- * Answers whether the row still lacks the details the first write carries, so the caller can fetch them.
+ * write never overwrites a newer one. Customer and item details come from the payment's checkout (what POST /payments
+ * stored) into a row that lacks them, so they never travel through Temporal; once the snapshot says the charge step
+ * is over, the checkout (its card token with it) is deleted, in case the charge could not delete it itself.
+ * Hand-written SQL: through Prisma's model API the same write took a transaction of up to eight round trips and
+ * about 4 ms of worker CPU.
  */
-export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<{ missingDetails: boolean }> {
+export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
   const { view, version, created } = snapshot;
   const instructions = view.instructions ? JSON.stringify(view.instructions) : null;
   const writePayment = Prisma.sql`insert into payments as p (id, order_id, user_id, payment_method, bank, amount, description, customer_details,
         item_details, created_at, version, payment_instructions, status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status,
         failure_reason, expires_at, paid_at, updated_at)
       values (${view.paymentId}, ${view.orderId}, ${view.userId ?? null}, ${view.method}, ${view.bank ?? null}, ${view.amount}::bigint,
-        ${created?.description ?? null}, ${jsonOrNull(created?.customerDetails)}::jsonb, ${jsonOrNull(created?.itemDetails)}::jsonb,
+        coalesce(${created?.description ?? null}::text, (select description from checkout)),
+        coalesce(${jsonOrNull(created?.customerDetails)}::jsonb, (select customer_details from checkout)),
+        coalesce(${jsonOrNull(created?.itemDetails)}::jsonb, (select item_details from checkout)),
         ${view.createdAt}::timestamp(3), ${version}::int, ${instructions}::jsonb, ${view.status}, ${view.refundedAmount}::bigint,
         ${view.transactionId ?? null}, ${view.midtransStatus ?? null}, ${view.fraudStatus ?? null}, ${view.failureReason ?? null},
         ${at(view.expiresAt)}::timestamp(3), ${at(view.paidAt)}::timestamp(3), ${NOW_UTC})
@@ -59,8 +64,7 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
         customer_details = coalesce(p.customer_details, excluded.customer_details),
         item_details = coalesce(p.item_details, excluded.item_details),
         description = coalesce(p.description, excluded.description)
-      where excluded.version > p.version or (p.customer_details is null and excluded.customer_details is not null)
-      returning p.customer_details is null as "missingDetails"`;
+      where excluded.version > p.version or (p.customer_details is null and excluded.customer_details is not null)`;
   const refunds = JSON.stringify(
     view.refunds.map((r) => ({ refund_key: r.refundKey, amount: r.amount, reason: r.reason ?? null, status: r.status, created_at: r.at })),
   );
@@ -75,8 +79,10 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
         occurred_at: event.at,
       })
     : null;
-  const [written] = await db.$queryRaw<{ missingDetails: boolean | null }[]>`
-    with payment as (${writePayment}),
+  await db.$executeRaw`
+    with checkout as (
+      select customer_details, item_details, description from payment_checkouts where payment_id = ${view.paymentId}),
+    payment as (${writePayment}),
     new_refunds as (
       insert into refunds (id, payment_id, refund_key, amount, reason, status, created_at, updated_at)
       select r.refund_key, ${view.paymentId}, r.refund_key, r.amount, r.reason, r.status, r.created_at::timestamp(3), ${NOW_UTC}
@@ -88,12 +94,10 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     from jsonb_to_recordset(jsonb_build_array(${eventRow}::jsonb)) as e(event_key text, kind text, from_status text, to_status text,
       source text, detail jsonb, occurred_at text)
     where ${eventRow}::jsonb is not null
-    on conflict (payment_id, event_key) do nothing)
-    select (select "missingDetails" from payment) as "missingDetails"`;
-  // A write that changed nothing (a retry, an older snapshot) reads the flag from the row it left as it was.
-  if (written?.missingDetails !== null && written?.missingDetails !== undefined) return { missingDetails: written.missingDetails };
-  const [row] = await db.$queryRaw<{ missingDetails: boolean }[]>`select customer_details is null as "missingDetails" from payments where id = ${view.paymentId}`;
-  return { missingDetails: row?.missingDetails ?? true };
+    on conflict (payment_id, event_key) do nothing),
+    used_checkout as (
+      delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true}::boolean)
+    select 1`;
 }
 
 function jsonOrNull(value: unknown): string | null {

@@ -2,22 +2,40 @@ import { DomainError } from './errors';
 import { parseIdrAmount, sumItems } from './money';
 import type { Bank, PaymentMethod } from './payment-methods';
 
-/** A payment as our API accepted it; `buildMidtransCharge` turns it into the one Midtrans request it needs. */
-export interface PaymentRequest {
+/**
+ * What a payment's workflow needs to decide: ids, amount, method, expiry. No customer, item or card details: those
+ * are the payment's checkout, which stays in PostgreSQL (see `PaymentCheckout`), so they never enter a workflow history.
+ */
+export interface PaymentTerms {
   paymentId: string;
   /** The TiketQ order this payment is for; one order may have several payment attempts. */
   orderId: string;
   amount: number;
   method: PaymentMethod;
   bank?: Bank;
+  /** A card token came with the payment (Core API charge); the token itself stays in the checkout. */
+  hasCardToken?: boolean;
+  expiryMinutes: number;
+  /** Where GoPay/ShopeePay send the customer back after paying in their app. */
+  callbackUrl?: string;
+}
+
+/** What the customer entered at checkout: personal data and the card token, read only by the charge. */
+export interface PaymentCheckout {
   /** Single-use token from Midtrans's browser tokenization; without it a card payment goes through Snap. */
   cardToken?: string;
   customer: { firstName: string; lastName?: string; email?: string; phone?: string };
   items: { id: string; name: string; price: number; quantity: number }[];
   description?: string;
-  expiryMinutes: number;
-  /** Where GoPay/ShopeePay send the customer back after paying in their app. */
-  callbackUrl?: string;
+}
+
+/** A payment as our API accepted it; `buildMidtransCharge` turns it into the one Midtrans request it needs. */
+export type PaymentRequest = PaymentTerms & PaymentCheckout;
+
+/** The terms alone: what a workflow started with a whole request (before the checkout moved out) passes on. */
+export function withoutCheckout({ cardToken, customer: _customer, items: _items, description: _description, ...terms }: PaymentTerms &
+  Partial<PaymentCheckout>): PaymentTerms {
+  return cardToken ? { ...terms, hasCardToken: true } : terms;
 }
 
 export interface MidtransTransactionDetails {
@@ -145,10 +163,11 @@ export function buildMidtransCharge(req: PaymentRequest, now: Date): MidtransCha
 /**
  * Snap orders are unknown to the status API by order_id until the customer picks a method, and DANA's only ever
  * answer by transaction_id (docs/midtrans.md §2, §4): for these a status look-up may need the transaction_id a notification
- * hints at, and its answer counts only if its order_id is ours.
+ * hints at, and its answer counts only if its order_id is ours. `cardToken`: a workflow started before the checkout
+ * moved to PostgreSQL carries the token itself.
  */
-export function chargesThroughSnap(req: Pick<PaymentRequest, 'method' | 'cardToken'>): boolean {
-  return req.method === 'dana' || (req.method === 'credit_card' && !req.cardToken);
+export function chargesThroughSnap(req: Pick<PaymentTerms, 'method' | 'hasCardToken'> & Pick<PaymentCheckout, 'cardToken'>): boolean {
+  return req.method === 'dana' || (req.method === 'credit_card' && !req.cardToken && !req.hasCardToken);
 }
 
 /** Midtrans's timestamp format in Jakarta time: "yyyy-MM-dd HH:mm:ss +0700", independent of the host's time zone. */

@@ -12,9 +12,11 @@ export interface RebuildReport {
 const OPEN_PAYMENTS = `WorkflowType = 'paymentWorkflow' AND ExecutionStatus = 'Running'`;
 
 /**
- * Re-projects every open payment workflow (narrowed by `where`, a visibility query such as `OrderId = 'ORDER-1'`) into the read model: the payment as the workflow knows it (its query), the
- * customer and item details from its input, and every audit event of its history. The same idempotent, versioned
- * writes the workflow makes, so running it twice, or while payments move, never turns a row back.
+ * Re-projects every open payment workflow (narrowed by `where`, a visibility query such as `OrderId = 'ORDER-1'`) into
+ * the read model: the payment as the workflow knows it (its query) and every audit event of its history. The customer
+ * and item details come from the payment's checkout while it is stored, or from the input of a workflow started
+ * before the checkout moved to PostgreSQL; other payments created since the backup come back without them. The same
+ * idempotent, versioned writes the workflow makes, so running it twice, or while payments move, never turns a row back.
  */
 export async function rebuildReadModel(
   client: Client,
@@ -29,11 +31,11 @@ export async function rebuildReadModel(
       const { history, readModelVersion, ...snapshotView } = view;
       if (readModelVersion === undefined) throw new Error('the workflow did not report its read-model version');
       const version = readModelVersion;
-      const { request } = input;
+      const { customer, items, description } = input.request;
       await recordPaymentSnapshot(db, {
         view: snapshotView,
         version,
-        created: { customerDetails: request.customer, itemDetails: request.items, description: request.description },
+        ...(customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {}),
       });
       for (const [index, entry] of history.entries()) {
         await recordPaymentSnapshot(db, { view: snapshotView, version }, { ...entry, key: auditEventKey(index + 1, entry.kind) });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { PaymentView } from '../../src/domain';
 import { createDatabase } from '../../src/db/client';
+import { deleteCheckout, findCheckout, saveCheckout } from '../../src/db/checkouts';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
 import { claimIdempotencyKey } from '../../src/db/idempotency';
 import { claimNotification, purgeRejectedNotifications, setNotificationOutcome, storeRejectedNotification } from '../../src/db/notifications';
@@ -117,6 +118,58 @@ describe('read model writes and reads', () => {
     // The first write, replayed late, brings the customer details without turning the state back.
     await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: { firstName: 'Budi' }, itemDetails: [], description: 'late' } });
     expect(await findPaymentWithAudit(db, id)).toMatchObject({ status: 'partially_refunded', version: 4, customerDetails: { firstName: 'Budi' }, description: 'late' });
+  });
+
+  it("a payment's checkout is stored once, fills the row's details, and is deleted by the first write after the charge step", async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    const checkout = {
+      cardToken: `tok-${id}`,
+      customer: { firstName: 'Siti', lastName: 'Rahma', email: 'siti@example.com', phone: '+6281234567890' },
+      items: [{ id: 'CGK-KNO', name: 'Flight Jakarta-Medan', price: 1_250_000, quantity: 1 }],
+      description: 'Flight booking',
+    };
+    await saveCheckout(db, id, checkout);
+    // A retried create (same payment, same body) writes nothing new, and cannot replace what is stored.
+    await saveCheckout(db, id, { ...checkout, cardToken: 'tok-other', customer: { firstName: 'Other' } });
+    expect(await findCheckout(db, id)).toEqual(checkout);
+
+    // The workflow's first write carries no details: they come from the checkout.
+    await recordPaymentSnapshot(db, { view: viewOf(id), version: 1 });
+    expect(await findPaymentWithAudit(db, id)).toMatchObject({
+      customerDetails: checkout.customer,
+      itemDetails: checkout.items,
+      description: checkout.description,
+    });
+    expect(await findCheckout(db, id)).toEqual(checkout); // the charge has not run yet
+
+    // Once the payment's row exists, a create retried after the charge used the token cannot bring it back.
+    await deleteCheckout(db, id);
+    await saveCheckout(db, id, checkout);
+    expect(await findCheckout(db, id)).toBeNull();
+
+    // A checkout the charge could not delete (a restored backup had it, or the delete failed) goes with the first
+    // write after the charge step; a write before it leaves it alone.
+    const id2 = `pay-${randomUUID().replaceAll('-', '')}`;
+    await saveCheckout(db, id2, checkout);
+    await recordPaymentSnapshot(db, { view: viewOf(id2, { chargeCompleted: false }), version: 1 });
+    expect(await findCheckout(db, id2)).not.toBeNull();
+    await recordPaymentSnapshot(db, { view: viewOf(id2, { chargeCompleted: true }), version: 2 });
+    expect(await findCheckout(db, id2)).toBeNull();
+    expect(await findPaymentWithAudit(db, id2)).toMatchObject({ version: 2, customerDetails: checkout.customer });
+  });
+
+  it('a checkout no charge used within 24 hours (its workflow never started) is deleted by a later create', async () => {
+    const abandoned = `pay-${randomUUID().replaceAll('-', '')}`;
+    const recent = `pay-${randomUUID().replaceAll('-', '')}`;
+    const checkout = { cardToken: 'tok-abandoned', customer: { firstName: 'Siti' }, items: [] };
+    await saveCheckout(db, abandoned, checkout);
+    await saveCheckout(db, recent, checkout);
+    await db.$executeRaw`update payment_checkouts set created_at = created_at - interval '25 hours' where payment_id = ${abandoned}`;
+    await db.$executeRaw`update payment_checkouts set created_at = created_at - interval '23 hours' where payment_id = ${recent}`;
+
+    await saveCheckout(db, `pay-${randomUUID().replaceAll('-', '')}`, checkout);
+    expect(await findCheckout(db, abandoned)).toBeNull();
+    expect(await findCheckout(db, recent)).toEqual(checkout);
   });
 
   it('an unknown payment reads as null', async () => {

@@ -20,7 +20,7 @@ import { toMidtransObservation } from '../../src/midtrans/observation';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../scripts/local-stack/midtrans-simulator';
 import { eventually } from '../../scripts/local-stack/waiting';
-import type { PaymentRequest, PaymentView } from '../../src/domain';
+import { withoutCheckout, type PaymentCheckout, type PaymentRequest, type PaymentView } from '../../src/domain';
 import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';
 
@@ -131,7 +131,14 @@ export async function createWorkflowHarness(
     };
   }
 
-  const midtransActivities = createMidtransActivities(midtrans);
+  // The checkouts the API would have stored in PostgreSQL, by payment id.
+  const checkouts = new Map<string, PaymentCheckout>();
+  const midtransActivities = createMidtransActivities(midtrans, {
+    find: async (paymentId) => checkouts.get(paymentId) ?? null,
+    delete: async (paymentId) => {
+      checkouts.delete(paymentId);
+    },
+  });
   const activities: PaymentActivities = {
     ...midtransActivities,
     recordPayment: async (snapshot, event) => {
@@ -170,6 +177,8 @@ export async function createWorkflowHarness(
     simulator,
     midtrans,
     snapshots,
+    /** The stored checkouts (customer details, card token) the charge has not used yet, by payment id. */
+    checkouts,
     downstreamCalls,
     midtransCalls,
     notificationFor,
@@ -249,17 +258,22 @@ export function useWorkflowHarness() {
   return context;
 }
 
-/** Starts a payment workflow as the API does and waits for its charge step. */
+/**
+ * Starts a payment workflow as the API does (the checkout stored, the terms in the input) and waits for its charge
+ * step. `olderInput`: as the API did before the checkout moved to PostgreSQL, the whole request in the input.
+ */
 export async function startPaymentWorkflow(
   h: WorkflowHarness,
   overrides: Partial<PaymentRequest> = {},
-  input: Partial<Omit<PaymentWorkflowInput, 'request'>> = {},
+  { olderInput = false, ...input }: Partial<Omit<PaymentWorkflowInput, 'request'>> & { olderInput?: boolean } = {},
 ) {
   const request = paymentRequest(overrides);
+  const { cardToken, customer, items, description } = request;
+  if (!olderInput) h.checkouts.set(request.paymentId, { cardToken, customer, items, description });
   const handle = await h.env.client.workflow.start<typeof paymentWorkflow>('paymentWorkflow', {
     workflowId: `payment-${request.paymentId}`,
     taskQueue: h.taskQueue,
-    args: [{ request, userId: 'user-7', refundWindowDays: 30, ...input }],
+    args: [{ request: olderInput ? request : withoutCheckout(request), userId: 'user-7', refundWindowDays: 30, ...input }],
   });
   const charged = await handle.executeUpdate(chargeCompletedUpdate);
   return { request, handle, charged };

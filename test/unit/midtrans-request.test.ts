@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildMidtransCharge, formatMidtransTime, type PaymentRequest } from '../../src/domain';
+import { buildMidtransCharge, formatMidtransTime, withoutCheckout, type PaymentRequest } from '../../src/domain';
 
 // 2024-03-10 17:30:05 UTC is 2024-03-11 00:30:05 in Jakarta: the date changes at +0700.
 const NOW = new Date('2024-03-10T17:30:05Z');
@@ -189,6 +189,25 @@ describe('buildMidtransCharge', () => {
 
   it('uses the payment id, not the TiketQ order id, as Midtrans order_id', () => {
     expect(buildMidtransCharge(request(), NOW).body.transaction_details.order_id).toBe('pay_01HXYZ');
+  });
+});
+
+describe('withoutCheckout', () => {
+  it("keeps a payment's terms and drops the customer, the items, the description and the card token, remembering a token came", () => {
+    const terms = withoutCheckout(request({ method: 'credit_card', bank: undefined, cardToken: 'tok-481111-1114', callbackUrl: 'tiketq://paid' }));
+    expect(terms).toEqual({
+      paymentId: 'pay_01HXYZ',
+      orderId: 'ord-42',
+      amount: 150000,
+      method: 'credit_card',
+      bank: undefined,
+      hasCardToken: true,
+      expiryMinutes: 60,
+      callbackUrl: 'tiketq://paid',
+    });
+    expect(withoutCheckout(request())).not.toHaveProperty('hasCardToken');
+    // Terms alone (a run that continued as new) stay as they are.
+    expect(withoutCheckout(terms)).toEqual(terms);
   });
 });
 

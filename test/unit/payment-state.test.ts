@@ -367,6 +367,8 @@ describe('answers and claims are about this payment', () => {
     expect(chargesThroughSnap({ method: 'dana' })).toBe(true);
     expect(chargesThroughSnap({ method: 'credit_card' })).toBe(true);
     expect(chargesThroughSnap({ method: 'credit_card', cardToken: 'tok' })).toBe(false);
+    // The workflow knows a token came, not the token: it stays in PostgreSQL.
+    expect(chargesThroughSnap({ method: 'credit_card', hasCardToken: true })).toBe(false);
     expect(chargesThroughSnap({ method: 'gopay' })).toBe(false);
   });
 });

@@ -237,10 +237,12 @@ describe('payment workflow', () => {
     expect(charged.status).toBe('pending');
     expect(charged.instructions).toMatchObject({ kind: 'virtual_account' });
     expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(1);
+    // The retry found the order at Midtrans: the checkout is used, and deleted.
+    expect(ctx.h.checkouts.has(request.paymentId)).toBe(false);
   });
 
   it('a charge Midtrans rejects fails the payment with its reason', async () => {
-    const { handle, charged } = await startPayment({
+    const { request, handle, charged } = await startPayment({
       method: 'credit_card',
       bank: undefined,
       // Denied by the bank at charge time: not enrolled in 3DS, so the charge itself is the decision.
@@ -248,6 +250,8 @@ describe('payment workflow', () => {
       expiryMinutes: 10,
     });
     expect(charged.status).toBe('failed');
+    // A refusal is final: the card token goes with the checkout.
+    expect(ctx.h.checkouts.has(request.paymentId)).toBe(false);
     const final = await handle.result();
     expect(final.status).toBe('failed');
     expect(transitions(final)).toEqual(['pending>failed:charge']);

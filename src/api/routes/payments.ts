@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { defaultExpiryMinutes, type PaymentRequest, type PaymentStatus, type PaymentView } from '../../domain';
+import { defaultExpiryMinutes, type PaymentCheckout, type PaymentStatus, type PaymentTerms, type PaymentView } from '../../domain';
+import { saveCheckout } from '../../db/checkouts';
 import type { StoredAnswer } from '../../db/idempotency';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
 import type { ApiDependencies } from '../app';
@@ -41,13 +42,22 @@ const UPDATE_RETRY_AFTER_SECONDS = 5;
 /** Payment ids are Midtrans order ids too: `pay-` + 32 hex characters, within Midtrans's 50-character limit. */
 const newPaymentId = () => `pay-${randomUUID().replaceAll('-', '')}`;
 
-function toPaymentRequest(paymentId: string, body: CreatePaymentBody): PaymentRequest {
+/** What the payment's workflow carries: no personal data and no card token (those are the checkout). */
+function paymentTerms(paymentId: string, body: CreatePaymentBody): PaymentTerms {
   return {
     paymentId,
     orderId: body.order_id,
     amount: body.amount,
     method: body.payment_method,
     bank: body.bank,
+    ...(body.card_token ? { hasCardToken: true } : {}),
+    expiryMinutes: body.expiry_minutes ?? defaultExpiryMinutes(body.payment_method, body.bank),
+  };
+}
+
+/** What the customer entered: stored in PostgreSQL for the charge, never sent to Temporal. */
+function paymentCheckout(body: CreatePaymentBody): PaymentCheckout {
+  return {
     cardToken: body.card_token,
     customer: {
       firstName: body.customer_details.first_name,
@@ -57,7 +67,6 @@ function toPaymentRequest(paymentId: string, body: CreatePaymentBody): PaymentRe
     },
     items: body.item_details,
     description: body.description,
-    expiryMinutes: body.expiry_minutes ?? defaultExpiryMinutes(body.payment_method, body.bank),
   };
 }
 
@@ -175,8 +184,10 @@ export function paymentRoutes(deps: ApiDependencies) {
     const body = await readValidBody(c, createPaymentBody);
     // A retry attaches to the workflow of the key's payment (update-with-start), so it answers with the payment as it is now.
     const paymentId = (await keys.claim(c, 'POST /payments', undefined, body))?.paymentId ?? newPaymentId();
+    // The checkout first: the workflow's charge reads it by payment id. A retry of this create writes it once.
+    await saveCheckout(db, paymentId, paymentCheckout(body));
     const outcome = await workflows.start(
-      { request: toPaymentRequest(paymentId, body), userId: body.user_id, refundWindowDays: config.REFUND_WINDOW_DAYS },
+      { request: paymentTerms(paymentId, body), userId: body.user_id, refundWindowDays: config.REFUND_WINDOW_DAYS },
       config.CREATE_PAYMENT_WAIT_MS,
     );
     c.header('Location', `/payments/${paymentId}`);
