@@ -105,8 +105,8 @@ export function temporalUiEnvironment(settings: TemporalClusterSettings): NodeJS
   };
 }
 
-export function assertTemporalServerBuilt(): void {
-  for (const name of ['temporal-server', 'temporal-sql-tool', 'temporal-ui-server']) {
+export function assertTemporalServerBuilt(withUi: boolean): void {
+  for (const name of ['temporal-server', 'temporal-sql-tool', ...(withUi ? ['temporal-ui-server'] : [])]) {
     if (!existsSync(bin(name))) {
       throw new Error(`${bin(name)} is missing: build the Temporal server once with \`npm run tools:install -- --server\` (10-15 minutes)`);
     }
@@ -167,7 +167,7 @@ async function startWebUi(settings: TemporalClusterSettings, uiPort: number): Pr
 
 /** Brings the whole Temporal side up; every part it started is stopped by `stop()`. */
 export async function startTemporalCluster(settings: TemporalClusterSettings): Promise<TemporalCluster> {
-  assertTemporalServerBuilt();
+  assertTemporalServerBuilt(settings.uiPort !== undefined);
   const address = `127.0.0.1:${settings.frontendPort}`;
   if (await isPortOpen('127.0.0.1', settings.frontendPort)) {
     throw new Error(`127.0.0.1:${settings.frontendPort} is in use: stop what listens there or set STACK_TEMPORAL_PORT`);
