@@ -5,7 +5,6 @@ import { createPaymentWorkflows } from './api/payment-workflows';
 import { loadConfig } from './config';
 import { createDatabase } from './db/client';
 import { createLogger } from './logger';
-import type { Connection } from '@temporalio/client';
 import { connectClient } from './temporal/connection';
 
 /** The API process: `npm run api`. Configured only by environment variables (src/config.ts). */
@@ -25,8 +24,9 @@ const app = createApp({
   workflows: createPaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE),
   logger,
   metrics: createApiMetrics(),
+  // The namespace, not just the connection: a server that lost its database still answers health checks.
   checkTemporal: async () => {
-    await (client.connection as Connection).healthService.check({});
+    await client.workflowService.describeNamespace({ namespace: client.options.namespace });
   },
   isDraining: () => stopping,
 });

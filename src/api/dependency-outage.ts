@@ -23,6 +23,10 @@ export function isDependencyOutage(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return (
     name === 'ServiceError' ||
+    name === 'NamespaceNotFoundError' ||
+    // A Temporal server that cannot read its own database answers NOT_FOUND for the namespace (its registry is empty);
+    // a namespace that really is missing is a configuration error, and /ready's namespace check says so.
+    (code === 5 /* gRPC NOT_FOUND */ && /^Namespace \S+ is not found/.test(message)) ||
     name === 'PrismaClientInitializationError' ||
     code === 14 /* gRPC UNAVAILABLE */ ||
     code === 4 /* gRPC DEADLINE_EXCEEDED */ ||
