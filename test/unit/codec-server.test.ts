@@ -129,12 +129,20 @@ describe('POST /encode and /decode', () => {
 
   it.each([
     ['not JSON', '{"payloads": [', 'MALFORMED_JSON'],
-    ['no payloads', {}, 'VALIDATION_FAILED'],
+    ['payloads that are not a list', { payloads: 'all of them' }, 'VALIDATION_FAILED'],
     ['data that is not base64', { payloads: [{ metadata: {}, data: 'not base64!' }] }, 'VALIDATION_FAILED'],
   ])('refuses a body that is %s with 400 %s', async (_what, body, code) => {
     const response = await post('/decode', body, asOperator);
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe(code);
+  });
+
+  it('takes {} as no payloads: protobuf JSON leaves out an empty list, and the Temporal CLI sends it so', async () => {
+    for (const path of ['/decode', '/encode']) {
+      const response = await post(path, {}, asOperator);
+      expect(response.status, response.text).toBe(200);
+      expect(response.body).toEqual({ payloads: [] });
+    }
   });
 
   it('refuses another namespace: 403 NAMESPACE_NOT_SERVED', async () => {
