@@ -7,7 +7,8 @@ import { z } from 'zod';
  */
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'must be base64');
 export const payloadsJson = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })),
+  // An empty list is left out altogether (`{}`): the Temporal CLI sends that for an event with no payloads.
+  payloads: z.array(z.object({ metadata: z.record(z.string(), base64).optional(), data: base64.optional() })).default([]),
 });
 type PayloadJson = z.infer<typeof payloadsJson>['payloads'][number];
 
