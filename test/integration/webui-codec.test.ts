@@ -1,10 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client } from '@temporalio/client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveTemporalCli } from '../../scripts/local-stack/binaries';
+import { isolatedEnvironment } from '../../scripts/local-stack/service-environment';
 import { ensureTemporalDevServer, type DevServer } from '../../scripts/local-stack/temporal-server';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { createCodecServer } from '../../src/codec-server/app';
@@ -16,7 +20,7 @@ import { startService, type Service } from '../support/service-harness';
  * An operator reads a payment in the Temporal Web UI, as `npm run dev` sets it up: the dev server's UI started with
  * `--ui-codec-endpoint` pointing at the codec server. The payment's Input shows the customer's e-mail only to an
  * operator signed in on the codec server (with the UI's "include cross-origin credentials" on); with the codec server
- * down, or without the operator's sign-in, the UI shows the ciphertext. With SAVE_WEBUI_SCREENSHOTS=1 it writes the
+ * down, or without the operator's sign-in, the UI shows the ciphertext. The CLI reads it with the operator's token. With SAVE_WEBUI_SCREENSHOTS=1 it writes the
  * README's two pictures, docs/images/webui-decoded.png and docs/images/webui-encrypted.png.
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -70,6 +74,7 @@ afterAll(async () => {
 });
 
 async function startCodecServer() {
+  if (codecServer) return;
   const app = createCodecServer(
     {
       NODE_ENV: 'test',
@@ -162,5 +167,32 @@ describe('a payment in the Temporal Web UI', () => {
     expect(decodeAnswers).toContain(200);
     await screenshot(page, 'webui-decoded.png');
     await context.close();
+  });
+});
+
+describe('the same payment with the Temporal CLI', () => {
+  const cli = resolveTemporalCli();
+  /**
+   * The workflow's input as `temporal workflow show` prints it (the payload's data is base64), or the CLI's error.
+   * Asynchronous: the codec server it calls runs in this process.
+   */
+  const showInput = async (...codecArgs: string[]) => {
+    if (cli.kind !== 'path') throw new Error('no local Temporal CLI');
+    const args = ['workflow', 'show', '--address', temporal.address, '-w', workflowId, '-o', 'json', '--codec-endpoint', CODEC_URL, ...codecArgs];
+    const shown = await promisify(execFile)(cli.path, args, { env: isolatedEnvironment(), timeout: 60_000 }).catch(
+      (error: { stdout?: string; stderr?: string }) => ({ stdout: '', stderr: `${error.stderr ?? ''}` }),
+    );
+    if (!shown.stdout) return shown.stderr;
+    const history = JSON.parse(shown.stdout) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } } }[] };
+    const input = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
+    return Buffer.from(input.data, 'base64').toString();
+  };
+
+  it('shows the input decoded with --codec-auth "Bearer <operator token>", and not without it (the codec server says 401)', async () => {
+    await startCodecServer();
+    decodeAnswers.length = 0;
+    expect(await showInput()).not.toContain(customerEmail);
+    expect(new Set(decodeAnswers)).toEqual(new Set([401]));
+    expect(await showInput('--codec-auth', `Bearer ${OPERATOR_TOKEN}`)).toContain(customerEmail);
   });
 });
