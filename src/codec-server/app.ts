@@ -24,7 +24,10 @@ type CodecEnv = { Variables: { operator: string } };
  */
 export function createCodecServer(config: CodecServerSettings, logger: Logger) {
   const codec = new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
-  const access = operatorAccess(config.CODEC_OPERATOR_TOKENS, { sessionHours: config.CODEC_SESSION_HOURS, secure: config.NODE_ENV === 'production' });
+  const access = operatorAccess(config.CODEC_OPERATOR_TOKENS, {
+    sessionHours: config.CODEC_SESSION_HOURS,
+    secure: config.NODE_ENV === 'production',
+  });
   const allowedOrigins = new Set(config.CODEC_ALLOWED_ORIGINS);
   const app = new Hono<CodecEnv>();
 
@@ -48,7 +51,10 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
       // The message names the key id, never the key or the payload.
       throw new ApiError('PAYLOAD_NOT_DECODABLE', error.message);
     }
-    logger.info({ operator: c.get('operator'), namespace: namespace ?? null, direction, payloads: payloads.length }, `payloads ${direction}d`);
+    logger.info(
+      { operator: c.get('operator'), namespace: namespace ?? null, direction, payloads: payloads.length },
+      `payloads ${direction}d`,
+    );
     return c.json({ payloads: transcoded.map(payloadToJson) });
   };
   // Only the last path segment counts (Temporal's protocol), so the server can sit under any prefix behind a proxy.
@@ -57,10 +63,24 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
       app.use(path, refuseOtherOrigins(allowedOrigins));
       app.use(
         path,
-        cors({ origin: [...allowedOrigins], allowMethods: ['POST'], allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'], credentials: true, maxAge: 600 }),
+        cors({
+          origin: [...allowedOrigins],
+          allowMethods: ['POST'],
+          allowHeaders: ['Content-Type', 'X-Namespace', 'Authorization'],
+          credentials: true,
+          maxAge: 600,
+        }),
       );
       app.use(path, requireOperator(access));
-      app.use(path, bodyLimit({ maxSize: config.CODEC_BODY_LIMIT_BYTES, onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${config.CODEC_BODY_LIMIT_BYTES} bytes`); } }));
+      app.use(
+        path,
+        bodyLimit({
+          maxSize: config.CODEC_BODY_LIMIT_BYTES,
+          onError: () => {
+            throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${config.CODEC_BODY_LIMIT_BYTES} bytes`);
+          },
+        }),
+      );
       app.post(path, transcode(direction));
     }
   }
@@ -133,8 +153,10 @@ function signInPage(operator: string | undefined, required: boolean, problem?: s
   const state = !required
     ? html`<p>No operator tokens are configured: this local codec server is open to whoever reaches it on this machine.</p>`
     : operator
-      ? html`<p>Signed in as operator <code>${operator}</code>. The Temporal Web UI now shows decoded payloads, if its codec
-          setting "include cross-origin credentials" is on.</p>
+      ? html`<p>
+            Signed in as operator <code>${operator}</code>. The Temporal Web UI now shows decoded payloads, if its codec setting "include
+            cross-origin credentials" is on.
+          </p>
           <form method="post" action="logout"><button type="submit">Sign out</button></form>`
       : html`<form method="post" action="login">
           <label>Operator token <input type="password" name="token" autocomplete="current-password" required /></label>

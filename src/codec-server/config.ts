@@ -13,7 +13,10 @@ const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set(['integration-test-operator-token
 const origins = commaList.transform((entries, ctx) => {
   entries.forEach((entry, index) => {
     if (!URL.canParse(entry) || new URL(entry).origin !== entry) {
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} is not an origin like https://temporal-ui.example.com (no path, no trailing slash)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${index + 1} is not an origin like https://temporal-ui.example.com (no path, no trailing slash)`,
+      });
     }
   });
   return entries;
@@ -39,20 +42,30 @@ const codecServerSchema = z
   })
   .superRefine((c, ctx) => {
     const refuse = (variable: keyof typeof c, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
-    if (c.PAYLOAD_ENCRYPTION_KEYS.length === 0) refuse('PAYLOAD_ENCRYPTION_KEYS', 'must be set: the codec server opens payloads with these keys');
+    if (c.PAYLOAD_ENCRYPTION_KEYS.length === 0)
+      refuse('PAYLOAD_ENCRYPTION_KEYS', 'must be set: the codec server opens payloads with these keys');
     if (c.NODE_ENV === 'production') {
-      if (c.CODEC_OPERATOR_TOKENS.length === 0) refuse('CODEC_OPERATOR_TOKENS', 'must be set in production: without it anyone who reaches the server reads every payload');
+      if (c.CODEC_OPERATOR_TOKENS.length === 0)
+        refuse('CODEC_OPERATOR_TOKENS', 'must be set in production: without it anyone who reaches the server reads every payload');
       c.CODEC_OPERATOR_TOKENS.forEach((token, index) => {
         const which = `token ${index + 1} of ${c.CODEC_OPERATOR_TOKENS.length}`;
-        if (PUBLICLY_KNOWN_OPERATOR_TOKENS.has(token)) refuse('CODEC_OPERATOR_TOKENS', `${which} is publicly known (a test token of this repository)`);
-        else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('CODEC_OPERATOR_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+        if (PUBLICLY_KNOWN_OPERATOR_TOKENS.has(token))
+          refuse('CODEC_OPERATOR_TOKENS', `${which} is publicly known (a test token of this repository)`);
+        else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH)
+          refuse('CODEC_OPERATOR_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
       });
       // The session cookie is Secure in production: a browser would never send it back over http.
       c.CODEC_ALLOWED_ORIGINS.forEach((origin, index) => {
         if (!origin.startsWith('https://')) refuse('CODEC_ALLOWED_ORIGINS', `entry ${index + 1} must be https in production`);
       });
-    } else if (c.CODEC_OPERATOR_TOKENS.length === 0 && !isLoopbackUrl(`http://${c.CODEC_SERVER_HOST.includes(':') ? `[${c.CODEC_SERVER_HOST}]` : c.CODEC_SERVER_HOST}`)) {
-      refuse('CODEC_OPERATOR_TOKENS', 'is empty, which leaves the codec server open: it may then listen only on loopback (CODEC_SERVER_HOST 127.0.0.1, ::1 or localhost)');
+    } else if (
+      c.CODEC_OPERATOR_TOKENS.length === 0 &&
+      !isLoopbackUrl(`http://${c.CODEC_SERVER_HOST.includes(':') ? `[${c.CODEC_SERVER_HOST}]` : c.CODEC_SERVER_HOST}`)
+    ) {
+      refuse(
+        'CODEC_OPERATOR_TOKENS',
+        'is empty, which leaves the codec server open: it may then listen only on loopback (CODEC_SERVER_HOST 127.0.0.1, ::1 or localhost)',
+      );
     }
   });
 

@@ -8,9 +8,12 @@ const config = loadCodecServerConfig();
 const logger = createLogger(config.LOG_LEVEL, 'codec-server');
 if (config.CODEC_OPERATOR_TOKENS.length === 0) {
   // Production refuses this, and elsewhere it is allowed on loopback only (./config.ts); it must not go unnoticed.
-  logger.warn('CODEC_OPERATOR_TOKENS is empty: anyone who reaches this codec server on this machine reads decoded payloads. Local development only.');
+  logger.warn(
+    'CODEC_OPERATOR_TOKENS is empty: anyone who reaches this codec server on this machine reads decoded payloads. Local development only.',
+  );
 }
-if (config.CODEC_ALLOWED_ORIGINS.length === 0) logger.warn('CODEC_ALLOWED_ORIGINS is empty: no Web UI can call this codec server from a browser');
+if (config.CODEC_ALLOWED_ORIGINS.length === 0)
+  logger.warn('CODEC_ALLOWED_ORIGINS is empty: no Web UI can call this codec server from a browser');
 
 const app = createCodecServer(config, logger);
 const server = serve({ fetch: app.fetch, port: config.CODEC_SERVER_PORT, hostname: config.CODEC_SERVER_HOST }, (info) => {

@@ -25,7 +25,10 @@ export const ANONYMOUS_OPERATOR = 'anonymous';
 /** Short enough for a log line, long enough to tell operators apart. */
 const fingerprintOf = (token: string) => callerFingerprint(token).slice(0, 12);
 
-export function operatorAccess(tokens: readonly string[], { sessionHours, secure }: { sessionHours: number; secure: boolean }): OperatorAccess {
+export function operatorAccess(
+  tokens: readonly string[],
+  { sessionHours, secure }: { sessionHours: number; secure: boolean },
+): OperatorAccess {
   // __Host-: the browser keeps it to this exact host, over https only, never set by a sibling subdomain.
   const cookieName = secure ? 'tiketq-codec-session' : 'tiketq-codec-session-local';
   const prefix = secure ? ('host' as const) : undefined;

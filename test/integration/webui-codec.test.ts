@@ -1,11 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { existsSync, mkdirSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client } from '@temporalio/client';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveTemporalCli } from '../../scripts/local-stack/binaries';
 import { isolatedEnvironment } from '../../scripts/local-stack/service-environment';
@@ -13,6 +13,7 @@ import { ensureTemporalDevServer, type DevServer } from '../../scripts/local-sta
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { createCodecServer } from '../../src/codec-server/app';
 import { createLogger } from '../../src/logger';
+import { launchChromium } from '../support/chromium';
 import { createPaymentBody } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 
@@ -23,7 +24,6 @@ import { startService, type Service } from '../support/service-harness';
  * down, or without the operator's sign-in, the UI shows the ciphertext. The CLI reads it with the operator's token. With SAVE_WEBUI_SCREENSHOTS=1 it writes the
  * README's two pictures, docs/images/webui-decoded.png and docs/images/webui-encrypted.png.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // A Temporal server of its own (the shared one is headless), its UI on the next port, the codec server on the one after.
 const TEMPORAL_PORT = Number(process.env.TEST_WEBUI_TEMPORAL_PORT ?? 17240);
 const UI_URL = `http://127.0.0.1:${TEMPORAL_PORT + 1}`;
@@ -42,7 +42,6 @@ let workflowId: string;
 let customerEmail: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   temporal = await ensureTemporalDevServer({
     port: TEMPORAL_PORT,
     uiPort: TEMPORAL_PORT + 1,
@@ -61,10 +60,7 @@ beforeAll(async () => {
   expect([201, 202], JSON.stringify(created.body)).toContain(created.status);
   workflowId = paymentWorkflowId(created.body.payment_id as string);
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -105,7 +101,9 @@ async function openPayment(context: BrowserContext, shown: (input: string) => bo
   await page.goto(`${UI_URL}/namespaces/default/workflows/${workflowId}`);
   const inputPanel = page.locator('[data-testid="input-and-result"] [role="textbox"][aria-label="Input"]');
   let input = '';
-  await expect.poll(async () => shown((input = await inputPanel.innerText().catch(() => ''))), { timeout: 60_000, interval: 500 }).toBe(true);
+  await expect
+    .poll(async () => shown((input = await inputPanel.innerText().catch(() => ''))), { timeout: 60_000, interval: 500 })
+    .toBe(true);
   return { page, input };
 }
 
@@ -134,7 +132,7 @@ describe('a payment in the Temporal Web UI', () => {
     await context.close();
   });
 
-  it("with the codec server up but no operator signed in, the codec server refuses (401) and the Input stays ciphertext", async () => {
+  it('with the codec server up but no operator signed in, the codec server refuses (401) and the Input stays ciphertext', async () => {
     await startCodecServer();
     const context = await newContext();
     const ciphertext = await ciphertextOfInput();
@@ -178,12 +176,26 @@ describe('the same payment with the Temporal CLI', () => {
    */
   const showInput = async (...codecArgs: string[]) => {
     if (cli.kind !== 'path') throw new Error('no local Temporal CLI');
-    const args = ['workflow', 'show', '--address', temporal.address, '-w', workflowId, '-o', 'json', '--codec-endpoint', CODEC_URL, ...codecArgs];
+    const args = [
+      'workflow',
+      'show',
+      '--address',
+      temporal.address,
+      '-w',
+      workflowId,
+      '-o',
+      'json',
+      '--codec-endpoint',
+      CODEC_URL,
+      ...codecArgs,
+    ];
     const shown = await promisify(execFile)(cli.path, args, { env: isolatedEnvironment(), timeout: 60_000 }).catch(
       (error: { stdout?: string; stderr?: string }) => ({ stdout: '', stderr: `${error.stderr ?? ''}` }),
     );
     if (!shown.stdout) return shown.stderr;
-    const history = JSON.parse(shown.stdout) as { events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } } }[] };
+    const history = JSON.parse(shown.stdout) as {
+      events: { workflowExecutionStartedEventAttributes?: { input: { payloads: { data: string }[] } } }[];
+    };
     const input = history.events[0]!.workflowExecutionStartedEventAttributes!.input.payloads[0]!;
     return Buffer.from(input.data, 'base64').toString();
   };

@@ -48,7 +48,10 @@ function codecConfig(overrides: Partial<CodecServerSettings> = {}): CodecServerS
 async function listen(app: { fetch: (request: Request) => Response | Promise<Response> }) {
   const server: ServerType = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 let codecServer: Awaited<ReturnType<typeof listen>>;
@@ -60,7 +63,8 @@ afterAll(async () => {
 });
 
 /** What the worker writes into a history: the customer as a JSON payload, sealed with the deployment's key. */
-const sealedByWorker = async (keys = [key]) => (await new PayloadEncryptionCodec(keys).encode([defaultPayloadConverter.toPayload(customer)]))[0]!;
+const sealedByWorker = async (keys = [key]) =>
+  (await new PayloadEncryptionCodec(keys).encode([defaultPayloadConverter.toPayload(customer)]))[0]!;
 
 async function post(path: string, body: unknown, headers: Record<string, string> = {}, baseUrl = codecServer.url) {
   const response = await fetch(`${baseUrl}${path}`, {
@@ -108,7 +112,11 @@ describe('POST /encode and /decode', () => {
 
   it('refuses a payload under a key id it does not hold: 400 PAYLOAD_NOT_DECODABLE naming the id, nothing decoded', async () => {
     const otherKey = { id: 'retired-2025', key: randomBytes(32) };
-    const decoded = await post('/decode', { payloads: [payloadToJson(await sealedByWorker()), payloadToJson(await sealedByWorker([otherKey]))] }, asOperator);
+    const decoded = await post(
+      '/decode',
+      { payloads: [payloadToJson(await sealedByWorker()), payloadToJson(await sealedByWorker([otherKey]))] },
+      asOperator,
+    );
     expect(decoded.status).toBe(400);
     expect(decoded.body.error.code).toBe('PAYLOAD_NOT_DECODABLE');
     expect(decoded.body.error.message).toContain('"retired-2025"');
@@ -137,6 +145,16 @@ describe('POST /encode and /decode', () => {
     expect(response.body.error.code).toBe(code);
   });
 
+  it('refuses a body that is not application/json with 415 (a plain HTML form cannot post to it)', async () => {
+    const response = await post('/decode', JSON.stringify({ payloads: [payloadToJson(await sealedByWorker())] }), {
+      ...asOperator,
+      'content-type': 'text/plain',
+    });
+    expect(response.status).toBe(415);
+    expect(response.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(response.text).not.toContain(customer.email);
+  });
+
   it('takes {} as no payloads: protobuf JSON leaves out an empty list, and the Temporal CLI sends it so', async () => {
     for (const path of ['/decode', '/encode']) {
       const response = await post(path, {}, asOperator);
@@ -146,7 +164,11 @@ describe('POST /encode and /decode', () => {
   });
 
   it('refuses another namespace: 403 NAMESPACE_NOT_SERVED', async () => {
-    const response = await post('/decode', { payloads: [payloadToJson(await sealedByWorker())] }, { ...asOperator, 'x-namespace': 'other' });
+    const response = await post(
+      '/decode',
+      { payloads: [payloadToJson(await sealedByWorker())] },
+      { ...asOperator, 'x-namespace': 'other' },
+    );
     expect(response.status).toBe(403);
     expect(response.body.error.code).toBe('NAMESPACE_NOT_SERVED');
   });
@@ -186,12 +208,29 @@ describe('operator access', () => {
     expect(openedCustomer(decoded.body.payloads)).toEqual(customer);
 
     // The token is revoked (a server without it in CODEC_OPERATOR_TOKENS): its session ends with it.
-    const afterRevocation = await listen(createCodecServer(codecConfig({ CODEC_OPERATOR_TOKENS: [randomBytes(32).toString('base64url')] }), logger));
+    const afterRevocation = await listen(
+      createCodecServer(codecConfig({ CODEC_OPERATOR_TOKENS: [randomBytes(32).toString('base64url')] }), logger),
+    );
     try {
       const refusedSession = await post('/decode', await sealedBody(), { cookie }, afterRevocation.url);
       expect(refusedSession.status).toBe(401);
     } finally {
       await afterRevocation.close();
+    }
+  });
+
+  it('in production the session cookie is Secure and __Host- (this host only, https only), and it decodes', async () => {
+    const production = await listen(createCodecServer(codecConfig({ NODE_ENV: 'production' }), logger));
+    try {
+      const signedIn = await fetch(`${production.url}/login`, { method: 'POST', body: new URLSearchParams({ token: OPERATOR_TOKEN }) });
+      const setCookie = signedIn.headers.get('set-cookie')!;
+      expect(setCookie).toMatch(/^__Host-tiketq-codec-session=/);
+      expect(setCookie).toMatch(/; Secure/);
+      expect(setCookie).toMatch(/; Path=\//);
+      const decoded = await post('/decode', await sealedBody(), { cookie: setCookie.split(';')[0]! }, production.url);
+      expect(decoded.status).toBe(200);
+    } finally {
+      await production.close();
     }
   });
 
@@ -227,7 +266,10 @@ describe('CORS for the Web UI', () => {
     expect(response.headers.get('access-control-allow-origin')).toBeNull();
     expect(response.headers.get('access-control-allow-credentials')).toBeNull();
 
-    const request = await post('/decode', await (async () => ({ payloads: [payloadToJson(await sealedByWorker())] }))(), { ...asOperator, origin: 'https://evil.example' });
+    const request = await post('/decode', await (async () => ({ payloads: [payloadToJson(await sealedByWorker())] }))(), {
+      ...asOperator,
+      origin: 'https://evil.example',
+    });
     expect(request.status).toBe(403);
     expect(request.body.error.code).toBe('ORIGIN_NOT_ALLOWED');
     expect(request.text).not.toContain(customer.email);
@@ -282,4 +324,3 @@ describe('configuration', () => {
     expect(refusal({ PAYLOAD_ENCRYPTION_KEYS: keys, CODEC_ALLOWED_ORIGINS: 'http://127.0.0.1:8233/' })).toContain('CODEC_ALLOWED_ORIGINS:');
   });
 });
-
