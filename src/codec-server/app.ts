@@ -1,9 +1,9 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { html } from 'hono/html';
 import { secureHeaders } from 'hono/secure-headers';
 import { ApiError, errorResponse } from '../api/errors';
+import { limitRequestBody } from '../api/middleware/body-limit';
 import { readValidBody } from '../api/validation';
 import type { Logger } from '../logger';
 import { PayloadDecryptionError, PayloadEncryptionCodec } from '../temporal/payload-codec';
@@ -18,8 +18,7 @@ type CodecEnv = { Variables: { operator: string } };
 
 /**
  * Temporal's remote codec protocol for the Web UI and the CLI: POST …/encode and POST …/decode take and answer
- * `{"payloads": [...]}`.
- * Only an operator (src/codec-server/operator-access.ts) gets payloads opened; a browser page only from the Web UI's
+ * `{"payloads": [...]}`. Only an operator (src/codec-server/operator-access.ts) gets payloads opened; a browser page only from the Web UI's
  * origins. Logs say who decoded how many payloads of which namespace, never what they hold.
  */
 export function createCodecServer(config: CodecServerSettings, logger: Logger) {
@@ -72,21 +71,14 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
         }),
       );
       app.use(path, requireOperator(access));
-      app.use(
-        path,
-        bodyLimit({
-          maxSize: config.CODEC_BODY_LIMIT_BYTES,
-          onError: () => {
-            throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${config.CODEC_BODY_LIMIT_BYTES} bytes`);
-          },
-        }),
-      );
+      app.use(path, limitRequestBody(config.CODEC_BODY_LIMIT_BYTES));
       app.post(path, transcode(direction));
     }
   }
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/login', async (c) => c.html(signInPage(await access.operatorOf(c), access.required)));
+  app.use('/login', limitRequestBody(SIGN_IN_BODY_LIMIT_BYTES));
   app.post('/login', async (c) => {
     const form = /^application\/json\b/i.test(c.req.header('content-type') ?? '') ? null : await c.req.parseBody();
     const token = form ? form.token : ((await c.req.json().catch(() => ({}))) as { token?: unknown }).token;
@@ -113,6 +105,9 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
   });
   return app;
 }
+
+/** A sign-in form holds one token. */
+const SIGN_IN_BODY_LIMIT_BYTES = 4096;
 
 /** A page of another origin is refused outright, preflight included: CORS headers alone would still let it run. */
 function refuseOtherOrigins(allowedOrigins: ReadonlySet<string>): MiddlewareHandler {

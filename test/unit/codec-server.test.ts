@@ -155,6 +155,25 @@ describe('POST /encode and /decode', () => {
     expect(response.text).not.toContain(customer.email);
   });
 
+  it('refuses a body over CODEC_BODY_LIMIT_BYTES with 413, declared or streamed', async () => {
+    // A server of its own: it answers before reading the body and drops the connection, which a shared pool would reuse.
+    const limited = await listen(createCodecServer(codecConfig({ CODEC_BODY_LIMIT_BYTES: 64 * 1024 }), logger));
+    try {
+      const big = JSON.stringify({ payloads: [{ metadata: {}, data: 'A'.repeat(64 * 1024) }] });
+      expect((await post('/decode', big, asOperator, limited.url)).status).toBe(413);
+      const streamed = await fetch(`${limited.url}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...asOperator },
+        body: new Blob([big]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+      expect(((await streamed.json()) as { error: { code: string } }).error.code).toBe('PAYLOAD_TOO_LARGE');
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('takes {} as no payloads: protobuf JSON leaves out an empty list, and the Temporal CLI sends it so', async () => {
     for (const path of ['/decode', '/encode']) {
       const response = await post(path, {}, asOperator);
