@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the whole service locally. Starts what is missing — private PostgreSQL, Temporal dev server with
- * the Web UI, the Midtrans simulator, a downstream receiver — applies migrations, then runs the worker and the
- * API. Every explicitly set environment variable wins over a local default, and nothing is started for it.
+ * the Web UI, the codec server that shows the UI decoded payloads, the Midtrans simulator, a downstream receiver —
+ * applies migrations, then runs the worker and the API. Every explicitly set environment variable wins over a local default, and nothing is started for it.
  * Ctrl-C stops everything this script started; the next start reuses the data in .data/.
  */
 import { execFileSync } from 'node:child_process';
@@ -24,6 +24,8 @@ const apiPort = Number(env.PORT ?? 8000);
 const simulatorPort = Number(env.MIDTRANS_SIM_PORT ?? 8900);
 const temporalPort = Number(env.DEV_TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(env.DEV_TEMPORAL_UI_PORT ?? 8233);
+const codecServerPort = Number(env.CODEC_SERVER_PORT ?? 8234);
+const codecServerUrl = `http://127.0.0.1:${codecServerPort}`;
 const foreground = new ForegroundStack('dev');
 const say = (message: string) => foreground.say(message);
 
@@ -44,7 +46,12 @@ async function main() {
   let temporalUi = 'your Temporal cluster\'s UI';
   if (!temporalAddress) {
     say('starting the Temporal dev server (data in .data/temporal-dev.db)');
-    const temporal = await ensureTemporalDevServer({ port: temporalPort, uiPort: temporalUiPort, dbFile: path.join(PROJECT_ROOT, '.data', 'temporal-dev.db') });
+    const temporal = await ensureTemporalDevServer({
+      port: temporalPort,
+      uiPort: temporalUiPort,
+      dbFile: path.join(PROJECT_ROOT, '.data', 'temporal-dev.db'),
+      codecEndpoint: codecServerUrl,
+    });
     foreground.onStop(() => temporal.stop());
     temporalAddress = temporal.address;
     temporalUi = temporal.uiUrl ?? temporalUi;
@@ -81,6 +88,14 @@ async function main() {
   }
   const children = serviceEnvironment(stack, { base: env });
 
+  // Without CODEC_OPERATOR_TOKENS it is open, which its config allows on loopback only; set them to try the sign-in.
+  const codecServer = spawnTsx('codec-server', 'src/codec-server/main.ts', {
+    ...children,
+    CODEC_SERVER_PORT: String(codecServerPort),
+    CODEC_ALLOWED_ORIGINS: env.CODEC_ALLOWED_ORIGINS ?? `http://127.0.0.1:${temporalUiPort},http://localhost:${temporalUiPort}`,
+  });
+  await waitForHttpOk(codecServer, `${codecServerUrl}/health`);
+
   spawnTsx('worker', 'src/worker.ts', children);
   const api = spawnTsx('api', 'src/server.ts', children);
   await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
@@ -90,6 +105,7 @@ async function main() {
     API            http://127.0.0.1:${apiPort}
     API docs       http://127.0.0.1:${apiPort}/docs
     Temporal UI    ${temporalUi}
+    Codec server   ${codecServerUrl} (the UI's payloads decoded; ${env.CODEC_OPERATOR_TOKENS ? `operators sign in at ${codecServerUrl}/login` : 'open locally: no CODEC_OPERATOR_TOKENS'})
     Midtrans sim   ${simulatorUrl ? `${simulatorUrl}/_simulator` : `(external gateway: ${env.MIDTRANS_API_BASE_URL})`}
   Ctrl-C stops everything.
 `);

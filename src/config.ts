@@ -12,11 +12,11 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', ''])
   .default('false')
   .transform((v) => v === 'true' || v === '1');
-const commaList = z
+export const commaList = z
   .string()
   .default('')
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
 /** The browser's key for card tokenization (GET /v2/token); public by design, sandbox-shaped for the simulator. */
@@ -26,7 +26,7 @@ export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
 /** 32 characters of a random base64url or hex key are 128 bits or more: out of reach of guessing. */
-const MIN_PRODUCTION_API_KEY_LENGTH = 32;
+export const MIN_PRODUCTION_API_KEY_LENGTH = 32;
 
 /** An IP address or a CIDR range ("10.0.0.0/8", "fd00::/8"), or undefined when `entry` is neither. */
 function addressRange(entry: string): { address: string; family: 'ipv4' | 'ipv6'; prefix?: number } | undefined {
@@ -55,7 +55,7 @@ const trustedProxies = commaList.transform((entries, ctx) => {
  * PAYLOAD_ENCRYPTION_KEYS as keys: `id:base64key` entries, comma-separated, each key exactly 32 bytes (AES-256). The
  * first seals, all open. Problems name the entry and its id, never the key.
  */
-const payloadEncryptionKeys = commaList.transform((entries, ctx) => {
+export const payloadEncryptionKeys = commaList.transform((entries, ctx) => {
   const keys: PayloadEncryptionKey[] = [];
   entries.forEach((entry, index) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${message}` });
@@ -82,7 +82,7 @@ LOOPBACK.addAddress('::1', 'ipv6');
 /** The origin of `url`, or undefined when it is not a URL (the field's own check reports that; refinements still run). */
 const originOf = (url: string) => (URL.canParse(url) ? new URL(url).origin : undefined);
 
-function isLoopbackUrl(url: string): boolean {
+export function isLoopbackUrl(url: string): boolean {
   if (!URL.canParse(url)) return false;
   const host = new URL(url).hostname.replace(/^\[(.*)\]$/, '$1');
   const version = isIP(host);

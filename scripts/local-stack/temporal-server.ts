@@ -24,6 +24,8 @@ export interface DevServerOptions {
   dbFile?: string;
   namespace?: string;
   logFile?: string;
+  /** The codec server the Web UI asks to decode payloads (`--ui-codec-endpoint`); only with a UI. */
+  codecEndpoint?: string;
 }
 
 /** True when a Temporal frontend answers its health check at `address`. */
@@ -39,19 +41,20 @@ export async function isServing(address: string): Promise<boolean> {
 
 /** Starts `temporal server start-dev` with our search attributes registered, or reuses one already listening. */
 export async function ensureTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
-  const { port, uiPort, dbFile, namespace = 'default' } = options;
+  const { port, uiPort, dbFile, codecEndpoint, namespace = 'default' } = options;
   const address = `127.0.0.1:${port}`;
   const uiUrl = uiPort ? `http://127.0.0.1:${uiPort}` : undefined;
   if (await isPortOpen('127.0.0.1', port)) {
     return { address, uiUrl, startedHere: false, stop: async () => {} };
   }
   const searchAttributes = PAYMENT_SEARCH_ATTRIBUTES.map((key) => `${key.name}=Keyword`);
+  const codecArgs = uiPort && codecEndpoint ? ['--ui-codec-endpoint', codecEndpoint] : [];
   const cli = resolveTemporalCli();
   if (cli.kind === 'sdk-download') {
     // No local binary: let the SDK download the CLI (works only with internet access).
     console.warn(`[temporal] no local Temporal CLI; trying the SDK download. ${MISSING_BINARY_HINT}`);
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port, namespace, ui: uiPort !== undefined, uiPort, dbFilename: dbFile, searchAttributes: [...PAYMENT_SEARCH_ATTRIBUTES] },
+      server: { ip: '127.0.0.1', port, namespace, ui: uiPort !== undefined, uiPort, dbFilename: dbFile, searchAttributes: [...PAYMENT_SEARCH_ATTRIBUTES], extraArgs: codecArgs },
     }).catch((error: unknown) => {
       throw new Error(`cannot start a Temporal dev server: ${String(error)}. ${MISSING_BINARY_HINT}`);
     });
@@ -63,6 +66,7 @@ export async function ensureTemporalDevServer(options: DevServerOptions): Promis
     '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace,
     '--log-level', 'warn', '--log-format', 'json',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
+    ...codecArgs,
     ...(dbFile ? ['--db-filename', dbFile] : []),
     ...searchAttributes.flatMap((sa) => ['--search-attribute', sa]),
     // Updates (cancel, refund) and update-with-start (create) are on by default in recent servers; be explicit.

@@ -5,9 +5,14 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 export const ERROR_STATUS = {
   VALIDATION_FAILED: 400,
   MALFORMED_JSON: 400,
+  /** Codec server: a payload under an unknown key id, or altered. */
+  PAYLOAD_NOT_DECODABLE: 400,
   UNAUTHORIZED: 401,
   INVALID_SIGNATURE: 401,
   HTTPS_REQUIRED: 403,
+  /** Codec server: a browser page whose origin is not in CODEC_ALLOWED_ORIGINS, or a namespace it does not serve. */
+  ORIGIN_NOT_ALLOWED: 403,
+  NAMESPACE_NOT_SERVED: 403,
   PAYMENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

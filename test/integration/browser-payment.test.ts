@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/chromium';
 import { createPaymentBody, tokenizeTestCard } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 
@@ -10,26 +10,11 @@ import { startService, type Service } from '../support/service-harness';
  * front end does (GET /v2/token with the client key) on its 3-D Secure page, then sees each succeed through the
  * service's API. `.ci/run` installs the `chromium` package.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
 let s: Service;
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   s = await startService();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // A closed network: no background connections, no sandbox as root in CI.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -9,7 +9,7 @@ export const ANONYMOUS_CALLER = 'anonymous';
 /** Who holds an API key, without storing the key: its SHA-256 (keys are long random secrets, so no salt is needed). */
 export const callerFingerprint = (key: string) => createHash('sha256').update(key).digest('hex');
 
-function sameKey(candidate: string, key: string): boolean {
+export function sameKey(candidate: string, key: string): boolean {
   const a = Buffer.from(candidate);
   const b = Buffer.from(key);
   return a.length === b.length && timingSafeEqual(a, b);
