@@ -24,6 +24,8 @@ const env = process.env;
 const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
 const apiPort = port('STACK_API_PORT', 8100);
 const simulatorPort = port('STACK_MIDTRANS_SIM_PORT', 8910);
+const codecServerPort = port('STACK_CODEC_SERVER_PORT', 8534);
+const temporalUiPort = port('STACK_TEMPORAL_UI_PORT', 8533);
 const logDir = path.join(PROJECT_ROOT, '.data', 'stack');
 const stack = new ForegroundStack('stack');
 const say = (message: string) => stack.say(message);
@@ -36,7 +38,8 @@ async function main() {
     postgres: { name: path.join('.data', 'postgres-stack-temporal'), port: port('STACK_TEMPORAL_PG_PORT', 54339), maxConnections: 300, fsync: true },
     frontendPort: port('STACK_TEMPORAL_PORT', 7533),
     membershipPort: port('STACK_TEMPORAL_MEMBERSHIP_PORT', 6533),
-    uiPort: port('STACK_TEMPORAL_UI_PORT', 8533),
+    uiPort: temporalUiPort,
+    codecEndpoint: `http://127.0.0.1:${codecServerPort}`,
     namespace: 'default',
     numHistoryShards: port('STACK_TEMPORAL_HISTORY_SHARDS', 4),
     logDir,
@@ -71,6 +74,12 @@ async function main() {
   for (const [index, metricsPort] of [port('STACK_WORKER_1_METRICS_PORT', 9471), port('STACK_WORKER_2_METRICS_PORT', 9472)].entries()) {
     spawn(`worker-${index + 1}`, 'worker', { ...children, WORKER_METRICS_PORT: String(metricsPort), WORKER_HEALTH_PORT: String(metricsPort + 10) });
   }
+  // Without CODEC_OPERATOR_TOKENS it is open, which its config allows on loopback only; set them to try the sign-in.
+  spawn('codec-server', 'codec-server', {
+    ...children,
+    CODEC_SERVER_PORT: String(codecServerPort),
+    CODEC_ALLOWED_ORIGINS: env.CODEC_ALLOWED_ORIGINS ?? `http://127.0.0.1:${temporalUiPort},http://localhost:${temporalUiPort}`,
+  });
   const api = spawn('api', 'server', children);
   await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
@@ -78,7 +87,7 @@ async function main() {
   TiketQ Payment Service is up on the production topology${RUN_FROM_DIST ? ' (from dist/)' : ''}
     API            http://127.0.0.1:${apiPort}
     Temporal       ${temporal.address} (PostgreSQL persistence and visibility)
-    Temporal UI    ${temporal.uiUrl}
+    Temporal UI    ${temporal.uiUrl} (payloads decoded by the codec server on :${codecServerPort})
     Midtrans sim   ${simulatorUrl}/_simulator
     Logs           ${path.relative(PROJECT_ROOT, logDir)}/
   Ctrl-C stops everything.

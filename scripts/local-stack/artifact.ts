@@ -9,6 +9,7 @@ export const ENTRY_POINTS = {
   server: 'src/server.ts',
   worker: 'src/worker.ts',
   simulator: 'simulator/main.ts',
+  'codec-server': 'src/codec-server/main.ts',
   'temporal-namespace': 'scripts/temporal-namespace.ts',
 } as const;
 export const WORKFLOW_BUNDLE_FILE = path.join(DIST, 'workflow-bundle.js');

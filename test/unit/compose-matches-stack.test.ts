@@ -65,8 +65,9 @@ describe('docker-compose.yml runs what npm run stack runs', () => {
       worker: 'node dist/worker.js',
       'midtrans-simulator': 'node dist/simulator.js',
       'temporal-namespace': 'node dist/temporal-namespace.js',
+      'codec-server': 'node dist/codec-server.js',
     });
-    for (const name of ['server', 'worker', 'simulator', 'temporal-namespace']) expect(ENTRY_POINTS).toHaveProperty(name);
+    for (const name of ['server', 'worker', 'simulator', 'temporal-namespace', 'codec-server']) expect(ENTRY_POINTS).toHaveProperty(name);
     expect(services.migrate?.build?.target).toBe('migrate');
   });
 });
