@@ -77,6 +77,7 @@ export async function createWorkflowHarness(
   const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
   let statusLookupAnswer: number | null = null;
+  let heldStatusLookups: { arrived: () => void; released: Promise<void> } | null = null;
   let answerEdit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null = null;
   /**
    * The simulator's app as the network; can apply a charge and then lose its answer (the ambiguous case), and can
@@ -90,6 +91,10 @@ export async function createWorkflowHarness(
       path: pathname,
       body: typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined,
     });
+    if (heldStatusLookups && request.method === 'GET' && pathname.endsWith('/status')) {
+      heldStatusLookups.arrived();
+      await heldStatusLookups.released;
+    }
     if (statusLookupAnswer !== null && request.method === 'GET' && pathname.endsWith('/status')) {
       const code = String(statusLookupAnswer);
       return Response.json({ status_code: code, status_message: `status look-up refused (${code})` }, { status: statusLookupAnswer });
@@ -181,6 +186,23 @@ export async function createWorkflowHarness(
     /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null. */
     failStatusLookups(status: number | null) {
       statusLookupAnswer = status;
+    },
+    /**
+     * Status look-ups wait (their activity attempt running) until `release` is called; `arrived` resolves when the
+     * first one is waiting.
+     */
+    holdStatusLookups() {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrival = new Promise<void>((resolve) => (arrived = resolve));
+      heldStatusLookups = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
+      return {
+        arrived: arrival,
+        release() {
+          heldStatusLookups = null;
+          release();
+        },
+      };
     },
     /** Rewrites Midtrans's answers (a gateway, or a proxy, answering about another order) until set back to null. */
     editMidtransAnswers(edit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null) {
