@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
@@ -63,7 +65,19 @@ export async function createWorkflowHarness(
   };
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: inject('timeSkippingExecutable') },
-    client: { dataConverter: { payloadCodecs: [rotatableCodec] } },
+    client: {
+      dataConverter: { payloadCodecs: [rotatableCodec] },
+      interceptors: {
+        workflow: [
+          {
+            async terminate(input, next) {
+              await untilAtRest(input.workflowExecution.workflowId);
+              return next(input);
+            },
+          },
+        ],
+      },
+    },
   });
   // The workflow tags itself for the Web UI; the test server needs the attributes registered like a real cluster.
   await env.connection.operatorService.addSearchAttributes({
@@ -137,14 +151,14 @@ export async function createWorkflowHarness(
   }
 
   const midtransActivities = createMidtransActivities(midtrans);
-  const activities: PaymentActivities = {
+  const activities = countingAttempts({
     ...midtransActivities,
     recordPayment: async (snapshot, event) => {
       snapshots.push({ snapshot, event });
     },
     notifyTransactionService: downstream('transaction-service'),
     notifyUserService: downstream('user-service'),
-  };
+  });
   const taskQueue = `wf-test-${randomUUID()}`;
   const startWorker = async (keys: readonly PayloadEncryptionKey[]) => {
     const worker = await Worker.create({
@@ -158,6 +172,34 @@ export async function createWorkflowHarness(
     return { worker, running: worker.run() };
   };
   let current = await startWorker(payloadEncryptionKeys);
+
+  /**
+   * The time-skipping server locks time from the moment a workflow task or an activity attempt is scheduled until it
+   * completes. Terminating a workflow in between leaves that lock held for the server's life (the worker's completion
+   * is refused), and from then on every `env.sleep` of the test file runs in real time: under load, where activities
+   * are often still running when a test terminates its workflow, 11 minutes of look-up retries took 11 real minutes.
+   * So a terminate waits until the workflow has nothing outstanding: no attempt of ours running, no first attempt
+   * waiting for the worker, no workflow task open, three checks in a row.
+   */
+  async function untilAtRest(workflowId: string, timeoutMs = 30_000): Promise<void> {
+    const handle = env.client.workflow.getHandle(workflowId);
+    const deadline = Date.now() + timeoutMs;
+    let quietChecks = 0;
+    while (quietChecks < 3) {
+      const { status, raw } = await handle.describe();
+      if (status.name !== 'RUNNING') return;
+      if (Date.now() > deadline) {
+        console.warn(`[workflow-harness] ${workflowId} still busy after ${timeoutMs} ms: terminated anyway; later time skips may run in real time`);
+        return;
+      }
+      const busy =
+        (runningAttempts.get(workflowId) ?? 0) > 0 ||
+        (raw.pendingActivities ?? []).some((activity) => (activity.attempt ?? 1) <= 1) ||
+        workflowTaskOpen((await handle.fetchHistory()).events ?? []);
+      quietChecks = busy ? 0 : quietChecks + 1;
+      await sleep(50);
+    }
+  }
 
   /** Builds the notification Midtrans would send for the order's current state, signed like Midtrans signs it. */
   async function notificationFor(paymentId: string): Promise<MidtransNotificationSignal> {
@@ -233,6 +275,43 @@ export async function createWorkflowHarness(
 }
 
 export type WorkflowHarness = Awaited<ReturnType<typeof createWorkflowHarness>>;
+
+/** Attempts of the harness's activities running now, by workflow id (see `untilAtRest`). */
+const runningAttempts = new Map<string, number>();
+
+function countingAttempts(activities: PaymentActivities): PaymentActivities {
+  const counted = Object.entries(activities).map(([name, activity]) => {
+    const run = activity as (...args: unknown[]) => Promise<unknown>;
+    return [
+      name,
+      async (...args: unknown[]) => {
+        const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+        runningAttempts.set(workflowId, (runningAttempts.get(workflowId) ?? 0) + 1);
+        try {
+          return await run(...args);
+        } finally {
+          runningAttempts.set(workflowId, (runningAttempts.get(workflowId) ?? 1) - 1);
+        }
+      },
+    ];
+  });
+  return Object.fromEntries(counted) as unknown as PaymentActivities;
+}
+
+const { EventType } = temporal.api.enums.v1;
+const WORKFLOW_TASK_EVENTS = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+]);
+
+/** Whether the history's latest workflow task is scheduled or started, not yet closed. */
+function workflowTaskOpen(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
+  const latest = events.findLast((event) => event.eventType != null && WORKFLOW_TASK_EVENTS.has(event.eventType))?.eventType;
+  return latest === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED || latest === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED;
+}
 
 let counter = 0;
 export function paymentRequest(overrides: Partial<PaymentRequest> = {}): PaymentRequest {
