@@ -10,7 +10,7 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
@@ -332,20 +332,29 @@ export function paymentRequest(overrides: Partial<PaymentRequest> = {}): Payment
 }
 
 /**
- * One harness per test file. `lastPayment` is the payment a test is about: under RECORD_HISTORIES=1 its history is
- * saved for the replay tests, named after the test.
+ * A fresh harness (its own time-skipping server and worker) for every test, the workflow bundle built once per file.
+ * Time is global to a server, and a workflow that closes by itself (completes, continues as new) while one of its
+ * activity attempts or workflow tasks is outstanding leaves the server's time locked for good, like a terminate
+ * does (see `untilAtRest`); a server per test keeps that from stalling the next test's time skips.
+ * `lastPayment` is the payment a test is about: under RECORD_HISTORIES=1 its history is saved for the replay tests,
+ * named after the test.
  */
 export function useWorkflowHarness() {
   const context = { h: undefined as unknown as WorkflowHarness, lastPayment: undefined as WorkflowHandle | undefined };
+  let workflowBundle: WorkflowBundle;
   beforeAll(async () => {
-    context.h = await createWorkflowHarness(await bundlePaymentWorkflows());
+    workflowBundle = await bundlePaymentWorkflows();
   });
-  afterAll(async () => {
-    await context.h?.close();
+  beforeEach(async () => {
+    context.h = await createWorkflowHarness(workflowBundle);
   });
   afterEach(async (test) => {
-    if (process.env.RECORD_HISTORIES && context.lastPayment) await recordHistory(test.task.name, context.lastPayment);
-    context.lastPayment = undefined;
+    try {
+      if (process.env.RECORD_HISTORIES && context.lastPayment) await recordHistory(test.task.name, context.lastPayment);
+    } finally {
+      context.lastPayment = undefined;
+      await context.h.close();
+    }
   });
   return context;
 }
