@@ -63,7 +63,7 @@ export async function createWorkflowHarness(
     encode: (payloads) => clientCodec.encode(payloads),
     decode: (payloads) => clientCodec.decode(payloads),
   };
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
+  const env = await startingServer(() => TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: inject('timeSkippingExecutable') },
     client: {
       dataConverter: { payloadCodecs: [rotatableCodec] },
@@ -78,7 +78,7 @@ export async function createWorkflowHarness(
         ],
       },
     },
-  });
+  }));
   // The workflow tags itself for the Web UI; the test server needs the attributes registered like a real cluster.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -276,6 +276,20 @@ export async function createWorkflowHarness(
 
 export type WorkflowHarness = Awaited<ReturnType<typeof createWorkflowHarness>>;
 
+/**
+ * The SDK gives the test server 5 s to answer; on 2 loaded cores it sometimes needs longer (a server per test makes
+ * that likelier), so a start that timed out is tried again, at most three times.
+ */
+async function startingServer<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes('did not start within')) throw error;
+    }
+  }
+}
+
 /** Attempts of the harness's activities running now, by workflow id (see `untilAtRest`). */
 const runningAttempts = new Map<string, number>();
 
@@ -353,7 +367,10 @@ export function useWorkflowHarness() {
       if (process.env.RECORD_HISTORIES && context.lastPayment) await recordHistory(test.task.name, context.lastPayment);
     } finally {
       context.lastPayment = undefined;
-      await context.h.close();
+      // A harness that failed to start must not leave the previous test's (closed) one in its place.
+      const harness = context.h as WorkflowHarness | undefined;
+      context.h = undefined as unknown as WorkflowHarness;
+      await harness?.close();
     }
   });
   return context;
