@@ -3,12 +3,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
@@ -61,10 +63,22 @@ export async function createWorkflowHarness(
     encode: (payloads) => clientCodec.encode(payloads),
     decode: (payloads) => clientCodec.decode(payloads),
   };
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
+  const env = await startingServer(() => TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: inject('timeSkippingExecutable') },
-    client: { dataConverter: { payloadCodecs: [rotatableCodec] } },
-  });
+    client: {
+      dataConverter: { payloadCodecs: [rotatableCodec] },
+      interceptors: {
+        workflow: [
+          {
+            async terminate(input, next) {
+              await untilAtRest(input.workflowExecution.workflowId);
+              return next(input);
+            },
+          },
+        ],
+      },
+    },
+  }));
   // The workflow tags itself for the Web UI; the test server needs the attributes registered like a real cluster.
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
@@ -77,6 +91,7 @@ export async function createWorkflowHarness(
   const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
   let statusLookupAnswer: number | null = null;
+  let heldStatusLookups: { arrived: () => void; released: Promise<void> } | null = null;
   let answerEdit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null = null;
   /**
    * The simulator's app as the network; can apply a charge and then lose its answer (the ambiguous case), and can
@@ -90,6 +105,10 @@ export async function createWorkflowHarness(
       path: pathname,
       body: typeof init?.body === 'string' ? (JSON.parse(init.body) as Record<string, unknown>) : undefined,
     });
+    if (heldStatusLookups && request.method === 'GET' && pathname.endsWith('/status')) {
+      heldStatusLookups.arrived();
+      await heldStatusLookups.released;
+    }
     if (statusLookupAnswer !== null && request.method === 'GET' && pathname.endsWith('/status')) {
       const code = String(statusLookupAnswer);
       return Response.json({ status_code: code, status_message: `status look-up refused (${code})` }, { status: statusLookupAnswer });
@@ -139,14 +158,14 @@ export async function createWorkflowHarness(
       checkouts.delete(paymentId);
     },
   });
-  const activities: PaymentActivities = {
+  const activities = countingAttempts({
     ...midtransActivities,
     recordPayment: async (snapshot, event) => {
       snapshots.push({ snapshot, event });
     },
     notifyTransactionService: downstream('transaction-service'),
     notifyUserService: downstream('user-service'),
-  };
+  });
   const taskQueue = `wf-test-${randomUUID()}`;
   const startWorker = async (keys: readonly PayloadEncryptionKey[]) => {
     const worker = await Worker.create({
@@ -160,6 +179,34 @@ export async function createWorkflowHarness(
     return { worker, running: worker.run() };
   };
   let current = await startWorker(payloadEncryptionKeys);
+
+  /**
+   * The time-skipping server locks time from the moment a workflow task or an activity attempt is scheduled until it
+   * completes. Terminating a workflow in between leaves that lock held for the server's life (the worker's completion
+   * is refused), and from then on every `env.sleep` of the test file runs in real time: under load, where activities
+   * are often still running when a test terminates its workflow, 11 minutes of look-up retries took 11 real minutes.
+   * So a terminate waits until the workflow has nothing outstanding: no attempt of ours running, no first attempt
+   * waiting for the worker, no workflow task open, three checks in a row.
+   */
+  async function untilAtRest(workflowId: string, timeoutMs = 30_000): Promise<void> {
+    const handle = env.client.workflow.getHandle(workflowId);
+    const deadline = Date.now() + timeoutMs;
+    let quietChecks = 0;
+    while (quietChecks < 3) {
+      const { status, raw } = await handle.describe();
+      if (status.name !== 'RUNNING') return;
+      if (Date.now() > deadline) {
+        console.warn(`[workflow-harness] ${workflowId} still busy after ${timeoutMs} ms: terminated anyway; later time skips may run in real time`);
+        return;
+      }
+      const busy =
+        (runningAttempts.get(workflowId) ?? 0) > 0 ||
+        (raw.pendingActivities ?? []).some((activity) => (activity.attempt ?? 1) <= 1) ||
+        workflowTaskOpen((await handle.fetchHistory()).events ?? []);
+      quietChecks = busy ? 0 : quietChecks + 1;
+      await sleep(50);
+    }
+  }
 
   /** Builds the notification Midtrans would send for the order's current state, signed like Midtrans signs it. */
   async function notificationFor(paymentId: string): Promise<MidtransNotificationSignal> {
@@ -191,6 +238,23 @@ export async function createWorkflowHarness(
     failStatusLookups(status: number | null) {
       statusLookupAnswer = status;
     },
+    /**
+     * Status look-ups wait (their activity attempt running) until `release` is called; `arrived` resolves when the
+     * first one is waiting.
+     */
+    holdStatusLookups() {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrival = new Promise<void>((resolve) => (arrived = resolve));
+      heldStatusLookups = { arrived, released: new Promise<void>((resolve) => (release = resolve)) };
+      return {
+        arrived: arrival,
+        release() {
+          heldStatusLookups = null;
+          release();
+        },
+      };
+    },
     /** Rewrites Midtrans's answers (a gateway, or a proxy, answering about another order) until set back to null. */
     editMidtransAnswers(edit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null) {
       answerEdit = edit;
@@ -221,6 +285,57 @@ export async function createWorkflowHarness(
 
 export type WorkflowHarness = Awaited<ReturnType<typeof createWorkflowHarness>>;
 
+/**
+ * The SDK gives the test server 5 s to answer; on 2 loaded cores it sometimes needs longer (a server per test makes
+ * that likelier), so a start that timed out is tried again, at most three times.
+ */
+async function startingServer<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes('did not start within')) throw error;
+    }
+  }
+}
+
+/** Attempts of the harness's activities running now, by workflow id (see `untilAtRest`). */
+const runningAttempts = new Map<string, number>();
+
+function countingAttempts(activities: PaymentActivities): PaymentActivities {
+  const counted = Object.entries(activities).map(([name, activity]) => {
+    const run = activity as (...args: unknown[]) => Promise<unknown>;
+    return [
+      name,
+      async (...args: unknown[]) => {
+        const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+        runningAttempts.set(workflowId, (runningAttempts.get(workflowId) ?? 0) + 1);
+        try {
+          return await run(...args);
+        } finally {
+          runningAttempts.set(workflowId, (runningAttempts.get(workflowId) ?? 1) - 1);
+        }
+      },
+    ];
+  });
+  return Object.fromEntries(counted) as unknown as PaymentActivities;
+}
+
+const { EventType } = temporal.api.enums.v1;
+const WORKFLOW_TASK_EVENTS = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
+]);
+
+/** Whether the history's latest workflow task is scheduled or started, not yet closed. */
+function workflowTaskOpen(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
+  const latest = events.findLast((event) => event.eventType != null && WORKFLOW_TASK_EVENTS.has(event.eventType))?.eventType;
+  return latest === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED || latest === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED;
+}
+
 let counter = 0;
 export function paymentRequest(overrides: Partial<PaymentRequest> = {}): PaymentRequest {
   counter += 1;
@@ -240,20 +355,32 @@ export function paymentRequest(overrides: Partial<PaymentRequest> = {}): Payment
 }
 
 /**
- * One harness per test file. `lastPayment` is the payment a test is about: under RECORD_HISTORIES=1 its history is
- * saved for the replay tests, named after the test.
+ * A fresh harness (its own time-skipping server and worker) for every test, the workflow bundle built once per file.
+ * Time is global to a server, and a workflow that closes by itself (completes, continues as new) while one of its
+ * activity attempts or workflow tasks is outstanding leaves the server's time locked for good, like a terminate
+ * does (see `untilAtRest`); a server per test keeps that from stalling the next test's time skips.
+ * `lastPayment` is the payment a test is about: under RECORD_HISTORIES=1 its history is saved for the replay tests,
+ * named after the test.
  */
 export function useWorkflowHarness() {
   const context = { h: undefined as unknown as WorkflowHarness, lastPayment: undefined as WorkflowHandle | undefined };
+  let workflowBundle: WorkflowBundle;
   beforeAll(async () => {
-    context.h = await createWorkflowHarness(await bundlePaymentWorkflows());
+    workflowBundle = await bundlePaymentWorkflows();
   });
-  afterAll(async () => {
-    await context.h?.close();
+  beforeEach(async () => {
+    context.h = await createWorkflowHarness(workflowBundle);
   });
   afterEach(async (test) => {
-    if (process.env.RECORD_HISTORIES && context.lastPayment) await recordHistory(test.task.name, context.lastPayment);
-    context.lastPayment = undefined;
+    try {
+      if (process.env.RECORD_HISTORIES && context.lastPayment) await recordHistory(test.task.name, context.lastPayment);
+    } finally {
+      context.lastPayment = undefined;
+      // A harness that failed to start must not leave the previous test's (closed) one in its place.
+      const harness = context.h as WorkflowHarness | undefined;
+      context.h = undefined as unknown as WorkflowHarness;
+      await harness?.close();
+    }
   });
   return context;
 }

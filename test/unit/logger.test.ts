@@ -16,6 +16,12 @@ const SIGNATURE = 'edc076b21793ebe3e17926350f5b8ae67d902fe657b3d0aa31b932d5c127e
 const CARD_TOKEN = '481111-1114-a1b2c3d4-e5f6-7890-abcd-ef1234567890';
 const EMAIL = 'budi.santoso@example.com';
 const PHONE = '+6281234567890';
+const FIRST_NAME = 'Budiman';
+const LAST_NAME = 'Wirasantoso';
+const SECOND_SIGNATURE = '9a1c2e3f4b5d6a7c8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7';
+const SAVED_CARD_TOKEN = '521111-1117-saved-0f9e8d7c6b5a';
+/** The header Midtrans's API wants: Basic, base64 of the server key and a colon. It does not contain the key as text. */
+const MIDTRANS_AUTHORIZATION = `Basic ${Buffer.from(`${SERVER_KEY}:`).toString('base64')}`;
 
 /** What the service logs, in the shapes it logs them: a request, a webhook body, configuration, a payment. */
 const RECORDS = [
@@ -26,6 +32,22 @@ const RECORDS = [
   { payment: { order_id: 'ORDER-1', customer_details: { first_name: 'Budi', email: EMAIL, phone: PHONE }, card_token: CARD_TOKEN } },
   { credit_card: { token_id: CARD_TOKEN, authentication: true } },
   { email: EMAIL, phone: PHONE },
+  // Deeper than one level, in arrays, and in the shapes the code has: our customer, Midtrans's customer_details
+  // with its addresses, a charge request, the client's outgoing headers, the configuration.
+  { payment: { customer: { firstName: FIRST_NAME, lastName: LAST_NAME, email: EMAIL, phone: PHONE } } },
+  { customer_details: { first_name: FIRST_NAME, last_name: LAST_NAME, email: EMAIL, phone: PHONE } },
+  {
+    charge: {
+      request: {
+        transaction_details: { order_id: 'pay-3', gross_amount: 250000 },
+        customer_details: { email: EMAIL, billing_address: { first_name: FIRST_NAME, phone: PHONE } },
+        credit_card: { token_id: CARD_TOKEN, saved_token_id: SAVED_CARD_TOKEN },
+      },
+    },
+  },
+  { notifications: [{ order_id: 'pay-2', signature_key: SECOND_SIGNATURE }] },
+  { upstream: { request: { headers: { Authorization: MIDTRANS_AUTHORIZATION, 'Content-Type': 'application/json' } } } },
+  { config: { MIDTRANS_SERVER_KEY: SERVER_KEY } },
 ];
 
 function logged(): { text: string; lines: Record<string, unknown>[] } {
@@ -33,6 +55,14 @@ function logged(): { text: string; lines: Record<string, unknown>[] } {
     `const { createLogger } = await import(${JSON.stringify(LOGGER)});`,
     `const log = createLogger('info', 'redaction-test');`,
     `for (const record of ${JSON.stringify(RECORDS)}) log.info(record, 'logged');`,
+    // An error carries what the failed call had: Midtrans's answer body and the request it answered.
+    `const failed = Object.assign(new Error('Midtrans charge failed (400)'), {`,
+    `  httpStatus: 400,`,
+    `  body: { status_message: 'validation failed', customer_details: { email: ${JSON.stringify(EMAIL)}, phone: ${JSON.stringify(PHONE)} } },`,
+    `  request: { headers: { Authorization: ${JSON.stringify(MIDTRANS_AUTHORIZATION)} } },`,
+    `});`,
+    `log.error({ err: failed }, 'charge failed');`,
+    `log.error(failed);`,
   ].join('\n');
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
   expect(child.status, child.stderr).toBe(0);
@@ -43,10 +73,23 @@ function logged(): { text: string; lines: Record<string, unknown>[] } {
 describe('log redaction (src/logger.ts)', () => {
   const { text, lines } = logged();
 
-  it('writes one JSON line per record, so the checks below read real output', () => {
-    expect(lines).toHaveLength(RECORDS.length);
-    expect(lines.every((line) => line.msg === 'logged')).toBe(true);
-    expect(lines[4]).toMatchObject({ payment: { order_id: 'ORDER-1', customer_details: { first_name: 'Budi' } } });
+  const errorLines = lines.slice(RECORDS.length);
+
+  it('writes one JSON line per record and per error, so the checks below read real output', () => {
+    expect(lines).toHaveLength(RECORDS.length + 2);
+    expect(lines.slice(0, RECORDS.length).every((line) => line.msg === 'logged')).toBe(true);
+    expect(lines[4]).toMatchObject({ payment: { order_id: 'ORDER-1' } });
+    expect(lines[9]).toMatchObject({ charge: { request: { transaction_details: { order_id: 'pay-3', gross_amount: 250000 } } } });
+    expect(lines[10]).toMatchObject({ notifications: [{ order_id: 'pay-2' }] });
+    expect(lines[11]).toMatchObject({ upstream: { request: { headers: { 'Content-Type': 'application/json' } } } });
+  });
+
+  it('keeps what an error says that is not personal: its type, message, stack and status', () => {
+    for (const line of errorLines) {
+      expect(line).toMatchObject({ err: { type: 'Error', message: 'Midtrans charge failed (400)', httpStatus: 400 } });
+      expect((line.err as { stack: string }).stack).toContain('Midtrans charge failed (400)');
+      expect(line).toMatchObject({ err: { body: { status_message: 'validation failed' } } });
+    }
   });
 
   it.each([
@@ -54,16 +97,26 @@ describe('log redaction (src/logger.ts)', () => {
     ['the API key (X-API-Key header)', SECOND_API_KEY],
     ['the Midtrans server key', SERVER_KEY],
     ['the notification signature', SIGNATURE],
+    ['the notification signature (in an array)', SECOND_SIGNATURE],
+    ['the Midtrans Authorization header (the server key, base64)', MIDTRANS_AUTHORIZATION.slice('Basic '.length)],
     ['the card token', CARD_TOKEN],
+    ['the saved card token', SAVED_CARD_TOKEN],
     ['the customer e-mail', EMAIL],
     ['the customer phone', PHONE],
     ['the phone number without its prefix', PHONE.slice(3)],
+    ['the customer first name', FIRST_NAME],
+    ['the customer last name', LAST_NAME],
   ])('never contains %s', (_what, secret) => {
     expect(text).not.toContain(secret);
   });
 
-  it('masks the e-mail to its first letter and domain, so support can still recognise it', () => {
-    expect(lines[4]).toMatchObject({ payment: { customer_details: { email: 'b***@example.com' } } });
-    expect(lines[6]).toMatchObject({ email: 'b***@example.com' });
+  it('masks the e-mail to its first letter and domain at any depth, so support can still recognise it', () => {
+    const masked = 'b***@example.com';
+    expect(lines[4]).toMatchObject({ payment: { customer_details: { email: masked } } });
+    expect(lines[6]).toMatchObject({ email: masked });
+    expect(lines[7]).toMatchObject({ payment: { customer: { email: masked } } });
+    expect(lines[8]).toMatchObject({ customer_details: { email: masked } });
+    expect(lines[9]).toMatchObject({ charge: { request: { customer_details: { email: masked } } } });
+    for (const line of errorLines) expect(line).toMatchObject({ err: { body: { customer_details: { email: masked } } } });
   });
 });

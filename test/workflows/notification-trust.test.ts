@@ -182,12 +182,6 @@ describe('answers about another order move nothing', () => {
   });
 });
 
-/**
- * Hours of skipped time with an activity retrying or polling throughout: each attempt still runs for real, and at
- * load 7 on 2 cores one such test took over two minutes. A bound for a stuck test, not a speed claim.
- */
-const LONG_TIME_SKIP_TIMEOUT_MS = 300_000;
-
 describe('status look-ups that fail for a while', () => {
   it('transient errors are retried for 10 minutes, then needs_operator_review, and the payment still settles later', async () => {
     const { request, handle } = await startPayment();
@@ -207,7 +201,7 @@ describe('status look-ups that fail for a while', () => {
     const paid = await viewWhen(handle, (v) => v.status === 'success');
     expect(transitions(paid)).toEqual(['pending>success:reconciliation']);
     await handle.terminate('test done');
-  }, LONG_TIME_SKIP_TIMEOUT_MS);
+  });
 });
 
 describe('an expiry Midtrans cannot confirm', () => {
@@ -224,7 +218,7 @@ describe('an expiry Midtrans cannot confirm', () => {
     await ctx.h.env.sleep('61 minutes');
     const expired = await viewWhen(handle, (v) => v.status === 'expired');
     expect(transitions(expired)).toEqual(['pending>expired:reconciliation']);
-  }, LONG_TIME_SKIP_TIMEOUT_MS);
+  });
 });
 
 describe('a paid payment claimed reversed', () => {
