@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config';
+import { TEST_PAYLOAD_ENCRYPTION_KEYS } from '../support/fixtures';
 
 /**
  * What the service refuses to start with. Production must not run with secrets anyone can read in this repository,
@@ -138,6 +139,12 @@ describe('production configuration', () => {
     ['empty', ''],
   ])('refuses DOWNSTREAM_SIGNING_SECRET %s', (_name, value) => {
     expectRefused({ ...productionEnv(), DOWNSTREAM_SIGNING_SECRET: value }, 'DOWNSTREAM_SIGNING_SECRET');
+  });
+
+  it("refuses the tests' payload key, which is public in this repository, as the only key or beside others", () => {
+    expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS }, 'PAYLOAD_ENCRYPTION_KEYS', /publicly known/);
+    const mine = `2026-12:${randomBytes(32).toString('base64')}`;
+    expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: `${mine},${TEST_PAYLOAD_ENCRYPTION_KEYS}` }, 'PAYLOAD_ENCRYPTION_KEYS', /key 2 of 2/);
   });
 
   it('names every unsafe variable at once and prints none of their values', () => {
