@@ -25,6 +25,8 @@ export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3
 
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
+/** Payload keys whose bytes are in this repository (the tests'), as base64: anyone could decrypt with them. */
+const PUBLICLY_KNOWN_PAYLOAD_KEYS = new Set([Buffer.from('tiketq-tests-payload-key-32bytes').toString('base64')]);
 /** 32 characters of a random base64url or hex key are 128 bits or more: out of reach of guessing. */
 export const MIN_PRODUCTION_API_KEY_LENGTH = 32;
 
@@ -226,6 +228,11 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
   if (c.PAYLOAD_ENCRYPTION_KEYS.length === 0) {
     refuse('PAYLOAD_ENCRYPTION_KEYS', 'must be set in production: without it customer data sits in Temporal histories in plain text');
   }
+  c.PAYLOAD_ENCRYPTION_KEYS.forEach(({ key }, index) => {
+    if (PUBLICLY_KNOWN_PAYLOAD_KEYS.has(key.toString('base64'))) {
+      refuse('PAYLOAD_ENCRYPTION_KEYS', `key ${index + 1} of ${c.PAYLOAD_ENCRYPTION_KEYS.length} is publicly known (the tests' key in this repository)`);
+    }
+  });
 
   if (c.DOWNSTREAM_SIGNING_SECRET === LOCAL_DOWNSTREAM_SIGNING_SECRET) {
     refuse('DOWNSTREAM_SIGNING_SECRET', 'must be set in production: the transaction and user services verify our calls with it');
