@@ -53,7 +53,17 @@ async function removeClusterOn(port: number): Promise<void> {
   if (!dataDir) return;
   const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 100 && (await dataDirectoryOn(port)); i++) await sleep(100);
+  // Until the postmaster has exited, not only stopped answering: under load it still writes its last files after
+  // that, and a removal racing it left a half-deleted directory that the next run's initdb refused.
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 300 && alive(); i++) await sleep(100);
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(`${dataDir}.log`, { force: true });
   // As root the cluster sits in a per-checkout folder outside the checkout: remove it once it is empty.
