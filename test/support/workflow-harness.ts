@@ -407,8 +407,27 @@ export async function startPaymentWorkflow(
 }
 
 /** Polls the workflow's query until the predicate holds (signals are processed asynchronously). */
-export const viewWhen = (handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 45_000): Promise<PaymentView> =>
-  eventually("the workflow's view to match", () => handle.query(paymentQuery), predicate, timeoutMs, 50);
+export async function viewWhen(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 45_000): Promise<PaymentView> {
+  try {
+    return await eventually("the workflow's view to match", () => handle.query(paymentQuery), predicate, timeoutMs, 50);
+  } catch (error) {
+    // A view that stops moving is either the workflow waiting or the server not scheduling its next task: the
+    // history's tail tells which.
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\nhistory tail: ${await historyTail(handle)}`);
+  }
+}
+
+async function historyTail(handle: WorkflowHandle, events = 25): Promise<string> {
+  try {
+    const history = await handle.fetchHistory();
+    return (history.events ?? [])
+      .slice(-events)
+      .map((event) => `${String(event.eventId)}:${temporal.api.enums.v1.EventType[event.eventType ?? 0]}`)
+      .join(' ');
+  } catch (error) {
+    return `unavailable (${String(error)})`;
+  }
+}
 
 export const HISTORIES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../replay/histories');
 
