@@ -502,7 +502,11 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     '## Setup',
     '',
-    `- Its own stack beside the dev stack: Temporal dev server on ${meta.settings.ports.temporal} (headless, SQLite file in a temp dir), API on`,
+    `- Its own stack beside the dev stack: ${
+      results.e2e || results.api || results.scale
+        ? `Temporal dev server on ${meta.settings.ports.temporal} (headless, SQLite file in a temp dir)`
+        : `Temporal server on PostgreSQL on ${meta.settings.ports.temporal} (see section 6)`
+    }, API on`,
     `  ${meta.settings.ports.api}, Midtrans simulator on ${meta.settings.ports.simulator} and the downstream receiver on a random port (both inside the`,
     '  benchmark process), the private PostgreSQL cluster with its own database `tiketq_bench` (emptied at the start).',
     '- The worker and the API are separate processes (`tsx src/worker.ts`, `tsx src/server.ts`) with `LOG_LEVEL=warn`, started',

@@ -114,4 +114,12 @@ describe('benchmark report: dev server and production topology side by side', ()
     expect(section).toContain('temporal version 1.32.2');
     expect(markdown).toContain('**3.3 payments/s** at best (C=8) against 5.1 on the dev server (C=8); Temporal costs 27 CPU ms per payment in the server and 33 ms in its PostgreSQL');
   });
+
+  it('does not describe a dev server when only the production topology ran', () => {
+    const stackOnly: BenchResults = { meta: meta(), stack: { meta: meta(), e2e: devOnly.e2e } };
+    const markdown = renderMarkdown(stackOnly);
+    expect(markdown).toContain('Temporal server on PostgreSQL on 27533 (see section 6)');
+    expect(markdown).not.toContain('Temporal dev server on');
+    expect(markdown).not.toContain('## 1. End-to-end payments');
+  });
 });
