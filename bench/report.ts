@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiOverheadResult } from './api-overhead';
+import { renderCapacity } from './capacity';
 import type { Options } from './options';
 import type { RunResult, ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
@@ -644,11 +645,16 @@ export function renderMarkdown(results: BenchResults): string {
   return out.join('\n');
 }
 
-export function writeReports(outDir: string, results: BenchResults, baseName = 'benchmarks'): { json: string; md: string } {
+/** Writes the raw JSON, the report, and the capacity model when the production topology ran. */
+export function writeReports(outDir: string, results: BenchResults, baseName = 'benchmarks'): { json: string; md: string; capacity?: string } {
   mkdirSync(outDir, { recursive: true });
   const json = path.join(outDir, `${baseName}.json`);
   const md = path.join(outDir, `${baseName}.md`);
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(md, renderMarkdown(results));
-  return { json, md };
+  const model = renderCapacity(results);
+  if (!model) return { json, md };
+  const capacity = path.join(outDir, baseName === 'benchmarks' ? 'capacity.md' : `${baseName}-capacity.md`);
+  writeFileSync(capacity, model);
+  return { json, md, capacity };
 }
