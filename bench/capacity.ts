@@ -73,6 +73,7 @@ const round = (v: number, digits = 1) => {
 const thousands = (v: number) => Math.round(v).toLocaleString('en-US');
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const human = (n: number) => (n >= 1_000_000 ? `${round(n / 1_000_000, 0)} M` : thousands(n));
+const count = (n: number | undefined, one: string, many = `${one}s`) => `${n ?? 0} ${n === 1 ? one : many}`;
 const cores = (n: number) => `${round(n)} ${round(n) === '1' ? 'core' : 'cores'}`;
 const gib = (bytes: number) => `${round(bytes / 2 ** 30, bytes < 10 * 2 ** 30 ? 1 : 0)} GiB`;
 
@@ -105,8 +106,8 @@ export function renderCapacity(results: BenchResults): string | undefined {
     '',
     ...(shape
       ? [
-          `Its workflow history: ${shape.TOTAL ?? '?'} events, ${shape.WORKFLOW_TASK_COMPLETED ?? '?'} workflow tasks, ${shape.ACTIVITY_TASK_SCHEDULED ?? 0} activities, ` +
-            `${shape.TIMER_STARTED ?? 0} timers, ${shape.WORKFLOW_EXECUTION_SIGNALED ?? 0} signals, ${shape.WORKFLOW_EXECUTION_UPDATE_ACCEPTED ?? 0} update. ` +
+          `Its workflow history: ${count(shape.TOTAL, 'event')}, ${count(shape.WORKFLOW_TASK_COMPLETED, 'workflow task')}, ${count(shape.ACTIVITY_TASK_SCHEDULED, 'activity', 'activities')}, ` +
+            `${count(shape.TIMER_STARTED, 'timer')}, ${count(shape.WORKFLOW_EXECUTION_SIGNALED, 'signal')}, ${count(shape.WORKFLOW_EXECUTION_UPDATE_ACCEPTED, 'update')}. ` +
             'Temporal\'s cost follows the workflow tasks and activities: fewer of them per payment is the next saving (docs/tuning.md).',
           '',
         ]

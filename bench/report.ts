@@ -375,6 +375,16 @@ export function topologySection(results: BenchResults): string[] {
   return lines;
 }
 
+/** When the phase ended before every payment settled: what Midtrans (the simulator) still had to deliver. */
+function undeliveredNote(scale: ScaleResult): string {
+  const waiting = scale.simulator.notificationsCreated - scale.simulator.notificationsDelivered - scale.simulator.notificationsFailed;
+  if (scale.counts.reachedSuccess >= scale.counts.open || waiting <= 0) return '';
+  return (
+    ` When the phase stopped waiting, ${waiting} notifications were not delivered yet (refused by the webhook or still queued for the ` +
+    "simulator's next retry, on Midtrans's schedule scaled by 1/20) and none had been given up: those payments were still pending, not lost."
+  );
+}
+
 /** The few numbers a reader wants first, computed from the raw results (so a re-run rewrites them correctly). */
 function keyFigures(results: BenchResults): string[] {
   const lines: string[] = [];
@@ -440,7 +450,8 @@ function keyFigures(results: BenchResults): string[] {
       `- ${scale.counts.open} open pending payments: created in ${fmt(scale.create.seconds, 0)} s, settled ` +
         `(all success) ${scale.settle.toAllSuccessSeconds == null ? '**not completely**' : `in ${fmt(scale.settle.toAllSuccessSeconds, 0)} s`}; ` +
         `${scale.counts.reachedSuccess}/${scale.counts.open} reached success, simulator charges received/applied ${scale.simulator.chargesReceived}/${scale.simulator.chargesApplied} ` +
-        `for ${scale.simulator.paymentsCreatedInPhase} payments. Worker peak RSS ${fmt(scale.processes.worker?.hwmMiB, 0)} MiB, API ${fmt(scale.processes.api?.hwmMiB, 0)} MiB.`,
+        `for ${scale.simulator.paymentsCreatedInPhase} payments. Worker peak RSS ${fmt(scale.processes.worker?.hwmMiB, 0)} MiB, API ${fmt(scale.processes.api?.hwmMiB, 0)} MiB.` +
+        undeliveredNote(scale),
     );
     if (first && last && last !== first) {
       lines.push(
