@@ -1,4 +1,13 @@
-import { ActivityFailure, ApplicationFailure, metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  metricMeter,
+  patched,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent } from '../activities';
 import {
   answerMismatch,
@@ -31,9 +40,11 @@ import {
   confirmNotification,
   expireAtMidtrans,
   fetchMidtransStatus,
+  fetchMidtransStatusInWorker,
   notifyTransactionService,
   notifyUserService,
   recordPayment,
+  recordPaymentInWorker,
   refundAtMidtrans,
 } from './activity-proxies';
 import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, RefundRequest, ResumedPayment } from './messages';
@@ -49,6 +60,7 @@ const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
 const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
 const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
 const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
+const LOCAL_WRITES_AND_LOOK_UPS_PATCH = 'local-writes-and-look-ups';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
  * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
@@ -56,6 +68,31 @@ const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
 const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
 const MAX_HINTED_LOOKUPS = 3;
+
+/**
+ * Patched: the step runs in the worker first (a local activity, see activity-proxies.ts); when it gives up for a reason
+ * retrying may fix (PostgreSQL or Midtrans down past its quick attempts), the activity takes over and retries as long
+ * as it always did. Unpatched workflows replay the activity they scheduled: that promise is returned as is, so their
+ * commands keep their order.
+ */
+function inWorkerFirst<Args extends unknown[], Result>(
+  step: string,
+  inWorker: (...args: Args) => Promise<Result>,
+  activity: (...args: Args) => Promise<Result>,
+): (...args: Args) => Promise<Result> {
+  return (...args) => {
+    if (!patched(LOCAL_WRITES_AND_LOOK_UPS_PATCH)) return activity(...args);
+    return inWorker(...args).catch((error: unknown) => {
+      if (!activityGaveUp(error) || failedForGood(error)) throw error;
+      log.warn(`${step} falls back to an activity`, { error: failureMessage(error) });
+      return activity(...args);
+    });
+  };
+}
+
+const writeReadModel = inWorkerFirst('read-model write', recordPaymentInWorker, recordPayment);
+/** A permanent error (a rotated server key) fails at once, in the worker as in the activity. */
+const askMidtransForStatus = inWorkerFirst('status look-up', fetchMidtransStatusInWorker, fetchMidtransStatus);
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
 type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
@@ -256,7 +293,7 @@ export class PaymentEntity {
    */
   recordCreated({ customer, items, description }: PaymentWorkflowInput['request']): Promise<void> {
     this.version += 1;
-    return recordPayment({
+    return writeReadModel({
       view: this.readModelView(),
       version: this.version,
       ...(customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {}),
@@ -386,7 +423,7 @@ export class PaymentEntity {
     this.details.updatedAt = entry.at;
     this.version += 1;
     this.eventCount += 1;
-    await recordPayment({ view: this.readModelView(), version: this.version }, { ...entry, key: auditEventKey(this.eventCount, kind) });
+    await writeReadModel({ view: this.readModelView(), version: this.version }, { ...entry, key: auditEventKey(this.eventCount, kind) });
   }
 
   private async transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>): Promise<void> {
@@ -479,9 +516,9 @@ export class PaymentEntity {
    */
   private async lookUpStatus(source: PaymentEventSource, id: string = this.midtransId()): Promise<MidtransObservation | null | undefined> {
     try {
-      return await fetchMidtransStatus(id);
+      return await askMidtransForStatus(id);
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
+      if (!activityGaveUp(error)) throw error;
       await this.needsOperatorReview(source, 'status_lookup_failed', { error: failureMessage(error) });
       return undefined;
     }
@@ -676,6 +713,20 @@ function gatewayUnavailable(error: unknown): never {
     throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${failureMessage(error)}`, 'SERVICE_UNAVAILABLE');
   }
   throw error;
+}
+
+/**
+ * An activity that failed for good (its retries spent, or an error it may not retry). A local activity's failure
+ * reaches the workflow as its cause (the ApplicationFailure or TimeoutFailure), without the ActivityFailure around it.
+ */
+function activityGaveUp(error: unknown): error is ActivityFailure | ApplicationFailure | TimeoutFailure {
+  return error instanceof ActivityFailure || error instanceof ApplicationFailure || error instanceof TimeoutFailure;
+}
+
+/** Failed with a non-retryable error: asking again gives the same answer. */
+function failedForGood(error: ActivityFailure | ApplicationFailure | TimeoutFailure): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
 }
 
 /** The reason an activity failed, as its cause says it. */
