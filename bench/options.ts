@@ -7,16 +7,21 @@ import type { ScaleSettings } from './phases';
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
  * Other flags: --only e2e,api,scale   --tune KEY=VALUE[,KEY=VALUE]   --sweep 8,32   --count N   --levels 0,1000
  *              --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
+ *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --render   (only re-render benchmarks.md from benchmarks.json)
  *              --merge    (re-measure the --only phases and replace just them in the existing report)
  */
 
 export type Mode = 'quick' | 'default' | 'full';
 export type Phase = 'e2e' | 'api' | 'scale';
+/** dev: `temporal server start-dev` (SQLite). stack: temporal-server on PostgreSQL, as `npm run stack` runs it. */
+export type Topology = 'dev' | 'stack';
 
 export interface Options {
   mode: Mode;
   phases: Phase[];
+  /** The Temporal topologies measured, in order. */
+  topologies: Topology[];
   sweep: number[];
   count: number;
   warmup: number;
@@ -38,7 +43,7 @@ export interface Options {
   argv: string[];
 }
 
-const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency'>> = {
+const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency'>> = {
   quick: {
     sweep: [16],
     count: 60,
@@ -77,6 +82,12 @@ function numbers(value: string, flag: string): number[] {
   return list;
 }
 
+function parseTopologies(value: string): Topology[] {
+  if (value === 'both') return ['dev', 'stack'];
+  if (value === 'dev' || value === 'stack') return [value];
+  throw new Error(`--temporal wants dev, stack or both, not ${value}`);
+}
+
 export function parseOptions(argv: string[]): Options {
   const args = [...argv];
   const flags = new Map<string, string | true>();
@@ -84,7 +95,7 @@ export function parseOptions(argv: string[]): Options {
     const arg = args.shift()!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const takesValue = ['only', 'tune', 'sweep', 'count', 'levels', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
+    const takesValue = ['temporal', 'only', 'tune', 'sweep', 'count', 'levels', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
     if (takesValue) {
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
@@ -98,7 +109,8 @@ export function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--levels 0,1000,2000] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n',
+        '       [--levels 0,1000,2000] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
+        '       [--temporal dev|stack|both]\n',
     );
     process.exit(0);
   }
@@ -115,6 +127,8 @@ export function parseOptions(argv: string[]): Options {
   }
   const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : ['e2e', 'api', 'scale'])).map((p) => p.trim());
   for (const phase of phases) if (!['e2e', 'api', 'scale'].includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
+  const topologies = parseTopologies(text('temporal') ?? 'dev');
+  if (Object.keys(tune).length > 0 && topologies.join() !== 'dev') throw new Error('--tune compares on the dev server only: leave out --temporal');
   if (text('sweep')) sizes.sweep = numbers(text('sweep')!, '--sweep').filter((n) => n > 0);
   if (text('count')) sizes.count = numbers(text('count')!, '--count')[0]!;
   if (text('levels')) sizes.scale.levels = numbers(text('levels')!, '--levels');
@@ -124,6 +138,7 @@ export function parseOptions(argv: string[]): Options {
   return {
     mode,
     phases: phases as Phase[],
+    topologies,
     ...sizes,
     tune,
     tuneConcurrency,

@@ -3,14 +3,17 @@ import { sleep } from '../scripts/local-stack/waiting';
 import { waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { bareDriver } from './bare';
 import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult } from './load';
-import { CpuMeter, readMemory, RssSampler, sqliteBytes } from './procs';
+import { CpuMeter, readMemory, RssSampler } from './procs';
 import {
+  measuredParts,
+  postgresTrees,
   spawnIpcService,
   startPaymentServices,
   type Cleanup,
   type Infra,
   type PaymentServices,
   type ServiceUnderTest,
+  type TemporalStorage,
 } from './stack';
 import { pool } from '../test/support/fixtures';
 import { mib, now, round2, say, summarize, tally, type Summary } from './util';
@@ -101,12 +104,12 @@ export async function runServiceE2e(
     say(`${label}: warm-up, ${settings.warmup} payments`);
     await runLoad(driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${label} warm-up` });
     say(`${label}: ${settings.count} payments at concurrency ${concurrency}`);
-    const meter = new SideMeter(services.pids, () => infra.midtransCalls, () => ({ postgres: infra.postgresPid }));
+    const meter = new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra));
     meter.begin();
     const load = await runLoad(driver, { ...settings, concurrency, label });
     meter.end();
     say(`${label}: ${load.paymentsPerSecond} payments/s, ${load.completed}/${load.count} completed, create p50 ${load.createMs?.p50} ms`);
-    return await toRunResult(ctx, 'service', label, workerEnv, load, meter, ['worker', 'api', 'temporal', 'postgres'], 'payment-');
+    return await toRunResult(ctx, 'service', label, workerEnv, load, meter, measuredParts(infra, ['worker', 'api']), 'payment-');
   } finally {
     await services.stop();
   }
@@ -178,7 +181,7 @@ async function toRunResult(
     ...rest,
     processes: processStats(meter.pids(), meter.peaks(), meter.cpuSeconds, load.completed, names),
     midtransCallsPerPayment: perPayment(meter.calls, load.completed),
-    temporalDbBytesAfter: sqliteBytes(ctx.infra.temporalDbFile).total,
+    temporalDbBytesAfter: (await ctx.infra.temporalStorage()).total,
     historyShape: ids[0] ? await historyShape(ctx.infra, `${workflowPrefix}${ids[0]}`) : undefined,
   };
 }
@@ -209,13 +212,13 @@ export async function runPair(
       service: {
         label: serviceLabel,
         driver: httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: serviceLabel }),
-        meter: new SideMeter(services.pids, () => infra.midtransCalls, () => ({ postgres: infra.postgresPid })),
+        meter: new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra)),
         parts: [] as LoadResult[],
       },
       bare: {
         label: bareLabel,
         driver: bareDriver(infra.client, bareQueue, worker),
-        meter: new SideMeter(() => ({ worker: worker.mainPid, temporal: infra.temporalPid }), undefined, () => ({ postgres: infra.postgresPid })),
+        meter: new SideMeter(() => ({ worker: worker.mainPid, temporal: infra.temporalPid }), undefined, postgresTrees(infra)),
         parts: [] as LoadResult[],
       },
     };
@@ -245,8 +248,8 @@ export async function runPair(
     const serviceLoad = mergeLoads(sides.service.parts);
     const bareLoad = mergeLoads(sides.bare.parts);
     say(`C=${concurrency}: service ${serviceLoad.paymentsPerSecond}/s, bare ${bareLoad.paymentsPerSecond}/s`);
-    const service = await toRunResult(ctx, 'service', serviceLabel, {}, serviceLoad, sides.service.meter, ['worker', 'api', 'temporal', 'postgres'], 'payment-');
-    const bare = await toRunResult(ctx, 'bare', bareLabel, {}, bareLoad, sides.bare.meter, ['worker', 'temporal', 'postgres'], 'bare-');
+    const service = await toRunResult(ctx, 'service', serviceLabel, {}, serviceLoad, sides.service.meter, measuredParts(infra, ['worker', 'api']), 'payment-');
+    const bare = await toRunResult(ctx, 'bare', bareLabel, {}, bareLoad, sides.bare.meter, measuredParts(infra, ['worker']), 'bare-');
     await bareWorker.stop();
     if (keepServices) return { service, bare, services, ids: serviceLoad.ids };
     await services.stop();
@@ -344,7 +347,7 @@ export interface ScaleResult {
   processes: Record<string, ProcessStats>;
   /** Requests the simulator got during the phase (after warm-up), by kind. */
   midtransCalls: Record<string, number>;
-  temporalDbBytes: ReturnType<typeof sqliteBytes>;
+  temporalDbBytes: TemporalStorage;
   growth: GrowthPoint[];
 }
 
@@ -374,7 +377,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     await runLoad(driver, { ...loadSettings, count: settings.warmup, concurrency: Math.min(settings.warmup, 16), label: `${label} warm-up` });
     phasePayments += settings.warmup;
     const sampler = new RssSampler(services.pids).start();
-    const cpu = new CpuMeter(services.pids, () => ({ postgres: infra.postgresPid })).start();
+    const cpu = new CpuMeter(services.pids, postgresTrees(infra)).start();
     const callsAtStart = { ...infra.midtransCalls };
     let callsAtPoint = { ...infra.midtransCalls };
     let pointAt = now();
@@ -430,7 +433,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         workerRssMiB: mib(readMemory(pids.worker)?.rssKiB),
         apiRssMiB: mib(readMemory(pids.api)?.rssKiB),
         temporalRssMiB: mib(readMemory(pids.temporal)?.rssKiB),
-        temporalDbBytes: sqliteBytes(infra.temporalDbFile).total,
+        temporalDbBytes: (await infra.temporalStorage()).total,
         midtransStatusCallsSincePrevious: (infra.midtransCalls.status ?? 0) - (callsAtPoint.status ?? 0),
         secondsSincePrevious: round2((now() - pointAt) / 1000),
       };
@@ -566,9 +569,9 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         notificationsFailed: statsAfter.notifications.failed - statsBefore.notifications.failed,
         paymentsCreatedInPhase: phasePayments,
       },
-      processes: processStats(services.pids(), peaks, cpuUsed, pending.length, ['worker', 'api', 'temporal', 'postgres']),
+      processes: processStats(services.pids(), peaks, cpuUsed, pending.length, measuredParts(infra, ['worker', 'api'])),
       midtransCalls: callsDelta(infra.midtransCalls, callsAtStart),
-      temporalDbBytes: sqliteBytes(infra.temporalDbFile),
+      temporalDbBytes: await infra.temporalStorage(),
       growth,
     };
     say(

@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiOverheadResult } from './api-overhead';
+import { renderCapacity } from './capacity';
 import type { Options } from './options';
 import type { RunResult, ScaleResult } from './phases';
+import type { TemporalStorage } from './stack';
 import type { Summary } from './util';
 
 /** docs/benchmarks.json is the raw record; docs/benchmarks.md is rendered from it and nothing else. */
@@ -16,6 +18,8 @@ export interface Machine {
   temporalCli: string;
   temporalCliPath: string;
   postgres: string;
+  /** `temporal-server --version`, when the production topology ran. */
+  temporalServer?: string;
   loadAverageStart: number[];
   loadAverageEnd?: number[];
 }
@@ -47,6 +51,13 @@ export interface TuningResult {
   scale?: { baseline: ScaleResult; tuned?: ScaleResult };
 }
 
+/** What one Temporal topology measured. */
+export interface PhaseResults {
+  e2e?: BenchResults['e2e'];
+  api?: ApiOverheadResult;
+  scale?: ScaleResult;
+}
+
 export interface BenchResults {
   meta: Meta;
   /** Phases re-measured later (`--merge`), with the meta of the run that measured them. */
@@ -69,6 +80,11 @@ export interface BenchResults {
   api?: ApiOverheadResult;
   scale?: ScaleResult;
   tuning?: TuningResult;
+  /**
+   * The production topology (`--temporal stack` or `both`): temporal-server on PostgreSQL, with the meta of its part
+   * of the run. The fields above hold the dev server's.
+   */
+  stack?: PhaseResults & { meta: Meta };
 }
 
 const fmt = (v: number | null | undefined, digits = 1) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(digits).replace(/\.0+$/, ''));
@@ -79,7 +95,7 @@ const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const command = (argv: string[]) => (argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench');
 const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
-function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}): string[] {
+function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}, stack?: Meta): string[] {
   const m = meta.machine;
   return [
     row(['Cores', `${m.cores} × ${m.cpuModel}`]),
@@ -92,6 +108,15 @@ function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}): 
     row(['Date', `${meta.startedAt} (took ${fmt((meta.durationSeconds ?? 0) / 60)} min)`]),
     row(['Mode', `${meta.mode} (\`${command(meta.argv)}\`)`]),
     row(['Code (git commit)', meta.commit ?? 'not recorded']),
+    ...(stack
+      ? [
+          row([
+            'Production topology',
+            `${stack.machine.temporalServer ?? 'temporal-server'} on PostgreSQL, measured ${stack.startedAt} (took ${fmt((stack.durationSeconds ?? 0) / 60)} min; ` +
+              `load average ${stack.machine.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(stack.machine.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'})`,
+          ]),
+        ]
+      : []),
     ...(Object.entries(phaseMeta) as [string, Meta][]).map(([phase, pm]) =>
       row([
         `Phase "${phase}" re-measured (\`--merge\`)`,
@@ -166,7 +191,9 @@ function scaleSection(s: ScaleResult): string[] {
     row(['Worker peak RSS (VmHWM)', `${fmt(s.processes.worker?.hwmMiB)} MiB`]),
     row(['API peak RSS (VmHWM)', `${fmt(s.processes.api?.hwmMiB)} MiB`]),
     row(['Temporal server peak RSS in the phase (sampled)', `${fmt(s.processes.temporal?.peakRssMiB)} MiB`]),
-    row(['Temporal SQLite file at the end (db + wal + shm)', `${bytes(s.temporalDbBytes.total)} (${bytes(s.temporalDbBytes.db)} + ${bytes(s.temporalDbBytes.wal)} + ${bytes(s.temporalDbBytes.shm)})`]),
+    'persistence' in s.temporalDbBytes
+      ? row(["Temporal's PostgreSQL databases at the end", storage(s.temporalDbBytes)])
+      : row(['Temporal SQLite file at the end (db + wal + shm)', `${bytes(s.temporalDbBytes.total)} (${bytes(s.temporalDbBytes.db)} + ${bytes(s.temporalDbBytes.wal)} + ${bytes(s.temporalDbBytes.shm)})`]),
     row(['CPU ms per open payment (create + hold + settle): worker / API / Temporal / PostgreSQL / bench', ['worker', 'api', 'temporal', 'postgres', 'bench'].map((n) => fmt(s.processes[n]?.cpuMsPerPayment)).join(' / ')]),
   );
   if (s.settle.timedOut) lines.push('', '**The settle wait gave up (deadline or two minutes without progress); the counts above are what had arrived.**');
@@ -242,6 +269,106 @@ function tuningSection(t: TuningResult): string[] {
       row(['worker CPU ms per open payment', ...pair((s) => fmt(s.processes.worker?.cpuMsPerPayment))]),
       row(['Temporal CPU ms per open payment', ...pair((s) => fmt(s.processes.temporal?.cpuMsPerPayment))]),
       row(['probe payments/s at each level', ...pair((s) => s.growth.map((g) => `${g.openPending}: ${fmt(g.probe.paymentsPerSecond)}`).join(', '))]),
+      '',
+    );
+  }
+  return lines;
+}
+
+const TOPOLOGY_NAMES = { dev: 'dev server (SQLite)', stack: 'production topology (temporal-server on PostgreSQL)' } as const;
+
+/** The parts a payment costs CPU in, in the order the comparison shows them; the dev server has no separate database. */
+const CPU_PARTS: Array<[string, string]> = [
+  ['temporal', 'Temporal server'],
+  ['temporalPostgres', "Temporal's PostgreSQL"],
+  ['worker', 'worker'],
+  ['api', 'API'],
+  ['postgres', 'our PostgreSQL'],
+  ['bench', 'bench process'],
+];
+
+const storage = (s: TemporalStorage | undefined) =>
+  !s ? '–' : 'persistence' in s ? `${bytes(s.total)} (persistence ${bytes(s.persistence)} + visibility ${bytes(s.visibility)})` : `${bytes(s.total)} (SQLite file with -wal and -shm)`;
+
+/** The topologies with results, dev server first. */
+function measuredTopologies(results: BenchResults): Array<[string, PhaseResults]> {
+  const all: Array<[string, PhaseResults | undefined]> = [
+    [TOPOLOGY_NAMES.dev, results],
+    [TOPOLOGY_NAMES.stack, results.stack],
+  ];
+  return all.filter((entry): entry is [string, PhaseResults] => Boolean(entry[1]?.e2e || entry[1]?.scale));
+}
+
+const temporalCpu = (processes: Record<string, { cpuMsPerPayment: number | null } | undefined>) =>
+  (processes.temporal?.cpuMsPerPayment ?? 0) + (processes.temporalPostgres?.cpuMsPerPayment ?? 0);
+
+/** Dev server and production topology side by side: end-to-end at each C, then the scale phase. */
+export function topologySection(results: BenchResults): string[] {
+  const topologies = measuredTopologies(results);
+  const stackMeta = results.stack?.meta;
+  const ports = stackMeta?.settings.ports ?? {};
+  const lines = [
+    `The production topology, as \`npm run stack\` runs it: ${stackMeta?.machine.temporalServer ?? 'temporal-server'} (frontend, history, matching`,
+    `and worker services in one process) on its own PostgreSQL cluster (persistence and SQL visibility, fsync on, 4 history`,
+    `shards, started from empty databases), frontend on ${ports.temporal ?? '?'}, its PostgreSQL on ${ports.temporalPostgres ?? '?'}; worker, API, our PostgreSQL,`,
+    'simulator and receiver as above. With `--temporal both` the dev server ran first, then the production topology, each on',
+    'its own freshly started stack, in one invocation. "Temporal\'s PostgreSQL" is that whole cluster (postmaster and backends);',
+    'the dev server keeps its SQLite inside its own process. The API phase does not depend on Temporal and runs on the dev server only.',
+    '',
+  ];
+  const e2e = topologies.filter(([, r]) => r.e2e?.service.length);
+  if (e2e.length) {
+    lines.push(
+      'End-to-end payments, and the bare workflow of the same shape (Temporal\'s own cost: server and its PostgreSQL CPU ms per workflow):',
+      '',
+      row(['C', 'Temporal', 'payments', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99',
+        ...CPU_PARTS.map(([, label]) => `${label} CPU ms / payment`), 'bare workflows/s', 'bare: Temporal CPU ms / workflow']),
+      row(['--:', '--', '--:', '--:', '--:', '--:', '--:', ...CPU_PARTS.map(() => '--:'), '--:', '--:']),
+    );
+    const concurrencies = [...new Set(e2e.flatMap(([, r]) => r.e2e!.service.map((run) => run.concurrency)))].sort((a, b) => a - b);
+    for (const c of concurrencies) {
+      for (const [name, r] of e2e) {
+        const run = r.e2e!.service.find((x) => x.concurrency === c);
+        if (!run) continue;
+        const bare = r.e2e!.bare.find((x) => x.concurrency === c);
+        lines.push(
+          row([
+            c,
+            name,
+            `${run.completed}/${run.count}`,
+            `**${fmt(run.paymentsPerSecond)}**`,
+            ms(run.createMs),
+            ms(run.paySuccessMs),
+            ms(run.createDownstreamMs),
+            ...CPU_PARTS.map(([part]) => fmt(run.processes[part]?.cpuMsPerPayment)),
+            fmt(bare?.paymentsPerSecond),
+            bare ? fmt(temporalCpu(bare.processes)) : '–',
+          ]),
+        );
+      }
+    }
+    lines.push('');
+  }
+  const scale = topologies.filter(([, r]) => r.scale).map(([name, r]) => [name, r.scale!] as const);
+  if (scale.length) {
+    const each = (f: (s: ScaleResult) => string) => row(scale.map(([, s]) => f(s)));
+    const line = (what: string, f: (s: ScaleResult) => string) => `| ${what} ${each(f)}`;
+    lines.push(
+      'Many open payments at once (the scale phase), side by side:',
+      '',
+      row(['', ...scale.map(([name]) => name)]),
+      row(['--', ...scale.map(() => '--:')]),
+      line('open pending VA payments held at once', (s) => `${s.counts.open} of ${s.openTarget}`),
+      line('time to create them', (s) => `${fmt(s.create.seconds)} s (${fmt(s.create.perSecond)} /s)`),
+      line('create ms p50 / p95 / p99', (s) => ms(s.create.createMs)),
+      line('settle: first pay → last `success`', (s) => (s.settle.toAllSuccessSeconds == null ? 'not all reached success' : `${fmt(s.settle.toAllSuccessSeconds)} s`)),
+      line('settle: first pay → last downstream call', (s) => (s.settle.toAllDownstreamSeconds == null ? 'not all received' : `${fmt(s.settle.toAllDownstreamSeconds)} s`)),
+      line('reached success', (s) => `${s.counts.reachedSuccess} / ${s.counts.open}`),
+      ...CPU_PARTS.map(([part, label]) => line(`${label} CPU ms per open payment (create + hold + settle)`, (s) => fmt(s.processes[part]?.cpuMsPerPayment))),
+      line('worker / API peak RSS (VmHWM)', (s) => `${fmt(s.processes.worker?.hwmMiB)} / ${fmt(s.processes.api?.hwmMiB)} MiB`),
+      line('Temporal server peak RSS in the phase (sampled)', (s) => `${fmt(s.processes.temporal?.peakRssMiB)} MiB`),
+      line('Temporal storage at the end', (s) => storage(s.temporalDbBytes)),
+      line('probe payments/s at each level of open payments', (s) => s.growth.map((g) => `${g.openPending}: ${fmt(g.probe.paymentsPerSecond)}`).join(', ')),
       '',
     );
   }
@@ -330,6 +457,20 @@ function keyFigures(results: BenchResults): string[] {
       );
     }
   }
+  const production = results.stack?.e2e?.service ?? [];
+  if (production.length) {
+    const best = production.reduce((a, b) => (b.paymentsPerSecond > a.paymentsPerSecond ? b : a));
+    const devBest = e2e?.service.length ? e2e.service.reduce((a, b) => (b.paymentsPerSecond > a.paymentsPerSecond ? b : a)) : undefined;
+    const server = mean(production.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
+    const itsPostgres = mean(production.map((r) => r.processes.temporalPostgres?.cpuMsPerPayment ?? NaN));
+    const devServer = e2e?.service.length ? mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN)) : undefined;
+    lines.push(
+      `- Production topology (temporal-server on PostgreSQL): **${fmt(best.paymentsPerSecond)} payments/s** at best (C=${best.concurrency})` +
+        (devBest ? ` against ${fmt(devBest.paymentsPerSecond)} on the dev server (C=${devBest.concurrency})` : '') +
+        `; Temporal costs ${fmt(server, 0)} CPU ms per payment in the server and ${fmt(itsPostgres, 0)} ms in its PostgreSQL` +
+        (devServer !== undefined ? ` (the dev server: ${fmt(devServer, 0)} ms in all).` : '.'),
+    );
+  }
   return lines;
 }
 
@@ -346,6 +487,8 @@ export function renderMarkdown(results: BenchResults): string {
     '`bench/results/`), `npm run bench -- --full` (2,000 payments per concurrency, 10,000 open). A tuning comparison:',
     '`npm run bench -- --tune WORKER_MAX_CACHED_WORKFLOWS=500 --only scale` (adds a "Tuning" section to the existing report).',
     'Re-measure some phases into the existing report: `npm run bench -- --only e2e,api --merge` (the Machine table says when).',
+    'Temporal topology: `--temporal dev` (default, the dev server), `--temporal stack` (temporal-server on PostgreSQL, as',
+    '`npm run stack` runs it) or `--temporal both` (one then the other in one invocation; compared side by side in section 6).',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
@@ -356,11 +499,15 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     row(['', '']),
     row(['--', '--']),
-    ...machineSection(meta, results.phaseMeta),
+    ...machineSection(meta, results.phaseMeta, results.stack?.meta),
     '',
     '## Setup',
     '',
-    `- Its own stack beside the dev stack: Temporal dev server on ${meta.settings.ports.temporal} (headless, SQLite file in a temp dir), API on`,
+    `- Its own stack beside the dev stack: ${
+      results.e2e || results.api || results.scale
+        ? `Temporal dev server on ${meta.settings.ports.temporal} (headless, SQLite file in a temp dir)`
+        : `Temporal server on PostgreSQL on ${meta.settings.ports.temporal} (see section 6)`
+    }, API on`,
     `  ${meta.settings.ports.api}, Midtrans simulator on ${meta.settings.ports.simulator} and the downstream receiver on a random port (both inside the`,
     '  benchmark process), the private PostgreSQL cluster with its own database `tiketq_bench` (emptied at the start).',
     '- The worker and the API are separate processes (`tsx src/worker.ts`, `tsx src/server.ts`) with `LOG_LEVEL=warn`, started',
@@ -470,6 +617,8 @@ export function renderMarkdown(results: BenchResults): string {
     );
   }
 
+  if (results.stack) out.push('## 6. Dev server and production topology side by side', '', ...topologySection(results));
+
   if (results.tuning) out.push('## Tuning: one change, before and after', '', ...tuningSection(results.tuning));
 
   out.push(
@@ -477,8 +626,12 @@ export function renderMarkdown(results: BenchResults): string {
     '',
     '- PostgreSQL\'s memory (shared buffers are spread over its backends), and its CPU if something else used the cluster',
     '  during the run (the dev stack and the tests use the same private cluster).',
-    '- A production-like Temporal (PostgreSQL or Cassandra persistence, separate history/matching services): the dev server',
-    '  keeps everything in one SQLite file, which is likely a large part of the "Temporal limit" measured here.',
+    ...(results.stack
+      ? ['- Temporal\'s services as separate processes or hosts, and Cassandra persistence: the production topology here runs all', '  four services in one process on PostgreSQL, as `npm run stack` does.']
+      : [
+          '- A production-like Temporal (PostgreSQL or Cassandra persistence, separate history/matching services): the dev server',
+          '  keeps everything in one SQLite file, which is likely a large part of the "Temporal limit" measured here.',
+        ]),
     '- Several workers, or network latency between the services: everything runs on one 2-core machine over loopback,',
     '  and the load driver, simulator and receiver compete for the same cores as the service.',
     '- Failure paths (Midtrans faults, slow downstreams, expiry at scale): the runs here are the happy path only.',
@@ -492,11 +645,16 @@ export function renderMarkdown(results: BenchResults): string {
   return out.join('\n');
 }
 
-export function writeReports(outDir: string, results: BenchResults, baseName = 'benchmarks'): { json: string; md: string } {
+/** Writes the raw JSON, the report, and the capacity model when the production topology ran. */
+export function writeReports(outDir: string, results: BenchResults, baseName = 'benchmarks'): { json: string; md: string; capacity?: string } {
   mkdirSync(outDir, { recursive: true });
   const json = path.join(outDir, `${baseName}.json`);
   const md = path.join(outDir, `${baseName}.md`);
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(md, renderMarkdown(results));
-  return { json, md };
+  const model = renderCapacity(results);
+  if (!model) return { json, md };
+  const capacity = path.join(outDir, baseName === 'benchmarks' ? 'capacity.md' : `${baseName}-capacity.md`);
+  writeFileSync(capacity, model);
+  return { json, md, capacity };
 }

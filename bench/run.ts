@@ -10,13 +10,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveTemporalCli } from '../scripts/local-stack/binaries';
+import { TEMPORAL_SERVER_DIR } from '../scripts/local-stack/temporal-cluster';
 import { loadConfig } from '../src/config';
 import { runApiOverhead } from './api-overhead';
 import { DownstreamTracker, httpDriver, runLoad } from './load';
-import { parseOptions, type Options } from './options';
+import { parseOptions, type Options, type Phase, type Topology } from './options';
 import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings, type RunResult } from './phases';
-import { writeReports, type BenchResults, type Machine, type Meta, type TuningResult } from './report';
-import { Cleanup, PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
+import { writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
+import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
 import { round1, say } from './util';
 
 const options = parseOptions(process.argv.slice(2));
@@ -27,10 +28,11 @@ if (options.renderOnly) {
   process.exit(0);
 }
 const cleanup = new Cleanup();
-const startedAt = new Date();
 let results: BenchResults | undefined;
 /** With --merge: this invocation's meta; the phases it re-measures replace theirs in the existing report. */
 let mergeMeta: Meta | undefined;
+/** The production topology's own meta while it runs (its start, load average and Temporal server version). */
+let stackMeta: Meta | undefined;
 let tuning: TuningResult | undefined;
 let finishing = false;
 
@@ -44,7 +46,15 @@ function temporalCliVersion(): { version: string; path: string } {
   }
 }
 
-function machineInfo(): Machine {
+function temporalServerVersion(): string {
+  try {
+    return execFileSync(path.join(TEMPORAL_SERVER_DIR, 'bin', 'temporal-server'), ['--version']).toString().trim();
+  } catch (error) {
+    return `unknown (${String(error)})`;
+  }
+}
+
+function machineInfo(topology: Topology): Machine {
   const cli = temporalCliVersion();
   return {
     cores: os.cpus().length,
@@ -56,6 +66,7 @@ function machineInfo(): Machine {
     temporalCliPath: path.relative(process.cwd(), cli.path) || cli.path,
     postgres: 'unknown',
     loadAverageStart: os.loadavg().map((v) => Math.round(v * 100) / 100),
+    ...(topology === 'stack' ? { temporalServer: temporalServerVersion() } : {}),
   };
 }
 
@@ -70,16 +81,23 @@ function gitCommit(): string {
   }
 }
 
-function makeMeta(opts: Options): Meta {
+function makeMeta(opts: Options, topology: Topology): Meta {
   const defaults = loadConfig({ DATABASE_URL: 'postgresql://unused@127.0.0.1/unused', MIDTRANS_SERVER_KEY: 'unused' });
   return {
     commit: gitCommit(),
     mode: opts.mode,
     argv: opts.argv,
-    startedAt: startedAt.toISOString(),
-    machine: machineInfo(),
+    startedAt: new Date().toISOString(),
+    machine: machineInfo(topology),
     settings: {
-      ports: { temporal: PORTS.temporal, api: PORTS.api, simulator: PORTS.simulator, receiver: 'random' },
+      ports: {
+        ...(topology === 'stack'
+          ? { temporal: STACK_PORTS.temporal, temporalMembership: STACK_PORTS.temporalMembership, temporalPostgres: STACK_PORTS.temporalPostgres }
+          : { temporal: PORTS.temporal }),
+        api: PORTS.api,
+        simulator: PORTS.simulator,
+        receiver: 'random',
+      },
       pollMs: opts.pollMs,
       timeoutMs: opts.timeoutMs,
       workerDefaults: {
@@ -95,7 +113,7 @@ function makeMeta(opts: Options): Meta {
 
 function finishMeta(meta: Meta): void {
   meta.finishedAt = new Date().toISOString();
-  meta.durationSeconds = Math.round((Date.now() - startedAt.getTime()) / 1000);
+  meta.durationSeconds = Math.round((Date.now() - Date.parse(meta.startedAt)) / 1000);
   meta.machine.loadAverageEnd = os.loadavg().map((v) => Math.round(v * 100) / 100);
 }
 
@@ -114,6 +132,8 @@ function write(error?: string): void {
   if (!results) return;
   const ownMeta = mergeMeta ?? results.meta;
   finishMeta(ownMeta);
+  if (stackMeta) finishMeta(stackMeta);
+  if (error && stackMeta) stackMeta.error = error;
   if (error) ownMeta.error = error;
   const written = writeReports(options.outDir, results, options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks');
   say(`wrote ${written.md} and ${written.json}`);
@@ -142,63 +162,34 @@ process.on('uncaughtException', onStray);
 process.on('unhandledRejection', onStray);
 process.on('SIGINT', () => void finish(130, 'interrupted (SIGINT)'));
 process.on('SIGTERM', () => void finish(143, 'interrupted (SIGTERM)'));
+// --max-minutes bounds each topology's part of the run.
+const maxMinutes = options.maxMinutes * options.topologies.length;
 const watchdog = setTimeout(() => {
-  say(`the run exceeded --max-minutes ${options.maxMinutes}; stopping`);
-  void finish(1, `exceeded the ${options.maxMinutes}-minute limit`);
-}, options.maxMinutes * 60_000);
+  say(`the run exceeded ${maxMinutes} minutes; stopping`);
+  void finish(1, `exceeded the ${maxMinutes}-minute limit`);
+}, maxMinutes * 60_000);
 watchdog.unref();
 
-async function main(): Promise<void> {
-  say(`mode ${options.mode}; phases ${options.phases.join(', ')}${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}`);
-  const meta = makeMeta(options);
-  const infra = await startInfra(cleanup, { keepTmp: options.keepTmp });
-  meta.machine.postgres = ((await infra.db.query<{ v: string }>('select version() as v')).rows[0]?.v ?? 'unknown').split(',')[0]!;
-  const tracker = new DownstreamTracker(infra.receiver);
-  cleanup.add('downstream tracker', async () => tracker.close());
-  const ctx: Context = { cleanup, infra, tracker };
+/** The phases one topology runs, written into `target` (the report's top level, or its production-topology part). */
+async function measure(ctx: Context, target: PhaseResults, phases: Phase[], measured: (phase: Phase) => void): Promise<void> {
+  const { cleanup: scope, infra, tracker } = ctx;
   const settings: LoadSettings = { count: options.count, warmup: options.warmup, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
-  const scaleSettings = { ...options.scale, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
-
-  if (Object.keys(options.tune).length > 0) {
-    tuning = { meta, env: options.tune, concurrency: options.tuneConcurrency, e2e: { baseline: [], tuned: [] } };
-    if (options.phases.includes('e2e')) {
-      // A B B A: drift in the machine's load hits both sides alike.
-      for (const tuned of [false, true, true, false]) {
-        const result = await runServiceE2e(ctx, options.tuneConcurrency, settings, tuned ? options.tune : {});
-        (tuned ? tuning.e2e.tuned : tuning.e2e.baseline).push(result);
-      }
-    }
-    if (options.phases.includes('scale')) {
-      tuning.scale = { baseline: await runScale(ctx, scaleSettings) };
-      tuning.scale.tuned = await runScale(ctx, scaleSettings, options.tune);
-    }
-    return;
-  }
-
-  if (options.merge) {
-    const file = path.join(options.outDir, `${options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks'}.json`);
-    results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-    mergeMeta = meta;
-    results.phaseMeta = { ...results.phaseMeta };
-  } else {
-    results = { meta };
-  }
   let keptServices: PaymentServices | undefined;
   let keptIds: string[] = [];
-  if (options.phases.includes('e2e')) {
-    results.e2e = { service: [], bare: [], ratios: [] };
-    if (mergeMeta) results.phaseMeta!.e2e = mergeMeta;
+  if (phases.includes('e2e')) {
+    target.e2e = { service: [], bare: [], ratios: [] };
+    measured('e2e');
     for (const [index, concurrency] of options.sweep.entries()) {
-      const keep = index === options.sweep.length - 1 && options.phases.includes('api');
+      const keep = index === options.sweep.length - 1 && phases.includes('api');
       const pair = await runPair(ctx, concurrency, settings, keep);
-      results.e2e.service.push(pair.service);
-      results.e2e.bare.push(pair.bare);
+      target.e2e.service.push(pair.service);
+      target.e2e.bare.push(pair.bare);
       if (pair.services) {
         keptServices = pair.services;
         keptIds = pair.ids;
       }
       const cpu = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
-      results.e2e.ratios.push({
+      target.e2e.ratios.push({
         concurrency,
         service: pair.service.paymentsPerSecond,
         bare: pair.bare.paymentsPerSecond,
@@ -211,17 +202,17 @@ async function main(): Promise<void> {
     }
   }
 
-  if (options.phases.includes('api')) {
+  if (phases.includes('api')) {
     if (!keptServices) {
-      keptServices = await startPaymentServices(cleanup, infra, 'api');
+      keptServices = await startPaymentServices(scope, infra, 'api');
       const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: 'api' });
       say('api: creating and settling 200 payments to read');
       keptIds = (await runLoad(driver, { ...settings, count: 200, concurrency: 32, label: 'api setup' })).ids;
     }
     say('api: overhead runs');
     try {
-      results.api = await runApiOverhead(cleanup, infra, keptServices, keptIds, options.api);
-      if (mergeMeta) results.phaseMeta!.api = mergeMeta;
+      target.api = await runApiOverhead(scope, infra, keptServices, keptIds, options.api);
+      measured('api');
     } finally {
       await keptServices.stop();
     }
@@ -230,9 +221,70 @@ async function main(): Promise<void> {
     await keptServices?.stop();
   }
 
+  if (phases.includes('scale')) {
+    target.scale = await runScale(ctx, { ...options.scale, pollMs: options.pollMs, timeoutMs: options.timeoutMs });
+    measured('scale');
+  }
+}
+
+async function runTuning(ctx: Context, meta: Meta): Promise<void> {
+  const settings: LoadSettings = { count: options.count, warmup: options.warmup, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
+  tuning = { meta, env: options.tune, concurrency: options.tuneConcurrency, e2e: { baseline: [], tuned: [] } };
+  if (options.phases.includes('e2e')) {
+    // A B B A: drift in the machine's load hits both sides alike.
+    for (const tuned of [false, true, true, false]) {
+      const result = await runServiceE2e(ctx, options.tuneConcurrency, settings, tuned ? options.tune : {});
+      (tuned ? tuning.e2e.tuned : tuning.e2e.baseline).push(result);
+    }
+  }
   if (options.phases.includes('scale')) {
-    results.scale = await runScale(ctx, scaleSettings);
-    if (mergeMeta) results.phaseMeta!.scale = mergeMeta;
+    const scaleSettings = { ...options.scale, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
+    tuning.scale = { baseline: await runScale(ctx, scaleSettings) };
+    tuning.scale.tuned = await runScale(ctx, scaleSettings, options.tune);
+  }
+}
+
+async function main(): Promise<void> {
+  say(
+    `mode ${options.mode}; phases ${options.phases.join(', ')}; Temporal ${options.topologies.join(' then ')}` +
+      `${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}`,
+  );
+  const meta = makeMeta(options, options.topologies[0]!);
+  if (options.merge) {
+    const file = path.join(options.outDir, `${options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks'}.json`);
+    results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    mergeMeta = meta;
+    results.phaseMeta = { ...results.phaseMeta };
+  } else if (Object.keys(options.tune).length === 0) {
+    results = { meta };
+  }
+  // One topology after the other, each on its own stack, stopped before the next starts so they never share the cores.
+  for (const topology of options.topologies) {
+    const scope = new Cleanup();
+    const unregister = cleanup.add(`the ${topology} topology`, () => scope.runAll());
+    const infra = await startInfra(scope, { keepTmp: options.keepTmp, topology });
+    meta.machine.postgres = ((await infra.db.query<{ v: string }>('select version() as v')).rows[0]?.v ?? 'unknown').split(',')[0]!;
+    const tracker = new DownstreamTracker(infra.receiver);
+    scope.add('downstream tracker', async () => tracker.close());
+    const ctx: Context = { cleanup: scope, infra, tracker };
+    if (Object.keys(options.tune).length > 0) {
+      await runTuning(ctx, meta);
+    } else if (topology === 'dev') {
+      await measure(ctx, results!, options.phases, (phase) => {
+        if (mergeMeta) results!.phaseMeta![phase] = mergeMeta;
+      });
+    } else {
+      // The API phase compares the API with a bare route on the same database: Temporal's topology does not enter it.
+      stackMeta = makeMeta(options, 'stack');
+      stackMeta.machine.postgres = meta.machine.postgres;
+      results!.stack = { ...(options.merge ? results!.stack : {}), meta: stackMeta };
+      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), () => {});
+      finishMeta(stackMeta);
+      stackMeta = undefined;
+    }
+    write();
+    await scope.runAll();
+    unregister();
   }
 }
 

@@ -9,11 +9,13 @@ import { applyMigrations } from '../scripts/local-stack/migrations';
 import { ensurePrivatePostgres } from '../scripts/local-stack/postgres';
 import { isPortOpen, ServiceProcess, TSX } from '../scripts/local-stack/processes';
 import { isolatedEnvironment, serviceEnvironment } from '../scripts/local-stack/service-environment';
+import { PERSISTENCE_DATABASE, startTemporalCluster, VISIBILITY_DATABASE } from '../scripts/local-stack/temporal-cluster';
 import { ensureTemporalDevServer } from '../scripts/local-stack/temporal-server';
 import { waitFor } from '../scripts/local-stack/waiting';
 import { waitForHttpOk, waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../test/support/fixtures';
-import { findDescendant, parentOf } from './procs';
+import type { Topology } from './options';
+import { findDescendant, parentOf, sqliteBytes } from './procs';
 import { now, say, withTimeout } from './util';
 
 /**
@@ -21,9 +23,16 @@ import { now, say, withTimeout } from './util';
  * (headless, SQLite file in a temp dir) on 27233, the private PostgreSQL cluster with its own database, the Midtrans
  * simulator on 28900 and the downstream receiver (both in this process), and the worker and the API as separate
  * child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc.
+ * With `--temporal stack` the dev server is replaced by the production topology (scripts/local-stack/temporal-cluster.ts,
+ * as `npm run stack` runs it): temporal-server on its own PostgreSQL cluster, started from empty databases.
  */
 
 export const PORTS = { temporal: 27233, api: 28000, simulator: 28900 } as const;
+/** The production topology's ports: apart from `npm run stack` (7533/6533), the chaos suite (26933) and the tests. */
+export const STACK_PORTS = { temporal: 27533, temporalMembership: 26533, temporalPostgres: 27434 } as const;
+
+/** What Temporal keeps on disk: the dev server's SQLite file, or the production topology's two databases. */
+export type TemporalStorage = ReturnType<typeof sqliteBytes> | { persistence: number; visibility: number; total: number };
 export const SERVER_KEY = 'SB-Mid-server-benchmark';
 export const DATABASE = 'tiketq_bench';
 
@@ -57,8 +66,10 @@ export interface Infra {
   databaseUrl: string;
   db: pg.Pool;
   temporalAddress: string;
-  temporalDbFile: string;
+  temporalStorage(): Promise<TemporalStorage>;
   temporalPid: number | undefined;
+  /** The postmaster of Temporal's own PostgreSQL (production topology only). */
+  temporalPostgresPid: number | undefined;
   /** PostgreSQL's postmaster: its process tree is the whole cluster (CPU is read for the tree). */
   postgresPid: number | undefined;
   client: Client;
@@ -71,7 +82,63 @@ export interface Infra {
   serviceEnv(taskQueue: string, extra?: Record<string, string>): NodeJS.ProcessEnv;
 }
 
-export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }): Promise<Infra> {
+/** The parts a run's CPU is attributed to: the given programs, Temporal, our PostgreSQL, and Temporal's PostgreSQL if it has one. */
+export function measuredParts(infra: Infra, apps: string[]): string[] {
+  return [...apps, 'temporal', 'postgres', ...(infra.temporalPostgresPid ? ['temporalPostgres'] : [])];
+}
+
+/** PostgreSQL clusters are read as process trees: their backends come and go during a run. */
+export function postgresTrees(infra: Infra): () => Record<string, number | undefined> {
+  return () => ({ postgres: infra.postgresPid, ...(infra.temporalPostgresPid ? { temporalPostgres: infra.temporalPostgresPid } : {}) });
+}
+
+interface TemporalUnderTest {
+  address: string;
+  pid: number | undefined;
+  postgresPid?: number;
+  storage(): Promise<TemporalStorage>;
+}
+
+async function startDevTemporal(cleanup: Cleanup, tmpDir: string): Promise<TemporalUnderTest> {
+  const dbFile = path.join(tmpDir, 'temporal.db');
+  say(`Temporal dev server on 127.0.0.1:${PORTS.temporal} (headless, SQLite ${dbFile})`);
+  const temporal = await ensureTemporalDevServer({ port: PORTS.temporal, dbFile, logFile: path.join(tmpDir, 'temporal.log') });
+  cleanup.add('Temporal dev server', () => temporal.stop());
+  return { address: temporal.address, pid: temporal.process?.pid, storage: async () => sqliteBytes(dbFile) };
+}
+
+async function startProductionTemporal(cleanup: Cleanup, tmpDir: string): Promise<TemporalUnderTest> {
+  say(`Temporal server on PostgreSQL: frontend 127.0.0.1:${STACK_PORTS.temporal}, its PostgreSQL on ${STACK_PORTS.temporalPostgres} (empty databases)`);
+  const cluster = await startTemporalCluster({
+    postgres: { name: path.join('.data', 'postgres-bench-temporal'), port: STACK_PORTS.temporalPostgres, maxConnections: 300, fsync: true },
+    frontendPort: STACK_PORTS.temporal,
+    membershipPort: STACK_PORTS.temporalMembership,
+    namespace: 'default',
+    numHistoryShards: 4,
+    logDir: tmpDir,
+    fresh: true,
+  });
+  cleanup.add('Temporal server and its PostgreSQL', () => cluster.stop());
+  const db = new pg.Pool({ connectionString: cluster.postgres.url, max: 1 });
+  cleanup.add('Temporal PostgreSQL pool', () => db.end());
+  const backendPid = (await db.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid;
+  return {
+    address: cluster.address,
+    pid: cluster.server.pid,
+    postgresPid: backendPid ? parentOf(backendPid) : undefined,
+    async storage() {
+      const { rows } = await db.query<{ persistence: string; visibility: string }>(
+        'select pg_database_size($1)::text as persistence, pg_database_size($2)::text as visibility',
+        [PERSISTENCE_DATABASE, VISIBILITY_DATABASE],
+      );
+      const persistence = Number(rows[0]?.persistence ?? 0);
+      const visibility = Number(rows[0]?.visibility ?? 0);
+      return { persistence, visibility, total: persistence + visibility };
+    },
+  };
+}
+
+export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; topology: Topology }): Promise<Infra> {
   for (const [name, port] of Object.entries(PORTS)) {
     if (await isPortOpen('127.0.0.1', port)) {
       throw new Error(`port ${port} (${name}) is already in use: is another benchmark running? Stop it first.`);
@@ -98,11 +165,7 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
     'truncate table payment_events, refunds, webhook_notifications, downstream_deliveries, idempotency_keys, payments restart identity cascade',
   );
 
-  const temporalDbFile = path.join(tmpDir, 'temporal.db');
-  say(`Temporal dev server on 127.0.0.1:${PORTS.temporal} (headless, SQLite ${temporalDbFile})`);
-  const temporal = await ensureTemporalDevServer({ port: PORTS.temporal, dbFile: temporalDbFile, logFile: path.join(tmpDir, 'temporal.log') });
-  cleanup.add('Temporal dev server', () => temporal.stop());
-  const temporalPid = temporal.process?.pid;
+  const temporal = options.topology === 'stack' ? await startProductionTemporal(cleanup, tmpDir) : await startDevTemporal(cleanup, tmpDir);
   const connection = await Connection.connect({ address: temporal.address });
   cleanup.add('Temporal client', () => connection.close());
   // Encrypted like production, so the benchmark counts the codec's cost.
@@ -129,8 +192,9 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean }
     databaseUrl: postgres.url,
     db,
     temporalAddress: temporal.address,
-    temporalDbFile,
-    temporalPid,
+    temporalStorage: () => temporal.storage(),
+    temporalPid: temporal.pid,
+    temporalPostgresPid: temporal.postgresPid,
     postgresPid,
     client,
     simulator,

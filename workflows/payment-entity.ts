@@ -61,6 +61,7 @@ const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
 const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
 const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
 const LOCAL_WRITES_AND_LOOK_UPS_PATCH = 'local-writes-and-look-ups';
+const COUNT_EVERY_CLAIM_PATCH = 'count-every-claim-of-a-batch';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
  * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
@@ -621,19 +622,34 @@ export class PaymentEntity {
   private async processHints(): Promise<void> {
     while (this.inbox.length > 0) {
       const hintedTransactionIds: string[] = [];
-      let claimsChange = false;
+      const claims: MidtransNotificationSignal[] = [];
       for (const notification of this.inbox.splice(0)) {
         const claim = notificationClaim(this.state, notification);
         if (claim.kind !== 'transition' && !this.asksAboutReversal(notification)) {
           await this.noteIgnoredNotification(claim.reason, notification);
           continue;
         }
-        claimsChange = true;
+        claims.push(notification);
         const hinted = notification.transactionId;
         if (hinted && !hintedTransactionIds.includes(hinted) && hintedTransactionIds.length < MAX_HINTED_LOOKUPS)
           hintedTransactionIds.push(hinted);
       }
-      if (claimsChange) await this.confirmWithMidtrans(hintedTransactionIds);
+      if (claims.length === 0) continue;
+      await this.confirmWithMidtrans(hintedTransactionIds);
+      await this.countClaimsAnsweredTogether(claims.slice(1));
+    }
+  }
+
+  /**
+   * One look-up answers every claim of a batch (a burst reaches the workflow in one task); the answer accounts for
+   * the first, and the others are judged again against what Midtrans said, so every notification is counted once.
+   * Patched: unpatched workflows left them uncounted.
+   */
+  private async countClaimsAnsweredTogether(claims: MidtransNotificationSignal[]): Promise<void> {
+    if (claims.length === 0 || !patched(COUNT_EVERY_CLAIM_PATCH)) return;
+    for (const notification of claims) {
+      const claim = notificationClaim(this.state, notification);
+      await this.noteIgnoredNotification(claim.kind === 'transition' ? 'unconfirmed' : claim.reason, notification);
     }
   }
 

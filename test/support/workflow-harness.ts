@@ -280,6 +280,21 @@ export async function createWorkflowHarness(
       clientCodec = new PayloadEncryptionCodec(keys);
       current = await startWorker(keys);
     },
+    /**
+     * Runs `whileStopped` with no worker polling, then starts one again: signals sent meanwhile reach the workflow
+     * together, in one workflow task, as a burst does when every workflow task slot is busy.
+     */
+    async withWorkerStopped(whileStopped: () => Promise<void>) {
+      // The test server never moves a task off a stopped worker's sticky queue: the workflow would wait for good.
+      if (maxCachedWorkflows !== 0) throw new Error('withWorkerStopped needs a harness with maxCachedWorkflows: 0');
+      current.worker.shutdown();
+      await current.running;
+      try {
+        await whileStopped();
+      } finally {
+        current = await startWorker(payloadEncryptionKeys);
+      }
+    },
     async close() {
       current.worker.shutdown();
       await current.running;
@@ -378,8 +393,16 @@ export function paymentRequest(overrides: Partial<PaymentRequest> = {}): Payment
  * named after the test.
  */
 export function useWorkflowHarness() {
-  const context = { h: undefined as unknown as WorkflowHarness, lastPayment: undefined as WorkflowHandle | undefined };
   let workflowBundle: WorkflowBundle;
+  const context = {
+    h: undefined as unknown as WorkflowHarness,
+    lastPayment: undefined as WorkflowHandle | undefined,
+    /** This test's harness is replaced by one whose worker keeps no sticky cache (see `withWorkerStopped`). */
+    async withoutStickyCache() {
+      await context.h.close();
+      context.h = await createWorkflowHarness(workflowBundle, { maxCachedWorkflows: 0 });
+    },
+  };
   beforeAll(async () => {
     workflowBundle = await bundlePaymentWorkflows();
   });

@@ -413,6 +413,17 @@ describe('decideRefund', () => {
     expect(domainErrorCode(() => decideRefund(paid(), requested))).toBe('INVALID_AMOUNT');
   });
 
+  it('nothing left to refund is refused, even where the status still says partially refunded', () => {
+    const error = (() => {
+      try {
+        decideRefund(paid({ status: 'partially_refunded', refundedAmount: AMOUNT }));
+      } catch (e) {
+        return e as DomainError;
+      }
+    })();
+    expect(error).toMatchObject({ code: 'INVALID_STATE', details: { remaining: 0 } });
+  });
+
   it('REFUND_EXCEEDS_REMAINING', () => {
     expect(domainErrorCode(() => decideRefund(paid(), AMOUNT + 1))).toBe('REFUND_EXCEEDS_REMAINING');
     expect(domainErrorCode(() => decideRefund(paid({ status: 'partially_refunded', refundedAmount: 60_000 }), 40_001))).toBe(
@@ -444,8 +455,19 @@ describe('applyRefund', () => {
     expect(applyRefund(full, AMOUNT, AMOUNT)).toBe(full);
   });
 
+  it("takes Midtrans's cumulative total when it equals this refund: the first refund, whole or partial", () => {
+    expect(applyRefund(payment({ status: 'success' }), 40_000, 40_000)).toMatchObject({ status: 'partially_refunded', refundedAmount: 40_000 });
+    expect(applyRefund(payment({ status: 'success' }), AMOUNT, AMOUNT)).toMatchObject({ status: 'refunded', refundedAmount: AMOUNT });
+  });
+
+  it("follows Midtrans's cumulative total past our own count (a dashboard refund we never asked for)", () => {
+    const once = applyRefund(payment({ status: 'success' }), 20_000);
+    expect(applyRefund(once, 30_000, 60_000)).toMatchObject({ status: 'partially_refunded', refundedAmount: 60_000 });
+  });
+
   it('refuses impossible amounts', () => {
     expect(domainErrorCode(() => applyRefund(payment({ status: 'success' }), AMOUNT + 1))).toBe('REFUND_EXCEEDS_REMAINING');
+    expect(domainErrorCode(() => applyRefund(payment({ status: 'success' }), 60_000, AMOUNT + 1))).toBe('REFUND_EXCEEDS_REMAINING');
     expect(domainErrorCode(() => applyRefund(payment({ status: 'success' }), 0))).toBe('INVALID_AMOUNT');
     expect(domainErrorCode(() => applyRefund(payment({ status: 'success' }), 30_000, 20_000))).toBe('AMOUNT_MISMATCH');
     expect(domainErrorCode(() => applyRefund(payment(), 30_000))).toBe('INVALID_TRANSITION');
@@ -466,6 +488,15 @@ describe('refundKey', () => {
     expect(refundKey('pay-01HXYZ', 2)).not.toBe(refundKey('pay-01HXYZ', 1));
   });
 
+  it('keeps an id that fits exactly in 50 characters whole, and shortens one character more', () => {
+    const fits = 'p'.repeat(47); // + '-r1' = 50
+    expect(refundKey(fits, 1)).toBe(`${fits}-r1`);
+    const tooLong = 'p'.repeat(48);
+    const key = refundKey(tooLong, 1);
+    expect(key).toHaveLength(50);
+    expect(key).toMatch(/^p{38}~[0-9a-f]{8}-r1$/);
+  });
+
   it('stays within 50 Midtrans-safe characters and distinct for long ids', () => {
     fc.assert(
       fc.property(
@@ -484,6 +515,7 @@ describe('refundKey', () => {
   it('refuses bad input', () => {
     expect(domainErrorCode(() => refundKey('pay/1', 1))).toBe('VALIDATION_FAILED');
     expect(domainErrorCode(() => refundKey('pay-1', -1))).toBe('VALIDATION_FAILED');
+    expect(refundKey('pay-1', 0)).toBe('pay-1-r0');
     expect(domainErrorCode(() => refundKey('pay-1', 1.5))).toBe('VALIDATION_FAILED');
   });
 });

@@ -253,6 +253,23 @@ describe('a workflow defends its own history', () => {
     await handle.terminate('test done');
   });
 
+  it('notifications that reach the workflow in one task are each accounted for: one applied, the rest counted duplicates', async () => {
+    await ctx.withoutStickyCache();
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    const lookUps = () => ctx.h.midtransCalls.filter((c) => c.method === 'GET' && c.path.endsWith('/status')).length;
+    const before = lookUps();
+    await ctx.h.withWorkerStopped(async () => {
+      for (let i = 0; i < 3; i++) await handle.signal(midtransNotificationSignal, settlement);
+    });
+    const view = await viewWhen(handle, (v) => v.status === 'success' && (v.ignoredNotifications?.duplicate ?? 0) >= 2, 30_000);
+    expect(transitions(view)).toEqual(['pending>success:webhook']);
+    expect(view.ignoredNotifications).toEqual({ duplicate: 2 });
+    expect(lookUps() - before).toBe(1);
+    await handle.terminate('test done');
+  });
+
   it('a flood while awaiting payment continues as new, carrying the first run’s start time, state and counters', async () => {
     const { request, handle, charged } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
     const pending = await ctx.h.notificationFor(request.paymentId);

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions } from '../../bench/options';
+import type { RunResult } from '../../bench/phases';
+import { renderMarkdown, type BenchResults, type Meta } from '../../bench/report';
+
+describe('bench --temporal', () => {
+  it.each([
+    [[], ['dev']],
+    [['--temporal', 'dev'], ['dev']],
+    [['--temporal', 'stack'], ['stack']],
+    [['--temporal=both'], ['dev', 'stack']],
+  ])('%j measures %j', (argv, topologies) => {
+    expect(parseOptions(argv).topologies).toEqual(topologies);
+  });
+
+  it('refuses a topology it does not know', () => {
+    expect(() => parseOptions(['--temporal', 'cloud'])).toThrow('--temporal wants dev, stack or both, not cloud');
+  });
+
+  it('keeps a tuning comparison on the dev server', () => {
+    expect(() => parseOptions(['--tune', 'WORKER_MAX_CACHED_WORKFLOWS=500', '--temporal', 'both'])).toThrow(/dev server only/);
+  });
+});
+
+function meta(overrides: Partial<Meta['machine']> = {}): Meta {
+  return {
+    mode: 'quick',
+    argv: ['--quick', '--temporal', 'both'],
+    startedAt: '2026-12-03T09:00:00.000Z',
+    durationSeconds: 120,
+    machine: {
+      cores: 2,
+      cpuModel: 'test cpu',
+      memoryGiB: 8,
+      os: 'Linux',
+      node: 'v20',
+      temporalCli: 'temporal 1.5',
+      temporalCliPath: 'temporal',
+      postgres: 'PostgreSQL 16',
+      loadAverageStart: [1, 1, 1],
+      loadAverageEnd: [2, 2, 2],
+      ...overrides,
+    },
+    settings: {
+      ports: { temporal: 27533, temporalPostgres: 27434 },
+      pollMs: 100,
+      timeoutMs: 1000,
+      workerDefaults: {},
+      sizes: { sweep: [8], count: 10, warmup: 1, api: { connections: 1, durationSeconds: 1, rounds: 1 }, scale: {} as never },
+    },
+  };
+}
+
+const summary = (p50: number) => ({ count: 10, mean: p50, p50, p95: p50 * 2, p99: p50 * 3, max: p50 * 4 });
+const cpu = (cpuMsPerPayment: number) => ({ peakRssMiB: null, hwmMiB: null, cpuSeconds: null, cpuMsPerPayment });
+
+function run(kind: RunResult['kind'], paymentsPerSecond: number, processes: Record<string, number>): RunResult {
+  return {
+    kind,
+    label: `${kind}-c8`,
+    workerEnv: {},
+    count: 40,
+    concurrency: 8,
+    completed: 40,
+    failed: 0,
+    errors: {},
+    createStatuses: { 201: 40 },
+    wallSeconds: 10,
+    paymentsPerSecond,
+    createMs: summary(250),
+    paySuccessMs: summary(400),
+    createDownstreamMs: summary(900),
+    statusPollsPerPayment: 4,
+    processes: Object.fromEntries(Object.entries(processes).map(([name, ms]) => [name, cpu(ms)])),
+    temporalDbBytesAfter: 0,
+  };
+}
+
+function e2e(service: RunResult, bare: RunResult): BenchResults['e2e'] {
+  return { service: [service], bare: [bare], ratios: [{ concurrency: 8, service: service.paymentsPerSecond, bare: bare.paymentsPerSecond, ratio: null }] };
+}
+
+const devOnly: BenchResults = {
+  meta: meta(),
+  e2e: e2e(run('service', 5.1, { temporal: 61, worker: 40, api: 12, postgres: 9, bench: 20 }), run('bare', 9.5, { temporal: 55, worker: 20 })),
+};
+
+describe('benchmark report: dev server and production topology side by side', () => {
+  it('has no comparison section when only the dev server ran', () => {
+    const markdown = renderMarkdown(devOnly);
+    expect(markdown).toContain('## 1. End-to-end payments');
+    expect(markdown).not.toContain('## 6. Dev server and production topology');
+    expect(markdown).not.toContain('production topology (temporal-server on PostgreSQL)');
+  });
+
+  it('puts both topologies in one table, with the CPU per payment of Temporal and of its PostgreSQL', () => {
+    const both: BenchResults = {
+      ...devOnly,
+      stack: {
+        meta: meta({ temporalServer: 'temporal version 1.32.2' }),
+        e2e: e2e(
+          run('service', 3.3, { temporal: 27, temporalPostgres: 33, worker: 41, api: 13, postgres: 10, bench: 21 }),
+          run('bare', 7.7, { temporal: 24, temporalPostgres: 30, worker: 19 }),
+        ),
+      },
+    };
+    const markdown = renderMarkdown(both);
+    const section = markdown.slice(markdown.indexOf('## 6. Dev server and production topology side by side'));
+    const rows = section.split('\n').filter((line) => line.startsWith('| 8 |'));
+    expect(rows).toEqual([
+      '| 8 | dev server (SQLite) | 40/40 | **5.1** | 250 / 500 / 750 | 400 / 800 / 1200 | 900 / 1800 / 2700 | 61 | – | 40 | 12 | 9 | 20 | 9.5 | 55 |',
+      '| 8 | production topology (temporal-server on PostgreSQL) | 40/40 | **3.3** | 250 / 500 / 750 | 400 / 800 / 1200 | 900 / 1800 / 2700 | 27 | 33 | 41 | 13 | 10 | 21 | 7.7 | 54 |',
+    ]);
+    expect(section).toContain('temporal version 1.32.2');
+    expect(markdown).toContain('**3.3 payments/s** at best (C=8) against 5.1 on the dev server (C=8); Temporal costs 27 CPU ms per payment in the server and 33 ms in its PostgreSQL');
+  });
+
+  it('does not describe a dev server when only the production topology ran', () => {
+    const stackOnly: BenchResults = { meta: meta(), stack: { meta: meta(), e2e: devOnly.e2e } };
+    const markdown = renderMarkdown(stackOnly);
+    expect(markdown).toContain('Temporal server on PostgreSQL on 27533 (see section 6)');
+    expect(markdown).not.toContain('Temporal dev server on');
+    expect(markdown).not.toContain('## 1. End-to-end payments');
+  });
+});
