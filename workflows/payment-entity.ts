@@ -23,6 +23,7 @@ import {
   isAwaitingPayment,
   isPaymentAfterClose,
   isSettlementReversal,
+  nextReconciliationAt,
   notificationClaim,
   parseGrossAmount,
   refundKey,
@@ -51,9 +52,9 @@ import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, R
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** Lost-webhook reconciliation: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
-const DEFAULT_RECONCILE_AFTER_MINUTES = [1, 5, 15];
-const RECONCILE_EVERY = 60 * MINUTE;
+/** Lost-webhook reconciliation before its patch: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
+const HOURLY_RECONCILE_AFTER_MINUTES = [1, 5, 15];
+const RECONCILE_HOURLY = 60 * MINUTE;
 /** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
 const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
 const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
@@ -62,6 +63,7 @@ const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
 const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
 const LOCAL_WRITES_AND_LOOK_UPS_PATCH = 'local-writes-and-look-ups';
 const COUNT_EVERY_CLAIM_PATCH = 'count-every-claim-of-a-batch';
+const RECONCILE_EVERY_6_HOURS_PATCH = 'reconcile-every-6-hours-to-expiry';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
  * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
@@ -110,7 +112,8 @@ export class PaymentEntity {
   private eventCount: number;
   private readonly startedAtMs: number;
   private readonly expiresAtMs: number;
-  private readonly reconcileAt: number[];
+  /** Hourly reconciliation's first looks, for workflows started before its patch. */
+  private readonly hourlyReconcileAt: number[];
   private expiryPassed: boolean;
   private refundWindowEndsMs: number | undefined;
   private readonly inbox: MidtransNotificationSignal[];
@@ -129,7 +132,7 @@ export class PaymentEntity {
     const { request, resumed } = input;
     this.startedAtMs = resumed?.startedAtMs ?? Date.now();
     this.expiresAtMs = this.startedAtMs + request.expiryMinutes * MINUTE;
-    this.reconcileAt = (input.reconcileAfterMinutes ?? DEFAULT_RECONCILE_AFTER_MINUTES).map((m) => this.startedAtMs + m * MINUTE);
+    this.hourlyReconcileAt = (input.reconcileAfterMinutes ?? HOURLY_RECONCILE_AFTER_MINUTES).map((m) => this.startedAtMs + m * MINUTE);
     this.state = resumed?.state ?? {
       paymentId: request.paymentId,
       orderId: request.orderId,
@@ -190,10 +193,18 @@ export class PaymentEntity {
     };
   }
 
-  /** Until the next reason to wake without a message: the expiry (once) or the next reconciliation. */
+  /**
+   * Until the next reason to wake without a message: the expiry (once) or the next reconciliation (src/domain/
+   * reconciliation.ts). Patched: workflows that started timing their looks hourly replay the same timers.
+   */
   msUntilNextCheck(): number {
     const now = Date.now();
-    const nextReconcile = this.reconcileAt.find((t) => t > now) ?? now + RECONCILE_EVERY;
+    const nextReconcile = patched(RECONCILE_EVERY_6_HOURS_PATCH)
+      ? nextReconciliationAt(
+          { startedAtMs: this.startedAtMs, expiresAtMs: this.expiresAtMs, earlyLooksMinutes: this.input.reconcileAfterMinutes },
+          now,
+        )
+      : (this.hourlyReconcileAt.find((t) => t > now) ?? now + RECONCILE_HOURLY);
     const wakeAt = this.expiryPassed ? nextReconcile : Math.min(this.expiresAtMs, nextReconcile);
     return Math.max(wakeAt - now, 1);
   }
@@ -341,7 +352,7 @@ export class PaymentEntity {
       if (this.state.status === 'pending') await this.transition('expired', 'timer', { reason: 'expiry timer' });
       // A card captured but held for fraud review (processing) is not ours to expire: Midtrans only expires pending
       // orders, and the money may still settle. The merchant approves or denies it at Midtrans; until then we keep
-      // reconciling hourly.
+      // reconciling (every 6 hours past expiry).
       else if (this.state.status === 'processing')
         await this.record('expiry_deferred', 'timer', {
           detail: { reason: 'held_for_review', midtrans_status: this.state.midtransStatus },

@@ -105,8 +105,11 @@ describe('payment workflow', () => {
     const failedTasks = (await handle.fetchHistory()).events?.filter((e) => e.workflowTaskFailedEventAttributes) ?? [];
     expect(failedTasks).toHaveLength(0);
 
-    await ctx.h.simulatorControl(request.paymentId, 'approve'); // its notification is lost: the hourly reconciliation finds it
-    await ctx.h.env.sleep('61 minutes');
+    // Its notification is lost: past expiry (10 minutes) reconciliation looks every 6 hours, and finds it at 6 h 10.
+    await ctx.h.simulatorControl(request.paymentId, 'approve');
+    await ctx.h.env.sleep(189 * 60_000);
+    expect((await handle.query(paymentQuery)).status).toBe('processing');
+    await ctx.h.env.sleep(2 * 60_000);
     const paid = await eventually(handle, (v) => v.status === 'success');
     expect(transitions(paid)).toEqual(['pending>processing:charge', 'processing>success:reconciliation']);
     // The fix is behind patched(): this history carries its marker, histories from before it replay without one.
