@@ -1,4 +1,5 @@
 import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { nextReconciliationAt } from '../src/domain/reconciliation';
 import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
 
 /**
@@ -54,7 +55,6 @@ const acts = proxyActivities<BareActivities>({
 export async function bareWorkflow(input: BareInput): Promise<BareView> {
   const startedAt = Date.now();
   const expiresAt = startedAt + input.expiryMinutes * MINUTE;
-  const reconcileAt = [1, 5, 15].map((m) => startedAt + m * MINUTE);
   const view: BareView = { paymentId: input.paymentId, status: 'pending', chargeCompleted: false };
   const inbox: BareNotification[] = [];
   const deliveries: Promise<void>[] = [];
@@ -78,7 +78,7 @@ export async function bareWorkflow(input: BareInput): Promise<BareView> {
 
   while (view.status === 'pending') {
     const now = Date.now();
-    const nextReconcile = reconcileAt.find((t) => t > now) ?? now + 60 * MINUTE;
+    const nextReconcile = nextReconciliationAt({ startedAtMs: startedAt, expiresAtMs: expiresAt }, now);
     const notified = await condition(() => inbox.length > 0, Math.max(Math.min(expiresAt, nextReconcile) - now, 1));
     if (inbox.length > 0) {
       while (inbox.length > 0) {

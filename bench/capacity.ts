@@ -144,9 +144,9 @@ export function renderCapacity(results: BenchResults): string | undefined {
           '',
         ]
       : []),
-    'An unpaid payment is not idle: reconciliation asks Midtrans about it 1, 5 and 15 minutes after the charge, then hourly, so',
-    'a 24-hour VA left unpaid makes about 26 status look-ups, each a workflow task and an activity; a longer backoff is the',
-    'cheapest saving there.' +
+    'An unpaid payment is not idle: reconciliation asks Midtrans about it 1, 5, 15 and 60 minutes after the start, then every',
+    '6 hours up to 5 minutes before expiry, so a 24-hour VA left unpaid makes 8 status look-ups (26 with the hourly schedule',
+    'before it), each a workflow task and a local activity, and a longer expiry 4 a day.' +
       (inputs.statusCallsPerPaymentInScalePhase !== undefined
         ? ` In the scale phase (payments held for minutes, then settled) Midtrans got ${round(inputs.statusCallsPerPaymentInScalePhase, 2)} status calls per payment.`
         : ''),

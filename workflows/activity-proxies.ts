@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities';
 
 /** One activity group: only these activities, each called with the group's options. */
@@ -44,6 +44,26 @@ export const { chargePayment } = group<'chargePayment'>({
 export const { recordPayment } = group<'recordPayment'>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/**
+ * The read-model write and the status look-up also run as local activities: in the worker, inside the workflow task,
+ * recorded as one marker instead of three events and a workflow task of their own. Both may run more than once (a
+ * write is a versioned upsert, a look-up only reads). Three quick attempts only: a local activity that keeps failing
+ * holds its workflow task open, and every heartbeat of that task is written to the history, so a longer outage falls
+ * back to the activity above, whose retries the server keeps out of the history however long they take.
+ */
+const QUICK_LOCAL_RETRY = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 };
+
+export const { recordPayment: recordPaymentInWorker } = proxyLocalActivities<Pick<PaymentActivities, 'recordPayment'>>({
+  startToCloseTimeout: '10 seconds',
+  retry: QUICK_LOCAL_RETRY,
+});
+
+/** The Midtrans client gives up after 15 s; permanent errors fail at once, as in the activity. */
+export const { fetchMidtransStatus: fetchMidtransStatusInWorker } = proxyLocalActivities<Pick<PaymentActivities, 'fetchMidtransStatus'>>({
+  startToCloseTimeout: '20 seconds',
+  retry: QUICK_LOCAL_RETRY,
 });
 
 /**

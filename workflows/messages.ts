@@ -14,7 +14,7 @@ export interface PaymentWorkflowInput {
   userId?: string;
   /** The payment stays open for refunds this long after it succeeds. */
   refundWindowDays: number;
-  /** Ask Midtrans for the status this many minutes after the charge when no notification came (lost webhooks). */
+  /** The early reconciliation looks, minutes after the start, in place of 1, 5, 15 and 60 (src/domain/reconciliation.ts). */
   reconcileAfterMinutes?: number[];
   /** Continue as new once the history has this many events (tests use a low number; production keeps the default). */
   continueAsNewAfterEvents?: number;

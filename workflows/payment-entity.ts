@@ -1,4 +1,13 @@
-import { ActivityFailure, ApplicationFailure, metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  metricMeter,
+  patched,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent } from '../activities';
 import {
   answerMismatch,
@@ -14,6 +23,7 @@ import {
   isAwaitingPayment,
   isPaymentAfterClose,
   isSettlementReversal,
+  nextReconciliationAt,
   notificationClaim,
   parseGrossAmount,
   refundKey,
@@ -31,25 +41,29 @@ import {
   confirmNotification,
   expireAtMidtrans,
   fetchMidtransStatus,
+  fetchMidtransStatusInWorker,
   notifyTransactionService,
   notifyUserService,
   recordPayment,
+  recordPaymentInWorker,
   refundAtMidtrans,
 } from './activity-proxies';
 import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, RefundRequest, ResumedPayment } from './messages';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
-/** Lost-webhook reconciliation: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
-const DEFAULT_RECONCILE_AFTER_MINUTES = [1, 5, 15];
-const RECONCILE_EVERY = 60 * MINUTE;
+/** Lost-webhook reconciliation before its patch: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
+const HOURLY_RECONCILE_AFTER_MINUTES = [1, 5, 15];
+const RECONCILE_HOURLY = 60 * MINUTE;
 /** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
 const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
 const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
 const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
 const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
 const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
+const LOCAL_WRITES_AND_LOOK_UPS_PATCH = 'local-writes-and-look-ups';
 const COUNT_EVERY_CLAIM_PATCH = 'count-every-claim-of-a-batch';
+const RECONCILE_EVERY_6_HOURS_PATCH = 'reconcile-every-6-hours-to-expiry';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
  * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
@@ -57,6 +71,31 @@ const COUNT_EVERY_CLAIM_PATCH = 'count-every-claim-of-a-batch';
 const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
 const MAX_HINTED_LOOKUPS = 3;
+
+/**
+ * Patched: the step runs in the worker first (a local activity, see activity-proxies.ts); when it gives up for a reason
+ * retrying may fix (PostgreSQL or Midtrans down past its quick attempts), the activity takes over and retries as long
+ * as it always did. Unpatched workflows replay the activity they scheduled: that promise is returned as is, so their
+ * commands keep their order.
+ */
+function inWorkerFirst<Args extends unknown[], Result>(
+  step: string,
+  inWorker: (...args: Args) => Promise<Result>,
+  activity: (...args: Args) => Promise<Result>,
+): (...args: Args) => Promise<Result> {
+  return (...args) => {
+    if (!patched(LOCAL_WRITES_AND_LOOK_UPS_PATCH)) return activity(...args);
+    return inWorker(...args).catch((error: unknown) => {
+      if (!activityGaveUp(error) || failedForGood(error)) throw error;
+      log.warn(`${step} falls back to an activity`, { error: failureMessage(error) });
+      return activity(...args);
+    });
+  };
+}
+
+const writeReadModel = inWorkerFirst('read-model write', recordPaymentInWorker, recordPayment);
+/** A permanent error (a rotated server key) fails at once, in the worker as in the activity. */
+const askMidtransForStatus = inWorkerFirst('status look-up', fetchMidtransStatusInWorker, fetchMidtransStatus);
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
 type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
@@ -73,7 +112,8 @@ export class PaymentEntity {
   private eventCount: number;
   private readonly startedAtMs: number;
   private readonly expiresAtMs: number;
-  private readonly reconcileAt: number[];
+  /** Hourly reconciliation's first looks, for workflows started before its patch. */
+  private readonly hourlyReconcileAt: number[];
   private expiryPassed: boolean;
   private refundWindowEndsMs: number | undefined;
   private readonly inbox: MidtransNotificationSignal[];
@@ -92,7 +132,7 @@ export class PaymentEntity {
     const { request, resumed } = input;
     this.startedAtMs = resumed?.startedAtMs ?? Date.now();
     this.expiresAtMs = this.startedAtMs + request.expiryMinutes * MINUTE;
-    this.reconcileAt = (input.reconcileAfterMinutes ?? DEFAULT_RECONCILE_AFTER_MINUTES).map((m) => this.startedAtMs + m * MINUTE);
+    this.hourlyReconcileAt = (input.reconcileAfterMinutes ?? HOURLY_RECONCILE_AFTER_MINUTES).map((m) => this.startedAtMs + m * MINUTE);
     this.state = resumed?.state ?? {
       paymentId: request.paymentId,
       orderId: request.orderId,
@@ -153,10 +193,18 @@ export class PaymentEntity {
     };
   }
 
-  /** Until the next reason to wake without a message: the expiry (once) or the next reconciliation. */
+  /**
+   * Until the next reason to wake without a message: the expiry (once) or the next reconciliation (src/domain/
+   * reconciliation.ts). Patched: workflows that started timing their looks hourly replay the same timers.
+   */
   msUntilNextCheck(): number {
     const now = Date.now();
-    const nextReconcile = this.reconcileAt.find((t) => t > now) ?? now + RECONCILE_EVERY;
+    const nextReconcile = patched(RECONCILE_EVERY_6_HOURS_PATCH)
+      ? nextReconciliationAt(
+          { startedAtMs: this.startedAtMs, expiresAtMs: this.expiresAtMs, earlyLooksMinutes: this.input.reconcileAfterMinutes },
+          now,
+        )
+      : (this.hourlyReconcileAt.find((t) => t > now) ?? now + RECONCILE_HOURLY);
     const wakeAt = this.expiryPassed ? nextReconcile : Math.min(this.expiresAtMs, nextReconcile);
     return Math.max(wakeAt - now, 1);
   }
@@ -257,7 +305,7 @@ export class PaymentEntity {
    */
   recordCreated({ customer, items, description }: PaymentWorkflowInput['request']): Promise<void> {
     this.version += 1;
-    return recordPayment({
+    return writeReadModel({
       view: this.readModelView(),
       version: this.version,
       ...(customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {}),
@@ -304,7 +352,7 @@ export class PaymentEntity {
       if (this.state.status === 'pending') await this.transition('expired', 'timer', { reason: 'expiry timer' });
       // A card captured but held for fraud review (processing) is not ours to expire: Midtrans only expires pending
       // orders, and the money may still settle. The merchant approves or denies it at Midtrans; until then we keep
-      // reconciling hourly.
+      // reconciling (every 6 hours past expiry).
       else if (this.state.status === 'processing')
         await this.record('expiry_deferred', 'timer', {
           detail: { reason: 'held_for_review', midtrans_status: this.state.midtransStatus },
@@ -387,7 +435,7 @@ export class PaymentEntity {
     this.details.updatedAt = entry.at;
     this.version += 1;
     this.eventCount += 1;
-    await recordPayment({ view: this.readModelView(), version: this.version }, { ...entry, key: auditEventKey(this.eventCount, kind) });
+    await writeReadModel({ view: this.readModelView(), version: this.version }, { ...entry, key: auditEventKey(this.eventCount, kind) });
   }
 
   private async transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>): Promise<void> {
@@ -480,9 +528,9 @@ export class PaymentEntity {
    */
   private async lookUpStatus(source: PaymentEventSource, id: string = this.midtransId()): Promise<MidtransObservation | null | undefined> {
     try {
-      return await fetchMidtransStatus(id);
+      return await askMidtransForStatus(id);
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
+      if (!activityGaveUp(error)) throw error;
       await this.needsOperatorReview(source, 'status_lookup_failed', { error: failureMessage(error) });
       return undefined;
     }
@@ -692,6 +740,20 @@ function gatewayUnavailable(error: unknown): never {
     throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${failureMessage(error)}`, 'SERVICE_UNAVAILABLE');
   }
   throw error;
+}
+
+/**
+ * An activity that failed for good (its retries spent, or an error it may not retry). A local activity's failure
+ * reaches the workflow as its cause (the ApplicationFailure or TimeoutFailure), without the ActivityFailure around it.
+ */
+function activityGaveUp(error: unknown): error is ActivityFailure | ApplicationFailure | TimeoutFailure {
+  return error instanceof ActivityFailure || error instanceof ApplicationFailure || error instanceof TimeoutFailure;
+}
+
+/** Failed with a non-retryable error: asking again gives the same answer. */
+function failedForGood(error: ActivityFailure | ApplicationFailure | TimeoutFailure): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
 }
 
 /** The reason an activity failed, as its cause says it. */

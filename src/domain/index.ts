@@ -9,3 +9,4 @@ export * from './payment-state';
 export * from './payment-instructions';
 export * from './payment-view';
 export * from './retention';
+export * from './reconciliation';

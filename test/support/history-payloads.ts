@@ -5,14 +5,22 @@ import { ENCRYPTION_KEY_ID_METADATA } from '../../src/temporal/payload-codec';
 
 /**
  * Every payload a workflow history holds (inputs, results, signals, updates, failures' details), wherever it sits in
- * an event, except what never passes through a codec: search attributes (the server indexes them) and the SDK core's
- * own patch markers (they hold a patch id).
+ * an event, except what never passes through a codec: search attributes (the server indexes them), the SDK core's
+ * own patch markers (they hold a patch id) and the `data` of its local-activity markers (sequence number, attempt,
+ * activity type and times; the activity's result beside it is a payload like any other).
  */
 export function payloadsIn(history: temporal.api.history.v1.IHistory): Payload[] {
   const found: Payload[] = [];
   const visit = (value: unknown, key: string) => {
     if (key === 'searchAttributes' || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
-    if (key === 'markerRecordedEventAttributes' && (value as { markerName?: string }).markerName === 'core_patch') return;
+    if (key === 'markerRecordedEventAttributes') {
+      const { markerName, details, ...marker } = value as { markerName?: string; details?: Record<string, unknown> };
+      if (markerName === 'core_patch') return;
+      if (markerName === 'core_local_activity') {
+        const { data: _coreBookkeeping, ...activityPayloads } = details ?? {};
+        return visit({ ...marker, details: activityPayloads }, '');
+      }
+    }
     if (isPayload(value)) {
       found.push(value);
       return;

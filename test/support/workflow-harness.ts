@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { ApplicationFailure, type PayloadCodec } from '@temporalio/common';
+import { ApplicationFailure, defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { afterEach, beforeAll, beforeEach, inject } from 'vitest';
@@ -137,6 +137,7 @@ export async function createWorkflowHarness(
   const downstreamCalls: DownstreamCall[] = [];
   const attempts = new Map<string, number>();
   let downstreamAnswer: (target: string, attempt: number) => number = () => 200;
+  let readModelDown = false;
 
   function downstream(target: DownstreamCall['target']) {
     return async (event: DownstreamEvent) => {
@@ -161,6 +162,7 @@ export async function createWorkflowHarness(
   const activities = countingAttempts({
     ...midtransActivities,
     recordPayment: async (snapshot, event) => {
+      if (readModelDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       snapshots.push({ snapshot, event });
     },
     notifyTransactionService: downstream('transaction-service'),
@@ -262,6 +264,10 @@ export async function createWorkflowHarness(
     setDownstreamAnswer(rule: (target: string, attempt: number) => number) {
       downstreamAnswer = rule;
     },
+    /** Every read-model write fails as it does while PostgreSQL is down, until set back to false. */
+    setReadModelDown(down: boolean) {
+      readModelDown = down;
+    },
     signature: (orderId: string, statusCode: string, grossAmount: string) =>
       midtransSignature(orderId, statusCode, grossAmount, SERVER_KEY),
     /**
@@ -349,6 +355,15 @@ const WORKFLOW_TASK_EVENTS = new Set([
 function workflowTaskOpen(events: temporal.api.history.v1.IHistoryEvent[]): boolean {
   const latest = events.findLast((event) => event.eventType != null && WORKFLOW_TASK_EVENTS.has(event.eventType))?.eventType;
   return latest === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED || latest === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED;
+}
+
+/** The ids of the patches a history's patch markers name, in order. */
+export function patchIdsIn(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
+    return data ? [defaultPayloadConverter.fromPayload<{ id: string }>(data).id] : [];
+  });
 }
 
 let counter = 0;

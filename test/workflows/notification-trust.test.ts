@@ -215,7 +215,7 @@ describe('an expiry Midtrans cannot confirm', () => {
     } finally {
       ctx.h.failStatusLookups(null);
     }
-    await ctx.h.env.sleep('61 minutes');
+    await ctx.h.env.sleep('6 hours'); // past expiry, reconciliation looks every 6 hours
     const expired = await viewWhen(handle, (v) => v.status === 'expired');
     expect(transitions(expired)).toEqual(['pending>expired:reconciliation']);
   });

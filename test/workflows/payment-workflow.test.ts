@@ -9,7 +9,7 @@ import {
   refundUpdate,
 } from '../../workflows/messages';
 import { PAYMENT_STATUS } from '../../src/temporal/search-attributes';
-import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
+import { patchIdsIn, startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 // Real production durations throughout: 24 h VA expiry, 30-day refund window. The time-skipping server makes them
 // take milliseconds.
@@ -105,13 +105,15 @@ describe('payment workflow', () => {
     const failedTasks = (await handle.fetchHistory()).events?.filter((e) => e.workflowTaskFailedEventAttributes) ?? [];
     expect(failedTasks).toHaveLength(0);
 
-    await ctx.h.simulatorControl(request.paymentId, 'approve'); // its notification is lost: the hourly reconciliation finds it
-    await ctx.h.env.sleep('61 minutes');
+    // Its notification is lost: past expiry (10 minutes) reconciliation looks every 6 hours, and finds it at 6 h 10.
+    await ctx.h.simulatorControl(request.paymentId, 'approve');
+    await ctx.h.env.sleep(189 * 60_000);
+    expect((await handle.query(paymentQuery)).status).toBe('processing');
+    await ctx.h.env.sleep(2 * 60_000);
     const paid = await eventually(handle, (v) => v.status === 'success');
     expect(transitions(paid)).toEqual(['pending>processing:charge', 'processing>success:reconciliation']);
     // The fix is behind patched(): this history carries its marker, histories from before it replay without one.
-    const markers = (await handle.fetchHistory()).events?.filter((e) => e.markerRecordedEventAttributes) ?? [];
-    expect(markers).toHaveLength(1);
+    expect(patchIdsIn(await handle.fetchHistory()).filter((id) => id === 'reconcile-fraud-status-change')).toHaveLength(1);
     expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
   });
 
@@ -283,6 +285,29 @@ describe('payment workflow', () => {
     } finally {
       ctx.h.setDownstreamAnswer(() => 200);
     }
+  });
+
+  it('PostgreSQL down past the worker’s quick attempts: the write falls back to an activity that retries until the database is back', async () => {
+    const { request, handle } = await startPayment();
+    ctx.h.setReadModelDown(true);
+    try {
+      await ctx.h.simulatorControl(request.paymentId, 'pay');
+      await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+      // The server retries the write now: attempt after attempt, with no workflow task held open meanwhile.
+      const retrying = async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).find((a) => a.activityType?.name === 'recordPayment' && (a.attempt ?? 1) >= 3);
+      await vi.waitFor(async () => expect(await retrying()).toBeDefined(), { timeout: 20_000 });
+      expect((await handle.query(paymentQuery)).status).toBe('success');
+    } finally {
+      ctx.h.setReadModelDown(false);
+    }
+    const written = () => ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId && w.event?.to === 'success');
+    await vi.waitFor(() => expect(written()).toHaveLength(1), { timeout: 20_000 });
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordPayment')).toHaveLength(1);
+    await vi.waitFor(() => expect(callsFor(request.paymentId)).toHaveLength(2), { timeout: 20_000 });
+    await handle.terminate('test done');
   });
 
   it('a downstream 4xx is final and recorded as a failed delivery', async () => {
