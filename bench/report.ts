@@ -65,6 +65,8 @@ export interface BenchResults {
   e2e?: {
     service: RunResult[];
     bare: RunResult[];
+    /** The minimal shape (bench/minimal-workflow.ts); absent in reports from before it was measured. */
+    minimal?: RunResult[];
     ratios: Array<{
       concurrency: number;
       service: number;
@@ -75,6 +77,11 @@ export interface BenchResults {
       bareCpuMs?: number;
       /** bare CPU / service CPU: the throughput share a CPU-bound machine would give the service. */
       cpuRatio?: number | null;
+      /** The minimal shape's workflows/s, and the service as a share of it by throughput and by CPU. */
+      minimal?: number;
+      minimalRatio?: number | null;
+      minimalCpuMs?: number;
+      minimalCpuRatio?: number | null;
     }>;
   };
   api?: ApiOverheadResult;
@@ -90,6 +97,7 @@ export interface BenchResults {
 const fmt = (v: number | null | undefined, digits = 1) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(digits).replace(/\.0+$/, ''));
 const ms = (s: Summary | null | undefined) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '–');
 const bytes = (b: number | null | undefined) => (b == null ? '–' : b >= 1 << 20 ? `${fmt(b / (1 << 20))} MiB` : `${fmt(b / 1024)} KiB`);
+const times = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v, 2)}×`);
 const pct = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v * 100, 0)} %`);
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const command = (argv: string[]) => (argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench');
@@ -147,6 +155,39 @@ function e2eTable(runs: RunResult[]): string[] {
     );
   }
   return lines;
+}
+
+/** Service against both baselines at each C: throughput and CPU, as shares. */
+function ratioTable(ratios: NonNullable<BenchResults['e2e']>['ratios']): string[] {
+  const lines = [
+    row(['C', 'service payments/s', 'bare workflows/s', 'minimal workflows/s', 'service as a share of bare (throughput)', 'service ÷ minimal (throughput)',
+      'CPU ms / payment: service', 'bare', 'minimal', 'service as a share of bare (CPU: bare ÷ service)', 'service ÷ minimal (CPU: minimal ÷ service)']),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+  ];
+  for (const r of ratios) {
+    lines.push(
+      row([r.concurrency, fmt(r.service), fmt(r.bare), fmt(r.minimal), `**${pct(r.ratio)}**`, `**${times(r.minimalRatio)}**`,
+        fmt(r.serviceCpuMs), fmt(r.bareCpuMs), fmt(r.minimalCpuMs), `**${pct(r.cpuRatio)}**`, `**${times(r.minimalCpuRatio)}**`]),
+    );
+  }
+  return lines;
+}
+
+function minimalSection(e2e: NonNullable<BenchResults['e2e']>): string[] {
+  const lines = [
+    '### The minimal shape',
+    '',
+    'The least any payment-per-workflow design can do for a paid payment (`bench/minimal-workflow.ts`): update-with-start',
+    'waiting for the charge, one activity charging the simulator (the same Core API call the service makes, with',
+    '`X-Override-Notification` pointing at a tiny webhook endpoint in the bench process that checks the signature and',
+    'signals the settlement), then the two signed downstream calls to the same receiver, and the workflow completes: no',
+    'read-model writes, no status look-up, no timers, no refund window. "pay → success" is the settlement signal taken by',
+    'Temporal. It ran in the same interleaved chunks (service, bare, minimal, minimal, bare, service). The goal is the',
+    'service at ≥ 0.8× the minimal shape.',
+    '',
+  ];
+  if (!e2e.minimal?.length) return [...lines, 'Not measured in this run.', ''];
+  return [...lines, ...e2eTable(e2e.minimal), '', ...resourceTable(e2e.minimal, ['worker', 'temporal', 'postgres', 'bench']), ''];
 }
 
 /** The Temporal server's peak is sampled in the scale phase; PostgreSQL's memory is shared across backends. */
@@ -322,8 +363,9 @@ export function topologySection(results: BenchResults): string[] {
       'End-to-end payments, and the bare workflow of the same shape (Temporal\'s own cost: server and its PostgreSQL CPU ms per workflow):',
       '',
       row(['C', 'Temporal', 'payments', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99',
-        ...CPU_PARTS.map(([, label]) => `${label} CPU ms / payment`), 'bare workflows/s', 'bare: Temporal CPU ms / workflow']),
-      row(['--:', '--', '--:', '--:', '--:', '--:', '--:', ...CPU_PARTS.map(() => '--:'), '--:', '--:']),
+        ...CPU_PARTS.map(([, label]) => `${label} CPU ms / payment`), 'bare workflows/s', 'bare: Temporal CPU ms / workflow',
+        'minimal workflows/s', 'minimal: Temporal CPU ms / workflow']),
+      row(['--:', '--', '--:', '--:', '--:', '--:', '--:', ...CPU_PARTS.map(() => '--:'), '--:', '--:', '--:', '--:']),
     );
     const concurrencies = [...new Set(e2e.flatMap(([, r]) => r.e2e!.service.map((run) => run.concurrency)))].sort((a, b) => a - b);
     for (const c of concurrencies) {
@@ -331,6 +373,7 @@ export function topologySection(results: BenchResults): string[] {
         const run = r.e2e!.service.find((x) => x.concurrency === c);
         if (!run) continue;
         const bare = r.e2e!.bare.find((x) => x.concurrency === c);
+        const minimal = r.e2e!.minimal?.find((x) => x.concurrency === c);
         lines.push(
           row([
             c,
@@ -343,6 +386,8 @@ export function topologySection(results: BenchResults): string[] {
             ...CPU_PARTS.map(([part]) => fmt(run.processes[part]?.cpuMsPerPayment)),
             fmt(bare?.paymentsPerSecond),
             bare ? fmt(temporalCpu(bare.processes)) : '–',
+            fmt(minimal?.paymentsPerSecond),
+            minimal ? fmt(temporalCpu(minimal.processes)) : '–',
           ]),
         );
       }
@@ -385,6 +430,22 @@ function undeliveredNote(scale: ScaleResult): string {
   );
 }
 
+/** Service ÷ minimal shape per C, by throughput and by CPU, for each topology that measured it. */
+function minimalFigures(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const [name, r] of measuredTopologies(results)) {
+    const ratios = (r.e2e?.ratios ?? []).filter((x) => x.minimal !== undefined);
+    if (!ratios.length) continue;
+    lines.push(
+      `- Against the minimal shape (charge, one signal, two downstream calls) on the ${name}: the service runs at ` +
+        `**${ratios.map((x) => times(x.minimalRatio)).join(' / ')}** of it by throughput and ${ratios.map((x) => times(x.minimalCpuRatio)).join(' / ')} by CPU ` +
+        `(C = ${ratios.map((x) => x.concurrency).join(' / ')}; minimal ${ratios.map((x) => fmt(x.minimal)).join(' / ')} workflows/s, ` +
+        `${ratios.map((x) => fmt(x.minimalCpuMs)).join(' / ')} CPU ms each; goal ≥ 0.8×).`,
+    );
+  }
+  return lines;
+}
+
 /** The few numbers a reader wants first, computed from the raw results (so a re-run rewrites them correctly). */
 function keyFigures(results: BenchResults): string[] {
   const lines: string[] = [];
@@ -406,6 +467,9 @@ function keyFigures(results: BenchResults): string[] {
           `by CPU (C = ${e2e.ratios.map((r) => r.concurrency).join(' / ')}); by measured throughput ${tputRatios.map(pct).join(' / ')} (noisier).`,
       );
     }
+  }
+  lines.push(...minimalFigures(results));
+  if (e2e?.service.length) {
     const worker = mean(e2e.service.map((r) => r.processes.worker?.cpuMsPerPayment ?? NaN));
     const temporalCpu = mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
     const api = mean(e2e.service.map((r) => r.processes.api?.cpuMsPerPayment ?? NaN));
@@ -558,19 +622,16 @@ export function renderMarkdown(results: BenchResults): string {
     );
     out.push(...e2eTable(bare), '');
     out.push(...resourceTable(bare, ['worker', 'temporal', 'postgres', 'bench']), '');
+    out.push(...minimalSection(results.e2e));
     out.push(
       'The ratio by throughput is what the issue asks for; on this shared 2-core machine it moves with the neighbours\' load.',
       'The CPU cost per payment (user + system time of every attributed process: worker, API, Temporal server, and the',
       'bench process with driver, simulator and receiver, and PostgreSQL) is far steadier. On a CPU-bound box the',
-      'throughput share follows bare CPU / service CPU.',
+      'throughput share follows baseline CPU / service CPU. "–": not measured in this run.',
       '',
-      row(['C', 'service payments/s', 'bare workflows/s', 'service as a share of bare (throughput)', 'CPU ms / payment: service', 'CPU ms / payment: bare', 'service as a share of bare (CPU)']),
-      row(['--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+      ...ratioTable(ratios),
+      '',
     );
-    for (const r of ratios) {
-      out.push(row([r.concurrency, fmt(r.service), fmt(r.bare), `**${pct(r.ratio)}**`, fmt(r.serviceCpuMs), fmt(r.bareCpuMs), `**${pct(r.cpuRatio)}**`]));
-    }
-    out.push('');
     const real = service.find((r) => r.historyShape)?.historyShape;
     const base = bare.find((r) => r.historyShape)?.historyShape;
     if (real || base) {

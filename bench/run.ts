@@ -177,13 +177,14 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
   let keptServices: PaymentServices | undefined;
   let keptIds: string[] = [];
   if (phases.includes('e2e')) {
-    target.e2e = { service: [], bare: [], ratios: [] };
+    target.e2e = { service: [], bare: [], minimal: [], ratios: [] };
     measured('e2e');
     for (const [index, concurrency] of options.sweep.entries()) {
       const keep = index === options.sweep.length - 1 && phases.includes('api');
       const pair = await runPair(ctx, concurrency, settings, keep);
       target.e2e.service.push(pair.service);
       target.e2e.bare.push(pair.bare);
+      target.e2e.minimal!.push(pair.minimal);
       if (pair.services) {
         keptServices = pair.services;
         keptIds = pair.ids;
@@ -197,6 +198,10 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
         serviceCpuMs: Math.round(cpu(pair.service)),
         bareCpuMs: Math.round(cpu(pair.bare)),
         cpuRatio: ratio(cpu(pair.bare), cpu(pair.service)),
+        minimal: pair.minimal.paymentsPerSecond,
+        minimalRatio: ratio(pair.service.paymentsPerSecond, pair.minimal.paymentsPerSecond),
+        minimalCpuMs: Math.round(cpu(pair.minimal)),
+        minimalCpuRatio: ratio(cpu(pair.minimal), cpu(pair.service)),
       });
       write();
     }
