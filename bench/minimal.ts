@@ -69,7 +69,7 @@ export function minimalDriver(
   taskQueue: string,
   receiver: MinimalWebhookReceiver,
   tracker: DownstreamTracker,
-  pay: PaymentDriver['pay'],
+  http: Pick<PaymentDriver, 'pay' | 'gatewayMs'>,
 ): PaymentDriver {
   return {
     async create() {
@@ -83,7 +83,8 @@ export function minimalDriver(
       await client.workflow.executeUpdateWithStart(minimalChargedUpdate, { startWorkflowOperation });
       return { id: paymentId, status: 'ok' };
     },
-    pay,
+    pay: http.pay,
+    gatewayMs: http.gatewayMs,
     async isSuccess(id) {
       return receiver.settled.has(id);
     },

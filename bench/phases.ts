@@ -102,7 +102,7 @@ export async function runServiceE2e(
   say(`${label}: starting worker and API`);
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
   try {
-    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
+    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     say(`${label}: warm-up, ${settings.warmup} payments`);
     await runLoad(driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${label} warm-up` });
     say(`${label}: ${settings.count} payments at concurrency ${concurrency}`);
@@ -222,14 +222,14 @@ export async function runPair(
     };
     const bare = await startBaseline('bare-worker', {});
     const minimal = await startBaseline('minimal-worker', { BARE_SHAPE: 'minimal', BARE_NOTIFICATION_URL: webhook.url });
-    const http = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: serviceLabel });
+    const http = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: serviceLabel });
     const baselinePids = (worker: ServiceUnderTest) => () => ({ worker: worker.mainPid, temporal: infra.temporalPid });
     const sides = {
       service: { label: serviceLabel, driver: http, meter: new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra)), parts: [] as LoadResult[] },
       bare: { label: bareLabel, driver: bareDriver(infra.client, bare.queue, bare.worker), meter: new SideMeter(baselinePids(bare.worker), undefined, postgresTrees(infra)), parts: [] as LoadResult[] },
       minimal: {
         label: minimalLabel,
-        driver: minimalDriver(infra.client, minimal.queue, webhook, tracker, http.pay),
+        driver: minimalDriver(infra.client, minimal.queue, webhook, tracker, http),
         meter: new SideMeter(baselinePids(minimal.worker), () => infra.midtransCalls, postgresTrees(infra)),
         parts: [] as LoadResult[],
       },
@@ -380,7 +380,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   say(`${label}: starting worker and API`);
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
   try {
-    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
+    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
     const statsBefore = await simulatorStats(infra);
     let phasePayments = 0;

@@ -38,7 +38,7 @@ export interface Meta {
     pollMs: number;
     timeoutMs: number;
     workerDefaults: Record<string, number>;
-    sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'>;
+    sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne'>>;
   };
   error?: string;
 }
@@ -136,8 +136,8 @@ function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}, s
 
 function e2eTable(runs: RunResult[]): string[] {
   const lines = [
-    row(['C', 'payments', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success visible ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99', 'status polls / payment', 'create answers; failed']),
-    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    row(['C', 'payments', 'payments/s', 'create ms p50 / p95 / p99', "create minus the gateway's own time ms p50 / p95 / p99", 'pay → success visible ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99', 'status polls / payment', 'create answers; failed']),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const r of runs) {
     lines.push(
@@ -146,6 +146,7 @@ function e2eTable(runs: RunResult[]): string[] {
         `${r.completed}/${r.count}`,
         `**${fmt(r.paymentsPerSecond)}**`,
         ms(r.createMs),
+        ms(r.createMinusGatewayMs),
         ms(r.paySuccessMs),
         ms(r.createDownstreamMs),
         fmt(r.statusPollsPerPayment),
@@ -430,6 +431,21 @@ function undeliveredNote(scale: ScaleResult): string {
   );
 }
 
+/** Create latency per C (p50 / p95 / p99), and minus the gateway's own time where the simulator timed it. */
+function createLatencyFigures(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const [name, r] of measuredTopologies(results)) {
+    const runs = [...(r.e2e?.service ?? [])].sort((a, b) => a.concurrency - b.concurrency);
+    if (!runs.length) continue;
+    const net = runs.some((run) => run.createMinusGatewayMs);
+    lines.push(
+      `- Create latency on the ${name}, ms p50 / p95 / p99: ${runs.map((run) => `C=${run.concurrency} ${ms(run.createMs)}`).join('; ')}` +
+        (net ? `. Minus the gateway's own time (the simulator's charge handling): ${runs.map((run) => `C=${run.concurrency} ${ms(run.createMinusGatewayMs)}`).join('; ')}.` : '.'),
+    );
+  }
+  return lines;
+}
+
 /** Service ÷ minimal shape per C, by throughput and by CPU, for each topology that measured it. */
 function minimalFigures(results: BenchResults): string[] {
   const lines: string[] = [];
@@ -468,7 +484,7 @@ function keyFigures(results: BenchResults): string[] {
       );
     }
   }
-  lines.push(...minimalFigures(results));
+  lines.push(...minimalFigures(results), ...createLatencyFigures(results));
   if (e2e?.service.length) {
     const worker = mean(e2e.service.map((r) => r.processes.worker?.cpuMsPerPayment ?? NaN));
     const temporalCpu = mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
@@ -632,13 +648,17 @@ export function renderMarkdown(results: BenchResults): string {
       ...ratioTable(ratios),
       '',
     );
-    const real = service.find((r) => r.historyShape)?.historyShape;
-    const base = bare.find((r) => r.historyShape)?.historyShape;
-    if (real || base) {
+    const shapes: Array<[string, Record<string, number> | undefined]> = [
+      ['payment workflow', service.find((r) => r.historyShape)?.historyShape],
+      ['bare workflow', bare.find((r) => r.historyShape)?.historyShape],
+      ['minimal shape', results.e2e.minimal?.find((r) => r.historyShape)?.historyShape],
+    ];
+    const measured = shapes.filter(([, shape]) => shape);
+    if (measured.length) {
       out.push('Shape check: the history of one workflow of each, by event type, once both downstream calls were done:', '');
-      const types = [...new Set([...Object.keys(real ?? {}), ...Object.keys(base ?? {})])].sort((a, b) => (a === 'TOTAL' ? 1 : b === 'TOTAL' ? -1 : a.localeCompare(b)));
-      out.push(row(['event type', 'payment workflow', 'bare workflow']), row(['--', '--:', '--:']));
-      for (const type of types) out.push(row([type === 'TOTAL' ? '**total**' : type, real?.[type] ?? 0, base?.[type] ?? 0]));
+      const types = [...new Set(measured.flatMap(([, shape]) => Object.keys(shape!)))].sort((a, b) => (a === 'TOTAL' ? 1 : b === 'TOTAL' ? -1 : a.localeCompare(b)));
+      out.push(row(['event type', ...measured.map(([name]) => name)]), row(['--', ...measured.map(() => '--:')]));
+      for (const type of types) out.push(row([type === 'TOTAL' ? '**total**' : type, ...measured.map(([, shape]) => shape![type] ?? 0)]));
       out.push('');
     }
   }
