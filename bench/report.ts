@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiOverheadResult } from './api-overhead';
 import { renderCapacity } from './capacity';
+import { benchmarkCharts } from './charts';
 import type { Options } from './options';
 import type { RunResult, ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
@@ -565,7 +566,8 @@ function keyFigures(results: BenchResults): string[] {
   return lines;
 }
 
-export function renderMarkdown(results: BenchResults): string {
+/** `plots`: the charts written beside the report, as paths relative to it. */
+export function renderMarkdown(results: BenchResults, plots: Array<{ title: string; path: string }> = []): string {
   const { meta } = results;
   const out: string[] = [
     '# Benchmarks: TiketQ Payment Service',
@@ -586,6 +588,15 @@ export function renderMarkdown(results: BenchResults): string {
       const figures = keyFigures(results);
       return figures.length ? ['## Key figures', '', ...figures, ''] : [];
     })(),
+    ...(plots.length
+      ? [
+          '## Plots',
+          '',
+          'Drawn by the bench from the JSON (`bench/charts.ts`); solid lines: dev server, dashed: production topology.',
+          '',
+          ...plots.flatMap((plot) => [`![${plot.title}](${plot.path})`, '']),
+        ]
+      : []),
     '## Machine',
     '',
     row(['', '']),
@@ -743,7 +754,14 @@ export function writeReports(outDir: string, results: BenchResults, baseName = '
   const json = path.join(outDir, `${baseName}.json`);
   const md = path.join(outDir, `${baseName}.md`);
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(md, renderMarkdown(results));
+  const charts = benchmarkCharts(results);
+  if (charts.length) mkdirSync(path.join(outDir, 'images'), { recursive: true });
+  const plots = charts.map((chart) => {
+    const relative = `images/${baseName}-${chart.name}.svg`;
+    writeFileSync(path.join(outDir, relative), chart.svg);
+    return { title: chart.title, path: relative };
+  });
+  writeFileSync(md, renderMarkdown(results, plots));
   const model = renderCapacity(results);
   if (!model) return { json, md };
   const capacity = path.join(outDir, baseName === 'benchmarks' ? 'capacity.md' : `${baseName}-capacity.md`);
