@@ -643,8 +643,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       'when the charge ran; then settlement), the same eight activities in the same order (with empty bodies), the same',
       'timers and search-attribute upsert. The service answers status polls from PostgreSQL; the bare run "polls" a message its',
       'worker sends when the success is recorded, at no cost. What remains is Temporal\'s own cost (server + SDK) for',
-      'this workflow shape. Service and bare ran side by side at each C: both started, both warmed up, then the load in',
-      'chunks ordered service, bare, bare, service (half the payments per chunk).',
+      'this workflow shape. Service, bare and the minimal shape (below) ran side by side at each C: all started, all warmed',
+      'up, then the load in chunks ordered service, bare, minimal, minimal, bare, service (half the payments per chunk;',
+      'reports from before the minimal shape ran service, bare, bare, service).',
       '',
     );
     out.push(...e2eTable(bare), '');
