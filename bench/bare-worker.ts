@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config';
 import { connectWorker } from '../src/temporal/connection';
 import { encryptedDataConverter } from '../src/temporal/payload-codec';
 import type { BareActivities } from './bare-workflow';
+import { createMinimalActivities } from './minimal-activities';
 
 /**
  * The baseline worker, as its own process like src/worker.ts, with the same settings read from the same variables
@@ -13,11 +14,13 @@ import type { BareActivities } from './bare-workflow';
  * sends its "pending" webhook when a charge is applied; the benchmark turns this message into that signal), the write
  * of the success transition (what GET …/status reads for the real service) and the two "downstream" ones (as the
  * receiver's records do for the real service).
+ * With BARE_SHAPE=minimal it runs the minimal shape instead (bench/minimal-workflow.ts), whose activities do the real
+ * charge and downstream calls; BARE_NOTIFICATION_URL is where the simulator sends that shape's webhooks.
  */
 const config = loadConfig();
 const send = (message: object) => process.send?.(message);
 
-const activities: BareActivities = {
+const sameShapeActivities: BareActivities = {
   async recordPayment(snapshot) {
     if (snapshot.kind === 'transition') send({ type: 'recorded-success', paymentId: snapshot.paymentId });
   },
@@ -33,9 +36,21 @@ const activities: BareActivities = {
   },
 };
 
+const minimal = process.env.BARE_SHAPE === 'minimal';
+const activities = minimal
+  ? createMinimalActivities({
+      midtransApiBaseUrl: config.MIDTRANS_API_BASE_URL!,
+      serverKey: config.MIDTRANS_SERVER_KEY,
+      notificationUrl: process.env.BARE_NOTIFICATION_URL!,
+      transactionServiceUrl: config.TRANSACTION_SERVICE_URL,
+      userServiceUrl: config.USER_SERVICE_URL,
+      signingSecret: config.DOWNSTREAM_SIGNING_SECRET,
+    })
+  : sameShapeActivities;
+
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
 const workflowBundle = await bundleWorkflowCode({
-  workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), 'bare-workflow.ts'),
+  workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), minimal ? 'minimal-workflow.ts' : 'bare-workflow.ts'),
   logger: silent,
 });
 const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });

@@ -46,7 +46,9 @@ export interface CapacityInputs {
 
 /** What the production topology measured, reduced to the model's inputs; undefined when it did not run. */
 export function capacityInputs(results: BenchResults): CapacityInputs | undefined {
-  const runs = results.stack?.e2e?.service ?? [];
+  const all = results.stack?.e2e?.service ?? [];
+  // C = 1 measures latency: its CPU per payment carries the idle machinery's cost, which load would spread thinner.
+  const runs = all.some((run) => run.concurrency > 1) ? all.filter((run) => run.concurrency > 1) : all;
   if (runs.length === 0) return undefined;
   const cpuMsPerPayment: Record<string, number> = {};
   for (const [part] of CAPACITY_PARTS) {

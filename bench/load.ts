@@ -14,6 +14,8 @@ export interface PaymentTimings {
   createStartedAt: number;
   createMs?: number;
   paySentAt?: number;
+  /** The simulator's own time answering this payment's charge(s). */
+  gatewayMs?: number;
   /** pay sent → first status poll answering success. */
   paySuccessMs?: number;
   /** create sent → the later of the two downstream calls, as the receiver (or the bare worker) timed them. */
@@ -33,6 +35,9 @@ export interface LoadResult {
   /** Completed payments per second of wall time (create of the first → last one's downstream calls). */
   paymentsPerSecond: number;
   createMs: Summary | null;
+  /** create minus the gateway's own time answering the charge (absent where no charge reaches the simulator). */
+  createMinusGatewayMs?: Summary | null;
+  gatewayMs?: Summary | null;
   paySuccessMs: Summary | null;
   createDownstreamMs: Summary | null;
   statusPollsPerPayment: number;
@@ -49,6 +54,8 @@ export interface PaymentDriver {
   pay(id: string, deadline: number): Promise<void>;
   /** One status poll: true when the payment is visibly successful. */
   isSuccess(id: string): Promise<boolean>;
+  /** The gateway's own time answering this payment's charge, when it charged the simulator. */
+  gatewayMs?(id: string): number | undefined;
   /** Resolves with the time both downstream calls were done (ms, Date.now() clock). */
   downstreamDone(id: string, timeoutMs: number): Promise<number>;
 }
@@ -78,6 +85,7 @@ export async function runLoad(driver: PaymentDriver, options: LoadOptions): Prom
         const created = await driver.create();
         timing.createMs = now() - timing.createStartedAt;
         timing.id = created.id;
+        timing.gatewayMs = driver.gatewayMs?.(created.id);
         tally(createStatuses, created.status);
         timing.paySentAt = now();
         const deadline = timing.paySentAt + timeoutMs;
@@ -122,6 +130,8 @@ function summarizeLoad(
     wallSeconds: round2(totals.wallSeconds),
     paymentsPerSecond: totals.wallSeconds > 0 ? round2(finished.length / totals.wallSeconds) : 0,
     createMs: summarize(pick((r) => r.createMs)),
+    createMinusGatewayMs: summarize(pick((r) => (r.createMs !== undefined && r.gatewayMs !== undefined ? r.createMs - r.gatewayMs : undefined))),
+    gatewayMs: summarize(pick((r) => r.gatewayMs)),
     paySuccessMs: summarize(pick((r) => r.paySuccessMs)),
     createDownstreamMs: summarize(pick((r) => r.createDownstreamMs)),
     statusPollsPerPayment: round2(results.reduce((a, r) => a + r.polls, 0) / Math.max(1, results.length)),
@@ -228,10 +238,12 @@ export interface HttpDriverOptions {
   simulatorUrl: string;
   tracker: DownstreamTracker;
   tag: string;
+  /** The simulator's charge timings by order id (the payment id). */
+  chargeMs?: Map<string, number>;
 }
 
 /** The real thing: POST /payments on the API, pay at the simulator (it sends the webhook), poll GET …/status. */
-export function httpDriver({ apiUrl, simulatorUrl, tracker, tag }: HttpDriverOptions): PaymentDriver & { createOnly(): Promise<{ id: string; status: number }> } {
+export function httpDriver({ apiUrl, simulatorUrl, tracker, tag, chargeMs }: HttpDriverOptions): PaymentDriver & { createOnly(): Promise<{ id: string; status: number }> } {
   async function create(): Promise<{ id: string; status: number }> {
     const response = await fetch(`${apiUrl}/payments`, {
       method: 'POST',
@@ -248,6 +260,7 @@ export function httpDriver({ apiUrl, simulatorUrl, tracker, tag }: HttpDriverOpt
   return {
     create,
     createOnly: create,
+    gatewayMs: (id) => chargeMs?.get(id),
     async pay(id, deadline) {
       // After a 202 the charge may still be on its way to the simulator: retry a 404 until the payment's deadline.
       for (;;) {

@@ -5,7 +5,7 @@ import type { ScaleSettings } from './phases';
  *   default  sized to finish in about 15 minutes on the 2-core machine
  *   --quick  a smoke run in about 2 minutes (writes to bench/results/, not docs/)
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
- * Other flags: --only e2e,api,scale   --tune KEY=VALUE[,KEY=VALUE]   --sweep 8,32   --count N   --levels 0,1000
+ * Other flags: --only e2e,api,scale   --tune KEY=VALUE[,KEY=VALUE]   --sweep 1,8,32   --count N   --levels 0,1000
  *              --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --render   (only re-render benchmarks.md from benchmarks.json)
@@ -24,6 +24,8 @@ export interface Options {
   topologies: Topology[];
   sweep: number[];
   count: number;
+  /** Payments per side at C = 1 (a latency measurement: fewer suffice, and each takes a round trip's time). */
+  countAtOne: number;
   warmup: number;
   pollMs: number;
   timeoutMs: number;
@@ -45,8 +47,9 @@ export interface Options {
 
 const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency'>> = {
   quick: {
-    sweep: [16],
+    sweep: [1, 16],
     count: 60,
+    countAtOne: 8,
     warmup: 10,
     pollMs: 100,
     timeoutMs: 120_000,
@@ -55,8 +58,9 @@ const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune
     maxMinutes: 6,
   },
   default: {
-    sweep: [8, 32, 128],
+    sweep: [1, 8, 32, 128],
     count: 200,
+    countAtOne: 40,
     warmup: 16,
     pollMs: 100,
     timeoutMs: 180_000,
@@ -65,8 +69,9 @@ const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune
     maxMinutes: 30,
   },
   full: {
-    sweep: [8, 32, 128],
+    sweep: [1, 8, 32, 128],
     count: 2000,
+    countAtOne: 200,
     warmup: 50,
     pollMs: 100,
     timeoutMs: 300_000,

@@ -2,11 +2,13 @@ import proto from '@temporalio/proto';
 import { sleep } from '../scripts/local-stack/waiting';
 import { waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { bareDriver } from './bare';
+import { minimalDriver, startMinimalWebhookReceiver } from './minimal';
 import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult } from './load';
 import { CpuMeter, readMemory, RssSampler } from './procs';
 import {
   measuredParts,
   postgresTrees,
+  SERVER_KEY,
   spawnIpcService,
   startPaymentServices,
   type Cleanup,
@@ -41,7 +43,7 @@ export interface ProcessStats {
 }
 
 export interface RunResult extends Omit<LoadResult, 'ids' | 'samples'> {
-  kind: 'service' | 'bare';
+  kind: 'service' | 'bare' | 'minimal';
   label: string;
   workerEnv: Record<string, string>;
   processes: Record<string, ProcessStats>;
@@ -100,7 +102,7 @@ export async function runServiceE2e(
   say(`${label}: starting worker and API`);
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
   try {
-    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
+    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     say(`${label}: warm-up, ${settings.warmup} payments`);
     await runLoad(driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${label} warm-up` });
     say(`${label}: ${settings.count} payments at concurrency ${concurrency}`);
@@ -187,38 +189,48 @@ async function toRunResult(
 }
 
 /**
- * The service and the bare baseline at concurrency C, side by side: both started (fresh worker and API for the
- * service, a fresh bare worker), both warmed up, then the load in chunks ordered service, bare, bare, service so the
- * machine's drifting background load hits both alike. A side's idle processes only long-poll meanwhile.
+ * The service, the same-shape bare baseline and the minimal shape at concurrency C, side by side: all started (fresh
+ * worker and API for the service, a fresh worker for each baseline), all warmed up, then the load in chunks ordered
+ * service, bare, minimal, minimal, bare, service so the machine's drifting background load hits them alike. A side's
+ * idle processes only long-poll meanwhile.
  */
 export async function runPair(
   ctx: Context,
   concurrency: number,
   settings: LoadSettings,
   keepServices = false,
-): Promise<{ service: RunResult; bare: RunResult; services?: PaymentServices; ids: string[] }> {
+): Promise<{ service: RunResult; bare: RunResult; minimal: RunResult; services?: PaymentServices; ids: string[] }> {
   const { infra, tracker } = ctx;
   const serviceLabel = `e2e-c${concurrency}`;
   const bareLabel = `bare-c${concurrency}`;
-  say(`${serviceLabel}: starting worker and API, and the bare worker`);
+  const minimalLabel = `minimal-c${concurrency}`;
+  say(`${serviceLabel}: starting worker and API, the bare worker and the minimal-shape worker`);
   const services = await startPaymentServices(ctx.cleanup, infra, serviceLabel);
-  let bareWorker: ServiceUnderTest | undefined;
+  const workers: ServiceUnderTest[] = [];
+  const webhook = await startMinimalWebhookReceiver(infra.client, SERVER_KEY);
+  const stopBaselines = async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await webhook.close();
+  };
   try {
-    const bareQueue = `bench-${bareLabel}-${Date.now().toString(36)}`;
-    bareWorker = (await spawnIpcService(ctx.cleanup, infra, 'bare-worker', 'bench/bare-worker.ts', infra.serviceEnv(bareQueue))).service;
-    await waitForWorkerToPoll(infra.client, bareWorker, bareQueue);
-    const worker = bareWorker;
+    const startBaseline = async (label: string, env: Record<string, string>) => {
+      const queue = `bench-${label}-${Date.now().toString(36)}`;
+      const worker = (await spawnIpcService(ctx.cleanup, infra, label, 'bench/bare-worker.ts', infra.serviceEnv(queue, env))).service;
+      workers.push(worker);
+      await waitForWorkerToPoll(infra.client, worker, queue);
+      return { worker, queue };
+    };
+    const bare = await startBaseline('bare-worker', {});
+    const minimal = await startBaseline('minimal-worker', { BARE_SHAPE: 'minimal', BARE_NOTIFICATION_URL: webhook.url });
+    const http = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: serviceLabel });
+    const baselinePids = (worker: ServiceUnderTest) => () => ({ worker: worker.mainPid, temporal: infra.temporalPid });
     const sides = {
-      service: {
-        label: serviceLabel,
-        driver: httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: serviceLabel }),
-        meter: new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra)),
-        parts: [] as LoadResult[],
-      },
-      bare: {
-        label: bareLabel,
-        driver: bareDriver(infra.client, bareQueue, worker),
-        meter: new SideMeter(() => ({ worker: worker.mainPid, temporal: infra.temporalPid }), undefined, postgresTrees(infra)),
+      service: { label: serviceLabel, driver: http, meter: new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra)), parts: [] as LoadResult[] },
+      bare: { label: bareLabel, driver: bareDriver(infra.client, bare.queue, bare.worker), meter: new SideMeter(baselinePids(bare.worker), undefined, postgresTrees(infra)), parts: [] as LoadResult[] },
+      minimal: {
+        label: minimalLabel,
+        driver: minimalDriver(infra.client, minimal.queue, webhook, tracker, http),
+        meter: new SideMeter(baselinePids(minimal.worker), () => infra.midtransCalls, postgresTrees(infra)),
         parts: [] as LoadResult[],
       },
     };
@@ -229,33 +241,31 @@ export async function runPair(
     // Each chunk at least C payments, so every chunk really reaches concurrency C.
     const count = Math.max(settings.count, 2 * concurrency);
     const first = Math.ceil(count / 2);
-    const chunks: Array<[keyof typeof sides, number]> = [
-      ['service', first],
-      ['bare', first],
-      ['bare', count - first],
-      ['service', count - first],
-    ];
-    for (const [name, count] of chunks) {
-      if (count <= 0) continue;
+    const order: Array<keyof typeof sides> = ['service', 'bare', 'minimal', 'minimal', 'bare', 'service'];
+    for (const [index, name] of order.entries()) {
+      const chunk = index < order.length / 2 ? first : count - first;
+      if (chunk <= 0) continue;
       const side = sides[name];
-      say(`${side.label}: ${count} payments at concurrency ${concurrency}`);
+      say(`${side.label}: ${chunk} payments at concurrency ${concurrency}`);
       side.meter.begin();
-      const part = await runLoad(side.driver, { ...settings, count, concurrency, label: side.label });
+      const part = await runLoad(side.driver, { ...settings, count: chunk, concurrency, label: side.label });
       side.meter.end();
       side.parts.push(part);
       say(`${side.label}: chunk ${part.paymentsPerSecond}/s, ${part.completed}/${part.count} completed`);
     }
-    const serviceLoad = mergeLoads(sides.service.parts);
-    const bareLoad = mergeLoads(sides.bare.parts);
-    say(`C=${concurrency}: service ${serviceLoad.paymentsPerSecond}/s, bare ${bareLoad.paymentsPerSecond}/s`);
-    const service = await toRunResult(ctx, 'service', serviceLabel, {}, serviceLoad, sides.service.meter, measuredParts(infra, ['worker', 'api']), 'payment-');
-    const bare = await toRunResult(ctx, 'bare', bareLabel, {}, bareLoad, sides.bare.meter, measuredParts(infra, ['worker']), 'bare-');
-    await bareWorker.stop();
-    if (keepServices) return { service, bare, services, ids: serviceLoad.ids };
+    const loads = { service: mergeLoads(sides.service.parts), bare: mergeLoads(sides.bare.parts), minimal: mergeLoads(sides.minimal.parts) };
+    say(`C=${concurrency}: service ${loads.service.paymentsPerSecond}/s, bare ${loads.bare.paymentsPerSecond}/s, minimal ${loads.minimal.paymentsPerSecond}/s`);
+    const result = async (name: keyof typeof sides, kind: RunResult['kind'], apps: string[], prefix: string) =>
+      toRunResult(ctx, kind, sides[name].label, {}, loads[name], sides[name].meter, measuredParts(infra, apps), prefix);
+    const service = await result('service', 'service', ['worker', 'api'], 'payment-');
+    const bareResult = await result('bare', 'bare', ['worker'], 'bare-');
+    const minimalResult = await result('minimal', 'minimal', ['worker'], 'minimal-');
+    await stopBaselines();
+    if (keepServices) return { service, bare: bareResult, minimal: minimalResult, services, ids: loads.service.ids };
     await services.stop();
-    return { service, bare, ids: serviceLoad.ids };
+    return { service, bare: bareResult, minimal: minimalResult, ids: loads.service.ids };
   } catch (error) {
-    await bareWorker?.stop();
+    await stopBaselines();
     await services.stop();
     throw error;
   }
@@ -370,7 +380,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   say(`${label}: starting worker and API`);
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
   try {
-    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
+    const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
     const statsBefore = await simulatorStats(infra);
     let phasePayments = 0;

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiOverheadResult } from './api-overhead';
 import { renderCapacity } from './capacity';
+import { benchmarkCharts } from './charts';
 import type { Options } from './options';
 import type { RunResult, ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
@@ -38,7 +39,7 @@ export interface Meta {
     pollMs: number;
     timeoutMs: number;
     workerDefaults: Record<string, number>;
-    sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'>;
+    sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne'>>;
   };
   error?: string;
 }
@@ -65,6 +66,8 @@ export interface BenchResults {
   e2e?: {
     service: RunResult[];
     bare: RunResult[];
+    /** The minimal shape (bench/minimal-workflow.ts); absent in reports from before it was measured. */
+    minimal?: RunResult[];
     ratios: Array<{
       concurrency: number;
       service: number;
@@ -75,6 +78,11 @@ export interface BenchResults {
       bareCpuMs?: number;
       /** bare CPU / service CPU: the throughput share a CPU-bound machine would give the service. */
       cpuRatio?: number | null;
+      /** The minimal shape's workflows/s, and the service as a share of it by throughput and by CPU. */
+      minimal?: number;
+      minimalRatio?: number | null;
+      minimalCpuMs?: number;
+      minimalCpuRatio?: number | null;
     }>;
   };
   api?: ApiOverheadResult;
@@ -90,6 +98,7 @@ export interface BenchResults {
 const fmt = (v: number | null | undefined, digits = 1) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(digits).replace(/\.0+$/, ''));
 const ms = (s: Summary | null | undefined) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '–');
 const bytes = (b: number | null | undefined) => (b == null ? '–' : b >= 1 << 20 ? `${fmt(b / (1 << 20))} MiB` : `${fmt(b / 1024)} KiB`);
+const times = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v, 2)}×`);
 const pct = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v * 100, 0)} %`);
 const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const command = (argv: string[]) => (argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench');
@@ -128,8 +137,8 @@ function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}, s
 
 function e2eTable(runs: RunResult[]): string[] {
   const lines = [
-    row(['C', 'payments', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success visible ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99', 'status polls / payment', 'create answers; failed']),
-    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    row(['C', 'payments', 'payments/s', 'create ms p50 / p95 / p99', "create minus the gateway's own time ms p50 / p95 / p99", 'pay → success visible ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99', 'status polls / payment', 'create answers; failed']),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const r of runs) {
     lines.push(
@@ -138,6 +147,7 @@ function e2eTable(runs: RunResult[]): string[] {
         `${r.completed}/${r.count}`,
         `**${fmt(r.paymentsPerSecond)}**`,
         ms(r.createMs),
+        ms(r.createMinusGatewayMs),
         ms(r.paySuccessMs),
         ms(r.createDownstreamMs),
         fmt(r.statusPollsPerPayment),
@@ -147,6 +157,39 @@ function e2eTable(runs: RunResult[]): string[] {
     );
   }
   return lines;
+}
+
+/** Service against both baselines at each C: throughput and CPU, as shares. */
+function ratioTable(ratios: NonNullable<BenchResults['e2e']>['ratios']): string[] {
+  const lines = [
+    row(['C', 'service payments/s', 'bare workflows/s', 'minimal workflows/s', 'service as a share of bare (throughput)', 'service ÷ minimal (throughput)',
+      'CPU ms / payment: service', 'bare', 'minimal', 'service as a share of bare (CPU: bare ÷ service)', 'service ÷ minimal (CPU: minimal ÷ service)']),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+  ];
+  for (const r of ratios) {
+    lines.push(
+      row([r.concurrency, fmt(r.service), fmt(r.bare), fmt(r.minimal), `**${pct(r.ratio)}**`, `**${times(r.minimalRatio)}**`,
+        fmt(r.serviceCpuMs), fmt(r.bareCpuMs), fmt(r.minimalCpuMs), `**${pct(r.cpuRatio)}**`, `**${times(r.minimalCpuRatio)}**`]),
+    );
+  }
+  return lines;
+}
+
+function minimalSection(e2e: NonNullable<BenchResults['e2e']>): string[] {
+  const lines = [
+    '### The minimal shape',
+    '',
+    'The least any payment-per-workflow design can do for a paid payment (`bench/minimal-workflow.ts`): update-with-start',
+    'waiting for the charge, one activity charging the simulator (the same Core API call the service makes, with',
+    '`X-Override-Notification` pointing at a tiny webhook endpoint in the bench process that checks the signature and',
+    'signals the settlement), then the two signed downstream calls to the same receiver, and the workflow completes: no',
+    'read-model writes, no status look-up, no timers, no refund window. "pay → success" is the settlement signal taken by',
+    'Temporal. It ran in the same interleaved chunks (service, bare, minimal, minimal, bare, service). The goal is the',
+    'service at ≥ 0.8× the minimal shape.',
+    '',
+  ];
+  if (!e2e.minimal?.length) return [...lines, 'Not measured in this run.', ''];
+  return [...lines, ...e2eTable(e2e.minimal), '', ...resourceTable(e2e.minimal, ['worker', 'temporal', 'postgres', 'bench']), ''];
 }
 
 /** The Temporal server's peak is sampled in the scale phase; PostgreSQL's memory is shared across backends. */
@@ -322,8 +365,9 @@ export function topologySection(results: BenchResults): string[] {
       'End-to-end payments, and the bare workflow of the same shape (Temporal\'s own cost: server and its PostgreSQL CPU ms per workflow):',
       '',
       row(['C', 'Temporal', 'payments', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99',
-        ...CPU_PARTS.map(([, label]) => `${label} CPU ms / payment`), 'bare workflows/s', 'bare: Temporal CPU ms / workflow']),
-      row(['--:', '--', '--:', '--:', '--:', '--:', '--:', ...CPU_PARTS.map(() => '--:'), '--:', '--:']),
+        ...CPU_PARTS.map(([, label]) => `${label} CPU ms / payment`), 'bare workflows/s', 'bare: Temporal CPU ms / workflow',
+        'minimal workflows/s', 'minimal: Temporal CPU ms / workflow']),
+      row(['--:', '--', '--:', '--:', '--:', '--:', '--:', ...CPU_PARTS.map(() => '--:'), '--:', '--:', '--:', '--:']),
     );
     const concurrencies = [...new Set(e2e.flatMap(([, r]) => r.e2e!.service.map((run) => run.concurrency)))].sort((a, b) => a - b);
     for (const c of concurrencies) {
@@ -331,6 +375,7 @@ export function topologySection(results: BenchResults): string[] {
         const run = r.e2e!.service.find((x) => x.concurrency === c);
         if (!run) continue;
         const bare = r.e2e!.bare.find((x) => x.concurrency === c);
+        const minimal = r.e2e!.minimal?.find((x) => x.concurrency === c);
         lines.push(
           row([
             c,
@@ -343,6 +388,8 @@ export function topologySection(results: BenchResults): string[] {
             ...CPU_PARTS.map(([part]) => fmt(run.processes[part]?.cpuMsPerPayment)),
             fmt(bare?.paymentsPerSecond),
             bare ? fmt(temporalCpu(bare.processes)) : '–',
+            fmt(minimal?.paymentsPerSecond),
+            minimal ? fmt(temporalCpu(minimal.processes)) : '–',
           ]),
         );
       }
@@ -385,6 +432,37 @@ function undeliveredNote(scale: ScaleResult): string {
   );
 }
 
+/** Create latency per C (p50 / p95 / p99), and minus the gateway's own time where the simulator timed it. */
+function createLatencyFigures(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const [name, r] of measuredTopologies(results)) {
+    const runs = [...(r.e2e?.service ?? [])].sort((a, b) => a.concurrency - b.concurrency);
+    if (!runs.length) continue;
+    const net = runs.some((run) => run.createMinusGatewayMs);
+    lines.push(
+      `- Create latency on the ${name}, ms p50 / p95 / p99: ${runs.map((run) => `C=${run.concurrency} ${ms(run.createMs)}`).join('; ')}` +
+        (net ? `. Minus the gateway's own time (the simulator's charge handling): ${runs.map((run) => `C=${run.concurrency} ${ms(run.createMinusGatewayMs)}`).join('; ')}.` : '.'),
+    );
+  }
+  return lines;
+}
+
+/** Service ÷ minimal shape per C, by throughput and by CPU, for each topology that measured it. */
+function minimalFigures(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const [name, r] of measuredTopologies(results)) {
+    const ratios = (r.e2e?.ratios ?? []).filter((x) => x.minimal !== undefined);
+    if (!ratios.length) continue;
+    lines.push(
+      `- Against the minimal shape (charge, one signal, two downstream calls) on the ${name}: the service runs at ` +
+        `**${ratios.map((x) => times(x.minimalRatio)).join(' / ')}** of it by throughput and ${ratios.map((x) => times(x.minimalCpuRatio)).join(' / ')} by CPU ` +
+        `(C = ${ratios.map((x) => x.concurrency).join(' / ')}; minimal ${ratios.map((x) => fmt(x.minimal)).join(' / ')} workflows/s, ` +
+        `${ratios.map((x) => fmt(x.minimalCpuMs)).join(' / ')} CPU ms each; goal ≥ 0.8×).`,
+    );
+  }
+  return lines;
+}
+
 /** The few numbers a reader wants first, computed from the raw results (so a re-run rewrites them correctly). */
 function keyFigures(results: BenchResults): string[] {
   const lines: string[] = [];
@@ -406,6 +484,9 @@ function keyFigures(results: BenchResults): string[] {
           `by CPU (C = ${e2e.ratios.map((r) => r.concurrency).join(' / ')}); by measured throughput ${tputRatios.map(pct).join(' / ')} (noisier).`,
       );
     }
+  }
+  lines.push(...minimalFigures(results), ...createLatencyFigures(results));
+  if (e2e?.service.length) {
     const worker = mean(e2e.service.map((r) => r.processes.worker?.cpuMsPerPayment ?? NaN));
     const temporalCpu = mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
     const api = mean(e2e.service.map((r) => r.processes.api?.cpuMsPerPayment ?? NaN));
@@ -485,7 +566,8 @@ function keyFigures(results: BenchResults): string[] {
   return lines;
 }
 
-export function renderMarkdown(results: BenchResults): string {
+/** `plots`: the charts written beside the report, as paths relative to it. */
+export function renderMarkdown(results: BenchResults, plots: Array<{ title: string; path: string }> = []): string {
   const { meta } = results;
   const out: string[] = [
     '# Benchmarks: TiketQ Payment Service',
@@ -506,6 +588,15 @@ export function renderMarkdown(results: BenchResults): string {
       const figures = keyFigures(results);
       return figures.length ? ['## Key figures', '', ...figures, ''] : [];
     })(),
+    ...(plots.length
+      ? [
+          '## Plots',
+          '',
+          'Drawn by the bench from the JSON (`bench/charts.ts`); solid lines: dev server, dashed: production topology.',
+          '',
+          ...plots.flatMap((plot) => [`![${plot.title}](${plot.path})`, '']),
+        ]
+      : []),
     '## Machine',
     '',
     row(['', '']),
@@ -552,32 +643,34 @@ export function renderMarkdown(results: BenchResults): string {
       'when the charge ran; then settlement), the same eight activities in the same order (with empty bodies), the same',
       'timers and search-attribute upsert. The service answers status polls from PostgreSQL; the bare run "polls" a message its',
       'worker sends when the success is recorded, at no cost. What remains is Temporal\'s own cost (server + SDK) for',
-      'this workflow shape. Service and bare ran side by side at each C: both started, both warmed up, then the load in',
-      'chunks ordered service, bare, bare, service (half the payments per chunk).',
+      'this workflow shape. Service, bare and the minimal shape (below) ran side by side at each C: all started, all warmed',
+      'up, then the load in chunks ordered service, bare, minimal, minimal, bare, service (half the payments per chunk;',
+      'reports from before the minimal shape ran service, bare, bare, service).',
       '',
     );
     out.push(...e2eTable(bare), '');
     out.push(...resourceTable(bare, ['worker', 'temporal', 'postgres', 'bench']), '');
+    out.push(...minimalSection(results.e2e));
     out.push(
       'The ratio by throughput is what the issue asks for; on this shared 2-core machine it moves with the neighbours\' load.',
       'The CPU cost per payment (user + system time of every attributed process: worker, API, Temporal server, and the',
       'bench process with driver, simulator and receiver, and PostgreSQL) is far steadier. On a CPU-bound box the',
-      'throughput share follows bare CPU / service CPU.',
+      'throughput share follows baseline CPU / service CPU. "–": not measured in this run.',
       '',
-      row(['C', 'service payments/s', 'bare workflows/s', 'service as a share of bare (throughput)', 'CPU ms / payment: service', 'CPU ms / payment: bare', 'service as a share of bare (CPU)']),
-      row(['--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+      ...ratioTable(ratios),
+      '',
     );
-    for (const r of ratios) {
-      out.push(row([r.concurrency, fmt(r.service), fmt(r.bare), `**${pct(r.ratio)}**`, fmt(r.serviceCpuMs), fmt(r.bareCpuMs), `**${pct(r.cpuRatio)}**`]));
-    }
-    out.push('');
-    const real = service.find((r) => r.historyShape)?.historyShape;
-    const base = bare.find((r) => r.historyShape)?.historyShape;
-    if (real || base) {
+    const shapes: Array<[string, Record<string, number> | undefined]> = [
+      ['payment workflow', service.find((r) => r.historyShape)?.historyShape],
+      ['bare workflow', bare.find((r) => r.historyShape)?.historyShape],
+      ['minimal shape', results.e2e.minimal?.find((r) => r.historyShape)?.historyShape],
+    ];
+    const measured = shapes.filter(([, shape]) => shape);
+    if (measured.length) {
       out.push('Shape check: the history of one workflow of each, by event type, once both downstream calls were done:', '');
-      const types = [...new Set([...Object.keys(real ?? {}), ...Object.keys(base ?? {})])].sort((a, b) => (a === 'TOTAL' ? 1 : b === 'TOTAL' ? -1 : a.localeCompare(b)));
-      out.push(row(['event type', 'payment workflow', 'bare workflow']), row(['--', '--:', '--:']));
-      for (const type of types) out.push(row([type === 'TOTAL' ? '**total**' : type, real?.[type] ?? 0, base?.[type] ?? 0]));
+      const types = [...new Set(measured.flatMap(([, shape]) => Object.keys(shape!)))].sort((a, b) => (a === 'TOTAL' ? 1 : b === 'TOTAL' ? -1 : a.localeCompare(b)));
+      out.push(row(['event type', ...measured.map(([name]) => name)]), row(['--', ...measured.map(() => '--:')]));
+      for (const type of types) out.push(row([type === 'TOTAL' ? '**total**' : type, ...measured.map(([, shape]) => shape![type] ?? 0)]));
       out.push('');
     }
   }
@@ -662,7 +755,14 @@ export function writeReports(outDir: string, results: BenchResults, baseName = '
   const json = path.join(outDir, `${baseName}.json`);
   const md = path.join(outDir, `${baseName}.md`);
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(md, renderMarkdown(results));
+  const charts = benchmarkCharts(results);
+  if (charts.length) mkdirSync(path.join(outDir, 'images'), { recursive: true });
+  const plots = charts.map((chart) => {
+    const relative = `images/${baseName}-${chart.name}.svg`;
+    writeFileSync(path.join(outDir, relative), chart.svg);
+    return { title: chart.title, path: relative };
+  });
+  writeFileSync(md, renderMarkdown(results, plots));
   const model = renderCapacity(results);
   if (!model) return { json, md };
   const capacity = path.join(outDir, baseName === 'benchmarks' ? 'capacity.md' : `${baseName}-capacity.md`);

@@ -106,7 +106,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
         WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: defaults.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
         DATABASE_POOL_SIZE: defaults.DATABASE_POOL_SIZE,
       },
-      sizes: { sweep: opts.sweep, count: opts.count, warmup: opts.warmup, api: opts.api, scale: opts.scale },
+      sizes: { sweep: opts.sweep, count: opts.count, countAtOne: opts.countAtOne, warmup: opts.warmup, api: opts.api, scale: opts.scale },
     },
   };
 }
@@ -177,13 +177,15 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
   let keptServices: PaymentServices | undefined;
   let keptIds: string[] = [];
   if (phases.includes('e2e')) {
-    target.e2e = { service: [], bare: [], ratios: [] };
+    target.e2e = { service: [], bare: [], minimal: [], ratios: [] };
     measured('e2e');
     for (const [index, concurrency] of options.sweep.entries()) {
       const keep = index === options.sweep.length - 1 && phases.includes('api');
-      const pair = await runPair(ctx, concurrency, settings, keep);
+      const atOne = { ...settings, count: Math.min(settings.count, options.countAtOne), warmup: Math.min(settings.warmup, 4) };
+      const pair = await runPair(ctx, concurrency, concurrency === 1 ? atOne : settings, keep);
       target.e2e.service.push(pair.service);
       target.e2e.bare.push(pair.bare);
+      target.e2e.minimal!.push(pair.minimal);
       if (pair.services) {
         keptServices = pair.services;
         keptIds = pair.ids;
@@ -197,6 +199,10 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
         serviceCpuMs: Math.round(cpu(pair.service)),
         bareCpuMs: Math.round(cpu(pair.bare)),
         cpuRatio: ratio(cpu(pair.bare), cpu(pair.service)),
+        minimal: pair.minimal.paymentsPerSecond,
+        minimalRatio: ratio(pair.service.paymentsPerSecond, pair.minimal.paymentsPerSecond),
+        minimalCpuMs: Math.round(cpu(pair.minimal)),
+        minimalCpuRatio: ratio(cpu(pair.minimal), cpu(pair.service)),
       });
       write();
     }
@@ -205,7 +211,7 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
   if (phases.includes('api')) {
     if (!keptServices) {
       keptServices = await startPaymentServices(scope, infra, 'api');
-      const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: 'api' });
+      const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: 'api' });
       say('api: creating and settling 200 payments to read');
       keptIds = (await runLoad(driver, { ...settings, count: 200, concurrency: 32, label: 'api setup' })).ids;
     }

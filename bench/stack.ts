@@ -73,7 +73,7 @@ export interface Infra {
   /** PostgreSQL's postmaster: its process tree is the whole cluster (CPU is read for the tree). */
   postgresPid: number | undefined;
   client: Client;
-  simulator: { url: string; close(): Promise<void> };
+  simulator: { url: string; chargeMs: Map<string, number>; close(): Promise<void> };
   /** Requests the simulator received, by kind (charge, status, cancel, …, control): Midtrans API usage. */
   midtransCalls: Record<string, number>;
   receiver: DownstreamReceiver;

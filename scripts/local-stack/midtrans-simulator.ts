@@ -35,6 +35,8 @@ export interface TappedSimulator {
   counts(): TapCounts;
   /** Every request so far by RequestKind; a live record (the simulator's own stats do not count status calls). */
   requests: Record<string, number>;
+  /** Milliseconds the simulator took to answer charges, by order id (summed over retries): the gateway's own share of a create. */
+  chargeMs: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export async function startTappedSimulator(options: SimulatorOptions & { port?: 
   const { port = 0, ...simulatorOptions } = options;
   const simulator = createSimulator(simulatorOptions);
   const requests: Record<string, number> = {};
+  const chargeMs = new Map<string, number>();
   let counts = emptyCounts();
 
   /** What "applied" means per call: a new transaction, a new refund, a status change. */
@@ -65,7 +68,9 @@ export async function startTappedSimulator(options: SimulatorOptions & { port?: 
     if (!pathname.startsWith('/v2/')) return simulator.app.fetch(request, env);
     const orderId = kind === 'charge' ? await chargedOrderId(request) : pathOrderId;
     const before = footprint(kind, orderId);
+    const started = performance.now();
     const response = await simulator.app.fetch(request, env);
+    if (kind === 'charge' && orderId) chargeMs.set(orderId, (chargeMs.get(orderId) ?? 0) + performance.now() - started);
     const applied = kind !== 'status' && kind !== 'other' && footprint(kind, orderId) !== before;
     // A hung request is released with a 504 once the client disconnects (the simulator's own timeout answer).
     const outcome: CallOutcome = response.status < 500 ? 'ok' : applied ? 'ambiguous' : response.status === 504 ? 'timeout' : 'error';
@@ -82,6 +87,7 @@ export async function startTappedSimulator(options: SimulatorOptions & { port?: 
     simulator,
     counts: () => structuredClone(counts),
     requests,
+    chargeMs,
     close: async () => {
       simulator.close();
       await new Promise<void>((resolve) => {

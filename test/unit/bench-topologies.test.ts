@@ -108,8 +108,8 @@ describe('benchmark report: dev server and production topology side by side', ()
     const section = markdown.slice(markdown.indexOf('## 6. Dev server and production topology side by side'));
     const rows = section.split('\n').filter((line) => line.startsWith('| 8 |'));
     expect(rows).toEqual([
-      '| 8 | dev server (SQLite) | 40/40 | **5.1** | 250 / 500 / 750 | 400 / 800 / 1200 | 900 / 1800 / 2700 | 61 | – | 40 | 12 | 9 | 20 | 9.5 | 55 |',
-      '| 8 | production topology (temporal-server on PostgreSQL) | 40/40 | **3.3** | 250 / 500 / 750 | 400 / 800 / 1200 | 900 / 1800 / 2700 | 27 | 33 | 41 | 13 | 10 | 21 | 7.7 | 54 |',
+      '| 8 | dev server (SQLite) | 40/40 | **5.1** | 250 / 500 / 750 | 400 / 800 / 1200 | 900 / 1800 / 2700 | 61 | – | 40 | 12 | 9 | 20 | 9.5 | 55 | – | – |',
+      '| 8 | production topology (temporal-server on PostgreSQL) | 40/40 | **3.3** | 250 / 500 / 750 | 400 / 800 / 1200 | 900 / 1800 / 2700 | 27 | 33 | 41 | 13 | 10 | 21 | 7.7 | 54 | – | – |',
     ]);
     expect(section).toContain('temporal version 1.32.2');
     expect(markdown).toContain('**3.3 payments/s** at best (C=8) against 5.1 on the dev server (C=8); Temporal costs 27 CPU ms per payment in the server and 33 ms in its PostgreSQL');
@@ -121,5 +121,24 @@ describe('benchmark report: dev server and production topology side by side', ()
     expect(markdown).toContain('Temporal server on PostgreSQL on 27533 (see section 6)');
     expect(markdown).not.toContain('Temporal dev server on');
     expect(markdown).not.toContain('## 1. End-to-end payments');
+  });
+
+  it('reports the service against the minimal shape per C and topology, and "–" where a report has none', () => {
+    const old = renderMarkdown(devOnly);
+    expect(old).toContain('| 8 | 5.1 | 9.5 | – | **–** | **–** |');
+    expect(old).not.toContain('Against the minimal shape');
+
+    const withMinimal: BenchResults = {
+      ...devOnly,
+      e2e: {
+        ...devOnly.e2e!,
+        minimal: [run('minimal', 10.2, { temporal: 30, worker: 15 })],
+        ratios: [{ concurrency: 8, service: 5.1, bare: 9.5, ratio: 0.54, serviceCpuMs: 142, bareCpuMs: 75, cpuRatio: 0.53, minimal: 10.2, minimalRatio: 0.5, minimalCpuMs: 45, minimalCpuRatio: 0.32 }],
+      },
+    };
+    const markdown = renderMarkdown(withMinimal);
+    expect(markdown).toContain('| 8 | 5.1 | 9.5 | 10.2 | **54 %** | **0.50×** | 142 | 75 | 45 | **53 %** | **0.32×** |');
+    expect(markdown).toContain('Against the minimal shape (charge, one signal, two downstream calls) on the dev server (SQLite): the service runs at **0.50×** of it by throughput and 0.32× by CPU (C = 8');
+    expect(markdown).toContain('| minimal-c8 | 15 |');
   });
 });

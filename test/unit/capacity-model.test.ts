@@ -61,6 +61,14 @@ describe('capacity model: inputs from the production topology', () => {
     expect(inputs.concurrencies).toEqual([8, 32]);
   });
 
+  it('leaves the latency run at C = 1 out of the CPU means when runs under load exist', () => {
+    const results = withStack();
+    results.stack!.e2e!.service.unshift(run(1, { temporal: 900, temporalPostgres: 900, worker: 900, api: 900, postgres: 900, bench: 900 }));
+    const inputs = capacityInputs(results)!;
+    expect(inputs.cpuMsPerPayment).toEqual({ temporal: 120, temporalPostgres: 70, worker: 70, api: 40, postgres: 10 });
+    expect(inputs.concurrencies).toEqual([8, 32]);
+  });
+
   it('takes storage per open payment from the growth between the first and last levels', () => {
     // (21,480,000 − 1,000,000) B / 2,000 payments = 10,240 B = 10 KiB each.
     expect(capacityInputs(withStack())!.bytesPerOpenPendingPayment).toBe(10_240);
