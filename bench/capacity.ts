@@ -1,4 +1,5 @@
 import type { BenchResults } from './report';
+import { fmt, mean, row } from './util';
 
 /**
  * docs/capacity.md: cores and storage for a payment volume, computed from what the production topology measured
@@ -53,7 +54,7 @@ export function capacityInputs(results: BenchResults): CapacityInputs | undefine
   const cpuMsPerPayment: Record<string, number> = {};
   for (const [part] of CAPACITY_PARTS) {
     const values = runs.map((run) => run.processes[part]?.cpuMsPerPayment).filter((v): v is number => typeof v === 'number');
-    if (values.length) cpuMsPerPayment[part] = values.reduce((a, b) => a + b, 0) / values.length;
+    if (values.length) cpuMsPerPayment[part] = mean(values);
   }
   const inputs: CapacityInputs = { cpuMsPerPayment, concurrencies: runs.map((run) => run.concurrency), historyShape: runs.find((run) => run.historyShape)?.historyShape };
   const growth = results.stack?.scale?.growth ?? [];
@@ -68,16 +69,11 @@ export function capacityInputs(results: BenchResults): CapacityInputs | undefine
   return inputs;
 }
 
-const round = (v: number, digits = 1) => {
-  const f = 10 ** digits;
-  return String(Math.round(v * f) / f);
-};
 const thousands = (v: number) => Math.round(v).toLocaleString('en-US');
-const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
-const human = (n: number) => (n >= 1_000_000 ? `${round(n / 1_000_000, 0)} M` : thousands(n));
+const human = (n: number) => (n >= 1_000_000 ? `${fmt(n / 1_000_000, 0)} M` : thousands(n));
 const count = (n: number | undefined, one: string, many = `${one}s`) => `${n ?? 0} ${n === 1 ? one : many}`;
-const cores = (n: number) => `${round(n)} ${round(n) === '1' ? 'core' : 'cores'}`;
-const gib = (bytes: number) => `${round(bytes / 2 ** 30, bytes < 10 * 2 ** 30 ? 1 : 0)} GiB`;
+const cores = (n: number) => `${fmt(n)} ${fmt(n) === '1' ? 'core' : 'cores'}`;
+const gib = (bytes: number) => `${fmt(bytes / 2 ** 30, bytes < 10 * 2 ** 30 ? 1 : 0)} GiB`;
 
 export function renderCapacity(results: BenchResults): string | undefined {
   const inputs = capacityInputs(results);
@@ -102,9 +98,9 @@ export function renderCapacity(results: BenchResults): string | undefined {
     row(['part', 'CPU ms per paid payment', 'share']),
     row(['--', '--:', '--:']),
     ...CAPACITY_PARTS.filter(([part]) => inputs.cpuMsPerPayment[part] !== undefined).map(([part, label]) =>
-      row([label, round(inputs.cpuMsPerPayment[part]!), `${round((inputs.cpuMsPerPayment[part]! / total) * 100, 0)} %`]),
+      row([label, fmt(inputs.cpuMsPerPayment[part]!), `${fmt((inputs.cpuMsPerPayment[part]! / total) * 100, 0)} %`]),
     ),
-    row(['**all parts**', `**${round(total)}**`, '100 %']),
+    row(['**all parts**', `**${fmt(total)}**`, '100 %']),
     '',
     ...(shape
       ? [
@@ -119,14 +115,14 @@ export function renderCapacity(results: BenchResults): string | undefined {
     'The busiest hour carries 20 % of the day\'s paid payments, each part runs at most 60 % busy (room for bursts, a deploy and a',
     'lost node), and every paid payment costs what the table above says. Cores = peak payments/s × CPU ms ÷ 1000 ÷ 0.6.',
     '',
-    row(['part', ...LOADS.map((l) => `${human(l.paymentsPerDay)}/day (peak ${round(peakPaymentsPerSecond(l))}/s)`)]),
+    row(['part', ...LOADS.map((l) => `${human(l.paymentsPerDay)}/day (peak ${fmt(peakPaymentsPerSecond(l))}/s)`)]),
     row(['--', ...LOADS.map(() => '--:')]),
     ...CAPACITY_PARTS.filter(([part]) => inputs.cpuMsPerPayment[part] !== undefined).map(([part, label]) =>
       row([label, ...LOADS.map((l) => cores(coresNeeded(inputs.cpuMsPerPayment[part]!, l)))]),
     ),
     row(['**all parts**', ...LOADS.map((l) => `**${cores(coresNeeded(total, l))}**`)]),
     '',
-    `Over the whole day the mean rate is ${round((3600 / 86_400 / LOADS[0]!.busiestHourShare) * 100, 0)} % of the peak (1 M/day: ${round(LOADS[0]!.paymentsPerDay / 86_400)}/s mean, ${round(peakPaymentsPerSecond(LOADS[0]!))}/s peak), so autoscaled`,
+    `Over the whole day the mean rate is ${fmt((3600 / 86_400 / LOADS[0]!.busiestHourShare) * 100, 0)} % of the peak (1 M/day: ${fmt(LOADS[0]!.paymentsPerDay / 86_400)}/s mean, ${fmt(peakPaymentsPerSecond(LOADS[0]!))}/s peak), so autoscaled`,
     'workers and API replicas spend most of the day below these counts. Temporal and both databases are sized for the peak.',
     '',
     '## Holding payments open',
@@ -139,7 +135,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
     '',
     ...(inputs.bytesPerOpenPendingPayment !== undefined
       ? [
-          `Measured: Temporal's databases grew by ${round(inputs.bytesPerOpenPendingPayment / 1024)} KiB per pending payment held open (${thousands(inputs.openPaymentsHeld ?? 0)} held;`,
+          `Measured: Temporal's databases grew by ${fmt(inputs.bytesPerOpenPendingPayment / 1024)} KiB per pending payment held open (${thousands(inputs.openPaymentsHeld ?? 0)} held;`,
           'on-disk size with indexes and visibility). A paid payment\'s history is longer, so take about twice that for it: at 1 M/day,',
           `${human(LOADS[0]!.paymentsPerDay * refundWindowDays)} open paid payments take about ${gib(LOADS[0]!.paymentsPerDay * refundWindowDays * 2 * inputs.bytesPerOpenPendingPayment)}, at 10 M/day about ${gib(LOADS[1]!.paymentsPerDay * refundWindowDays * 2 * inputs.bytesPerOpenPendingPayment)}, plus the closed`,
           'histories kept for the retention period. Size Temporal\'s PostgreSQL disk for that, and its memory for the hot part.',
@@ -150,7 +146,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
     '6 hours up to 5 minutes before expiry, so a 24-hour VA left unpaid makes 8 status look-ups (26 with the hourly schedule',
     'before it), each a workflow task and a local activity, and a longer expiry 4 a day.' +
       (inputs.statusCallsPerPaymentInScalePhase !== undefined
-        ? ` In the scale phase (payments held for minutes, then settled) Midtrans got ${round(inputs.statusCallsPerPaymentInScalePhase, 2)} status calls per payment.`
+        ? ` In the scale phase (payments held for minutes, then settled) Midtrans got ${fmt(inputs.statusCallsPerPaymentInScalePhase, 2)} status calls per payment.`
         : ''),
     '',
     '## Scaling out',
@@ -177,7 +173,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
     '',
     '## When to move to Temporal Cloud',
     '',
-    `- When Temporal and its PostgreSQL need more than a handful of machines (the table above: ${round(
+    `- When Temporal and its PostgreSQL need more than a handful of machines (the table above: ${fmt(
       coresNeeded((inputs.cpuMsPerPayment.temporal ?? 0) + (inputs.cpuMsPerPayment.temporalPostgres ?? 0), LOADS[1]!),
     )} cores`,
     '  at 10 M/day for Temporal alone), or its database outgrows one primary: running history, matching and Cassandra well is',

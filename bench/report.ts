@@ -6,7 +6,7 @@ import { benchmarkCharts } from './charts';
 import type { Options } from './options';
 import type { RunResult, ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
-import type { Summary } from './util';
+import { fmt, mean, row, type Summary } from './util';
 
 /** docs/benchmarks.json is the raw record; docs/benchmarks.md is rendered from it and nothing else. */
 
@@ -95,14 +95,11 @@ export interface BenchResults {
   stack?: PhaseResults & { meta: Meta };
 }
 
-const fmt = (v: number | null | undefined, digits = 1) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(digits).replace(/\.0+$/, ''));
 const ms = (s: Summary | null | undefined) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '–');
 const bytes = (b: number | null | undefined) => (b == null ? '–' : b >= 1 << 20 ? `${fmt(b / (1 << 20))} MiB` : `${fmt(b / 1024)} KiB`);
 const times = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v, 2)}×`);
 const pct = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v * 100, 0)} %`);
-const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
 const command = (argv: string[]) => (argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench');
-const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
 
 function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}, stack?: Meta): string[] {
   const m = meta.machine;

@@ -55,3 +55,8 @@ export const mib = (kib: number | null | undefined) => (kib == null ? null : rou
 export function tally(into: Record<string, number>, key: string | number): void {
   into[String(key)] = (into[String(key)] ?? 0) + 1;
 }
+
+/** Markdown report cells: a number with `digits` decimals (".0" dropped), "–" for no value. */
+export const fmt = (v: number | null | undefined, digits = 1) => (v == null || Number.isNaN(v) ? '–' : v.toFixed(digits).replace(/\.0+$/, ''));
+export const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
+export const mean = (values: number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN);
