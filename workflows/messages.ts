@@ -46,6 +46,13 @@ export interface CancelRequest {
   reason?: string;
 }
 
+/** An operator or the daily reconciliation asks the workflow to look at Midtrans now, as a webhook would make it. */
+export interface ReconcileRequest {
+  /** Who asked: an operator's identity or `daily-reconciliation`; kept in the audit trail. */
+  requestedBy: string;
+  reason?: string;
+}
+
 export interface RefundRequest {
   /** Integer IDR; absent = everything not yet refunded. */
   amount?: number;
@@ -53,6 +60,8 @@ export interface RefundRequest {
 }
 
 export const midtransNotificationSignal = defineSignal<[MidtransNotificationSignal]>('midtransNotification');
+/** Ask Midtrans for this payment's status now and apply its answer, the confirmed path of every notification. */
+export const reconcileRequestSignal = defineSignal<[ReconcileRequest]>('reconcileRequest');
 export const paymentQuery = defineQuery<PaymentView>('payment');
 /** Completes once the Midtrans charge step has finished; used with update-with-start by POST /payments. */
 export const chargeCompletedUpdate = defineUpdate<PaymentView>('chargeCompleted');

@@ -48,7 +48,7 @@ import {
   recordPaymentInWorker,
   refundAtMidtrans,
 } from './activity-proxies';
-import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, RefundRequest, ResumedPayment } from './messages';
+import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, ReconcileRequest, RefundRequest, ResumedPayment } from './messages';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -117,6 +117,8 @@ export class PaymentEntity {
   private expiryPassed: boolean;
   private refundWindowEndsMs: number | undefined;
   private readonly inbox: MidtransNotificationSignal[];
+  /** Who asked for a look at Midtrans that has not been made yet (operators, the daily reconciliation). */
+  private reconcileRequests: ReconcileRequest[] = [];
   private readonly deliveries: Promise<void>[] = [];
   private deliveriesInFlight = 0;
   /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
@@ -176,6 +178,10 @@ export class PaymentEntity {
     return this.inbox.length > 0;
   }
 
+  get reconciliationRequested(): boolean {
+    return this.reconcileRequests.length > 0;
+  }
+
   view(): PaymentView {
     const { paymentId, orderId, method, amount, status, refundedAmount, midtransStatus, fraudStatus, transactionId } = this.state;
     return {
@@ -227,6 +233,10 @@ export class PaymentEntity {
 
   receive(notification: MidtransNotificationSignal): void {
     this.inbox.push(notification);
+  }
+
+  requestReconciliation(request: ReconcileRequest): void {
+    this.reconcileRequests.push(request);
   }
 
   validateCancel(): void {
@@ -360,9 +370,18 @@ export class PaymentEntity {
     });
   }
 
-  /** No notification came: ask Midtrans, and apply its answer only when it says something new. */
+  /**
+   * No notification came, or someone asked: ask Midtrans, and apply its answer only when it says something new. Asks
+   * that arrive together are answered by one look-up.
+   */
   reconcile(): Promise<void> {
     return this.serialized(async () => {
+      const requests = this.reconcileRequests.splice(0);
+      if (requests.length > 0) {
+        await this.record('reconciliation_requested', 'reconciliation', {
+          detail: { requestedBy: [...new Set(requests.map((r) => r.requestedBy))], reasons: requests.flatMap((r) => r.reason ?? []) },
+        });
+      }
       const observation = await this.lookUpStatus('reconciliation');
       if (observation && (observation.transactionStatus !== this.state.midtransStatus || this.fraudReviewChanged(observation))) {
         await this.applyObservation(observation, 'reconciliation');

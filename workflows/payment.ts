@@ -6,6 +6,7 @@ import {
   chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
+  reconcileRequestSignal,
   refundUpdate,
   type PaymentWorkflow,
   type PaymentWorkflowInput,
@@ -18,6 +19,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   setHandler(paymentQuery, () => payment.view());
   setHandler(midtransNotificationSignal, (notification) => payment.receive(notification));
+  setHandler(reconcileRequestSignal, (request) => payment.requestReconciliation(request));
   setHandler(chargeCompletedUpdate, async () => {
     await condition(() => payment.chargeCompleted);
     return payment.view();
@@ -32,10 +34,13 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   // nothing comes. Inline, not a helper: a helper's return costs a microtask, which would let an update queued behind
   // the last step schedule its activity before the refund window's timer, a different command order on replay.
   while (isAwaitingPayment(payment.status)) {
-    const notified = await condition(() => payment.hasNotifications || !isAwaitingPayment(payment.status), payment.msUntilNextCheck());
+    const notified = await condition(
+      () => payment.hasNotifications || payment.reconciliationRequested || !isAwaitingPayment(payment.status),
+      payment.msUntilNextCheck(),
+    );
     if (payment.hasNotifications) await payment.processInbox();
     else if (!notified && payment.expiryIsDue()) await payment.expire();
-    else if (!notified) await payment.reconcile();
+    else if (!notified || payment.reconciliationRequested) await payment.reconcile();
     if (payment.historyIsLong()) await continueAsNewWith(payment, input);
   }
   if (isPaid(payment.status)) await holdRefundWindow(payment, input);
@@ -68,8 +73,9 @@ async function holdRefundWindow(payment: PaymentEntity, input: PaymentWorkflowIn
   while (payment.status !== 'refunded') {
     const remaining = endsAtMs - Date.now();
     if (remaining <= 0) break;
-    await condition(() => payment.hasNotifications || payment.status === 'refunded', remaining);
+    await condition(() => payment.hasNotifications || payment.reconciliationRequested || payment.status === 'refunded', remaining);
     if (payment.hasNotifications) await payment.processInbox();
+    else if (payment.reconciliationRequested) await payment.reconcile();
     if (payment.historyIsLong()) await continueAsNewWith(payment, input);
   }
   payment.closeRefundWindow();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
-import { paymentQuery } from '../../workflows/messages';
+import { paymentQuery, reconcileRequestSignal } from '../../workflows/messages';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 // Real durations on the time-skipping server: a 24-hour VA and its look-ups as production makes them.
@@ -41,6 +41,40 @@ describe('reconciliation of an open payment', () => {
     const paid = await viewWhen(handle, (v) => v.status === 'success');
     expect(transitions(paid)).toEqual(['pending>success:reconciliation']);
     expect(statusLookUps() - lookUpsBefore).toBe(1);
+    await handle.terminate('test done');
+  });
+});
+
+describe('reconciliation asked for by a person or the daily job', () => {
+  it('a look asked for now is made at once, recorded with who asked, and applies what Midtrans confirms', async () => {
+    const { request, handle } = await startPayment();
+    await ctx.h.env.sleep('2 hours');
+    await ctx.h.simulatorControl(request.paymentId, 'pay'); // Midtrans settles; no notification reaches us
+    const lookUpsBefore = statusLookUps();
+    await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ayu', reason: 'customer says paid' });
+    await handle.signal(reconcileRequestSignal, { requestedBy: 'daily-reconciliation' });
+    const paid = await viewWhen(handle, (v) => v.status === 'success');
+    expect(transitions(paid)).toEqual(['pending>success:reconciliation']);
+    const asked = paid.history.find((e) => e.kind === 'reconciliation_requested');
+    expect(asked?.detail).toMatchObject({ requestedBy: expect.arrayContaining(['operator:ayu']) as unknown });
+    // Well before the next scheduled look (5 h 55): only the asked-for look reached Midtrans, once for both asks
+    // that arrived together, or once each.
+    expect(statusLookUps() - lookUpsBefore).toBeGreaterThanOrEqual(1);
+    expect(statusLookUps() - lookUpsBefore).toBeLessThanOrEqual(2);
+    await handle.terminate('test done');
+  });
+
+  it('a look asked for while the payment is unchanged at Midtrans changes nothing', async () => {
+    const { handle } = await startPayment();
+    const lookUpsBefore = statusLookUps();
+    await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ayu' });
+    const view = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'reconciliation_requested'));
+    await ctx.h.env.sleep('10 seconds');
+    const after = await handle.query(paymentQuery);
+    expect(after.status).toBe('pending');
+    expect(transitions(after)).toEqual([]);
+    expect(view.status).toBe('pending');
+    expect(statusLookUps()).toBeGreaterThan(lookUpsBefore);
     await handle.terminate('test done');
   });
 });
