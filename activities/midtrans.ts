@@ -104,6 +104,10 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       }
       const request = await requestToCharge(input);
       if (!request) {
+        // A run that charged and used the checkout, then lost its answer, may come back as attempt 1 (a local
+        // activity re-run after its worker died): Midtrans knows the order.
+        const existing = await statusOrNull(paymentId);
+        if (existing) return alreadyCharged(existing);
         return { kind: 'rejected', code: CHECKOUT_MISSING, message: 'the checkout of this payment is not stored (used already, or lost in a database restore)' };
       }
       const charge = buildMidtransCharge(request, new Date());
