@@ -1,12 +1,15 @@
-import { condition, defineQuery, defineSignal, defineUpdate, proxyActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, defineQuery, defineSignal, defineUpdate, proxyLocalActivities, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { nextReconciliationAt } from '../src/domain/reconciliation';
 import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
+import { WakeUpTimer } from '../workflows/wake-up-timer';
 
 /**
  * The Temporal baseline: a workflow of the same shape as workflows/payment.ts on the happy path of a VA payment
  * with a user id, with activities that do nothing. Same messages (update-with-start `chargeCompleted`, signal
- * `midtransNotification`, query `payment`), the same activities in the same order, the same timers (reconcile
- * wake-ups while pending, the refund window after success) and the same search-attribute upsert:
+ * `midtransNotification`, query `payment`), the same steps in the same order, run in the worker as the payment
+ * workflow runs them (local activities), the same timers (one wake-up timer while pending, the refund window after
+ * success) and the same status search-attribute upsert; the payment workflow's one patch marker and the upsert
+ * beside it are not imitated:
  *
  *   recordPayment(created) → chargePayment → recordPayment(charged) → [update completes]
  *   signal "pending" (the simulator's first notification) → recordPayment(notification_ignored)
@@ -46,10 +49,10 @@ export const bareChargeCompletedUpdate = defineUpdate<BareView>('chargeCompleted
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 
-// The same timeouts and retry policies as the payment workflow's proxies (no retry happens on this path).
-const acts = proxyActivities<BareActivities>({
+// The same timeouts and retry policies as the payment workflow's local steps (no retry happens on this path).
+const acts = proxyLocalActivities<BareActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
 export async function bareWorkflow(input: BareInput): Promise<BareView> {
@@ -76,10 +79,10 @@ export async function bareWorkflow(input: BareInput): Promise<BareView> {
   await record('charged');
   view.chargeCompleted = true;
 
+  const wakeUp = new WakeUpTimer();
   while (view.status === 'pending') {
-    const now = Date.now();
-    const nextReconcile = nextReconciliationAt({ startedAtMs: startedAt, expiresAtMs: expiresAt }, now);
-    const notified = await condition(() => inbox.length > 0, Math.max(Math.min(expiresAt, nextReconcile) - now, 1));
+    const nextReconcile = nextReconciliationAt({ startedAtMs: startedAt, expiresAtMs: expiresAt }, Date.now());
+    const notified = await wakeUp.messageOrDeadline(() => inbox.length > 0, Math.min(expiresAt, nextReconcile));
     if (inbox.length > 0) {
       while (inbox.length > 0) {
         const notification = inbox.shift()!;
@@ -103,8 +106,9 @@ export async function bareWorkflow(input: BareInput): Promise<BareView> {
 
   if (view.status === 'success') {
     // The refund window: like the payment workflow, the workflow stays open (a pending timer) after success.
-    await condition(() => false, input.refundWindowDays * DAY);
+    await wakeUp.messageOrDeadline(() => false, Date.now() + input.refundWindowDays * DAY);
   }
+  wakeUp.cancel();
   await Promise.all(deliveries);
   return { ...view };
 }

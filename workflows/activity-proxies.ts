@@ -60,8 +60,13 @@ export const { recordPayment: recordPaymentInWorker } = proxyLocalActivities<Pic
   retry: QUICK_LOCAL_RETRY,
 });
 
-/** The Midtrans client gives up after 15 s; permanent errors fail at once, as in the activity. */
-export const { fetchMidtransStatus: fetchMidtransStatusInWorker } = proxyLocalActivities<Pick<PaymentActivities, 'fetchMidtransStatus'>>({
+/**
+ * The Midtrans client gives up after 15 s; permanent errors fail at once, as in the activity. A charge may run twice
+ * here too: its second run finds the order Midtrans already took (activities/midtrans.ts).
+ */
+export const { fetchMidtransStatus: fetchMidtransStatusInWorker, chargePayment: chargePaymentInWorker } = proxyLocalActivities<
+  Pick<PaymentActivities, 'fetchMidtransStatus' | 'chargePayment'>
+>({
   startToCloseTimeout: '20 seconds',
   retry: QUICK_LOCAL_RETRY,
 });
@@ -75,3 +80,10 @@ export const { notifyTransactionService, notifyUserService } = group<'notifyTran
   scheduleToCloseTimeout: '7 days',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', nonRetryableErrorTypes: ['DownstreamRejected'] },
 });
+
+/** Deliveries run in the worker first, like the writes: a receiver's idempotency key makes a second run harmless. */
+export const { notifyTransactionService: notifyTransactionServiceInWorker, notifyUserService: notifyUserServiceInWorker } =
+  proxyLocalActivities<Pick<PaymentActivities, 'notifyTransactionService' | 'notifyUserService'>>({
+    startToCloseTimeout: '30 seconds',
+    retry: QUICK_LOCAL_RETRY,
+  });

@@ -1,13 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  log,
-  metricMeter,
-  patched,
-  TimeoutFailure,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent } from '../activities';
 import {
   answerMismatch,
@@ -36,18 +27,9 @@ import {
   type PaymentView,
 } from '../src/domain';
 import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
-import {
-  cancelAtMidtrans,
-  confirmNotification,
-  expireAtMidtrans,
-  fetchMidtransStatus,
-  fetchMidtransStatusInWorker,
-  notifyTransactionService,
-  notifyUserService,
-  recordPayment,
-  recordPaymentInWorker,
-  refundAtMidtrans,
-} from './activity-proxies';
+import { cancelAtMidtrans, confirmNotification, expireAtMidtrans, refundAtMidtrans } from './activity-proxies';
+import { applies, PATCHES } from './patches';
+import { activityGaveUp, askMidtransForStatus, deliverToTransactionService, deliverToUserService, failureMessage, writeReadModel } from './steps';
 import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, ReconcileRequest, RefundRequest, ResumedPayment } from './messages';
 
 const MINUTE = 60_000;
@@ -55,15 +37,6 @@ const DAY = 24 * 60 * MINUTE;
 /** Lost-webhook reconciliation before its patch: ask Midtrans after 1, 5 and 15 minutes, then every hour. */
 const HOURLY_RECONCILE_AFTER_MINUTES = [1, 5, 15];
 const RECONCILE_HOURLY = 60 * MINUTE;
-/** patched() ids: each marks a logic change that running workflows must replay around (see the README). */
-const RECONCILE_FRAUD_STATUS_PATCH = 'reconcile-fraud-status-change';
-const NOTIFICATIONS_ARE_HINTS_PATCH = 'notifications-are-hints';
-const GATEWAY_ANSWER_CHECK_PATCH = 'gateway-answer-about-this-payment';
-const CONTINUE_AS_NEW_PATCH = 'continue-as-new-on-long-history';
-const CONFIRM_REVERSAL_CLAIMS_PATCH = 'confirm-reversal-claims';
-const LOCAL_WRITES_AND_LOOK_UPS_PATCH = 'local-writes-and-look-ups';
-const COUNT_EVERY_CLAIM_PATCH = 'count-every-claim-of-a-batch';
-const RECONCILE_EVERY_6_HOURS_PATCH = 'reconcile-every-6-hours-to-expiry';
 /**
  * Temporal terminates a workflow at 51,200 events; its server suggests continuing as new long before that. A payment
  * open for 30 days only gets there under a flood of notifications, so this is a backstop, not a routine.
@@ -71,31 +44,6 @@ const RECONCILE_EVERY_6_HOURS_PATCH = 'reconcile-every-6-hours-to-expiry';
 const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
 const MAX_HINTED_LOOKUPS = 3;
-
-/**
- * Patched: the step runs in the worker first (a local activity, see activity-proxies.ts); when it gives up for a reason
- * retrying may fix (PostgreSQL or Midtrans down past its quick attempts), the activity takes over and retries as long
- * as it always did. Unpatched workflows replay the activity they scheduled: that promise is returned as is, so their
- * commands keep their order.
- */
-function inWorkerFirst<Args extends unknown[], Result>(
-  step: string,
-  inWorker: (...args: Args) => Promise<Result>,
-  activity: (...args: Args) => Promise<Result>,
-): (...args: Args) => Promise<Result> {
-  return (...args) => {
-    if (!patched(LOCAL_WRITES_AND_LOOK_UPS_PATCH)) return activity(...args);
-    return inWorker(...args).catch((error: unknown) => {
-      if (!activityGaveUp(error) || failedForGood(error)) throw error;
-      log.warn(`${step} falls back to an activity`, { error: failureMessage(error) });
-      return activity(...args);
-    });
-  };
-}
-
-const writeReadModel = inWorkerFirst('read-model write', recordPaymentInWorker, recordPayment);
-/** A permanent error (a rotated server key) fails at once, in the worker as in the activity. */
-const askMidtransForStatus = inWorkerFirst('status look-up', fetchMidtransStatusInWorker, fetchMidtransStatus);
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
 type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
@@ -203,16 +151,19 @@ export class PaymentEntity {
    * Until the next reason to wake without a message: the expiry (once) or the next reconciliation (src/domain/
    * reconciliation.ts). Patched: workflows that started timing their looks hourly replay the same timers.
    */
-  msUntilNextCheck(): number {
+  nextCheckAt(): number {
     const now = Date.now();
-    const nextReconcile = patched(RECONCILE_EVERY_6_HOURS_PATCH)
+    const nextReconcile = applies(PATCHES.reconcileEvery6Hours)
       ? nextReconciliationAt(
           { startedAtMs: this.startedAtMs, expiresAtMs: this.expiresAtMs, earlyLooksMinutes: this.input.reconcileAfterMinutes },
           now,
         )
       : (this.hourlyReconcileAt.find((t) => t > now) ?? now + RECONCILE_HOURLY);
-    const wakeAt = this.expiryPassed ? nextReconcile : Math.min(this.expiresAtMs, nextReconcile);
-    return Math.max(wakeAt - now, 1);
+    return this.expiryPassed ? nextReconcile : Math.min(this.expiresAtMs, nextReconcile);
+  }
+
+  msUntilNextCheck(): number {
+    return Math.max(this.nextCheckAt() - Date.now(), 1);
   }
 
   expiryIsDue(): boolean {
@@ -399,7 +350,7 @@ export class PaymentEntity {
     if (!info.continueAsNewSuggested && info.historyLength < (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS))
       return false;
     // A delivery to a downstream service is an activity of this run: wait for it rather than lose it.
-    return this.deliveriesInFlight === 0 && patched(CONTINUE_AS_NEW_PATCH);
+    return this.deliveriesInFlight === 0 && applies(PATCHES.continueAsNew);
   }
 
   /** Everything a new run needs to go on where this one stops. */
@@ -567,9 +518,9 @@ export class PaymentEntity {
       refundAmount,
     };
     // Runs beside the workflow: a slow or dead downstream service never blocks refunds or queries.
-    const calls: Promise<void>[] = [notifyTransactionService(event)];
+    const calls: Promise<void>[] = [deliverToTransactionService(event)];
     if (userId && status !== 'failed' && status !== 'expired' && status !== 'canceled') {
-      calls.push(notifyUserService({ ...event, userId }));
+      calls.push(deliverToUserService({ ...event, userId }));
     }
     for (const call of calls) {
       this.deliveriesInFlight += 1;
@@ -597,7 +548,7 @@ export class PaymentEntity {
     detail: Record<string, unknown> = {},
   ) {
     const notOurs = answer ? answerMismatch(this.state, answer) : null;
-    if (!notOurs || !answer || !patched(GATEWAY_ANSWER_CHECK_PATCH)) return;
+    if (!notOurs || !answer || !applies(PATCHES.gatewayAnswerCheck)) return;
     await this.needsOperatorReview('api', `${command}_answer_not_ours`, {
       ...detail,
       mismatch: notOurs,
@@ -622,7 +573,7 @@ export class PaymentEntity {
    */
   private fraudReviewChanged(observation: MidtransObservation): boolean {
     if (observation.fraudStatus === undefined || observation.fraudStatus === this.state.fraudStatus) return false;
-    return patched(RECONCILE_FRAUD_STATUS_PATCH);
+    return applies(PATCHES.reconcileFraudStatus);
   }
 
   /**
@@ -630,7 +581,7 @@ export class PaymentEntity {
    * which trusted a notification when the look-up found nothing; everything live goes through processHints.
    */
   private async drainInbox(): Promise<void> {
-    if (patched(NOTIFICATIONS_ARE_HINTS_PATCH)) return this.processHints();
+    if (applies(PATCHES.notificationsAreHints)) return this.processHints();
     while (this.inbox.length > 0) {
       const { notificationId: _stored, ...observation } = this.inbox.shift()!;
       const decision = decideOnMidtransStatus(this.state, observation);
@@ -676,7 +627,7 @@ export class PaymentEntity {
    * Patched: unpatched workflows left them uncounted.
    */
   private async countClaimsAnsweredTogether(claims: MidtransNotificationSignal[]): Promise<void> {
-    if (claims.length === 0 || !patched(COUNT_EVERY_CLAIM_PATCH)) return;
+    if (claims.length === 0 || !applies(PATCHES.countEveryClaim)) return;
     for (const notification of claims) {
       const claim = notificationClaim(this.state, notification);
       await this.noteIgnoredNotification(claim.kind === 'transition' ? 'unconfirmed' : claim.reason, notification);
@@ -691,7 +642,7 @@ export class PaymentEntity {
   private asksAboutReversal(notification: MidtransObservation): boolean {
     const claimed = notification.transactionStatus;
     if (!isSettlementReversal(this.state, notification) || this.reversalsAsked.includes(claimed)) return false;
-    if (!patched(CONFIRM_REVERSAL_CLAIMS_PATCH)) return false;
+    if (!applies(PATCHES.confirmReversalClaims)) return false;
     this.reversalsAsked.push(claimed);
     return true;
   }
@@ -759,26 +710,6 @@ function gatewayUnavailable(error: unknown): never {
     throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${failureMessage(error)}`, 'SERVICE_UNAVAILABLE');
   }
   throw error;
-}
-
-/**
- * An activity that failed for good (its retries spent, or an error it may not retry). A local activity's failure
- * reaches the workflow as its cause (the ApplicationFailure or TimeoutFailure), without the ActivityFailure around it.
- */
-function activityGaveUp(error: unknown): error is ActivityFailure | ApplicationFailure | TimeoutFailure {
-  return error instanceof ActivityFailure || error instanceof ApplicationFailure || error instanceof TimeoutFailure;
-}
-
-/** Failed with a non-retryable error: asking again gives the same answer. */
-function failedForGood(error: ActivityFailure | ApplicationFailure | TimeoutFailure): boolean {
-  const cause = error instanceof ActivityFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure && cause.nonRetryable === true;
-}
-
-/** The reason an activity failed, as its cause says it. */
-export function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
 }
 
 function iso(ms: number): string {

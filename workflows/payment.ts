@@ -1,6 +1,5 @@
 import { allHandlersFinished, condition, continueAsNew, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import { isAwaitingPayment, isPaid, withoutCheckout, type PaymentView } from '../src/domain';
-import { chargePayment } from './activity-proxies';
 import {
   cancelUpdate,
   chargeCompletedUpdate,
@@ -11,7 +10,10 @@ import {
   type PaymentWorkflow,
   type PaymentWorkflowInput,
 } from './messages';
-import { failureMessage, PaymentEntity } from './payment-entity';
+import { applies, PATCHES } from './patches';
+import { PaymentEntity } from './payment-entity';
+import { failureMessage, placeCharge } from './steps';
+import { WakeUpTimer } from './wake-up-timer';
 
 /** Each payment is one workflow that owns its truth, from the charge to the end of its refund window. */
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentView> {
@@ -29,21 +31,23 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   if (input.resumed) payment.tagStatus();
   else await charge(payment, input);
+  const wakeUp = new WakeUpTimer();
 
   // Awaiting payment: each notification is checked with Midtrans, the order expires once, and Midtrans is asked when
   // nothing comes. Inline, not a helper: a helper's return costs a microtask, which would let an update queued behind
   // the last step schedule its activity before the refund window's timer, a different command order on replay.
   while (isAwaitingPayment(payment.status)) {
-    const notified = await condition(
-      () => payment.hasNotifications || payment.reconciliationRequested || !isAwaitingPayment(payment.status),
-      payment.msUntilNextCheck(),
-    );
+    const hasMessage = () => payment.hasNotifications || payment.reconciliationRequested || !isAwaitingPayment(payment.status);
+    const notified = applies(PATCHES.leanHistory)
+      ? await wakeUp.messageOrDeadline(hasMessage, payment.nextCheckAt())
+      : await condition(hasMessage, payment.msUntilNextCheck());
     if (payment.hasNotifications) await payment.processInbox();
     else if (!notified && payment.expiryIsDue()) await payment.expire();
     else if (!notified || payment.reconciliationRequested) await payment.reconcile();
     if (payment.historyIsLong()) await continueAsNewWith(payment, input);
   }
-  if (isPaid(payment.status)) await holdRefundWindow(payment, input);
+  if (isPaid(payment.status)) await holdRefundWindow(payment, input, wakeUp);
+  wakeUp.cancel();
 
   // Updates still running and downstream deliveries finish before the workflow does.
   await condition(allHandlersFinished);
@@ -60,7 +64,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 /** Records the payment, places the charge at Midtrans once, and applies its answer. */
 async function charge(payment: PaymentEntity, { request }: PaymentWorkflowInput): Promise<void> {
   await payment.recordCreated(request);
-  const answer = await chargePayment(request).catch((error: unknown) => {
+  const answer = await placeCharge(request).catch((error: unknown) => {
     log.error('charge could not be placed', { error: failureMessage(error) });
     return null;
   });
@@ -68,12 +72,14 @@ async function charge(payment: PaymentEntity, { request }: PaymentWorkflowInput)
 }
 
 /** A paid payment stays open for refunds (ours and Midtrans's) until its window ends or nothing is left to refund. */
-async function holdRefundWindow(payment: PaymentEntity, input: PaymentWorkflowInput): Promise<void> {
+async function holdRefundWindow(payment: PaymentEntity, input: PaymentWorkflowInput, wakeUp: WakeUpTimer): Promise<void> {
   const endsAtMs = payment.openRefundWindow(input.refundWindowDays);
   while (payment.status !== 'refunded') {
     const remaining = endsAtMs - Date.now();
     if (remaining <= 0) break;
-    await condition(() => payment.hasNotifications || payment.reconciliationRequested || payment.status === 'refunded', remaining);
+    const hasMessage = () => payment.hasNotifications || payment.reconciliationRequested || payment.status === 'refunded';
+    if (applies(PATCHES.leanHistory)) await wakeUp.messageOrDeadline(hasMessage, endsAtMs);
+    else await condition(hasMessage, remaining);
     if (payment.hasNotifications) await payment.processInbox();
     else if (payment.reconciliationRequested) await payment.reconcile();
     if (payment.historyIsLong()) await continueAsNewWith(payment, input);

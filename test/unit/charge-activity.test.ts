@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { createMidtransActivities } from '../../activities/midtrans';
+import { createMidtransActivities, type ChargeOutcome } from '../../activities/midtrans';
 import { withoutCheckout, type PaymentCheckout } from '../../src/domain';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { createSimulator } from '../../scripts/local-stack/midtrans-simulator';
@@ -42,11 +42,11 @@ describe('chargePayment run again from its first attempt', () => {
     checkouts.set(request.paymentId, { cardToken, customer, items, description });
     const input = withoutCheckout(request);
 
-    const first = await new MockActivityEnvironment().run(activities.chargePayment, input);
+    const first: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, input);
     expect(first.kind).toBe('charged');
     expect(checkouts.has(request.paymentId)).toBe(false);
 
-    const again = await new MockActivityEnvironment().run(activities.chargePayment, input);
+    const again: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, input);
     expect(again.kind).toBe('charged');
     expect(again.kind === 'charged' && again.observation?.transactionStatus).toBe('pending');
     expect(charges()).toBe(1);
@@ -54,7 +54,7 @@ describe('chargePayment run again from its first attempt', () => {
 
   it('still rejects a payment whose checkout is missing and that Midtrans never saw', async () => {
     const { activities, charges } = chargeSetup();
-    const outcome = await new MockActivityEnvironment().run(activities.chargePayment, withoutCheckout(paymentRequest()));
+    const outcome: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, withoutCheckout(paymentRequest()));
     expect(outcome).toMatchObject({ kind: 'rejected', code: 'CHECKOUT_MISSING' });
     expect(charges()).toBe(0);
   });

@@ -76,8 +76,8 @@ const results: Record<string, HistoryCost> = {};
  * workflow tasks varies from run to run, what each step schedules does not.
  */
 const BUDGET = {
-  paid: { events: 52, activityTasks: 3 },
-  partialRefund: { events: 77, activityTasks: 6 },
+  paid: { events: 31, activityTasks: 0 },
+  partialRefund: { events: 46, activityTasks: 1 },
 };
 
 /** The read-model writes of one payment so far (the harness keeps them in memory): waiting on them needs no query. */
