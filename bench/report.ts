@@ -802,7 +802,8 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       'worker sends when the success is recorded, at no cost. What remains is Temporal\'s own cost (server + SDK) for',
       'this workflow shape. Service, bare and the minimal shape (below) ran side by side at each C: all started, all warmed',
       'up, then the load in chunks ordered service, bare, minimal, minimal, bare, service (half the payments per chunk;',
-      'reports from before the minimal shape ran service, bare, bare, service).',
+      'reports from before the minimal shape ran service, bare, bare, service)' +
+        (results.e2e.baseline?.length ? '; with `--baseline`, its code\'s chunks ran right after the service\'s first and right before its last (section 7).' : '.'),
       '',
     );
     out.push(...e2eTable(bare), '');
