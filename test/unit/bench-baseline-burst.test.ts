@@ -21,6 +21,12 @@ describe('bench --baseline and --burst options', () => {
     if (argv.includes('--quick')) expect(options.mode).toBe('quick');
   });
 
+  it('gives a run with a baseline half as much time again, unless --max-minutes says otherwise', () => {
+    expect(parseOptions(['--full']).maxMinutes).toBe(240);
+    expect(parseOptions(['--full', '--baseline']).maxMinutes).toBe(360);
+    expect(parseOptions(['--baseline', '--max-minutes', '50']).maxMinutes).toBe(50);
+  });
+
   it('refuses a baseline that is not a git ref, one beside --tune, and one without the e2e phase', () => {
     expect(() => parseOptions(['--baseline', 'main;rm -rf /'])).toThrow('--baseline wants a git ref');
     expect(() => parseOptions(['--baseline', '--tune', 'WORKER_MAX_CACHED_WORKFLOWS=500'])).toThrow(/run them apart/);
