@@ -2,7 +2,9 @@
  * `npm run bench` (tsx bench/run.ts): the TiketQ Payment Service benchmark. Starts its own stack beside the dev stack
  * (see stack.ts), measures (1) end-to-end payments over HTTP at several concurrencies, (2) bare workflows of the same
  * shape as the Temporal baseline, (3) API overhead against a bare route, (4) many open payments held and settled,
- * (5) growth of throughput and memory with open payments; writes docs/benchmarks.json and docs/benchmarks.md.
+ * (5) growth of throughput and memory with open payments, (6) a settlement burst through the signed webhook; with
+ * `--baseline <ref>` the end-to-end phase also runs the service's code at that commit side by side (baseline.ts);
+ * writes docs/benchmarks.json and docs/benchmarks.md.
  * It reports and never asserts. Everything it starts is stopped at the end, on errors and on Ctrl-C.
  */
 import { execFileSync } from 'node:child_process';

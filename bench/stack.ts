@@ -23,7 +23,8 @@ import { now, say, withTimeout } from './util';
  * The benchmark's own stack, on ports apart from the dev stack's so both can run at once: a Temporal dev server
  * (headless, SQLite file in a temp dir) on 27233, the private PostgreSQL cluster with its own database, the Midtrans
  * simulator on 28900 and the downstream receiver (both in this process), and the worker and the API as separate
- * child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc.
+ * child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc; with `--baseline`,
+ * a second worker and API from the baseline's checkout, its API on 28001 (baseline.ts).
  * With `--temporal stack` the dev server is replaced by the production topology (scripts/local-stack/temporal-cluster.ts,
  * as `npm run stack` runs it): temporal-server on its own PostgreSQL cluster, started from empty databases.
  */
