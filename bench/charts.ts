@@ -28,10 +28,12 @@ export function benchmarkCharts(results: BenchResults): Chart[] {
   };
   const topologies = TOPOLOGIES.map((t) => ({ ...t, phases: t.pick(results) })).filter((t) => t.phases);
 
+  const baselineCommit = results.e2e?.baselineCode?.commit ?? results.stack?.e2e?.baselineCode?.commit;
   const kinds = [
     ['service', 'service'],
     ['bare', 'same-shape bare'],
     ['minimal', 'minimal shape'],
+    ['baseline', `service at ${baselineCommit ?? 'the baseline'}`],
   ] as const;
   add(
     'throughput',

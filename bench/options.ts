@@ -1,3 +1,4 @@
+import type { BurstSize } from './burst';
 import type { ScaleSettings } from './phases';
 
 /**
@@ -5,15 +6,19 @@ import type { ScaleSettings } from './phases';
  *   default  sized to finish in about 15 minutes on the 2-core machine
  *   --quick  a smoke run in about 2 minutes (writes to bench/results/, not docs/)
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
- * Other flags: --only e2e,api,scale   --tune KEY=VALUE[,KEY=VALUE]   --sweep 1,8,32   --count N   --levels 0,1000
- *              --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
+ * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE]   --sweep 1,8,32   --count N   --levels 0,1000
+ *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
+ *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
  *              --render   (only re-render benchmarks.md from benchmarks.json)
  *              --merge    (re-measure the --only phases and replace just them in the existing report)
  */
 
 export type Mode = 'quick' | 'default' | 'full';
-export type Phase = 'e2e' | 'api' | 'scale';
+export type Phase = 'e2e' | 'api' | 'scale' | 'burst';
+export const PHASES: Phase[] = ['e2e', 'api', 'scale', 'burst'];
+/** The commit before issue 16's work: what `--baseline` without a value measures the service against. */
+export const DEFAULT_BASELINE_REF = '132dc95';
 /** dev: `temporal server start-dev` (SQLite). stack: temporal-server on PostgreSQL, as `npm run stack` runs it. */
 export type Topology = 'dev' | 'stack';
 
@@ -31,6 +36,9 @@ export interface Options {
   timeoutMs: number;
   api: { connections: number; durationSeconds: number; rounds: number };
   scale: Omit<ScaleSettings, 'pollMs' | 'timeoutMs'>;
+  burst: BurstSize;
+  /** A git ref whose worker and API run beside the service in the end-to-end phase; undefined = no such comparison. */
+  baseline?: string;
   /** Worker environment for the before/after comparison (--tune); empty = no comparison. */
   tune: Record<string, string>;
   /** Concurrency of the tuning comparison's end-to-end runs. */
@@ -45,7 +53,7 @@ export interface Options {
   argv: string[];
 }
 
-const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency'>> = {
+const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency' | 'baseline'>> = {
   quick: {
     sweep: [1, 16],
     count: 60,
@@ -55,6 +63,7 @@ const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune
     timeoutMs: 120_000,
     api: { connections: 16, durationSeconds: 3, rounds: 1 },
     scale: { levels: [0, 100, 200], createConcurrency: 16, probeCount: 32, probeConcurrency: 16, settleConcurrency: 16, warmup: 10 },
+    burst: { payments: 500, createConcurrency: 16 },
     maxMinutes: 6,
   },
   default: {
@@ -66,6 +75,7 @@ const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune
     timeoutMs: 180_000,
     api: { connections: 32, durationSeconds: 8, rounds: 2 },
     scale: { levels: [0, 750, 1500], createConcurrency: 32, probeCount: 64, probeConcurrency: 32, settleConcurrency: 32, warmup: 16 },
+    burst: { payments: 2000, createConcurrency: 32 },
     maxMinutes: 30,
   },
   full: {
@@ -77,6 +87,7 @@ const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune
     timeoutMs: 300_000,
     api: { connections: 32, durationSeconds: 20, rounds: 3 },
     scale: { levels: [0, 1000, 5000, 10000], createConcurrency: 32, probeCount: 400, probeConcurrency: 32, settleConcurrency: 32, warmup: 50 },
+    burst: { payments: 10_000, createConcurrency: 32 },
     maxMinutes: 240,
   },
 };
@@ -100,8 +111,13 @@ export function parseOptions(argv: string[]): Options {
     const arg = args.shift()!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const takesValue = ['temporal', 'only', 'tune', 'sweep', 'count', 'levels', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
-    if (takesValue) {
+    const takesValue = ['temporal', 'only', 'tune', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
+    if (name === 'baseline') {
+      // Its value is optional: the next argument is the ref unless it is the next flag.
+      const value = inline ?? (args[0] !== undefined && !args[0].startsWith('--') ? args.shift()! : DEFAULT_BASELINE_REF);
+      if (!/^[\w./^~-]+$/.test(value)) throw new Error(`--baseline wants a git ref (a commit, tag or branch), not ${value}`);
+      flags.set(name, value);
+    } else if (takesValue) {
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
@@ -113,9 +129,9 @@ export function parseOptions(argv: string[]): Options {
   }
   if (flags.has('help')) {
     process.stderr.write(
-      'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--levels 0,1000,2000] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
-        '       [--temporal dev|stack|both]\n',
+      'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
+        '       [--levels 0,1000,2000] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
+        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF})\n`,
     );
     process.exit(0);
   }
@@ -130,14 +146,21 @@ export function parseOptions(argv: string[]): Options {
     if (!key || value === undefined || !/^[A-Z_]+$/.test(key)) throw new Error(`--tune wants KEY=VALUE pairs, got ${pair}`);
     tune[key.trim()] = value.trim();
   }
-  const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : ['e2e', 'api', 'scale'])).map((p) => p.trim());
-  for (const phase of phases) if (!['e2e', 'api', 'scale'].includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
+  const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : PHASES)).map((p) => p.trim());
+  for (const phase of phases) if (!(PHASES as string[]).includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
+  const baseline = text('baseline');
+  if (baseline && Object.keys(tune).length > 0) throw new Error('--baseline compares code, --tune compares settings: run them apart');
+  if (baseline && !phases.includes('e2e')) throw new Error('--baseline runs in the end-to-end phase: add e2e to --only');
+  if (Object.keys(tune).length > 0 && phases.includes('burst')) throw new Error('--tune compares the e2e and scale phases only');
   const topologies = parseTopologies(text('temporal') ?? 'dev');
   if (Object.keys(tune).length > 0 && topologies.join() !== 'dev') throw new Error('--tune compares on the dev server only: leave out --temporal');
   if (text('sweep')) sizes.sweep = numbers(text('sweep')!, '--sweep').filter((n) => n > 0);
   if (text('count')) sizes.count = numbers(text('count')!, '--count')[0]!;
   if (text('levels')) sizes.scale.levels = numbers(text('levels')!, '--levels');
+  if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
   if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;
+  // The baseline is a fourth side of every end-to-end chunk set, the phase that takes most of a run.
+  if (baseline) sizes.maxMinutes = Math.round(sizes.maxMinutes * 1.5);
   if (text('max-minutes')) sizes.maxMinutes = numbers(text('max-minutes')!, '--max-minutes')[0]!;
   const tuneConcurrency = text('tune-concurrency') ? numbers(text('tune-concurrency')!, '--tune-concurrency')[0]! : 32;
   return {
@@ -147,6 +170,7 @@ export function parseOptions(argv: string[]): Options {
     ...sizes,
     tune,
     tuneConcurrency,
+    ...(baseline ? { baseline } : {}),
     outDir: text('out') ?? (mode === 'quick' ? 'bench/results' : 'docs'),
     keepTmp: flags.has('keep-tmp'),
     renderOnly: flags.has('render'),

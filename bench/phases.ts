@@ -3,7 +3,7 @@ import { sleep } from '../scripts/local-stack/waiting';
 import { waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { bareDriver } from './bare';
 import { minimalDriver, startMinimalWebhookReceiver } from './minimal';
-import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult } from './load';
+import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult, type PaymentDriver } from './load';
 import { CpuMeter, readMemory, RssSampler } from './procs';
 import {
   measuredParts,
@@ -14,11 +14,13 @@ import {
   type Cleanup,
   type Infra,
   type PaymentServices,
+  type ServiceCode,
   type ServiceUnderTest,
   type TemporalStorage,
 } from './stack';
 import { pool } from '../test/support/fixtures';
 import { mib, now, round2, say, summarize, tally, type Summary } from './util';
+import { summarizeWebhooks, type WebhookSummary } from './webhooks';
 
 export interface Context {
   cleanup: Cleanup;
@@ -43,7 +45,8 @@ export interface ProcessStats {
 }
 
 export interface RunResult extends Omit<LoadResult, 'ids' | 'samples'> {
-  kind: 'service' | 'bare' | 'minimal';
+  /** baseline: the service's code at another commit (`--baseline`). */
+  kind: 'service' | 'bare' | 'minimal' | 'baseline';
   label: string;
   workerEnv: Record<string, string>;
   processes: Record<string, ProcessStats>;
@@ -52,6 +55,8 @@ export interface RunResult extends Omit<LoadResult, 'ids' | 'samples'> {
   temporalDbBytesAfter: number;
   /** History events of one workflow of this run, by type (the shape check between service and baseline). */
   historyShape?: Record<string, number>;
+  /** How the webhook answered this run's Midtrans notifications (absent where the simulator sent none). */
+  webhook?: WebhookSummary;
 }
 
 async function historyShape(infra: Infra, workflowId: string): Promise<Record<string, number> | undefined> {
@@ -70,7 +75,7 @@ async function historyShape(infra: Infra, workflowId: string): Promise<Record<st
   }
 }
 
-function processStats(
+export function processStats(
   pids: Record<string, number | undefined>,
   peaks: Record<string, number>,
   cpu: Record<string, number | null>,
@@ -184,32 +189,47 @@ async function toRunResult(
     processes: processStats(meter.pids(), meter.peaks(), meter.cpuSeconds, load.completed, names),
     midtransCallsPerPayment: perPayment(meter.calls, load.completed),
     temporalDbBytesAfter: (await ctx.infra.temporalStorage()).total,
+    webhook: summarizeWebhooks(ctx.infra.webhookAttempts(ids)),
     historyShape: ids[0] ? await historyShape(ctx.infra, `${workflowPrefix}${ids[0]}`) : undefined,
   };
 }
 
+/** The sides of one concurrency's comparison, in the order their first chunks run (the second chunks run in reverse). */
+export function chunkOrder(withBaseline: boolean): Array<'service' | 'baseline' | 'bare' | 'minimal'> {
+  const first = withBaseline ? (['service', 'baseline', 'bare', 'minimal'] as const) : (['service', 'bare', 'minimal'] as const);
+  return [...first, ...[...first].reverse()];
+}
+
+export interface PairResult {
+  service: RunResult;
+  bare: RunResult;
+  minimal: RunResult;
+  /** The service's code at the `--baseline` commit. */
+  baseline?: RunResult;
+  services?: PaymentServices;
+  ids: string[];
+}
+
 /**
- * The service, the same-shape bare baseline and the minimal shape at concurrency C, side by side: all started (fresh
- * worker and API for the service, a fresh worker for each baseline), all warmed up, then the load in chunks ordered
- * service, bare, minimal, minimal, bare, service so the machine's drifting background load hits them alike. A side's
- * idle processes only long-poll meanwhile.
+ * The service, the same-shape bare baseline and the minimal shape at concurrency C, side by side (and with `baseline`
+ * the service's code at another commit, its own worker and API): all started (fresh worker and API for the service,
+ * a fresh worker for each Temporal baseline), all warmed up, then the load in chunks ordered service, [baseline,] bare,
+ * minimal, minimal, bare, [baseline,] service so the machine's drifting background load hits them alike. A side's idle
+ * processes only long-poll meanwhile.
  */
-export async function runPair(
-  ctx: Context,
-  concurrency: number,
-  settings: LoadSettings,
-  keepServices = false,
-): Promise<{ service: RunResult; bare: RunResult; minimal: RunResult; services?: PaymentServices; ids: string[] }> {
+export async function runPair(ctx: Context, concurrency: number, settings: LoadSettings, keepServices = false, baseline?: ServiceCode): Promise<PairResult> {
   const { infra, tracker } = ctx;
   const serviceLabel = `e2e-c${concurrency}`;
+  const baselineLabel = `baseline-c${concurrency}`;
   const bareLabel = `bare-c${concurrency}`;
   const minimalLabel = `minimal-c${concurrency}`;
-  say(`${serviceLabel}: starting worker and API, the bare worker and the minimal-shape worker`);
+  say(`${serviceLabel}: starting worker and API, ${baseline ? "the baseline's worker and API, " : ''}the bare worker and the minimal-shape worker`);
   const services = await startPaymentServices(ctx.cleanup, infra, serviceLabel);
   const workers: ServiceUnderTest[] = [];
+  let baselineServices: PaymentServices | undefined;
   const webhook = await startMinimalWebhookReceiver(infra.client, SERVER_KEY);
   const stopBaselines = async () => {
-    await Promise.all(workers.map((w) => w.stop()));
+    await Promise.all([...workers.map((w) => w.stop()), baselineServices?.stop()]);
     await webhook.close();
   };
   try {
@@ -222,10 +242,22 @@ export async function runPair(
     };
     const bare = await startBaseline('bare-worker', {});
     const minimal = await startBaseline('minimal-worker', { BARE_SHAPE: 'minimal', BARE_NOTIFICATION_URL: webhook.url });
+    if (baseline) baselineServices = await startPaymentServices(ctx.cleanup, infra, baselineLabel, {}, baseline);
     const http = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: serviceLabel });
     const baselinePids = (worker: ServiceUnderTest) => () => ({ worker: worker.mainPid, temporal: infra.temporalPid });
-    const sides = {
+    type Side = { label: string; driver: PaymentDriver; meter: SideMeter; parts: LoadResult[] };
+    const sides: Record<'service' | 'bare' | 'minimal', Side> & { baseline?: Side } = {
       service: { label: serviceLabel, driver: http, meter: new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra)), parts: [] as LoadResult[] },
+      ...(baselineServices && baseline
+        ? {
+            baseline: {
+              label: baselineLabel,
+              driver: httpDriver({ apiUrl: baseline.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: baselineLabel }),
+              meter: new SideMeter(baselineServices.pids, () => infra.midtransCalls, postgresTrees(infra)),
+              parts: [] as LoadResult[],
+            },
+          }
+        : {}),
       bare: { label: bareLabel, driver: bareDriver(infra.client, bare.queue, bare.worker), meter: new SideMeter(baselinePids(bare.worker), undefined, postgresTrees(infra)), parts: [] as LoadResult[] },
       minimal: {
         label: minimalLabel,
@@ -234,18 +266,18 @@ export async function runPair(
         parts: [] as LoadResult[],
       },
     };
-    for (const side of Object.values(sides)) {
+    for (const side of Object.values(sides) as Side[]) {
       say(`${side.label}: warm-up, ${settings.warmup} payments`);
       await runLoad(side.driver, { ...settings, count: settings.warmup, concurrency: Math.min(concurrency, settings.warmup), label: `${side.label} warm-up` });
     }
     // Each chunk at least C payments, so every chunk really reaches concurrency C.
     const count = Math.max(settings.count, 2 * concurrency);
     const first = Math.ceil(count / 2);
-    const order: Array<keyof typeof sides> = ['service', 'bare', 'minimal', 'minimal', 'bare', 'service'];
+    const order = chunkOrder(sides.baseline !== undefined);
     for (const [index, name] of order.entries()) {
       const chunk = index < order.length / 2 ? first : count - first;
-      if (chunk <= 0) continue;
       const side = sides[name];
+      if (chunk <= 0 || !side) continue;
       say(`${side.label}: ${chunk} payments at concurrency ${concurrency}`);
       side.meter.begin();
       const part = await runLoad(side.driver, { ...settings, count: chunk, concurrency, label: side.label });
@@ -253,17 +285,21 @@ export async function runPair(
       side.parts.push(part);
       say(`${side.label}: chunk ${part.paymentsPerSecond}/s, ${part.completed}/${part.count} completed`);
     }
-    const loads = { service: mergeLoads(sides.service.parts), bare: mergeLoads(sides.bare.parts), minimal: mergeLoads(sides.minimal.parts) };
-    say(`C=${concurrency}: service ${loads.service.paymentsPerSecond}/s, bare ${loads.bare.paymentsPerSecond}/s, minimal ${loads.minimal.paymentsPerSecond}/s`);
-    const result = async (name: keyof typeof sides, kind: RunResult['kind'], apps: string[], prefix: string) =>
-      toRunResult(ctx, kind, sides[name].label, {}, loads[name], sides[name].meter, measuredParts(infra, apps), prefix);
-    const service = await result('service', 'service', ['worker', 'api'], 'payment-');
-    const bareResult = await result('bare', 'bare', ['worker'], 'bare-');
-    const minimalResult = await result('minimal', 'minimal', ['worker'], 'minimal-');
+    const result = async (side: Side, kind: RunResult['kind'], apps: string[], prefix: string) =>
+      toRunResult(ctx, kind, side.label, {}, mergeLoads(side.parts), side.meter, measuredParts(infra, apps), prefix);
+    const service = await result(sides.service, 'service', ['worker', 'api'], 'payment-');
+    const bareResult = await result(sides.bare, 'bare', ['worker'], 'bare-');
+    const minimalResult = await result(sides.minimal, 'minimal', ['worker'], 'minimal-');
+    const baselineResult = sides.baseline ? await result(sides.baseline, 'baseline', ['worker', 'api'], 'payment-') : undefined;
+    say(
+      `C=${concurrency}: service ${service.paymentsPerSecond}/s${baselineResult ? `, baseline ${baselineResult.paymentsPerSecond}/s` : ''}, ` +
+        `bare ${bareResult.paymentsPerSecond}/s, minimal ${minimalResult.paymentsPerSecond}/s; webhook answered p99 ${service.webhook?.answerMs?.p99 ?? '–'} ms`,
+    );
     await stopBaselines();
-    if (keepServices) return { service, bare: bareResult, minimal: minimalResult, services, ids: loads.service.ids };
+    const pair: PairResult = { service, bare: bareResult, minimal: minimalResult, ...(baselineResult ? { baseline: baselineResult } : {}), ids: mergeLoads(sides.service.parts).ids };
+    if (keepServices) return { ...pair, services };
     await services.stop();
-    return { service, bare: bareResult, minimal: minimalResult, ids: loads.service.ids };
+    return pair;
   } catch (error) {
     await stopBaselines();
     await services.stop();
@@ -361,7 +397,7 @@ export interface ScaleResult {
   growth: GrowthPoint[];
 }
 
-async function statusesOf(infra: Infra, ids: string[]): Promise<Record<string, number>> {
+export async function statusesOf(infra: Infra, ids: string[]): Promise<Record<string, number>> {
   const { rows } = await infra.db.query<{ status: string; n: string }>(
     'select status, count(*)::text as n from payments where id = any($1) group by status',
     [ids],

@@ -4,6 +4,8 @@ import type { ApiOverheadResult } from './api-overhead';
 import { renderCapacity } from './capacity';
 import { benchmarkCharts } from './charts';
 import type { Options } from './options';
+import type { BaselineCode } from './baseline';
+import { megabytes, type BurstResult } from './burst';
 import type { RunResult, ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
 import { fmt, mean, row, type Summary } from './util';
@@ -39,7 +41,7 @@ export interface Meta {
     pollMs: number;
     timeoutMs: number;
     workerDefaults: Record<string, number>;
-    sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne'>>;
+    sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne' | 'burst'>>;
   };
   error?: string;
 }
@@ -57,17 +59,21 @@ export interface PhaseResults {
   e2e?: BenchResults['e2e'];
   api?: ApiOverheadResult;
   scale?: ScaleResult;
+  burst?: BurstResult;
 }
 
 export interface BenchResults {
   meta: Meta;
   /** Phases re-measured later (`--merge`), with the meta of the run that measured them. */
-  phaseMeta?: Partial<Record<'e2e' | 'api' | 'scale', Meta>>;
+  phaseMeta?: Partial<Record<'e2e' | 'api' | 'scale' | 'burst', Meta>>;
   e2e?: {
     service: RunResult[];
     bare: RunResult[];
     /** The minimal shape (bench/minimal-workflow.ts); absent in reports from before it was measured. */
     minimal?: RunResult[];
+    /** The service's code at another commit (`--baseline`), in the same interleaved chunks. */
+    baseline?: RunResult[];
+    baselineCode?: BaselineCode;
     ratios: Array<{
       concurrency: number;
       service: number;
@@ -83,10 +89,16 @@ export interface BenchResults {
       minimalRatio?: number | null;
       minimalCpuMs?: number;
       minimalCpuRatio?: number | null;
+      /** The `--baseline` code's payments/s, and the service ÷ it by throughput and by CPU (baseline CPU ÷ service CPU). */
+      baseline?: number;
+      baselineRatio?: number | null;
+      baselineCpuMs?: number;
+      baselineCpuRatio?: number | null;
     }>;
   };
   api?: ApiOverheadResult;
   scale?: ScaleResult;
+  burst?: BurstResult;
   tuning?: TuningResult;
   /**
    * The production topology (`--temporal stack` or `both`): temporal-server on PostgreSQL, with the meta of its part
@@ -134,8 +146,8 @@ function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}, s
 
 function e2eTable(runs: RunResult[]): string[] {
   const lines = [
-    row(['C', 'payments', 'payments/s', 'create ms p50 / p95 / p99', "create minus the gateway's own time ms p50 / p95 / p99", 'pay → success visible ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99', 'status polls / payment', 'create answers; failed']),
-    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    row(['C', 'payments', 'payments/s', 'create ms p50 / p95 / p99', "create minus the gateway's own time ms p50 / p95 / p99", 'pay → success visible ms p50 / p95 / p99', 'create → both downstream ms p50 / p95 / p99', 'webhook answered ms p50 / p95 / p99', 'status polls / payment', 'create answers; failed']),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const r of runs) {
     lines.push(
@@ -147,6 +159,7 @@ function e2eTable(runs: RunResult[]): string[] {
         ms(r.createMinusGatewayMs),
         ms(r.paySuccessMs),
         ms(r.createDownstreamMs),
+        ms(r.webhook?.answerMs),
         fmt(r.statusPollsPerPayment),
         `${Object.entries(r.createStatuses).map(([k, v]) => `${k}: ${v}`).join(', ')}; ` +
           (r.failed ? `${r.failed} failed (${Object.entries(r.errors).map(([k, v]) => `${k}: ${v}`).join('; ')})` : '0 failed'),
@@ -444,6 +457,142 @@ function createLatencyFigures(results: BenchResults): string[] {
   return lines;
 }
 
+/** The --baseline code: who it is, how it ran, and the service against it per C and topology. */
+function baselineSection(results: BenchResults): string[] {
+  const topologies = measuredTopologies(results).filter(([, r]) => r.e2e?.baseline?.length);
+  const code = topologies[0]?.[1].e2e?.baselineCode;
+  if (!code) return [];
+  const lines = [
+    `The service's own code at commit ${code.commit} ("${code.subject}"; \`--baseline ${code.ref}\`), run from a second checkout`,
+    '(a git worktree with its own `npm ci`) as its own worker and API processes, on its own task queue, API port and database',
+    `(\`${code.database}\` in the same PostgreSQL cluster, migrated with that commit's own migrations), against the same Temporal,`,
+    "simulator and downstream receiver. Its charges reach the simulator through a pass-through front that adds Midtrans's",
+    '`X-Override-Notification` header, so Midtrans notifies the baseline\'s own webhook. It ran in the same interleaved chunks',
+    'as the other sides (service, baseline, bare, minimal, minimal, bare, baseline, service), half its payments in each of its',
+    'two chunks. The goal: the service at ≥ 2× the baseline\'s throughput on both topologies. CPU: baseline CPU ms per payment',
+    '÷ the service\'s (every attributed process, PostgreSQL clusters included), the share a CPU-bound machine would give.',
+    '',
+    row(['C', 'Temporal', 'service payments/s', 'baseline payments/s', 'service ÷ baseline (throughput)', 'CPU ms / payment: service', 'baseline',
+      'service ÷ baseline (CPU: baseline ÷ service)', 'create ms p50: service', 'baseline', 'webhook answered ms p99: service', 'baseline']),
+    row(['--:', '--', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+  ];
+  for (const [name, r] of topologies) {
+    for (const x of r.e2e!.ratios.filter((ratio) => ratio.baseline !== undefined)) {
+      const service = r.e2e!.service.find((run) => run.concurrency === x.concurrency);
+      const baseline = r.e2e!.baseline!.find((run) => run.concurrency === x.concurrency);
+      lines.push(
+        row([x.concurrency, name, fmt(x.service), fmt(x.baseline), `**${times(x.baselineRatio)}**`, fmt(x.serviceCpuMs), fmt(x.baselineCpuMs),
+          `**${times(x.baselineCpuRatio)}**`, fmt(service?.createMs?.p50, 0), fmt(baseline?.createMs?.p50, 0), fmt(service?.webhook?.answerMs?.p99), fmt(baseline?.webhook?.answerMs?.p99)]),
+      );
+    }
+  }
+  lines.push('');
+  for (const [name, r] of topologies) {
+    lines.push(`The baseline's runs on the ${name}:`, '', ...e2eTable(r.e2e!.baseline!), '', ...resourceTable(r.e2e!.baseline!, ['worker', 'api', 'temporal', 'postgres', 'bench']), '');
+  }
+  return lines;
+}
+
+const mb = (mebibytes: number | null | undefined) => (mebibytes == null ? '–' : `${fmt(mebibytes, 0)} MiB (${fmt(megabytes(mebibytes), 0)} MB)`);
+
+/** Whether the API stayed within its memory budget, by the higher of the sampled peak and VmHWM. */
+function memoryVerdict(b: BurstResult): string {
+  const peak = Math.max(b.memory.apiPeakRssMiB ?? 0, b.memory.apiHwmMiB ?? 0);
+  if (!peak) return 'not read';
+  return megabytes(peak) <= b.memory.budgetMB ? `within the ${b.memory.budgetMB} MB budget` : `**over the ${b.memory.budgetMB} MB budget**`;
+}
+
+const lostNote = (b: BurstResult) =>
+  b.counts.reachedSuccess >= b.opened ? 'none lost' : `**${b.opened - b.counts.reachedSuccess} not (yet) success**`;
+
+function measuredBursts(results: BenchResults): Array<[string, BurstResult]> {
+  const all: Array<[string, BurstResult | undefined]> = [
+    [TOPOLOGY_NAMES.dev, results.burst],
+    [TOPOLOGY_NAMES.stack, results.stack?.burst],
+  ];
+  return all.filter((entry): entry is [string, BurstResult] => entry[1] !== undefined);
+}
+
+/** The settlement burst on each topology, side by side. */
+export function burstSection(results: BenchResults): string[] {
+  const measured = measuredBursts(results);
+  if (!measured.length) return [];
+  const first = measured[0]![1];
+  const line = (what: string, f: (b: BurstResult) => string) => row([what, ...measured.map(([, b]) => f(b))]);
+  const seconds = (v: number | null) => (v == null ? 'not all' : `${fmt(v)} s`);
+  const lines = [
+    `N payments opened through POST /payments (BCA VA, concurrency ${first.create.concurrency}) on a fresh worker and API; then the`,
+    `simulator settles them at ${fmt(first.send.ratePerSecond)} per second (the rate of the target, 10,000 within 60 s) and, as Midtrans does,`,
+    'sends each settlement as a signed notification to the real webhook (POST /payments/webhook), retrying a refused or',
+    "timed-out one on Midtrans's schedule scaled by 1/20. The webhook's answer time is the simulator's: POST sent → answer",
+    'read (whole milliseconds; the simulator shares the bench process with the load driver and receiver). "Drain": the last',
+    'settlement notification sent → the last of these payments `success` in PostgreSQL (and → its last downstream call).',
+    `The API's resident memory (VmRSS) is sampled every 100 ms from the first settlement to the end of the drain; its VmHWM`,
+    'covers the whole phase. The targets: none lost, API memory ≤ 512 MB throughout, the drain time reported.',
+    '',
+    row(['', ...measured.map(([name]) => name)]),
+    row(['--', ...measured.map(() => '--:')]),
+    line('payments opened', (b) => `${b.opened} of ${b.payments} in ${fmt(b.create.seconds)} s (create ms p50 / p95 / p99 ${ms(b.create.createMs)})`),
+    line('settlement notifications sent: first → last', (b) => `${b.webhook?.notifications ?? 0} in ${seconds(b.send.seconds)}`),
+    line('webhook answered ms p50 / p95 / p99 (every POST, retries included)', (b) => `**${ms(b.webhook?.answerMs)}**`),
+    line('webhook answers', (b) => Object.entries(b.webhook?.answers ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ') || '–'),
+    line('notifications retried / given up by Midtrans', (b) => `${b.webhook?.retried ?? 0} / ${b.webhook?.givenUp ?? 0}`),
+    line('reached success (PostgreSQL)', (b) => `${b.counts.reachedSuccess} / ${b.opened} (${lostNote(b)})`),
+    line("both downstream calls (receiver's records)", (b) => `${b.counts.downstreamBoth} / ${b.opened}`),
+    line('drain: last notification → last `success`', (b) => `**${seconds(b.drain.toAllSuccessSeconds)}**`),
+    line('drain: last notification → last downstream call', (b) => seconds(b.drain.toAllDownstreamSeconds)),
+    line('API peak RSS, sampled every 100 ms (burst and drain)', (b) => `**${mb(b.memory.apiPeakRssMiB)}**, ${b.memory.samples} samples`),
+    line('API VmHWM (whole phase)', (b) => `${mb(b.memory.apiHwmMiB)}: ${memoryVerdict(b)}`),
+    line('worker VmHWM', (b) => mb(b.memory.workerHwmMiB)),
+    ...CPU_PARTS.map(([part, label]) => line(`${label} CPU ms per settled payment (burst and drain)`, (b) => fmt(b.processes[part]?.cpuMsPerPayment))),
+    '',
+  ];
+  for (const [name, b] of measured) {
+    if (b.drain.timedOut) lines.push(`On the ${name} the wait gave up (deadline or two minutes without progress): the counts are what had arrived.`, '');
+    const errors = { ...b.create.errors, ...b.send.payErrors };
+    if (Object.keys(errors).length) lines.push(`Errors on the ${name}: ${JSON.stringify(errors)}`, '');
+  }
+  return lines;
+}
+
+/** The service against the --baseline code per C, for each topology that ran it. */
+function baselineFigures(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const [name, r] of measuredTopologies(results)) {
+    const ratios = (r.e2e?.ratios ?? []).filter((x) => x.baseline !== undefined);
+    if (!ratios.length) continue;
+    lines.push(
+      `- Against the code before this work (${r.e2e!.baselineCode?.commit ?? 'the baseline'}) on the ${name}: the service runs at ` +
+        `**${ratios.map((x) => times(x.baselineRatio)).join(' / ')}** its throughput and ${ratios.map((x) => times(x.baselineCpuRatio)).join(' / ')} by CPU ` +
+        `(C = ${ratios.map((x) => x.concurrency).join(' / ')}; baseline ${ratios.map((x) => fmt(x.baseline)).join(' / ')} payments/s; goal ≥ 2×).`,
+    );
+  }
+  return lines;
+}
+
+/** The webhook's answer time under the end-to-end load per C, against the 50 ms target at C = 32. */
+function webhookFigures(results: BenchResults): string[] {
+  const lines: string[] = [];
+  for (const [name, r] of measuredTopologies(results)) {
+    const runs = [...(r.e2e?.service ?? [])].filter((run) => run.webhook).sort((a, b) => a.concurrency - b.concurrency);
+    if (!runs.length) continue;
+    lines.push(
+      `- Webhook answered under the end-to-end load on the ${name}, ms p99: ` +
+        `${runs.map((run) => (run.concurrency === 32 ? `**C=32 ${fmt(run.webhook!.answerMs?.p99)}**` : `C=${run.concurrency} ${fmt(run.webhook!.answerMs?.p99)}`)).join('; ')} ` +
+        '(target ≤ 50 ms at C=32; every Midtrans notification of the run, pending and settlement, timed by the simulator that sent it).',
+    );
+  }
+  for (const [name, b] of measuredBursts(results)) {
+    lines.push(
+      `- Settlement burst on the ${name}: ${b.webhook?.notifications ?? 0} settlements sent in ${fmt(b.send.seconds)} s, webhook answered ` +
+        `p50 / p95 / p99 ${ms(b.webhook?.answerMs)} ms; ${b.counts.reachedSuccess}/${b.opened} reached success (${lostNote(b)}), ` +
+        `drained ${b.drain.toAllSuccessSeconds == null ? '**not completely**' : `**${fmt(b.drain.toAllSuccessSeconds)} s** after the last notification`}; ` +
+        `API peak RSS ${mb(Math.max(b.memory.apiPeakRssMiB ?? 0, b.memory.apiHwmMiB ?? 0) || null)}, ${memoryVerdict(b)}.`,
+    );
+  }
+  return lines;
+}
+
 /** Service ÷ minimal shape per C, by throughput and by CPU, for each topology that measured it. */
 function minimalFigures(results: BenchResults): string[] {
   const lines: string[] = [];
@@ -482,7 +631,7 @@ function keyFigures(results: BenchResults): string[] {
       );
     }
   }
-  lines.push(...minimalFigures(results), ...createLatencyFigures(results));
+  lines.push(...baselineFigures(results), ...minimalFigures(results), ...createLatencyFigures(results), ...webhookFigures(results));
   if (e2e?.service.length) {
     const worker = mean(e2e.service.map((r) => r.processes.worker?.cpuMsPerPayment ?? NaN));
     const temporalCpu = mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
@@ -579,6 +728,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     'Re-measure some phases into the existing report: `npm run bench -- --only e2e,api --merge` (the Machine table says when).',
     'Temporal topology: `--temporal dev` (default, the dev server), `--temporal stack` (temporal-server on PostgreSQL, as',
     '`npm run stack` runs it) or `--temporal both` (one then the other in one invocation; compared side by side in section 6).',
+    'Against older code: `--baseline <ref>` (default 132dc95, the commit before issue 16\'s work) adds that commit\'s worker and',
+    'API to the end-to-end phase (section 7). The settlement burst alone: `--only burst` (500 / 2,000 / 10,000 payments in',
+    '`--quick` / default / `--full`, or `--burst N`; section 8).',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
@@ -618,6 +770,14 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     `  \`GET /payments/{id}/status\` every ${meta.settings.pollMs} ms until it says \`success\`, then waits until the receiver has recorded both`,
     '  downstream calls (transaction service and user service), and takes the next payment. A warm-up precedes every run.',
     '  "pay → success" has the poll interval as its resolution; "create → both downstream" uses the receiver\'s own timestamps.',
+    '- The webhook\'s answer time is taken where Midtrans\'s notifications are sent: the simulator times each POST to',
+    '  POST /payments/webhook (sent → answer read, whole ms) and the e2e tables report every notification of the run\'s',
+    '  payments (pending and settlement); the target is p99 ≤ 50 ms at C=32. The simulator runs in the bench process,',
+    '  so a busy load driver adds to it.',
+    '- With `--baseline`, the service\'s code at an older commit runs as a fourth side of the end-to-end phase, from its own',
+    '  checkout, with its own worker, API (port 28001) and database (section 7). The settlement burst (section 8) opens N',
+    '  payments, has the simulator settle them at 10,000 per 60 s with a signed notification each to the real webhook, and',
+    '  reads the webhook\'s answers, the drain time to all `success`, and the API\'s memory against its 512 MB budget.',
     '- CPU ms per payment = user + system CPU time of the process during the measured window / completed payments. The',
     '  "bench" process hosts the load driver, the simulator and the receiver. "postgres" is the whole private cluster (the',
     '  postmaster, its live backends and the ones it reaped): nothing else should use it while the benchmark runs.',
@@ -642,7 +802,8 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       'worker sends when the success is recorded, at no cost. What remains is Temporal\'s own cost (server + SDK) for',
       'this workflow shape. Service, bare and the minimal shape (below) ran side by side at each C: all started, all warmed',
       'up, then the load in chunks ordered service, bare, minimal, minimal, bare, service (half the payments per chunk;',
-      'reports from before the minimal shape ran service, bare, bare, service).',
+      'reports from before the minimal shape ran service, bare, bare, service)' +
+        (results.e2e.baseline?.length ? '; with `--baseline`, its code\'s chunks ran right after the service\'s first and right before its last (section 7).' : '.'),
       '',
     );
     out.push(...e2eTable(bare), '');
@@ -719,6 +880,12 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
   }
 
   if (results.stack) out.push('## 6. Dev server and production topology side by side', '', ...topologySection(results));
+
+  const againstBaseline = baselineSection(results);
+  if (againstBaseline.length) out.push('## 7. Against the code before issue 16 (`--baseline`)', '', ...againstBaseline);
+
+  const bursts = burstSection(results);
+  if (bursts.length) out.push('## 8. Settlement bursts', '', ...bursts);
 
   if (results.tuning) out.push('## Tuning: one change, before and after', '', ...tuningSection(results.tuning));
 

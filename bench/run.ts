@@ -2,7 +2,9 @@
  * `npm run bench` (tsx bench/run.ts): the TiketQ Payment Service benchmark. Starts its own stack beside the dev stack
  * (see stack.ts), measures (1) end-to-end payments over HTTP at several concurrencies, (2) bare workflows of the same
  * shape as the Temporal baseline, (3) API overhead against a bare route, (4) many open payments held and settled,
- * (5) growth of throughput and memory with open payments; writes docs/benchmarks.json and docs/benchmarks.md.
+ * (5) growth of throughput and memory with open payments, (6) a settlement burst through the signed webhook; with
+ * `--baseline <ref>` the end-to-end phase also runs the service's code at that commit side by side (baseline.ts);
+ * writes docs/benchmarks.json and docs/benchmarks.md.
  * It reports and never asserts. Everything it starts is stopped at the end, on errors and on Ctrl-C.
  */
 import { execFileSync } from 'node:child_process';
@@ -13,6 +15,8 @@ import { resolveTemporalCli } from '../scripts/local-stack/binaries';
 import { TEMPORAL_SERVER_DIR } from '../scripts/local-stack/temporal-cluster';
 import { loadConfig } from '../src/config';
 import { runApiOverhead } from './api-overhead';
+import { baselineCode, prepareBaselineCheckout, startBaselineInfra, type BaselineCheckout } from './baseline';
+import { runBurst } from './burst';
 import { DownstreamTracker, httpDriver, runLoad } from './load';
 import { parseOptions, type Options, type Phase, type Topology } from './options';
 import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings, type RunResult } from './phases';
@@ -106,7 +110,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
         WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: defaults.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
         DATABASE_POOL_SIZE: defaults.DATABASE_POOL_SIZE,
       },
-      sizes: { sweep: opts.sweep, count: opts.count, countAtOne: opts.countAtOne, warmup: opts.warmup, api: opts.api, scale: opts.scale },
+      sizes: { sweep: opts.sweep, count: opts.count, countAtOne: opts.countAtOne, warmup: opts.warmup, api: opts.api, scale: opts.scale, burst: opts.burst },
     },
   };
 }
@@ -171,21 +175,23 @@ const watchdog = setTimeout(() => {
 watchdog.unref();
 
 /** The phases one topology runs, written into `target` (the report's top level, or its production-topology part). */
-async function measure(ctx: Context, target: PhaseResults, phases: Phase[], measured: (phase: Phase) => void): Promise<void> {
+async function measure(ctx: Context, target: PhaseResults, phases: Phase[], measured: (phase: Phase) => void, baseline?: BaselineCheckout): Promise<void> {
   const { cleanup: scope, infra, tracker } = ctx;
   const settings: LoadSettings = { count: options.count, warmup: options.warmup, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
   let keptServices: PaymentServices | undefined;
   let keptIds: string[] = [];
   if (phases.includes('e2e')) {
-    target.e2e = { service: [], bare: [], minimal: [], ratios: [] };
+    const baselinePlaces = baseline ? await startBaselineInfra(scope, infra, baseline) : undefined;
+    target.e2e = { service: [], bare: [], minimal: [], ratios: [], ...(baseline ? { baseline: [], baselineCode: baselineCode(baseline) } : {}) };
     measured('e2e');
     for (const [index, concurrency] of options.sweep.entries()) {
       const keep = index === options.sweep.length - 1 && phases.includes('api');
       const atOne = { ...settings, count: Math.min(settings.count, options.countAtOne), warmup: Math.min(settings.warmup, 4) };
-      const pair = await runPair(ctx, concurrency, concurrency === 1 ? atOne : settings, keep);
+      const pair = await runPair(ctx, concurrency, concurrency === 1 ? atOne : settings, keep, baselinePlaces);
       target.e2e.service.push(pair.service);
       target.e2e.bare.push(pair.bare);
       target.e2e.minimal!.push(pair.minimal);
+      if (pair.baseline) target.e2e.baseline!.push(pair.baseline);
       if (pair.services) {
         keptServices = pair.services;
         keptIds = pair.ids;
@@ -203,6 +209,14 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
         minimalRatio: ratio(pair.service.paymentsPerSecond, pair.minimal.paymentsPerSecond),
         minimalCpuMs: Math.round(cpu(pair.minimal)),
         minimalCpuRatio: ratio(cpu(pair.minimal), cpu(pair.service)),
+        ...(pair.baseline
+          ? {
+              baseline: pair.baseline.paymentsPerSecond,
+              baselineRatio: ratio(pair.service.paymentsPerSecond, pair.baseline.paymentsPerSecond),
+              baselineCpuMs: Math.round(cpu(pair.baseline)),
+              baselineCpuRatio: ratio(cpu(pair.baseline), cpu(pair.service)),
+            }
+          : {}),
       });
       write();
     }
@@ -230,6 +244,12 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
   if (phases.includes('scale')) {
     target.scale = await runScale(ctx, { ...options.scale, pollMs: options.pollMs, timeoutMs: options.timeoutMs });
     measured('scale');
+    write();
+  }
+
+  if (phases.includes('burst')) {
+    target.burst = await runBurst(ctx, options.burst, { timeoutMs: options.timeoutMs });
+    measured('burst');
   }
 }
 
@@ -256,6 +276,8 @@ async function main(): Promise<void> {
       `${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}`,
   );
   const meta = makeMeta(options, options.topologies[0]!);
+  // Checked out (and its dependencies installed) before any stack starts, so a bad ref fails in seconds.
+  const baseline = options.baseline ? prepareBaselineCheckout(options.baseline) : undefined;
   if (options.merge) {
     const file = path.join(options.outDir, `${options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks'}.json`);
     results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
@@ -276,15 +298,21 @@ async function main(): Promise<void> {
     if (Object.keys(options.tune).length > 0) {
       await runTuning(ctx, meta);
     } else if (topology === 'dev') {
-      await measure(ctx, results!, options.phases, (phase) => {
-        if (mergeMeta) results!.phaseMeta![phase] = mergeMeta;
-      });
+      await measure(
+        ctx,
+        results!,
+        options.phases,
+        (phase) => {
+          if (mergeMeta) results!.phaseMeta![phase] = mergeMeta;
+        },
+        baseline,
+      );
     } else {
       // The API phase compares the API with a bare route on the same database: Temporal's topology does not enter it.
       stackMeta = makeMeta(options, 'stack');
       stackMeta.machine.postgres = meta.machine.postgres;
       results!.stack = { ...(options.merge ? results!.stack : {}), meta: stackMeta };
-      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), () => {});
+      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), () => {}, baseline);
       finishMeta(stackMeta);
       stackMeta = undefined;
     }

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { startDownstreamReceiver, type DownstreamReceiver } from '../scripts/local-stack/downstream-receiver';
-import { startTappedSimulator } from '../scripts/local-stack/midtrans-simulator';
+import { startTappedSimulator, type TappedSimulator } from '../scripts/local-stack/midtrans-simulator';
 import { applyMigrations } from '../scripts/local-stack/migrations';
 import { ensurePrivatePostgres } from '../scripts/local-stack/postgres';
-import { isPortOpen, ServiceProcess, TSX } from '../scripts/local-stack/processes';
+import { isPortOpen, ServiceProcess } from '../scripts/local-stack/processes';
+import { PROJECT_ROOT } from '../scripts/local-stack/binaries';
 import { isolatedEnvironment, serviceEnvironment } from '../scripts/local-stack/service-environment';
 import { PERSISTENCE_DATABASE, startTemporalCluster, VISIBILITY_DATABASE } from '../scripts/local-stack/temporal-cluster';
 import { ensureTemporalDevServer } from '../scripts/local-stack/temporal-server';
@@ -22,12 +23,13 @@ import { now, say, withTimeout } from './util';
  * The benchmark's own stack, on ports apart from the dev stack's so both can run at once: a Temporal dev server
  * (headless, SQLite file in a temp dir) on 27233, the private PostgreSQL cluster with its own database, the Midtrans
  * simulator on 28900 and the downstream receiver (both in this process), and the worker and the API as separate
- * child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc.
+ * child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc; with `--baseline`,
+ * a second worker and API from the baseline's checkout, its API on 28001 (baseline.ts).
  * With `--temporal stack` the dev server is replaced by the production topology (scripts/local-stack/temporal-cluster.ts,
  * as `npm run stack` runs it): temporal-server on its own PostgreSQL cluster, started from empty databases.
  */
 
-export const PORTS = { temporal: 27233, api: 28000, simulator: 28900 } as const;
+export const PORTS = { temporal: 27233, api: 28000, simulator: 28900, baselineApi: 28001 } as const;
 /** The production topology's ports: apart from `npm run stack` (7533/6533), the chaos suite (26933) and the tests. */
 export const STACK_PORTS = { temporal: 27533, temporalMembership: 26533, temporalPostgres: 27434 } as const;
 
@@ -78,8 +80,36 @@ export interface Infra {
   midtransCalls: Record<string, number>;
   receiver: DownstreamReceiver;
   apiUrl: string;
-  /** Environment every service child gets; a run adds its task queue and tuning variables. */
-  serviceEnv(taskQueue: string, extra?: Record<string, string>): NodeJS.ProcessEnv;
+  /** Environment every service child gets; a run adds its task queue and tuning variables, and other code its own places. */
+  serviceEnv(taskQueue: string, extra?: Record<string, string>, code?: ServiceCode): NodeJS.ProcessEnv;
+  /** Every delivery attempt of the notifications the simulator sent for these orders, as the sender timed them. */
+  webhookAttempts(orderIds: Iterable<string>): WebhookAttempt[];
+}
+
+/** Where a worker and API run from, and the places of their own: the working tree's, or a baseline checkout's. */
+export interface ServiceCode {
+  root: string;
+  apiPort: number;
+  apiUrl: string;
+  databaseUrl: string;
+  midtransUrl: string;
+}
+
+/** One POST of a Midtrans notification to a webhook, timed by the simulator (send → answer read, whole ms). */
+export interface WebhookAttempt {
+  orderId: string;
+  /** The simulator's id of the notification this POST delivers. */
+  notificationId: number;
+  transactionStatus: string;
+  /** Epoch ms the POST was sent. */
+  at: number;
+  ms: number;
+  /** The HTTP status, or the error (timeout, refused). */
+  answer: string;
+  /** The first attempt of its delivery (not a retry). */
+  first: boolean;
+  /** The delivery is finished: delivered, or given up after Midtrans's retries. */
+  outcome: 'delivered' | 'failed' | 'pending';
 }
 
 /** The parts a run's CPU is attributed to: the given programs, Temporal, our PostgreSQL, and Temporal's PostgreSQL if it has one. */
@@ -201,22 +231,47 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; 
     receiver,
     midtransCalls: simulator.requests,
     apiUrl,
-    serviceEnv: (taskQueue, extra = {}) =>
+    webhookAttempts: (orderIds) => webhookAttempts(simulator.simulator.store, orderIds),
+    serviceEnv: (taskQueue, extra = {}, code) =>
       serviceEnvironment(
         {
-          databaseUrl: postgres.url,
+          databaseUrl: code?.databaseUrl ?? postgres.url,
           temporalAddress: temporal.address,
-          apiPort: PORTS.api,
+          apiPort: code?.apiPort ?? PORTS.api,
           host: '127.0.0.1',
           namespace: 'default',
           taskQueue,
-          midtrans: { url: simulator.url, serverKey: SERVER_KEY },
+          midtrans: { url: code?.midtransUrl ?? simulator.url, serverKey: SERVER_KEY },
           downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, signingSecret: receiver.signingSecret },
           payloadEncryptionKeys: TEST_PAYLOAD_ENCRYPTION_KEYS,
         },
         { base: isolatedEnvironment(), tuning: { NODE_ENV: 'development', LOG_LEVEL: 'warn', API_KEYS: '', ...extra } },
       ),
   };
+}
+
+function webhookAttempts(store: TappedSimulator['simulator']['store'], orderIds: Iterable<string>): WebhookAttempt[] {
+  const attempts: WebhookAttempt[] = [];
+  for (const orderId of orderIds) {
+    for (const notification of store.find(orderId)?.transaction.notifications ?? []) {
+      for (const delivery of notification.deliveries) {
+        const outcome = delivery.state === 'delivered' || delivery.state === 'failed' ? delivery.state : 'pending';
+        delivery.attempts.forEach((attempt, index) =>
+          attempts.push({
+            orderId,
+            notificationId: notification.id,
+            transactionStatus: String(notification.body.transaction_status),
+            at: Date.parse(attempt.at),
+            ms: attempt.durationMs,
+            answer: attempt.status !== undefined ? String(attempt.status) : (attempt.error ?? 'no answer'),
+            first: index === 0,
+            outcome,
+          }),
+        );
+      }
+    }
+  }
+  return attempts;
 }
 
 /** A service the benchmark samples: `mainPid` is the program tsx runs (its RSS is the service's; tsx's is reported apart). */
@@ -230,11 +285,13 @@ export function spawnService(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
-  options: { ipc?: boolean } = {},
+  options: { ipc?: boolean; root?: string } = {},
 ): ServiceUnderTest {
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-  const service = new ServiceUnderTest(name, TSX, [...profile, entry], {
+  const root = options.root ?? PROJECT_ROOT;
+  const service = new ServiceUnderTest(name, path.join(root, 'node_modules', '.bin', 'tsx'), [...profile, entry], {
     env,
+    cwd: root,
     output: { logFile: path.join(infra.tmpDir, `${name}-${Date.now()}.log`) },
     ipc: options.ipc,
   });
@@ -264,25 +321,30 @@ export interface PaymentServices {
   stop(): Promise<void>;
 }
 
-/** The worker and the API as separate processes on a fresh task queue, ready to take payments. */
+/**
+ * The worker and the API as separate processes on a fresh task queue, ready to take payments; from the working tree,
+ * or from another checkout (`code`, the baseline) with its own API port, database and route to the simulator.
+ */
 export async function startPaymentServices(
   cleanup: Cleanup,
   infra: Infra,
   label: string,
   extraEnv: Record<string, string> = {},
+  code?: ServiceCode,
 ): Promise<PaymentServices> {
   const taskQueue = `bench-${label}-${Date.now().toString(36)}`;
-  const env = infra.serviceEnv(taskQueue, extraEnv);
+  const env = infra.serviceEnv(taskQueue, extraEnv, code);
   const started = now();
-  const worker = spawnService(cleanup, infra, 'worker', 'src/worker.ts', env);
-  const api = spawnService(cleanup, infra, 'api', 'src/server.ts', env);
+  const prefix = code ? 'baseline-' : '';
+  const worker = spawnService(cleanup, infra, `${prefix}worker`, 'src/worker.ts', env, { root: code?.root });
+  const api = spawnService(cleanup, infra, `${prefix}api`, 'src/server.ts', env, { root: code?.root });
   const stop = async () => {
     await Promise.all([api.stop(), worker.stop()]);
   };
   try {
     await Promise.all([resolveMainPid(worker, 'src/worker.ts'), resolveMainPid(api, 'src/server.ts')]);
     await waitForWorkerToPoll(infra.client, worker, taskQueue);
-    await waitForHttpOk(api, `${infra.apiUrl}/ready`);
+    await waitForHttpOk(api, `${code?.apiUrl ?? infra.apiUrl}/ready`);
   } catch (error) {
     await stop();
     throw error;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../bench/options';
 import type { RunResult } from '../../bench/phases';
-import { renderMarkdown, type BenchResults, type Meta } from '../../bench/report';
+import { renderMarkdown, type BenchResults } from '../../bench/report';
+import { benchMeta, benchRun } from '../support/bench-results';
 
 describe('bench --temporal', () => {
   it.each([
@@ -22,58 +23,11 @@ describe('bench --temporal', () => {
   });
 });
 
-function meta(overrides: Partial<Meta['machine']> = {}): Meta {
-  return {
-    mode: 'quick',
-    argv: ['--quick', '--temporal', 'both'],
-    startedAt: '2026-12-03T09:00:00.000Z',
-    durationSeconds: 120,
-    machine: {
-      cores: 2,
-      cpuModel: 'test cpu',
-      memoryGiB: 8,
-      os: 'Linux',
-      node: 'v20',
-      temporalCli: 'temporal 1.5',
-      temporalCliPath: 'temporal',
-      postgres: 'PostgreSQL 16',
-      loadAverageStart: [1, 1, 1],
-      loadAverageEnd: [2, 2, 2],
-      ...overrides,
-    },
-    settings: {
-      ports: { temporal: 27533, temporalPostgres: 27434 },
-      pollMs: 100,
-      timeoutMs: 1000,
-      workerDefaults: {},
-      sizes: { sweep: [8], count: 10, warmup: 1, api: { connections: 1, durationSeconds: 1, rounds: 1 }, scale: {} as never },
-    },
-  };
-}
-
-const summary = (p50: number) => ({ count: 10, mean: p50, p50, p95: p50 * 2, p99: p50 * 3, max: p50 * 4 });
+const meta = benchMeta;
 const cpu = (cpuMsPerPayment: number) => ({ peakRssMiB: null, hwmMiB: null, cpuSeconds: null, cpuMsPerPayment });
 
 function run(kind: RunResult['kind'], paymentsPerSecond: number, processes: Record<string, number>): RunResult {
-  return {
-    kind,
-    label: `${kind}-c8`,
-    workerEnv: {},
-    count: 40,
-    concurrency: 8,
-    completed: 40,
-    failed: 0,
-    errors: {},
-    createStatuses: { 201: 40 },
-    wallSeconds: 10,
-    paymentsPerSecond,
-    createMs: summary(250),
-    paySuccessMs: summary(400),
-    createDownstreamMs: summary(900),
-    statusPollsPerPayment: 4,
-    processes: Object.fromEntries(Object.entries(processes).map(([name, ms]) => [name, cpu(ms)])),
-    temporalDbBytesAfter: 0,
-  };
+  return benchRun(kind, { paymentsPerSecond, processes: Object.fromEntries(Object.entries(processes).map(([name, ms]) => [name, cpu(ms)])) });
 }
 
 function e2e(service: RunResult, bare: RunResult): BenchResults['e2e'] {
