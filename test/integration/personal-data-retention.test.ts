@@ -175,38 +175,53 @@ describe('personal data of payments closed longer ago than PII_RETENTION_DAYS', 
 
 describe('the retention job on a Temporal Schedule', () => {
   const taskQueue = `retention-${randomUUID()}`;
-  const settings = { TEMPORAL_TASK_QUEUE: taskQueue, PII_RETENTION_DAYS: POLICY.retentionDays, REFUND_WINDOW_DAYS: POLICY.refundWindowDays };
+  const settings = {
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PII_RETENTION_DAYS: POLICY.retentionDays,
+    REFUND_WINDOW_DAYS: POLICY.refundWindowDays,
+    REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
+    RECONCILIATION_LOOKBACK_DAYS: 3,
+    RECONCILIATION_MIDTRANS_CALLS_PER_SECOND: 20,
+  };
+  const scheduleIds = scheduledJobs(settings).map((job) => job.scheduleId);
   let client: Client;
+
+  const deleteOurSchedules = () =>
+    Promise.all(
+      scheduleIds.map((id) =>
+        client.schedule
+          .getHandle(id)
+          .delete()
+          .catch((error: unknown) => {
+            if (!(error instanceof ScheduleNotFoundError)) throw error;
+          }),
+      ),
+    );
 
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: testDataConverter() });
-    // A dev server given from outside may still hold the schedule of an earlier run.
-    await client.schedule
-      .getHandle('personal-data-retention')
-      .delete()
-      .catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+    // A dev server given from outside may still hold the schedules of an earlier run.
+    await deleteOurSchedules();
   });
   afterAll(async () => {
-    await client.schedule.getHandle('personal-data-retention').delete().catch(() => {});
+    await deleteOurSchedules().catch(() => {});
     await client.connection.close();
   });
 
   const ourSchedules = async () => {
     const ids: string[] = [];
-    for await (const schedule of client.schedule.list()) if (schedule.scheduleId === 'personal-data-retention') ids.push(schedule.scheduleId);
-    return ids;
+    for await (const schedule of client.schedule.list()) if (scheduleIds.includes(schedule.scheduleId)) ids.push(schedule.scheduleId);
+    return ids.sort();
   };
 
-  it('applying twice leaves one schedule, updated to the settings, and keeps a pause an operator set', async () => {
-    expect(await applySchedules(client, scheduledJobs({ ...settings, PII_RETENTION_DAYS: 400 }))).toEqual([
-      { scheduleId: 'personal-data-retention', outcome: 'created' },
-    ]);
+  it('applying twice leaves one schedule per job, updated to the settings, and keeps a pause an operator set', async () => {
+    expect(await applySchedules(client, scheduledJobs({ ...settings, PII_RETENTION_DAYS: 400 }))).toEqual(
+      scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'created' })),
+    );
     await client.schedule.getHandle('personal-data-retention').pause('paused by the test, as an operator would');
-    expect(await applySchedules(client, scheduledJobs(settings))).toEqual([{ scheduleId: 'personal-data-retention', outcome: 'updated' }]);
+    expect(await applySchedules(client, scheduledJobs(settings))).toEqual(scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'updated' })));
 
-    expect(await eventually('the schedule to be listed', ourSchedules, (ids) => ids.length > 0)).toEqual(['personal-data-retention']);
+    expect(await eventually('the schedules to be listed', ourSchedules, (ids) => ids.length === scheduleIds.length)).toEqual([...scheduleIds].sort());
     const schedule = await client.schedule.getHandle('personal-data-retention').describe();
     expect(schedule.state.paused).toBe(true);
     expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'personalDataRetentionWorkflow', taskQueue });

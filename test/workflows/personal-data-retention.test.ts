@@ -24,7 +24,7 @@ const BATCH: RetentionBatch = { retentionDays: 365, refundWindowDays: 30, batchS
 /** Runs the workflow against batches that answer `answers` in turn; returns its result and the inputs it sent. */
 async function runWith(answers: RetentionBatchResult[], maxBatches: number) {
   const calls: RetentionBatch[] = [];
-  const activities: RetentionActivities = {
+  const activities: Pick<RetentionActivities, 'erasePersonalDataBatch'> = {
     erasePersonalDataBatch: async (input) => {
       calls.push(input);
       const answer = answers[calls.length - 1];
