@@ -26,9 +26,12 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
  * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API. Temporal
  * payloads are encrypted as in production, with the tests' key.
  */
-export async function startService(options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string } = {}) {
+export async function startService(
+  options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string; databaseUrl?: string } = {},
+) {
   const payloadEncryptionKeys: readonly PayloadEncryptionKey[] = [TEST_PAYLOAD_KEY];
-  const databaseUrl = inject('databaseUrl');
+  // A test may bring its own database (one that must hold only its own payments).
+  const databaseUrl = options.databaseUrl ?? inject('databaseUrl');
   // A test may bring its own Temporal (the Web UI test's server runs with the UI).
   const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
