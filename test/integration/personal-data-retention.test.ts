@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRetentionActivities, type RetentionBatch, type RetentionBatchResult } from '../../activities/retention';
 import { eventually } from '../../scripts/local-stack/waiting';
-import { LOCAL_DOWNSTREAM_SIGNING_SECRET } from '../../src/config';
 import { createDatabase } from '../../src/db/client';
 import { findPaymentWithAudit } from '../../src/db/payments';
 import type { PaymentStatus } from '../../src/domain';
-import { createMidtransClient } from '../../src/midtrans/client';
 import { applySchedules, scheduledJobs } from '../../src/temporal/schedules';
-import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
 import type { PersonalDataRetentionResult } from '../../workflows/personal-data-retention';
-import { TEST_PAYLOAD_KEY, testDataConverter } from '../support/fixtures';
+import { testDataConverter } from '../support/fixtures';
+import { createScheduledJobsWorker } from '../support/service-harness';
 
 /**
  * Personal-data retention against the real PostgreSQL and Temporal dev server: payments closed at different times
@@ -231,18 +228,7 @@ describe('the retention job on a Temporal Schedule', () => {
 
   it('a triggered run erases through the worker: its workflow and activity are registered', async () => {
     const old = await seed('expired', 500);
-    const worker = await createPaymentWorker({
-      connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
-      namespace: 'default',
-      taskQueue,
-      payloadEncryptionKeys: [TEST_PAYLOAD_KEY],
-      workflowBundle: await bundlePaymentWorkflows(),
-      dependencies: {
-        db,
-        midtrans: createMidtransClient({ serverKey: 'SB-Mid-server-unused', apiBaseUrl: 'http://127.0.0.1:1', snapBaseUrl: 'http://127.0.0.1:1/snap/v1' }),
-        downstream: { transactionServiceUrl: 'http://127.0.0.1:1', userServiceUrl: 'http://127.0.0.1:1', timeoutMs: 1_000, signingSecret: LOCAL_DOWNSTREAM_SIGNING_SECRET },
-      },
-    });
+    const worker = await createScheduledJobsWorker(db, taskQueue);
     await worker.runUntil(async () => {
       const handle = client.schedule.getHandle('personal-data-retention');
       await handle.trigger();

@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { LOCAL_DOWNSTREAM_SIGNING_SECRET } from '../../src/config';
 import { createDatabase } from '../../src/db/client';
-import { createMidtransClient } from '../../src/midtrans/client';
-import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
 import type { RequestRecordsRetentionInput, RequestRecordsRetentionResult } from '../../workflows/request-records-retention';
-import { TEST_PAYLOAD_KEY, testDataConverter } from '../support/fixtures';
+import { testDataConverter } from '../support/fixtures';
+import { createScheduledJobsWorker } from '../support/service-harness';
 
 /**
  * The request-records retention job against the real PostgreSQL and Temporal dev server: idempotency keys past their
@@ -63,18 +60,7 @@ describe('requestRecordsRetentionWorkflow, run by the worker', () => {
     await seedCheckout(checkouts.fresh[0]!, 1);
 
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: testDataConverter() });
-    const worker = await createPaymentWorker({
-      connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
-      namespace: 'default',
-      taskQueue,
-      payloadEncryptionKeys: [TEST_PAYLOAD_KEY],
-      workflowBundle: await bundlePaymentWorkflows(),
-      dependencies: {
-        db,
-        midtrans: createMidtransClient({ serverKey: 'SB-Mid-server-unused', apiBaseUrl: 'http://127.0.0.1:1', snapBaseUrl: 'http://127.0.0.1:1/snap/v1' }),
-        downstream: { transactionServiceUrl: 'http://127.0.0.1:1', userServiceUrl: 'http://127.0.0.1:1', timeoutMs: 1_000, signingSecret: LOCAL_DOWNSTREAM_SIGNING_SECRET },
-      },
-    });
+    const worker = await createScheduledJobsWorker(db, taskQueue);
     // Batches of one: the job goes on batch by batch until one comes back short.
     const input: RequestRecordsRetentionInput = { retention: { rejectedNotificationRetentionDays: 7, batchSize: 1 }, maxBatches: 1_000 };
     result = await worker.runUntil(

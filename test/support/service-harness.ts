@@ -10,7 +10,7 @@ import { eventually } from '../../scripts/local-stack/waiting';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createPaymentWorkflows } from '../../src/api/payment-workflows';
-import { createDatabase } from '../../src/db/client';
+import { createDatabase, type Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
@@ -115,6 +115,23 @@ export async function startService(
 }
 
 export type Service = Awaited<ReturnType<typeof startService>>;
+
+/** A worker for the scheduled jobs, on its own task queue, with nothing behind its Midtrans and downstream calls. */
+export async function createScheduledJobsWorker(db: Database, taskQueue: string): Promise<Worker> {
+  const nowhere = 'http://127.0.0.1:1';
+  return createPaymentWorker({
+    connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
+    namespace: 'default',
+    taskQueue,
+    payloadEncryptionKeys: [TEST_PAYLOAD_KEY],
+    workflowBundle: await bundlePaymentWorkflows(),
+    dependencies: {
+      db,
+      midtrans: createMidtransClient({ serverKey: 'SB-Mid-server-unused', apiBaseUrl: nowhere, snapBaseUrl: `${nowhere}/snap/v1` }),
+      downstream: { transactionServiceUrl: nowhere, userServiceUrl: nowhere, timeoutMs: 1_000, signingSecret: DOWNSTREAM_SIGNING_SECRET },
+    },
+  });
+}
 
 /** An app on a free local port, for a second app built from `dependencies` with something changed. */
 export async function serveOverHttp(app: { fetch: (request: Request) => Response | Promise<Response> }) {
