@@ -9,6 +9,7 @@ import {
   type PaymentToReconcile,
   type ReconciliationCounts,
   type ReconciliationDifferenceRecord,
+  type ReconciliationRunStatus,
   type ReconciliationWindow,
 } from '../src/domain';
 import { reconciliationDriftTotal } from '../src/temporal/worker-metrics';
@@ -69,12 +70,12 @@ export function createReconciliationActivities(db: Database, lookUpStatus: Midtr
       runId: string;
       differences: ReconciliationDifferenceRecord[];
       counts: ReconciliationCounts;
-      finished: boolean;
+      status: ReconciliationRunStatus;
     }): Promise<void> {
-      const recorded = await recordReconciliationPage(db, input.runId, input.differences, input.counts, input.finished);
+      const recorded = await recordReconciliationPage(db, input.runId, input.differences, input.counts, input.status);
       for (const [kind, count] of Object.entries(recorded)) reconciliationDriftTotal.inc({ kind }, count);
       // Counts only: which payments is in the report, never in the logs.
-      Context.current().log.info('reconciliation page recorded', { runId: input.runId, ...input.counts, finished: input.finished });
+      Context.current().log.info('reconciliation page recorded', { runId: input.runId, ...input.counts, status: input.status });
     },
   };
 }

@@ -64,26 +64,42 @@ const { compareWithMidtrans } = proxyActivities<ReconciliationActivities>({
  */
 export async function dailyReconciliationWorkflow(input: DailyReconciliationInput): Promise<DailyReconciliationResult> {
   const progress = input.progress ?? (await beginRun(input.lookbackDays));
+  let finished: boolean;
+  try {
+    finished = await reconcilePages(input, progress);
+  } catch (error) {
+    // A step that failed for good (a rotated server key, Midtrans down past the retries) ends the run; its report
+    // says so, with what it had found, and the next scheduled run starts afresh.
+    await recordReconciliationPage({ runId: progress.runId, differences: [], counts: progress.counts, status: 'failed' });
+    throw error;
+  }
+  if (finished) {
+    log.info('daily reconciliation finished', { runId: progress.runId, ...progress.counts });
+    return { runId: progress.runId, ...progress.counts };
+  }
+  return continueAsNew<typeof dailyReconciliationWorkflow>({ ...input, progress });
+}
+
+/**
+ * Up to `pagesPerRun` pages from `progress.after` on, each compared, handed over and recorded; `progress` moves with
+ * them. True once the last page is done.
+ */
+async function reconcilePages(input: DailyReconciliationInput, progress: ReconciliationProgress): Promise<boolean> {
   const { runId, window, counts } = progress;
-  let after = progress.after;
   for (let pages = 0; pages < input.pagesPerRun; pages += 1) {
-    const payments = await readPaymentsToReconcile({ window, after, limit: input.pageSize });
+    const payments = await readPaymentsToReconcile({ window, after: progress.after, limit: input.pageSize });
     const differences = await compareWithMidtrans({ payments, callsPerSecond: input.midtransCallsPerSecond });
     const recorded = await Promise.all(differences.map(handOver));
     counts.paymentsChecked += payments.length;
     counts.differencesFound += recorded.length;
     counts.handedToWorkflow += recorded.filter((d) => d.outcome === 'handed_to_workflow').length;
     counts.needsPerson += recorded.filter((d) => d.outcome === 'needs_person').length;
-    const finished = payments.length < input.pageSize;
-    await recordReconciliationPage({ runId, differences: recorded, counts, finished });
-    if (finished) {
-      log.info('daily reconciliation finished', { runId, ...counts });
-      return { runId, ...counts };
-    }
-    const last = payments[payments.length - 1]!;
-    after = { updatedAt: last.updatedAt, id: last.id };
+    const last = payments.length < input.pageSize ? undefined : payments[payments.length - 1];
+    await recordReconciliationPage({ runId, differences: recorded, counts, status: last ? 'running' : 'completed' });
+    if (!last) return true;
+    progress.after = { updatedAt: last.updatedAt, id: last.id };
   }
-  return continueAsNew<typeof dailyReconciliationWorkflow>({ ...input, progress: { runId, window, after, counts } });
+  return false;
 }
 
 /** The window ends when the run starts: a payment written later is the next run's. */

@@ -6,6 +6,7 @@ import type {
   PaymentToReconcile,
   ReconciliationCounts,
   ReconciliationDifferenceRecord,
+  ReconciliationRunStatus,
   ReconciliationWindow,
 } from '../domain';
 
@@ -42,15 +43,15 @@ export async function beginReconciliationRun(
 }
 
 /**
- * Records a page's differences (a difference already recorded for the payment in this run stays as it was) and the
- * run's counts so far, in one transaction. Returns the differences this call recorded, by kind.
+ * Records a page's differences (a difference already recorded for the payment in this run stays as it was), the
+ * run's counts so far and its status, in one transaction. Returns the differences this call recorded, by kind.
  */
 export async function recordReconciliationPage(
   db: Database,
   runId: string,
   differences: readonly ReconciliationDifferenceRecord[],
   counts: ReconciliationCounts,
-  finished: boolean,
+  status: ReconciliationRunStatus,
 ): Promise<Partial<Record<DriftKind, number>>> {
   return db.$transaction(async (tx) => {
     const recorded: Partial<Record<DriftKind, number>> = {};
@@ -65,8 +66,7 @@ export async function recordReconciliationPage(
     await tx.$executeRaw`
       update reconciliation_runs set payments_checked = ${counts.paymentsChecked}::int, differences_found = ${counts.differencesFound}::int,
         handed_to_workflow = ${counts.handedToWorkflow}::int, needs_person = ${counts.needsPerson}::int,
-        status = case when ${finished}::boolean then 'completed' else status end,
-        finished_at = case when ${finished}::boolean then coalesce(finished_at, ${NOW_UTC}) else finished_at end
+        status = ${status}, finished_at = case when ${status} = 'running' then null else coalesce(finished_at, ${NOW_UTC}) end
       where id = ${runId}`;
     return recorded;
   });

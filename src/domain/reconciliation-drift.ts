@@ -52,6 +52,9 @@ export interface ReconciliationWindow {
   touchedUntil: string;
 }
 
+/** A run goes on until its last page (completed) or until a step fails for good (failed: the next run starts afresh). */
+export type ReconciliationRunStatus = 'running' | 'completed' | 'failed';
+
 export type DifferenceOutcome = 'handed_to_workflow' | 'needs_person';
 
 export interface ReconciliationDifferenceRecord {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -7,6 +8,7 @@ import { applyMigrations } from '../../scripts/local-stack/migrations';
 import { createApp } from '../../src/api/app';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransStatusToPaymentStatus, type PaymentStatus } from '../../src/domain';
+import { serveWorkerHealth } from '../../src/temporal/worker';
 import type { DailyReconciliationInput, DailyReconciliationResult } from '../../workflows/daily-reconciliation';
 import { createPaymentBody, pool } from '../support/fixtures';
 import { callApi, serveOverHttp, startService, type Service } from '../support/service-harness';
@@ -93,6 +95,7 @@ describe('the daily reconciliation finds and fixes lost notifications and change
   /** What was done to each payment at Midtrans without us hearing of it. */
   let behindOurBack: Record<string, { ours: PaymentStatus; kind: 'status_mismatch'; outcome: 'handed_to_workflow' | 'needs_person' }>;
   let firstRun: DailyReconciliationResult;
+  let secondRun: DailyReconciliationResult;
 
   beforeAll(async () => {
     const created = await pool(Array.from({ length: 44 }), 6, async () => {
@@ -182,7 +185,7 @@ describe('the daily reconciliation finds and fixes lost notifications and change
   });
 
   it('the next run finds only what still needs a person, and the list pages newest first', async () => {
-    const secondRun = await reconcile();
+    secondRun = await reconcile();
     expect(secondRun).toMatchObject({ paymentsChecked: ids.length, differencesFound: 1, handedToWorkflow: 0, needsPerson: 1 });
 
     const first = await api('GET', '/operations/reconciliations?limit=1');
@@ -192,6 +195,19 @@ describe('the daily reconciliation finds and fixes lost notifications and change
     const second = await api('GET', `/operations/reconciliations?limit=1&cursor=${first.body.next_cursor}`);
     expect(second.body.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id)).toEqual([firstRun.runId]);
     expect(second.body.next_cursor).toBeNull();
+  });
+
+  it('the worker counts each difference it recorded by kind, and the OpenAPI document has the report routes', async () => {
+    const health = await serveWorkerHealth({ getState: () => 'RUNNING', options: { taskQueue: service.taskQueue } } as Parameters<typeof serveWorkerHealth>[0], '127.0.0.1', 0);
+    try {
+      const metrics = await (await fetch(`http://127.0.0.1:${(health.address() as AddressInfo).port}/metrics`)).text();
+      // This file's process recorded both runs' differences, all of them status mismatches.
+      expect(metrics).toContain(`payments_reconciliation_drift_total{kind="status_mismatch"} ${firstRun.differencesFound + secondRun.differencesFound}`);
+    } finally {
+      health.close();
+    }
+    const document = await api('GET', '/openapi.json');
+    expect(Object.keys(document.body.paths)).toEqual(expect.arrayContaining(['/operations/reconciliations', '/operations/reconciliations/{reconciliation_id}']));
   });
 
   it('refuses a cursor it did not give out, and answers 404 for an unknown run', async () => {

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { findReconciliationRun, listReconciliationRuns, type ReconciliationRunRow } from '../../db/reconciliations';
-import { DRIFT_KINDS, PAYMENT_STATUSES } from '../../domain';
+import { DRIFT_KINDS, PAYMENT_STATUSES, type ReconciliationRunStatus } from '../../domain';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
 import { API_KEY_SECURITY, apiRouter, errorResponse, jsonContent, STANDARD_ERRORS } from '../route-docs';
@@ -34,7 +34,7 @@ const runIdParam = z.object({ reconciliation_id: z.string().min(1).max(100) });
 const runSchema = z.object({
   reconciliation_id: z.string(),
   workflow_id: z.string().describe('The Temporal workflow that ran it.'),
-  status: z.enum(['running', 'completed']),
+  status: z.enum(['running', 'completed', 'failed']).describe('failed: a step failed for good; the counts are what it had found.'),
   touched_since: z.string().describe('The payments compared were last written in [touched_since, touched_until).'),
   touched_until: z.string(),
   payments_checked: z.number().int(),
@@ -88,7 +88,7 @@ function runResponse(run: ReconciliationRunRow): z.infer<typeof runSchema> {
   return {
     reconciliation_id: run.id,
     workflow_id: run.workflowId,
-    status: run.status === 'completed' ? 'completed' : 'running',
+    status: run.status as ReconciliationRunStatus,
     touched_since: run.touchedSince.toISOString(),
     touched_until: run.touchedUntil.toISOString(),
     payments_checked: run.paymentsChecked,
