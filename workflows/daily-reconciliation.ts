@@ -81,8 +81,8 @@ export async function dailyReconciliationWorkflow(input: DailyReconciliationInpu
 }
 
 /**
- * Up to `pagesPerRun` pages from `progress.after` on, each compared, handed over and recorded; `progress` moves with
- * them. True once the last page is done.
+ * Up to `pagesPerRun` pages from `progress.after` on (fewer when Temporal suggests continuing as new), each compared,
+ * handed over and recorded; `progress` moves with them. True once the last page is done.
  */
 async function reconcilePages(input: DailyReconciliationInput, progress: ReconciliationProgress): Promise<boolean> {
   const { runId, window, counts } = progress;
@@ -98,11 +98,16 @@ async function reconcilePages(input: DailyReconciliationInput, progress: Reconci
     await recordReconciliationPage({ runId, differences: recorded, counts, status: last ? 'running' : 'completed' });
     if (!last) return true;
     progress.after = { updatedAt: last.updatedAt, id: last.id };
+    // Pages full of differences (a signal each) grow the history faster than pagesPerRun assumes.
+    if (workflowInfo().continueAsNewSuggested) return false;
   }
   return false;
 }
 
-/** The window ends when the run starts: a payment written later is the next run's. */
+/**
+ * The window ends when the run starts. A payment written later (by a notification, or by its workflow after this run
+ * handed it a difference) is the next run's, so no payment is compared twice in one run.
+ */
 async function beginRun(lookbackDays: number): Promise<ReconciliationProgress> {
   const now = Date.now();
   const window = { touchedSince: new Date(now - lookbackDays * DAY_MS).toISOString(), touchedUntil: new Date(now).toISOString() };
