@@ -3,6 +3,7 @@ import type { Database } from '../src/db/client';
 import type { MidtransClient } from '../src/midtrans/client';
 import { createDatabaseActivities } from './database';
 import { createDownstreamActivities, type DownstreamConfig } from './downstream';
+import { createReconciliationActivities } from './daily-reconciliation';
 import { createMidtransActivities } from './midtrans';
 import { createRetentionActivities } from './retention';
 
@@ -26,11 +27,17 @@ function createPaymentActivities(deps: ActivityDependencies) {
 
 /** Every activity the worker runs: the payment workflow's and the scheduled jobs'. */
 export function createActivities(deps: ActivityDependencies) {
-  return { ...createPaymentActivities(deps), ...createRetentionActivities(deps.db) };
+  const payment = createPaymentActivities(deps);
+  return {
+    ...payment,
+    ...createRetentionActivities(deps.db),
+    ...createReconciliationActivities(deps.db, payment.fetchMidtransStatus),
+  };
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
 export type { ChargeInput, ChargeOutcome, CheckoutStore, GatewayCommandOutcome } from './midtrans';
 export type { DownstreamEvent } from './downstream';
 export { DOWNSTREAM_REJECTED } from './downstream';
-export type { RetentionActivities, RetentionBatch, RetentionBatchResult } from './retention';
+export type { FoundDifference, ReconciliationActivities } from './daily-reconciliation';
+export type { RequestRecordsPurged, RequestRecordsRetention, RetentionActivities, RetentionBatch, RetentionBatchResult } from './retention';

@@ -181,6 +181,10 @@ const configSchema = z
      * (src/domain/retention.ts); amounts, statuses and the audit trail stay. A year covers disputes and chargebacks.
      */
     PII_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+    /** The daily reconciliation compares with Midtrans every payment written in this many days before it runs. */
+    RECONCILIATION_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(400).default(3),
+    /** Its status look-ups started per second at most, so a large window never trips Midtrans's rate limit (429). */
+    RECONCILIATION_MIDTRANS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1_000).default(20),
   })
   .superRefine((c, ctx) => {
     const refuse: Refuse = (variable, reason) => ctx.addIssue({ code: 'custom', path: [variable], message: reason });

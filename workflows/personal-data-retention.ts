@@ -1,5 +1,6 @@
-import { log, proxyActivities } from '@temporalio/workflow';
-import type { RetentionActivities, RetentionBatch } from '../activities';
+import { log } from '@temporalio/workflow';
+import type { RetentionBatch } from '../activities';
+import { batchByBatch, erasePersonalDataBatch } from './retention-batches';
 
 export interface PersonalDataRetentionInput {
   batch: RetentionBatch;
@@ -13,27 +14,16 @@ export interface PersonalDataRetentionResult {
   batches: number;
 }
 
-/** Each batch is idempotent, so retries are free; a database outage that outlasts them fails this run, not the next. */
-const { erasePersonalDataBatch } = proxyActivities<RetentionActivities>({
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
-
 /**
  * The scheduled job (src/temporal/schedules.ts) that erases the personal data of payments closed longer ago than
  * PII_RETENTION_DAYS, batch by batch until a batch comes back short.
  */
 export async function personalDataRetentionWorkflow({ batch, maxBatches }: PersonalDataRetentionInput): Promise<PersonalDataRetentionResult> {
-  const total: PersonalDataRetentionResult = { closuresRecorded: 0, erased: 0, batches: 0 };
-  let more = true;
-  while (more && total.batches < maxBatches) {
-    const result = await erasePersonalDataBatch(batch);
+  const total = { closuresRecorded: 0, erased: 0 };
+  const { batches, unfinished } = await batchByBatch(() => erasePersonalDataBatch(batch), maxBatches, (result) => {
     total.closuresRecorded += result.closuresRecorded;
     total.erased += result.erased;
-    total.batches += 1;
-    more = result.more;
-  }
-  log.info('personal data retention finished', { ...total, unfinished: more });
-  return total;
+  });
+  log.info('personal data retention finished', { ...total, batches, unfinished });
+  return { ...total, batches };
 }

@@ -18,6 +18,7 @@ import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
 import { operationsRoutes } from './routes/operations';
 import { paymentRoutes } from './routes/payments';
+import { reconciliationRoutes } from './routes/reconciliations';
 import { webhookRoutes } from './routes/webhook';
 
 export interface ApiDependencies {
@@ -97,6 +98,8 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', except([...OPEN_PATHS, isPreflight], requireApiKey(config.API_KEYS)));
 
   app.route('/', operationsRoutes(deps));
+  // Operators' routes: the API key for now, like every route that is not open.
+  app.route('/operations/reconciliations', reconciliationRoutes(deps));
   app.route('/payments/webhook', webhookRoutes(deps));
   app.route('/payments', paymentRoutes(deps));
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);

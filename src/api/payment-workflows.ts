@@ -16,6 +16,7 @@ import {
   chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
+  paymentWorkflowId,
   refundUpdate,
   type CancelRequest,
   type PaymentWorkflow,
@@ -26,7 +27,7 @@ import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { ApiError, isErrorCode } from './errors';
 
-export const paymentWorkflowId = (paymentId: string) => `payment-${paymentId}`;
+export { paymentWorkflowId };
 
 export type StartOutcome =
   | { kind: 'charged'; view: PaymentView }

@@ -11,6 +11,20 @@ const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
  */
 const ABANDONED_AFTER_HOURS = 24;
 
+/** Deletes up to `limit` abandoned checkouts, oldest first. */
+const deleteAbandonedCheckouts = (limit: number) => Prisma.sql`
+  delete from payment_checkouts where payment_id in (
+    select payment_id from payment_checkouts where created_at < ${NOW_UTC} - make_interval(hours => ${ABANDONED_AFTER_HOURS}::int)
+    order by created_at limit ${limit}::int)`;
+
+/**
+ * Deletes up to `limit` abandoned checkouts (customer details and card token of a create that never charged); returns
+ * how many. The retention job's, for the days no payment is created to do it on the way.
+ */
+export function purgeAbandonedCheckouts(db: Database, limit: number): Promise<number> {
+  return db.$executeRaw`${deleteAbandonedCheckouts(limit)}`;
+}
+
 /**
  * Stores what the customer entered for a payment, once. A retried create (same Idempotency-Key, so the same payment
  * and body) writes nothing: the checkout is there until the charge has used it, and the payment's row from before
@@ -19,10 +33,7 @@ const ABANDONED_AFTER_HOURS = 24;
  */
 export async function saveCheckout(db: Database, paymentId: string, checkout: PaymentCheckout): Promise<void> {
   await db.$executeRaw`
-    with abandoned as (
-      delete from payment_checkouts where payment_id in (
-        select payment_id from payment_checkouts where created_at < ${NOW_UTC} - make_interval(hours => ${ABANDONED_AFTER_HOURS}::int)
-        order by created_at limit 100))
+    with abandoned as (${deleteAbandonedCheckouts(100)})
     insert into payment_checkouts (payment_id, customer_details, item_details, description, card_token, created_at)
     select ${paymentId}, ${JSON.stringify(checkout.customer)}::jsonb, ${JSON.stringify(checkout.items)}::jsonb,
       ${checkout.description ?? null}, ${checkout.cardToken ?? null}, ${NOW_UTC}

@@ -85,18 +85,19 @@ export async function storeRejectedNotification(db: Database, r: RejectedNotific
 const PURGE_BATCH = 10_000;
 
 /**
- * Deletes refused-notification records older than the retention, in batches so no statement holds locks for long.
- * Returns how many were deleted.
+ * Deletes refused-notification records older than the retention, in batches so no statement holds locks for long,
+ * until none is left or `limit` are deleted. Returns how many were deleted.
  */
-export async function purgeRejectedNotifications(db: Database, retentionDays: number): Promise<number> {
+export async function purgeRejectedNotifications(db: Database, retentionDays: number, limit = Infinity): Promise<number> {
   let total = 0;
   for (;;) {
+    const batch = Math.min(PURGE_BATCH, limit - total);
     const deleted = await db.$executeRaw`
       delete from rejected_notifications where id in (
         select id from rejected_notifications
         where received_at < (now() at time zone 'utc') - make_interval(days => ${retentionDays})
-        limit ${PURGE_BATCH})`;
+        limit ${batch}::int)`;
     total += deleted;
-    if (deleted < PURGE_BATCH) return total;
+    if (deleted < batch || total >= limit) return total;
   }
 }

@@ -10,3 +10,4 @@ export * from './payment-instructions';
 export * from './payment-view';
 export * from './retention';
 export * from './reconciliation';
+export * from './reconciliation-drift';

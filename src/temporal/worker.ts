@@ -16,6 +16,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import type { Logger } from '../logger';
 import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
+import { reconciliationDriftTotal } from './worker-metrics';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 
@@ -89,12 +90,13 @@ export function installWorkerRuntime(logger: Logger, options: { metricsBindAddre
 /**
  * The worker's own small HTTP endpoint: GET /health answers 200 while the worker polls its task queue (state RUNNING)
  * and 503 otherwise (starting, draining, stopped or failed), with the state and task queue; GET /metrics is the
- * process's Node metrics (prom-client's defaults: CPU, memory, event-loop lag, GC). Temporal's worker metrics are the
- * core's own endpoint (installWorkerRuntime).
+ * process's Node metrics (prom-client's defaults: CPU, memory, event-loop lag, GC) and the activities' own counters
+ * (src/temporal/worker-metrics.ts). Temporal's worker metrics are the core's own endpoint (installWorkerRuntime).
  */
 export async function serveWorkerHealth(worker: Pick<Worker, 'getState' | 'options'>, host: string, port: number): Promise<Server> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registry.registerMetric(reconciliationDriftTotal);
   const server = createServer((request, response) => {
     if (request.method === 'GET' && request.url === '/health') {
       const state = worker.getState();

@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, ScheduleNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRetentionActivities, type RetentionBatch, type RetentionBatchResult } from '../../activities/retention';
 import { eventually } from '../../scripts/local-stack/waiting';
-import { LOCAL_DOWNSTREAM_SIGNING_SECRET } from '../../src/config';
 import { createDatabase } from '../../src/db/client';
 import { findPaymentWithAudit } from '../../src/db/payments';
 import type { PaymentStatus } from '../../src/domain';
-import { createMidtransClient } from '../../src/midtrans/client';
 import { applySchedules, scheduledJobs } from '../../src/temporal/schedules';
-import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
 import type { PersonalDataRetentionResult } from '../../workflows/personal-data-retention';
-import { TEST_PAYLOAD_KEY, testDataConverter } from '../support/fixtures';
+import { testDataConverter } from '../support/fixtures';
+import { createScheduledJobsWorker } from '../support/service-harness';
 
 /**
  * Personal-data retention against the real PostgreSQL and Temporal dev server: payments closed at different times
@@ -175,38 +172,53 @@ describe('personal data of payments closed longer ago than PII_RETENTION_DAYS', 
 
 describe('the retention job on a Temporal Schedule', () => {
   const taskQueue = `retention-${randomUUID()}`;
-  const settings = { TEMPORAL_TASK_QUEUE: taskQueue, PII_RETENTION_DAYS: POLICY.retentionDays, REFUND_WINDOW_DAYS: POLICY.refundWindowDays };
+  const settings = {
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    PII_RETENTION_DAYS: POLICY.retentionDays,
+    REFUND_WINDOW_DAYS: POLICY.refundWindowDays,
+    REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
+    RECONCILIATION_LOOKBACK_DAYS: 3,
+    RECONCILIATION_MIDTRANS_CALLS_PER_SECOND: 20,
+  };
+  const scheduleIds = scheduledJobs(settings).map((job) => job.scheduleId);
   let client: Client;
+
+  const deleteOurSchedules = () =>
+    Promise.all(
+      scheduleIds.map((id) =>
+        client.schedule
+          .getHandle(id)
+          .delete()
+          .catch((error: unknown) => {
+            if (!(error instanceof ScheduleNotFoundError)) throw error;
+          }),
+      ),
+    );
 
   beforeAll(async () => {
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), dataConverter: testDataConverter() });
-    // A dev server given from outside may still hold the schedule of an earlier run.
-    await client.schedule
-      .getHandle('personal-data-retention')
-      .delete()
-      .catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
+    // A dev server given from outside may still hold the schedules of an earlier run.
+    await deleteOurSchedules();
   });
   afterAll(async () => {
-    await client.schedule.getHandle('personal-data-retention').delete().catch(() => {});
+    await deleteOurSchedules().catch(() => {});
     await client.connection.close();
   });
 
   const ourSchedules = async () => {
     const ids: string[] = [];
-    for await (const schedule of client.schedule.list()) if (schedule.scheduleId === 'personal-data-retention') ids.push(schedule.scheduleId);
-    return ids;
+    for await (const schedule of client.schedule.list()) if (scheduleIds.includes(schedule.scheduleId)) ids.push(schedule.scheduleId);
+    return ids.sort();
   };
 
-  it('applying twice leaves one schedule, updated to the settings, and keeps a pause an operator set', async () => {
-    expect(await applySchedules(client, scheduledJobs({ ...settings, PII_RETENTION_DAYS: 400 }))).toEqual([
-      { scheduleId: 'personal-data-retention', outcome: 'created' },
-    ]);
+  it('applying twice leaves one schedule per job, updated to the settings, and keeps a pause an operator set', async () => {
+    expect(await applySchedules(client, scheduledJobs({ ...settings, PII_RETENTION_DAYS: 400 }))).toEqual(
+      scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'created' })),
+    );
     await client.schedule.getHandle('personal-data-retention').pause('paused by the test, as an operator would');
-    expect(await applySchedules(client, scheduledJobs(settings))).toEqual([{ scheduleId: 'personal-data-retention', outcome: 'updated' }]);
+    expect(await applySchedules(client, scheduledJobs(settings))).toEqual(scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'updated' })));
 
-    expect(await eventually('the schedule to be listed', ourSchedules, (ids) => ids.length > 0)).toEqual(['personal-data-retention']);
+    expect(await eventually('the schedules to be listed', ourSchedules, (ids) => ids.length === scheduleIds.length)).toEqual([...scheduleIds].sort());
     const schedule = await client.schedule.getHandle('personal-data-retention').describe();
     expect(schedule.state.paused).toBe(true);
     expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'personalDataRetentionWorkflow', taskQueue });
@@ -216,18 +228,7 @@ describe('the retention job on a Temporal Schedule', () => {
 
   it('a triggered run erases through the worker: its workflow and activity are registered', async () => {
     const old = await seed('expired', 500);
-    const worker = await createPaymentWorker({
-      connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
-      namespace: 'default',
-      taskQueue,
-      payloadEncryptionKeys: [TEST_PAYLOAD_KEY],
-      workflowBundle: await bundlePaymentWorkflows(),
-      dependencies: {
-        db,
-        midtrans: createMidtransClient({ serverKey: 'SB-Mid-server-unused', apiBaseUrl: 'http://127.0.0.1:1', snapBaseUrl: 'http://127.0.0.1:1/snap/v1' }),
-        downstream: { transactionServiceUrl: 'http://127.0.0.1:1', userServiceUrl: 'http://127.0.0.1:1', timeoutMs: 1_000, signingSecret: LOCAL_DOWNSTREAM_SIGNING_SECRET },
-      },
-    });
+    const worker = await createScheduledJobsWorker(db, taskQueue);
     await worker.runUntil(async () => {
       const handle = client.schedule.getHandle('personal-data-retention');
       await handle.trigger();

@@ -120,6 +120,7 @@ export const DOCUMENTED_ERROR_STATUS: Readonly<Record<string, { status: number; 
   HTTPS_REQUIRED: { status: 403, source: 'README: "rejects plain HTTP with 403 HTTPS_REQUIRED"' },
   NOT_FOUND: { status: 404, source: 'README: "an unknown route a 404"' },
   PAYMENT_NOT_FOUND: { status: 404, source: 'README: "a payment answered with 202 is never a 404"; "An unknown order is a 404"' },
+  RECONCILIATION_NOT_FOUND: { status: 404, source: 'docs/api.md: "404 RECONCILIATION_NOT_FOUND"' },
   METHOD_NOT_ALLOWED: { status: 405, source: 'README: "a method it does not take a 405 with an Allow header"' },
   INVALID_STATE: { status: 409, source: 'README API table: cancel/refund "409 INVALID_STATE"' },
   IDEMPOTENCY_CONFLICT: { status: 409, source: 'README API table: "409 IDEMPOTENCY_CONFLICT"' },

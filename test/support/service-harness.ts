@@ -10,7 +10,7 @@ import { eventually } from '../../scripts/local-stack/waiting';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createPaymentWorkflows } from '../../src/api/payment-workflows';
-import { createDatabase } from '../../src/db/client';
+import { createDatabase, type Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
@@ -26,9 +26,12 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
  * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API. Temporal
  * payloads are encrypted as in production, with the tests' key.
  */
-export async function startService(options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string } = {}) {
+export async function startService(
+  options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string; databaseUrl?: string } = {},
+) {
   const payloadEncryptionKeys: readonly PayloadEncryptionKey[] = [TEST_PAYLOAD_KEY];
-  const databaseUrl = inject('databaseUrl');
+  // A test may bring its own database (one that must hold only its own payments).
+  const databaseUrl = options.databaseUrl ?? inject('databaseUrl');
   // A test may bring its own Temporal (the Web UI test's server runs with the UI).
   const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
   const db = createDatabase(databaseUrl, 5);
@@ -112,6 +115,23 @@ export async function startService(options: { createWaitMs?: number; midtransFet
 }
 
 export type Service = Awaited<ReturnType<typeof startService>>;
+
+/** A worker for the scheduled jobs, on its own task queue, with nothing behind its Midtrans and downstream calls. */
+export async function createScheduledJobsWorker(db: Database, taskQueue: string): Promise<Worker> {
+  const nowhere = 'http://127.0.0.1:1';
+  return createPaymentWorker({
+    connection: await NativeConnection.connect({ address: inject('temporalAddress') }),
+    namespace: 'default',
+    taskQueue,
+    payloadEncryptionKeys: [TEST_PAYLOAD_KEY],
+    workflowBundle: await bundlePaymentWorkflows(),
+    dependencies: {
+      db,
+      midtrans: createMidtransClient({ serverKey: 'SB-Mid-server-unused', apiBaseUrl: nowhere, snapBaseUrl: `${nowhere}/snap/v1` }),
+      downstream: { transactionServiceUrl: nowhere, userServiceUrl: nowhere, timeoutMs: 1_000, signingSecret: DOWNSTREAM_SIGNING_SECRET },
+    },
+  });
+}
 
 /** An app on a free local port, for a second app built from `dependencies` with something changed. */
 export async function serveOverHttp(app: { fetch: (request: Request) => Response | Promise<Response> }) {

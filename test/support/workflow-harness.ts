@@ -10,7 +10,7 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure, defaultPayloadConverter, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
-import { afterEach, beforeAll, beforeEach, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
@@ -392,6 +392,20 @@ export function paymentRequest(overrides: Partial<PaymentRequest> = {}): Payment
  * `lastPayment` is the payment a test is about: under RECORD_HISTORIES=1 its history is saved for the replay tests,
  * named after the test.
  */
+/**
+ * A time-skipping test server and the workflow bundle for the whole file, for tests that stand the activities in
+ * themselves (the scheduled jobs'). Read `env` and `bundle` inside tests, once beforeAll has run.
+ */
+export function useTimeSkippingEnvironment() {
+  const context = { env: undefined as unknown as TestWorkflowEnvironment, bundle: undefined as unknown as WorkflowBundle };
+  beforeAll(async () => {
+    context.env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: inject('timeSkippingExecutable') } });
+    context.bundle = await bundlePaymentWorkflows();
+  });
+  afterAll(() => (context.env as TestWorkflowEnvironment | undefined)?.teardown());
+  return context;
+}
+
 export function useWorkflowHarness() {
   let workflowBundle: WorkflowBundle;
   const context = {

@@ -1,30 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it } from 'vitest';
 import type { RetentionActivities, RetentionBatch, RetentionBatchResult } from '../../activities';
-import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import type { personalDataRetentionWorkflow } from '../../workflows/personal-data-retention';
+import { useTimeSkippingEnvironment } from '../support/workflow-harness';
 
 /**
  * The scheduled retention workflow's loop, with the batch activity stood in for: it calls batches until one comes back
  * short, and stops at its cap however much is left (the next scheduled run goes on).
  */
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundle;
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: inject('timeSkippingExecutable') } });
-  bundle = await bundlePaymentWorkflows();
-});
-afterAll(() => env?.teardown());
+const ts = useTimeSkippingEnvironment();
 
 const BATCH: RetentionBatch = { retentionDays: 365, refundWindowDays: 30, batchSize: 10 };
 
 /** Runs the workflow against batches that answer `answers` in turn; returns its result and the inputs it sent. */
 async function runWith(answers: RetentionBatchResult[], maxBatches: number) {
   const calls: RetentionBatch[] = [];
-  const activities: RetentionActivities = {
+  const activities: Pick<RetentionActivities, 'erasePersonalDataBatch'> = {
     erasePersonalDataBatch: async (input) => {
       calls.push(input);
       const answer = answers[calls.length - 1];
@@ -33,9 +26,9 @@ async function runWith(answers: RetentionBatchResult[], maxBatches: number) {
     },
   };
   const taskQueue = `retention-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({ connection: ts.env.nativeConnection, taskQueue, workflowBundle: ts.bundle, activities });
   const result = await worker.runUntil(
-    env.client.workflow.execute<typeof personalDataRetentionWorkflow>('personalDataRetentionWorkflow', {
+    ts.env.client.workflow.execute<typeof personalDataRetentionWorkflow>('personalDataRetentionWorkflow', {
       taskQueue,
       workflowId: taskQueue,
       args: [{ batch: BATCH, maxBatches }],

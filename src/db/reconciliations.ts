@@ -1,0 +1,92 @@
+import { Prisma } from '../generated/prisma/client';
+import type { Database } from './client';
+import type {
+  DriftKind,
+  PaymentCursor,
+  PaymentToReconcile,
+  ReconciliationCounts,
+  ReconciliationDifferenceRecord,
+  ReconciliationRunStatus,
+  ReconciliationWindow,
+} from '../domain';
+
+// The daily reconciliation's reads and writes (workflows/daily-reconciliation.ts) and the drift reports the API lists.
+// Every write is idempotent, so a retried activity or a replayed run records each difference and count once.
+
+const at = (iso: string) => Prisma.sql`${iso}::timestamp(3)`;
+const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
+
+/** Up to `limit` payments written in the window after `after`, in (updated_at, id) order (index payments_updated_at_id_idx). */
+export function paymentsToReconcile(
+  db: Database,
+  window: ReconciliationWindow,
+  after: PaymentCursor | null,
+  limit: number,
+): Promise<PaymentToReconcile[]> {
+  const afterCursor = after ? Prisma.sql`and (updated_at, id) > (${at(after.updatedAt)}, ${after.id})` : Prisma.empty;
+  return db.$queryRaw<PaymentToReconcile[]>`
+    select id, status, amount::float8 as amount, to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
+    from payments
+    where updated_at >= ${at(window.touchedSince)} and updated_at < ${at(window.touchedUntil)} ${afterCursor}
+    order by updated_at, id
+    limit ${limit}::int`;
+}
+
+export async function beginReconciliationRun(
+  db: Database,
+  run: ReconciliationWindow & { runId: string; workflowId: string; startedAt: string },
+): Promise<void> {
+  await db.$executeRaw`
+    insert into reconciliation_runs (id, workflow_id, touched_since, touched_until, status, started_at)
+    values (${run.runId}, ${run.workflowId}, ${at(run.touchedSince)}, ${at(run.touchedUntil)}, 'running', ${at(run.startedAt)})
+    on conflict (id) do nothing`;
+}
+
+/**
+ * Records a page's differences (a difference already recorded for the payment in this run stays as it was), the
+ * run's counts so far and its status, in one transaction. Returns the differences this call recorded, by kind.
+ */
+export async function recordReconciliationPage(
+  db: Database,
+  runId: string,
+  differences: readonly ReconciliationDifferenceRecord[],
+  counts: ReconciliationCounts,
+  status: ReconciliationRunStatus,
+): Promise<Partial<Record<DriftKind, number>>> {
+  return db.$transaction(async (tx) => {
+    const recorded: Partial<Record<DriftKind, number>> = {};
+    for (const d of differences) {
+      const inserted = await tx.$executeRaw`
+        insert into reconciliation_differences (run_id, payment_id, kind, our_status, midtrans_status, midtrans_fraud_status, outcome, detail, found_at)
+        values (${runId}, ${d.paymentId}, ${d.kind}, ${d.ourStatus}, ${d.midtransStatus}, ${d.midtransFraudStatus}, ${d.outcome},
+          ${d.detail === undefined ? null : JSON.stringify(d.detail)}::jsonb, ${NOW_UTC})
+        on conflict (run_id, payment_id) do nothing`;
+      if (inserted > 0) recorded[d.kind] = (recorded[d.kind] ?? 0) + 1;
+    }
+    await tx.$executeRaw`
+      update reconciliation_runs set payments_checked = ${counts.paymentsChecked}::int, differences_found = ${counts.differencesFound}::int,
+        handed_to_workflow = ${counts.handedToWorkflow}::int, needs_person = ${counts.needsPerson}::int,
+        status = ${status}, finished_at = case when ${status} = 'running' then null else coalesce(finished_at, ${NOW_UTC}) end
+      where id = ${runId}`;
+    return recorded;
+  });
+}
+
+export type ReconciliationRunRow = Awaited<ReturnType<typeof listReconciliationRuns>>[number];
+
+/** Runs newest first, `limit` of them, after the run `before` (keyset: started_at, id, both descending). */
+export function listReconciliationRuns(db: Database, limit: number, before?: { startedAt: Date; id: string }) {
+  return db.reconciliationRun.findMany({
+    where: before ? { OR: [{ startedAt: { lt: before.startedAt } }, { startedAt: before.startedAt, id: { lt: before.id } }] } : undefined,
+    orderBy: [{ startedAt: 'desc' }, { id: 'desc' }],
+    take: limit,
+  });
+}
+
+/** A run with its differences in the order they were found; null when there is no such run. */
+export function findReconciliationRun(db: Database, runId: string) {
+  return db.reconciliationRun.findUnique({
+    where: { id: runId },
+    include: { differences: { orderBy: { id: 'asc' } } },
+  });
+}

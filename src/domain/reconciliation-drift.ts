@@ -1,0 +1,91 @@
+import { parseGrossAmount } from './money';
+import { midtransStatusToPaymentStatus, type MidtransObservation } from './midtrans-status';
+import { isPaid, type PaymentStatus } from './payment-status';
+
+/** What the daily reconciliation can find wrong between our record of a payment and Midtrans's (drift report kinds). */
+export const DRIFT_KINDS = ['status_mismatch', 'amount_mismatch', 'missing_at_midtrans', 'unrecognised_midtrans_status'] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
+
+/** Our read model's record of a payment, as the reconciliation compares it. */
+export interface RecordedPayment {
+  status: PaymentStatus;
+  /** Integer IDR. */
+  amount: number;
+}
+
+/**
+ * How our record differs from Midtrans's answer to a status lookup (null: Midtrans does not know the order), or null
+ * when they agree. Statuses are compared through the one mapping, midtransStatusToPaymentStatus.
+ * - missing_at_midtrans: Midtrans does not know an order that, by our record, reached it (paid, or held at processing).
+ *   A payment that never reached Midtrans (a Snap order before a method was chosen, a refused charge) agrees.
+ * - unrecognised_midtrans_status: a status the mapping does not know; nobody should guess what it means.
+ * - amount_mismatch: Midtrans holds another amount than we charged.
+ * - status_mismatch: Midtrans's status means another status than ours.
+ */
+export function reconciliationDrift(ours: RecordedPayment, midtrans: MidtransObservation | null): DriftKind | null {
+  if (midtrans === null) return isPaid(ours.status) || ours.status === 'processing' ? 'missing_at_midtrans' : null;
+  const theirs = midtransStatusToPaymentStatus(midtrans.transactionStatus, midtrans.fraudStatus);
+  if (theirs === null) return 'unrecognised_midtrans_status';
+  if (!sameAmount(ours.amount, midtrans.grossAmount)) return 'amount_mismatch';
+  return theirs === ours.status ? null : 'status_mismatch';
+}
+
+// The drift report's shapes, shared by the reconciliation workflow, its activities and src/db/reconciliations.ts.
+
+/** Where a keyset scan of payments stands: the last payment read, in (updated_at, id) order. */
+export interface PaymentCursor {
+  /** ISO time, exactly as stored (milliseconds, UTC). */
+  updatedAt: string;
+  id: string;
+}
+
+export interface PaymentToReconcile {
+  id: string;
+  status: PaymentStatus;
+  amount: number;
+  updatedAt: string;
+}
+
+export interface ReconciliationWindow {
+  /** ISO times: the payments last written in [touchedSince, touchedUntil). */
+  touchedSince: string;
+  touchedUntil: string;
+}
+
+/** A run goes on until its last page (completed) or until a step fails for good (failed: the next run starts afresh). */
+export type ReconciliationRunStatus = 'running' | 'completed' | 'failed';
+
+export type DifferenceOutcome = 'handed_to_workflow' | 'needs_person';
+
+export interface ReconciliationDifferenceRecord {
+  paymentId: string;
+  kind: DriftKind;
+  ourStatus: PaymentStatus;
+  midtransStatus: string | null;
+  midtransFraudStatus: string | null;
+  outcome: DifferenceOutcome;
+  detail?: Record<string, unknown>;
+}
+
+export interface ReconciliationCounts {
+  paymentsChecked: number;
+  differencesFound: number;
+  handedToWorkflow: number;
+  needsPerson: number;
+}
+
+/**
+ * Only a status mismatch is the payment workflow's to settle: it asks Midtrans itself and applies the answer through
+ * its transition table. The other kinds are not something a status change can fix: a person looks at them.
+ */
+export function isSettledByPaymentWorkflow(kind: DriftKind): boolean {
+  return kind === 'status_mismatch';
+}
+
+function sameAmount(ours: number, grossAmount: string): boolean {
+  try {
+    return parseGrossAmount(grossAmount) === ours;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createReconciliationActivities } from '../../activities/daily-reconciliation';
+import { applyMigrations } from '../../scripts/local-stack/migrations';
+import { createApp } from '../../src/api/app';
+import { paymentWorkflowId } from '../../src/api/payment-workflows';
+import { midtransStatusToPaymentStatus, type PaymentStatus } from '../../src/domain';
+import { serveWorkerHealth } from '../../src/temporal/worker';
+import type { DailyReconciliationInput, DailyReconciliationResult } from '../../workflows/daily-reconciliation';
+import { createPaymentBody, pool } from '../support/fixtures';
+import { callApi, serveOverHttp, startService, type Service } from '../support/service-harness';
+
+/**
+ * The daily reconciliation against the whole service (dev server, PostgreSQL, the simulator over HTTP), chaos-style:
+ * 40 payments settled at Midtrans with 5 % of the notifications never delivered, and gateway states changed behind
+ * our back (settled, expired, refunded at Midtrans with every notification dropped). One run, started directly,
+ * finds each difference, counts it, and hands it to the payment's workflow, after which every payment's status is
+ * Midtrans's; a payment whose workflow has closed is left for a person.
+ *
+ * The run compares every payment in its window, so the test has a database of its own: other test files' payments
+ * (at other simulators) would be differences too.
+ */
+
+async function privateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const shared = new URL(inject('databaseUrl'));
+  const name = `tiketq_recon_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: shared.toString() });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(shared);
+  url.pathname = `/${name}`;
+  applyMigrations(url.toString());
+  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
+}
+
+let database: Awaited<ReturnType<typeof privateDatabase>>;
+let service: Service;
+/** The API the test creates payments through: the service's, but with each payment's own early looks a day away. */
+let api: (method: string, path: string, body?: unknown) => ReturnType<typeof callApi>;
+let closeApi: () => Promise<void>;
+
+beforeAll(async () => {
+  database = await privateDatabase();
+  service = await startService({ databaseUrl: database.url });
+  // A payment workflow asks Midtrans on its own a minute after it starts, which would fix a lost notification before
+  // the reconciliation runs: its early looks are moved out of the test's way, so the differences are the run's to find.
+  const workflows = service.dependencies.workflows;
+  const app = createApp({
+    ...service.dependencies,
+    workflows: { ...workflows, start: (input, waitMs) => workflows.start({ ...input, reconcileAfterMinutes: [24 * 60] }, waitMs) },
+  });
+  const served = await serveOverHttp(app);
+  api = (method, path, body) => callApi(served.url, method, path, body);
+  closeApi = served.close;
+}, 180_000);
+
+afterAll(async () => {
+  await closeApi?.();
+  await service?.close();
+  await database?.drop();
+});
+
+const simulatorControl = async (path: string, body?: unknown) => {
+  const response = await fetch(`${service.simulator.url}/_simulator${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  expect(response.status, `simulator ${path}`).toBe(200);
+};
+
+const readModelStatus = async (paymentId: string) => (await service.db.payment.findUnique({ where: { id: paymentId } }))?.status;
+const midtransStatus = async (paymentId: string): Promise<PaymentStatus | null> => {
+  const body = await service.midtrans.getStatus(paymentId);
+  return midtransStatusToPaymentStatus(body.transaction_status ?? '', body.fraud_status);
+};
+
+async function reconcile(): Promise<DailyReconciliationResult> {
+  const input: DailyReconciliationInput = { lookbackDays: 1, midtransCallsPerSecond: 50, pageSize: 10, pagesPerRun: 2 };
+  return service.client.workflow.execute('dailyReconciliationWorkflow', {
+    taskQueue: service.taskQueue,
+    workflowId: `daily-reconciliation-test-${randomBytes(4).toString('hex')}`,
+    args: [input],
+  });
+}
+
+describe('the daily reconciliation finds and fixes lost notifications and changes made behind our back', () => {
+  let ids: string[];
+  /** What was done to each payment at Midtrans without us hearing of it. */
+  let behindOurBack: Record<string, { ours: PaymentStatus; kind: 'status_mismatch'; outcome: 'handed_to_workflow' | 'needs_person' }>;
+  let firstRun: DailyReconciliationResult;
+  let secondRun: DailyReconciliationResult;
+
+  beforeAll(async () => {
+    const created = await pool(Array.from({ length: 44 }), 6, async () => {
+      const response = await api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', amount: 150_000, expiry_minutes: 180 }, 'ORDER-RECON'));
+      expect(response.status, JSON.stringify(response.body)).toBe(201);
+      return response.body.payment_id as string;
+    });
+    ids = created;
+    // 40 payments are settled; 38 of their notifications are delivered.
+    await pool(ids.slice(0, 38), 6, (id) => simulatorControl(`/transactions/${id}/pay`));
+    await service.eventually(
+      () => Promise.all(ids.slice(0, 38).map(readModelStatus)),
+      (statuses) => statuses.every((s) => s === 'success'),
+      60_000,
+    );
+
+    // From here on Midtrans's notifications are lost: 2 of the 40 settlements (5 %), and every change below.
+    await simulatorControl('/faults', { notificationDropRate: 1 });
+    const [full1, full2, partial, closed] = ids.slice(0, 4) as [string, string, string, string];
+    await service.client.workflow.getHandle(paymentWorkflowId(closed)).terminate('the test closes this payment workflow early');
+    for (const id of ids.slice(38, 40)) await simulatorControl(`/transactions/${id}/pay`);
+    for (const id of ids.slice(40, 42)) await simulatorControl(`/transactions/${id}/expire`);
+    for (const id of [full1, full2, closed]) await service.midtrans.refund(id, { refund_key: `${id}-dashboard` });
+    await service.midtrans.refund(partial, { refund_key: `${partial}-dashboard`, amount: 50_000 });
+
+    behindOurBack = {
+      [full1]: { ours: 'success', kind: 'status_mismatch', outcome: 'handed_to_workflow' },
+      [full2]: { ours: 'success', kind: 'status_mismatch', outcome: 'handed_to_workflow' },
+      [partial]: { ours: 'success', kind: 'status_mismatch', outcome: 'handed_to_workflow' },
+      [closed]: { ours: 'success', kind: 'status_mismatch', outcome: 'needs_person' },
+      ...Object.fromEntries(ids.slice(38, 42).map((id) => [id, { ours: 'pending', kind: 'status_mismatch', outcome: 'handed_to_workflow' }])),
+    };
+    // The drift is real: nothing has told the read model.
+    for (const [id, { ours }] of Object.entries(behindOurBack)) {
+      expect(await readModelStatus(id)).toBe(ours);
+      expect(await midtransStatus(id)).not.toBe(ours);
+    }
+    firstRun = await reconcile();
+  }, 240_000);
+
+  it('the run compares every payment, across continue-as-new, and counts each difference', () => {
+    expect(firstRun).toMatchObject({
+      paymentsChecked: ids.length,
+      differencesFound: Object.keys(behindOurBack).length,
+      handedToWorkflow: Object.keys(behindOurBack).length - 1,
+      needsPerson: 1,
+    });
+  });
+
+  it('afterwards each payment whose workflow runs has Midtrans’s status; the closed one is left as it was', async () => {
+    const closed = Object.keys(behindOurBack).find((id) => behindOurBack[id]!.outcome === 'needs_person')!;
+    const open = ids.filter((id) => id !== closed);
+    const expected = await Promise.all(open.map(midtransStatus));
+    expect(new Set(expected)).toEqual(new Set(['success', 'refunded', 'partially_refunded', 'expired', 'pending']));
+    const statuses = await service.eventually(
+      () => Promise.all(open.map(readModelStatus)),
+      (now) => now.every((status, i) => status === expected[i]),
+      60_000,
+    );
+    expect(statuses).toEqual(expected);
+    expect(await readModelStatus(closed)).toBe('success');
+  });
+
+  it('the report lists each difference with our status, Midtrans’s and what was done with it', async () => {
+    const list = await api('GET', '/operations/reconciliations');
+    expect(list.status).toBe(200);
+    const run = list.body.reconciliations.find((r: { reconciliation_id: string }) => r.reconciliation_id === firstRun.runId);
+    expect(run).toMatchObject({
+      status: 'completed',
+      payments_checked: ids.length,
+      differences_found: firstRun.differencesFound,
+      handed_to_workflow: firstRun.handedToWorkflow,
+      needs_person: 1,
+    });
+
+    const detail = await api('GET', `/operations/reconciliations/${firstRun.runId}`);
+    expect(detail.status).toBe(200);
+    const found = Object.fromEntries(
+      detail.body.differences.map((d: { payment_id: string; our_status: string; kind: string; outcome: string; midtrans_status: string }) => [
+        d.payment_id,
+        { ours: d.our_status, kind: d.kind, outcome: d.outcome },
+      ]),
+    );
+    expect(found).toEqual(behindOurBack);
+    const midtransSays = Object.fromEntries(detail.body.differences.map((d: { payment_id: string; midtrans_status: string }) => [d.payment_id, d.midtrans_status]));
+    expect(new Set(Object.values(midtransSays))).toEqual(new Set(['settlement', 'expire', 'refund', 'partial_refund']));
+  });
+
+  it('the next run finds only what still needs a person, and the list pages newest first', async () => {
+    secondRun = await reconcile();
+    expect(secondRun).toMatchObject({ paymentsChecked: ids.length, differencesFound: 1, handedToWorkflow: 0, needsPerson: 1 });
+
+    const first = await api('GET', '/operations/reconciliations?limit=1');
+    expect(first.status).toBe(200);
+    expect(first.body.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id)).toEqual([secondRun.runId]);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const second = await api('GET', `/operations/reconciliations?limit=1&cursor=${first.body.next_cursor}`);
+    expect(second.body.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id)).toEqual([firstRun.runId]);
+    expect(second.body.next_cursor).toBeNull();
+  });
+
+  it('the worker counts each difference it recorded by kind, and the OpenAPI document has the report routes', async () => {
+    const health = await serveWorkerHealth({ getState: () => 'RUNNING', options: { taskQueue: service.taskQueue } } as Parameters<typeof serveWorkerHealth>[0], '127.0.0.1', 0);
+    try {
+      const metrics = await (await fetch(`http://127.0.0.1:${(health.address() as AddressInfo).port}/metrics`)).text();
+      // This file's process recorded both runs' differences, all of them status mismatches.
+      expect(metrics).toContain(`payments_reconciliation_drift_total{kind="status_mismatch"} ${firstRun.differencesFound + secondRun.differencesFound}`);
+    } finally {
+      health.close();
+    }
+    const document = await api('GET', '/openapi.json');
+    expect(Object.keys(document.body.paths)).toEqual(expect.arrayContaining(['/operations/reconciliations', '/operations/reconciliations/{reconciliation_id}']));
+  });
+
+  it('refuses a cursor it did not give out, and answers 404 for an unknown run', async () => {
+    const badCursor = await api('GET', '/operations/reconciliations?cursor=not-a-cursor');
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.body.error.code).toBe('VALIDATION_FAILED');
+    const unknown = await api('GET', '/operations/reconciliations/no-such-run');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('RECONCILIATION_NOT_FOUND');
+    const anonymous = await callApi(service.apiUrl, 'GET', '/operations/reconciliations', undefined, { authorization: '' });
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('the look-ups of a page', () => {
+  it('start no faster than the configured calls per second, without waiting for each other', async () => {
+    const startedAt: number[] = [];
+    const lookUp = async () => {
+      startedAt.push(Date.now());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return null;
+    };
+    const { compareWithMidtrans } = createReconciliationActivities(service.db, lookUp);
+    const payments = Array.from({ length: 11 }, (_, i) => ({ id: `pay-${i}`, status: 'pending' as const, amount: 1, updatedAt: '' }));
+    const began = Date.now();
+    await new MockActivityEnvironment().run(compareWithMidtrans, { payments, callsPerSecond: 20 });
+    const took = Date.now() - began;
+    // 11 look-ups at 20/s: the last starts 500 ms after the first; 200 ms each one after another would be 2.2 s.
+    expect(startedAt.at(-1)! - startedAt[0]!).toBeGreaterThanOrEqual(490);
+    expect(took).toBeLessThan(1_500);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { reconciliationDrift, type MidtransObservation, type PaymentStatus } from '../../src/domain';
+
+/** What the daily reconciliation counts as a difference between our record and Midtrans's answer. */
+
+const midtrans = (transactionStatus: string, fields: Partial<MidtransObservation> = {}): MidtransObservation => ({
+  transactionStatus,
+  grossAmount: '250000.00',
+  orderId: 'pay-1',
+  ...fields,
+});
+const ours = (status: PaymentStatus, amount = 250_000) => ({ status, amount });
+
+describe('reconciliationDrift', () => {
+  it.each([
+    ['pending', 'pending'],
+    ['success', 'settlement'],
+    ['expired', 'expire'],
+    ['refunded', 'refund'],
+    ['partially_refunded', 'partial_refund'],
+    ['failed', 'deny'],
+    ['canceled', 'cancel'],
+    ['processing', 'authorize'],
+  ] as const)('agrees when ours is %s and Midtrans says %s', (status, midtransStatus) => {
+    expect(reconciliationDrift(ours(status), midtrans(midtransStatus))).toBeNull();
+  });
+
+  it.each([
+    ['pending', 'settlement'],
+    ['pending', 'expire'],
+    ['success', 'refund'],
+    ['success', 'partial_refund'],
+    ['expired', 'settlement'],
+    ['success', 'chargeback'],
+  ] as const)('ours %s while Midtrans says %s is a status mismatch', (status, midtransStatus) => {
+    expect(reconciliationDrift(ours(status), midtrans(midtransStatus))).toBe('status_mismatch');
+  });
+
+  it('reads a card capture by its fraud verdict: accepted is paid, challenged is still processing', () => {
+    expect(reconciliationDrift(ours('success'), midtrans('capture', { fraudStatus: 'accept' }))).toBeNull();
+    expect(reconciliationDrift(ours('success'), midtrans('capture', { fraudStatus: 'challenge' }))).toBe('status_mismatch');
+    expect(reconciliationDrift(ours('processing'), midtrans('capture', { fraudStatus: 'challenge' }))).toBeNull();
+  });
+
+  it('an order Midtrans does not know is a difference only when, by our record, it reached Midtrans', () => {
+    for (const status of ['success', 'partially_refunded', 'refunded', 'processing'] as const) {
+      expect(reconciliationDrift(ours(status), null), status).toBe('missing_at_midtrans');
+    }
+    for (const status of ['pending', 'failed', 'expired', 'canceled'] as const) {
+      expect(reconciliationDrift(ours(status), null), status).toBeNull();
+    }
+  });
+
+  it('another amount, or one Midtrans wrote unreadably, is an amount mismatch even when the statuses agree', () => {
+    expect(reconciliationDrift(ours('success', 250_000), midtrans('settlement', { grossAmount: '25000.00' }))).toBe('amount_mismatch');
+    expect(reconciliationDrift(ours('success', 250_000), midtrans('settlement', { grossAmount: '' }))).toBe('amount_mismatch');
+  });
+
+  it('a status the mapping does not know is left to a person, not guessed', () => {
+    expect(reconciliationDrift(ours('success'), midtrans('settled_twice'))).toBe('unrecognised_midtrans_status');
+  });
+});
