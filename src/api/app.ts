@@ -18,6 +18,7 @@ import type { PaymentWorkflows } from './payment-workflows';
 import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
 import { operationsRoutes } from './routes/operations';
+import { operatorReviewRoutes } from './routes/operator-reviews';
 import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhook';
 
@@ -41,7 +42,12 @@ export interface ApiDependencies {
     Partial<
       Pick<
         Config,
-        'TRUSTED_PROXIES' | 'NODE_ENV' | 'OPERATOR_TOKENS' | 'OPERATOR_SESSION_HOURS' | 'REVIEW_PENDING_GRACE_MINUTES' | 'REVIEW_PROCESSING_HOURS'
+        | 'TRUSTED_PROXIES'
+        | 'NODE_ENV'
+        | 'OPERATOR_TOKENS'
+        | 'OPERATOR_SESSION_HOURS'
+        | 'REVIEW_PENDING_GRACE_MINUTES'
+        | 'REVIEW_PROCESSING_HOURS'
       >
     >;
   db: Database;
@@ -64,7 +70,12 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
     .filter((route) => route.method !== 'ALL') // middleware, and the webhook's refusal of other methods
     .map((route) => ({ method: route.method, pattern: route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path }))
     .filter(({ pattern }) =>
-      new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(trimmed),
+      new RegExp(
+        `^${pattern
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/:[^/]+/g, '[^/]+')
+          .replace(/\*/g, '.*')}$`,
+      ).test(trimmed),
     );
   const exact = matching.filter(({ pattern }) => pattern === trimmed);
   const methods = new Set((exact.length > 0 ? exact : matching).map(({ method }) => method));
@@ -76,12 +87,12 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
 /** Paths anyone may call: Midtrans (signed), probes, and the docs. */
 const OPEN_PATHS = ['/payments/webhook', '/health', '/ready', '/docs', '/docs/*', '/openapi.json'];
 /**
- * Paths for operators only (an operator token, never an API key): searching every payment, the review queue and its
- * actions. The console's pages (/console) are operators' too, but they send a browser to sign in instead of a 401.
+ * Paths for operators only, where an API key opens nothing: searching every payment (GET /payments), the review queue
+ * and its actions (/operations/*), the console (/console). Each of their routes lets only an operator in
+ * (`operatorOnly`, route middleware, so a method the path does not take is still a 405).
  */
-const OPERATOR_PATHS = ['/operations/*'];
+const OPERATOR_PATHS = ['/operations/*', '/console', '/console/*'];
 const isOperatorRoute = (c: Context) => (c.req.path === '/payments' || c.req.path === '/payments/') && isBodiless(c);
-const isConsole = (c: Context) => c.req.path === '/console' || c.req.path.startsWith('/console/');
 export const OPERATOR_SIGN_IN = 'send Authorization: Bearer <operator token> (one of OPERATOR_TOKENS; an API key is not one)';
 
 /** Who is an operator on the API and its console (OPERATOR_TOKENS); open to everyone only in local development. */
@@ -119,14 +130,13 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', corsForBrowsers(config.CORS_ORIGINS));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
-  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isConsole, isPreflight], requireApiKey(config.API_KEYS)));
-  const operators = apiOperatorAccess(config);
-  for (const path of OPERATOR_PATHS) app.use(path, except(isPreflight, requireOperator(operators, OPERATOR_SIGN_IN)));
-  app.use('/payments', except((c) => !isOperatorRoute(c), requireOperator(operators, OPERATOR_SIGN_IN)));
+  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
+  const operatorOnly = requireOperator<ApiEnv>(apiOperatorAccess(config), OPERATOR_SIGN_IN);
 
   app.route('/', operationsRoutes(deps));
+  app.route('/operations', operatorReviewRoutes(deps, operatorOnly));
   app.route('/payments/webhook', webhookRoutes(deps));
-  app.route('/payments', paymentRoutes(deps));
+  app.route('/payments', paymentRoutes(deps, operatorOnly));
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.route('/', docsRoutes(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO })));
 
@@ -134,7 +144,10 @@ export function createApp(deps: ApiDependencies) {
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length === 0) return errorResponse(c, new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
     c.header('Allow', allowed.join(', '));
-    return errorResponse(c, new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`));
+    return errorResponse(
+      c,
+      new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`),
+    );
   });
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
