@@ -26,6 +26,10 @@ export async function forgetOperatorAction(db: Database, actionKey: string): Pro
   await db.operatorAction.deleteMany({ where: { actionKey } });
 }
 
+export function findOperatorAction(db: Database, actionKey: string) {
+  return db.operatorAction.findUnique({ where: { actionKey } });
+}
+
 export function latestOperatorAction(db: Database, action: OperatorActionKind, target: string) {
   return db.operatorAction.findFirst({ where: { action, target }, orderBy: [{ at: 'desc' }, { id: 'desc' }] });
 }

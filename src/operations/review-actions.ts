@@ -3,7 +3,13 @@ import type { DownstreamRedeliveryInput, PaymentWorkflows } from '../api/payment
 import { ApiError } from '../api/errors';
 import type { Database } from '../db/client';
 import { findDelivery } from '../db/deliveries';
-import { latestOperatorAction, forgetOperatorAction, recordOperatorAction, type NewOperatorAction } from '../db/operator-actions';
+import {
+  findOperatorAction,
+  forgetOperatorAction,
+  latestOperatorAction,
+  recordOperatorAction,
+  type NewOperatorAction,
+} from '../db/operator-actions';
 import { findPayment } from '../db/payments';
 import { findReviewItem, type ReviewQueueOptions } from '../db/reviews';
 import type { OperatorAction } from '../generated/prisma/client';
@@ -49,22 +55,27 @@ type DeliveryTarget = (typeof DELIVERY_TARGETS)[number];
 export async function redeliver(deps: ReviewActionDependencies, deliveryId: string, request: OperatorRequest): Promise<RedeliveryOutcome> {
   const delivery = await findDelivery(deps.db, deliveryId);
   if (!delivery) throw new ApiError('DELIVERY_NOT_FOUND', `no downstream delivery ${deliveryId}`);
-  const previous = await latestOperatorAction(deps.db, 'redeliver', deliveryId);
-  if (delivery.status !== 'failed') {
-    if (!previous)
-      throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is sent again`);
-    // Delivered or under way since an operator asked: a retry of that request, answered with its redelivery. A
-    // delivered one starts nothing, even once Temporal has forgotten the redelivery's workflow.
+  // With an Idempotency-Key a retry is told apart from a new request even once its redelivery has failed again.
+  const requestKey =
+    request.requestKey === undefined ? undefined : `redeliver:${deliveryId}:request:${request.operator}:${request.requestKey}`;
+  const asked = requestKey === undefined ? null : await findOperatorAction(deps.db, requestKey);
+  const previous = asked ?? (delivery.status === 'failed' ? null : await latestOperatorAction(deps.db, 'redeliver', deliveryId));
+  if (previous) {
+    // A retry of a request already accepted, answered with its redelivery. A delivered one starts nothing, even once
+    // Temporal has forgotten the redelivery's workflow.
     if (delivery.status === 'delivered') {
       return { action: previous, workflowId: redeliveryWorkflowOf(previous), status: 'delivered', replayed: true };
     }
     return awaitRedelivery(deps, previous, { replayed: true });
   }
+  if (delivery.status !== 'failed') {
+    throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is sent again`);
+  }
   const input = await redeliveryInput(deps.db, delivery);
   const workflowId = `redelivery-${deliveryId}-${delivery.attempts}`;
   const { row, recorded } = await recordOperatorAction(deps.db, {
     ...auditOf(request, 'redeliver', deliveryId, delivery.paymentId),
-    actionKey: `redeliver:${deliveryId}:${delivery.attempts}`,
+    actionKey: requestKey ?? `redeliver:${deliveryId}:${delivery.attempts}`,
     detail: { workflowId, attempts: delivery.attempts, target: delivery.target },
   });
   return awaitRedelivery(deps, row, { replayed: !recorded, input });

@@ -295,6 +295,21 @@ describe('the review queue and its actions', () => {
   const statusOf = (paymentId: string) => s.api('GET', `/payments/${paymentId}/status`).then((r) => r.body.status as string);
   const simulatorAction = (paymentId: string, action: string) =>
     fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}/${action}`, { method: 'POST' });
+  /**
+   * A redelivery's outcome as a client gets it: a 202 (still under way after UPDATE_WAIT_MS, which a loaded machine
+   * can reach) is answered by asking again with the same Idempotency-Key, which must join the same redelivery, even
+   * when it ends failed. `replayed` is the first answer's.
+   */
+  async function redeliverToTheEnd(operator: typeof ana, path: string, body: unknown, idempotencyKey: string = randomUUID()) {
+    const key = { 'idempotency-key': idempotencyKey };
+    const first = await operator('POST', path, body, key);
+    let answer = first;
+    for (const started = Date.now(); answer.status === 202 && Date.now() - started < 60_000; ) {
+      answer = await operator('POST', path, body, key);
+      expect(answer.body).toMatchObject({ replayed: true, workflow_id: first.body.workflow_id });
+    }
+    return { status: answer.status, body: { ...answer.body, replayed: first.body.replayed } };
+  }
 
   it('lists each kind with its reason, the payment and the ids to act on; resolving with a note hides it, audited with the name', async () => {
     const now = Date.now();
@@ -376,7 +391,7 @@ describe('the review queue and its actions', () => {
     expect(item!.reason).toMatch(/422/);
 
     const path = `/operations/deliveries/${encodeURIComponent(deliveryId)}/redeliver`;
-    const stillRefused = await ana('POST', path, { note: 'transaction service says it is fixed' });
+    const stillRefused = await redeliverToTheEnd(ana, path, { note: 'transaction service says it is fixed' }, 'ana-1');
     expect(stillRefused.status, JSON.stringify(stillRefused.body)).toBe(200);
     expect(stillRefused.body).toMatchObject({
       status: 'failed',
@@ -384,10 +399,14 @@ describe('the review queue and its actions', () => {
       action: { operator: 'ana', action: 'redeliver', target: deliveryId },
     });
     expect((await reviews()).map((i) => i.id)).toContain(`delivery:${deliveryId}`);
+    // Its retry (the same Idempotency-Key) is told its outcome: nothing is sent again.
+    const retryOfFailed = await ana('POST', path, {}, { 'idempotency-key': 'ana-1' });
+    expect(retryOfFailed.body).toMatchObject({ status: 'failed', replayed: true, workflow_id: stillRefused.body.workflow_id });
+    expect(transactionCalls(deliveryId)).toHaveLength(2);
 
     s.receiver.respondWith(() => 200);
-    const delivered = await budi('POST', path, {});
-    expect(delivered.status, JSON.stringify(delivered.body)).toBe(200);
+    const delivered = await redeliverToTheEnd(budi, path, {});
+    expect(delivered.status, JSON.stringify({ answer: delivered.body, sent: transactionCalls(deliveryId) })).toBe(200);
     expect(delivered.body).toMatchObject({ status: 'delivered', replayed: false, action: { operator: 'budi' } });
     expect(delivered.body.workflow_id).not.toBe(stillRefused.body.workflow_id);
     expect(await s.db.downstreamDelivery.findUnique({ where: { id: deliveryId } })).toMatchObject({ status: 'delivered', httpStatus: 200 });

@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { listReviewItems } from '../../db/reviews';
 import { reconcileNow, redeliver, resolveReview, type ReviewActionDependencies } from '../../operations/review-actions';
 import type { ApiDependencies } from '../app';
@@ -55,6 +55,7 @@ const redeliverRoute = (operatorOnly: MiddlewareHandler<ApiEnv>) =>
       'request joins it instead of sending twice. Waits up to UPDATE_WAIT_MS for the outcome. Audited with the operator.',
     security: OPERATOR_SECURITY,
     middleware: [operatorOnly] as const,
+    parameters: idempotencyKeyParameter('A retry with the same key gets the same redelivery, even after it failed again.'),
     request: { params: deliveryIdParam },
     requestBody: jsonRequestBody(operatorNoteBody, { required: false }),
     responses: {
@@ -105,6 +106,12 @@ const resolveRoute = (operatorOnly: MiddlewareHandler<ApiEnv>) =>
     },
   });
 
+/** The request's Idempotency-Key: a retry with it is the same action. */
+function requestKeyOf(c: Context<ApiEnv>): string | undefined {
+  const header = c.req.header('idempotency-key');
+  return header === undefined ? undefined : parseWith(idempotencyKeyHeader, header);
+}
+
 /** The review queue's settings and what its actions need, from the API's dependencies (the console uses it too). */
 export function reviewActionDependencies(deps: ApiDependencies): ReviewActionDependencies {
   return {
@@ -132,7 +139,7 @@ export function operatorReviewRoutes(deps: ApiDependencies, operatorOnly: Middle
   app.openapi(redeliverRoute(operatorOnly), async (c) => {
     const { delivery_id } = c.req.valid('param');
     const { note } = await readValidBody(c, operatorNoteBody);
-    const outcome = await redeliver(actions, delivery_id, { operator: c.get('operator'), note });
+    const outcome = await redeliver(actions, delivery_id, { operator: c.get('operator'), note, requestKey: requestKeyOf(c) });
     const body = {
       delivery_id,
       status: outcome.status,
@@ -147,9 +154,7 @@ export function operatorReviewRoutes(deps: ApiDependencies, operatorOnly: Middle
   app.openapi(reconcileRoute(operatorOnly), async (c) => {
     const { payment_id } = c.req.valid('param');
     const { note } = await readValidBody(c, operatorNoteBody);
-    const header = c.req.header('idempotency-key');
-    const requestKey = header === undefined ? undefined : parseWith(idempotencyKeyHeader, header);
-    const action = await reconcileNow(actions, payment_id, { operator: c.get('operator'), note, requestKey });
+    const action = await reconcileNow(actions, payment_id, { operator: c.get('operator'), note, requestKey: requestKeyOf(c) });
     return c.json({ payment_id, action: operatorActionResponse(action) }, 202);
   });
 
