@@ -5,6 +5,7 @@ import { createDatabaseActivities } from './database';
 import { createDownstreamActivities, type DownstreamConfig } from './downstream';
 import { createReconciliationActivities } from './daily-reconciliation';
 import { createMidtransActivities } from './midtrans';
+import { createRedeliveryActivities } from './redelivery';
 import { createRetentionActivities } from './retention';
 
 export interface ActivityDependencies {
@@ -32,10 +33,14 @@ export function createActivities(deps: ActivityDependencies) {
     ...payment,
     ...createRetentionActivities(deps.db),
     ...createReconciliationActivities(deps.db, payment.fetchMidtransStatus),
+    ...createRedeliveryActivities(deps.db),
   };
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
+/** An operator's redelivery: the payment workflow's downstream calls, and marking the delivery failed. */
+export type RedeliveryActivities = Pick<PaymentActivities, 'notifyTransactionService' | 'notifyUserService'> &
+  ReturnType<typeof createRedeliveryActivities>;
 export type { ChargeInput, ChargeOutcome, CheckoutStore, GatewayCommandOutcome } from './midtrans';
 export type { DownstreamEvent } from './downstream';
 export { DOWNSTREAM_REJECTED } from './downstream';

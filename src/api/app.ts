@@ -10,6 +10,7 @@ import { isDependencyOutage } from './dependency-outage';
 import type { ApiMetrics } from './metrics';
 import { requireApiKey } from './middleware/auth';
 import { limitRequestBody, payloadTooLarge } from './middleware/body-limit';
+import { operatorAccess, requireOperator, type OperatorAccess } from './middleware/operator-access';
 import { corsForBrowsers } from './middleware/cors';
 import { enforceHttps } from './middleware/https';
 import { requestContext, type ApiEnv } from './middleware/request-context';
@@ -17,6 +18,7 @@ import type { PaymentWorkflows } from './payment-workflows';
 import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
 import { operationsRoutes } from './routes/operations';
+import { operatorReviewRoutes } from './routes/operator-reviews';
 import { paymentRoutes } from './routes/payments';
 import { reconciliationRoutes } from './routes/reconciliations';
 import { webhookRoutes } from './routes/webhook';
@@ -37,8 +39,18 @@ export interface ApiDependencies {
     | 'MIDTRANS_SERVER_KEY'
     | 'REFUND_WINDOW_DAYS'
   > &
-    // May be left out (a config built by hand in tests): then no proxy is trusted.
-    Partial<Pick<Config, 'TRUSTED_PROXIES'>>;
+    // May be left out (a config built by hand in tests): then no proxy is trusted, and no one is an operator.
+    Partial<
+      Pick<
+        Config,
+        | 'TRUSTED_PROXIES'
+        | 'NODE_ENV'
+        | 'OPERATOR_TOKENS'
+        | 'OPERATOR_SESSION_HOURS'
+        | 'REVIEW_PENDING_GRACE_MINUTES'
+        | 'REVIEW_PROCESSING_HOURS'
+      >
+    >;
   db: Database;
   workflows: PaymentWorkflows;
   logger: Logger;
@@ -59,7 +71,12 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
     .filter((route) => route.method !== 'ALL') // middleware, and the webhook's refusal of other methods
     .map((route) => ({ method: route.method, pattern: route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path }))
     .filter(({ pattern }) =>
-      new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(trimmed),
+      new RegExp(
+        `^${pattern
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/:[^/]+/g, '[^/]+')
+          .replace(/\*/g, '.*')}$`,
+      ).test(trimmed),
     );
   const exact = matching.filter(({ pattern }) => pattern === trimmed);
   const methods = new Set((exact.length > 0 ? exact : matching).map(({ method }) => method));
@@ -70,6 +87,25 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
 
 /** Paths anyone may call: Midtrans (signed), probes, and the docs. */
 const OPEN_PATHS = ['/payments/webhook', '/health', '/ready', '/docs', '/docs/*', '/openapi.json'];
+/**
+ * Paths for operators only, where an API key opens nothing: searching every payment (GET /payments), the review queue
+ * and its actions (/operations/*), the console (/console). Each of their routes lets only an operator in
+ * (`operatorOnly`, route middleware, so a method the path does not take is still a 405).
+ */
+const OPERATOR_PATHS = ['/operations/*', '/console', '/console/*'];
+const isOperatorRoute = (c: Context) => (c.req.path === '/payments' || c.req.path === '/payments/') && isBodiless(c);
+export const OPERATOR_SIGN_IN = 'send Authorization: Bearer <operator token> (one of OPERATOR_TOKENS; an API key is not one)';
+
+/** Who is an operator on the API and its console (OPERATOR_TOKENS); open to everyone only in local development. */
+export function apiOperatorAccess(config: ApiDependencies['config']): OperatorAccess {
+  return operatorAccess(config.OPERATOR_TOKENS ?? [], {
+    sessionHours: config.OPERATOR_SESSION_HOURS ?? 8,
+    secure: config.NODE_ENV === 'production',
+    cookieName: 'tiketq-operator-session',
+    // A config built by hand without NODE_ENV is not local development: nobody is an operator.
+    openWhenEmpty: config.NODE_ENV === 'development' || config.NODE_ENV === 'test',
+  });
+}
 const isPreflight = (c: Context) => c.req.method === 'OPTIONS';
 // GET and HEAD carry no body, and looking for one makes @hono/node-server build the full fetch Request (a stream
 // and an AbortController) that reads otherwise never need: about half the cost of a read (docs/benchmarks.md).
@@ -95,13 +131,14 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', corsForBrowsers(config.CORS_ORIGINS));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
-  app.use('*', except([...OPEN_PATHS, isPreflight], requireApiKey(config.API_KEYS)));
+  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
+  const operatorOnly = requireOperator<ApiEnv>(apiOperatorAccess(config), OPERATOR_SIGN_IN);
 
   app.route('/', operationsRoutes(deps));
-  // Operators' routes: the API key for now, like every route that is not open.
-  app.route('/operations/reconciliations', reconciliationRoutes(deps));
+  app.route('/operations', operatorReviewRoutes(deps, operatorOnly));
+  app.route('/operations/reconciliations', reconciliationRoutes(deps, operatorOnly));
   app.route('/payments/webhook', webhookRoutes(deps));
-  app.route('/payments', paymentRoutes(deps));
+  app.route('/payments', paymentRoutes(deps, operatorOnly));
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.route('/', docsRoutes(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO })));
 
@@ -109,7 +146,10 @@ export function createApp(deps: ApiDependencies) {
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length === 0) return errorResponse(c, new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
     c.header('Allow', allowed.join(', '));
-    return errorResponse(c, new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`));
+    return errorResponse(
+      c,
+      new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`),
+    );
   });
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);

@@ -17,12 +17,17 @@ import {
   midtransNotificationSignal,
   paymentQuery,
   paymentWorkflowId,
+  reconcileRequestSignal,
   refundUpdate,
   type CancelRequest,
   type PaymentWorkflow,
   type PaymentWorkflowInput,
+  type ReconcileRequest,
   type RefundRequest,
 } from '../../workflows/messages';
+import type { DownstreamRedeliveryInput, DownstreamRedeliveryResult } from '../../workflows/downstream-redelivery';
+
+export type { DownstreamRedeliveryInput, DownstreamRedeliveryResult };
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { ApiError, isErrorCode } from './errors';
@@ -38,7 +43,13 @@ export type StartOutcome =
 /** Everything the API asks of Temporal; the API never talks to Midtrans itself. */
 export function createPaymentWorkflows(client: Client, taskQueue: string) {
   const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
-  const exists = (paymentId: string) => handle(paymentId).describe().then(() => true, () => false);
+  const exists = (paymentId: string) =>
+    handle(paymentId)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
   /** Updates this process is waiting for, by workflow and update id: a retry joins the wait instead of adding one. */
   const updatesInFlight = new Map<string, Promise<PaymentView>>();
 
@@ -47,14 +58,23 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
    * retrying): callers bound their own wait. The update id is the request's identity: Temporal applies an update id
    * once per workflow run and answers a repeat with the same update's outcome, so re-sending it is always safe.
    */
-  function completeUpdate<Request>(paymentId: string, definition: UpdateDefinition<PaymentView, [Request]>, request: Request, updateId: string) {
+  function completeUpdate<Request>(
+    paymentId: string,
+    definition: UpdateDefinition<PaymentView, [Request]>,
+    request: Request,
+    updateId: string,
+  ) {
     const inFlightId = `${paymentWorkflowId(paymentId)}/${updateId}`;
     const joined = updatesInFlight.get(inFlightId);
     if (joined) return joined;
     const completion = (async () => {
       for (;;) {
         try {
-          const update = await handle(paymentId).startUpdate(definition, { args: [request], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
+          const update = await handle(paymentId).startUpdate(definition, {
+            args: [request],
+            updateId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          });
           return await update.result();
         } catch (error) {
           if (!(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) rethrowAsApiError(error);
@@ -139,6 +159,47 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
     refund(paymentId: string, request: RefundRequest, updateId: string = randomUUID()): Promise<PaymentView> {
       return completeUpdate(paymentId, refundUpdate, request, updateId);
     },
+
+    /** Asks the payment's workflow to look at Midtrans now; a closed (or unknown) workflow is PAYMENT_WORKFLOW_CLOSED. */
+    async requestReconcile(paymentId: string, request: ReconcileRequest): Promise<void> {
+      try {
+        await handle(paymentId).signal(reconcileRequestSignal, request);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        throw new ApiError(
+          'PAYMENT_WORKFLOW_CLOSED',
+          "this payment's workflow is closed (final, and its refund window over): there is no one to ask Midtrans and apply the answer",
+        );
+      }
+    },
+
+    /**
+     * Starts (or, with the same `workflowId`, joins) an operator's redelivery and waits up to `waitMs` for its result;
+     * undefined when it is still running. A finished workflow of that id answers with its result: nothing runs twice.
+     */
+    async redeliver(workflowId: string, input: DownstreamRedeliveryInput, waitMs: number): Promise<DownstreamRedeliveryResult | undefined> {
+      const started = await client.workflow
+        .start('downstreamRedeliveryWorkflow', {
+          workflowId,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        })
+        .catch((error: unknown) => {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+          throw error;
+        });
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), waitMs);
+      });
+      try {
+        return await Promise.race([started.result() as Promise<DownstreamRedeliveryResult>, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
 
@@ -173,7 +234,11 @@ export async function fetchPaymentWorkflowInput(client: Client, workflowId: stri
 }
 
 /** One run of a payment workflow as the read model re-projects it: the workflow's view and the input it started with. */
-export async function readPaymentRun(client: Client, workflowId: string, runId?: string): Promise<{ view: PaymentView; input: PaymentWorkflowInput }> {
+export async function readPaymentRun(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ view: PaymentView; input: PaymentWorkflowInput }> {
   const [view, input] = await Promise.all([
     client.workflow.getHandle(workflowId, runId).query(paymentQuery),
     fetchPaymentWorkflowInput(client, workflowId, runId),

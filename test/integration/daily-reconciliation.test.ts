@@ -43,7 +43,10 @@ let database: Awaited<ReturnType<typeof privateDatabase>>;
 let service: Service;
 /** The API the test creates payments through: the service's, but with each payment's own early looks a day away. */
 let api: (method: string, path: string, body?: unknown) => ReturnType<typeof callApi>;
+/** The same app as an operator calls it: the report routes take an operator token, not an API key. */
+let operator: (method: string, path: string, token?: string) => ReturnType<typeof callApi>;
 let closeApi: () => Promise<void>;
+const OPERATOR = { name: 'ana', token: 'integration-test-reconciliation-operator' };
 
 beforeAll(async () => {
   database = await privateDatabase();
@@ -53,10 +56,12 @@ beforeAll(async () => {
   const workflows = service.dependencies.workflows;
   const app = createApp({
     ...service.dependencies,
+    config: { ...service.dependencies.config, OPERATOR_TOKENS: [OPERATOR] },
     workflows: { ...workflows, start: (input, waitMs) => workflows.start({ ...input, reconcileAfterMinutes: [24 * 60] }, waitMs) },
   });
   const served = await serveOverHttp(app);
   api = (method, path, body) => callApi(served.url, method, path, body);
+  operator = (method, path, token = OPERATOR.token) => callApi(served.url, method, path, undefined, { authorization: `Bearer ${token}` });
   closeApi = served.close;
 }, 180_000);
 
@@ -160,7 +165,7 @@ describe('the daily reconciliation finds and fixes lost notifications and change
   });
 
   it('the report lists each difference with our status, Midtrans’s and what was done with it', async () => {
-    const list = await api('GET', '/operations/reconciliations');
+    const list = await operator('GET', '/operations/reconciliations');
     expect(list.status).toBe(200);
     const run = list.body.reconciliations.find((r: { reconciliation_id: string }) => r.reconciliation_id === firstRun.runId);
     expect(run).toMatchObject({
@@ -171,7 +176,7 @@ describe('the daily reconciliation finds and fixes lost notifications and change
       needs_person: 1,
     });
 
-    const detail = await api('GET', `/operations/reconciliations/${firstRun.runId}`);
+    const detail = await operator('GET', `/operations/reconciliations/${firstRun.runId}`);
     expect(detail.status).toBe(200);
     const found = Object.fromEntries(
       detail.body.differences.map((d: { payment_id: string; our_status: string; kind: string; outcome: string; midtrans_status: string }) => [
@@ -188,11 +193,11 @@ describe('the daily reconciliation finds and fixes lost notifications and change
     secondRun = await reconcile();
     expect(secondRun).toMatchObject({ paymentsChecked: ids.length, differencesFound: 1, handedToWorkflow: 0, needsPerson: 1 });
 
-    const first = await api('GET', '/operations/reconciliations?limit=1');
+    const first = await operator('GET', '/operations/reconciliations?limit=1');
     expect(first.status).toBe(200);
     expect(first.body.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id)).toEqual([secondRun.runId]);
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const second = await api('GET', `/operations/reconciliations?limit=1&cursor=${first.body.next_cursor}`);
+    const second = await operator('GET', `/operations/reconciliations?limit=1&cursor=${first.body.next_cursor}`);
     expect(second.body.reconciliations.map((r: { reconciliation_id: string }) => r.reconciliation_id)).toEqual([firstRun.runId]);
     expect(second.body.next_cursor).toBeNull();
   });
@@ -211,14 +216,16 @@ describe('the daily reconciliation finds and fixes lost notifications and change
   });
 
   it('refuses a cursor it did not give out, and answers 404 for an unknown run', async () => {
-    const badCursor = await api('GET', '/operations/reconciliations?cursor=not-a-cursor');
+    const badCursor = await operator('GET', '/operations/reconciliations?cursor=not-a-cursor');
     expect(badCursor.status).toBe(400);
     expect(badCursor.body.error.code).toBe('VALIDATION_FAILED');
-    const unknown = await api('GET', '/operations/reconciliations/no-such-run');
+    const unknown = await operator('GET', '/operations/reconciliations/no-such-run');
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('RECONCILIATION_NOT_FOUND');
-    const anonymous = await callApi(service.apiUrl, 'GET', '/operations/reconciliations', undefined, { authorization: '' });
-    expect(anonymous.status).toBe(401);
+    const withApiKey = await api('GET', '/operations/reconciliations');
+    expect(withApiKey.status).toBe(401);
+    const unknownToken = await operator('GET', '/operations/reconciliations', 'not-an-operator-token');
+    expect(unknownToken.status).toBe(401);
   });
 });
 

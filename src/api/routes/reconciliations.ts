@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { findReconciliationRun, listReconciliationRuns, type ReconciliationRunRow } from '../../db/reconciliations';
 import { DRIFT_KINDS, PAYMENT_STATUSES, type ReconciliationRunStatus } from '../../domain';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
-import { API_KEY_SECURITY, apiRouter, errorResponse, jsonContent, STANDARD_ERRORS } from '../route-docs';
+import type { ApiEnv } from '../middleware/request-context';
+import { apiRouter, errorResponse, jsonContent, OPERATOR_ERRORS, OPERATOR_SECURITY } from '../route-docs';
 
 /** The daily reconciliation's drift reports (workflows/daily-reconciliation.ts), for operators. */
 
@@ -60,29 +62,33 @@ const runListSchema = z.object({
 });
 const runDetailSchema = runSchema.extend({ differences: z.array(differenceSchema) });
 
-const listRuns = createRoute({
-  operationId: 'listReconciliations',
-  method: 'get',
-  path: '/',
-  summary: 'Daily reconciliation runs, newest first, with their counts',
-  security: API_KEY_SECURITY,
-  request: { query: listQuery },
-  responses: { 200: { description: 'A page of runs', ...jsonContent(runListSchema) }, ...STANDARD_ERRORS },
-});
+const listRuns = (operatorOnly: MiddlewareHandler<ApiEnv>) =>
+  createRoute({
+    operationId: 'listReconciliations',
+    method: 'get',
+    path: '/',
+    summary: 'Operators: daily reconciliation runs, newest first, with their counts',
+    security: OPERATOR_SECURITY,
+    middleware: [operatorOnly] as const,
+    request: { query: listQuery },
+    responses: { 200: { description: 'A page of runs', ...jsonContent(runListSchema) }, ...OPERATOR_ERRORS },
+  });
 
-const getRun = createRoute({
-  operationId: 'getReconciliation',
-  method: 'get',
-  path: '/{reconciliation_id}',
-  summary: 'A reconciliation run with every difference it found between our records and Midtrans',
-  security: API_KEY_SECURITY,
-  request: { params: runIdParam },
-  responses: {
-    200: { description: 'The run and its differences', ...jsonContent(runDetailSchema) },
-    404: errorResponse('RECONCILIATION_NOT_FOUND'),
-    ...STANDARD_ERRORS,
-  },
-});
+const getRun = (operatorOnly: MiddlewareHandler<ApiEnv>) =>
+  createRoute({
+    operationId: 'getReconciliation',
+    method: 'get',
+    path: '/{reconciliation_id}',
+    summary: 'Operators: a reconciliation run with every difference it found between our records and Midtrans',
+    security: OPERATOR_SECURITY,
+    middleware: [operatorOnly] as const,
+    request: { params: runIdParam },
+    responses: {
+      200: { description: 'The run and its differences', ...jsonContent(runDetailSchema) },
+      404: errorResponse('RECONCILIATION_NOT_FOUND'),
+      ...OPERATOR_ERRORS,
+    },
+  });
 
 function runResponse(run: ReconciliationRunRow): z.infer<typeof runSchema> {
   return {
@@ -100,10 +106,10 @@ function runResponse(run: ReconciliationRunRow): z.infer<typeof runSchema> {
   };
 }
 
-export function reconciliationRoutes({ db }: ApiDependencies) {
+export function reconciliationRoutes({ db }: ApiDependencies, operatorOnly: MiddlewareHandler<ApiEnv>) {
   const app = apiRouter();
 
-  app.openapi(listRuns, async (c) => {
+  app.openapi(listRuns(operatorOnly), async (c) => {
     const { limit, cursor } = c.req.valid('query');
     // One more than the page: whether there is a next page, without counting.
     const runs = await listReconciliationRuns(db, limit + 1, cursor);
@@ -112,7 +118,7 @@ export function reconciliationRoutes({ db }: ApiDependencies) {
     return c.json({ reconciliations: page.map(runResponse), next_cursor: runs.length > limit && last ? runCursor.encode(last) : null }, 200);
   });
 
-  app.openapi(getRun, async (c) => {
+  app.openapi(getRun(operatorOnly), async (c) => {
     const { reconciliation_id } = c.req.valid('param');
     const run = await findReconciliationRun(db, reconciliation_id);
     if (!run) throw new ApiError('RECONCILIATION_NOT_FOUND', `no reconciliation run ${reconciliation_id}`);
