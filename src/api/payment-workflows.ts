@@ -24,9 +24,10 @@ import {
 } from '../../workflows/messages';
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
+import { paymentWorkflowId } from '../temporal/workflow-ids';
 import { ApiError, isErrorCode } from './errors';
 
-export const paymentWorkflowId = (paymentId: string) => `payment-${paymentId}`;
+export { paymentWorkflowId };
 
 export type StartOutcome =
   | { kind: 'charged'; view: PaymentView }

@@ -13,6 +13,7 @@ import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
+import type { PaymentTracing } from '../../src/telemetry/tracing';
 import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
 import { API_KEY, apiConfig, SERVER_KEY, TEST_PAYLOAD_KEY } from './fixtures';
@@ -26,7 +27,9 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
  * notifications to the API's webhook, a downstream receiver, a worker on a private task queue, and the API. Temporal
  * payloads are encrypted as in production, with the tests' key.
  */
-export async function startService(options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string } = {}) {
+export async function startService(
+  options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string; tracing?: PaymentTracing } = {},
+) {
   const payloadEncryptionKeys: readonly PayloadEncryptionKey[] = [TEST_PAYLOAD_KEY];
   const databaseUrl = inject('databaseUrl');
   // A test may bring its own Temporal (the Web UI test's server runs with the UI).
@@ -36,7 +39,12 @@ export async function startService(options: { createWaitMs?: number; midtransFet
   const receiver = await startDownstreamReceiver(0, DOWNSTREAM_SIGNING_SECRET);
 
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection, namespace: 'default', dataConverter: encryptedDataConverter(payloadEncryptionKeys) });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: encryptedDataConverter(payloadEncryptionKeys),
+    interceptors: options.tracing?.clientInterceptors,
+  });
   const dependencies: ApiDependencies = {
     config: apiConfig({ CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000 }),
     db,
@@ -46,6 +54,7 @@ export async function startService(options: { createWaitMs?: number; midtransFet
     checkTemporal: async () => {
       await connection.healthService.check({});
     },
+    traced: options.tracing !== undefined,
   };
   const app = createApp(dependencies);
   const served = await serveOverHttp(app);
@@ -67,6 +76,7 @@ export async function startService(options: { createWaitMs?: number; midtransFet
     taskQueue,
     payloadEncryptionKeys,
     workflowBundle: await bundlePaymentWorkflows(),
+    tracing: options.tracing,
     dependencies: {
       db,
       midtrans,

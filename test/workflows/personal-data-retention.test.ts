@@ -3,6 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RetentionActivities, RetentionBatch, RetentionBatchResult } from '../../activities';
+import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import type { personalDataRetentionWorkflow } from '../../workflows/personal-data-retention';
 
@@ -33,7 +34,7 @@ async function runWith(answers: RetentionBatchResult[], maxBatches: number) {
     },
   };
   const taskQueue = `retention-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities, sinks: UNTRACED_WORKFLOW_SINKS });
   const result = await worker.runUntil(
     env.client.workflow.execute<typeof personalDataRetentionWorkflow>('personalDataRetentionWorkflow', {
       taskQueue,

@@ -6,6 +6,7 @@ import { defaultExpiryMinutes, type PaymentCheckout, type PaymentStatus, type Pa
 import { saveCheckout } from '../../db/checkouts';
 import type { StoredAnswer } from '../../db/idempotency';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
+import { markPaymentSpan } from '../../telemetry/tracing';
 import type { ApiDependencies } from '../app';
 import { ApiError, errorBody } from '../errors';
 import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
@@ -184,6 +185,7 @@ export function paymentRoutes(deps: ApiDependencies) {
     const body = await readValidBody(c, createPaymentBody);
     // A retry attaches to the workflow of the key's payment (update-with-start), so it answers with the payment as it is now.
     const paymentId = (await keys.claim(c, 'POST /payments', undefined, body))?.paymentId ?? newPaymentId();
+    markPaymentSpan(paymentId);
     // The checkout first: the workflow's charge reads it by payment id. A retry of this create writes it once.
     await saveCheckout(db, paymentId, paymentCheckout(body));
     const outcome = await workflows.start(
