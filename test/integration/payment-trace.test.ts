@@ -79,6 +79,22 @@ describe('a payment traced from POST /payments to the downstream call', () => {
     ]);
   });
 
+  it("traces Midtrans's notification on its own, from the webhook to the workflow's signal handler, marked with the payment", async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody());
+    const paymentId = created.body.payment_id as string;
+    await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}/pay`, { method: 'POST' });
+    const ofPayment = () => spans().filter((span) => span.attributes[PAYMENT_ID_ATTRIBUTE] === paymentId);
+    const handled = await s.eventually(
+      async () => ofPayment().find((span) => span.name.startsWith('HandleSignal:')),
+      (span) => span !== undefined,
+    );
+    const webhook = ofPayment().find((span) => span.kind === SpanKind.SERVER && span.attributes['http.route'] === '/payments/webhook');
+    expect(webhook, 'the webhook request span').toBeDefined();
+    expect(handled!.spanContext().traceId).toBe(webhook!.spanContext().traceId);
+    const request = ofPayment().find((span) => span.kind === SpanKind.SERVER && span.attributes['http.route'] === '/payments');
+    expect(webhook!.spanContext().traceId).not.toBe(request!.spanContext().traceId);
+  });
+
   it('puts no personal data in any span attribute', () => {
     const { customer_details: customer } = createPaymentBody();
     const attributes = JSON.stringify(spans().map((span) => span.attributes));
