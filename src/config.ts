@@ -186,6 +186,8 @@ const configSchema = z
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
     /** The worker's GET /health (200 while polling) and its Node process metrics (GET /metrics); unset = not served. */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+    /** OTLP over HTTP (protobuf) for traces (src/telemetry/tracing.ts); the exporter reads the other OTEL_* variables itself. Unset = no tracing. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
     /** The workflow bundle `npm run build` wrote (the image sets it); unset = bundle the workflows at start (development). */
     /** On SIGTERM the API answers /ready with 503 and keeps serving this long before it stops accepting (0 = stop at once). */
     API_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),

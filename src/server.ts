@@ -5,6 +5,7 @@ import { createPaymentWorkflows } from './api/payment-workflows';
 import { loadConfig } from './config';
 import { createDatabase } from './db/client';
 import { createLogger } from './logger';
+import { startTracing } from './telemetry/tracing';
 import { connectClient } from './temporal/connection';
 
 /** The API process: `npm run api`. Configured only by environment variables (src/config.ts). */
@@ -14,8 +15,13 @@ if (config.API_KEYS.length === 0) {
   // Production refuses this (src/config.ts); anywhere else it must not go unnoticed.
   logger.warn('API_KEYS is empty: the payment API accepts every request without a key. Local development only: set API_KEYS wherever anyone else can reach the API.');
 }
+const tracing = await startTracing('api', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS);
+const client = await connectClient(
+  { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
+  config.PAYLOAD_ENCRYPTION_KEYS,
+  tracing,
+);
 
 let stopping = false;
 const app = createApp({
@@ -29,6 +35,7 @@ const app = createApp({
     await client.workflowService.describeNamespace({ namespace: client.options.namespace });
   },
   isDraining: () => stopping,
+  traced: tracing !== undefined,
 });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
@@ -44,7 +51,7 @@ async function shutdown(signal: string) {
   const forced = setTimeout(() => process.exit(1), config.API_DRAIN_DELAY_MS + 15_000).unref();
   await new Promise((resolve) => setTimeout(resolve, config.API_DRAIN_DELAY_MS));
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([client.connection.close(), db.$disconnect()]);
+  await Promise.allSettled([client.connection.close(), db.$disconnect(), tracing?.shutdown()]);
   clearTimeout(forced);
   process.exit(0);
 }

@@ -2,6 +2,7 @@ import { loadConfig } from './config';
 import { createDatabase } from './db/client';
 import { createLogger } from './logger';
 import { createMidtransClient, midtransBaseUrls } from './midtrans/client';
+import { startTracing } from './telemetry/tracing';
 import { connectClient, connectWorker } from './temporal/connection';
 import { applySchedules, scheduledJobs } from './temporal/schedules';
 import { createPaymentWorker, installWorkerRuntime, serveWorkerHealth } from './temporal/worker';
@@ -12,6 +13,7 @@ const logger = createLogger(config.LOG_LEVEL, 'worker');
 installWorkerRuntime(logger, {
   metricsBindAddress: config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined,
 });
+const tracing = await startTracing('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 const defaults = midtransBaseUrls(config.MIDTRANS_IS_PRODUCTION);
 const midtrans = createMidtransClient({
@@ -41,6 +43,7 @@ const worker = await createPaymentWorker({
   maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+  tracing,
 });
 // The scheduled jobs (personal-data retention, …) are applied by every worker, so a deploy updates them. A failure
 // (say, an API key without schedule permissions) is logged and leaves payments running: `npm run schedules:apply` then.
@@ -58,5 +61,5 @@ logger.info(
 // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and lets running tasks finish.
 await worker.run();
 health?.close();
-await Promise.allSettled([connection.close(), db.$disconnect()]);
+await Promise.allSettled([connection.close(), db.$disconnect(), tracing?.shutdown()]);
 logger.info('worker stopped');

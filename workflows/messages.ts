@@ -4,8 +4,7 @@ import type { MidtransObservation, PaymentCheckout, PaymentState, PaymentTerms, 
 /** The workflow's signature, for clients that start it by name. */
 export type PaymentWorkflow = (input: PaymentWorkflowInput) => Promise<PaymentView>;
 
-/** A payment's workflow id: one workflow per payment, ever (Temporal refuses a second with the same id). */
-export const paymentWorkflowId = (paymentId: string) => `payment-${paymentId}`;
+export { paymentWorkflowId } from '../src/temporal/workflow-ids';
 
 /** What starts a payment workflow (workflow id `payment-<paymentId>`). */
 export interface PaymentWorkflowInput {

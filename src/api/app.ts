@@ -14,6 +14,7 @@ import { operatorAccess, requireOperator, type OperatorAccess } from './middlewa
 import { corsForBrowsers } from './middleware/cors';
 import { enforceHttps } from './middleware/https';
 import { requestContext, type ApiEnv } from './middleware/request-context';
+import { traceRequests } from './middleware/trace-requests';
 import type { PaymentWorkflows } from './payment-workflows';
 import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
@@ -59,6 +60,8 @@ export interface ApiDependencies {
   checkTemporal(): Promise<void>;
   /** True once the process is shutting down: /ready answers 503 so a load balancer stops sending new requests. */
   isDraining?(): boolean;
+  /** A span per request (src/telemetry/tracing.ts registered a tracer provider); absent = no tracing work at all. */
+  traced?: boolean;
 }
 
 /**
@@ -125,6 +128,7 @@ export function createApp(deps: ApiDependencies) {
   // strict: false — POST /payments and POST /payments/ are the same route, as in the original service.
   const app = apiRouter({ strict: false });
 
+  if (deps.traced) app.use('*', traceRequests());
   app.use('*', requestContext(deps.logger, deps.metrics));
   // HSTS is enforceHttps's to send (only with ENFORCE_HTTPS, on HTTPS); secureHeaders would overwrite it with its default.
   app.use('*', secureHeaders({ strictTransportSecurity: false }));

@@ -16,7 +16,6 @@ import {
   chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
-  paymentWorkflowId,
   reconcileRequestSignal,
   refundUpdate,
   type CancelRequest,
@@ -30,6 +29,7 @@ import type { DownstreamRedeliveryInput, DownstreamRedeliveryResult } from '../.
 export type { DownstreamRedeliveryInput, DownstreamRedeliveryResult };
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
+import { paymentWorkflowId } from '../temporal/workflow-ids';
 import { ApiError, isErrorCode } from './errors';
 
 export { paymentWorkflowId };

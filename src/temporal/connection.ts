@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import type { PaymentTracing } from '../telemetry/tracing';
 import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
 
 /**
@@ -15,14 +16,23 @@ function connectConfig(defaults: { address: string; namespace: string }) {
   };
 }
 
-/** A client whose payloads are sealed with the first of `payloadEncryptionKeys` and opened with any of them. */
+/**
+ * A client whose payloads are sealed with the first of `payloadEncryptionKeys` and opened with any of them; with
+ * `tracing`, its calls carry the caller's trace to the workflow.
+ */
 export async function connectClient(
   defaults: { address: string; namespace: string },
   payloadEncryptionKeys: readonly PayloadEncryptionKey[],
+  tracing?: PaymentTracing,
 ): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(defaults);
   const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace, dataConverter: encryptedDataConverter(payloadEncryptionKeys) });
+  return new Client({
+    connection,
+    namespace,
+    dataConverter: encryptedDataConverter(payloadEncryptionKeys),
+    interceptors: tracing?.clientInterceptors,
+  });
 }
 
 export async function connectWorker(defaults: { address: string; namespace: string }) {

@@ -15,6 +15,7 @@ import {
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createActivities, type ActivityDependencies } from '../../activities';
 import type { Logger } from '../logger';
+import { UNTRACED_WORKFLOW_SINKS, WORKFLOW_TRACING_MODULE, type PaymentTracing } from '../telemetry/tracing';
 import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
 import { reconciliationDriftTotal } from './worker-metrics';
 
@@ -33,11 +34,16 @@ export interface PaymentWorkerOptions {
   maxCachedWorkflows?: number;
   maxConcurrentActivityTaskExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
+  /** The process's tracing (src/telemetry/tracing.ts); absent = the workflows' spans go nowhere. */
+  tracing?: PaymentTracing;
 }
 
-/** Bundles the deterministic workflow code once (webpack + swc); replay tests use the same bundle. */
+/**
+ * Bundles the deterministic workflow code once (webpack + swc); replay tests and `npm run build` use the same bundle.
+ * The tracing interceptors are always in it (a prebuilt bundle cannot take them later); they add headers, no commands.
+ */
 export function bundlePaymentWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietBundlerLogger });
 }
 
 const quietBundlerLogger = {
@@ -57,6 +63,8 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows()),
     activities: createActivities(options.dependencies),
     dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
+    interceptors: options.tracing?.workerInterceptors,
+    sinks: options.tracing?.workflowSinks ?? UNTRACED_WORKFLOW_SINKS,
     // The SDK rejects an explicit undefined here (its default applies only when the key is absent).
     ...(options.shutdownGraceTimeMs !== undefined && { shutdownGraceTime: options.shutdownGraceTimeMs }),
     maxCachedWorkflows: options.maxCachedWorkflows,

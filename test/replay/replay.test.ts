@@ -4,6 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
 import { encryptedDataConverter } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { TEST_PAYLOAD_KEY, testDataConverter } from '../support/fixtures';
@@ -35,7 +36,7 @@ describe('replay of recorded payment histories', () => {
     expect(started?.workflowType?.name).toBe('paymentWorkflow');
     // With the codec, as every worker runs: histories from before encryption pass through it untouched.
     await expect(
-      Worker.runReplayHistory({ workflowBundle, replayName: file, dataConverter: testDataConverter() }, history, file),
+      Worker.runReplayHistory({ workflowBundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter: testDataConverter() }, history, file),
     ).resolves.toBeUndefined();
   });
 });
@@ -55,7 +56,7 @@ describe('replay of a history recorded with encrypted payloads', () => {
   it.each(encrypted)('%s fails clearly, naming the key id, with keys that do not include its key', async (file) => {
     const otherKey = { id: 'another', key: randomBytes(32) };
     const replay = Worker.runReplayHistory(
-      { workflowBundle, replayName: file, dataConverter: encryptedDataConverter([otherKey]) },
+      { workflowBundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter: encryptedDataConverter([otherKey]) },
       readHistory(file),
       file,
     );
@@ -64,7 +65,7 @@ describe('replay of a history recorded with encrypted payloads', () => {
   });
 
   it.each(encrypted)('%s fails without any codec: the SDK does not know the encoding', async (file) => {
-    const replay = Worker.runReplayHistory({ workflowBundle, replayName: file }, readHistory(file), file);
+    const replay = Worker.runReplayHistory({ workflowBundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file }, readHistory(file), file);
     await expect(replay).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
   });
 });

@@ -1,18 +1,21 @@
 import type { Payload } from '@temporalio/common';
 import { decode } from '@temporalio/common/lib/encoding';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import type { temporal } from '@temporalio/proto';
 import { ENCRYPTION_KEY_ID_METADATA } from '../../src/temporal/payload-codec';
 
 /**
  * Every payload a workflow history holds (inputs, results, signals, updates, failures' details), wherever it sits in
  * an event, except what never passes through a codec: search attributes (the server indexes them), the SDK core's
- * own patch markers (they hold a patch id) and the `data` of its local-activity markers (sequence number, attempt,
- * activity type and times; the activity's result beside it is a payload like any other).
+ * own patch markers (they hold a patch id), the `data` of its local-activity markers (sequence number, attempt,
+ * activity type and times; the activity's result beside it is a payload like any other), and the tracing
+ * interceptors' header: the TypeScript SDK runs no header through a codec (sdk-typescript#514), and that one holds
+ * a W3C trace context only (tracingHeadersIn checks it).
  */
 export function payloadsIn(history: temporal.api.history.v1.IHistory): Payload[] {
   const found: Payload[] = [];
   const visit = (value: unknown, key: string) => {
-    if (key === 'searchAttributes' || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    if (key === 'searchAttributes' || key === TRACE_HEADER || value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
     if (key === 'markerRecordedEventAttributes') {
       const { markerName, details, ...marker } = value as { markerName?: string; details?: Record<string, unknown> };
       if (markerName === 'core_patch') return;
@@ -28,6 +31,20 @@ export function payloadsIn(history: temporal.api.history.v1.IHistory): Payload[]
     for (const [childKey, child] of Object.entries(value)) visit(child, childKey);
   };
   visit(history, '');
+  return found;
+}
+
+/** What the tracing interceptors' headers in a history say, decoded (they are plain JSON payloads). */
+export function tracingHeadersIn(history: temporal.api.history.v1.IHistory): unknown[] {
+  const found: unknown[] = [];
+  const visit = (value: unknown) => {
+    if (value === null || typeof value !== 'object' || value instanceof Uint8Array) return;
+    const fields = (value as { fields?: Record<string, Payload> }).fields;
+    const header = fields?.[TRACE_HEADER];
+    if (header) found.push(JSON.parse(decode(header.data!)));
+    for (const child of Object.values(value)) visit(child);
+  };
+  visit(history);
   return found;
 }
 

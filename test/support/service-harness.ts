@@ -13,6 +13,7 @@ import { createPaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase, type Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
+import type { PaymentTracing } from '../../src/telemetry/tracing';
 import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
 import { API_KEY, apiConfig, SERVER_KEY, TEST_PAYLOAD_KEY } from './fixtures';
@@ -27,7 +28,7 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
  * payloads are encrypted as in production, with the tests' key.
  */
 export async function startService(
-  options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string; databaseUrl?: string } = {},
+  options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string; databaseUrl?: string; tracing?: PaymentTracing } = {},
 ) {
   const payloadEncryptionKeys: readonly PayloadEncryptionKey[] = [TEST_PAYLOAD_KEY];
   // A test may bring its own database (one that must hold only its own payments).
@@ -39,7 +40,12 @@ export async function startService(
   const receiver = await startDownstreamReceiver(0, DOWNSTREAM_SIGNING_SECRET);
 
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection, namespace: 'default', dataConverter: encryptedDataConverter(payloadEncryptionKeys) });
+  const client = new Client({
+    connection,
+    namespace: 'default',
+    dataConverter: encryptedDataConverter(payloadEncryptionKeys),
+    interceptors: options.tracing?.clientInterceptors,
+  });
   const dependencies: ApiDependencies = {
     config: apiConfig({ CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000 }),
     db,
@@ -49,6 +55,7 @@ export async function startService(
     checkTemporal: async () => {
       await connection.healthService.check({});
     },
+    traced: options.tracing !== undefined,
   };
   const app = createApp(dependencies);
   const served = await serveOverHttp(app);
@@ -70,6 +77,7 @@ export async function startService(
     taskQueue,
     payloadEncryptionKeys,
     workflowBundle: await bundlePaymentWorkflows(),
+    tracing: options.tracing,
     dependencies: {
       db,
       midtrans,

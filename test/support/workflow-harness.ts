@@ -11,6 +11,7 @@ import { ApplicationFailure, defaultPayloadConverter, type PayloadCodec } from '
 import { temporal } from '@temporalio/proto';
 import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
+import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { createMidtransActivities } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
@@ -177,6 +178,7 @@ export async function createWorkflowHarness(
       activities,
       dataConverter: encryptedDataConverter(keys),
       maxCachedWorkflows,
+      sinks: UNTRACED_WORKFLOW_SINKS,
     });
     return { worker, running: worker.run() };
   };

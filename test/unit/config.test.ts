@@ -258,6 +258,16 @@ describe("the worker's metrics and health ports", () => {
   });
 });
 
+describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+  it('is unset by default (no tracing), takes a URL, and refuses anything else naming the variable', () => {
+    expect(loadConfig(productionEnv()).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(loadConfig({ ...productionEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+      'http://otel-collector:4318',
+    );
+    expect(refusal({ ...productionEnv(), OTEL_EXPORTER_OTLP_ENDPOINT: 'the collector' })).toMatch(/OTEL_EXPORTER_OTLP_ENDPOINT:/);
+  });
+});
+
 describe('TRUSTED_PROXIES', () => {
   it('is empty by default: no proxy is trusted', () => {
     const config = loadConfig({ ...productionEnv() });

@@ -7,7 +7,7 @@ import { chargeCompletedUpdate, midtransNotificationSignal, refundUpdate } from 
 import type { paymentWorkflow } from '../../workflows/payment';
 import { TEST_PAYLOAD_KEY } from '../support/fixtures';
 import { PayloadEncryptionCodec } from '../../src/temporal/payload-codec';
-import { bytesOf, keyIdsOf, payloadsIn } from '../support/history-payloads';
+import { bytesOf, keyIdsOf, payloadsIn, tracingHeadersIn } from '../support/history-payloads';
 import {
   createWorkflowHarness,
   paymentRequest,
@@ -37,10 +37,15 @@ describe('encrypted payloads', () => {
     ctx.lastPayment = handle;
     await payAndNotify(ctx.h, handle, request.paymentId);
 
-    const payloads = payloadsIn(await handle.fetchHistory());
+    const history = await handle.fetchHistory();
+    const payloads = payloadsIn(history);
     // Workflow input, activity inputs and results, the update's outcome and the signal, at least.
     expect(payloads.length).toBeGreaterThanOrEqual(6);
     expect(new Set(keyIdsOf(payloads))).toEqual(new Set([TEST_PAYLOAD_KEY.id]));
+    // The one plain payload: each activity's trace context (the workflow's tracing interceptors), and nothing else.
+    const traceContexts = tracingHeadersIn(history);
+    expect(traceContexts.length).toBeGreaterThan(0);
+    for (const header of traceContexts) expect(header).toEqual({ traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/) });
     const raw = bytesOf(payloads);
     const { customer } = request;
     for (const secret of [customer.email, customer.phone, customer.firstName, customer.lastName, request.orderId]) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { RetentionActivities, RetentionBatch, RetentionBatchResult } from '../../activities';
+import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
 import type { personalDataRetentionWorkflow } from '../../workflows/personal-data-retention';
 import { useTimeSkippingEnvironment } from '../support/workflow-harness';
 
@@ -26,7 +27,7 @@ async function runWith(answers: RetentionBatchResult[], maxBatches: number) {
     },
   };
   const taskQueue = `retention-${randomUUID()}`;
-  const worker = await Worker.create({ connection: ts.env.nativeConnection, taskQueue, workflowBundle: ts.bundle, activities });
+  const worker = await Worker.create({ connection: ts.env.nativeConnection, taskQueue, workflowBundle: ts.bundle, activities, sinks: UNTRACED_WORKFLOW_SINKS });
   const result = await worker.runUntil(
     ts.env.client.workflow.execute<typeof personalDataRetentionWorkflow>('personalDataRetentionWorkflow', {
       taskQueue,

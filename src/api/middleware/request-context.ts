@@ -15,13 +15,19 @@ export type ApiEnv = {
   };
 };
 
+/** The payment a request is about, from its path (/payments/{payment_id}…); not /payments/order/… nor the webhook. */
+export function paymentIdInPath(path: string): string | undefined {
+  const id = path.match(/^\/payments\/([^/]+)/)?.[1];
+  return id && !['order', 'webhook'].includes(id) ? id : undefined;
+}
+
 /** A request id on every response and log line; one access-log line and one metrics sample per request. */
 export function requestContext(logger: Logger, metrics: ApiMetrics): MiddlewareHandler<ApiEnv> {
   return async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-    const paymentId = c.req.path.match(/^\/payments\/([^/]+)/)?.[1];
-    const log = logger.child({ requestId, ...(paymentId && !['order', 'webhook'].includes(paymentId) ? { paymentId } : {}) });
+    const paymentId = paymentIdInPath(c.req.path);
+    const log = logger.child({ requestId, ...(paymentId ? { paymentId } : {}) });
     c.set('requestId', requestId);
     c.set('log', log);
     // Before the handler: a header set on a finished response makes @hono/node-server rebuild it (3× the CPU).

@@ -7,6 +7,7 @@ import { saveCheckout } from '../../db/checkouts';
 import type { StoredAnswer } from '../../db/idempotency';
 import { searchPayments } from '../../db/payment-search';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
+import { markPaymentSpan } from '../../telemetry/tracing';
 import type { ApiDependencies } from '../app';
 import { ApiError, errorBody } from '../errors';
 import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
@@ -217,6 +218,7 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     const body = await readValidBody(c, createPaymentBody);
     // A retry attaches to the workflow of the key's payment (update-with-start), so it answers with the payment as it is now.
     const paymentId = (await keys.claim(c, 'POST /payments', undefined, body))?.paymentId ?? newPaymentId();
+    markPaymentSpan(paymentId);
     // The checkout first: the workflow's charge reads it by payment id. A retry of this create writes it once.
     await saveCheckout(db, paymentId, paymentCheckout(body));
     const outcome = await workflows.start(

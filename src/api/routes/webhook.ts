@@ -17,6 +17,7 @@ import type { Logger } from '../../logger';
 import { notificationMeaningSha256 } from '../../midtrans/notification-meaning';
 import { toMidtransObservation } from '../../midtrans/observation';
 import { isValidMidtransSignature } from '../../midtrans/signature';
+import { markPaymentSpan } from '../../telemetry/tracing';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
 import type { ApiEnv } from '../middleware/request-context';
@@ -99,6 +100,7 @@ export function webhookRoutes(deps: ApiDependencies) {
 
   async function applyVerified(c: Context<ApiEnv>, rawBody: string, notification: MidtransNotification) {
     const paymentId = notification.order_id;
+    markPaymentSpan(paymentId);
     const stored: VerifiedNotification = {
       paymentId,
       body: notification,
