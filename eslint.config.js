@@ -30,11 +30,11 @@ export default tseslint.config(
             { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'workflows import activity types only' },
             {
               group: ['../src/*', '!../src/domain', '!../src/temporal'],
-              message: 'workflow code imports src/domain only (and the search-attribute keys)',
+              message: 'workflow code imports src/domain only (and the search-attribute keys and workflow ids)',
             },
             {
-              group: ['../src/temporal/*', '!../src/temporal/search-attributes'],
-              message: 'workflow code imports src/domain only (and the search-attribute keys)',
+              group: ['../src/temporal/*', '!../src/temporal/search-attributes', '!../src/temporal/workflow-ids'],
+              message: 'workflow code imports src/domain only (and the search-attribute keys and workflow ids)',
             },
           ],
         },
