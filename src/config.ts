@@ -134,6 +134,8 @@ const configSchema = z
     TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_TASK_QUEUE: z.string().default('payments'),
+    /** The Temporal Web UI operators use: the console links each payment to its workflow there. */
+    TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
     /** Keys that encrypt Temporal payloads (src/temporal/payload-codec.ts); empty = none, refused in production. */
     PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
     WORKER_MAX_CACHED_WORKFLOWS: positiveInt(2_000),

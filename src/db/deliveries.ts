@@ -1,3 +1,4 @@
+import type { DownstreamDelivery } from '../generated/prisma/client';
 import type { Database } from './client';
 
 export interface DeliveryAttempt {
@@ -21,4 +22,18 @@ export async function recordDeliveryAttempt(db: Database, attempt: DeliveryAttem
       ${attempt.outcome}, ${attempt.httpStatus ?? null}::int, ${attempt.error ?? null}, (now() at time zone 'utc'))
     on conflict (idempotency_key) do update set status = excluded.status, http_status = excluded.http_status,
       last_error = excluded.last_error, attempts = downstream_deliveries.attempts + 1, updated_at = excluded.updated_at`;
+}
+
+export type DeliveryRow = Pick<
+  DownstreamDelivery,
+  'id' | 'target' | 'status' | 'attempts' | 'httpStatus' | 'lastError' | 'createdAt' | 'updatedAt'
+>;
+
+/** A payment's calls to the transaction and user services, oldest first (their bodies are the payment's own fields). */
+export function listDeliveriesOfPayment(db: Database, paymentId: string): Promise<DeliveryRow[]> {
+  return db.downstreamDelivery.findMany({
+    where: { paymentId },
+    select: { id: true, target: true, status: true, attempts: true, httpStatus: true, lastError: true, createdAt: true, updatedAt: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
 }

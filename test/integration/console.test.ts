@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app';
+import { launchChromium } from '../support/chromium';
+import { createPaymentBody } from '../support/fixtures';
+import { serveOverHttp, startService, type Service } from '../support/service-harness';
+
+/**
+ * The operator console in a real (headless) browser, on the whole service: an operator signs in with a token, finds a
+ * payment by its order id, opens its page, and redelivers from the review queue a delivery the transaction service
+ * refused for good (a 4xx) the first time; the delivery then shows delivered. Around it: a wrong token, a form posted
+ * without a session or from another origin. With UPDATE_SCREENSHOTS=1 it saves the README's pictures.
+ */
+const OPERATOR = { name: 'ana', token: 'integration-test-operator-token' };
+const TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve('docs', 'images') : undefined;
+
+let s: Service;
+let browser: Browser;
+let consoleUrl: string;
+let closeConsole: () => Promise<void>;
+let paymentId: string;
+let orderId: string;
+let failedDeliveryId: string;
+
+beforeAll(async () => {
+  s = await startService();
+  const served = await serveOverHttp(
+    createApp({
+      ...s.dependencies,
+      config: { ...s.dependencies.config, NODE_ENV: 'test', OPERATOR_TOKENS: [OPERATOR], TEMPORAL_UI_URL, TEMPORAL_NAMESPACE: 'default' },
+    }),
+  );
+  consoleUrl = served.url;
+  closeConsole = served.close;
+  browser = await launchChromium();
+
+  // The transaction service refuses the first call of each event for good (422: a 4xx is final), then accepts.
+  s.receiver.respondWith((target, attempt) => (target.startsWith('/transactions') && attempt === 1 ? 422 : 200));
+  const body = createPaymentBody({}, 'ORDER-CONSOLE');
+  orderId = body.order_id;
+  const created = await s.api('POST', '/payments', body);
+  expect(created.status).toBe(201);
+  paymentId = created.body.payment_id;
+  await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}/pay`, { method: 'POST' });
+  const failed = await s.eventually(
+    () => s.db.downstreamDelivery.findFirst({ where: { paymentId, target: 'transaction-service' } }),
+    (delivery) => delivery?.status === 'failed',
+  );
+  failedDeliveryId = failed!.id;
+});
+afterAll(async () => {
+  await browser?.close();
+  await closeConsole?.();
+  await s?.close();
+});
+
+async function screenshot(page: Page, name: string) {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
+}
+
+const newContext = () => browser.newContext({ viewport: { width: 1280, height: 800 } });
+const sessionCookies = async (context: BrowserContext) => (await context.cookies()).filter((cookie) => cookie.name.includes('operator'));
+
+async function signIn(context: BrowserContext, token: string) {
+  const page = await context.newPage();
+  await page.goto(`${consoleUrl}/console/payments`);
+  expect(new URL(page.url()).pathname).toBe('/console/login');
+  await page.getByLabel('Operator token').fill(token);
+  const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await page.waitForLoadState();
+  return { page, status: response.status() };
+}
+
+const transactionCalls = () => s.receiver.calls.filter((call) => call.path.startsWith('/transactions') && call.body && (call.body as { payment_id?: string }).payment_id === paymentId);
+
+describe('the operator console', () => {
+  it('refuses a wrong token: the error is shown and no session cookie is set', async () => {
+    const context = await newContext();
+    const { page, status } = await signIn(context, 'not-an-operator-token');
+    expect(status).toBe(401);
+    await expect(page.getByRole('alert').innerText()).resolves.toContain('not an operator token');
+    expect(await sessionCookies(context)).toEqual([]);
+    await screenshot(page, 'console-sign-in-refused.png');
+    await context.close();
+  });
+
+  it('refuses an action posted without a session, and does nothing', async () => {
+    const response = await fetch(`${consoleUrl}/console/deliveries/${encodeURIComponent(failedDeliveryId)}/redeliver`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: consoleUrl, 'sec-fetch-site': 'same-origin' },
+      body: 'back=%2Fconsole%2Freviews',
+      redirect: 'manual',
+    });
+    expect(response.status).toBe(401);
+    await expect(response.text()).resolves.toContain('sign in first');
+    // The API key is no operator token either.
+    const withApiKey = await s.api('POST', `/console/deliveries/${encodeURIComponent(failedDeliveryId)}/redeliver`, 'back=x', {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
+    expect(withApiKey.status).toBe(401);
+    expect((await s.db.downstreamDelivery.findUnique({ where: { id: failedDeliveryId } }))?.status).toBe('failed');
+    expect(transactionCalls()).toHaveLength(1);
+  });
+
+  it('refuses a form posted from another origin even with a session', async () => {
+    const context = await newContext();
+    const { page } = await signIn(context, OPERATOR.token);
+    const cookie = (await sessionCookies(context)).map((c) => `${c.name}=${c.value}`).join('; ');
+    expect(cookie).not.toBe('');
+    const forged = await fetch(`${consoleUrl}/console/deliveries/${encodeURIComponent(failedDeliveryId)}/redeliver`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site', cookie },
+      body: 'back=%2Fconsole%2Freviews',
+      redirect: 'manual',
+    });
+    expect(forged.status).toBe(403);
+    expect(transactionCalls()).toHaveLength(1);
+    await page.close();
+    await context.close();
+  });
+
+  it('signs in, finds the payment by order id, opens its page, and redelivers its failed delivery from the review queue', async () => {
+    const context = await newContext();
+    const { page, status } = await signIn(context, OPERATOR.token);
+    expect(status).toBe(303);
+    const [cookie] = await sessionCookies(context);
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    await expect(page.locator('header').innerText()).resolves.toContain(`Signed in as ${OPERATOR.name}`);
+
+    // Search by order id: one row, this payment.
+    await page.getByLabel('Order id').fill(orderId);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForLoadState();
+    const rows = page.locator('tbody tr');
+    await expect(rows.count()).resolves.toBe(1);
+    await expect(rows.first().innerText()).resolves.toContain(paymentId);
+    await screenshot(page, 'console-search.png');
+
+    // The payment's page: status, amount, the failed delivery, the audit trail and the link to its workflow.
+    await rows.first().getByRole('link', { name: paymentId }).click();
+    await page.waitForLoadState();
+    const main = page.locator('main');
+    await expect(main.locator('h1').innerText()).resolves.toContain('success');
+    const text = await main.innerText();
+    expect(text).toContain('Rp\u00a0250.000');
+    expect(text).toContain('transaction-service');
+    expect(text).toContain('HTTP 422');
+    expect(text).toContain('Siti Rahma');
+    expect(text).not.toContain('+6281234567890');
+    await expect(page.getByRole('link', { name: /workflow in the Temporal Web UI/ }).getAttribute('href')).resolves.toBe(
+      `${TEMPORAL_UI_URL}/namespaces/default/workflows/payment-${paymentId}`,
+    );
+    const deliveryRow = (id: string) => page.locator(`tr[data-row="${id}"]`);
+    await expect(deliveryRow(failedDeliveryId).innerText()).resolves.toContain('failed');
+    await screenshot(page, 'console-payment.png');
+
+    // The review queue lists the failed delivery; redeliver it (post/redirect/get back to the queue).
+    await page.getByRole('link', { name: 'Review queue' }).click();
+    await page.waitForLoadState();
+    const item = page.locator(`tr[data-row="delivery:${failedDeliveryId}"]`);
+    await expect(item.innerText()).resolves.toContain(paymentId);
+    await screenshot(page, 'console-reviews.png');
+    await item.getByRole('button', { name: 'Redeliver' }).click();
+    await page.waitForLoadState();
+    expect(new URL(page.url()).pathname).toBe('/console/reviews');
+    await expect(page.getByRole('status').innerText()).resolves.toContain('Redelivery sent');
+
+    // The transaction service took the second call; the payment's page shows the delivery delivered.
+    await s.eventually(
+      async () => (await s.db.downstreamDelivery.findUnique({ where: { id: failedDeliveryId } }))?.status,
+      (deliveryStatus) => deliveryStatus === 'delivered',
+    );
+    expect(transactionCalls().map((call) => call.answeredWith)).toEqual([422, 200]);
+    await page.goto(`${consoleUrl}/console/payments/${encodeURIComponent(paymentId)}`);
+    await expect(deliveryRow(failedDeliveryId).innerText()).resolves.toContain('delivered');
+    await expect(page.locator('main').innerText()).resolves.toContain(`${OPERATOR.name}\tredeliver`);
+    await screenshot(page, 'console-payment-redelivered.png');
+    await page.goto(`${consoleUrl}/console/reviews`);
+    await expect(page.locator(`tr[data-row="delivery:${failedDeliveryId}"]`).count()).resolves.toBe(0);
+
+    // Signing out ends the session: the pages send the browser to sign in again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForLoadState();
+    expect(new URL(page.url()).pathname).toBe('/console/login');
+    expect(await sessionCookies(context)).toEqual([]);
+    await context.close();
+  });
+});
