@@ -85,7 +85,6 @@ describe('the operator console', () => {
     expect(status).toBe(401);
     await expect(page.getByRole('alert').innerText()).resolves.toContain('not an operator token');
     expect(await sessionCookies(context)).toEqual([]);
-    await screenshot(page, 'console-sign-in-refused.png');
     await context.close();
   });
 
