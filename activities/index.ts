@@ -4,6 +4,7 @@ import type { MidtransClient } from '../src/midtrans/client';
 import { createDatabaseActivities } from './database';
 import { createDownstreamActivities, type DownstreamConfig } from './downstream';
 import { createMidtransActivities } from './midtrans';
+import { createRedeliveryActivities } from './redelivery';
 import { createRetentionActivities } from './retention';
 
 export interface ActivityDependencies {
@@ -26,10 +27,13 @@ function createPaymentActivities(deps: ActivityDependencies) {
 
 /** Every activity the worker runs: the payment workflow's and the scheduled jobs'. */
 export function createActivities(deps: ActivityDependencies) {
-  return { ...createPaymentActivities(deps), ...createRetentionActivities(deps.db) };
+  return { ...createPaymentActivities(deps), ...createRetentionActivities(deps.db), ...createRedeliveryActivities(deps.db) };
 }
 
 export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
+/** An operator's redelivery: the payment workflow's downstream calls, and marking the delivery failed. */
+export type RedeliveryActivities = Pick<PaymentActivities, 'notifyTransactionService' | 'notifyUserService'> &
+  ReturnType<typeof createRedeliveryActivities>;
 export type { ChargeInput, ChargeOutcome, CheckoutStore, GatewayCommandOutcome } from './midtrans';
 export type { DownstreamEvent } from './downstream';
 export { DOWNSTREAM_REJECTED } from './downstream';

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import type { Operator } from './api/middleware/operator-access';
 import { midtransBaseUrls } from './midtrans/client';
 import { PAYLOAD_KEY_BYTES, type PayloadEncryptionKey } from './temporal/payload-codec';
 
@@ -25,6 +26,8 @@ export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3
 
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
+/** Operator tokens anyone can read in this repository (the tests'). */
+export const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set(['integration-test-operator-token', 'integration-test-operator-token-2']);
 /** Payload keys whose bytes are in this repository (the tests'), as base64: anyone could decrypt with them. */
 const PUBLICLY_KNOWN_PAYLOAD_KEYS = new Set([Buffer.from('tiketq-tests-payload-key-32bytes').toString('base64')]);
 /** 32 characters of a random base64url or hex key are 128 bits or more: out of reach of guessing. */
@@ -77,6 +80,30 @@ export const payloadEncryptionKeys = commaList.transform((entries, ctx) => {
   return keys;
 });
 
+/**
+ * OPERATOR_TOKENS as operators: `name:token` entries, comma-separated. The name is what the audit trail and the logs
+ * show; problems name the entry and the operator, never the token.
+ */
+const operatorTokens = commaList.transform((entries, ctx) => {
+  const operators: Operator[] = [];
+  entries.forEach((entry, index) => {
+    const problem = (message: string) => ctx.addIssue({ code: 'custom', message: `entry ${index + 1} ${message}` });
+    const separator = entry.indexOf(':');
+    const name = entry.slice(0, separator);
+    const token = entry.slice(separator + 1);
+    if (separator < 0 || !/^[A-Za-z0-9._@-]{1,64}$/.test(name) || token.length === 0) {
+      problem('is not name:token (a name of letters, digits, ".", "_", "@" or "-", a colon, then the token)');
+    } else if (operators.some((operator) => operator.name === name)) {
+      problem(`repeats the operator name "${name}"`);
+    } else if (operators.some((operator) => operator.token === token)) {
+      problem(`(operator "${name}") has the token of another operator`);
+    } else {
+      operators.push({ name, token });
+    }
+  });
+  return operators;
+});
+
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
@@ -99,6 +126,17 @@ const configSchema = z
     HOST: z.string().default('0.0.0.0'),
     PORT: positiveInt(8000),
     API_KEYS: commaList,
+    /**
+     * Who may use the operators' routes (search, review queue and its actions, the console): `name:token` entries. Empty
+     * outside production = everyone is the anonymous operator (local development); empty in production = nobody is.
+     */
+    OPERATOR_TOKENS: operatorTokens,
+    /** How long an operator's console sign-in lasts before the token must be given again. */
+    OPERATOR_SESSION_HOURS: positiveInt(8),
+    /** A pending payment this long past its expiry, still not expired, goes to the review queue. */
+    REVIEW_PENDING_GRACE_MINUTES: positiveInt(30),
+    /** A payment processing (charge, cancel or refund under way) this long goes to the review queue. */
+    REVIEW_PROCESSING_HOURS: positiveInt(2),
     CORS_ORIGINS: commaList,
     ENFORCE_HTTPS: booleanFlag,
     /** Peers (IPs or CIDRs) whose X-Forwarded-Proto is believed; empty = none, the connection's own scheme counts. */
@@ -201,6 +239,13 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
     const which = `key ${index + 1} of ${c.API_KEYS.length}`;
     if (PUBLICLY_KNOWN_API_KEYS.has(key)) refuse('API_KEYS', `${which} is publicly known (a default or test key of this repository)`);
     else if (key.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('API_KEYS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+  });
+
+  c.OPERATOR_TOKENS.forEach(({ name, token }) => {
+    const which = `the token of operator "${name}"`;
+    if (PUBLICLY_KNOWN_OPERATOR_TOKENS.has(token)) refuse('OPERATOR_TOKENS', `${which} is publicly known (a test token of this repository)`);
+    else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('OPERATOR_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+    else if (c.API_KEYS.includes(token)) refuse('OPERATOR_TOKENS', `${which} is also an API key: the services that hold it would be operators`);
   });
 
   const allowSandbox = ' (ALLOW_MIDTRANS_SANDBOX=true permits the sandbox)';

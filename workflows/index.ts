@@ -1,2 +1,3 @@
 export { paymentWorkflow } from './payment';
 export { personalDataRetentionWorkflow } from './personal-data-retention';
+export { downstreamRedeliveryWorkflow } from './downstream-redelivery';

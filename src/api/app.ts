@@ -10,6 +10,7 @@ import { isDependencyOutage } from './dependency-outage';
 import type { ApiMetrics } from './metrics';
 import { requireApiKey } from './middleware/auth';
 import { limitRequestBody, payloadTooLarge } from './middleware/body-limit';
+import { operatorAccess, requireOperator, type OperatorAccess } from './middleware/operator-access';
 import { corsForBrowsers } from './middleware/cors';
 import { enforceHttps } from './middleware/https';
 import { requestContext, type ApiEnv } from './middleware/request-context';
@@ -36,8 +37,13 @@ export interface ApiDependencies {
     | 'MIDTRANS_SERVER_KEY'
     | 'REFUND_WINDOW_DAYS'
   > &
-    // May be left out (a config built by hand in tests): then no proxy is trusted.
-    Partial<Pick<Config, 'TRUSTED_PROXIES'>>;
+    // May be left out (a config built by hand in tests): then no proxy is trusted, and no one is an operator.
+    Partial<
+      Pick<
+        Config,
+        'TRUSTED_PROXIES' | 'NODE_ENV' | 'OPERATOR_TOKENS' | 'OPERATOR_SESSION_HOURS' | 'REVIEW_PENDING_GRACE_MINUTES' | 'REVIEW_PROCESSING_HOURS'
+      >
+    >;
   db: Database;
   workflows: PaymentWorkflows;
   logger: Logger;
@@ -69,6 +75,25 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
 
 /** Paths anyone may call: Midtrans (signed), probes, and the docs. */
 const OPEN_PATHS = ['/payments/webhook', '/health', '/ready', '/docs', '/docs/*', '/openapi.json'];
+/**
+ * Paths for operators only (an operator token, never an API key): searching every payment, the review queue and its
+ * actions. The console's pages (/console) are operators' too, but they send a browser to sign in instead of a 401.
+ */
+const OPERATOR_PATHS = ['/operations/*'];
+const isOperatorRoute = (c: Context) => (c.req.path === '/payments' || c.req.path === '/payments/') && isBodiless(c);
+const isConsole = (c: Context) => c.req.path === '/console' || c.req.path.startsWith('/console/');
+export const OPERATOR_SIGN_IN = 'send Authorization: Bearer <operator token> (one of OPERATOR_TOKENS; an API key is not one)';
+
+/** Who is an operator on the API and its console (OPERATOR_TOKENS); open to everyone only in local development. */
+export function apiOperatorAccess(config: ApiDependencies['config']): OperatorAccess {
+  return operatorAccess(config.OPERATOR_TOKENS ?? [], {
+    sessionHours: config.OPERATOR_SESSION_HOURS ?? 8,
+    secure: config.NODE_ENV === 'production',
+    cookieName: 'tiketq-operator-session',
+    // A config built by hand without NODE_ENV is not local development: nobody is an operator.
+    openWhenEmpty: config.NODE_ENV === 'development' || config.NODE_ENV === 'test',
+  });
+}
 const isPreflight = (c: Context) => c.req.method === 'OPTIONS';
 // GET and HEAD carry no body, and looking for one makes @hono/node-server build the full fetch Request (a stream
 // and an AbortController) that reads otherwise never need: about half the cost of a read (docs/benchmarks.md).
@@ -94,7 +119,10 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', corsForBrowsers(config.CORS_ORIGINS));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
-  app.use('*', except([...OPEN_PATHS, isPreflight], requireApiKey(config.API_KEYS)));
+  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isConsole, isPreflight], requireApiKey(config.API_KEYS)));
+  const operators = apiOperatorAccess(config);
+  for (const path of OPERATOR_PATHS) app.use(path, except(isPreflight, requireOperator(operators, OPERATOR_SIGN_IN)));
+  app.use('/payments', except((c) => !isOperatorRoute(c), requireOperator(operators, OPERATOR_SIGN_IN)));
 
   app.route('/', operationsRoutes(deps));
   app.route('/payments/webhook', webhookRoutes(deps));

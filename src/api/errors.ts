@@ -14,11 +14,18 @@ export const ERROR_STATUS = {
   ORIGIN_NOT_ALLOWED: 403,
   NAMESPACE_NOT_SERVED: 403,
   PAYMENT_NOT_FOUND: 404,
+  /** Operators: no downstream delivery, or no review item, under that id. */
+  DELIVERY_NOT_FOUND: 404,
+  REVIEW_ITEM_NOT_FOUND: 404,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   INVALID_STATE: 409,
   INVALID_TRANSITION: 409,
   IDEMPOTENCY_CONFLICT: 409,
+  /** Operators: reconcile asked of a payment whose workflow has closed. */
+  PAYMENT_WORKFLOW_CLOSED: 409,
+  /** Operators: redeliver asked of a delivery that has not failed (delivered, or still being retried). */
+  DELIVERY_NOT_FAILED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   REFUND_EXCEEDS_REMAINING: 422,

@@ -16,12 +16,17 @@ import {
   chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
+  reconcileRequestSignal,
   refundUpdate,
   type CancelRequest,
   type PaymentWorkflow,
   type PaymentWorkflowInput,
+  type ReconcileRequest,
   type RefundRequest,
 } from '../../workflows/messages';
+import type { DownstreamRedeliveryInput, DownstreamRedeliveryResult } from '../../workflows/downstream-redelivery';
+
+export type { DownstreamRedeliveryInput, DownstreamRedeliveryResult };
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { ApiError, isErrorCode } from './errors';
@@ -137,6 +142,47 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
 
     refund(paymentId: string, request: RefundRequest, updateId: string = randomUUID()): Promise<PaymentView> {
       return completeUpdate(paymentId, refundUpdate, request, updateId);
+    },
+
+    /** Asks the payment's workflow to look at Midtrans now; a closed (or unknown) workflow is PAYMENT_WORKFLOW_CLOSED. */
+    async requestReconcile(paymentId: string, request: ReconcileRequest): Promise<void> {
+      try {
+        await handle(paymentId).signal(reconcileRequestSignal, request);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        throw new ApiError(
+          'PAYMENT_WORKFLOW_CLOSED',
+          "this payment's workflow is closed (final, and its refund window over): there is no one to ask Midtrans and apply the answer",
+        );
+      }
+    },
+
+    /**
+     * Starts (or, with the same `workflowId`, joins) an operator's redelivery and waits up to `waitMs` for its result;
+     * undefined when it is still running. A finished workflow of that id answers with its result: nothing runs twice.
+     */
+    async redeliver(workflowId: string, input: DownstreamRedeliveryInput, waitMs: number): Promise<DownstreamRedeliveryResult | undefined> {
+      const started = await client.workflow
+        .start('downstreamRedeliveryWorkflow', {
+          workflowId,
+          taskQueue,
+          args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        })
+        .catch((error: unknown) => {
+          if (error instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+          throw error;
+        });
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), waitMs);
+      });
+      try {
+        return await Promise.race([started.result() as Promise<DownstreamRedeliveryResult>, deadline]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -8,32 +8,33 @@ import { readValidBody } from '../api/validation';
 import type { Logger } from '../logger';
 import { PayloadDecryptionError, PayloadEncryptionCodec } from '../temporal/payload-codec';
 import type { CodecServerConfig } from './config';
-import { operatorAccess, type OperatorAccess } from './operator-access';
+import { operatorAccess, operatorNamedByFingerprint, requireOperator, type OperatorEnv } from '../api/middleware/operator-access';
 import { payloadFromJson, payloadsJson, payloadToJson } from './payloads-json';
 
 /** What the app needs of the configuration (the listen address is the process's business). */
 export type CodecServerSettings = Omit<CodecServerConfig, 'LOG_LEVEL' | 'CODEC_SERVER_HOST' | 'CODEC_SERVER_PORT'>;
 
-type CodecEnv = { Variables: { operator: string } };
-
 /**
  * Temporal's remote codec protocol for the Web UI and the CLI: POST …/encode and POST …/decode take and answer
- * `{"payloads": [...]}`. Only an operator (src/codec-server/operator-access.ts) gets payloads opened; a browser page only from the Web UI's
+ * `{"payloads": [...]}`. Only an operator (src/api/middleware/operator-access.ts) gets payloads opened; a browser page only from the Web UI's
  * origins. Logs say who decoded how many payloads of which namespace, never what they hold.
  */
 export function createCodecServer(config: CodecServerSettings, logger: Logger) {
   const codec = new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
-  const access = operatorAccess(config.CODEC_OPERATOR_TOKENS, {
+  // Its config allows an empty token list on loopback only.
+  const access = operatorAccess(config.CODEC_OPERATOR_TOKENS.map(operatorNamedByFingerprint), {
     sessionHours: config.CODEC_SESSION_HOURS,
     secure: config.NODE_ENV === 'production',
+    cookieName: 'tiketq-codec-session',
+    openWhenEmpty: true,
   });
   const allowedOrigins = new Set(config.CODEC_ALLOWED_ORIGINS);
-  const app = new Hono<CodecEnv>();
+  const app = new Hono<OperatorEnv>();
 
   app.use('*', accessLog(logger));
   app.use('*', secureHeaders());
 
-  const transcode = (direction: 'encode' | 'decode') => async (c: Context<CodecEnv>) => {
+  const transcode = (direction: 'encode' | 'decode') => async (c: Context<OperatorEnv>) => {
     const namespace = c.req.header('x-namespace');
     if (namespace !== undefined && namespace !== config.TEMPORAL_NAMESPACE) {
       throw new ApiError('NAMESPACE_NOT_SERVED', `this codec server serves the namespace ${config.TEMPORAL_NAMESPACE}, not ${namespace}`);
@@ -70,7 +71,7 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
           maxAge: 600,
         }),
       );
-      app.use(path, requireOperator(access));
+      app.use(path, requireOperator(access, CODEC_SIGN_IN));
       app.use(path, limitRequestBody(config.CODEC_BODY_LIMIT_BYTES));
       app.post(path, transcode(direction));
     }
@@ -120,20 +121,9 @@ function refuseOtherOrigins(allowedOrigins: ReadonlySet<string>): MiddlewareHand
   };
 }
 
-/** The preflight never gets here: cors answers it (it carries no credentials, by the Fetch standard). */
-function requireOperator(access: OperatorAccess): MiddlewareHandler<CodecEnv> {
-  return async (c, next) => {
-    const operator = await access.operatorOf(c);
-    if (!operator) {
-      throw new ApiError(
-        'UNAUTHORIZED',
-        'an operator is required: sign in at /login on this server (and turn on "include cross-origin credentials" in the Web UI\'s codec settings), or send Authorization: Bearer <operator token>',
-      );
-    }
-    c.set('operator', operator);
-    await next();
-  };
-}
+/** The preflight never gets here (cors answers it: it carries no credentials, by the Fetch standard). */
+const CODEC_SIGN_IN =
+  'sign in at /login on this server (and turn on "include cross-origin credentials" in the Web UI\'s codec settings), or send Authorization: Bearer <operator token>';
 
 /** One line per request, with no body, query or header values: the payloads and tokens stay out of the logs. */
 function accessLog(logger: Logger): MiddlewareHandler {

@@ -1,13 +1,10 @@
 import { z } from 'zod';
-import { commaList, isLoopbackUrl, MIN_PRODUCTION_API_KEY_LENGTH, payloadEncryptionKeys, positiveInt } from '../config';
+import { commaList, isLoopbackUrl, MIN_PRODUCTION_API_KEY_LENGTH, payloadEncryptionKeys, positiveInt, PUBLICLY_KNOWN_OPERATOR_TOKENS } from '../config';
 
 /**
  * The codec server's environment (`npm run codec-server`). Its own schema, not src/config.ts's: it needs no database
  * or Midtrans settings, and the API and worker must not need operator tokens to start.
  */
-
-/** Operator tokens anyone can read in this repository (the tests' token). */
-const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set(['integration-test-operator-token']);
 
 /** CODEC_ALLOWED_ORIGINS: each entry a bare origin (scheme, host, port), as browsers send it in `Origin`. */
 const origins = commaList.transform((entries, ctx) => {

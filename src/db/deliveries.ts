@@ -24,6 +24,18 @@ export async function recordDeliveryAttempt(db: Database, attempt: DeliveryAttem
       last_error = excluded.last_error, attempts = downstream_deliveries.attempts + 1, updated_at = excluded.updated_at`;
 }
 
+/** A delivery's row, for the operators' redelivery. */
+export function findDelivery(db: Database, deliveryId: string) {
+  return db.downstreamDelivery.findUnique({ where: { id: deliveryId } });
+}
+
+/** The delivery gave up: failed, with why, so it is back in the review queue. */
+export async function markDeliveryFailed(db: Database, deliveryId: string, error: string): Promise<void> {
+  await db.$executeRaw`
+    update downstream_deliveries set status = 'failed', last_error = ${error}, updated_at = (now() at time zone 'utc')
+    where id = ${deliveryId} and status <> 'delivered'`;
+}
+
 export type DeliveryRow = Pick<
   DownstreamDelivery,
   'id' | 'target' | 'status' | 'attempts' | 'httpStatus' | 'lastError' | 'createdAt' | 'updatedAt'

@@ -10,6 +10,8 @@ export type ApiEnv = {
     log: Logger;
     /** Who sent the request, as a fingerprint of its API key (set by requireApiKey): Idempotency-Keys are scoped to it. */
     caller: string;
+    /** The operator's name on the operators' routes (set by requireOperator): their actions are audited under it. */
+    operator: string;
   };
 };
 

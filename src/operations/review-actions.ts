@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import type { DownstreamRedeliveryInput, PaymentWorkflows } from '../api/payment-workflows';
+import { ApiError } from '../api/errors';
+import type { Database } from '../db/client';
+import { findDelivery } from '../db/deliveries';
+import {
+  latestOperatorAction,
+  forgetOperatorAction,
+  recordOperatorAction,
+  type NewOperatorAction,
+} from '../db/operator-actions';
+import { findPayment } from '../db/payments';
+import { findReviewItem, type ReviewQueueOptions } from '../db/reviews';
+import type { OperatorAction } from '../generated/prisma/client';
+
+/**
+ * What operators do to the review queue, for the API's routes and the console alike. Each action is audited in
+ * operator_actions under the operator's name, and is idempotent: a retried request finds its row and does nothing twice.
+ */
+export interface ReviewActionDependencies {
+  db: Database;
+  workflows: Pick<PaymentWorkflows, 'requestReconcile' | 'redeliver'>;
+  reviewQueue: Pick<ReviewQueueOptions, 'pendingGraceMinutes' | 'processingHours'>;
+  /** How long redeliver waits for the downstream service before answering with the delivery still under way. */
+  redeliveryWaitMs: number;
+}
+
+export interface OperatorRequest {
+  /** The operator's name (OPERATOR_TOKENS), for the audit. */
+  operator: string;
+  note?: string;
+  /** An Idempotency-Key the client sent: a retry with it is the same action. */
+  requestKey?: string;
+}
+
+export interface RedeliveryOutcome {
+  action: OperatorAction;
+  workflowId: string;
+  /** delivered | failed once the redelivery finished; `redelivering` while it is still under way. */
+  status: 'delivered' | 'failed' | 'redelivering';
+  error?: string;
+  /** True when this request was a retry of one already accepted. */
+  replayed: boolean;
+}
+
+const DELIVERY_TARGETS = ['transaction-service', 'user-service'] as const;
+type DeliveryTarget = (typeof DELIVERY_TARGETS)[number];
+
+/**
+ * Sends a failed downstream delivery again, through its own small workflow (the payment's may be closed) whose id
+ * names the delivery and how many attempts it had: a retried request joins that workflow, and one that comes after it
+ * finished gets its outcome.
+ */
+export async function redeliver(deps: ReviewActionDependencies, deliveryId: string, request: OperatorRequest): Promise<RedeliveryOutcome> {
+  const delivery = await findDelivery(deps.db, deliveryId);
+  if (!delivery) throw new ApiError('DELIVERY_NOT_FOUND', `no downstream delivery ${deliveryId}`);
+  const previous = await latestOperatorAction(deps.db, 'redeliver', deliveryId);
+  if (delivery.status !== 'failed') {
+    // Under way or delivered since an operator asked: a retry of that request, answered with its redelivery.
+    if (previous) return awaitRedelivery(deps, previous, { replayed: true });
+    throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is sent again`);
+  }
+  const input = await redeliveryInput(deps.db, delivery);
+  const workflowId = `redelivery-${deliveryId}-${delivery.attempts}`;
+  const { row, recorded } = await recordOperatorAction(deps.db, {
+    ...auditOf(request, 'redeliver', deliveryId, delivery.paymentId),
+    actionKey: `redeliver:${deliveryId}:${delivery.attempts}`,
+    detail: { workflowId, attempts: delivery.attempts, target: delivery.target },
+  });
+  return awaitRedelivery(deps, row, { replayed: !recorded, input });
+}
+
+async function awaitRedelivery(
+  deps: ReviewActionDependencies,
+  action: OperatorAction,
+  { replayed, input }: { replayed: boolean; input?: DownstreamRedeliveryInput },
+): Promise<RedeliveryOutcome> {
+  const workflowId = (action.detail as { workflowId: string }).workflowId;
+  // A replayed request has no input of its own, and needs none: the workflow of that id exists already.
+  const result = await deps.workflows.redeliver(workflowId, input ?? (await redeliveryInputOf(deps.db, action.target)), deps.redeliveryWaitMs);
+  return { action, workflowId, status: result?.status ?? 'redelivering', ...(result?.error && { error: result.error }), replayed };
+}
+
+async function redeliveryInputOf(db: Database, deliveryId: string): Promise<DownstreamRedeliveryInput> {
+  const delivery = await findDelivery(db, deliveryId);
+  if (!delivery) throw new ApiError('DELIVERY_NOT_FOUND', `no downstream delivery ${deliveryId}`);
+  return redeliveryInput(db, delivery);
+}
+
+/**
+ * The delivery's event as the payment workflow sent it: its id is `<payment id>:<event key>:<target>`, its body the
+ * amounts and status; order and user come from the payment's row (the user service's URL names the user).
+ */
+async function redeliveryInput(
+  db: Database,
+  delivery: { id: string; paymentId: string; target: string; body: unknown },
+): Promise<DownstreamRedeliveryInput> {
+  const target = delivery.target as DeliveryTarget;
+  const prefix = `${delivery.paymentId}:`;
+  const suffix = `:${delivery.target}`;
+  if (!DELIVERY_TARGETS.includes(target) || !delivery.id.startsWith(prefix) || !delivery.id.endsWith(suffix)) {
+    throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${delivery.id} is not one this service can send again`);
+  }
+  const eventKey = delivery.id.slice(prefix.length, -suffix.length);
+  const body = delivery.body as { order_id?: string; status: string; amount: number; refund_amount?: number };
+  const payment = await findPayment(db, delivery.paymentId);
+  const orderId = body.order_id ?? payment?.orderId;
+  const userId = payment?.userId ?? undefined;
+  if (orderId === undefined || (target === 'user-service' && userId === undefined)) {
+    throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${delivery.id} cannot be sent again: its payment's row is missing`);
+  }
+  return {
+    deliveryId: delivery.id,
+    target,
+    event: {
+      paymentId: delivery.paymentId,
+      orderId,
+      ...(userId !== undefined && { userId }),
+      eventKey,
+      status: body.status,
+      amount: body.amount,
+      ...(body.refund_amount !== undefined && { refundAmount: body.refund_amount }),
+    },
+  };
+}
+
+/**
+ * Asks the payment's workflow to look at Midtrans now (reconcileRequestSignal): it applies Midtrans's answer through
+ * the confirmed path of every notification, and its audit trail names the operator. A closed workflow is
+ * PAYMENT_WORKFLOW_CLOSED. Asking twice is harmless (a look, not a command); with an Idempotency-Key a retry asks once.
+ */
+export async function reconcileNow(deps: ReviewActionDependencies, paymentId: string, request: OperatorRequest): Promise<OperatorAction> {
+  const payment = await findPayment(deps.db, paymentId);
+  if (!payment) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
+  const actionKey = `reconcile:${paymentId}:${request.requestKey ?? randomUUID()}`;
+  const { row, recorded } = await recordOperatorAction(deps.db, { ...auditOf(request, 'reconcile', paymentId, paymentId), actionKey });
+  if (!recorded) return row;
+  try {
+    await deps.workflows.requestReconcile(paymentId, { requestedBy: request.operator, ...(request.note && { reason: request.note }) });
+  } catch (error) {
+    // It did not happen: no audit line says it did, and a retry with the same key may try again.
+    await forgetOperatorAction(deps.db, actionKey);
+    throw error;
+  }
+  return row;
+}
+
+/**
+ * Marks a review item dealt with, with the operator's note: it leaves the queue until its trouble comes back (a new
+ * failure of the delivery, the payment stuck again). Resolving it again returns the first resolution.
+ */
+export async function resolveReview(
+  deps: ReviewActionDependencies,
+  reviewId: string,
+  request: OperatorRequest & { note: string },
+): Promise<{ action: OperatorAction; replayed: boolean }> {
+  const item = await findReviewItem(deps.db, deps.reviewQueue, reviewId);
+  if (!item) throw new ApiError('REVIEW_ITEM_NOT_FOUND', `no review item ${reviewId} (it may no longer need a person)`);
+  const { row, recorded } = await recordOperatorAction(deps.db, {
+    ...auditOf(request, 'resolve', reviewId, item.paymentId),
+    actionKey: `resolve:${reviewId}:${item.since.toISOString()}`,
+    detail: { kind: item.kind, reason: item.reason, since: item.since.toISOString() },
+  });
+  return { action: row, replayed: !recorded };
+}
+
+function auditOf(request: OperatorRequest, action: NewOperatorAction['action'], target: string, paymentId: string) {
+  return { operator: request.operator, action, target, paymentId, ...(request.note !== undefined && { note: request.note }) };
+}
