@@ -2,7 +2,8 @@ import { BlockList } from 'node:net';
 import { except } from 'hono/combine';
 import type { Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import type { Config } from '../config';
+import { LOCAL_TEMPORAL_UI_URL, type Config } from '../config';
+import { consoleRoutes } from '../console/app';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { ApiError, errorResponse } from './errors';
@@ -41,7 +42,14 @@ export interface ApiDependencies {
     Partial<
       Pick<
         Config,
-        'TRUSTED_PROXIES' | 'NODE_ENV' | 'OPERATOR_TOKENS' | 'OPERATOR_SESSION_HOURS' | 'REVIEW_PENDING_GRACE_MINUTES' | 'REVIEW_PROCESSING_HOURS'
+        | 'TRUSTED_PROXIES'
+        | 'NODE_ENV'
+        | 'OPERATOR_TOKENS'
+        | 'OPERATOR_SESSION_HOURS'
+        | 'REVIEW_PENDING_GRACE_MINUTES'
+        | 'REVIEW_PROCESSING_HOURS'
+        | 'TEMPORAL_UI_URL'
+        | 'TEMPORAL_NAMESPACE'
       >
     >;
   db: Database;
@@ -127,6 +135,21 @@ export function createApp(deps: ApiDependencies) {
   app.route('/', operationsRoutes(deps));
   app.route('/payments/webhook', webhookRoutes(deps));
   app.route('/payments', paymentRoutes(deps));
+  app.route(
+    '/console',
+    consoleRoutes({
+      db: deps.db,
+      logger: deps.logger,
+      operators,
+      reviewActions: {
+        db: deps.db,
+        workflows: deps.workflows,
+        reviewQueue: { pendingGraceMinutes: config.REVIEW_PENDING_GRACE_MINUTES ?? 30, processingHours: config.REVIEW_PROCESSING_HOURS ?? 2 },
+        redeliveryWaitMs: config.UPDATE_WAIT_MS,
+      },
+      temporalUi: { url: config.TEMPORAL_UI_URL ?? LOCAL_TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE ?? 'default' },
+    }),
+  );
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.route('/', docsRoutes(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO })));
 

@@ -22,13 +22,15 @@ td.amount,th.amount{text-align:right;font-variant-numeric:tabular-nums}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px;background:#fff;border:1px solid #d9dde3;padding:12px 16px;margin:0}
 dt{color:#5b6472}
 dd{margin:0}
-code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 4px;border-radius:3px}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef1f5;padding:1px 4px;border-radius:3px;overflow-wrap:anywhere}
+td:first-child{white-space:nowrap}
 form.filters{display:flex;flex-wrap:wrap;gap:10px 16px;align-items:end;background:#fff;border:1px solid #d9dde3;padding:12px 16px;margin-bottom:16px}
 label{display:flex;flex-direction:column;font-size:12px;color:#5b6472;gap:2px}
 input,select,textarea{font:inherit;padding:4px 6px;border:1px solid #b8bfca;border-radius:4px;background:#fff;color:#1d2430}
 button{font:inherit;padding:5px 12px;border:1px solid #1f3a5f;border-radius:4px;background:#1f3a5f;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#1f3a5f}
-form.inline{display:inline-flex;gap:6px;align-items:center;margin:0}
+form.inline{display:inline-flex;gap:6px;align-items:center}
+.actions{display:flex;gap:16px;align-items:center;margin:0 0 16px}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;background:#e6e9ee}
 .status-success,.status-delivered{background:#d9f2e3;color:#14532d}
 .status-failed,.status-expired,.status-canceled{background:#fde2e1;color:#7f1d1d}

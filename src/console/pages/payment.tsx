@@ -1,5 +1,6 @@
 import type { DeliveryRow } from '../../db/deliveries';
 import type { PaymentAudit, PaymentWithAudit } from '../../db/payments';
+import type { PaymentCheckout } from '../../domain';
 import type { OperatorAction } from '../../generated/prisma/client';
 import { methodOf, oneLine, rupiah, utc } from '../format';
 import { Page, StatusBadge, Table, type Banner, type Column } from '../layout';
@@ -14,9 +15,10 @@ function customerOf(payment: PaymentWithAudit): string {
   if (payment.personalDataErasedAt) return `erased ${utc(payment.personalDataErasedAt)} (past its retention)`;
   const details = payment.customerDetails;
   if (typeof details !== 'object' || details === null) return '—';
-  const { first_name: first, last_name: last, email } = details as Record<string, unknown>;
-  const name = [first, last].filter((part) => typeof part === 'string' && part !== '').join(' ');
-  return [name, typeof email === 'string' ? email : ''].filter(Boolean).join(' · ') || '—';
+  // As the checkout stored it; a row written by an older version may lack any of them.
+  const { firstName, lastName, email } = details as Partial<Record<keyof PaymentCheckout['customer'], unknown>>;
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  return [[text(firstName), text(lastName)].filter(Boolean).join(' '), text(email)].filter(Boolean).join(' · ') || '—';
 }
 
 const paymentPath = (paymentId: string) => `/console/payments/${encodeURIComponent(paymentId)}`;
@@ -87,12 +89,12 @@ export function PaymentPage(props: {
       <h1>
         Payment <code>{payment.id}</code> <StatusBadge status={payment.status} />
       </h1>
-      <p>
+      <div class="actions">
         <a href={props.workflowUrl} rel="noopener noreferrer" target="_blank">
           Its workflow in the Temporal Web UI
-        </a>{' '}
-        · <ActionForm action={`${here}/reconcile`} back={here} label="Reconcile now" title="Ask Midtrans for the status now, through the workflow" />
-      </p>
+        </a>
+        <ActionForm action={`${here}/reconcile`} back={here} label="Reconcile now" title="Ask Midtrans for the status now, through the workflow" />
+      </div>
       <dl>
         <dt>Order</dt>
         <dd>
