@@ -104,13 +104,21 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       }
       const request = await requestToCharge(input);
       if (!request) {
-        return { kind: 'rejected', code: CHECKOUT_MISSING, message: 'the checkout of this payment is not stored (used already, or lost in a database restore)' };
+        return {
+          kind: 'rejected',
+          code: CHECKOUT_MISSING,
+          message: 'the checkout of this payment is not stored (used already, or lost in a database restore)',
+        };
       }
       const charge = buildMidtransCharge(request, new Date());
       try {
         if (charge.api === 'snap') {
           const snap = await midtrans.createSnapTransaction(charge.body);
-          return spent(paymentId, { kind: 'charged', observation: null, instructions: { kind: 'redirect', redirectUrl: snap.redirect_url, token: snap.token } });
+          return spent(paymentId, {
+            kind: 'charged',
+            observation: null,
+            instructions: { kind: 'redirect', redirectUrl: snap.redirect_url, token: snap.token },
+          });
         }
         const body = (await midtrans.charge(charge.body)) as MidtransBody;
         return spent(paymentId, alreadyCharged(body));
@@ -152,7 +160,12 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
     },
 
     /** Midtrans keeps refund_key idempotent for 7 days: a retried activity never refunds twice. */
-    async refundAtMidtrans(input: { paymentId: string; refundKey: string; amount: number; reason?: string }): Promise<GatewayCommandOutcome> {
+    async refundAtMidtrans(input: {
+      paymentId: string;
+      refundKey: string;
+      amount: number;
+      reason?: string;
+    }): Promise<GatewayCommandOutcome> {
       try {
         const body = (await midtrans.refund(input.paymentId, {
           refund_key: input.refundKey,

@@ -16,7 +16,12 @@ const booleanFlag = z
 export const commaList = z
   .string()
   .default('')
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
@@ -240,14 +245,18 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
   c.API_KEYS.forEach((key, index) => {
     const which = `key ${index + 1} of ${c.API_KEYS.length}`;
     if (PUBLICLY_KNOWN_API_KEYS.has(key)) refuse('API_KEYS', `${which} is publicly known (a default or test key of this repository)`);
-    else if (key.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('API_KEYS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+    else if (key.length < MIN_PRODUCTION_API_KEY_LENGTH)
+      refuse('API_KEYS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
   });
 
   c.OPERATOR_TOKENS.forEach(({ name, token }) => {
     const which = `the token of operator "${name}"`;
-    if (PUBLICLY_KNOWN_OPERATOR_TOKENS.has(token)) refuse('OPERATOR_TOKENS', `${which} is publicly known (a test token of this repository)`);
-    else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('OPERATOR_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
-    else if (c.API_KEYS.includes(token)) refuse('OPERATOR_TOKENS', `${which} is also an API key: the services that hold it would be operators`);
+    if (PUBLICLY_KNOWN_OPERATOR_TOKENS.has(token))
+      refuse('OPERATOR_TOKENS', `${which} is publicly known (a test token of this repository)`);
+    else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH)
+      refuse('OPERATOR_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+    else if (c.API_KEYS.includes(token))
+      refuse('OPERATOR_TOKENS', `${which} is also an API key: the services that hold it would be operators`);
   });
 
   const allowSandbox = ' (ALLOW_MIDTRANS_SANDBOX=true permits the sandbox)';
@@ -256,7 +265,8 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
   } else if (c.MIDTRANS_SERVER_KEY.startsWith('SB-') && !c.ALLOW_MIDTRANS_SANDBOX) {
     refuse('MIDTRANS_SERVER_KEY', `is a sandbox key (SB-…)${allowSandbox}`);
   }
-  if (!c.MIDTRANS_IS_PRODUCTION && !c.ALLOW_MIDTRANS_SANDBOX) refuse('MIDTRANS_IS_PRODUCTION', `must be true: false is the sandbox${allowSandbox}`);
+  if (!c.MIDTRANS_IS_PRODUCTION && !c.ALLOW_MIDTRANS_SANDBOX)
+    refuse('MIDTRANS_IS_PRODUCTION', `must be true: false is the sandbox${allowSandbox}`);
 
   if (!c.ALLOW_NON_MIDTRANS_GATEWAY) {
     const overrides = [
@@ -279,7 +289,10 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
   }
   c.PAYLOAD_ENCRYPTION_KEYS.forEach(({ key }, index) => {
     if (PUBLICLY_KNOWN_PAYLOAD_KEYS.has(key.toString('base64'))) {
-      refuse('PAYLOAD_ENCRYPTION_KEYS', `key ${index + 1} of ${c.PAYLOAD_ENCRYPTION_KEYS.length} is publicly known (the tests' key in this repository)`);
+      refuse(
+        'PAYLOAD_ENCRYPTION_KEYS',
+        `key ${index + 1} of ${c.PAYLOAD_ENCRYPTION_KEYS.length} is publicly known (the tests' key in this repository)`,
+      );
     }
   });
 

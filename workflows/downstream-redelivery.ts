@@ -21,7 +21,13 @@ export interface DownstreamRedeliveryResult {
 const { notifyTransactionService, notifyUserService } = proxyActivities<RedeliveryActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['DownstreamRejected'] },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['DownstreamRejected'],
+  },
 });
 
 const { recordRedeliveryFailure } = proxyActivities<RedeliveryActivities>({
@@ -34,7 +40,11 @@ const { recordRedeliveryFailure } = proxyActivities<RedeliveryActivities>({
  * own because the payment's workflow may be closed. Its id names the delivery and the attempt it follows, so a retried
  * request starts nothing twice. The delivery's row ends delivered or failed.
  */
-export async function downstreamRedeliveryWorkflow({ deliveryId, target, event }: DownstreamRedeliveryInput): Promise<DownstreamRedeliveryResult> {
+export async function downstreamRedeliveryWorkflow({
+  deliveryId,
+  target,
+  event,
+}: DownstreamRedeliveryInput): Promise<DownstreamRedeliveryResult> {
   try {
     if (target === 'user-service') {
       if (event.userId === undefined) throw ApplicationFailure.nonRetryable('the payment has no user id', 'DownstreamRejected');

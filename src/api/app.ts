@@ -19,6 +19,7 @@ import type { PaymentWorkflows } from './payment-workflows';
 import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
 import { operationsRoutes } from './routes/operations';
+import { operatorReviewRoutes, reviewActionDependencies } from './routes/operator-reviews';
 import { paymentRoutes } from './routes/payments';
 import { webhookRoutes } from './routes/webhook';
 
@@ -72,7 +73,12 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
     .filter((route) => route.method !== 'ALL') // middleware, and the webhook's refusal of other methods
     .map((route) => ({ method: route.method, pattern: route.path.length > 1 ? route.path.replace(/\/+$/, '') : route.path }))
     .filter(({ pattern }) =>
-      new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*')}$`).test(trimmed),
+      new RegExp(
+        `^${pattern
+          .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/:[^/]+/g, '[^/]+')
+          .replace(/\*/g, '.*')}$`,
+      ).test(trimmed),
     );
   const exact = matching.filter(({ pattern }) => pattern === trimmed);
   const methods = new Set((exact.length > 0 ? exact : matching).map(({ method }) => method));
@@ -84,12 +90,12 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
 /** Paths anyone may call: Midtrans (signed), probes, and the docs. */
 const OPEN_PATHS = ['/payments/webhook', '/health', '/ready', '/docs', '/docs/*', '/openapi.json'];
 /**
- * Paths for operators only (an operator token, never an API key): searching every payment, the review queue and its
- * actions. The console's pages (/console) are operators' too, but they send a browser to sign in instead of a 401.
+ * Paths for operators only, where an API key opens nothing: searching every payment (GET /payments), the review queue
+ * and its actions (/operations/*), the console (/console). Each of their routes lets only an operator in
+ * (`operatorOnly`, route middleware, so a method the path does not take is still a 405).
  */
-const OPERATOR_PATHS = ['/operations/*'];
+const OPERATOR_PATHS = ['/operations/*', '/console', '/console/*'];
 const isOperatorRoute = (c: Context) => (c.req.path === '/payments' || c.req.path === '/payments/') && isBodiless(c);
-const isConsole = (c: Context) => c.req.path === '/console' || c.req.path.startsWith('/console/');
 export const OPERATOR_SIGN_IN = 'send Authorization: Bearer <operator token> (one of OPERATOR_TOKENS; an API key is not one)';
 
 /** Who is an operator on the API and its console (OPERATOR_TOKENS); open to everyone only in local development. */
@@ -127,26 +133,21 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', corsForBrowsers(config.CORS_ORIGINS));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
-  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isConsole, isPreflight], requireApiKey(config.API_KEYS)));
+  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
   const operators = apiOperatorAccess(config);
-  for (const path of OPERATOR_PATHS) app.use(path, except(isPreflight, requireOperator(operators, OPERATOR_SIGN_IN)));
-  app.use('/payments', except((c) => !isOperatorRoute(c), requireOperator(operators, OPERATOR_SIGN_IN)));
+  const operatorOnly = requireOperator<ApiEnv>(operators, OPERATOR_SIGN_IN);
 
   app.route('/', operationsRoutes(deps));
+  app.route('/operations', operatorReviewRoutes(deps, operatorOnly));
   app.route('/payments/webhook', webhookRoutes(deps));
-  app.route('/payments', paymentRoutes(deps));
+  app.route('/payments', paymentRoutes(deps, operatorOnly));
   app.route(
     '/console',
     consoleRoutes({
       db: deps.db,
       logger: deps.logger,
       operators,
-      reviewActions: {
-        db: deps.db,
-        workflows: deps.workflows,
-        reviewQueue: { pendingGraceMinutes: config.REVIEW_PENDING_GRACE_MINUTES ?? 30, processingHours: config.REVIEW_PROCESSING_HOURS ?? 2 },
-        redeliveryWaitMs: config.UPDATE_WAIT_MS,
-      },
+      reviewActions: reviewActionDependencies(deps),
       temporalUi: { url: config.TEMPORAL_UI_URL ?? LOCAL_TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE ?? 'default' },
     }),
   );
@@ -157,7 +158,10 @@ export function createApp(deps: ApiDependencies) {
     const allowed = allowedMethods(app, c.req.path);
     if (allowed.length === 0) return errorResponse(c, new ApiError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`));
     c.header('Allow', allowed.join(', '));
-    return errorResponse(c, new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`));
+    return errorResponse(
+      c,
+      new ApiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed on ${c.req.path}; allowed: ${allowed.join(', ')}`),
+    );
   });
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);

@@ -67,7 +67,12 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
      * an older backup): Temporal's workflow id then keeps the charge single. `paymentId` is the payment a cancel or
      * refund is for.
      */
-    async claim(c: Context<ApiEnv>, endpoint: IdempotentEndpoint, paymentId: string | undefined, body: unknown): Promise<ClaimedKey | undefined> {
+    async claim(
+      c: Context<ApiEnv>,
+      endpoint: IdempotentEndpoint,
+      paymentId: string | undefined,
+      body: unknown,
+    ): Promise<ClaimedKey | undefined> {
       const header = c.req.header('idempotency-key');
       if (header === undefined) return undefined;
       const key = parseWith(idempotencyKeyHeader, header);
@@ -78,7 +83,10 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
       const holder = await claimIdempotencyKey(db, { caller, key, endpoint, paymentId, requestHash: hash, ttlHours });
       const samePayment = endpoint === 'POST /payments' || holder.paymentId === paymentId;
       if (holder.endpoint !== endpoint || !samePayment || holder.requestHash !== hash) {
-        throw new ApiError('IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was already used with a different request (body, endpoint or payment)');
+        throw new ApiError(
+          'IDEMPOTENCY_CONFLICT',
+          'this Idempotency-Key was already used with a different request (body, endpoint or payment)',
+        );
       }
       // Hashed: the caller's fingerprint and the client's key stay out of the workflow's history.
       const updateId = `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;

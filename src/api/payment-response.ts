@@ -13,7 +13,10 @@ function snakeCaseKeys(value: unknown): unknown {
 }
 
 /** What the API shows of a payment, from either source: the workflow's view or its read-model row. */
-type PaymentSummary = Omit<PaymentView, 'chargeCompleted' | 'history' | 'refunds' | 'readModelVersion' | 'ignoredNotifications' | 'expiresAt'> & {
+type PaymentSummary = Omit<
+  PaymentView,
+  'chargeCompleted' | 'history' | 'refunds' | 'readModelVersion' | 'ignoredNotifications' | 'expiresAt'
+> & {
   expiresAt: string | null;
 };
 

@@ -42,7 +42,13 @@ export type StartOutcome =
 /** Everything the API asks of Temporal; the API never talks to Midtrans itself. */
 export function createPaymentWorkflows(client: Client, taskQueue: string) {
   const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
-  const exists = (paymentId: string) => handle(paymentId).describe().then(() => true, () => false);
+  const exists = (paymentId: string) =>
+    handle(paymentId)
+      .describe()
+      .then(
+        () => true,
+        () => false,
+      );
   /** Updates this process is waiting for, by workflow and update id: a retry joins the wait instead of adding one. */
   const updatesInFlight = new Map<string, Promise<PaymentView>>();
 
@@ -51,14 +57,23 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
    * retrying): callers bound their own wait. The update id is the request's identity: Temporal applies an update id
    * once per workflow run and answers a repeat with the same update's outcome, so re-sending it is always safe.
    */
-  function completeUpdate<Request>(paymentId: string, definition: UpdateDefinition<PaymentView, [Request]>, request: Request, updateId: string) {
+  function completeUpdate<Request>(
+    paymentId: string,
+    definition: UpdateDefinition<PaymentView, [Request]>,
+    request: Request,
+    updateId: string,
+  ) {
     const inFlightId = `${paymentWorkflowId(paymentId)}/${updateId}`;
     const joined = updatesInFlight.get(inFlightId);
     if (joined) return joined;
     const completion = (async () => {
       for (;;) {
         try {
-          const update = await handle(paymentId).startUpdate(definition, { args: [request], updateId, waitForStage: WorkflowUpdateStage.ACCEPTED });
+          const update = await handle(paymentId).startUpdate(definition, {
+            args: [request],
+            updateId,
+            waitForStage: WorkflowUpdateStage.ACCEPTED,
+          });
           return await update.result();
         } catch (error) {
           if (!(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) rethrowAsApiError(error);
@@ -218,7 +233,11 @@ export async function fetchPaymentWorkflowInput(client: Client, workflowId: stri
 }
 
 /** One run of a payment workflow as the read model re-projects it: the workflow's view and the input it started with. */
-export async function readPaymentRun(client: Client, workflowId: string, runId?: string): Promise<{ view: PaymentView; input: PaymentWorkflowInput }> {
+export async function readPaymentRun(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ view: PaymentView; input: PaymentWorkflowInput }> {
   const [view, input] = await Promise.all([
     client.workflow.getHandle(workflowId, runId).query(paymentQuery),
     fetchPaymentWorkflowInput(client, workflowId, runId),

@@ -12,9 +12,18 @@ import { refuseInvalidInput } from './validation';
 export const apiRouter = (options: { strict?: boolean } = {}) => new OpenAPIHono<ApiEnv>({ ...options, defaultHook: refuseInvalidInput });
 
 export const API_KEY_SECURITY: RouteConfig['security'] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
+/** The operators' routes take an operator token (OPERATOR_TOKENS) or the console's session cookie, never an API key. */
+export const OPERATOR_SECURITY: RouteConfig['security'] = [{ operatorToken: [] }, { operatorSession: [] }];
 export const SECURITY_SCHEMES = {
   bearerAuth: { type: 'http', scheme: 'bearer' },
   apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  operatorToken: { type: 'http', scheme: 'bearer', description: 'An operator token from OPERATOR_TOKENS (an API key is not one)' },
+  operatorSession: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: '__Host-tiketq-operator-session',
+    description: "The console's sign-in session (tiketq-operator-session-local outside production)",
+  },
 } as const;
 
 export const jsonContent = <S extends z.ZodType>(schema: S) => ({ content: { 'application/json': { schema } } });
@@ -27,6 +36,11 @@ export const STANDARD_ERRORS = {
   405: errorResponse('The path exists but does not take this method (METHOD_NOT_ALLOWED); see the Allow header'),
   413: errorResponse('Body over the size limit (PAYLOAD_TOO_LARGE)'),
   503: errorResponse('A dependency is unavailable (SERVICE_UNAVAILABLE); retry after the Retry-After header'),
+} as const;
+
+export const OPERATOR_ERRORS = {
+  ...STANDARD_ERRORS,
+  401: errorResponse('No operator token or session (UNAUTHORIZED); an API key is not an operator token'),
 } as const;
 
 /** A zod schema as JSON Schema 2020-12 (the dialect of OpenAPI 3.1), as a client may send it (io "input"). */

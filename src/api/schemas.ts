@@ -8,7 +8,7 @@ import { ERROR_CODES } from './errors';
  */
 
 // Midtrans order_id: at most 50 of [A-Za-z0-9-_~.]; payment ids we mint are Midtrans order ids too.
-const midtransOrderId = z
+export const midtransOrderId = z
   .string()
   .min(1)
   .max(50)
@@ -17,14 +17,16 @@ const midtransOrderId = z
 const wholeRupiah = 'must be a whole number of rupiah (IDR has no decimals)';
 const idrAmount = z.int({ error: wholeRupiah }).positive({ error: 'must be a positive whole number of rupiah' });
 // user_id is a path segment of the user-service call: a dot segment or a slash would move the call elsewhere.
-const tiketqUserId = z
+export const tiketqUserId = z
   .string()
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'letters, digits, ".", "_", ":", "@" and "-", starting with a letter or digit')
   .describe('The TiketQ user, told about the payment at POST {USER_SERVICE_URL}/users/{user_id}/payments.');
 const phone = (missing?: string) =>
-  z.string(missing ? { error: (issue) => (issue.input === undefined ? missing : undefined) } : undefined).regex(/^\+?[0-9]{8,15}$/, 'must be 8 to 15 digits, optionally starting with +');
+  z
+    .string(missing ? { error: (issue) => (issue.input === undefined ? missing : undefined) } : undefined)
+    .regex(/^\+?[0-9]{8,15}$/, 'must be 8 to 15 digits, optionally starting with +');
 
 /**
  * Free text without U+0000, which PostgreSQL cannot store (a legal JSON escape all the same). Unpaired surrogates,
@@ -34,7 +36,7 @@ const phone = (missing?: string) =>
  */
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what it refuses
 const STORABLE_TEXT = /^[^\u0000]*$/;
-const storableText = (min: number, max: number) =>
+export const storableText = (min: number, max: number) =>
   z
     .string()
     .regex(STORABLE_TEXT, 'must not contain U+0000')
@@ -87,7 +89,9 @@ const onlyWithCreditCard = z.never({ error: 'card_token is only allowed with cre
 
 /** What a payment method adds to the shared fields: one schema per method, so each says what it allows. */
 const methodFields = <M extends PaymentMethod, S extends z.ZodRawShape>(method: M, shape: S) =>
-  z.object({ payment_method: z.literal(method), bank: onlyWithBankTransfer, card_token: onlyWithCreditCard, ...shape }).meta({ title: method });
+  z
+    .object({ payment_method: z.literal(method), bank: onlyWithBankTransfer, card_token: onlyWithCreditCard, ...shape })
+    .meta({ title: method });
 
 const paymentMethodFields = z.discriminatedUnion(
   'payment_method',
@@ -97,7 +101,9 @@ const paymentMethodFields = z.discriminatedUnion(
       card_token: storableText(1, 255).optional().describe('A single-use token from Midtrans client-side card tokenization.'),
     }),
     methodFields('ovo', {
-      customer_details: z.object({ phone: phone('OVO payments need the customer phone').describe('OVO charges the wallet of this phone.') }),
+      customer_details: z.object({
+        phone: phone('OVO payments need the customer phone').describe('OVO charges the wallet of this phone.'),
+      }),
     }),
     methodFields('gopay', {}),
     methodFields('dana', {}),
@@ -120,15 +126,15 @@ void everyMethodHasFields;
 export const createPaymentBody = z
   .intersection(paymentFields, paymentMethodFields)
   .superRefine((body, ctx) => {
-  // zod runs this even when a check above failed: a fractional amount, price or quantity is already reported and
-  // BigInt would throw on it.
-  const whole = [body.amount, ...body.item_details.flatMap((item) => [item.price, item.quantity])].every(Number.isSafeInteger);
-  if (!whole) return;
-  // Midtrans rejects a charge whose items do not add up to the amount; BigInt keeps the sum exact.
-  const total = body.item_details.reduce((sum, item) => sum + BigInt(item.price) * BigInt(item.quantity), 0n);
-  if (total !== BigInt(body.amount)) {
-    ctx.addIssue({ code: 'custom', path: ['item_details'], message: `items add up to ${total}, not the amount ${body.amount}` });
-  }
+    // zod runs this even when a check above failed: a fractional amount, price or quantity is already reported and
+    // BigInt would throw on it.
+    const whole = [body.amount, ...body.item_details.flatMap((item) => [item.price, item.quantity])].every(Number.isSafeInteger);
+    if (!whole) return;
+    // Midtrans rejects a charge whose items do not add up to the amount; BigInt keeps the sum exact.
+    const total = body.item_details.reduce((sum, item) => sum + BigInt(item.price) * BigInt(item.quantity), 0n);
+    if (total !== BigInt(body.amount)) {
+      ctx.addIssue({ code: 'custom', path: ['item_details'], message: `items add up to ${total}, not the amount ${body.amount}` });
+    }
   })
   .meta({
     // A body that passes every rule, the item sum included: a client's starting point, and a fuzzer's first valid call.
@@ -160,7 +166,8 @@ export const idempotencyKeyHeader = z
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 /** Midtrans writes these fields in printable ASCII (ids, digits, status words); anything else is not Midtrans. */
-const midtransField = (min: number, max: number) => z.string().regex(new RegExp(`^[\\x21-\\x7e]{${min},${max}}$`), `${min} to ${max} printable ASCII characters`);
+const midtransField = (min: number, max: number) =>
+  z.string().regex(new RegExp(`^[\\x21-\\x7e]{${min},${max}}$`), `${min} to ${max} printable ASCII characters`);
 
 /** Lenient: Midtrans adds fields over time; only what we use is validated. */
 export const midtransNotificationBody = z.looseObject({
@@ -200,31 +207,31 @@ export const refundSchema = z.object({
 
 export const paymentSchema = z
   .object({
-  payment_id: z.string(),
-  order_id: z.string(),
-  user_id: z.string().nullable(),
-  payment_method: z.enum(PAYMENT_METHODS),
-  bank: z.string().nullable(),
-  amount: z.number().int(),
-  refunded_amount: z.number().int(),
-  currency: z.literal('IDR'),
-  status: paymentStatus,
-  midtrans_status: z.string().nullable(),
-  fraud_status: z.string().nullable(),
-  transaction_id: z.string().nullable(),
-  payment_instructions: paymentInstructionsSchema,
-  failure_reason: z.string().nullable(),
-  expires_at: z.string().nullable(),
-  paid_at: z.string().nullable(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  audit_trail: z.array(auditEventSchema).optional(),
-  refunds: z.array(refundSchema).optional(),
-  notifications: z
-    .array(
-      z.object({ received_at: z.string(), transaction_status: z.string().nullable(), outcome: z.string(), signature_valid: z.boolean() }),
-    )
-    .optional(),
+    payment_id: z.string(),
+    order_id: z.string(),
+    user_id: z.string().nullable(),
+    payment_method: z.enum(PAYMENT_METHODS),
+    bank: z.string().nullable(),
+    amount: z.number().int(),
+    refunded_amount: z.number().int(),
+    currency: z.literal('IDR'),
+    status: paymentStatus,
+    midtrans_status: z.string().nullable(),
+    fraud_status: z.string().nullable(),
+    transaction_id: z.string().nullable(),
+    payment_instructions: paymentInstructionsSchema,
+    failure_reason: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    paid_at: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    audit_trail: z.array(auditEventSchema).optional(),
+    refunds: z.array(refundSchema).optional(),
+    notifications: z
+      .array(
+        z.object({ received_at: z.string(), transaction_status: z.string().nullable(), outcome: z.string(), signature_valid: z.boolean() }),
+      )
+      .optional(),
   })
   .openapi('Payment');
 export type PaymentResponse = z.infer<typeof paymentSchema>;

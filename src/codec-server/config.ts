@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { commaList, isLoopbackUrl, MIN_PRODUCTION_API_KEY_LENGTH, payloadEncryptionKeys, positiveInt, PUBLICLY_KNOWN_OPERATOR_TOKENS } from '../config';
+import {
+  commaList,
+  isLoopbackUrl,
+  MIN_PRODUCTION_API_KEY_LENGTH,
+  payloadEncryptionKeys,
+  positiveInt,
+  PUBLICLY_KNOWN_OPERATOR_TOKENS,
+} from '../config';
 
 /**
  * The codec server's environment (`npm run codec-server`). Its own schema, not src/config.ts's: it needs no database

@@ -32,7 +32,9 @@ export async function saveCheckout(db: Database, paymentId: string, checkout: Pa
 
 /** The payment's checkout; null once the charge has used it (or when it never was stored). */
 export async function findCheckout(db: Database, paymentId: string): Promise<PaymentCheckout | null> {
-  const [row] = await db.$queryRaw<{ customer: PaymentCheckout['customer']; items: PaymentCheckout['items']; description: string | null; cardToken: string | null }[]>`
+  const [row] = await db.$queryRaw<
+    { customer: PaymentCheckout['customer']; items: PaymentCheckout['items']; description: string | null; cardToken: string | null }[]
+  >`
     select customer_details as customer, item_details as items, description, card_token as "cardToken"
     from payment_checkouts where payment_id = ${paymentId}`;
   if (!row) return null;

@@ -35,7 +35,10 @@ export interface IdempotencyHolder {
 }
 
 type HolderRow = { endpoint: string; paymentId: string; requestHash: string; status: number | null; body: unknown };
-const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({ ...held, answer: status === null ? null : { status, body } });
+const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({
+  ...held,
+  answer: status === null ? null : { status, body },
+});
 
 /**
  * Claims the caller's Idempotency-Key for a request, or returns the request that already holds it. The primary key

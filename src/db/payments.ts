@@ -25,8 +25,18 @@ const at = (iso: string | null | undefined) => iso ?? null;
 const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
 
 /** Columns a newer snapshot replaces; an older one (a late retry) leaves them as they are. */
-const SNAPSHOT_COLUMNS = ['status', 'refunded_amount', 'midtrans_transaction_id', 'midtrans_status', 'fraud_status', 'failure_reason',
-  'expires_at', 'paid_at', 'version', 'updated_at'];
+const SNAPSHOT_COLUMNS = [
+  'status',
+  'refunded_amount',
+  'midtrans_transaction_id',
+  'midtrans_status',
+  'fraud_status',
+  'failure_reason',
+  'expires_at',
+  'paid_at',
+  'version',
+  'updated_at',
+];
 const NEWER_SNAPSHOT_WINS = Prisma.raw(
   [
     ...SNAPSHOT_COLUMNS.map((c) => `${c} = case when excluded.version > p.version then excluded.${c} else p.${c} end`),

@@ -20,7 +20,12 @@ const at = (date: Date) => Prisma.sql`${date.toISOString()}::timestamp(3)`;
  *   the count later).
  * Once recorded, the time no longer depends on REFUND_WINDOW_DAYS or on later writes.
  */
-export async function recordPaymentClosures(db: Database, cutoffs: RetentionCutoffs, refundWindowDays: number, limit: number): Promise<number> {
+export async function recordPaymentClosures(
+  db: Database,
+  cutoffs: RetentionCutoffs,
+  refundWindowDays: number,
+  limit: number,
+): Promise<number> {
   return db.$executeRaw`
     with closed as (
       select id from payments

@@ -3,12 +3,7 @@ import type { DownstreamRedeliveryInput, PaymentWorkflows } from '../api/payment
 import { ApiError } from '../api/errors';
 import type { Database } from '../db/client';
 import { findDelivery } from '../db/deliveries';
-import {
-  latestOperatorAction,
-  forgetOperatorAction,
-  recordOperatorAction,
-  type NewOperatorAction,
-} from '../db/operator-actions';
+import { latestOperatorAction, forgetOperatorAction, recordOperatorAction, type NewOperatorAction } from '../db/operator-actions';
 import { findPayment } from '../db/payments';
 import { findReviewItem, type ReviewQueueOptions } from '../db/reviews';
 import type { OperatorAction } from '../generated/prisma/client';
@@ -77,7 +72,11 @@ async function awaitRedelivery(
 ): Promise<RedeliveryOutcome> {
   const workflowId = (action.detail as { workflowId: string }).workflowId;
   // A replayed request has no input of its own, and needs none: the workflow of that id exists already.
-  const result = await deps.workflows.redeliver(workflowId, input ?? (await redeliveryInputOf(deps.db, action.target)), deps.redeliveryWaitMs);
+  const result = await deps.workflows.redeliver(
+    workflowId,
+    input ?? (await redeliveryInputOf(deps.db, action.target)),
+    deps.redeliveryWaitMs,
+  );
   return { action, workflowId, status: result?.status ?? 'redelivering', ...(result?.error && { error: result.error }), replayed };
 }
 
@@ -132,7 +131,7 @@ async function redeliveryInput(
 export async function reconcileNow(deps: ReviewActionDependencies, paymentId: string, request: OperatorRequest): Promise<OperatorAction> {
   const payment = await findPayment(deps.db, paymentId);
   if (!payment) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
-  const actionKey = `reconcile:${paymentId}:${request.requestKey ?? randomUUID()}`;
+  const actionKey = `reconcile:${paymentId}:${request.operator}:${request.requestKey ?? randomUUID()}`;
   const { row, recorded } = await recordOperatorAction(deps.db, { ...auditOf(request, 'reconcile', paymentId, paymentId), actionKey });
   if (!recorded) return row;
   try {

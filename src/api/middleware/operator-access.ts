@@ -88,11 +88,11 @@ export type OperatorEnv = { Variables: { operator: string } };
  * Lets only an operator through and puts the operator's name on the context (`c.get('operator')`). An API key is not
  * an operator token: the services that create payments cannot search them all or act on the review queue.
  */
-export function requireOperator(access: OperatorAccess, howToSignIn: string): MiddlewareHandler<OperatorEnv> {
+export function requireOperator<E extends OperatorEnv = OperatorEnv>(access: OperatorAccess, howToSignIn: string): MiddlewareHandler<E> {
   return async (c, next) => {
     const operator = await access.operatorOf(c);
     if (!operator) throw new ApiError('UNAUTHORIZED', `an operator is required: ${howToSignIn}`);
-    c.set('operator', operator);
+    (c as unknown as Context<OperatorEnv>).set('operator', operator);
     await next();
   };
 }

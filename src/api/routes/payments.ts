@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { defaultExpiryMinutes, type PaymentCheckout, type PaymentStatus, type PaymentTerms, type PaymentView } from '../../domain';
 import { saveCheckout } from '../../db/checkouts';
 import type { StoredAnswer } from '../../db/idempotency';
+import { searchPayments } from '../../db/payment-search';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
 import type { ApiDependencies } from '../app';
 import { ApiError, errorBody } from '../errors';
 import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
+import { searchFiltersOf } from '../operator-response';
+import { paymentSearchPageSchema, paymentSearchQuery } from '../operator-schemas';
 import type { ApiEnv } from '../middleware/request-context';
 import { paymentDetailResponse, paymentResponse, paymentResponseFromRow } from '../payment-response';
 import {
@@ -19,6 +22,8 @@ import {
   idempotencyKeyParameter,
   jsonContent,
   jsonRequestBody,
+  OPERATOR_ERRORS,
+  OPERATOR_SECURITY,
   STANDARD_ERRORS,
   UPDATE_PENDING_RESPONSE,
 } from '../route-docs';
@@ -96,7 +101,12 @@ const createPayment = createRoute({
   parameters: idempotencyKeyParameter('A retry with the same key and body answers with the same payment as it is now, and charges once.'),
   requestBody: jsonRequestBody(createPaymentBody, { required: true }),
   responses: {
-    201: { description: 'Charged: the payment with its payment_instructions', headers: LOCATION_HEADER, links: PAYMENT_LINKS, ...jsonContent(paymentSchema) },
+    201: {
+      description: 'Charged: the payment with its payment_instructions',
+      headers: LOCATION_HEADER,
+      links: PAYMENT_LINKS,
+      ...jsonContent(paymentSchema),
+    },
     202: {
       description: 'Midtrans is slow; the payment exists and is pending',
       headers: LOCATION_HEADER,
@@ -118,6 +128,21 @@ const listOrderPayments = createRoute({
   responses: { 200: { description: 'Payments', ...jsonContent(paymentListSchema) }, ...STANDARD_ERRORS },
 });
 
+const searchPaymentsRoute = (operatorOnly: MiddlewareHandler<ApiEnv>) =>
+  createRoute({
+    operationId: 'searchPayments',
+    method: 'get',
+    path: '/',
+    summary: 'Operators: find payments by status, method, order, user, time and amount, newest first, a page at a time',
+    description:
+      'Every filter narrows (AND); ranges include both ends. Keyset pagination: pass next_cursor as `cursor` for the next ' +
+      'page; payments created meanwhile never shift or repeat later pages. For operators only (an operator token).',
+    security: OPERATOR_SECURITY,
+    middleware: [operatorOnly] as const,
+    request: { query: paymentSearchQuery },
+    responses: { 200: { description: 'One page of payments', ...jsonContent(paymentSearchPageSchema) }, ...OPERATOR_ERRORS },
+  });
+
 const getPayment = createRoute({
   operationId: 'getPayment',
   method: 'get',
@@ -125,7 +150,11 @@ const getPayment = createRoute({
   summary: 'A payment with its audit trail, refunds and received notifications',
   security: API_KEY_SECURITY,
   request: { params: paymentIdParam },
-  responses: { 200: { description: 'The payment', ...jsonContent(paymentSchema) }, 404: errorResponse('PAYMENT_NOT_FOUND'), ...STANDARD_ERRORS },
+  responses: {
+    200: { description: 'The payment', ...jsonContent(paymentSchema) },
+    404: errorResponse('PAYMENT_NOT_FOUND'),
+    ...STANDARD_ERRORS,
+  },
 });
 
 const getPaymentStatus = createRoute({
@@ -135,7 +164,11 @@ const getPaymentStatus = createRoute({
   summary: 'The current status: live from the workflow while it runs, from the database after',
   security: API_KEY_SECURITY,
   request: { params: paymentIdParam },
-  responses: { 200: { description: 'Status', ...jsonContent(paymentStatusSchema) }, 404: errorResponse('PAYMENT_NOT_FOUND'), ...STANDARD_ERRORS },
+  responses: {
+    200: { description: 'Status', ...jsonContent(paymentStatusSchema) },
+    404: errorResponse('PAYMENT_NOT_FOUND'),
+    ...STANDARD_ERRORS,
+  },
 });
 
 const cancelPayment = createRoute({
@@ -175,7 +208,7 @@ const refundPayment = createRoute({
   },
 });
 
-export function paymentRoutes(deps: ApiDependencies) {
+export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHandler<ApiEnv>) {
   const { db, workflows, config } = deps;
   const app = apiRouter();
   const keys = idempotencyKeys(db, config.IDEMPOTENCY_KEY_TTL_HOURS);
@@ -202,6 +235,11 @@ export function paymentRoutes(deps: ApiDependencies) {
     );
   });
 
+  app.openapi(searchPaymentsRoute(operatorOnly), async (c) => {
+    const page = await searchPayments(db, searchFiltersOf(c.req.valid('query')));
+    return c.json({ payments: page.payments.map(paymentResponseFromRow), next_cursor: page.nextCursor }, 200);
+  });
+
   app.openapi(listOrderPayments, async (c) => {
     const { order_id } = c.req.valid('param');
     const rows = await listPaymentsOfOrder(db, order_id);
@@ -224,13 +262,25 @@ export function paymentRoutes(deps: ApiDependencies) {
     const row = await findPaymentStatus(db, payment_id);
     if (row) {
       return c.json(
-        { payment_id, status: row.status as PaymentStatus, updated_at: row.updatedAt.toISOString(), midtrans_status: row.midtransStatus, source: 'database' as const },
+        {
+          payment_id,
+          status: row.status as PaymentStatus,
+          updated_at: row.updatedAt.toISOString(),
+          midtrans_status: row.midtransStatus,
+          source: 'database' as const,
+        },
         200,
       );
     }
     const view = await liveView(payment_id);
     return c.json(
-      { payment_id, status: view.status, updated_at: view.updatedAt, midtrans_status: view.midtransStatus ?? null, source: 'workflow' as const },
+      {
+        payment_id,
+        status: view.status,
+        updated_at: view.updatedAt,
+        midtrans_status: view.midtransStatus ?? null,
+        source: 'workflow' as const,
+      },
       200,
     );
   });
@@ -254,7 +304,9 @@ export function paymentRoutes(deps: ApiDependencies) {
     const body = await readValidBody(c, refundPaymentBody);
     if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
     const claimed = await keys.claim(c, 'POST /payments/{payment_id}/refund', payment_id, body);
-    return answerUpdate(c, payment_id, claimed, (updateId) => workflows.refund(payment_id, { amount: body.amount, reason: body.reason }, updateId));
+    return answerUpdate(c, payment_id, claimed, (updateId) =>
+      workflows.refund(payment_id, { amount: body.amount, reason: body.reason }, updateId),
+    );
   });
 
   /**
