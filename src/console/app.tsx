@@ -69,9 +69,10 @@ export function consoleRoutes(deps: ConsoleDependencies) {
     c.html(html`<!doctype html>${element}`, status);
 
   app.use('*', async (c, next) => {
-    await next();
     c.header('Content-Security-Policy', CONSOLE_CSP);
+    // Pages show personal data: no cache keeps them.
     c.header('Cache-Control', 'no-store');
+    await next();
   });
   app.use('*', sameOriginPosts());
 
@@ -97,16 +98,18 @@ export function consoleRoutes(deps: ConsoleDependencies) {
   app.get('/', (c) => c.redirect('/console/payments', 303));
 
   app.get('/payments', async (c) => {
-    const { form, filters, problem } = searchFiltersOf(c.req.query());
+    const search = searchFiltersOf(c.req.query());
+    const { form } = search;
     const operator = c.get('operator');
-    if (!filters) return page(c, <PaymentSearchPage operator={operator} form={form} payments={[]} paged={false} banner={{ kind: 'problem', text: problem ?? '' }} />, 400);
-    let found;
-    try {
-      found = await searchPayments(deps.db, filters);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      return page(c, <PaymentSearchPage operator={operator} form={form} payments={[]} paged={false} banner={{ kind: 'problem', text: 'That page link is not one this search gave: start again from the first page.' }} />, 400);
-    }
+    const refused = (text: string) =>
+      page(c, <PaymentSearchPage operator={operator} form={form} payments={[]} paged={false} banner={{ kind: 'problem', text }} />, 400);
+    if (!search.filters) return refused(search.problem);
+    const { filters } = search;
+    const found = await searchPayments(deps.db, filters).catch((error: unknown) => {
+      if (error instanceof RangeError) return undefined; // a cursor this search did not give
+      throw error;
+    });
+    if (!found) return refused('That page link is not one this search gave: start again from the first page.');
     return page(
       c,
       <PaymentSearchPage

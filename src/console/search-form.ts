@@ -31,7 +31,9 @@ const DAY_MS = 86_400_000;
  * The search form's query string as filters, or the problems to show above the form. The dates are whole UTC days,
  * both included (the "to" day ends at its last millisecond).
  */
-export function searchFiltersOf(query: Record<string, string>): { form: SearchForm; filters?: PaymentSearchFilters; problem?: string } {
+export function searchFiltersOf(
+  query: Record<string, string>,
+): { form: SearchForm; filters: PaymentSearchFilters } | { form: SearchForm; filters?: undefined; problem: string } {
   const form: SearchForm = {
     status: query.status,
     method: query.method,

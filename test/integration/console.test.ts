@@ -24,6 +24,8 @@ let closeConsole: () => Promise<void>;
 let paymentId: string;
 let orderId: string;
 let failedDeliveryId: string;
+/** The user service's failed delivery: resolved with a note instead of redelivered. */
+let userDeliveryId: string;
 
 beforeAll(async () => {
   s = await startService();
@@ -37,8 +39,8 @@ beforeAll(async () => {
   closeConsole = served.close;
   browser = await launchChromium();
 
-  // The transaction service refuses the first call of each event for good (422: a 4xx is final), then accepts.
-  s.receiver.respondWith((target, attempt) => (target.startsWith('/transactions') && attempt === 1 ? 422 : 200));
+  // Both services refuse the first call of each event for good (422: a 4xx is final), then accept.
+  s.receiver.respondWith((_target, attempt) => (attempt === 1 ? 422 : 200));
   const body = createPaymentBody({}, 'ORDER-CONSOLE');
   orderId = body.order_id;
   const created = await s.api('POST', '/payments', body);
@@ -46,10 +48,11 @@ beforeAll(async () => {
   paymentId = created.body.payment_id;
   await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}/pay`, { method: 'POST' });
   const failed = await s.eventually(
-    () => s.db.downstreamDelivery.findFirst({ where: { paymentId, target: 'transaction-service' } }),
-    (delivery) => delivery?.status === 'failed',
+    () => s.db.downstreamDelivery.findMany({ where: { paymentId, status: 'failed' }, orderBy: { target: 'asc' } }),
+    (deliveries) => deliveries.length === 2,
   );
-  failedDeliveryId = failed!.id;
+  [failedDeliveryId, userDeliveryId] = failed.map((delivery) => delivery.id) as [string, string];
+  expect(failedDeliveryId).toMatch(/:transaction-service$/);
 });
 afterAll(async () => {
   await browser?.close();
@@ -64,7 +67,8 @@ async function screenshot(page: Page, name: string) {
 }
 
 const newContext = () => browser.newContext({ viewport: { width: 1280, height: 800 } });
-const sessionCookies = async (context: BrowserContext) => (await context.cookies()).filter((cookie) => cookie.name.includes('operator'));
+/** Every cookie the console set: the session's is its only one. */
+const sessionCookies = (context: BrowserContext) => context.cookies();
 
 async function signIn(context: BrowserContext, token: string) {
   const page = await context.newPage();
@@ -124,6 +128,45 @@ describe('the operator console', () => {
     await context.close();
   });
 
+  it('pages through a search with its next-page link, and refuses a filter that is not one', async () => {
+    // Read-model rows are all the search reads: 55 payments of one user, a minute apart.
+    const userId = `console-paging-${Date.now().toString(36)}`;
+    const createdAt = Date.now() - 3_600_000;
+    await s.db.payment.createMany({
+      data: Array.from({ length: 55 }, (_, index) => ({
+        id: `pay-${userId}-${String(index).padStart(2, '0')}`,
+        orderId: `ORDER-${userId}-${index}`,
+        userId,
+        paymentMethod: 'gopay',
+        amount: 10_000n + BigInt(index),
+        status: 'success',
+        createdAt: new Date(createdAt + index * 60_000),
+      })),
+    });
+    const context = await newContext();
+    const { page } = await signIn(context, OPERATOR.token);
+    await page.getByLabel('User id').fill(userId);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForLoadState();
+    const shown = () => page.locator('tbody tr td:nth-child(2)').allInnerTexts();
+    const first = await shown();
+    expect(first).toHaveLength(50);
+    expect(first[0]).toBe(`pay-${userId}-54`); // newest first
+    await page.getByRole('link', { name: /Next page/ }).click();
+    await page.waitForLoadState();
+    const second = await shown();
+    expect(second).toEqual([4, 3, 2, 1, 0].map((index) => `pay-${userId}-0${index}`));
+    await expect(page.getByRole('link', { name: /Next page/ }).count()).resolves.toBe(0);
+    await expect(page.getByLabel('User id').inputValue()).resolves.toBe(userId);
+
+    const refused = await page.goto(`${consoleUrl}/console/payments?amount_min=-5&status=lost`);
+    expect(refused?.status()).toBe(400);
+    await expect(page.getByRole('alert').innerText()).resolves.toMatch(/^Not searched: .*status.*amount_min|^Not searched: .*amount_min.*status/);
+    const forgedCursor = await page.goto(`${consoleUrl}/console/payments?cursor=bm90LW91cnM`);
+    expect(forgedCursor?.status()).toBe(400);
+    await context.close();
+  });
+
   it('signs in, finds the payment by order id, opens its page, and redelivers its failed delivery from the review queue', async () => {
     const context = await newContext();
     const { page, status } = await signIn(context, OPERATOR.token);
@@ -171,6 +214,15 @@ describe('the operator console', () => {
     // The action waits a while for the service's answer; under load it may come back before it (then "under way").
     await expect(page.getByRole('status').innerText()).resolves.toMatch(/^Redelivered: the service accepted it\.$|^Redelivery under way/);
 
+    // The user service's failed delivery is resolved by hand, with a note (shown as text, as everything typed).
+    const note = 'history fixed by hand <b>in the user service</b>';
+    const userItem = page.locator(`tr[data-row="delivery:${userDeliveryId}"]`);
+    await userItem.getByRole('textbox').fill(note);
+    await userItem.getByRole('button', { name: 'Resolve' }).click();
+    await page.waitForLoadState();
+    await expect(page.getByRole('status').innerText()).resolves.toContain('Resolved');
+    await expect(userItem.count()).resolves.toBe(0);
+
     // The transaction service took the second call; the payment's page shows the delivery delivered.
     await s.eventually(
       async () => (await s.db.downstreamDelivery.findUnique({ where: { id: failedDeliveryId } }))?.status,
@@ -179,7 +231,10 @@ describe('the operator console', () => {
     expect(transactionCalls().map((call) => call.answeredWith)).toEqual([422, 200]);
     await page.goto(`${consoleUrl}/console/payments/${encodeURIComponent(paymentId)}`);
     await expect(deliveryRow(failedDeliveryId).innerText()).resolves.toContain('delivered');
-    await expect(page.locator('main').innerText()).resolves.toContain(`${OPERATOR.name}\tredeliver`);
+    const audit = await page.locator('main').innerText();
+    expect(audit).toContain(`${OPERATOR.name}\tredeliver`);
+    expect(audit).toContain(`${OPERATOR.name}\tresolve\tdelivery:${userDeliveryId}\t${note}`);
+    await expect(page.locator('main b').count()).resolves.toBe(0);
     await screenshot(page, 'console-payment-redelivered.png');
     // Reconcile now, from the payment's page: back on it, with the operator's action in its audit.
     await page.getByRole('button', { name: 'Reconcile now' }).click();
