@@ -111,7 +111,7 @@ describe('the operator console', () => {
     expect(transactionCalls()).toHaveLength(1);
   });
 
-  it('refuses a form posted from another origin even with a session', async () => {
+  it('refuses a form posted from another origin, even with a session, sign-in included', async () => {
     const context = await newContext();
     const { page } = await signIn(context, OPERATOR.token);
     const cookie = (await sessionCookies(context)).map((c) => `${c.name}=${c.value}`).join('; ');
@@ -124,6 +124,15 @@ describe('the operator console', () => {
     });
     expect(forged.status).toBe(403);
     expect(transactionCalls()).toHaveLength(1);
+    // Nor can another origin sign a browser in (under a token of its choosing).
+    const forgedSignIn = await fetch(`${consoleUrl}/console/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site' },
+      body: new URLSearchParams({ token: OPERATOR.token }),
+      redirect: 'manual',
+    });
+    expect(forgedSignIn.status).toBe(403);
+    expect(forgedSignIn.headers.get('set-cookie')).toBeNull();
     await page.close();
     await context.close();
   });
