@@ -246,11 +246,13 @@ describe('the operator console', () => {
     await expect(page.locator('main b').count()).resolves.toBe(0);
     await screenshot(page, 'console-payment-redelivered.png');
     // Reconcile now, from the payment's page: back on it, with the operator's action in its audit.
+    const reconciles = async () => (await page.locator('main').innerText()).split(`${OPERATOR.name}\treconcile\t${paymentId}`).length - 1;
+    const reconcilesBefore = await reconciles();
     await page.getByRole('button', { name: 'Reconcile now' }).click();
     await page.waitForLoadState();
     expect(new URL(page.url()).pathname).toBe(`/console/payments/${paymentId}`);
     await expect(page.getByRole('status').innerText()).resolves.toContain('Asked Midtrans');
-    await expect(page.locator('main').innerText()).resolves.toContain(`${OPERATOR.name}\treconcile`);
+    expect(await reconciles()).toBe(reconcilesBefore + 1);
 
     await page.goto(`${consoleUrl}/console/reviews`);
     await expect(page.locator(`tr[data-row="delivery:${failedDeliveryId}"]`).count()).resolves.toBe(0);
@@ -267,6 +269,28 @@ describe('the operator console', () => {
     await page.waitForLoadState();
     expect(new URL(page.url()).pathname).toBe('/console/login');
     expect(await sessionCookies(context)).toEqual([]);
+    await context.close();
+  });
+
+  it('after an action, the way back never leads off the console (no open redirect)', async () => {
+    const context = await newContext();
+    await signIn(context, OPERATOR.token);
+    const cookie = (await sessionCookies(context)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const reconcileThenBackTo = async (back: string) => {
+      const reconciled = await fetch(`${consoleUrl}/console/payments/${paymentId}/reconcile`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin: consoleUrl, 'sec-fetch-site': 'same-origin', cookie },
+        body: new URLSearchParams({ back }),
+        redirect: 'manual',
+      });
+      expect(reconciled.status, back).toBe(303);
+      return reconciled.headers.get('location');
+    };
+    await expect(reconcileThenBackTo('/console/reviews')).resolves.toBe('/console/reviews?done=reconciling');
+    for (const back of ['https://evil.example/console/', '//evil.example/console/', '/console//evil.example']) {
+      // Anywhere else, the payment's own page.
+      await expect(reconcileThenBackTo(back), back).resolves.toBe(`/console/payments/${paymentId}?done=reconciling`);
+    }
     await context.close();
   });
 });
