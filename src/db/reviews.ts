@@ -1,4 +1,4 @@
-import type { Payment } from '../generated/prisma/client';
+import { Prisma, type Payment } from '../generated/prisma/client';
 import type { Database } from './client';
 
 /** Why a payment needs a person. */
@@ -57,31 +57,40 @@ export async function listReviewItems(db: Database, options: ReviewQueueOptions)
   const limit = options.limit ?? 200;
   const onlyPayment = options.paymentId ?? null;
   const includeResolved = options.includeResolved === true;
+  const grace = options.pendingGraceMinutes;
+  const hours = options.processingHours;
+  // Each kind is read oldest first along its own index and cut at `limit` before they are merged, so a queue grown
+  // long (thousands of expired payments after an outage) still costs one short index scan per kind.
+  const stillOpen = (id: Prisma.Sql, since: Prisma.Sql, paymentId: Prisma.Sql) => Prisma.sql`
+    (${onlyPayment}::text is null or ${paymentId} = ${onlyPayment}::text)
+    and (${includeResolved} or not exists (
+      select 1 from operator_actions a where a.action = 'resolve' and a.target = ${id} and a.at >= ${since}))`;
   const rows = await db.$queryRaw<ReviewRow[]>`
-    with items as (
-      select 'event:' || e.id as id, 'operator_review_event' as kind, coalesce(e.detail->>'reason', 'needs_operator_review') as reason,
-        e.occurred_at as since, e.payment_id, null as delivery_id, e.id::text as event_id
-      from payment_events e
-      where e.kind = 'needs_operator_review'
+    select * from (
+      (select 'event:' || e.id as id, 'operator_review_event' as kind, coalesce(e.detail->>'reason', 'needs_operator_review') as reason,
+         e.occurred_at as since, e.payment_id, null as delivery_id, e.id::text as event_id
+       from payment_events e
+       where e.kind = 'needs_operator_review' and ${stillOpen(Prisma.sql`'event:' || e.id`, Prisma.sql`e.occurred_at`, Prisma.sql`e.payment_id`)}
+       order by e.occurred_at limit ${limit}::int)
       union all
-      select 'delivery:' || d.id, 'failed_delivery', coalesce(d.last_error, 'delivery failed'), d.updated_at, d.payment_id, d.id, null
-      from downstream_deliveries d
-      where d.status = 'failed'
+      (select 'delivery:' || d.id, 'failed_delivery', coalesce(d.last_error, 'delivery failed'), d.updated_at, d.payment_id, d.id, null
+       from downstream_deliveries d
+       where d.status = 'failed' and ${stillOpen(Prisma.sql`'delivery:' || d.id`, Prisma.sql`d.updated_at`, Prisma.sql`d.payment_id`)}
+       order by d.updated_at limit ${limit}::int)
       union all
-      select 'pending:' || p.id, 'pending_past_expiry', 'pending ' || ${options.pendingGraceMinutes}::int || ' minutes past its expiry',
-        p.expires_at, p.id, null, null
-      from payments p
-      where p.status = 'pending' and p.expires_at < (now() at time zone 'utc') - make_interval(mins => ${options.pendingGraceMinutes}::int)
+      (select 'pending:' || p.id, 'pending_past_expiry', 'pending ' || ${grace}::int || ' minutes past its expiry', p.expires_at, p.id, null, null
+       from payments p
+       where p.status = 'pending' and p.expires_at < (now() at time zone 'utc') - make_interval(mins => ${grace}::int)
+         and ${stillOpen(Prisma.sql`'pending:' || p.id`, Prisma.sql`p.expires_at`, Prisma.sql`p.id`)}
+       order by p.expires_at limit ${limit}::int)
       union all
-      select 'processing:' || p.id, 'processing_too_long', 'processing for more than ' || ${options.processingHours}::int || ' hours',
-        p.updated_at, p.id, null, null
-      from payments p
-      where p.status = 'processing' and p.updated_at < (now() at time zone 'utc') - make_interval(hours => ${options.processingHours}::int)
-    )
-    select i.* from items i
-    where (${onlyPayment}::text is null or i.payment_id = ${onlyPayment}::text)
-      and (${includeResolved} or not exists (select 1 from operator_actions a where a.action = 'resolve' and a.target = i.id and a.at >= i.since))
-    order by i.since, i.id
+      (select 'processing:' || p.id, 'processing_too_long', 'processing for more than ' || ${hours}::int || ' hours', p.updated_at, p.id, null, null
+       from payments p
+       where p.status = 'processing' and p.updated_at < (now() at time zone 'utc') - make_interval(hours => ${hours}::int)
+         and ${stillOpen(Prisma.sql`'processing:' || p.id`, Prisma.sql`p.updated_at`, Prisma.sql`p.id`)}
+       order by p.updated_at limit ${limit}::int)
+    ) queue
+    order by since, id
     limit ${limit}::int`;
   const payments = await db.payment.findMany({ where: { id: { in: [...new Set(rows.map((row) => row.payment_id))] } } });
   const byId = new Map(payments.map((payment) => [payment.id, payment]));

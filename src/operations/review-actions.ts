@@ -51,9 +51,14 @@ export async function redeliver(deps: ReviewActionDependencies, deliveryId: stri
   if (!delivery) throw new ApiError('DELIVERY_NOT_FOUND', `no downstream delivery ${deliveryId}`);
   const previous = await latestOperatorAction(deps.db, 'redeliver', deliveryId);
   if (delivery.status !== 'failed') {
-    // Under way or delivered since an operator asked: a retry of that request, answered with its redelivery.
-    if (previous) return awaitRedelivery(deps, previous, { replayed: true });
-    throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is sent again`);
+    if (!previous)
+      throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is sent again`);
+    // Delivered or under way since an operator asked: a retry of that request, answered with its redelivery. A
+    // delivered one starts nothing, even once Temporal has forgotten the redelivery's workflow.
+    if (delivery.status === 'delivered') {
+      return { action: previous, workflowId: redeliveryWorkflowOf(previous), status: 'delivered', replayed: true };
+    }
+    return awaitRedelivery(deps, previous, { replayed: true });
   }
   const input = await redeliveryInput(deps.db, delivery);
   const workflowId = `redelivery-${deliveryId}-${delivery.attempts}`;
@@ -70,7 +75,7 @@ async function awaitRedelivery(
   action: OperatorAction,
   { replayed, input }: { replayed: boolean; input?: DownstreamRedeliveryInput },
 ): Promise<RedeliveryOutcome> {
-  const workflowId = (action.detail as { workflowId: string }).workflowId;
+  const workflowId = redeliveryWorkflowOf(action);
   // A replayed request has no input of its own, and needs none: the workflow of that id exists already.
   const result = await deps.workflows.redeliver(
     workflowId,
@@ -79,6 +84,8 @@ async function awaitRedelivery(
   );
   return { action, workflowId, status: result?.status ?? 'redelivering', ...(result?.error && { error: result.error }), replayed };
 }
+
+const redeliveryWorkflowOf = (action: OperatorAction) => (action.detail as { workflowId: string }).workflowId;
 
 async function redeliveryInputOf(db: Database, deliveryId: string): Promise<DownstreamRedeliveryInput> {
   const delivery = await findDelivery(db, deliveryId);

@@ -215,8 +215,9 @@ describe('malformed requests', () => {
 
   it('a known path with a method it does not take is a 405 METHOD_NOT_ALLOWED with an Allow header', async () => {
     const cases: [string, string, string][] = [
-      ['DELETE', '/payments', 'OPTIONS, POST'],
-      ['PUT', '/payments/', 'OPTIONS, POST'],
+      // GET /payments is the operators' search.
+      ['DELETE', '/payments', 'GET, HEAD, OPTIONS, POST'],
+      ['PUT', '/payments/', 'GET, HEAD, OPTIONS, POST'],
       ['TRACE', `/payments/${UNKNOWN_PAYMENT}`, 'GET, HEAD, OPTIONS'],
       ['POST', `/payments/${UNKNOWN_PAYMENT}/status`, 'GET, HEAD, OPTIONS'],
       ['GET', `/payments/${UNKNOWN_PAYMENT}/refund`, 'OPTIONS, POST'],

@@ -142,9 +142,17 @@ describe('production configuration', () => {
   });
 
   it("refuses the tests' payload key, which is public in this repository, as the only key or beside others", () => {
-    expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS }, 'PAYLOAD_ENCRYPTION_KEYS', /publicly known/);
+    expectRefused(
+      { ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS },
+      'PAYLOAD_ENCRYPTION_KEYS',
+      /publicly known/,
+    );
     const mine = `2026-12:${randomBytes(32).toString('base64')}`;
-    expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: `${mine},${TEST_PAYLOAD_ENCRYPTION_KEYS}` }, 'PAYLOAD_ENCRYPTION_KEYS', /key 2 of 2/);
+    expectRefused(
+      { ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: `${mine},${TEST_PAYLOAD_ENCRYPTION_KEYS}` },
+      'PAYLOAD_ENCRYPTION_KEYS',
+      /key 2 of 2/,
+    );
   });
 
   it('names every unsafe variable at once and prints none of their values', () => {
@@ -221,7 +229,12 @@ describe('malformed values', () => {
     ['development', 'MIDTRANS_SNAP_BASE_URL'],
   ])('a %s %s that is not a URL is a configuration error, not a crash', (NODE_ENV, variable) => {
     // Outside production with the simulator's key, which is checked against the gateway URLs.
-    const env = { ...productionEnv(), NODE_ENV, [variable]: 'not a url', ...(NODE_ENV === 'production' ? {} : { MIDTRANS_SERVER_KEY: undefined }) };
+    const env = {
+      ...productionEnv(),
+      NODE_ENV,
+      [variable]: 'not a url',
+      ...(NODE_ENV === 'production' ? {} : { MIDTRANS_SERVER_KEY: undefined }),
+    };
     expect(() => loadConfig(env)).toThrow(new RegExp(`^invalid configuration: .*${variable}:`));
   });
 });
@@ -277,7 +290,11 @@ describe('PAYLOAD_ENCRYPTION_KEYS', () => {
     expect(config.PAYLOAD_ENCRYPTION_KEYS.map((k) => k.key.toString('base64'))).toEqual([k2, k1]);
   });
 
-  it.each([['unset', undefined], ['empty', ''], ['only commas', ' , ']])('is required in production: %s', (_name, keys) => {
+  it.each([
+    ['unset', undefined],
+    ['empty', ''],
+    ['only commas', ' , '],
+  ])('is required in production: %s', (_name, keys) => {
     expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: keys }, 'PAYLOAD_ENCRYPTION_KEYS', /must be set in production/);
   });
 
@@ -300,5 +317,69 @@ describe('PAYLOAD_ENCRYPTION_KEYS', () => {
     const message = expectRefused(env, 'PAYLOAD_ENCRYPTION_KEYS', reason);
     expect(message).not.toContain(good.slice(3));
     expect(message).not.toContain(entry.slice(entry.indexOf(':') + 1));
+  });
+});
+
+describe('OPERATOR_TOKENS', () => {
+  const testEnv = {
+    NODE_ENV: 'test',
+    DATABASE_URL: 'postgresql://tiketq@127.0.0.1:5432/tiketq',
+    MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}`,
+  };
+  /** Refused naming OPERATOR_TOKENS, never printing a token. */
+  function expectOperatorsRefused(env: NodeJS.ProcessEnv, reason: RegExp) {
+    const message = expectRefused(env, 'OPERATOR_TOKENS', reason);
+    for (const entry of (env.OPERATOR_TOKENS ?? '').split(',')) {
+      const token = entry.slice(entry.indexOf(':') + 1);
+      if (token.length >= 8) expect(message).not.toContain(token);
+    }
+  }
+
+  it('parses name:token entries into operators (the token may itself hold a colon)', () => {
+    const [ana, budi] = [secret(), `${secret()}:x`];
+    const config = loadConfig({ ...productionEnv(), OPERATOR_TOKENS: ` ana:${ana}, budi.s@ops:${budi} ` });
+    expect(config.OPERATOR_TOKENS).toEqual([
+      { name: 'ana', token: ana },
+      { name: 'budi.s@ops', token: budi },
+    ]);
+  });
+
+  it('may be empty, in production too (then nobody is an operator)', () => {
+    expect(loadConfig(productionEnv()).OPERATOR_TOKENS).toEqual([]);
+  });
+
+  it.each([
+    ['an entry without a name', () => `:${secret()}`, /entry 1 is not name:token/],
+    ['an entry without a token', () => 'ana:', /entry 1 is not name:token/],
+    ['a bare token', () => secret(), /entry 1 is not name:token/],
+    ['a name with a space', () => `ana b:${secret()}`, /entry 1 is not name:token/],
+    ['a repeated name', () => `ana:${secret()},ana:${secret()}`, /entry 2 repeats the operator name "ana"/],
+  ])('refuses %s, anywhere', (_what, entries, reason) => {
+    expectOperatorsRefused({ ...productionEnv(), OPERATOR_TOKENS: entries() }, reason);
+    expectOperatorsRefused({ ...testEnv, OPERATOR_TOKENS: entries() }, reason);
+  });
+
+  it('refuses two operators with one token (the audit could not tell them apart)', () => {
+    const token = secret();
+    expectOperatorsRefused(
+      { ...productionEnv(), OPERATOR_TOKENS: `ana:${token},budi:${token}` },
+      /"budi"\) has the token of another operator/,
+    );
+  });
+
+  it("refuses in production a short token, the tests' tokens, and a token that is also an API key", () => {
+    expectOperatorsRefused(
+      { ...productionEnv(), OPERATOR_TOKENS: `ana:${secret()},budi:${secret(16)}` },
+      /operator "budi" is shorter than 32/,
+    );
+    expectOperatorsRefused(
+      { ...productionEnv(), OPERATOR_TOKENS: 'ana:integration-test-operator-token' },
+      /operator "ana" is publicly known/,
+    );
+    const env = productionEnv();
+    const apiKey = env.API_KEYS!.split(',')[0]!;
+    expectOperatorsRefused({ ...env, OPERATOR_TOKENS: `ana:${apiKey}` }, /operator "ana" is also an API key/);
+    // Outside production a short token is fine (the tests' own).
+    expect(loadConfig({ ...testEnv, OPERATOR_TOKENS: 'ana:short' }).OPERATOR_TOKENS).toHaveLength(1);
   });
 });
