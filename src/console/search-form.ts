@@ -10,7 +10,8 @@ const PAGE_SIZE = 50;
 const blank = (value: unknown) => (value === '' ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blank, schema.optional());
 const trimmedText = (max: number) => optional(z.string().trim().min(1).max(max));
-const day = optional(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'is not a date (YYYY-MM-DD)').refine((text) => !Number.isNaN(Date.parse(text)), 'is not a date'));
+// A day that does not exist (2026-02-30) is refused: Date would roll it over into the next month.
+const day = optional(z.iso.date({ message: 'is not a date (YYYY-MM-DD)' }));
 const rupiahAmount = optional(z.coerce.number().int('is not whole rupiah').min(0).max(Number.MAX_SAFE_INTEGER));
 
 const searchQuery = z.object({
