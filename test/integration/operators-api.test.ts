@@ -414,6 +414,52 @@ describe('the review queue and its actions', () => {
     expect(notFailed.body.error.code).toBe('DELIVERY_NOT_FAILED');
   });
 
+  it('two redeliver requests at once (a double click, a client retry) send the event once, under one audit line', async () => {
+    s.receiver.respondWith((path) => (path === '/transactions/payments/notify' ? 422 : 200));
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'qris', bank: undefined }));
+    const paymentId = created.body.payment_id as string;
+    await simulatorAction(paymentId, 'pay');
+    const deliveryId = `${paymentId}:success:transaction-service`;
+    await s.eventually(
+      () => s.db.downstreamDelivery.findUnique({ where: { id: deliveryId } }),
+      (row) => row?.status === 'failed',
+    );
+    s.receiver.respondWith(() => 200);
+    const path = `/operations/deliveries/${encodeURIComponent(deliveryId)}/redeliver`;
+    const answers = await Promise.all([ana('POST', path, {}), ana('POST', path, {})]);
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    expect(answers.map((a) => a.body.status)).toEqual(['delivered', 'delivered']);
+    expect(answers[0]!.body.workflow_id).toBe(answers[1]!.body.workflow_id);
+    expect(answers.map((a) => a.body.replayed).sort()).toEqual([false, true]);
+    const sent = s.receiver.calls.filter((c) => c.path === '/transactions/payments/notify' && c.idempotencyKey === deliveryId);
+    expect(sent.map((c) => c.answeredWith)).toEqual([422, 200]);
+    expect(await auditOf(deliveryId)).toHaveLength(1);
+  });
+
+  it('a resolved item comes back when its trouble does (the delivery fails again after the resolution)', async () => {
+    const paymentId = newPaymentId();
+    const deliveryId = `${paymentId}:success:user-service`;
+    await s.db.payment.create({ data: paymentRow({ id: paymentId, status: 'success', createdAt: new Date(Date.now() - HOUR) }) });
+    await s.db.downstreamDelivery.create({
+      data: {
+        id: deliveryId,
+        paymentId,
+        target: 'user-service',
+        idempotencyKey: deliveryId,
+        body: { payment_id: paymentId, amount: 100_000, status: 'success' },
+        status: 'failed',
+        lastError: 'user-service answered HTTP 410',
+        updatedAt: new Date(Date.now() - 10 * MINUTE),
+      },
+    });
+    const id = `delivery:${deliveryId}`;
+    expect((await reviews()).map((i) => i.id)).toContain(id);
+    expect((await ana('POST', `/operations/reviews/${encodeURIComponent(id)}/resolve`, { note: 'user deleted' })).status).toBe(200);
+    expect((await reviews()).map((i) => i.id)).not.toContain(id);
+    await s.db.downstreamDelivery.update({ where: { id: deliveryId }, data: { updatedAt: new Date(Date.now() + MINUTE) } });
+    expect((await reviews()).find((i) => i.id === id)).toMatchObject({ kind: 'failed_delivery', reason: 'user-service answered HTTP 410' });
+  });
+
   it('reconcile now: a payment Midtrans settled without a notification moves to success, and its audit trail names the operator', async () => {
     await fetch(`${s.simulator.url}/_simulator/faults`, {
       method: 'POST',
