@@ -97,13 +97,15 @@ async function main() {
   await waitForHttpOk(codecServer, `${codecServerUrl}/health`);
 
   spawnTsx('worker', 'src/worker.ts', children);
-  const api = spawnTsx('api', 'src/server.ts', children);
+  // The console links each payment to its workflow in this UI (when the dev server runs it).
+  const api = spawnTsx('api', 'src/server.ts', { ...children, ...(temporalUi.startsWith('http') && { TEMPORAL_UI_URL: env.TEMPORAL_UI_URL ?? temporalUi }) });
   await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
   console.log(`
   TiketQ Payment Service is up
     API            http://127.0.0.1:${apiPort}
     API docs       http://127.0.0.1:${apiPort}/docs
+    Console        http://127.0.0.1:${apiPort}/console
     Temporal UI    ${temporalUi}
     Codec server   ${codecServerUrl} (the UI's payloads decoded; ${env.CODEC_OPERATOR_TOKENS ? `operators sign in at ${codecServerUrl}/login` : 'open locally: no CODEC_OPERATOR_TOKENS'})
     Midtrans sim   ${simulatorUrl ? `${simulatorUrl}/_simulator` : `(external gateway: ${env.MIDTRANS_API_BASE_URL})`}

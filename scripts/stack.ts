@@ -80,12 +80,15 @@ async function main() {
     CODEC_SERVER_PORT: String(codecServerPort),
     CODEC_ALLOWED_ORIGINS: env.CODEC_ALLOWED_ORIGINS ?? `http://127.0.0.1:${temporalUiPort},http://localhost:${temporalUiPort}`,
   });
-  const api = spawn('api', 'server', children);
+  // The console links each payment to its workflow in this stack's UI.
+  const temporalUiUrl = env.TEMPORAL_UI_URL ?? temporal.uiUrl;
+  const api = spawn('api', 'server', { ...children, ...(temporalUiUrl && { TEMPORAL_UI_URL: temporalUiUrl }) });
   await waitForHttpOk(api, `http://127.0.0.1:${apiPort}/health`);
 
   console.log(`
   TiketQ Payment Service is up on the production topology${RUN_FROM_DIST ? ' (from dist/)' : ''}
     API            http://127.0.0.1:${apiPort}
+    Console        http://127.0.0.1:${apiPort}/console
     Temporal       ${temporal.address} (PostgreSQL persistence and visibility)
     Temporal UI    ${temporal.uiUrl} (payloads decoded by the codec server on :${codecServerPort})
     Midtrans sim   ${simulatorUrl}/_simulator

@@ -27,6 +27,8 @@ export const positiveInt = (fallback: number) => z.coerce.number().int().positiv
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
 /** The browser's key for card tokenization (GET /v2/token); public by design, sandbox-shaped for the simulator. */
 export const LOCAL_SIMULATOR_CLIENT_KEY = 'SB-Mid-client-local-simulator';
+/** The dev server's Web UI (`npm run dev`). */
+export const LOCAL_TEMPORAL_UI_URL = 'http://127.0.0.1:8233';
 export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3BtZW50LWRvd25zdHJlYW0=';
 
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
@@ -177,6 +179,8 @@ const configSchema = z
     TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().default('default'),
     TEMPORAL_TASK_QUEUE: z.string().default('payments'),
+    /** The Temporal Web UI operators use: the console links each payment to its workflow there. */
+    TEMPORAL_UI_URL: z.string().url().default(LOCAL_TEMPORAL_UI_URL),
     /** Keys that encrypt Temporal payloads (src/temporal/payload-codec.ts); empty = none, refused in production. */
     PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
     WORKER_MAX_CACHED_WORKFLOWS: positiveInt(2_000),

@@ -2,7 +2,8 @@ import { BlockList } from 'node:net';
 import { except } from 'hono/combine';
 import type { Context, Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import type { Config } from '../config';
+import { LOCAL_TEMPORAL_UI_URL, type Config } from '../config';
+import { consoleRoutes } from '../console/app';
 import type { Database } from '../db/client';
 import type { Logger } from '../logger';
 import { ApiError, errorResponse } from './errors';
@@ -19,7 +20,7 @@ import type { PaymentWorkflows } from './payment-workflows';
 import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
 import { operationsRoutes } from './routes/operations';
-import { operatorReviewRoutes } from './routes/operator-reviews';
+import { operatorReviewRoutes, reviewActionDependencies } from './routes/operator-reviews';
 import { paymentRoutes } from './routes/payments';
 import { reconciliationRoutes } from './routes/reconciliations';
 import { webhookRoutes } from './routes/webhook';
@@ -50,6 +51,8 @@ export interface ApiDependencies {
         | 'OPERATOR_SESSION_HOURS'
         | 'REVIEW_PENDING_GRACE_MINUTES'
         | 'REVIEW_PROCESSING_HOURS'
+        | 'TEMPORAL_UI_URL'
+        | 'TEMPORAL_NAMESPACE'
       >
     >;
   db: Database;
@@ -136,13 +139,24 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
   app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
-  const operatorOnly = requireOperator<ApiEnv>(apiOperatorAccess(config), OPERATOR_SIGN_IN);
+  const operators = apiOperatorAccess(config);
+  const operatorOnly = requireOperator<ApiEnv>(operators, OPERATOR_SIGN_IN);
 
   app.route('/', operationsRoutes(deps));
   app.route('/operations', operatorReviewRoutes(deps, operatorOnly));
   app.route('/operations/reconciliations', reconciliationRoutes(deps, operatorOnly));
   app.route('/payments/webhook', webhookRoutes(deps));
   app.route('/payments', paymentRoutes(deps, operatorOnly));
+  app.route(
+    '/console',
+    consoleRoutes({
+      db: deps.db,
+      logger: deps.logger,
+      operators,
+      reviewActions: reviewActionDependencies(deps),
+      temporalUi: { url: config.TEMPORAL_UI_URL ?? LOCAL_TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE ?? 'default' },
+    }),
+  );
   for (const [name, scheme] of Object.entries(SECURITY_SCHEMES)) app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
   app.route('/', docsRoutes(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO })));
 

@@ -1,3 +1,4 @@
+import type { DownstreamDelivery } from '../generated/prisma/client';
 import type { Database } from './client';
 
 export interface DeliveryAttempt {
@@ -33,4 +34,18 @@ export async function markDeliveryFailed(db: Database, deliveryId: string, error
   await db.$executeRaw`
     update downstream_deliveries set status = 'failed', last_error = ${error}, updated_at = (now() at time zone 'utc')
     where id = ${deliveryId} and status <> 'delivered'`;
+}
+
+export type DeliveryRow = Pick<
+  DownstreamDelivery,
+  'id' | 'target' | 'status' | 'attempts' | 'httpStatus' | 'lastError' | 'createdAt' | 'updatedAt'
+>;
+
+/** A payment's calls to the transaction and user services, oldest first (their bodies are the payment's own fields). */
+export function listDeliveriesOfPayment(db: Database, paymentId: string): Promise<DeliveryRow[]> {
+  return db.downstreamDelivery.findMany({
+    where: { paymentId },
+    select: { id: true, target: true, status: true, attempts: true, httpStatus: true, lastError: true, createdAt: true, updatedAt: true },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  });
 }
