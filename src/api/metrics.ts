@@ -43,6 +43,13 @@ export function createApiMetrics() {
     registers,
   });
 
+  const reviewQueue = new Gauge({
+    name: 'payments_review_queue_items',
+    help: 'Items in the operators\' review queue, by kind (counted up to the queue\'s page of 1,000).',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+
   return {
     contentType: registry.contentType,
     observeRequest(method: string, route: string, status: number, seconds: number) {
@@ -57,9 +64,11 @@ export function createApiMetrics() {
       unrecordedRefusals.inc();
     },
     /** The Prometheus text; the read model's counts are read by the caller, as they change outside this process. */
-    render(paymentsByStatus: Record<string, number>): Promise<string> {
+    render(paymentsByStatus: Record<string, number>, reviewItemsByKind: Record<string, number> = {}): Promise<string> {
       payments.reset();
       for (const [status, count] of Object.entries(paymentsByStatus)) payments.set({ status }, count);
+      reviewQueue.reset();
+      for (const [kind, count] of Object.entries(reviewItemsByKind)) reviewQueue.set({ kind }, count);
       return registry.metrics();
     },
   };

@@ -106,6 +106,13 @@ export async function listReviewItems(db: Database, options: ReviewQueueOptions)
   }));
 }
 
+/** The review queue's items by kind, every kind present (0 when empty), counted up to `limit` items in all. */
+export async function countReviewItems(db: Database, options: ReviewQueueOptions): Promise<Record<ReviewKind, number>> {
+  const counts = Object.fromEntries(REVIEW_KINDS.map((kind) => [kind, 0])) as Record<ReviewKind, number>;
+  for (const item of await listReviewItems(db, { limit: 1_000, ...options })) counts[item.kind] += 1;
+  return counts;
+}
+
 /** One review item by id, whether or not it is resolved; undefined when nothing needs a person under that id. */
 export async function findReviewItem(db: Database, options: ReviewQueueOptions, id: string): Promise<ReviewItem | undefined> {
   // Ids name their payment or delivery, so the look-up is narrow; the queue's own rules decide whether it is an item.

@@ -38,6 +38,13 @@ const ana = as(ANA);
 const budi = as(BUDI);
 const withApiKey = (method: string, path: string, body?: unknown) => callApi(operatorsApi.url, method, path, body);
 
+/** `payments_review_queue_items{kind}` as the API's GET /metrics serves it (the review-queue alert reads it). */
+async function queueGauge(kind: string): Promise<number> {
+  const metrics = await withApiKey('GET', '/metrics');
+  const line = String(metrics.body).split('\n').find((l) => l.startsWith(`payments_review_queue_items{kind="${kind}"}`));
+  return Number(line?.split(' ').at(-1));
+}
+
 const newPaymentId = () => `pay-${randomUUID().replaceAll('-', '')}`;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -351,6 +358,9 @@ describe('the review queue and its actions', () => {
     const sinces = items.map((item) => item.since);
     expect(sinces).toEqual([...sinces].sort());
 
+    const stuckBefore = await queueGauge('processing_too_long');
+    expect(stuckBefore).toBeGreaterThanOrEqual(1);
+
     const missingNote = await ana('POST', `/operations/reviews/${encodeURIComponent(`event:${event.id}`)}/resolve`, {});
     expect(missingNote.status).toBe(400);
     expect(missingNote.body.error.code).toBe('VALIDATION_FAILED');
@@ -365,6 +375,8 @@ describe('the review queue and its actions', () => {
       expect(await auditOf(id)).toMatchObject([{ operator: 'budi', action: 'resolve', note: `checked ${id} at Midtrans` }]);
     }
     const after = (await reviews()).map((item) => item.id);
+    // The gauge counts what the queue lists: the resolved stuck payment is one fewer.
+    expect(await queueGauge('processing_too_long')).toBe(stuckBefore - 1);
     expect(after).not.toContain(`pending:${stuckPending.id}`);
     expect(after).not.toContain(`processing:${stuckProcessing.id}`);
     expect(after).not.toContain(`event:${event.id}`);

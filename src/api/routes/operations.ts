@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { countPaymentsByStatus } from '../../db/payments';
+import { countReviewItems } from '../../db/reviews';
 import type { ApiDependencies } from '../app';
+import { reviewActionDependencies } from './operator-reviews';
 import { API_KEY_SECURITY, apiRouter, errorResponse, jsonContent } from '../route-docs';
 import { healthSchema, readinessSchema } from '../schemas';
 
@@ -64,8 +66,11 @@ export function operationsRoutes(deps: ApiDependencies) {
   });
 
   app.openapi(metrics, async (c) => {
-    const byStatus = await withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => ({}));
-    return c.text(await deps.metrics.render(byStatus), 200, { 'content-type': deps.metrics.contentType });
+    const [byStatus, reviewsByKind] = await Promise.all([
+      withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => ({})),
+      withTimeout(countReviewItems(deps.db, reviewActionDependencies(deps).reviewQueue), 2_000).catch(() => ({})),
+    ]);
+    return c.text(await deps.metrics.render(byStatus, reviewsByKind), 200, { 'content-type': deps.metrics.contentType });
   });
 
   return app;
