@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { launchChromium } from '../support/chromium';
 import { createPaymentBody } from '../support/fixtures';
-import { callApi, serveOverHttp, startService, type Service } from '../support/service-harness';
+import { callApi, privateDatabase, serveOverHttp, startService, type Service } from '../support/service-harness';
 
 /**
  * The operator console in a real (headless) browser, on the whole service: an operator signs in with a token, finds a
@@ -27,8 +27,12 @@ let failedDeliveryId: string;
 /** The user service's failed delivery: resolved with a note instead of redelivered. */
 let userDeliveryId: string;
 
+/** The review queue lists oldest first: other test files' failed deliveries would push this test's off its page. */
+let database: Awaited<ReturnType<typeof privateDatabase>>;
+
 beforeAll(async () => {
-  s = await startService();
+  database = await privateDatabase();
+  s = await startService({ databaseUrl: database.url });
   const served = await serveOverHttp(
     createApp({
       ...s.dependencies,
@@ -58,6 +62,7 @@ afterAll(async () => {
   await browser?.close();
   await closeConsole?.();
   await s?.close();
+  await database?.drop();
 });
 
 async function screenshot(page: Page, name: string) {

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconciliationActivities } from '../../activities/daily-reconciliation';
-import { applyMigrations } from '../../scripts/local-stack/migrations';
 import { createApp } from '../../src/api/app';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransStatusToPaymentStatus, type PaymentStatus } from '../../src/domain';
 import { serveWorkerHealth } from '../../src/temporal/worker';
 import type { DailyReconciliationInput, DailyReconciliationResult } from '../../workflows/daily-reconciliation';
 import { createPaymentBody, pool } from '../support/fixtures';
-import { callApi, serveOverHttp, startService, type Service } from '../support/service-harness';
+import { callApi, privateDatabase, serveOverHttp, startService, type Service } from '../support/service-harness';
 
 /**
  * The daily reconciliation against the whole service (dev server, PostgreSQL, the simulator over HTTP), chaos-style:
@@ -23,21 +21,6 @@ import { callApi, serveOverHttp, startService, type Service } from '../support/s
  * The run compares every payment in its window, so the test has a database of its own: other test files' payments
  * (at other simulators) would be differences too.
  */
-
-async function privateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const shared = new URL(inject('databaseUrl'));
-  const name = `tiketq_recon_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: shared.toString() });
-    await client.connect();
-    await client.query(sql).finally(() => client.end());
-  };
-  await admin(`create database "${name}"`);
-  const url = new URL(shared);
-  url.pathname = `/${name}`;
-  applyMigrations(url.toString());
-  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
-}
 
 let database: Awaited<ReturnType<typeof privateDatabase>>;
 let service: Service;

@@ -1,9 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import pg from 'pg';
 import { inject } from 'vitest';
+import { applyMigrations } from '../../scripts/local-stack/migrations';
 import { startDownstreamReceiver } from '../../scripts/local-stack/downstream-receiver';
 import { startTappedSimulator } from '../../scripts/local-stack/midtrans-simulator';
 import { eventually } from '../../scripts/local-stack/waiting';
@@ -166,4 +168,23 @@ export async function callApi(baseUrl: string, method: string, path: string, bod
     json = text;
   }
   return { status: response.status, body: json, headers: response.headers };
+}
+
+/**
+ * A migrated database of its own on the shared cluster, for a test that reads every row of a table (a reconciliation
+ * run, the review queue): other test files' rows would be in its way.
+ */
+export async function privateDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const shared = new URL(inject('databaseUrl'));
+  const name = `tiketq_recon_${randomBytes(6).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: shared.toString() });
+    await client.connect();
+    await client.query(sql).finally(() => client.end());
+  };
+  await admin(`create database "${name}"`);
+  const url = new URL(shared);
+  url.pathname = `/${name}`;
+  applyMigrations(url.toString());
+  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
 }
