@@ -691,7 +691,7 @@ function keyFigures(results: BenchResults): string[] {
     if (status !== undefined) {
       lines.push(
         `- Holding payments open costs Midtrans calls: ${status} status calls during the phase for ${scale.simulator.paymentsCreatedInPhase} payments ` +
-          '(one confirmation per settlement, the rest reconciliation wake-ups 1, 5 and 15 minutes after each charge, then hourly).',
+          '(one confirmation per settlement, the rest reconciliation wake-ups 1, 5, 15 and 60 minutes after each charge, then every 6 hours).',
       );
     }
   }
