@@ -302,6 +302,19 @@ describe('the review queue and its actions', () => {
   const statusOf = (paymentId: string) => s.api('GET', `/payments/${paymentId}/status`).then((r) => r.body.status as string);
   const simulatorAction = (paymentId: string, action: string) =>
     fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}/${action}`, { method: 'POST' });
+  /** A paid payment whose delivery to the transaction service was refused for good (a 4xx is final). */
+  async function paidWithRefusedDelivery(paymentMethod: 'gopay' | 'qris'): Promise<{ paymentId: string; deliveryId: string }> {
+    s.receiver.respondWith((path) => (path === '/transactions/payments/notify' ? 422 : 200));
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: paymentMethod, bank: undefined }));
+    const paymentId = created.body.payment_id as string;
+    await simulatorAction(paymentId, 'pay');
+    const deliveryId = `${paymentId}:success:transaction-service`;
+    await s.eventually(
+      () => s.db.downstreamDelivery.findUnique({ where: { id: deliveryId } }),
+      (row) => row?.status === 'failed',
+    );
+    return { paymentId, deliveryId };
+  }
   /**
    * A redelivery's outcome as a client gets it: a 202 (still under way after UPDATE_WAIT_MS, which a loaded machine
    * can reach) is answered by asking again with the same Idempotency-Key, which must join the same redelivery, even
@@ -389,15 +402,7 @@ describe('the review queue and its actions', () => {
   it('a delivery the transaction service refused is in the queue; redelivered while it still refuses it fails again, then it is delivered', async () => {
     const transactionCalls = (key: string) =>
       s.receiver.calls.filter((c) => c.path === '/transactions/payments/notify' && c.idempotencyKey === key);
-    s.receiver.respondWith((path) => (path === '/transactions/payments/notify' ? 422 : 200));
-    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined }));
-    const paymentId = created.body.payment_id as string;
-    await simulatorAction(paymentId, 'pay');
-    const deliveryId = `${paymentId}:success:transaction-service`;
-    await s.eventually(
-      () => s.db.downstreamDelivery.findUnique({ where: { id: deliveryId } }),
-      (row) => row?.status === 'failed',
-    );
+    const { paymentId, deliveryId } = await paidWithRefusedDelivery('gopay');
     const item = (await reviews()).find((i) => i.id === `delivery:${deliveryId}`);
     expect(item).toMatchObject({ kind: 'failed_delivery', delivery_id: deliveryId, payment_id: paymentId, payment: { status: 'success' } });
     expect(item!.reason).toMatch(/422/);
@@ -446,15 +451,7 @@ describe('the review queue and its actions', () => {
   });
 
   it('two redeliver requests at once (a double click, a client retry) send the event once, under one audit line', async () => {
-    s.receiver.respondWith((path) => (path === '/transactions/payments/notify' ? 422 : 200));
-    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'qris', bank: undefined }));
-    const paymentId = created.body.payment_id as string;
-    await simulatorAction(paymentId, 'pay');
-    const deliveryId = `${paymentId}:success:transaction-service`;
-    await s.eventually(
-      () => s.db.downstreamDelivery.findUnique({ where: { id: deliveryId } }),
-      (row) => row?.status === 'failed',
-    );
+    const { deliveryId } = await paidWithRefusedDelivery('qris');
     s.receiver.respondWith(() => 200);
     const path = `/operations/deliveries/${encodeURIComponent(deliveryId)}/redeliver`;
     const answers = await Promise.all([ana('POST', path, {}), ana('POST', path, {})]);
