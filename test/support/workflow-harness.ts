@@ -461,9 +461,15 @@ export async function startPaymentWorkflow(
 }
 
 /** Polls the workflow's query until the predicate holds (signals are processed asynchronously). */
+const QUERY_DEADLINE_MS = 5_000;
+
 export async function viewWhen(handle: WorkflowHandle, predicate: (view: PaymentView) => boolean, timeoutMs = 45_000): Promise<PaymentView> {
   try {
-    return await eventually("the workflow's view to match", () => handle.query(paymentQuery), predicate, timeoutMs, 50);
+    // Each query has a deadline: the time-skipping server never answers a query that meets a continue-as-new (the run it
+    // was given to closes without answering), and without one the call hung until the connection was closed for its
+    // pings, about 90 s later.
+    const query = () => handle.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(paymentQuery));
+    return await eventually("the workflow's view to match", query, predicate, timeoutMs, 50);
   } catch (error) {
     // A view that stops moving is either the workflow waiting or the server not scheduling its next task: the
     // history's tail tells which.
