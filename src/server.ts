@@ -1,6 +1,7 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './api/app';
 import { createApiMetrics } from './api/metrics';
+import { createNotificationForwarder } from './api/notification-forwarder';
 import { createPaymentWorkflows } from './api/payment-workflows';
 import { loadConfig } from './config';
 import { createDatabase } from './db/client';
@@ -13,7 +14,9 @@ const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'api');
 if (config.API_KEYS.length === 0) {
   // Production refuses this (src/config.ts); anywhere else it must not go unnoticed.
-  logger.warn('API_KEYS is empty: the payment API accepts every request without a key. Local development only: set API_KEYS wherever anyone else can reach the API.');
+  logger.warn(
+    'API_KEYS is empty: the payment API accepts every request without a key. Local development only: set API_KEYS wherever anyone else can reach the API.',
+  );
 }
 const tracing = await startTracing('api', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
@@ -24,12 +27,17 @@ const client = await connectClient(
 );
 
 let stopping = false;
+const workflows = createPaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE);
+const metrics = createApiMetrics();
+const forwarder = createNotificationForwarder({ db, workflows, logger, metrics });
+forwarder.start();
 const app = createApp({
   config,
   db,
-  workflows: createPaymentWorkflows(client, config.TEMPORAL_TASK_QUEUE),
+  workflows,
+  forwarder,
   logger,
-  metrics: createApiMetrics(),
+  metrics,
   // The namespace, not just the connection: a server that lost its database still answers health checks.
   checkTemporal: async () => {
     await client.workflowService.describeNamespace({ namespace: client.options.namespace });
@@ -51,6 +59,7 @@ async function shutdown(signal: string) {
   const forced = setTimeout(() => process.exit(1), config.API_DRAIN_DELAY_MS + 15_000).unref();
   await new Promise((resolve) => setTimeout(resolve, config.API_DRAIN_DELAY_MS));
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await forwarder.stop(5_000);
   await Promise.allSettled([client.connection.close(), db.$disconnect(), tracing?.shutdown()]);
   clearTimeout(forced);
   process.exit(0);

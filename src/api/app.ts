@@ -16,6 +16,7 @@ import { corsForBrowsers } from './middleware/cors';
 import { enforceHttps } from './middleware/https';
 import { requestContext, type ApiEnv } from './middleware/request-context';
 import { traceRequests } from './middleware/trace-requests';
+import type { NotificationForwarder } from './notification-forwarder';
 import type { PaymentWorkflows } from './payment-workflows';
 import { apiRouter, SECURITY_SCHEMES } from './route-docs';
 import { docsRoutes } from './routes/docs';
@@ -59,6 +60,8 @@ export interface ApiDependencies {
   workflows: PaymentWorkflows;
   logger: Logger;
   metrics: ApiMetrics;
+  /** Signals stored notifications; the process that sweeps (src/server.ts) passes its own, tests may leave it out. */
+  forwarder?: NotificationForwarder;
   /** Resolves when Temporal answers (for /ready). */
   checkTemporal(): Promise<void>;
   /** True once the process is shutting down: /ready answers 503 so a load balancer stops sending new requests. */

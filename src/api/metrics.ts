@@ -36,6 +36,17 @@ export function createApiMetrics() {
     help: 'Refused notifications (bad signature, malformed) answered without a record.',
     registers,
   });
+  const forwards = new Counter({
+    name: 'midtrans_notification_signals_total',
+    help: 'Signals of stored notifications to their payment workflows, by outcome (accepted, payment_closed, retry).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const awaitingSignal = new Gauge({
+    name: 'midtrans_notifications_awaiting_signal',
+    help: 'Stored notifications this process is signalling or has queued to signal.',
+    registers,
+  });
   const payments = new Gauge({
     name: 'payments',
     help: 'Payments in the read model, by status.',
@@ -45,7 +56,7 @@ export function createApiMetrics() {
 
   const reviewQueue = new Gauge({
     name: 'payments_review_queue_items',
-    help: 'Items in the operators\' review queue, by kind (counted up to the queue\'s page of 1,000).',
+    help: "Items in the operators' review queue, by kind (counted up to the queue's page of 1,000).",
     labelNames: ['kind'] as const,
     registers,
   });
@@ -58,6 +69,12 @@ export function createApiMetrics() {
     },
     countWebhook(outcome: string) {
       webhooks.inc({ outcome });
+    },
+    countNotificationSignal(outcome: 'accepted' | 'payment_closed' | 'retry') {
+      forwards.inc({ outcome });
+    },
+    setNotificationsAwaitingSignal(count: number) {
+      awaitingSignal.set(count);
     },
     /** A refused notification answered without its record (the unverified budget was full, or the insert failed). */
     countUnrecordedRefusal() {

@@ -34,6 +34,8 @@ import { ApiError, isErrorCode } from './errors';
 
 export { paymentWorkflowId };
 
+const SIGNAL_DEADLINE_MS = 10_000;
+
 export type StartOutcome =
   | { kind: 'charged'; view: PaymentView }
   | { kind: 'still-charging' }
@@ -147,8 +149,11 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
     },
 
     /** `notificationId`: the stored notification's row, for the audit trail. */
+    /** Bounded well inside the forwarder's 30 s lease: a signal stuck on an unreachable Temporal is tried again. */
     async notify(paymentId: string, observation: MidtransObservation, notificationId?: number): Promise<void> {
-      await handle(paymentId).signal(midtransNotificationSignal, { ...observation, notificationId });
+      await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+        handle(paymentId).signal(midtransNotificationSignal, { ...observation, notificationId }),
+      );
     },
 
     /** `updateId`: one per client request (see completeUpdate); a retried request must send the same one. */

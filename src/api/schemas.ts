@@ -251,7 +251,7 @@ export const acceptedPaymentSchema = z.object({ payment_id: z.string(), status: 
 export const errorSchema = z
   .object({ error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), details: z.unknown().optional() }) })
   .openapi('Error');
-export const webhookAckSchema = z.object({ status: z.enum(['accepted', 'duplicate', 'payment_closed']) });
+export const webhookAckSchema = z.object({ status: z.enum(['accepted', 'duplicate']) });
 export const healthSchema = z.object({ status: z.literal('ok') });
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessSchema = z.object({

@@ -1,6 +1,7 @@
 import type { Database } from './client';
 
-export type NotificationOutcome = 'received' | 'accepted' | 'signal_failed' | 'unknown_payment' | 'payment_closed';
+/** received: stored, its signal still to be sent (src/api/notification-forwarder.ts). */
+export type NotificationOutcome = 'received' | 'accepted' | 'unknown_payment' | 'payment_closed';
 
 /** A notification whose signature checked out, with the hashes of its bytes and of its meaning. */
 export interface VerifiedNotification {
@@ -27,31 +28,29 @@ export type NotificationClaim = { kind: 'claimed'; id: number } | { kind: 'dupli
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
 /**
- * A claim older than this that never reached an outcome (the API died between claim and signal) may be taken over by
- * a redelivery. Midtrans redelivers after about 2 minutes; a signal takes milliseconds.
+ * How long the API process that stored a notification has to signal it before a sweep (of any API process) takes it
+ * over. A signal takes milliseconds; the lease only matters when the process died or Temporal is unreachable.
  */
-const ABANDONED_CLAIM_SECONDS = 60;
+export const FORWARD_LEASE_SECONDS = 30;
 
 // Hand-written SQL: the webhook is on the hot path (two per payment), and each Prisma model call costs ~1 ms of CPU.
 
 /**
- * Stores a verified notification and decides, atomically, whether it is the one to signal: the first row for its
- * (payment, meaning) is claimed; a later copy is counted on that row and is a duplicate, unless the earlier signal
- * failed or was abandoned, in which case the copy takes the claim over. Concurrent copies meet at the unique index,
- * so exactly one of them is signalled. A flood of copies costs one row and one small update each.
+ * Stores a verified notification and decides, atomically, whether it is new: the first row for its (payment,
+ * meaning) is claimed, to be signalled; a later copy is only counted on that row (a duplicate). Concurrent copies
+ * meet at the unique index, so exactly one of them is claimed. A flood of copies costs one row and one small update
+ * each. The claim is leased to this process for FORWARD_LEASE_SECONDS.
  */
 export async function claimNotification(db: Database, n: VerifiedNotification): Promise<NotificationClaim> {
   const [claimed] = await db.$queryRaw<{ id: bigint }[]>`
     insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
-      gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at)
+      gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at, forward_after)
     select p.id, ${text(n.body.order_id)}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
       ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'received',
-      ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc')
+      ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'),
+      (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS})
     from payments p where p.id = ${n.paymentId}
-    on conflict (payment_id, meaning_sha256) do update set outcome = 'received', received_at = excluded.received_at
-    where webhook_notifications.outcome = 'signal_failed'
-      or (webhook_notifications.outcome = 'received'
-        and webhook_notifications.received_at < excluded.received_at - make_interval(secs => ${ABANDONED_CLAIM_SECONDS}))
+    on conflict (payment_id, meaning_sha256) do nothing
     returning id`;
   if (claimed) return { kind: 'claimed', id: Number(claimed.id) };
   const [counted] = await db.$queryRaw<{ id: bigint }[]>`
@@ -60,6 +59,41 @@ export async function claimNotification(db: Database, n: VerifiedNotification): 
     where payment_id = ${n.paymentId} and meaning_sha256 = ${n.meaningSha256}
     returning id`;
   return counted ? { kind: 'duplicate' } : { kind: 'unknown_payment' };
+}
+
+/** A stored notification whose signal is due: its lease ran out, or its last attempt failed and its wait is over. */
+export interface DueNotification {
+  id: number;
+  paymentId: string;
+  rawBody: string;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+/**
+ * Takes up to `limit` notifications whose signal is due, oldest first, and leases them to the caller: concurrent
+ * sweeps (several API processes) skip each other's rows, so no two of them send the same signal.
+ */
+export async function takeDueNotifications(db: Database, limit: number): Promise<DueNotification[]> {
+  const rows = await db.$queryRaw<{ id: bigint; payment_id: string; raw_body: string; forward_attempts: number }[]>`
+    update webhook_notifications n
+    set forward_after = (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS}),
+      forward_attempts = n.forward_attempts + 1
+    where n.id in (
+      select id from webhook_notifications
+      where outcome = 'received' and forward_after <= (now() at time zone 'utc')
+      order by forward_after
+      limit ${limit}::int
+      for update skip locked)
+    returning n.id, n.payment_id, n.raw_body, n.forward_attempts`;
+  return rows.map((r) => ({ id: Number(r.id), paymentId: r.payment_id, rawBody: r.raw_body, attempts: r.forward_attempts }));
+}
+
+/** The signal failed: the notification is due again after `seconds`. */
+export async function postponeNotification(db: Database, id: number, seconds: number): Promise<void> {
+  await db.$executeRaw`
+    update webhook_notifications set forward_after = (now() at time zone 'utc') + make_interval(secs => ${seconds})
+    where id = ${id} and outcome = 'received'`;
 }
 
 /** A signed notification for an order we do not have (another environment sharing the key, or a deleted payment). */
@@ -72,8 +106,8 @@ export async function storeUnknownPaymentNotification(db: Database, n: VerifiedN
       ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'))`;
 }
 
-export async function setNotificationOutcome(db: Database, id: number, outcome: NotificationOutcome): Promise<void> {
-  await db.$executeRaw`update webhook_notifications set outcome = ${outcome} where id = ${id}`;
+export async function setNotificationOutcome(db: Database, id: number, outcome: Exclude<NotificationOutcome, 'received'>): Promise<void> {
+  await db.$executeRaw`update webhook_notifications set outcome = ${outcome}, forward_after = null where id = ${id}`;
 }
 
 export async function storeRejectedNotification(db: Database, r: RejectedNotification): Promise<void> {

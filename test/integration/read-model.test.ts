@@ -218,7 +218,7 @@ describe('read model writes and reads', () => {
     expect((await claim('caller-c', expired, 'hash-a', 'pay-new-c')).paymentId).toBe('pay-new-c');
   });
 
-  it('one claim per (payment, meaning): copies are counted on it; a failed or abandoned claim is taken over', async () => {
+  it('one claim per (payment, meaning): copies are counted on it whatever became of its signal', async () => {
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
     const notification = (meaningSha256: string) => ({
       paymentId: id,
@@ -237,29 +237,25 @@ describe('read model writes and reads', () => {
     const claimId = (claimed[0] as { id: number }).id;
     expect(await claimNotification(db, notification('meaning-2'))).toMatchObject({ kind: 'claimed' });
 
-    // A signal that failed releases the claim: the next copy is signalled, not a duplicate.
-    await setNotificationOutcome(db, claimId, 'signal_failed');
-    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'claimed', id: claimId });
-    // A claim left in 'received' (the API died before signalling) is taken over only after a minute.
+    // Its signal still to be sent (the forwarder's job, whatever happens to it): a copy is a duplicate all the same.
+    await db.$executeRaw`update webhook_notifications set received_at = received_at - interval '1 hour' where id = ${claimId}`;
     expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'duplicate' });
-    await db.$executeRaw`update webhook_notifications set received_at = received_at - interval '61 seconds' where id = ${claimId}`;
-    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'claimed', id: claimId });
     await setNotificationOutcome(db, claimId, 'accepted');
     expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'duplicate' });
 
-    const rows = await db.$queryRaw<{ meaning: string; outcome: string; duplicates: number }[]>`
-      select meaning_sha256 as meaning, outcome, duplicate_count as duplicates from webhook_notifications where payment_id = ${id} order by id`;
+    const rows = await db.$queryRaw<{ meaning: string; outcome: string; duplicates: number; leased: boolean }[]>`
+      select meaning_sha256 as meaning, outcome, duplicate_count as duplicates, forward_after is not null as leased
+      from webhook_notifications where payment_id = ${id} order by id`;
     expect(rows).toEqual([
-      { meaning: 'meaning-1', outcome: 'accepted', duplicates: 11 },
-      { meaning: 'meaning-2', outcome: 'received', duplicates: 0 },
+      { meaning: 'meaning-1', outcome: 'accepted', duplicates: 11, leased: false },
+      { meaning: 'meaning-2', outcome: 'received', duplicates: 0, leased: true },
     ]);
-    // The audit lists notifications by when they were (last) claimed: the taken-over claim comes last.
     const audit = await findPaymentWithAudit(db, id);
     expect(audit!.notifications.map((n) => [n.outcome, n.transactionStatus, n.signatureValid])).toEqual([
-      ['received', 'settlement', true],
       ['accepted', 'settlement', true],
+      ['received', 'settlement', true],
     ]);
-    expect(Math.abs(Date.parse(audit!.notifications[0]!.receivedAt) - Date.now())).toBeLessThan(120_000);
+    expect(Math.abs(Date.parse(audit!.notifications[1]!.receivedAt) - Date.now())).toBeLessThan(120_000);
   });
 
   it('refused notifications past their retention are purged, newer ones kept', async () => {

@@ -11,7 +11,8 @@ import { startTappedSimulator } from '../../scripts/local-stack/midtrans-simulat
 import { eventually } from '../../scripts/local-stack/waiting';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
-import { createPaymentWorkflows } from '../../src/api/payment-workflows';
+import { createNotificationForwarder } from '../../src/api/notification-forwarder';
+import { createPaymentWorkflows, type PaymentWorkflows } from '../../src/api/payment-workflows';
 import { createDatabase, type Database } from '../../src/db/client';
 import { createLogger } from '../../src/logger';
 import { createMidtransClient } from '../../src/midtrans/client';
@@ -30,7 +31,15 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
  * payloads are encrypted as in production, with the tests' key.
  */
 export async function startService(
-  options: { createWaitMs?: number; midtransFetch?: typeof fetch; temporalAddress?: string; databaseUrl?: string; tracing?: PaymentTracing } = {},
+  options: {
+    createWaitMs?: number;
+    midtransFetch?: typeof fetch;
+    temporalAddress?: string;
+    databaseUrl?: string;
+    tracing?: PaymentTracing;
+    /** What the notification forwarder signals through (a test can make Temporal refuse signals). */
+    signalsThrough?: (workflows: PaymentWorkflows) => PaymentWorkflows;
+  } = {},
 ) {
   const payloadEncryptionKeys: readonly PayloadEncryptionKey[] = [TEST_PAYLOAD_KEY];
   // A test may bring its own database (one that must hold only its own payments).
@@ -48,12 +57,18 @@ export async function startService(
     dataConverter: encryptedDataConverter(payloadEncryptionKeys),
     interceptors: options.tracing?.clientInterceptors,
   });
+  const workflows = createPaymentWorkflows(client, taskQueue);
+  const logger = createLogger('silent', 'api');
+  const metrics = createApiMetrics();
+  // As in src/server.ts, but not sweeping unless a test starts it: tests share a database.
+  const forwarder = createNotificationForwarder({ db, workflows: options.signalsThrough?.(workflows) ?? workflows, logger, metrics });
   const dependencies: ApiDependencies = {
     config: apiConfig({ CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000 }),
     db,
-    workflows: createPaymentWorkflows(client, taskQueue),
-    logger: createLogger('silent', 'api'),
-    metrics: createApiMetrics(),
+    workflows,
+    forwarder,
+    logger,
+    metrics,
     checkTemporal: async () => {
       await connection.healthService.check({});
     },
@@ -102,6 +117,7 @@ export async function startService(
     app,
     /** What `app` was built from, for a second app with something changed. */
     dependencies,
+    forwarder,
     db,
     client,
     /** For another worker or client of this service's workflows. */
@@ -114,6 +130,7 @@ export async function startService(
     eventually: <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) =>
       eventually('a condition', read, done, timeoutMs, 100),
     async close() {
+      await forwarder.stop(5_000);
       worker.shutdown();
       await running;
       await served.close();

@@ -146,7 +146,7 @@ describe('notifications through the webhook’s own steps are confirmed with Mid
     await handle.terminate('test done');
   });
 
-  it('a notification for a closed payment (its refund window over) reaches no workflow: the webhook answers payment_closed', async () => {
+  it('a notification for a closed payment (its refund window over) reaches no workflow: it is recorded payment_closed', async () => {
     const { request, handle } = await startVaPayment();
     await ctx.h.simulatorControl(request.paymentId, 'pay');
     const tx = await midtransTransaction(request.paymentId);
@@ -159,7 +159,7 @@ describe('notifications through the webhook’s own steps are confirmed with Mid
     const lookUps = statusLookUps(tx);
     const recorded = ctx.h.snapshots.length;
 
-    // WorkflowNotFoundError is what the webhook turns into 200 payment_closed (src/api/routes/webhook.ts).
+    // WorkflowNotFoundError is what the forwarder records as payment_closed (src/api/notification-forwarder.ts).
     await expect(deliverAsWebhook(settlementOf(tx))).rejects.toBeInstanceOf(WorkflowNotFoundError);
     const reversal = vaNotification(tx, { transaction_status: 'deny', status_code: '202', status_message: 'midtrans payment notification' });
     await expect(deliverAsWebhook(reversal)).rejects.toBeInstanceOf(WorkflowNotFoundError);

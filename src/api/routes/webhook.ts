@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { z } from 'zod';
 import {
   claimNotification,
   purgeRejectedNotifications,
-  setNotificationOutcome,
   storeRejectedNotification,
   storeUnknownPaymentNotification,
   type RejectionReason,
@@ -19,6 +17,7 @@ import { toMidtransObservation } from '../../midtrans/observation';
 import { isValidMidtransSignature } from '../../midtrans/signature';
 import { markPaymentSpan } from '../../telemetry/tracing';
 import type { ApiDependencies } from '../app';
+import { createNotificationForwarder } from '../notification-forwarder';
 import { ApiError } from '../errors';
 import type { ApiEnv } from '../middleware/request-context';
 import { apiRouter, errorResponse, jsonContent, jsonRequestBody } from '../route-docs';
@@ -46,19 +45,23 @@ const receiveMidtransNotification = createRoute({
   summary: 'Midtrans HTTP notification (signature-verified; no API key)',
   requestBody: jsonRequestBody(midtransNotificationBody, { required: true }),
   responses: {
-    200: { description: 'Accepted, duplicate, or stored for a closed payment', ...jsonContent(webhookAckSchema) },
+    200: {
+      description: 'Stored, its signal on its way (accepted), or a copy of one already stored (duplicate)',
+      ...jsonContent(webhookAckSchema),
+    },
     400: errorResponse('VALIDATION_FAILED, MALFORMED_JSON'),
     401: errorResponse('INVALID_SIGNATURE'),
     404: errorResponse('PAYMENT_NOT_FOUND'),
     405: errorResponse('Only POST (METHOD_NOT_ALLOWED); see the Allow header'),
     413: errorResponse('PAYLOAD_TOO_LARGE'),
-    503: errorResponse('SERVICE_UNAVAILABLE: too many notifications in flight, or a dependency is down; Midtrans delivers it again'),
+    503: errorResponse('SERVICE_UNAVAILABLE: too many notifications in flight, or PostgreSQL is down; Midtrans delivers it again'),
   },
 });
 
 /**
- * The Midtrans notification bridge: verify, store, then signal the payment's workflow. It answers within Midtrans's
- * 5 s budget because it only writes one row and sends one signal; it never waits on downstream services.
+ * The Midtrans notification bridge: verify, store, answer. Midtrans has its answer once the notification is stored
+ * (one insert), whatever Temporal is doing; the notification forwarder signals the payment's workflow right after,
+ * and again until Temporal takes it (src/api/notification-forwarder.ts). It never waits on downstream services.
  *
  * The signature is checked first (CPU only). A refused request leaves a small record without its body, under its own
  * in-flight budget; only verified notifications count against WEBHOOK_MAX_IN_FLIGHT, so unsigned traffic can never
@@ -66,11 +69,12 @@ const receiveMidtransNotification = createRoute({
  */
 export function webhookRoutes(deps: ApiDependencies) {
   const { db, workflows, config, metrics } = deps;
+  const forwarder = deps.forwarder ?? createNotificationForwarder(deps);
   const app = apiRouter();
   const refusals = refusalRecorder(deps);
 
-  // Load shedding: when Temporal or PostgreSQL slows down under a burst, waiting requests only hold memory and add
-  // stalled calls to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
+  // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
+  // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
   let verifiedInFlight = 0;
 
   // The body is read by hand, not by a validator: the exact bytes are stored and hashed (a redelivery is recognised
@@ -108,7 +112,7 @@ export function webhookRoutes(deps: ApiDependencies) {
       bodySha256: sha256(rawBody),
       meaningSha256: notificationMeaningSha256(notification),
     };
-    const answer = (outcome: 'accepted' | 'duplicate' | 'payment_closed') => {
+    const answer = (outcome: 'accepted' | 'duplicate') => {
       metrics.countWebhook(outcome);
       return c.json({ status: outcome }, 200);
     };
@@ -127,20 +131,7 @@ export function webhookRoutes(deps: ApiDependencies) {
       throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
     }
     if (claim.kind === 'duplicate') return answer('duplicate');
-    try {
-      await workflows.notify(paymentId, observation, claim.id);
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) {
-        // Released so that Midtrans's redelivery is signalled, not taken for a duplicate of a signal that never was.
-        await setNotificationOutcome(db, claim.id, 'signal_failed').catch(() => {});
-        throw error;
-      }
-      // The workflow has closed (final, refund window over): keep the notification for the audit trail.
-      await setNotificationOutcome(db, claim.id, 'payment_closed');
-      c.get('log').warn({ transactionStatus: notification.transaction_status }, 'notification for a closed payment stored, not applied');
-      return answer('payment_closed');
-    }
-    await setNotificationOutcome(db, claim.id, 'accepted');
+    forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
     return answer('accepted');
   }
 
