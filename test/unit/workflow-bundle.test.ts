@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { bundlePaymentWorkflows } from '../../src/temporal/worker';
+
+/**
+ * The workflow tracing interceptors run inside every workflow the worker holds: in an untraced worker they cost
+ * a third of its throughput and most of its memory per open payment (docs/tuning.md change 11), for spans nobody
+ * exports. Only a traced worker's bundle carries them.
+ */
+const TRACING_INTERCEPTORS = '@temporalio/interceptors-opentelemetry/lib/workflow';
+
+describe('the workflow bundle', () => {
+  it('carries the tracing interceptors only when the worker traces', async () => {
+    const [untraced, traced] = await Promise.all([bundlePaymentWorkflows({ traced: false }), bundlePaymentWorkflows({ traced: true })]);
+    // Booleans, not the strings: a failure would print megabytes of bundle.
+    expect(traced.code.includes(TRACING_INTERCEPTORS), 'traced bundle has the interceptors').toBe(true);
+    expect(untraced.code.includes(TRACING_INTERCEPTORS), 'untraced bundle has the interceptors').toBe(false);
+  }, 120_000);
+});
