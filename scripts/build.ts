@@ -11,7 +11,7 @@ import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { DIST, ENTRY_POINTS, WORKFLOW_BUNDLE_FILE } from './local-stack/artifact';
 import { PROJECT_ROOT } from './local-stack/binaries';
-import { bundlePaymentWorkflows } from '../src/temporal/worker';
+import { bundlePaymentWorkflows, prebuiltBundlePath } from '../src/temporal/worker';
 
 const requireFromProject = createRequire(path.join(PROJECT_ROOT, 'package.json'));
 
@@ -47,8 +47,10 @@ async function main() {
     logLevel: 'warning',
     plugins: [fileSubpathsOfPackagesWithoutExports],
   });
-  const { code } = await bundlePaymentWorkflows();
-  writeFileSync(WORKFLOW_BUNDLE_FILE, code);
+  for (const traced of [false, true]) {
+    const { code } = await bundlePaymentWorkflows({ traced });
+    writeFileSync(prebuiltBundlePath(WORKFLOW_BUNDLE_FILE, traced), code);
+  }
   console.log(`[build] dist/ (${Object.keys(ENTRY_POINTS).join(', ')}, workflow-bundle) in ${Date.now() - started} ms`);
 }
 

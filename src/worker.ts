@@ -5,7 +5,7 @@ import { createMidtransClient, midtransBaseUrls } from './midtrans/client';
 import { startTracing } from './telemetry/tracing';
 import { connectClient, connectWorker } from './temporal/connection';
 import { applySchedules, scheduledJobs } from './temporal/schedules';
-import { createPaymentWorker, installWorkerRuntime, serveWorkerHealth } from './temporal/worker';
+import { createPaymentWorker, installWorkerRuntime, prebuiltBundlePath, serveWorkerHealth } from './temporal/worker';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
@@ -28,7 +28,7 @@ const worker = await createPaymentWorker({
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   payloadEncryptionKeys: config.PAYLOAD_ENCRYPTION_KEYS,
-  workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : undefined,
+  workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: prebuiltBundlePath(config.WORKFLOW_BUNDLE_PATH, tracing !== undefined) } : undefined,
   shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
   dependencies: {
     db,

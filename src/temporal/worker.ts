@@ -39,11 +39,22 @@ export interface PaymentWorkerOptions {
 }
 
 /**
- * Bundles the deterministic workflow code once (webpack + swc); replay tests and `npm run build` use the same bundle.
- * The tracing interceptors are always in it (a prebuilt bundle cannot take them later); they add headers, no commands.
+ * Bundles the deterministic workflow code (webpack + swc); replay tests and `npm run build` use the same bundles.
+ * The tracing interceptors go in only for a worker that traces: they run inside every workflow the worker holds, and
+ * untraced they cost two thirds of its throughput and most of its memory per open payment (docs/tuning.md change 11).
+ * They add headers, no commands, so a history replays with either bundle (test/replay/replay.test.ts).
  */
-export function bundlePaymentWorkflows(): Promise<WorkflowBundle> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [WORKFLOW_TRACING_MODULE], logger: quietBundlerLogger });
+export function bundlePaymentWorkflows({ traced }: { traced: boolean }): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: traced ? [WORKFLOW_TRACING_MODULE] : [],
+    logger: quietBundlerLogger,
+  });
+}
+
+/** `npm run build` writes the untraced bundle at WORKFLOW_BUNDLE_PATH and the traced one beside it. */
+export function prebuiltBundlePath(untracedPath: string, traced: boolean): string {
+  return traced ? untracedPath.replace(/(\.js)?$/, '-traced.js') : untracedPath;
 }
 
 const quietBundlerLogger = {
@@ -60,7 +71,7 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows()),
+    workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows({ traced: options.tracing !== undefined })),
     activities: createActivities(options.dependencies),
     dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
     interceptors: options.tracing?.workerInterceptors,

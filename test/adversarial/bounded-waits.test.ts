@@ -40,7 +40,7 @@ async function serveApi(): Promise<Api> {
 beforeAll(async () => {
   s = await startService();
   nativeConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
-  workflowBundle = await bundlePaymentWorkflows();
+  workflowBundle = await bundlePaymentWorkflows({ traced: false });
   api = await serveApi();
   otherApi = await serveApi();
 });

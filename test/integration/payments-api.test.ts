@@ -208,7 +208,7 @@ describe('reads before the workflow has written its first row', () => {
       namespace: 'default',
       taskQueue,
       payloadEncryptionKeys: s.payloadEncryptionKeys,
-      workflowBundle: await bundlePaymentWorkflows(),
+      workflowBundle: await bundlePaymentWorkflows({ traced: false }),
       dependencies: {
         db: unreachableDb,
         midtrans: s.midtrans,

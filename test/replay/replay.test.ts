@@ -21,23 +21,27 @@ const histories = readdirSync(HISTORIES_DIR)
   .sort();
 
 let workflowBundle: WorkflowBundle;
+/** A traced worker's bundle (its interceptors add headers, no commands): every history replays with it too. */
+let tracedWorkflowBundle: WorkflowBundle;
 beforeAll(async () => {
-  workflowBundle = await bundlePaymentWorkflows();
-});
+  [workflowBundle, tracedWorkflowBundle] = await Promise.all([bundlePaymentWorkflows({ traced: false }), bundlePaymentWorkflows({ traced: true })]);
+}, 120_000);
 
 describe('replay of recorded payment histories', () => {
   it('has recorded histories to replay', () => {
     expect(histories.length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(histories)('%s replays deterministically', async (file) => {
+  it.each(histories)('%s replays deterministically, untraced and traced', async (file) => {
     const history = readHistory(file);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     expect(started?.workflowType?.name).toBe('paymentWorkflow');
     // With the codec, as every worker runs: histories from before encryption pass through it untouched.
-    await expect(
-      Worker.runReplayHistory({ workflowBundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter: testDataConverter() }, history, file),
-    ).resolves.toBeUndefined();
+    for (const bundle of [workflowBundle, tracedWorkflowBundle]) {
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: bundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter: testDataConverter() }, history, file),
+      ).resolves.toBeUndefined();
+    }
   });
 });
 

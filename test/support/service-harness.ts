@@ -93,7 +93,7 @@ export async function startService(
     namespace: 'default',
     taskQueue,
     payloadEncryptionKeys,
-    workflowBundle: await bundlePaymentWorkflows(),
+    workflowBundle: await bundlePaymentWorkflows({ traced: options.tracing !== undefined }),
     tracing: options.tracing,
     dependencies: {
       db,
@@ -151,7 +151,7 @@ export async function createScheduledJobsWorker(db: Database, taskQueue: string)
     namespace: 'default',
     taskQueue,
     payloadEncryptionKeys: [TEST_PAYLOAD_KEY],
-    workflowBundle: await bundlePaymentWorkflows(),
+    workflowBundle: await bundlePaymentWorkflows({ traced: false }),
     dependencies: {
       db,
       midtrans: createMidtransClient({ serverKey: 'SB-Mid-server-unused', apiBaseUrl: nowhere, snapBaseUrl: `${nowhere}/snap/v1` }),

@@ -402,7 +402,7 @@ export function useTimeSkippingEnvironment() {
   const context = { env: undefined as unknown as TestWorkflowEnvironment, bundle: undefined as unknown as WorkflowBundle };
   beforeAll(async () => {
     context.env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: inject('timeSkippingExecutable') } });
-    context.bundle = await bundlePaymentWorkflows();
+    context.bundle = await bundlePaymentWorkflows({ traced: false });
   });
   afterAll(() => (context.env as TestWorkflowEnvironment | undefined)?.teardown());
   return context;
@@ -420,7 +420,7 @@ export function useWorkflowHarness() {
     },
   };
   beforeAll(async () => {
-    workflowBundle = await bundlePaymentWorkflows();
+    workflowBundle = await bundlePaymentWorkflows({ traced: false });
   });
   beforeEach(async () => {
     context.h = await createWorkflowHarness(workflowBundle);

@@ -132,7 +132,7 @@ describe('key rotation', () => {
   let h: WorkflowHarness;
   beforeAll(async () => {
     // Without a sticky cache every workflow task replays the history, so each one proves the payloads sealed under A still open.
-    h = await createWorkflowHarness(await bundlePaymentWorkflows(), { payloadEncryptionKeys: [keyA], maxCachedWorkflows: 0 });
+    h = await createWorkflowHarness(await bundlePaymentWorkflows({ traced: false }), { payloadEncryptionKeys: [keyA], maxCachedWorkflows: 0 });
   });
   afterAll(async () => {
     await h?.close();
