@@ -115,3 +115,19 @@ export function createLogger(level: string, name: string): Logger {
 }
 
 export type { Logger };
+
+/** Logs at most one line per interval; the line says how many were suppressed since the previous one. */
+export function rateLimitedWarning(intervalMs: number) {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (log: Logger, fields: Record<string, unknown>, message: string) => {
+    const now = Date.now();
+    if (now - lastAt < intervalMs) {
+      suppressed += 1;
+      return;
+    }
+    log.warn({ ...fields, suppressed }, message);
+    lastAt = now;
+    suppressed = 0;
+  };
+}

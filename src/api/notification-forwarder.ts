@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { postponeNotification, setNotificationOutcome, takeDueNotifications, type DueNotification } from '../db/notifications';
 import type { MidtransObservation } from '../domain';
+import { rateLimitedWarning } from '../logger';
 import { toMidtransObservation } from '../midtrans/observation';
 import type { ApiDependencies } from './app';
 
@@ -21,6 +22,8 @@ const MAX_QUEUED = 10_000;
 const SWEEP_BATCH = 500;
 const SWEEP_INTERVAL_MS = 5_000;
 const MAX_RETRY_DELAY_SECONDS = 60;
+/** A Temporal outage fails every signal: one line per 10 s says so, with how many were not logged. */
+const RETRY_LOG_INTERVAL_MS = 10_000;
 
 /** 1, 2, 4 … seconds after each failed attempt, at most a minute: Temporal back from a restart is noticed quickly. */
 export const retryDelaySeconds = (attempts: number) => Math.min(MAX_RETRY_DELAY_SECONDS, 2 ** attempts);
@@ -46,6 +49,7 @@ export function createNotificationForwarder({
   let sweepTimer: NodeJS.Timeout | undefined;
   let sweeping: Promise<number> | undefined;
   let whenIdle: (() => void)[] = [];
+  const warnRetry = rateLimitedWarning(RETRY_LOG_INTERVAL_MS);
 
   const awaiting = () => queue.length + sending;
 
@@ -84,10 +88,7 @@ export function createNotificationForwarder({
       }
       metrics.countNotificationSignal('retry');
       const delaySeconds = retryDelaySeconds(attempts);
-      logger.warn(
-        { err: error, paymentId, attempts: attempts + 1, retryInSeconds: delaySeconds },
-        'notification not signalled yet; retried',
-      );
+      warnRetry(logger, { err: error, paymentId, attempts: attempts + 1, retryInSeconds: delaySeconds }, 'notification not signalled yet; retried');
       // If PostgreSQL is down too, the lease taken when the row was stored or swept runs out instead.
       await postponeNotification(db, id, delaySeconds).catch(() => {});
       return;

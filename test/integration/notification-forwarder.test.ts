@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiMetrics } from '../../src/api/metrics';
 import { createNotificationForwarder } from '../../src/api/notification-forwarder';
@@ -189,5 +190,18 @@ describe('stored notifications whose signal is due', () => {
     const [after] = await db.$queryRaw<{ outcome: string; attempts: number }[]>`
       select outcome, forward_attempts as attempts from webhook_notifications where id = ${id}`;
     expect(after).toEqual({ outcome: 'accepted', attempts: 2 });
+  });
+  it('an outage that fails every signal is one warn line per 10 s, not one per notification', async () => {
+    const ids = await storedNotifications(5);
+    const logged: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const workflows = { notify: async () => Promise.reject(unavailable()) } as unknown as PaymentWorkflows;
+    const forwarder = createNotificationForwarder({ db, workflows, logger, metrics: createApiMetrics() });
+    await db.$executeRaw`update webhook_notifications set forward_after = forward_after - interval '31 seconds' where id = any(${ids}::bigint[])`;
+    expect(await forwarder.sweep()).toBe(5);
+    await forwarder.stop(5_000);
+    expect(logged.filter((line) => line.level === 40 && line.msg === 'notification not signalled yet; retried')).toHaveLength(1);
+    const outcomes = await db.$queryRaw<{ outcome: string }[]>`select outcome from webhook_notifications where id = any(${ids}::bigint[])`;
+    expect(outcomes.map((r) => r.outcome)).toEqual(ids.map(() => 'received'));
   });
 });

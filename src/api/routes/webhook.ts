@@ -11,7 +11,7 @@ import {
   type RejectionReason,
   type VerifiedNotification,
 } from '../../db/notifications';
-import type { Logger } from '../../logger';
+import { rateLimitedWarning } from '../../logger';
 import { notificationMeaningSha256 } from '../../midtrans/notification-meaning';
 import { toMidtransObservation } from '../../midtrans/observation';
 import { isValidMidtransSignature } from '../../midtrans/signature';
@@ -215,21 +215,5 @@ function refusalRecorder({ db, config, metrics, logger }: ApiDependencies) {
       }
       purgeExpired();
     },
-  };
-}
-
-/** Logs at most one line per interval; the line says how many were suppressed since the previous one. */
-function rateLimitedWarning(intervalMs: number) {
-  let lastAt = -Infinity;
-  let suppressed = 0;
-  return (log: Logger, fields: Record<string, unknown>, message: string) => {
-    const now = Date.now();
-    if (now - lastAt < intervalMs) {
-      suppressed += 1;
-      return;
-    }
-    log.warn({ ...fields, suppressed }, message);
-    lastAt = now;
-    suppressed = 0;
   };
 }
