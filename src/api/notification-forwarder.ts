@@ -26,7 +26,7 @@ const MAX_RETRY_DELAY_SECONDS = 60;
 const RETRY_LOG_INTERVAL_MS = 10_000;
 
 /** 1, 2, 4 … seconds after each failed attempt, at most a minute: Temporal back from a restart is noticed quickly. */
-export const retryDelaySeconds = (attempts: number) => Math.min(MAX_RETRY_DELAY_SECONDS, 2 ** attempts);
+const retryDelaySeconds = (attempts: number) => Math.min(MAX_RETRY_DELAY_SECONDS, 2 ** attempts);
 
 /**
  * Sends stored notifications to their payments' workflows, so the webhook can answer Midtrans once a notification is

@@ -31,7 +31,7 @@ const text = (v: unknown) => (typeof v === 'string' ? v : null);
  * How long the API process that stored a notification has to signal it before a sweep (of any API process) takes it
  * over. A signal takes milliseconds; the lease only matters when the process died or Temporal is unreachable.
  */
-export const FORWARD_LEASE_SECONDS = 30;
+const FORWARD_LEASE_SECONDS = 30;
 
 // Hand-written SQL: the webhook is on the hot path (two per payment), and each Prisma model call costs ~1 ms of CPU.
 
