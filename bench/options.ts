@@ -10,6 +10,7 @@ import type { ScaleSettings } from './phases';
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
+ *              --probe-after-first-hour   (the scale phase probes each level once its payments are past their first hour)
  *              --render   (only re-render benchmarks.md from benchmarks.json)
  *              --merge    (re-measure the --only phases and replace just them in the existing report)
  */
@@ -121,7 +122,7 @@ export function parseOptions(argv: string[]): Options {
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
-    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge'].includes(name)) {
+    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new Error(`unknown flag --${name}`);
@@ -131,7 +132,7 @@ export function parseOptions(argv: string[]): Options {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
         '       [--levels 0,1000,2000] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
-        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF})\n`,
+        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour]\n`,
     );
     process.exit(0);
   }
@@ -157,6 +158,7 @@ export function parseOptions(argv: string[]): Options {
   if (text('sweep')) sizes.sweep = numbers(text('sweep')!, '--sweep').filter((n) => n > 0);
   if (text('count')) sizes.count = numbers(text('count')!, '--count')[0]!;
   if (text('levels')) sizes.scale.levels = numbers(text('levels')!, '--levels');
+  if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
   if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;
   // The baseline is a fourth side of every end-to-end chunk set, the phase that takes most of a run.

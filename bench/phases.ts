@@ -21,6 +21,7 @@ import {
 import { pool } from '../test/support/fixtures';
 import { mib, now, round2, say, summarize, tally, type Summary } from './util';
 import { summarizeWebhooks, type WebhookSummary } from './webhooks';
+import { DEFAULT_EARLY_LOOKS_MINUTES } from '../src/domain/reconciliation';
 
 export interface Context {
   cleanup: Cleanup;
@@ -316,6 +317,11 @@ export interface ScaleSettings {
   pollMs: number;
   timeoutMs: number;
   warmup: number;
+  /**
+   * Probe each level only once its youngest payment is past its first hour of reconciliation look-ups, as open
+   * payments that arrived over a day would be; false probes right after the step's burst of creates (the worst case).
+   */
+  probeAfterFirstHour?: boolean;
 }
 
 export interface GrowthPoint {
@@ -333,6 +339,10 @@ export interface GrowthPoint {
   /** Midtrans status calls since the previous point (charge confirmations, settlements, and reconciliation wake-ups). */
   midtransStatusCallsSincePrevious: number;
   secondsSincePrevious: number;
+  /** Seconds from the step's last create to the probe's start: 0 unless the probe waited out the first hour. */
+  probeStartedAfterSeconds?: number;
+  /** Midtrans status calls while the probe ran: its own payments' and any open payment's reconciliation. */
+  midtransStatusCallsDuringProbe?: number;
   probe: Pick<LoadResult, 'count' | 'concurrency' | 'completed' | 'failed' | 'paymentsPerSecond' | 'createMs' | 'paySuccessMs' | 'createDownstreamMs'>;
 }
 
@@ -345,6 +355,28 @@ type SimulatorStats = {
 async function simulatorStats(infra: Infra): Promise<SimulatorStats> {
   const response = await fetch(`${infra.simulator.url}/_simulator/stats`);
   return (await response.json()) as SimulatorStats;
+}
+
+/** The last early reconciliation look, after which an open payment is looked at every 6 hours. */
+const FIRST_HOUR_MS = Math.max(...DEFAULT_EARLY_LOOKS_MINUTES) * 60_000;
+
+/**
+ * Waits `ms` for the step's youngest payment to pass its last early look, then until Midtrans has had no status call
+ * for 30 s (those looks run late on a busy worker), at most 15 minutes more.
+ */
+async function waitOutFirstHour(infra: Infra, label: string, ms: number): Promise<void> {
+  say(`${label}: waiting ${Math.round(ms / 60_000)} min for the open payments' first-hour look-ups to pass`);
+  const until = now() + ms;
+  while (now() < until) await sleep(Math.min(60_000, until - now()));
+  const giveUpAt = now() + 15 * 60_000;
+  let calls = infra.midtransCalls.status ?? 0;
+  let quietSince = now();
+  while (now() - quietSince < 30_000 && now() < giveUpAt) {
+    await sleep(5_000);
+    const nowCalls = infra.midtransCalls.status ?? 0;
+    if (nowCalls !== calls) quietSince = now();
+    calls = nowCalls;
+  }
 }
 
 export interface ScaleResult {
@@ -485,12 +517,18 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       };
       callsAtPoint = { ...infra.midtransCalls };
       pointAt = now();
+      const stepEnd = stepStart + stepSeconds * 1000;
+      if (settings.probeAfterFirstHour && toCreate > 0) await waitOutFirstHour(infra, label, stepEnd + FIRST_HOUR_MS - now());
+      const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
       say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
+      const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
       const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
       phasePayments += settings.probeCount;
       settledElsewhere += probe.count;
       growth.push({
         ...point,
+        probeStartedAfterSeconds,
+        midtransStatusCallsDuringProbe: (infra.midtransCalls.status ?? 0) - statusCallsBeforeProbe,
         probe: {
           count: probe.count,
           concurrency: probe.concurrency,

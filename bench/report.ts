@@ -257,8 +257,8 @@ function scaleSection(s: ScaleResult): string[] {
 
 function growthSection(s: ScaleResult): string[] {
   const lines = [
-    row(['open pending', 'open workflows', 'create /s (this step)', 'create ms p50 / p99 (this step)', 'Midtrans status calls since previous row', 'worker RSS MiB', 'API RSS MiB', 'Temporal RSS MiB', 'Temporal DB', 'probe payments/s', 'probe pay → success ms p50 / p95 / p99', 'probe create → downstream ms p50 / p95 / p99']),
-    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    row(['open pending', 'open workflows', 'create /s (this step)', 'create ms p50 / p99 (this step)', 'Midtrans status calls since previous row', 'worker RSS MiB', 'API RSS MiB', 'Temporal RSS MiB', 'Temporal DB', 'probe started after the step', 'probe payments/s', 'Midtrans status calls during the probe', 'probe pay → success ms p50 / p95 / p99', 'probe create → downstream ms p50 / p95 / p99']),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const g of s.growth) {
     lines.push(
@@ -272,7 +272,9 @@ function growthSection(s: ScaleResult): string[] {
         fmt(g.apiRssMiB),
         fmt(g.temporalRssMiB),
         bytes(g.temporalDbBytes),
+        g.probeStartedAfterSeconds === undefined ? '–' : `${fmt(g.probeStartedAfterSeconds / 60, 0)} min`,
         `**${fmt(g.probe.paymentsPerSecond)}**${g.probe.failed ? ` (${g.probe.failed} failed)` : ''}`,
+        g.midtransStatusCallsDuringProbe ?? '–',
         ms(g.probe.paySuccessMs),
         ms(g.probe.createDownstreamMs),
       ]),
@@ -873,6 +875,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       'Taken during the scale phase: after each step of pending payments is created, memory and the Temporal database size',
       `are read and a probe of ${results.scale.growth[0]?.probe.count ?? '?'} end-to-end payments at C=${results.scale.growth[0]?.probe.concurrency ?? '?'} is timed. "open workflows" adds the`,
       'probes and warm-up payments already settled (they stay open for refunds). RSS here is VmRSS at that moment.',
+      results.scale.growth.some((g) => (g.probeStartedAfterSeconds ?? 0) > 60)
+        ? 'With `--probe-after-first-hour` a level is probed once its youngest payment is past its first hour of reconciliation look-ups (docs/workflow.md), as payments opened over a day would be; without it, right after the step\'s burst of creates, when every open payment is still in its first hour.'
+        : 'Each level is probed right after its step of creates, when every open payment is still in its first hour of reconciliation look-ups: the worst case.',
       '',
       ...growthSection(results.scale),
       '',

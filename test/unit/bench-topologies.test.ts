@@ -23,6 +23,13 @@ describe('bench --temporal', () => {
   });
 });
 
+describe('bench --probe-after-first-hour', () => {
+  it('makes the scale phase wait out the first hour only when asked', () => {
+    expect(parseOptions(['--only', 'scale']).scale.probeAfterFirstHour).toBeUndefined();
+    expect(parseOptions(['--only', 'scale', '--probe-after-first-hour', '--levels', '0,10000']).scale).toMatchObject({ probeAfterFirstHour: true, levels: [0, 10000] });
+  });
+});
+
 const meta = benchMeta;
 const cpu = (cpuMsPerPayment: number) => ({ peakRssMiB: null, hwmMiB: null, cpuSeconds: null, cpuMsPerPayment });
 
