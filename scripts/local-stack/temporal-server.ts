@@ -39,6 +39,13 @@ export async function isServing(address: string): Promise<boolean> {
   }
 }
 
+/**
+ * The SQLite file's default rollback journal syncs the disk several times per commit, and every workflow task is a
+ * commit: WAL with `synchronous=normal` syncs once per checkpoint. A commit can be lost to a power cut (not to a crash
+ * of the server), which a development server can afford (docs/tuning.md, change 12).
+ */
+const SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'];
+
 /** Starts `temporal server start-dev` with our search attributes registered, or reuses one already listening. */
 export async function ensureTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const { port, uiPort, dbFile, codecEndpoint, namespace = 'default' } = options;
@@ -49,12 +56,13 @@ export async function ensureTemporalDevServer(options: DevServerOptions): Promis
   }
   const searchAttributes = PAYMENT_SEARCH_ATTRIBUTES.map((key) => `${key.name}=Keyword`);
   const codecArgs = uiPort && codecEndpoint ? ['--ui-codec-endpoint', codecEndpoint] : [];
+  const pragmaArgs = dbFile ? SQLITE_PRAGMAS.flatMap((pragma) => ['--sqlite-pragma', pragma]) : [];
   const cli = resolveTemporalCli();
   if (cli.kind === 'sdk-download') {
     // No local binary: let the SDK download the CLI (works only with internet access).
     console.warn(`[temporal] no local Temporal CLI; trying the SDK download. ${MISSING_BINARY_HINT}`);
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port, namespace, ui: uiPort !== undefined, uiPort, dbFilename: dbFile, searchAttributes: [...PAYMENT_SEARCH_ATTRIBUTES], extraArgs: codecArgs },
+      server: { ip: '127.0.0.1', port, namespace, ui: uiPort !== undefined, uiPort, dbFilename: dbFile, searchAttributes: [...PAYMENT_SEARCH_ATTRIBUTES], extraArgs: [...codecArgs, ...pragmaArgs] },
     }).catch((error: unknown) => {
       throw new Error(`cannot start a Temporal dev server: ${String(error)}. ${MISSING_BINARY_HINT}`);
     });
@@ -67,7 +75,7 @@ export async function ensureTemporalDevServer(options: DevServerOptions): Promis
     '--log-level', 'warn', '--log-format', 'json',
     ...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']),
     ...codecArgs,
-    ...(dbFile ? ['--db-filename', dbFile] : []),
+    ...(dbFile ? ['--db-filename', dbFile, ...pragmaArgs] : []),
     ...searchAttributes.flatMap((sa) => ['--search-attribute', sa]),
     // Updates (cancel, refund) and update-with-start (create) are on by default in recent servers; be explicit.
     '--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true',
