@@ -732,7 +732,8 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '`npm run stack` runs it) or `--temporal both` (one then the other in one invocation; compared side by side in section 6).',
     'Against older code: `--baseline <ref>` (default 132dc95, the commit before issue 16\'s work) adds that commit\'s worker and',
     'API to the end-to-end phase (section 7). The settlement burst alone: `--only burst` (500 / 2,000 / 10,000 payments in',
-    '`--quick` / default / `--full`, or `--burst N`; section 8).',
+    '`--quick` / default / `--full`, or `--burst N`; section 8). Open payments past their first hour of reconciliation',
+    'look-ups: `--only scale --probe-after-first-hour` (each level probed an hour after its creates; section 5).',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
