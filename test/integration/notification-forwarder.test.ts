@@ -191,6 +191,7 @@ describe('stored notifications whose signal is due', () => {
       select outcome, forward_attempts as attempts from webhook_notifications where id = ${id}`;
     expect(after).toEqual({ outcome: 'accepted', attempts: 2 });
   });
+
   it('an outage that fails every signal is one warn line per 10 s, not one per notification', async () => {
     const ids = await storedNotifications(5);
     const logged: { level: number; msg: string }[] = [];
