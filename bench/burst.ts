@@ -25,6 +25,8 @@ export const BURST_RATE_PER_SECOND = 10_000 / 60;
 /** The API's memory budget in the issue (MB = 10^6 bytes; RSS is read in KiB). */
 export const API_MEMORY_BUDGET_MB = 512;
 const MEMORY_SAMPLE_MS = 100;
+/** As often as a Prometheus scrape at its shortest usual interval would read it: /metrics also counts payments by status. */
+const HEAP_SAMPLE_MS = 5_000;
 
 export interface BurstResult {
   label: string;
@@ -54,6 +56,14 @@ export interface BurstResult {
     apiHwmMiB: number | null;
     samples: number;
     budgetMB: number;
+    /** The memory limit the API ran under, as a container's (a cgroup of budgetMB); null when none could be made here. */
+    limit: { bytes: number; cgroupPeakMiB: number | null; oomKills: number | null } | null;
+    /** Why the API ran without its limit (null when it had it). */
+    limitUnavailable: string | null;
+    /** V8's heap as the API's /metrics reports it, sampled every 5 s: in use, and reserved from the system. */
+    apiHeap: { peakUsedMiB: number | null; peakTotalMiB: number | null; samples: number };
+    /** Whether the API was still running at the end (an OOM kill, or any crash, ends it). */
+    apiSurvived: boolean;
     workerHwmMiB: number | null;
   };
   /** CPU from the first settlement to the end of the drain, per settled payment. */
@@ -67,7 +77,10 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
   const { infra, tracker } = ctx;
   const label = 'burst';
   say(`${label}: starting worker and API`);
-  const services = await startPaymentServices(ctx.cleanup, infra, label);
+  // The API runs as it would in a container limited to the budget: Node sizes its heap from the limit, and the
+  // kernel kills it past the limit, which ends the phase with settlements unapplied.
+  const services = await startPaymentServices(ctx.cleanup, infra, label, {}, undefined, { apiMemoryBytes: API_MEMORY_BUDGET_MB * 1e6 });
+  const heap = sampleApiHeap(infra.apiUrl);
   try {
     const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, tracker, tag: label });
     say(`${label}: opening ${size.payments} payments at concurrency ${size.createConcurrency}`);
@@ -81,7 +94,7 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
         opened.push((await driver.createOnly()).id);
         createMs.push(now() - started);
       } catch (error) {
-        tally(createErrors, error instanceof Error ? error.message : String(error));
+        tally(createErrors, describeError(error));
       }
     });
     const createSeconds = (now() - createStart) / 1000;
@@ -103,7 +116,7 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
     for (const [index, id] of opened.entries()) {
       const wait = sendStart + (index * 1000) / BURST_RATE_PER_SECOND - now();
       if (wait >= 1) await sleep(wait);
-      paying.push(driver.pay(id, now() + options.timeoutMs).catch((error: unknown) => tally(payErrors, error instanceof Error ? error.message : String(error))));
+      paying.push(driver.pay(id, now() + options.timeoutMs).catch((error: unknown) => tally(payErrors, describeError(error))));
     }
     await Promise.all(paying);
 
@@ -135,7 +148,9 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
       await sleep(500);
     }
     clearInterval(sampler);
+    heap.stop();
     const cpuUsed = cpu.stop();
+    const limit = services.api.memoryLimit;
 
     const settlements = infra.webhookAttempts(opened).filter((a) => a.transactionStatus === 'settlement');
     const firstSends = settlements.filter((a) => a.first).map((a) => a.at);
@@ -167,6 +182,10 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
         apiHwmMiB: mib(readMemory(pids.api)?.hwmKiB),
         samples,
         budgetMB: API_MEMORY_BUDGET_MB,
+        limit: limit && !('unavailable' in limit) ? { bytes: limit.limitBytes, ...cgroupReading(limit.read()) } : null,
+        limitUnavailable: limit && 'unavailable' in limit ? limit.unavailable : null,
+        apiHeap: heap.result(),
+        apiSurvived: services.api.running,
         workerHwmMiB: mib(readMemory(pids.worker)?.hwmKiB),
       },
       processes: processStats(pids, {}, cpuUsed, success, measuredParts(infra, ['worker', 'api'])),
@@ -178,6 +197,45 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
     );
     return result;
   } finally {
+    heap.stop();
     await services.stop();
   }
+}
+
+/** fetch's "fetch failed" says nothing by itself: its cause's code (a connect timeout, a reset) does. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  return detail ? `${error.message} (${detail})` : error.message;
+}
+
+const cgroupReading = ({ peakBytes, oomKills }: { peakBytes: number | null; oomKills: number | null }) => ({
+  cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20),
+  oomKills,
+});
+
+/** Peaks of V8's heap in use and reserved, from the API's own /metrics (Node's default metrics), every 5 s. */
+function sampleApiHeap(apiUrl: string) {
+  let peakUsed = 0;
+  let peakTotal = 0;
+  let samples = 0;
+  const gauge = (text: string, name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1] ?? NaN);
+  const timer = setInterval(() => {
+    fetch(`${apiUrl}/metrics`, { signal: AbortSignal.timeout(2_000) })
+      .then((response) => response.text())
+      .then((text) => {
+        const used = gauge(text, 'nodejs_heap_size_used_bytes');
+        const total = gauge(text, 'nodejs_heap_size_total_bytes');
+        if (!Number.isFinite(used) || !Number.isFinite(total)) return;
+        peakUsed = Math.max(peakUsed, used);
+        peakTotal = Math.max(peakTotal, total);
+        samples += 1;
+      })
+      .catch(() => {}); // a busy or stopped API misses a sample; the count says how many were read
+  }, HEAP_SAMPLE_MS);
+  return {
+    stop: () => clearInterval(timer),
+    result: () => ({ peakUsedMiB: samples ? round1(peakUsed / 2 ** 20) : null, peakTotalMiB: samples ? round1(peakTotal / 2 ** 20) : null, samples }),
+  };
 }

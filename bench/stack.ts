@@ -16,6 +16,7 @@ import { waitFor } from '../scripts/local-stack/waiting';
 import { waitForHttpOk, waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../test/support/fixtures';
 import type { Topology } from './options';
+import { createMemoryLimit, type MemoryLimit } from './memory-limit';
 import { findDescendant, parentOf, sqliteBytes } from './procs';
 import { now, say, withTimeout } from './util';
 
@@ -277,6 +278,8 @@ function webhookAttempts(store: TappedSimulator['simulator']['store'], orderIds:
 /** A service the benchmark samples: `mainPid` is the program tsx runs (its RSS is the service's; tsx's is reported apart). */
 export class ServiceUnderTest extends ServiceProcess {
   mainPid: number | undefined;
+  /** The memory limit it runs under (a cgroup), or why it runs without the one asked for. */
+  memoryLimit: MemoryLimit | { unavailable: string } | undefined;
 }
 
 export function spawnService(
@@ -285,18 +288,26 @@ export function spawnService(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
-  options: { ipc?: boolean; root?: string } = {},
+  options: { ipc?: boolean; root?: string; memoryLimitBytes?: number } = {},
 ): ServiceUnderTest {
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const root = options.root ?? PROJECT_ROOT;
-  const service = new ServiceUnderTest(name, path.join(root, 'node_modules', '.bin', 'tsx'), [...profile, entry], {
+  const memoryLimit = options.memoryLimitBytes === undefined ? undefined : createMemoryLimit(name, options.memoryLimitBytes);
+  if (memoryLimit && 'unavailable' in memoryLimit) say(`${name}: runs without its memory limit: ${memoryLimit.unavailable}`);
+  const tsx = { command: path.join(root, 'node_modules', '.bin', 'tsx'), args: [...profile, entry] };
+  const { command, args } = memoryLimit && !('unavailable' in memoryLimit) ? memoryLimit.wrap(tsx.command, tsx.args) : tsx;
+  const service = new ServiceUnderTest(name, command, args, {
     env,
     cwd: root,
     output: { logFile: path.join(infra.tmpDir, `${name}-${Date.now()}.log`) },
     ipc: options.ipc,
   });
+  service.memoryLimit = memoryLimit;
   service.start();
-  cleanup.add(name, () => service.stop());
+  cleanup.add(name, async () => {
+    await service.stop();
+    if (memoryLimit && !('unavailable' in memoryLimit)) memoryLimit.remove();
+  });
   return service;
 }
 
@@ -331,13 +342,14 @@ export async function startPaymentServices(
   label: string,
   extraEnv: Record<string, string> = {},
   code?: ServiceCode,
+  limits: { apiMemoryBytes?: number } = {},
 ): Promise<PaymentServices> {
   const taskQueue = `bench-${label}-${Date.now().toString(36)}`;
   const env = infra.serviceEnv(taskQueue, extraEnv, code);
   const started = now();
   const prefix = code ? 'baseline-' : '';
   const worker = spawnService(cleanup, infra, `${prefix}worker`, 'src/worker.ts', env, { root: code?.root });
-  const api = spawnService(cleanup, infra, `${prefix}api`, 'src/server.ts', env, { root: code?.root });
+  const api = spawnService(cleanup, infra, `${prefix}api`, 'src/server.ts', env, { root: code?.root, memoryLimitBytes: limits.apiMemoryBytes });
   const stop = async () => {
     await Promise.all([api.stop(), worker.stop()]);
   };

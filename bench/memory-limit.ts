@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * A container's memory limit for one benchmarked process, without a container engine: a memory cgroup with a hard
+ * limit that the process is started in. The kernel OOM-kills the process past the limit, as it would in a container,
+ * and Node sizes its heap from the limit it finds at start (a 512 MB limit gives a heap ceiling of about 250 MB),
+ * instead of from the host's 24 GiB (a ceiling of about 4 GB, under which garbage is collected lazily).
+ *
+ * Everything the process starts is in the cgroup too (tsx's wrapper and the program it runs): the limit covers both.
+ */
+export interface MemoryLimit {
+  limitBytes: number;
+  /** The command that starts `command args` inside the cgroup. */
+  wrap(command: string, args: string[]): { command: string; args: string[] };
+  /** The cgroup's peak charge (resident memory plus page cache it read) and how often the kernel OOM-killed in it. */
+  read(): { peakBytes: number | null; oomKills: number | null };
+  /** Removes the cgroup once nothing runs in it. */
+  remove(): void;
+}
+
+const V1_ROOT = '/sys/fs/cgroup/memory';
+const V2_ROOT = '/sys/fs/cgroup';
+
+/** A memory cgroup with `limitBytes`, or the reason none could be made here (not root, no memory controller). */
+export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit | { unavailable: string } {
+  const v1 = existsSync(path.join(V1_ROOT, 'memory.limit_in_bytes'));
+  const v2 = !v1 && readOrNull(path.join(V2_ROOT, 'cgroup.subtree_control'))?.split(/\s+/).includes('memory');
+  if (!v1 && !v2) return { unavailable: 'no writable memory cgroup controller (cgroup v1 memory, or v2 with memory enabled)' };
+  const dir = path.join(v1 ? V1_ROOT : V2_ROOT, `tiketq-bench-${name}-${process.pid}-${Date.now().toString(36)}`);
+  try {
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(limitBytes));
+    // Without swap the limit is on memory itself: a process over it is killed, not paged out.
+    if (v1 && existsSync(path.join(dir, 'memory.memsw.limit_in_bytes'))) writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limitBytes));
+    if (!v1) writeFileSync(path.join(dir, 'memory.swap.max'), '0');
+  } catch (error) {
+    removeQuietly(dir);
+    return { unavailable: `cannot create a memory cgroup: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return {
+    limitBytes,
+    wrap: (command, args) => ({
+      command: '/bin/sh',
+      // The shell joins the cgroup, then becomes the command: its pid and process group stay the ones spawned.
+      args: ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, command, ...args],
+    }),
+    read() {
+      if (v1) {
+        const oom = readOrNull(path.join(dir, 'memory.oom_control'))?.match(/^oom_kill (\d+)/m)?.[1];
+        return { peakBytes: numberOrNull(readOrNull(path.join(dir, 'memory.max_usage_in_bytes'))), oomKills: numberOrNull(oom) };
+      }
+      const oom = readOrNull(path.join(dir, 'memory.events'))?.match(/^oom_kill (\d+)/m)?.[1];
+      return { peakBytes: numberOrNull(readOrNull(path.join(dir, 'memory.peak'))), oomKills: numberOrNull(oom) };
+    },
+    remove: () => removeQuietly(dir),
+  };
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+function numberOrNull(text: string | null | undefined): number | null {
+  const value = Number(text);
+  return text != null && text !== '' && Number.isFinite(value) ? value : null;
+}
+
+function removeQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Still has a process in it, or was never made: a cgroup left behind holds no memory once its processes exit.
+  }
+}
