@@ -13,7 +13,10 @@ export interface MemoryLimit {
   limitBytes: number;
   /** The command that starts `command args` inside the cgroup. */
   wrap(command: string, args: string[]): { command: string; args: string[] };
-  /** The cgroup's peak charge (resident memory plus page cache it read) and how often the kernel OOM-killed in it. */
+  /**
+   * The most the kernel charged to the cgroup (the pages its processes allocated or first read in; shared pages another
+   * process brought in first are charged there, so this can be below VmRSS) and how often it OOM-killed in it.
+   */
   read(): { peakBytes: number | null; oomKills: number | null };
   /** Removes the cgroup once nothing runs in it. */
   remove(): void;

@@ -509,7 +509,7 @@ function limitText(b: BurstResult): string {
   if (b.memory.limit) {
     const { bytes, cgroupPeakMiB, oomKills } = b.memory.limit;
     const ended = b.memory.apiSurvived ? 'the API ran to the end' : '**the API did not run to the end**';
-    return `${fmt(bytes / 1e6, 0)} MB; cgroup peak ${mb(cgroupPeakMiB)} (page cache included), OOM kills ${oomKills ?? '–'}; ${ended}`;
+    return `${fmt(bytes / 1e6, 0)} MB; charged to it at most ${mb(cgroupPeakMiB)}, OOM kills ${oomKills ?? '–'}; ${ended}`;
   }
   return b.memory.limitUnavailable ? `none: ${b.memory.limitUnavailable}` : 'none (heap ceiling from the host\'s memory)';
 }
