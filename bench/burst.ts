@@ -25,8 +25,8 @@ export const BURST_RATE_PER_SECOND = 10_000 / 60;
 /** The API's memory budget in the issue (MB = 10^6 bytes; RSS is read in KiB). */
 export const API_MEMORY_BUDGET_MB = 512;
 const MEMORY_SAMPLE_MS = 100;
-/** As often as a Prometheus scrape at its shortest usual interval would read it: /metrics also counts payments by status. */
-const HEAP_SAMPLE_MS = 5_000;
+/** As often as a common Prometheus scrape: /metrics also counts payments by status and lists the review queue. */
+const HEAP_SAMPLE_MS = 15_000;
 
 export interface BurstResult {
   label: string;
@@ -60,8 +60,8 @@ export interface BurstResult {
     limit: { bytes: number; cgroupPeakMiB: number | null; oomKills: number | null } | null;
     /** Why the API ran without its limit (null when it had it). */
     limitUnavailable: string | null;
-    /** V8's heap as the API's /metrics reports it, sampled every 5 s: in use, and reserved from the system. */
-    apiHeap: { peakUsedMiB: number | null; peakTotalMiB: number | null; samples: number };
+    /** V8's heap as the API's /metrics reports it, sampled every `everySeconds`: in use, and reserved from the system. */
+    apiHeap: { peakUsedMiB: number | null; peakTotalMiB: number | null; samples: number; everySeconds: number };
     /** Whether the API was still running at the end (an OOM kill, or any crash, ends it). */
     apiSurvived: boolean;
     workerHwmMiB: number | null;
@@ -215,7 +215,7 @@ const cgroupReading = ({ peakBytes, oomKills }: { peakBytes: number | null; oomK
   oomKills,
 });
 
-/** Peaks of V8's heap in use and reserved, from the API's own /metrics (Node's default metrics), every 5 s. */
+/** Peaks of V8's heap in use and reserved, from the API's own /metrics (Node's default metrics). */
 function sampleApiHeap(apiUrl: string) {
   let peakUsed = 0;
   let peakTotal = 0;
@@ -236,6 +236,11 @@ function sampleApiHeap(apiUrl: string) {
   }, HEAP_SAMPLE_MS);
   return {
     stop: () => clearInterval(timer),
-    result: () => ({ peakUsedMiB: samples ? round1(peakUsed / 2 ** 20) : null, peakTotalMiB: samples ? round1(peakTotal / 2 ** 20) : null, samples }),
+    result: () => ({
+      peakUsedMiB: samples ? round1(peakUsed / 2 ** 20) : null,
+      peakTotalMiB: samples ? round1(peakTotal / 2 ** 20) : null,
+      samples,
+      everySeconds: HEAP_SAMPLE_MS / 1000,
+    }),
   };
 }

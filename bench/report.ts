@@ -558,8 +558,10 @@ export function burstSection(results: BenchResults): string[] {
     line('API peak RSS, sampled every 100 ms (burst and drain)', (b) => `**${mb(b.memory.apiPeakRssMiB)}**, ${b.memory.samples} samples`),
     line('API VmHWM (whole phase)', (b) => `${mb(b.memory.apiHwmMiB)}: ${memoryVerdict(b)}`),
     line('API memory limit (a cgroup, as a container\'s)', limitText),
-    line('API V8 heap peak: in use / reserved (its /metrics, every 5 s)', (b) =>
-      b.memory.apiHeap ? `${mb(b.memory.apiHeap.peakUsedMiB)} / ${mb(b.memory.apiHeap.peakTotalMiB)}, ${b.memory.apiHeap.samples} samples` : 'not read'),
+    line('API V8 heap peak: in use / reserved (its /metrics)', (b) =>
+      b.memory.apiHeap
+        ? `${mb(b.memory.apiHeap.peakUsedMiB)} / ${mb(b.memory.apiHeap.peakTotalMiB)}, ${b.memory.apiHeap.samples} samples, every ${fmt(b.memory.apiHeap.everySeconds)} s`
+        : 'not read'),
     line('worker VmHWM', (b) => mb(b.memory.workerHwmMiB)),
     ...CPU_PARTS.map(([part, label]) => line(`${label} CPU ms per settled payment (burst and drain)`, (b) => fmt(b.processes[part]?.cpuMsPerPayment))),
     '',
