@@ -273,7 +273,9 @@ async function runTuning(ctx: Context, meta: Meta): Promise<void> {
 async function main(): Promise<void> {
   say(
     `mode ${options.mode}; phases ${options.phases.join(', ')}; Temporal ${options.topologies.join(' then ')}` +
-      `${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}`,
+      `${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}` +
+      // Said up front: a 10,000-payment burst on the production topology needs about an hour, twice the default.
+      `; stops after ${maxMinutes} minutes (--max-minutes)`,
   );
   const meta = makeMeta(options, options.topologies[0]!);
   // Checked out (and its dependencies installed) before any stack starts, so a bad ref fails in seconds.
