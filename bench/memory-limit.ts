@@ -4,7 +4,7 @@ import path from 'node:path';
 /**
  * A container's memory limit for one benchmarked process, without a container engine: a memory cgroup with a hard
  * limit that the process is started in. The kernel OOM-kills the process past the limit, as it would in a container,
- * and Node sizes its heap from the limit it finds at start (a 512 MB limit gives a heap ceiling of about 250 MB),
+ * and Node sizes its heap from the limit it finds at start (a 512 MB limit gives a heap ceiling of 259 MiB),
  * instead of from the host's 24 GiB (a ceiling of about 4 GB, under which garbage is collected lazily).
  *
  * Everything the process starts is in the cgroup too (tsx's wrapper and the program it runs): the limit covers both.

@@ -293,9 +293,10 @@ export function spawnService(
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const root = options.root ?? PROJECT_ROOT;
   const memoryLimit = options.memoryLimitBytes === undefined ? undefined : createMemoryLimit(name, options.memoryLimitBytes);
+  const applied = memoryLimit && !('unavailable' in memoryLimit) ? memoryLimit : undefined;
   if (memoryLimit && 'unavailable' in memoryLimit) say(`${name}: runs without its memory limit: ${memoryLimit.unavailable}`);
   const tsx = { command: path.join(root, 'node_modules', '.bin', 'tsx'), args: [...profile, entry] };
-  const { command, args } = memoryLimit && !('unavailable' in memoryLimit) ? memoryLimit.wrap(tsx.command, tsx.args) : tsx;
+  const { command, args } = applied ? applied.wrap(tsx.command, tsx.args) : tsx;
   const service = new ServiceUnderTest(name, command, args, {
     env,
     cwd: root,
@@ -306,7 +307,7 @@ export function spawnService(
   service.start();
   cleanup.add(name, async () => {
     await service.stop();
-    if (memoryLimit && !('unavailable' in memoryLimit)) memoryLimit.remove();
+    applied?.remove();
   });
   return service;
 }

@@ -15,7 +15,8 @@ describe('bench memory limit (a memory cgroup)', () => {
     }
     try {
       const heapCeiling = run(limit.wrap(process.execPath, ['-e', 'console.log(require("v8").getHeapStatistics().heap_size_limit)']));
-      expect(Number(heapCeiling.output)).toBeLessThan(600 * MiB) // half the limit; on this host without a limit it is about 4 GB;
+      // About half the limit; on this host without a limit it is about 4 GB.
+      expect(Number(heapCeiling.output)).toBeLessThan(600 * MiB);
       expect(limit.read().oomKills).toBe(0);
 
       const hog = run(limit.wrap(process.execPath, ['-e', 'const kept = []; for (let i = 0; i < 120; i++) kept.push(Buffer.alloc(10 * 1048576, 1)); console.log("survived")']));
