@@ -152,7 +152,7 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
     const cpuUsed = cpu.stop();
     const limit = services.api.memoryLimit;
 
-    const settlements = infra.webhookAttempts(opened).filter((a) => a.transactionStatus === 'settlement');
+    const settlements = (await infra.webhookAttempts(opened)).filter((a) => a.transactionStatus === 'settlement');
     const firstSends = settlements.filter((a) => a.first).map((a) => a.at);
     const lastSent = firstSends.length ? Math.max(...firstSends) : undefined;
     const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [opened]);

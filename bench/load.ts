@@ -85,7 +85,6 @@ export async function runLoad(driver: PaymentDriver, options: LoadOptions): Prom
         const created = await driver.create();
         timing.createMs = now() - timing.createStartedAt;
         timing.id = created.id;
-        timing.gatewayMs = driver.gatewayMs?.(created.id);
         tally(createStatuses, created.status);
         timing.paySentAt = now();
         const deadline = timing.paySentAt + timeoutMs;
@@ -103,6 +102,8 @@ export async function runLoad(driver: PaymentDriver, options: LoadOptions): Prom
         timing.error = error instanceof Error ? error.message : String(error);
         tally(errors, timing.error.slice(0, 120));
       } finally {
+        // Read last: the simulator's charge time reaches this process in a message of its own, after its answer.
+        if (timing.id) timing.gatewayMs = driver.gatewayMs?.(timing.id);
         done += 1;
       }
     });

@@ -190,7 +190,7 @@ async function toRunResult(
     processes: processStats(meter.pids(), meter.peaks(), meter.cpuSeconds, load.completed, names),
     midtransCallsPerPayment: perPayment(meter.calls, load.completed),
     temporalDbBytesAfter: (await ctx.infra.temporalStorage()).total,
-    webhook: summarizeWebhooks(ctx.infra.webhookAttempts(ids)),
+    webhook: summarizeWebhooks(await ctx.infra.webhookAttempts(ids)),
     historyShape: ids[0] ? await historyShape(ctx.infra, `${workflowPrefix}${ids[0]}`) : undefined,
   };
 }
@@ -245,7 +245,7 @@ export async function runPair(ctx: Context, concurrency: number, settings: LoadS
     const minimal = await startBaseline('minimal-worker', { BARE_SHAPE: 'minimal', BARE_NOTIFICATION_URL: webhook.url });
     if (baseline) baselineServices = await startPaymentServices(ctx.cleanup, infra, baselineLabel, {}, baseline);
     const http = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: serviceLabel });
-    const baselinePids = (worker: ServiceUnderTest) => () => ({ worker: worker.mainPid, temporal: infra.temporalPid });
+    const baselinePids = (worker: ServiceUnderTest) => () => ({ worker: worker.mainPid, temporal: infra.temporalPid, simulator: infra.simulatorPid });
     type Side = { label: string; driver: PaymentDriver; meter: SideMeter; parts: LoadResult[] };
     const sides: Record<'service' | 'bare' | 'minimal', Side> & { baseline?: Side } = {
       service: { label: serviceLabel, driver: http, meter: new SideMeter(services.pids, () => infra.midtransCalls, postgresTrees(infra)), parts: [] as LoadResult[] },

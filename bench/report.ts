@@ -199,11 +199,11 @@ function minimalSection(e2e: NonNullable<BenchResults['e2e']>): string[] {
     '',
   ];
   if (!e2e.minimal?.length) return [...lines, 'Not measured in this run.', ''];
-  return [...lines, ...e2eTable(e2e.minimal), '', ...resourceTable(e2e.minimal, ['worker', 'temporal', 'postgres', 'bench']), ''];
+  return [...lines, ...e2eTable(e2e.minimal), '', ...resourceTable(e2e.minimal, ['worker', 'temporal', 'postgres', 'simulator', 'bench']), ''];
 }
 
 /** The Temporal server's peak is sampled in the scale phase; PostgreSQL's memory is shared across backends. */
-const NO_RSS_COLUMN = new Set(['bench', 'temporal', 'postgres']);
+const NO_RSS_COLUMN = new Set(['bench', 'simulator', 'temporal', 'postgres']);
 
 function resourceTable(runs: RunResult[], names: string[]): string[] {
   const lines = [
@@ -247,7 +247,7 @@ function scaleSection(s: ScaleResult): string[] {
     'persistence' in s.temporalDbBytes
       ? row(["Temporal's PostgreSQL databases at the end", storage(s.temporalDbBytes)])
       : row(['Temporal SQLite file at the end (db + wal + shm)', `${bytes(s.temporalDbBytes.total)} (${bytes(s.temporalDbBytes.db)} + ${bytes(s.temporalDbBytes.wal)} + ${bytes(s.temporalDbBytes.shm)})`]),
-    row(['CPU ms per open payment (create + hold + settle): worker / API / Temporal / PostgreSQL / bench', ['worker', 'api', 'temporal', 'postgres', 'bench'].map((n) => fmt(s.processes[n]?.cpuMsPerPayment)).join(' / ')]),
+    row(['CPU ms per open payment (create + hold + settle): worker / API / Temporal / PostgreSQL / simulator / bench', ['worker', 'api', 'temporal', 'postgres', 'simulator', 'bench'].map((n) => fmt(s.processes[n]?.cpuMsPerPayment)).join(' / ')]),
   );
   if (s.settle.timedOut) lines.push('', '**The settle wait gave up (deadline or two minutes without progress); the counts above are what had arrived.**');
   if (Object.keys(s.create.errors).length) lines.push('', `Create errors: ${JSON.stringify(s.create.errors)}`);
@@ -339,6 +339,7 @@ const CPU_PARTS: Array<[string, string]> = [
   ['worker', 'worker'],
   ['api', 'API'],
   ['postgres', 'our PostgreSQL'],
+  ['simulator', 'Midtrans simulator'],
   ['bench', 'bench process'],
 ];
 
@@ -490,7 +491,7 @@ function baselineSection(results: BenchResults): string[] {
   }
   lines.push('');
   for (const [name, r] of topologies) {
-    lines.push(`The baseline's runs on the ${name}:`, '', ...e2eTable(r.e2e!.baseline!), '', ...resourceTable(r.e2e!.baseline!, ['worker', 'api', 'temporal', 'postgres', 'bench']), '');
+    lines.push(`The baseline's runs on the ${name}:`, '', ...e2eTable(r.e2e!.baseline!), '', ...resourceTable(r.e2e!.baseline!, ['worker', 'api', 'temporal', 'postgres', 'simulator', 'bench']), '');
   }
   return lines;
 }
@@ -537,7 +538,7 @@ export function burstSection(results: BenchResults): string[] {
     `simulator settles them at ${fmt(first.send.ratePerSecond)} per second (the rate of the target, 10,000 within 60 s) and, as Midtrans does,`,
     'sends each settlement as a signed notification to the real webhook (POST /payments/webhook), retrying a refused or',
     "timed-out one on Midtrans's schedule scaled by 1/20. The webhook's answer time is the simulator's: POST sent → answer",
-    'read (whole milliseconds; the simulator shares the bench process with the load driver and receiver). "Drain": the last',
+    'read (whole milliseconds; the simulator runs as a process of its own, apart from the load driver). "Drain": the last',
     'settlement notification sent → the last of these payments `success` in PostgreSQL (and → its last downstream call).',
     `The API's resident memory (VmRSS) is sampled every 100 ms from the first settlement to the end of the drain; its VmHWM`,
     'covers the whole phase. Where the row "API memory limit" gives one, the API ran in a memory cgroup limited to the budget,',
@@ -656,10 +657,10 @@ function keyFigures(results: BenchResults): string[] {
     const temporalCpu = mean(e2e.service.map((r) => r.processes.temporal?.cpuMsPerPayment ?? NaN));
     const api = mean(e2e.service.map((r) => r.processes.api?.cpuMsPerPayment ?? NaN));
     const postgresCpu = mean(e2e.service.map((r) => r.processes.postgres?.cpuMsPerPayment ?? NaN));
-    const benchCpu = mean(e2e.service.map((r) => r.processes.bench?.cpuMsPerPayment ?? NaN));
+    const benchCpu = mean(e2e.service.map((r) => (r.processes.bench?.cpuMsPerPayment ?? NaN) + (r.processes.simulator?.cpuMsPerPayment ?? 0)));
     lines.push(
       `- Where the CPU goes per payment: Temporal dev server ${fmt(temporalCpu, 0)} ms, worker ${fmt(worker, 0)} ms, API ${fmt(api, 0)} ms, ` +
-        `PostgreSQL ${fmt(postgresCpu, 0)} ms, and ${fmt(benchCpu, 0)} ms in the bench process (load driver, Midtrans simulator, downstream receiver). ` +
+        `PostgreSQL ${fmt(postgresCpu, 0)} ms, and ${fmt(benchCpu, 0)} ms in the bench's load driver, downstream receiver and Midtrans simulator. ` +
         'The dev server (SQLite) is the largest single cost, even for bare workflows.',
     );
   }
@@ -779,8 +780,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
         ? `Temporal dev server on ${meta.settings.ports.temporal} (headless, SQLite file in a temp dir)`
         : `Temporal server on PostgreSQL on ${meta.settings.ports.temporal} (see section 6)`
     }, API on`,
-    `  ${meta.settings.ports.api}, Midtrans simulator on ${meta.settings.ports.simulator} and the downstream receiver on a random port (both inside the`,
-    '  benchmark process), the private PostgreSQL cluster with its own database `tiketq_bench` (emptied at the start).',
+    `  ${meta.settings.ports.api}, Midtrans simulator on ${meta.settings.ports.simulator} (a process of its own, \`bench/simulator-process.ts\`; in reports`,
+    '  without a "simulator" column it ran inside the benchmark process), the downstream receiver on a random port inside the',
+    '  benchmark process, the private PostgreSQL cluster with its own database `tiketq_bench` (emptied at the start).',
     '- The worker and the API are separate processes (`tsx src/worker.ts`, `tsx src/server.ts`) with `LOG_LEVEL=warn`, started',
     '  fresh on a new task queue for every measured run, so each run\'s VmHWM is its own peak. RSS is the program tsx runs;',
     '  the tsx wrapper process (≈ 60–70 MiB more) is not counted. Worker settings unless stated: ' +
@@ -792,14 +794,14 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '  "pay → success" has the poll interval as its resolution; "create → both downstream" uses the receiver\'s own timestamps.',
     '- The webhook\'s answer time is taken where Midtrans\'s notifications are sent: the simulator times each POST to',
     '  POST /payments/webhook (sent → answer read, whole ms) and the e2e tables report every notification of the run\'s',
-    '  payments (pending and settlement); the target is p99 ≤ 50 ms at C=32. The simulator runs in the bench process,',
-    '  so a busy load driver adds to it.',
+    '  payments (pending and settlement); the target is p99 ≤ 50 ms at C=32. On a saturated machine the simulator\'s own',
+    '  wait for CPU adds to it.',
     '- With `--baseline`, the service\'s code at an older commit runs as a fourth side of the end-to-end phase, from its own',
     '  checkout, with its own worker, API (port 28001) and database (section 7). The settlement burst (section 8) opens N',
     '  payments, has the simulator settle them at 10,000 per 60 s with a signed notification each to the real webhook, and',
     '  reads the webhook\'s answers, the drain time to all `success`, and the API\'s memory against its 512 MB budget.',
     '- CPU ms per payment = user + system CPU time of the process during the measured window / completed payments. The',
-    '  "bench" process hosts the load driver, the simulator and the receiver. "postgres" is the whole private cluster (the',
+    '  "bench" process hosts the load driver and the receiver; "simulator" is the Midtrans simulator. "postgres" is the whole private cluster (the',
     '  postmaster, its live backends and the ones it reaped): nothing else should use it while the benchmark runs.',
     '',
   ];
@@ -812,7 +814,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       out.push(`Highest throughput: **${fmt(best.paymentsPerSecond)} payments/s at C=${best.concurrency}**.`, '');
     }
     out.push('Resources per run (worker and API restarted for each run; the Temporal server lives through the whole benchmark):', '');
-    out.push(...resourceTable(service, ['worker', 'api', 'temporal', 'postgres', 'bench']), '');
+    out.push(...resourceTable(service, ['worker', 'api', 'temporal', 'postgres', 'simulator', 'bench']), '');
     out.push('## 2. The Temporal limit: bare workflows of the same shape', '');
     out.push(
       'The same closed-loop load against `bench/bare-workflow.ts` on the same dev server, with a bare worker process of the',
@@ -827,12 +829,12 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       '',
     );
     out.push(...e2eTable(bare), '');
-    out.push(...resourceTable(bare, ['worker', 'temporal', 'postgres', 'bench']), '');
+    out.push(...resourceTable(bare, ['worker', 'temporal', 'postgres', 'simulator', 'bench']), '');
     out.push(...minimalSection(results.e2e));
     out.push(
       'The ratio by throughput is what the issue asks for; on this shared 2-core machine it moves with the neighbours\' load.',
       'The CPU cost per payment (user + system time of every attributed process: worker, API, Temporal server, and the',
-      'bench process with driver, simulator and receiver, and PostgreSQL) is far steadier. On a CPU-bound box the',
+      'Midtrans simulator, the bench process with driver and receiver, and PostgreSQL) is far steadier. On a CPU-bound box the',
       'throughput share follows baseline CPU / service CPU. "–": not measured in this run.',
       '',
       ...ratioTable(ratios),

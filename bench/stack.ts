@@ -4,7 +4,6 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { startDownstreamReceiver, type DownstreamReceiver } from '../scripts/local-stack/downstream-receiver';
-import { startTappedSimulator, type TappedSimulator } from '../scripts/local-stack/midtrans-simulator';
 import { applyMigrations } from '../scripts/local-stack/migrations';
 import { ensurePrivatePostgres } from '../scripts/local-stack/postgres';
 import { isPortOpen, ServiceProcess } from '../scripts/local-stack/processes';
@@ -18,13 +17,14 @@ import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../test/support
 import type { Topology } from './options';
 import { createMemoryLimit, type MemoryLimit } from './memory-limit';
 import { findDescendant, parentOf, sqliteBytes } from './procs';
+import { attachSimulator, SIMULATOR_PROCESS_ENTRY, simulatorEnvironment, type BenchSimulator, type WebhookAttempt } from './simulator';
 import { now, say, withTimeout } from './util';
 
 /**
  * The benchmark's own stack, on ports apart from the dev stack's so both can run at once: a Temporal dev server
  * (headless, SQLite file in a temp dir) on 27233, the private PostgreSQL cluster with its own database, the Midtrans
- * simulator on 28900 and the downstream receiver (both in this process), and the worker and the API as separate
- * child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc; with `--baseline`,
+ * simulator on 28900 as a child process (bench/simulator.ts), the downstream receiver in this process, and the worker
+ * and the API as separate child processes (`tsx src/worker.ts`, `tsx src/server.ts`) so their memory can be read from /proc; with `--baseline`,
  * a second worker and API from the baseline's checkout, its API on 28001 (baseline.ts).
  * With `--temporal stack` the dev server is replaced by the production topology (scripts/local-stack/temporal-cluster.ts,
  * as `npm run stack` runs it): temporal-server on its own PostgreSQL cluster, started from empty databases.
@@ -76,7 +76,8 @@ export interface Infra {
   /** PostgreSQL's postmaster: its process tree is the whole cluster (CPU is read for the tree). */
   postgresPid: number | undefined;
   client: Client;
-  simulator: { url: string; chargeMs: Map<string, number>; close(): Promise<void> };
+  simulator: BenchSimulator;
+  simulatorPid: number | undefined;
   /** Requests the simulator received, by kind (charge, status, cancel, …, control): Midtrans API usage. */
   midtransCalls: Record<string, number>;
   receiver: DownstreamReceiver;
@@ -84,7 +85,7 @@ export interface Infra {
   /** Environment every service child gets; a run adds its task queue and tuning variables, and other code its own places. */
   serviceEnv(taskQueue: string, extra?: Record<string, string>, code?: ServiceCode): NodeJS.ProcessEnv;
   /** Every delivery attempt of the notifications the simulator sent for these orders, as the sender timed them. */
-  webhookAttempts(orderIds: Iterable<string>): WebhookAttempt[];
+  webhookAttempts(orderIds: Iterable<string>): Promise<WebhookAttempt[]>;
 }
 
 /** Where a worker and API run from, and the places of their own: the working tree's, or a baseline checkout's. */
@@ -96,26 +97,9 @@ export interface ServiceCode {
   midtransUrl: string;
 }
 
-/** One POST of a Midtrans notification to a webhook, timed by the simulator (send → answer read, whole ms). */
-export interface WebhookAttempt {
-  orderId: string;
-  /** The simulator's id of the notification this POST delivers. */
-  notificationId: number;
-  transactionStatus: string;
-  /** Epoch ms the POST was sent. */
-  at: number;
-  ms: number;
-  /** The HTTP status, or the error (timeout, refused). */
-  answer: string;
-  /** The first attempt of its delivery (not a retry). */
-  first: boolean;
-  /** The delivery is finished: delivered, or given up after Midtrans's retries. */
-  outcome: 'delivered' | 'failed' | 'pending';
-}
-
 /** The parts a run's CPU is attributed to: the given programs, Temporal, our PostgreSQL, and Temporal's PostgreSQL if it has one. */
 export function measuredParts(infra: Infra, apps: string[]): string[] {
-  return [...apps, 'temporal', 'postgres', ...(infra.temporalPostgresPid ? ['temporalPostgres'] : [])];
+  return [...apps, 'temporal', 'postgres', ...(infra.temporalPostgresPid ? ['temporalPostgres'] : []), 'simulator'];
 }
 
 /** PostgreSQL clusters are read as process trees: their backends come and go during a run. */
@@ -209,14 +193,10 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; 
   // 2 min, 10 min, 30 min, 1.5 h and 3.5 h; scaled by 1/20 here (6 s … 10.5 min), so a burst the service answers with
   // 503 is retried over minutes, as Midtrans would, not hammered and dropped within seconds (which the 10,000-payment
   // run did at 1/2,000: 7,896 notifications gave up, and those payments waited for hourly reconciliation).
-  const simulator = await startTappedSimulator({
-    port: PORTS.simulator,
-    serverKey: SERVER_KEY,
-    notificationUrl: `${apiUrl}/payments/webhook`,
-    retryScale: 0.05,
-  });
-  cleanup.add('Midtrans simulator', () => simulator.close());
-  say(`simulator ${simulator.url}, receiver ${receiver.url}`);
+  const simulatorEnv = simulatorEnvironment({ port: PORTS.simulator, serverKey: SERVER_KEY, notificationUrl: `${apiUrl}/payments/webhook`, retryScale: 0.05 });
+  const started = await spawnIpcService(cleanup, { tmpDir }, 'simulator', SIMULATOR_PROCESS_ENTRY, { ...isolatedEnvironment(), ...simulatorEnv });
+  const simulator = attachSimulator(started.service.child!, { url: String(started.ready.url) });
+  say(`simulator ${simulator.url} (pid ${started.service.mainPid}), receiver ${receiver.url}`);
 
   return {
     tmpDir,
@@ -229,10 +209,11 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; 
     postgresPid,
     client,
     simulator,
+    simulatorPid: started.service.mainPid,
     receiver,
     midtransCalls: simulator.requests,
     apiUrl,
-    webhookAttempts: (orderIds) => webhookAttempts(simulator.simulator.store, orderIds),
+    webhookAttempts: (orderIds) => simulator.webhookAttempts(orderIds),
     serviceEnv: (taskQueue, extra = {}, code) =>
       serviceEnvironment(
         {
@@ -251,30 +232,6 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; 
   };
 }
 
-function webhookAttempts(store: TappedSimulator['simulator']['store'], orderIds: Iterable<string>): WebhookAttempt[] {
-  const attempts: WebhookAttempt[] = [];
-  for (const orderId of orderIds) {
-    for (const notification of store.find(orderId)?.transaction.notifications ?? []) {
-      for (const delivery of notification.deliveries) {
-        const outcome = delivery.state === 'delivered' || delivery.state === 'failed' ? delivery.state : 'pending';
-        delivery.attempts.forEach((attempt, index) =>
-          attempts.push({
-            orderId,
-            notificationId: notification.id,
-            transactionStatus: String(notification.body.transaction_status),
-            at: Date.parse(attempt.at),
-            ms: attempt.durationMs,
-            answer: attempt.status !== undefined ? String(attempt.status) : (attempt.error ?? 'no answer'),
-            first: index === 0,
-            outcome,
-          }),
-        );
-      }
-    }
-  }
-  return attempts;
-}
-
 /** A service the benchmark samples: `mainPid` is the program tsx runs (its RSS is the service's; tsx's is reported apart). */
 export class ServiceUnderTest extends ServiceProcess {
   mainPid: number | undefined;
@@ -284,7 +241,7 @@ export class ServiceUnderTest extends ServiceProcess {
 
 export function spawnService(
   cleanup: Cleanup,
-  infra: Infra,
+  infra: Pick<Infra, 'tmpDir'>,
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
@@ -367,7 +324,7 @@ export async function startPaymentServices(
     taskQueue,
     worker,
     api,
-    pids: () => ({ worker: worker.mainPid, api: api.mainPid, workerTsx: worker.pid, apiTsx: api.pid, temporal: infra.temporalPid }),
+    pids: () => ({ worker: worker.mainPid, api: api.mainPid, workerTsx: worker.pid, apiTsx: api.pid, temporal: infra.temporalPid, simulator: infra.simulatorPid }),
     stop,
   };
 }
@@ -375,7 +332,7 @@ export async function startPaymentServices(
 /** A bench child (bare worker, bare API) that reports `{ type: 'ready', … }` over IPC when it can take work. */
 export async function spawnIpcService(
   cleanup: Cleanup,
-  infra: Infra,
+  infra: Pick<Infra, 'tmpDir'>,
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,

@@ -1,4 +1,4 @@
-import type { WebhookAttempt } from './stack';
+import type { WebhookAttempt } from './simulator';
 import { summarize, tally, type Summary } from './util';
 
 /** How the webhook answered Midtrans (the simulator): the time to each answer, and the answers by status. */

@@ -28,6 +28,12 @@ function classify(method: string, pathname: string): { kind: RequestKind; orderI
   return { kind: 'other' };
 }
 
+/** Told of every request as it arrives and of every charge's time as it is answered: for a tap read from another process. */
+export interface TapListener {
+  request?(kind: RequestKind): void;
+  charge?(orderId: string, totalMs: number): void;
+}
+
 export interface TappedSimulator {
   url: string;
   simulator: Simulator;
@@ -45,8 +51,8 @@ export interface TappedSimulator {
  * classifies every Core API answer. The tap reads the simulator's own store before and after each call, so it knows
  * whether a failed answer hid an applied mutation (the "ambiguous" case) without asking the service anything.
  */
-export async function startTappedSimulator(options: SimulatorOptions & { port?: number }): Promise<TappedSimulator> {
-  const { port = 0, ...simulatorOptions } = options;
+export async function startTappedSimulator(options: SimulatorOptions & { port?: number; listener?: TapListener }): Promise<TappedSimulator> {
+  const { port = 0, listener, ...simulatorOptions } = options;
   const simulator = createSimulator(simulatorOptions);
   const requests: Record<string, number> = {};
   const chargeMs = new Map<string, number>();
@@ -65,12 +71,17 @@ export async function startTappedSimulator(options: SimulatorOptions & { port?: 
     const { pathname } = new URL(request.url);
     const { kind, orderId: pathOrderId } = classify(request.method, pathname);
     requests[kind] = (requests[kind] ?? 0) + 1;
+    listener?.request?.(kind);
     if (!pathname.startsWith('/v2/')) return simulator.app.fetch(request, env);
     const orderId = kind === 'charge' ? await chargedOrderId(request) : pathOrderId;
     const before = footprint(kind, orderId);
     const started = performance.now();
     const response = await simulator.app.fetch(request, env);
-    if (kind === 'charge' && orderId) chargeMs.set(orderId, (chargeMs.get(orderId) ?? 0) + performance.now() - started);
+    if (kind === 'charge' && orderId) {
+      const total = (chargeMs.get(orderId) ?? 0) + performance.now() - started;
+      chargeMs.set(orderId, total);
+      listener?.charge?.(orderId, total);
+    }
     const applied = kind !== 'status' && kind !== 'other' && footprint(kind, orderId) !== before;
     // A hung request is released with a 504 once the client disconnects (the simulator's own timeout answer).
     const outcome: CallOutcome = response.status < 500 ? 'ok' : applied ? 'ambiguous' : response.status === 504 ? 'timeout' : 'error';

@@ -4,7 +4,7 @@ import { benchmarkCharts } from '../../bench/charts';
 import { parseOptions } from '../../bench/options';
 import { chunkOrder, type RunResult } from '../../bench/phases';
 import { renderMarkdown, type BenchResults } from '../../bench/report';
-import type { WebhookAttempt } from '../../bench/stack';
+import type { WebhookAttempt } from '../../bench/simulator';
 import { summarizeWebhooks } from '../../bench/webhooks';
 import { benchMeta, benchRun, latencySummary } from '../support/bench-results';
 
