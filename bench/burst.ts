@@ -32,7 +32,18 @@ export interface BurstResult {
   label: string;
   payments: number;
   opened: number;
-  create: { concurrency: number; seconds: number; createMs: Summary | null; errors: Record<string, number> };
+  /** The opened payments Midtrans was charged for, which it settles; older reports settled all opened. */
+  settled?: number;
+  create: {
+    concurrency: number;
+    seconds: number;
+    createMs: Summary | null;
+    errors: Record<string, number>;
+    /** Last create answered → every opened payment's charge at Midtrans (a 202 leaves the charge on its way); null when some never came. */
+    chargedAfterSeconds?: number | null;
+    /** Opened but never charged at Midtrans within the wait: not settled, not counted below. */
+    uncharged?: number;
+  };
   send: {
     ratePerSecond: number;
     /** First settlement sent → last settlement sent (the simulator's first POST of each). */
@@ -98,6 +109,10 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
       }
     });
     const createSeconds = (now() - createStart) / 1000;
+    // Midtrans settles only what it was charged: wait for the charges still on their way, as long as they come.
+    const charging = await waitForCharges(infra, opened, options.timeoutMs);
+    const settled = opened.filter((id) => infra.simulator.chargeMs.has(id));
+    if (settled.length < opened.length) say(`${label}: ${opened.length - settled.length} payments never reached Midtrans; they are left out`);
 
     let peakKiB = 0;
     let samples = 0;
@@ -109,11 +124,11 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
       }
     }, MEMORY_SAMPLE_MS);
     const cpu = new CpuMeter(services.pids, postgresTrees(infra)).start();
-    say(`${label}: Midtrans settles ${opened.length} payments at ${round1(BURST_RATE_PER_SECOND)}/s, each notified to the webhook`);
+    say(`${label}: Midtrans settles ${settled.length} payments at ${round1(BURST_RATE_PER_SECOND)}/s, each notified to the webhook`);
     const payErrors: Record<string, number> = {};
     const paying: Array<Promise<void>> = [];
     const sendStart = now();
-    for (const [index, id] of opened.entries()) {
+    for (const [index, id] of settled.entries()) {
       const wait = sendStart + (index * 1000) / BURST_RATE_PER_SECOND - now();
       if (wait >= 1) await sleep(wait);
       paying.push(driver.pay(id, now() + options.timeoutMs).catch((error: unknown) => tally(payErrors, describeError(error))));
@@ -122,25 +137,25 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
 
     // Until all reached success and both downstream calls: bounded by two minutes without progress, and by a deadline
     // loose enough for a slow drain (3.3 a second), which is what the phase measures.
-    const deadline = now() + Math.max(300_000, opened.length * 300);
+    const deadline = now() + Math.max(300_000, settled.length * 300);
     let lastProgress = now();
     let lastDone = -1;
     let lastLine = 0;
     let timedOut = false;
     let success = 0;
-    let downstream = tracker.count(opened);
+    let downstream = tracker.count(settled);
     for (;;) {
-      success = (await statusesOf(infra, opened)).success ?? 0;
-      downstream = tracker.count(opened);
+      success = (await statusesOf(infra, settled)).success ?? 0;
+      downstream = tracker.count(settled);
       if (success + downstream.both !== lastDone) {
         lastDone = success + downstream.both;
         lastProgress = now();
       }
       if (now() - lastLine > 10_000) {
         lastLine = now();
-        say(`  ${label}: success ${success}/${opened.length}, both downstream calls ${downstream.both}/${opened.length}`);
+        say(`  ${label}: success ${success}/${settled.length}, both downstream calls ${downstream.both}/${settled.length}`);
       }
-      if (success >= opened.length && downstream.both >= opened.length) break;
+      if (success >= settled.length && downstream.both >= settled.length) break;
       if (now() > deadline || now() - lastProgress > 120_000) {
         timedOut = true;
         break;
@@ -152,19 +167,27 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
     const cpuUsed = cpu.stop();
     const limit = services.api.memoryLimit;
 
-    const settlements = (await infra.webhookAttempts(opened)).filter((a) => a.transactionStatus === 'settlement');
+    const settlements = (await infra.webhookAttempts(settled)).filter((a) => a.transactionStatus === 'settlement');
     const firstSends = settlements.filter((a) => a.first).map((a) => a.at);
     const lastSent = firstSends.length ? Math.max(...firstSends) : undefined;
-    const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [opened]);
+    const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [settled]);
     const lastPaidAt = rows[0]?.last?.getTime();
-    const downstreamTimes = opened.map((id) => tracker.doneAt(id)).filter((t): t is number => t !== undefined);
+    const downstreamTimes = settled.map((id) => tracker.doneAt(id)).filter((t): t is number => t !== undefined);
     const since = (t: number | undefined, complete: boolean) => (t !== undefined && lastSent !== undefined && complete ? round2((t - lastSent) / 1000) : null);
     const pids = services.pids();
     const result: BurstResult = {
       label,
       payments: size.payments,
       opened: opened.length,
-      create: { concurrency: size.createConcurrency, seconds: round2(createSeconds), createMs: summarize(createMs), errors: createErrors },
+      settled: settled.length,
+      create: {
+        concurrency: size.createConcurrency,
+        seconds: round2(createSeconds),
+        createMs: summarize(createMs),
+        errors: createErrors,
+        chargedAfterSeconds: charging,
+        uncharged: opened.length - settled.length,
+      },
       send: {
         ratePerSecond: round1(BURST_RATE_PER_SECOND),
         seconds: firstSends.length ? round2((Math.max(...firstSends) - Math.min(...firstSends)) / 1000) : null,
@@ -172,11 +195,11 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
       },
       webhook: summarizeWebhooks(settlements) ?? null,
       drain: {
-        toAllSuccessSeconds: since(lastPaidAt, success >= opened.length),
-        toAllDownstreamSeconds: since(downstreamTimes.length ? Math.max(...downstreamTimes) : undefined, downstreamTimes.length >= opened.length),
+        toAllSuccessSeconds: since(lastPaidAt, success >= settled.length),
+        toAllDownstreamSeconds: since(downstreamTimes.length ? Math.max(...downstreamTimes) : undefined, downstreamTimes.length >= settled.length),
         timedOut,
       },
-      counts: { reachedSuccess: success, downstreamBoth: downstream.both, statusesAfter: await statusesOf(infra, opened) },
+      counts: { reachedSuccess: success, downstreamBoth: downstream.both, statusesAfter: await statusesOf(infra, settled) },
       memory: {
         apiPeakRssMiB: samples ? mib(peakKiB) : null,
         apiHwmMiB: mib(readMemory(pids.api)?.hwmKiB),
@@ -191,7 +214,7 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
       processes: processStats(pids, {}, cpuUsed, success, measuredParts(infra, ['worker', 'api'])),
     };
     say(
-      `${label}: ${success}/${opened.length} success, drained ${result.drain.toAllSuccessSeconds ?? '–'} s after the last notification; ` +
+      `${label}: ${success}/${settled.length} success, drained ${result.drain.toAllSuccessSeconds ?? '–'} s after the last notification; ` +
         `webhook p50/p95/p99 ${result.webhook?.answerMs?.p50}/${result.webhook?.answerMs?.p95}/${result.webhook?.answerMs?.p99} ms ` +
         `(${JSON.stringify(result.webhook?.answers ?? {})}); API peak RSS ${result.memory.apiPeakRssMiB} MiB (VmHWM ${result.memory.apiHwmMiB})`,
     );
@@ -199,6 +222,26 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
   } finally {
     heap.stop();
     await services.stop();
+  }
+}
+
+/**
+ * Seconds from now until every payment's charge reached the simulator; null when the charges stopped coming for
+ * `quietMs` first. A 202 from POST /payments leaves the charge on its way, and a busy worker may take minutes.
+ */
+async function waitForCharges(infra: Context['infra'], ids: string[], quietMs: number): Promise<number | null> {
+  const started = now();
+  let charged = 0;
+  let lastProgress = now();
+  for (;;) {
+    const count = ids.filter((id) => infra.simulator.chargeMs.has(id)).length;
+    if (count === ids.length) return round2((now() - started) / 1000);
+    if (count > charged) {
+      charged = count;
+      lastProgress = now();
+    }
+    if (now() - lastProgress > quietMs) return null;
+    await sleep(1_000);
   }
 }
 

@@ -516,7 +516,9 @@ function limitText(b: BurstResult): string {
 }
 
 const lostNote = (b: BurstResult) =>
-  b.counts.reachedSuccess >= b.opened ? 'none lost' : `**${b.opened - b.counts.reachedSuccess} not (yet) success**`;
+  b.counts.reachedSuccess >= settledOf(b) ? 'none lost' : `**${settledOf(b) - b.counts.reachedSuccess} not (yet) success**`;
+/** The payments Midtrans settled: the opened ones it was charged for (reports before that distinction settled all). */
+const settledOf = (b: BurstResult) => b.settled ?? b.opened;
 
 function measuredBursts(results: BenchResults): Array<[string, BurstResult]> {
   const all: Array<[string, BurstResult | undefined]> = [
@@ -534,7 +536,8 @@ export function burstSection(results: BenchResults): string[] {
   const line = (what: string, f: (b: BurstResult) => string) => row([what, ...measured.map(([, b]) => f(b))]);
   const seconds = (v: number | null) => (v == null ? 'not all' : `${fmt(v)} s`);
   const lines = [
-    `N payments opened through POST /payments (BCA VA, concurrency ${first.create.concurrency}) on a fresh worker and API; then the`,
+    `N payments opened through POST /payments (BCA VA, concurrency ${first.create.concurrency}) on a fresh worker and API; once their`,
+    'charges are at Midtrans (a 202 leaves one on its way; the ones that never come are left out and counted), the',
     `simulator settles them at ${fmt(first.send.ratePerSecond)} per second (the rate of the target, 10,000 within 60 s) and, as Midtrans does,`,
     'sends each settlement as a signed notification to the real webhook (POST /payments/webhook), retrying a refused or',
     "timed-out one on Midtrans's schedule scaled by 1/20. The webhook's answer time is the simulator's: POST sent → answer",
@@ -548,12 +551,16 @@ export function burstSection(results: BenchResults): string[] {
     row(['', ...measured.map(([name]) => name)]),
     row(['--', ...measured.map(() => '--:')]),
     line('payments opened', (b) => `${b.opened} of ${b.payments} in ${fmt(b.create.seconds)} s (create ms p50 / p95 / p99 ${ms(b.create.createMs)})`),
+    line('charged at Midtrans, so settled (a 202 leaves the charge on its way)', (b) =>
+      b.create.uncharged === undefined
+        ? 'not waited for'
+        : `${settledOf(b)}; ${b.create.chargedAfterSeconds == null ? `${b.create.uncharged} never came` : `the last ${fmt(b.create.chargedAfterSeconds)} s after the last create`}`),
     line('settlement notifications sent: first → last', (b) => `${b.webhook?.notifications ?? 0} in ${seconds(b.send.seconds)}`),
     line('webhook answered ms p50 / p95 / p99 (every POST, retries included)', (b) => `**${ms(b.webhook?.answerMs)}**`),
     line('webhook answers', (b) => Object.entries(b.webhook?.answers ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ') || '–'),
     line('notifications retried / given up by Midtrans', (b) => `${b.webhook?.retried ?? 0} / ${b.webhook?.givenUp ?? 0}`),
-    line('reached success (PostgreSQL)', (b) => `${b.counts.reachedSuccess} / ${b.opened} (${lostNote(b)})`),
-    line("both downstream calls (receiver's records)", (b) => `${b.counts.downstreamBoth} / ${b.opened}`),
+    line('reached success (PostgreSQL)', (b) => `${b.counts.reachedSuccess} / ${settledOf(b)} (${lostNote(b)})`),
+    line("both downstream calls (receiver's records)", (b) => `${b.counts.downstreamBoth} / ${settledOf(b)}`),
     line('drain: last notification → last `success`', (b) => `**${seconds(b.drain.toAllSuccessSeconds)}**`),
     line('drain: last notification → last downstream call', (b) => seconds(b.drain.toAllDownstreamSeconds)),
     line('API peak RSS, sampled every 100 ms (burst and drain)', (b) => `**${mb(b.memory.apiPeakRssMiB)}**, ${b.memory.samples} samples`),
@@ -605,7 +612,7 @@ function webhookFigures(results: BenchResults): string[] {
   for (const [name, b] of measuredBursts(results)) {
     lines.push(
       `- Settlement burst on the ${name}: ${b.webhook?.notifications ?? 0} settlements sent in ${fmt(b.send.seconds)} s, webhook answered ` +
-        `p50 / p95 / p99 ${ms(b.webhook?.answerMs)} ms; ${b.counts.reachedSuccess}/${b.opened} reached success (${lostNote(b)}), ` +
+        `p50 / p95 / p99 ${ms(b.webhook?.answerMs)} ms; ${b.counts.reachedSuccess}/${settledOf(b)} reached success (${lostNote(b)}), ` +
         `drained ${b.drain.toAllSuccessSeconds == null ? '**not completely**' : `**${fmt(b.drain.toAllSuccessSeconds)} s** after the last notification`}; ` +
         `API peak RSS ${mb(Math.max(b.memory.apiPeakRssMiB ?? 0, b.memory.apiHwmMiB ?? 0) || null)}, ${memoryVerdict(b)}.`,
     );
