@@ -6,7 +6,7 @@ import type { ScaleSettings } from './phases';
  *   default  sized to finish in about 15 minutes on the 2-core machine
  *   --quick  a smoke run in about 2 minutes (writes to bench/results/, not docs/)
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
- * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE]   --sweep 1,8,32   --count N   --levels 0,1000
+ * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
@@ -142,10 +142,17 @@ export function parseOptions(argv: string[]): Options {
   const text = (name: string) => (typeof flags.get(name) === 'string' ? (flags.get(name) as string) : undefined);
 
   const tune: Record<string, string> = {};
+  // A value may be a list itself (RECONCILE_EARLY_LOOKS_MINUTES=15,60): an item without "=" continues the value before.
+  let lastKey: string | undefined;
   for (const pair of text('tune')?.split(',') ?? []) {
     const [key, value] = pair.split('=');
+    if (value === undefined && lastKey && key?.trim()) {
+      tune[lastKey] += `,${key.trim()}`;
+      continue;
+    }
     if (!key || value === undefined || !/^[A-Z_]+$/.test(key)) throw new Error(`--tune wants KEY=VALUE pairs, got ${pair}`);
-    tune[key.trim()] = value.trim();
+    lastKey = key.trim();
+    tune[lastKey] = value.trim();
   }
   const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : PHASES)).map((p) => p.trim());
   for (const phase of phases) if (!(PHASES as string[]).includes(phase)) throw new Error(`--only: unknown phase ${phase}`);

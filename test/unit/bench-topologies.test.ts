@@ -18,6 +18,14 @@ describe('bench --temporal', () => {
     expect(() => parseOptions(['--temporal', 'cloud'])).toThrow('--temporal wants dev, stack or both, not cloud');
   });
 
+  it('takes --tune values that are lists themselves', () => {
+    expect(parseOptions(['--tune', 'RECONCILE_EARLY_LOOKS_MINUTES=15,60,WORKER_MAX_CACHED_WORKFLOWS=500', '--only', 'scale']).tune).toEqual({
+      RECONCILE_EARLY_LOOKS_MINUTES: '15,60',
+      WORKER_MAX_CACHED_WORKFLOWS: '500',
+    });
+    expect(() => parseOptions(['--tune', '15,RECONCILE_EARLY_LOOKS_MINUTES=60'])).toThrow('--tune wants KEY=VALUE pairs, got 15');
+  });
+
   it('keeps a tuning comparison on the dev server', () => {
     expect(() => parseOptions(['--tune', 'WORKER_MAX_CACHED_WORKFLOWS=500', '--temporal', 'both'])).toThrow(/dev server only/);
   });
