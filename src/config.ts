@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import type { Operator } from './api/middleware/operator-access';
+import { DEFAULT_EARLY_LOOKS_MINUTES } from './domain/reconciliation';
 import { midtransBaseUrls } from './midtrans/client';
 import { PAYLOAD_KEY_BYTES, type PayloadEncryptionKey } from './temporal/payload-codec';
 
@@ -23,6 +24,23 @@ export const commaList = z
       .filter(Boolean),
   );
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/**
+ * Minutes after the start, ascending, within the first hour: the early reconciliation looks of a payment awaiting
+ * money. Within the hour, so an open payment costs no more than 4 look-ups a day after it (src/domain/reconciliation.ts).
+ */
+const earlyLooksMinutes = z
+  .string()
+  .default(DEFAULT_EARLY_LOOKS_MINUTES.join(','))
+  .transform((value, ctx) => {
+    const minutes = value.split(',').map((entry) => Number(entry.trim()));
+    const ascending = minutes.every((m, i) => i === 0 || m > minutes[i - 1]!);
+    if (minutes.length > 6 || !ascending || minutes.some((m) => !Number.isInteger(m) || m < 1 || m > 60)) {
+      ctx.addIssue({ code: 'custom', message: 'must be 1 to 6 whole minutes from 1 to 60, ascending and comma-separated (e.g. 1,5,15,60)' });
+      return z.NEVER;
+    }
+    return minutes;
+  });
 
 export const LOCAL_SIMULATOR_SERVER_KEY = 'SB-Mid-server-local-simulator';
 /** The browser's key for card tokenization (GET /v2/token); public by design, sandbox-shaped for the simulator. */
@@ -225,6 +243,11 @@ const configSchema = z
 
     /** The payment workflow stays open this long after success so refunds go through it. */
     REFUND_WINDOW_DAYS: positiveInt(30),
+    /**
+     * When a new payment asks Midtrans for its status in its first hour if no notification came; each payment keeps
+     * the looks it started with. Every 6 hours after, and 5 minutes before expiry, whatever this says.
+     */
+    RECONCILE_EARLY_LOOKS_MINUTES: earlyLooksMinutes,
     /**
      * A closed payment's customer name, e-mail and phone are erased from PostgreSQL this long after it closed
      * (src/domain/retention.ts); amounts, statuses and the audit trail stay. A year covers disputes and chargebacks.

@@ -41,6 +41,7 @@ export interface ApiDependencies {
     | 'REJECTED_NOTIFICATION_RETENTION_DAYS'
     | 'MIDTRANS_SERVER_KEY'
     | 'REFUND_WINDOW_DAYS'
+    | 'RECONCILE_EARLY_LOOKS_MINUTES'
   > &
     // May be left out (a config built by hand in tests): then no proxy is trusted, and no one is an operator.
     Partial<

@@ -7,7 +7,7 @@ import { createDatabase } from '../../src/db/client';
 import { findPaymentStatus } from '../../src/db/payments';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
-import { API_KEY, createPaymentBody, SERVER_KEY } from '../support/fixtures';
+import { API_KEY, apiConfig, createPaymentBody, SERVER_KEY } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 
 let s: Service;
@@ -58,6 +58,29 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
     const trail = detail.body.audit_trail.filter((e: { kind: string }) => e.kind === 'transition');
     expect(trail).toMatchObject([{ from_status: 'pending', to_status: 'success', source: 'webhook' }]);
     expect(detail.body.notifications.map((n: { outcome: string }) => n.outcome)).toContain('accepted');
+  });
+
+  it('starts each payment with the early reconciliation looks RECONCILE_EARLY_LOOKS_MINUTES gives', async () => {
+    const { workflows } = s.dependencies;
+    const looks: Array<number[] | undefined> = [];
+    const app = createApp({
+      ...s.dependencies,
+      config: apiConfig({ RECONCILE_EARLY_LOOKS_MINUTES: [15, 60] }),
+      workflows: {
+        ...workflows,
+        start: (input, waitMs) => {
+          looks.push(input.reconcileAfterMinutes);
+          return workflows.start(input, waitMs);
+        },
+      },
+    });
+    const created = await app.request('/payments', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(createPaymentBody()),
+    });
+    expect(created.status).toBe(201);
+    expect(looks).toEqual([[15, 60]]);
   });
 
   it('cancel a pending payment; a second cancel is a 409 INVALID_STATE', async () => {

@@ -1,5 +1,6 @@
 import type { ApiDependencies } from '../../src/api/app';
 import { LOCAL_SIMULATOR_CLIENT_KEY } from '../../src/config';
+import { DEFAULT_EARLY_LOOKS_MINUTES } from '../../src/domain/reconciliation';
 import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 
 /** The tests' shared fixtures: one payment body, one API configuration, one bounded pool, one way to wait. */
@@ -30,6 +31,7 @@ export function apiConfig(overrides: Partial<ApiDependencies['config']> = {}): A
     REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
     MIDTRANS_SERVER_KEY: SERVER_KEY,
     REFUND_WINDOW_DAYS: 30,
+    RECONCILE_EARLY_LOOKS_MINUTES: [...DEFAULT_EARLY_LOOKS_MINUTES],
     ...overrides,
   };
 }

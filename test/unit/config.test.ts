@@ -258,6 +258,19 @@ describe("the worker's metrics and health ports", () => {
   });
 });
 
+describe('RECONCILE_EARLY_LOOKS_MINUTES', () => {
+  it('is 1, 5, 15 and 60 minutes by default, and takes ascending minutes within the first hour', () => {
+    expect(loadConfig(productionEnv()).RECONCILE_EARLY_LOOKS_MINUTES).toEqual([1, 5, 15, 60]);
+    expect(loadConfig({ ...productionEnv(), RECONCILE_EARLY_LOOKS_MINUTES: '15, 60' }).RECONCILE_EARLY_LOOKS_MINUTES).toEqual([15, 60]);
+  });
+
+  it('refuses what would look more than 4 times a day after the first hour, or is not a list of minutes', () => {
+    for (const bad of ['', '0,5', '5,1', '5,5', '15,90', '1.5', 'fifteen', '1,2,3,4,5,6,7']) {
+      expect(refusal({ ...productionEnv(), RECONCILE_EARLY_LOOKS_MINUTES: bad }), bad).toMatch(/RECONCILE_EARLY_LOOKS_MINUTES:/);
+    }
+  });
+});
+
 describe('OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   it('is unset by default (no tracing), takes a URL, and refuses anything else naming the variable', () => {
     expect(loadConfig(productionEnv()).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();

@@ -69,6 +69,14 @@ describe('looks before expiry', () => {
     const looks = reconciliationLooksBeforeExpiry({ ...terms(24 * 60), earlyLooksMinutes: [2] }).map((t) => (t - START) / MINUTE);
     expect(looks).toEqual([2, 355, 715, 1075, 1435]);
   });
+
+  it('a sparser first hour, 15 and 60 minutes: a 24-hour VA keeps its paced looks; QRIS and cards get one, 5 minutes before expiry', () => {
+    const sparser = (expiryMinutes: number) =>
+      reconciliationLooksBeforeExpiry({ ...terms(expiryMinutes), earlyLooksMinutes: [15, 60] }).map((t) => (t - START) / MINUTE);
+    expect(sparser(24 * 60)).toEqual([15, 60, 355, 715, 1075, 1435]);
+    expect(sparser(15)).toEqual([10]);
+    expect(sparser(10)).toEqual([5]);
+  });
 });
 
 describe('the next look', () => {
@@ -100,6 +108,18 @@ describe('the schedule for any expiry from 15 minutes to 7 days', () => {
         // A window holding the most looks starts at one of them.
         for (const from of afterFirstHour) expect(afterFirstHour.filter((at) => at >= from && at < from + DAY).length).toBeLessThanOrEqual(4);
         for (const at of afterFirstHour) expect(at - looks[looks.indexOf(at) - 1]!).toBeGreaterThanOrEqual(45 * MINUTE);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('with any early looks RECONCILE_EARLY_LOOKS_MINUTES allows, still at most 4 looks in any 24 hours after the first hour', () => {
+    const earlyLooks = fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { minLength: 1, maxLength: 6 }).map((m) => [...m].sort((a, b) => a - b));
+    fc.assert(
+      fc.property(starts, expiries, earlyLooks, (startedAtMs, expiryMs, earlyLooksMinutes) => {
+        const t = { startedAtMs, expiresAtMs: startedAtMs + expiryMs, earlyLooksMinutes };
+        const afterFirstHour = looksUntil(t, t.expiresAtMs + 3 * DAY).filter((at) => at > startedAtMs + HOUR);
+        for (const from of afterFirstHour) expect(afterFirstHour.filter((at) => at >= from && at < from + DAY).length).toBeLessThanOrEqual(4);
       }),
       { numRuns: 500 },
     );

@@ -156,6 +156,20 @@ describe('payment workflow', () => {
     await handle.terminate('test done');
   });
 
+  it('with early looks at 15 and 60 minutes (RECONCILE_EARLY_LOOKS_MINUTES), the first look waits 15 minutes and finds a lost webhook', async () => {
+    const { request, handle } = await startPaymentWorkflow(ctx.h, {}, { userId: 'user-7', refundWindowDays: REFUND_WINDOW_DAYS, reconcileAfterMinutes: [15, 60] });
+    ctx.lastPayment = handle;
+    await ctx.h.simulatorControl(request.paymentId, 'pay'); // the notification never arrives
+    const firstTimer = (await handle.fetchHistory()).events?.find((e) => e.timerStartedEventAttributes)?.timerStartedEventAttributes;
+    const firstWaitMinutes = Number(firstTimer?.startToFireTimeout?.seconds ?? 0) / 60;
+    expect(firstWaitMinutes).toBeGreaterThan(14);
+    expect(firstWaitMinutes).toBeLessThanOrEqual(15);
+    await ctx.h.env.sleep('16 minutes');
+    const view = await eventually(handle, (v) => v.status === 'success');
+    expect(transitions(view)).toEqual(['pending>success:reconciliation']);
+    await handle.terminate('test done');
+  });
+
   it('cancel: a pending payment is canceled at Midtrans and here', async () => {
     const { request, handle } = await startPayment();
     const view = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }] });

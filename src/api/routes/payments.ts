@@ -222,7 +222,12 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     // The checkout first: the workflow's charge reads it by payment id. A retry of this create writes it once.
     await saveCheckout(db, paymentId, paymentCheckout(body));
     const outcome = await workflows.start(
-      { request: paymentTerms(paymentId, body), userId: body.user_id, refundWindowDays: config.REFUND_WINDOW_DAYS },
+      {
+        request: paymentTerms(paymentId, body),
+        userId: body.user_id,
+        refundWindowDays: config.REFUND_WINDOW_DAYS,
+        reconcileAfterMinutes: config.RECONCILE_EARLY_LOOKS_MINUTES,
+      },
       config.CREATE_PAYMENT_WAIT_MS,
     );
     c.header('Location', `/payments/${paymentId}`);
