@@ -54,6 +54,30 @@ interface ReviewRow {
  * again, comes back.
  */
 export async function listReviewItems(db: Database, options: ReviewQueueOptions): Promise<ReviewItem[]> {
+  const rows = await reviewRows(db, options);
+  const payments = await db.payment.findMany({ where: { id: { in: [...new Set(rows.map((row) => row.payment_id))] } } });
+  const byId = new Map(payments.map((payment) => [payment.id, payment]));
+  return rows.map((row) => ({
+    id: row.id,
+    kind: row.kind,
+    reason: row.reason,
+    since: row.since,
+    paymentId: row.payment_id,
+    payment: byId.get(row.payment_id) ?? null,
+    ...(row.delivery_id !== null && { deliveryId: row.delivery_id }),
+    ...(row.event_id !== null && { eventId: row.event_id }),
+  }));
+}
+
+/** The review queue's items by kind, every kind present (0 when empty), counted up to `limit` items in all. */
+export async function countReviewItems(db: Database, options: ReviewQueueOptions): Promise<Record<ReviewKind, number>> {
+  const counts = Object.fromEntries(REVIEW_KINDS.map((kind) => [kind, 0])) as Record<ReviewKind, number>;
+  // Without the payments' rows: a Prometheus scrape counts the queue, and a queue of 1,000 would load 1,000 payments.
+  for (const row of await reviewRows(db, { limit: 1_000, ...options })) counts[row.kind] += 1;
+  return counts;
+}
+
+async function reviewRows(db: Database, options: ReviewQueueOptions): Promise<ReviewRow[]> {
   const limit = options.limit ?? 200;
   const onlyPayment = options.paymentId ?? null;
   const includeResolved = options.includeResolved === true;
@@ -65,7 +89,7 @@ export async function listReviewItems(db: Database, options: ReviewQueueOptions)
     (${onlyPayment}::text is null or ${paymentId} = ${onlyPayment}::text)
     and (${includeResolved} or not exists (
       select 1 from operator_actions a where a.action = 'resolve' and a.target = ${id} and a.at >= ${since}))`;
-  const rows = await db.$queryRaw<ReviewRow[]>`
+  return db.$queryRaw<ReviewRow[]>`
     select * from (
       (select 'event:' || e.id as id, 'operator_review_event' as kind, coalesce(e.detail->>'reason', 'needs_operator_review') as reason,
          e.occurred_at as since, e.payment_id, null as delivery_id, e.id::text as event_id
@@ -92,25 +116,6 @@ export async function listReviewItems(db: Database, options: ReviewQueueOptions)
     ) queue
     order by since, id
     limit ${limit}::int`;
-  const payments = await db.payment.findMany({ where: { id: { in: [...new Set(rows.map((row) => row.payment_id))] } } });
-  const byId = new Map(payments.map((payment) => [payment.id, payment]));
-  return rows.map((row) => ({
-    id: row.id,
-    kind: row.kind,
-    reason: row.reason,
-    since: row.since,
-    paymentId: row.payment_id,
-    payment: byId.get(row.payment_id) ?? null,
-    ...(row.delivery_id !== null && { deliveryId: row.delivery_id }),
-    ...(row.event_id !== null && { eventId: row.event_id }),
-  }));
-}
-
-/** The review queue's items by kind, every kind present (0 when empty), counted up to `limit` items in all. */
-export async function countReviewItems(db: Database, options: ReviewQueueOptions): Promise<Record<ReviewKind, number>> {
-  const counts = Object.fromEntries(REVIEW_KINDS.map((kind) => [kind, 0])) as Record<ReviewKind, number>;
-  for (const item of await listReviewItems(db, { limit: 1_000, ...options })) counts[item.kind] += 1;
-  return counts;
 }
 
 /** One review item by id, whether or not it is resolved; undefined when nothing needs a person under that id. */
