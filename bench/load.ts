@@ -243,6 +243,12 @@ export interface HttpDriverOptions {
   chargeMs?: Map<string, number>;
 }
 
+async function simulatorStatus(simulatorUrl: string, id: string): Promise<string | undefined> {
+  const response = await fetch(`${simulatorUrl}/_simulator/transactions/${id}`);
+  const body = (await response.json().catch(() => null)) as { transaction?: { transaction_status?: string } } | null;
+  return body?.transaction?.transaction_status;
+}
+
 /** The real thing: POST /payments on the API, pay at the simulator (it sends the webhook), poll GET …/status. */
 export function httpDriver({ apiUrl, simulatorUrl, tracker, tag, chargeMs }: HttpDriverOptions): PaymentDriver & { createOnly(): Promise<{ id: string; status: number }> } {
   async function create(): Promise<{ id: string; status: number }> {
@@ -264,11 +270,23 @@ export function httpDriver({ apiUrl, simulatorUrl, tracker, tag, chargeMs }: Htt
     gatewayMs: (id) => chargeMs?.get(id),
     async pay(id, deadline) {
       // After a 202 the charge may still be on its way to the simulator: retry a 404 until the payment's deadline.
+      // A connection that failed on a saturated machine is retried too; it may have paid, so a 409 after one is
+      // checked against the transaction's status.
+      let dropped = false;
       for (;;) {
-        const response = await fetch(`${simulatorUrl}/_simulator/transactions/${id}/pay`, { method: 'POST' });
-        await response.arrayBuffer();
-        if (response.status === 200) return;
-        if (response.status !== 404 || now() > deadline) throw new Error(`simulator pay answered ${response.status}`);
+        let status: number;
+        try {
+          const response = await fetch(`${simulatorUrl}/_simulator/transactions/${id}/pay`, { method: 'POST' });
+          await response.arrayBuffer();
+          status = response.status;
+        } catch (error) {
+          if (now() > deadline) throw error;
+          dropped = true;
+          await sleep(250);
+          continue;
+        }
+        if (status === 200 || (status === 409 && dropped && (await simulatorStatus(simulatorUrl, id)) === 'settlement')) return;
+        if (status !== 404 || now() > deadline) throw new Error(`simulator pay answered ${status}`);
         await sleep(250);
       }
     },
