@@ -7,6 +7,8 @@ import type { ScaleSettings } from './phases';
  *   --quick  a smoke run in about 2 minutes (writes to bench/results/, not docs/)
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
  * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
+ *              --set KEY=VALUE[,KEY=VALUE]   (service settings for the whole run, on any topology; --tune compares, --set does not)
+ *              --probe N   (payments in each scale level's probe)
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
@@ -42,6 +44,8 @@ export interface Options {
   baseline?: string;
   /** Worker environment for the before/after comparison (--tune); empty = no comparison. */
   tune: Record<string, string>;
+  /** Settings of every worker and API the run starts, on any topology (--set); the report's command line names them. */
+  serviceSettings: Record<string, string>;
   /** Concurrency of the tuning comparison's end-to-end runs. */
   tuneConcurrency: number;
   outDir: string;
@@ -54,7 +58,7 @@ export interface Options {
   argv: string[];
 }
 
-const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency' | 'baseline'>> = {
+const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'serviceSettings' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency' | 'baseline'>> = {
   quick: {
     sweep: [1, 16],
     count: 60,
@@ -99,6 +103,29 @@ function numbers(value: string, flag: string): number[] {
   return list;
 }
 
+function positive(value: string, flag: string): number {
+  const n = numbers(value, flag)[0]!;
+  if (n < 1) throw new Error(`${flag} wants a number above 0`);
+  return n;
+}
+
+/** KEY=VALUE pairs, comma-separated; a value may be a list itself (RECONCILE_EARLY_LOOKS_MINUTES=15,60): an item without "=" continues the value before. */
+function settingsList(value: string | undefined, flag: string): Record<string, string> {
+  const settings: Record<string, string> = {};
+  let lastKey: string | undefined;
+  for (const pair of value?.split(',') ?? []) {
+    const [key, item] = pair.split('=');
+    if (item === undefined && lastKey && key?.trim()) {
+      settings[lastKey] += `,${key.trim()}`;
+      continue;
+    }
+    if (!key || item === undefined || !/^[A-Z_]+$/.test(key.trim())) throw new Error(`${flag} wants KEY=VALUE pairs, got ${pair}`);
+    lastKey = key.trim();
+    settings[lastKey] = item.trim();
+  }
+  return settings;
+}
+
 function parseTopologies(value: string): Topology[] {
   if (value === 'both') return ['dev', 'stack'];
   if (value === 'dev' || value === 'stack') return [value];
@@ -112,7 +139,7 @@ export function parseOptions(argv: string[]): Options {
     const arg = args.shift()!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const takesValue = ['temporal', 'only', 'tune', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
+    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
     if (name === 'baseline') {
       // Its value is optional: the next argument is the ref unless it is the next flag.
       const value = inline ?? (args[0] !== undefined && !args[0].startsWith('--') ? args.shift()! : DEFAULT_BASELINE_REF);
@@ -131,7 +158,7 @@ export function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--levels 0,1000,2000] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
+        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
         `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour]\n`,
     );
     process.exit(0);
@@ -141,19 +168,8 @@ export function parseOptions(argv: string[]): Options {
   const sizes = structuredClone(SIZES[mode]);
   const text = (name: string) => (typeof flags.get(name) === 'string' ? (flags.get(name) as string) : undefined);
 
-  const tune: Record<string, string> = {};
-  // A value may be a list itself (RECONCILE_EARLY_LOOKS_MINUTES=15,60): an item without "=" continues the value before.
-  let lastKey: string | undefined;
-  for (const pair of text('tune')?.split(',') ?? []) {
-    const [key, value] = pair.split('=');
-    if (value === undefined && lastKey && key?.trim()) {
-      tune[lastKey] += `,${key.trim()}`;
-      continue;
-    }
-    if (!key || value === undefined || !/^[A-Z_]+$/.test(key)) throw new Error(`--tune wants KEY=VALUE pairs, got ${pair}`);
-    lastKey = key.trim();
-    tune[lastKey] = value.trim();
-  }
+  const tune = settingsList(text('tune'), '--tune');
+  const serviceSettings = settingsList(text('set'), '--set');
   const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : PHASES)).map((p) => p.trim());
   for (const phase of phases) if (!(PHASES as string[]).includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
   const baseline = text('baseline');
@@ -165,6 +181,7 @@ export function parseOptions(argv: string[]): Options {
   if (text('sweep')) sizes.sweep = numbers(text('sweep')!, '--sweep').filter((n) => n > 0);
   if (text('count')) sizes.count = numbers(text('count')!, '--count')[0]!;
   if (text('levels')) sizes.scale.levels = numbers(text('levels')!, '--levels');
+  if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
   if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;
@@ -178,6 +195,7 @@ export function parseOptions(argv: string[]): Options {
     topologies,
     ...sizes,
     tune,
+    serviceSettings,
     tuneConcurrency,
     ...(baseline ? { baseline } : {}),
     outDir: text('out') ?? (mode === 'quick' ? 'bench/results' : 'docs'),

@@ -759,6 +759,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     'API to the end-to-end phase (section 7). The settlement burst alone: `--only burst` (500 / 2,000 / 10,000 payments in',
     '`--quick` / default / `--full`, or `--burst N`; section 8). Open payments past their first hour of reconciliation',
     'look-ups: `--only scale --probe-after-first-hour` (each level probed an hour after its creates; section 5).',
+    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`.',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
@@ -788,7 +789,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
         : `Temporal server on PostgreSQL on ${meta.settings.ports.temporal} (see section 6)`
     }, API on`,
     `  ${meta.settings.ports.api}, Midtrans simulator on ${meta.settings.ports.simulator} (a process of its own, \`bench/simulator-process.ts\`; in reports`,
-    '  without a "simulator" column it ran inside the benchmark process), the downstream receiver on a random port inside the',
+    '  where the "simulator" column is empty (–) it ran inside the benchmark process), the downstream receiver on a random port inside the',
     '  benchmark process, the private PostgreSQL cluster with its own database `tiketq_bench` (emptied at the start).',
     '- The worker and the API are separate processes (`tsx src/worker.ts`, `tsx src/server.ts`) with `LOG_LEVEL=warn`, started',
     '  fresh on a new task queue for every measured run, so each run\'s VmHWM is its own peak. RSS is the program tsx runs;',

@@ -274,6 +274,7 @@ async function main(): Promise<void> {
   say(
     `mode ${options.mode}; phases ${options.phases.join(', ')}; Temporal ${options.topologies.join(' then ')}` +
       `${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}` +
+      `${Object.keys(options.serviceSettings).length ? `; service settings ${JSON.stringify(options.serviceSettings)}` : ''}` +
       // Said up front: a 10,000-payment burst on the production topology needs about an hour, twice the default.
       `; stops after ${maxMinutes} minutes (--max-minutes)`,
   );
@@ -292,7 +293,7 @@ async function main(): Promise<void> {
   for (const topology of options.topologies) {
     const scope = new Cleanup();
     const unregister = cleanup.add(`the ${topology} topology`, () => scope.runAll());
-    const infra = await startInfra(scope, { keepTmp: options.keepTmp, topology });
+    const infra = await startInfra(scope, { keepTmp: options.keepTmp, topology, serviceSettings: options.serviceSettings });
     meta.machine.postgres = ((await infra.db.query<{ v: string }>('select version() as v')).rows[0]?.v ?? 'unknown').split(',')[0]!;
     const tracker = new DownstreamTracker(infra.receiver);
     scope.add('downstream tracker', async () => tracker.close());

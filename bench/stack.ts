@@ -153,7 +153,10 @@ async function startProductionTemporal(cleanup: Cleanup, tmpDir: string): Promis
   };
 }
 
-export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; topology: Topology }): Promise<Infra> {
+export async function startInfra(
+  cleanup: Cleanup,
+  options: { keepTmp: boolean; topology: Topology; /** Every worker's and API's settings for the run (--set); a phase's own win. */ serviceSettings?: Record<string, string> },
+): Promise<Infra> {
   for (const [name, port] of Object.entries(PORTS)) {
     if (await isPortOpen('127.0.0.1', port)) {
       throw new Error(`port ${port} (${name}) is already in use: is another benchmark running? Stop it first.`);
@@ -227,7 +230,7 @@ export async function startInfra(cleanup: Cleanup, options: { keepTmp: boolean; 
           downstream: { transactionServiceUrl: receiver.url, userServiceUrl: receiver.url, signingSecret: receiver.signingSecret },
           payloadEncryptionKeys: TEST_PAYLOAD_ENCRYPTION_KEYS,
         },
-        { base: isolatedEnvironment(), tuning: { NODE_ENV: 'development', LOG_LEVEL: 'warn', API_KEYS: '', ...extra } },
+        { base: isolatedEnvironment(), tuning: { NODE_ENV: 'development', LOG_LEVEL: 'warn', API_KEYS: '', ...options.serviceSettings, ...extra } },
       ),
   };
 }

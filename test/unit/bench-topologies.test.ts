@@ -26,8 +26,25 @@ describe('bench --temporal', () => {
     expect(() => parseOptions(['--tune', '15,RECONCILE_EARLY_LOOKS_MINUTES=60'])).toThrow('--tune wants KEY=VALUE pairs, got 15');
   });
 
+  it('takes --set for one run on any topology, without a comparison', () => {
+    const options = parseOptions(['--set', 'RECONCILE_EARLY_LOOKS_MINUTES=60', '--only', 'scale', '--temporal', 'stack']);
+    expect(options.serviceSettings).toEqual({ RECONCILE_EARLY_LOOKS_MINUTES: '60' });
+    expect(options.tune).toEqual({});
+    expect(options.topologies).toEqual(['stack']);
+    expect(parseOptions([]).serviceSettings).toEqual({});
+    expect(() => parseOptions(['--set', 'lower=1'])).toThrow('--set wants KEY=VALUE pairs, got lower=1');
+  });
+
   it('keeps a tuning comparison on the dev server', () => {
     expect(() => parseOptions(['--tune', 'WORKER_MAX_CACHED_WORKFLOWS=500', '--temporal', 'both'])).toThrow(/dev server only/);
+  });
+});
+
+describe('bench --probe', () => {
+  it('sizes each scale level\'s probe, and refuses an empty one', () => {
+    expect(parseOptions(['--only', 'scale']).scale.probeCount).toBe(64);
+    expect(parseOptions(['--only', 'scale', '--probe', '256']).scale.probeCount).toBe(256);
+    expect(() => parseOptions(['--probe', '0'])).toThrow('--probe wants a number above 0');
   });
 });
 
