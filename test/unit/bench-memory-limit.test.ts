@@ -7,7 +7,8 @@ const MiB = 2 ** 20;
 // The bench's container memory limit is a real cgroup: the kernel enforces it and Node reads it at start. Where the
 // machine offers no writable memory cgroup, creating one says why instead (and the bench runs without the limit).
 describe('bench memory limit (a memory cgroup)', () => {
-  it('gives Node a heap ceiling from the limit and kills a process that goes past it', () => {
+  // Two Node processes, one filling 1 GiB: seconds on a busy machine, past vitest's 5-s default.
+  it('gives Node a heap ceiling from the limit and kills a process that goes past it', { timeout: 60_000 }, () => {
     const limit = createMemoryLimit('unit', 1024 * MiB);
     if ('unavailable' in limit) {
       expect(limit.unavailable).toMatch(/cgroup/);
