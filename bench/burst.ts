@@ -1,4 +1,5 @@
 import { sleep } from '../scripts/local-stack/waiting';
+import { nextReconciliationAt } from '../src/domain/reconciliation';
 import { pool } from '../test/support/fixtures';
 import { httpDriver } from './load';
 import { processStats, statusesOf, type Context, type ProcessStats } from './phases';
@@ -29,6 +30,10 @@ const MEMORY_SAMPLE_MS = 100;
 const MAX_PAY_CALLS_IN_FLIGHT = 64;
 /** As often as a common Prometheus scrape: /metrics also counts payments by status and lists the review queue. */
 const HEAP_SAMPLE_MS = 15_000;
+/** The drain gives up after this long without a payment reaching `success`, unless a reconciliation look is still due. */
+const STALL_MS = 120_000;
+/** A reconciliation look's time to bring a payment to `success`: replay, a status call, the bookkeeping. */
+const LOOK_GRACE_MS = 120_000;
 
 export interface BurstResult {
   label: string;
@@ -60,6 +65,8 @@ export interface BurstResult {
     /** Last settlement notification sent → the last downstream call for these payments (receiver's clock). */
     toAllDownstreamSeconds: number | null;
     timedOut: boolean;
+    /** Payments the drain waited for past its stall, for their next reconciliation look (their notifications given up). */
+    waitedForLooks?: number;
   };
   counts: { reachedSuccess: number; downstreamBoth: number; statusesAfter: Record<string, number> };
   memory: {
@@ -86,7 +93,17 @@ export interface BurstResult {
 /** MiB → MB, for the budget. */
 export const megabytes = (mebibytes: number) => (mebibytes * 2 ** 20) / 1e6;
 
-export async function runBurst(ctx: Context, size: BurstSize, options: { timeoutMs: number }): Promise<BurstResult> {
+/**
+ * A stalled drain's payments still short of `success` are those whose settlement notification Midtrans gave up on;
+ * the service finds each at its next reconciliation look. Until when the drain waits for them: the latest of those
+ * looks and a look's grace, or undefined when none is left.
+ */
+export function drainWaitsUntil(stalled: { startedAtMs: number; expiresAtMs: number }[], nowMs: number, earlyLooksMinutes?: readonly number[]): number | undefined {
+  if (stalled.length === 0) return undefined;
+  return Math.max(...stalled.map((terms) => nextReconciliationAt({ ...terms, earlyLooksMinutes }, nowMs))) + LOOK_GRACE_MS;
+}
+
+export async function runBurst(ctx: Context, size: BurstSize, options: { timeoutMs: number; earlyLooksMinutes: readonly number[] }): Promise<BurstResult> {
   const { infra, tracker } = ctx;
   const label = 'burst';
   say(`${label}: starting worker and API`);
@@ -138,10 +155,13 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
       await driver.pay(id, now() + options.timeoutMs).catch((error: unknown) => tally(payErrors, describeError(error)));
     });
 
-    // Until all reached success and both downstream calls: bounded by two minutes without progress, and by a deadline
-    // loose enough for a slow drain (3.3 a second), which is what the phase measures.
+    // Until all reached success and both downstream calls: bounded by two minutes without progress (or, after them, by
+    // the next reconciliation look of the payments still short), and by a deadline loose enough for a slow drain
+    // (3.3 a second), which is what the phase measures.
     const deadline = now() + Math.max(300_000, settled.length * 300);
     let lastProgress = now();
+    let lookDue: number | undefined;
+    let waitedForLooks = 0;
     let lastDone = -1;
     let lastLine = 0;
     let timedOut = false;
@@ -159,7 +179,14 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
         say(`  ${label}: success ${success}/${settled.length}, both downstream calls ${downstream.both}/${settled.length}`);
       }
       if (success >= settled.length && downstream.both >= settled.length) break;
-      if (now() > deadline || now() - lastProgress > 120_000) {
+      if (now() - lastProgress <= STALL_MS) lookDue = undefined;
+      else if (lookDue === undefined && success < settled.length) {
+        const stalled = await unfinishedTerms(infra, settled);
+        lookDue = drainWaitsUntil(stalled, now(), options.earlyLooksMinutes);
+        waitedForLooks = Math.max(waitedForLooks, stalled.length);
+        if (lookDue !== undefined) say(`  ${label}: ${stalled.length} not yet success; waiting for their next reconciliation look, until ${new Date(lookDue).toISOString()}`);
+      }
+      if (now() > deadline || (now() - lastProgress > STALL_MS && !(lookDue !== undefined && now() < lookDue))) {
         timedOut = true;
         break;
       }
@@ -201,6 +228,7 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
         toAllSuccessSeconds: since(lastPaidAt, success >= settled.length),
         toAllDownstreamSeconds: since(downstreamTimes.length ? Math.max(...downstreamTimes) : undefined, downstreamTimes.length >= settled.length),
         timedOut,
+        waitedForLooks,
       },
       counts: { reachedSuccess: success, downstreamBoth: downstream.both, statusesAfter: await statusesOf(infra, settled) },
       memory: {
@@ -289,4 +317,13 @@ function sampleApiHeap(apiUrl: string) {
       everySeconds: HEAP_SAMPLE_MS / 1000,
     }),
   };
+}
+
+/** The reconciliation terms of the payments not yet `success`, as the read model has them. */
+async function unfinishedTerms(infra: Context['infra'], ids: string[]): Promise<{ startedAtMs: number; expiresAtMs: number }[]> {
+  const { rows } = await infra.db.query<{ created_at: Date; expires_at: Date }>(
+    "select created_at, expires_at from payments where id = any($1) and status <> 'success' and expires_at is not null",
+    [ids],
+  );
+  return rows.map((r) => ({ startedAtMs: r.created_at.getTime(), expiresAtMs: r.expires_at.getTime() }));
 }

@@ -543,6 +543,8 @@ export function burstSection(results: BenchResults): string[] {
     "timed-out one on Midtrans's schedule scaled by 1/20. The webhook's answer time is the simulator's: POST sent → answer",
     'read (whole milliseconds; the simulator runs as a process of its own, apart from the load driver). "Drain": the last',
     'settlement notification sent → the last of these payments `success` in PostgreSQL (and → its last downstream call).',
+    'The drain ends two minutes after the last progress, unless payments short of `success` (their notifications given up by',
+    'Midtrans) still have a reconciliation look to come: then it waits for that look.',
     `The API's resident memory (VmRSS) is sampled every 100 ms from the first settlement to the end of the drain; its VmHWM`,
     'covers the whole phase. Where the row "API memory limit" gives one, the API ran in a memory cgroup limited to the budget,',
     'as in a container with that limit: Node sizes its heap from the limit (about half of it) instead of from the host\'s',
@@ -575,7 +577,9 @@ export function burstSection(results: BenchResults): string[] {
     '',
   ];
   for (const [name, b] of measured) {
-    if (b.drain.timedOut) lines.push(`On the ${name} the wait gave up (deadline or two minutes without progress): the counts are what had arrived.`, '');
+    if (b.drain.waitedForLooks)
+      lines.push(`On the ${name} the drain stalled with ${b.drain.waitedForLooks} payments short of \`success\` and waited for their next reconciliation look (Midtrans had given up their notifications).`, '');
+    if (b.drain.timedOut) lines.push(`On the ${name} the wait gave up (deadline, or two minutes without progress and no reconciliation look left to wait for): the counts are what had arrived.`, '');
     const errors = { ...b.create.errors, ...b.send.payErrors };
     if (Object.keys(errors).length) lines.push(`Errors on the ${name}: ${JSON.stringify(errors)}`, '');
   }

@@ -31,6 +31,8 @@ if (options.renderOnly) {
   say(`re-rendered ${writeReports(options.outDir, existing, base).md}`);
   process.exit(0);
 }
+/** The service's settings as this run's workers and APIs read them (defaults, then --set): a bad --set fails here, before any stack starts. */
+const serviceConfig = loadConfig({ DATABASE_URL: 'postgresql://unused@127.0.0.1/unused', MIDTRANS_SERVER_KEY: 'unused', ...options.serviceSettings });
 const cleanup = new Cleanup();
 let results: BenchResults | undefined;
 /** With --merge: this invocation's meta; the phases it re-measures replace theirs in the existing report. */
@@ -86,7 +88,6 @@ function gitCommit(): string {
 }
 
 function makeMeta(opts: Options, topology: Topology): Meta {
-  const defaults = loadConfig({ DATABASE_URL: 'postgresql://unused@127.0.0.1/unused', MIDTRANS_SERVER_KEY: 'unused' });
   return {
     commit: gitCommit(),
     mode: opts.mode,
@@ -105,10 +106,10 @@ function makeMeta(opts: Options, topology: Topology): Meta {
       pollMs: opts.pollMs,
       timeoutMs: opts.timeoutMs,
       workerDefaults: {
-        WORKER_MAX_CACHED_WORKFLOWS: defaults.WORKER_MAX_CACHED_WORKFLOWS,
-        WORKER_MAX_CONCURRENT_ACTIVITIES: defaults.WORKER_MAX_CONCURRENT_ACTIVITIES,
-        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: defaults.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
-        DATABASE_POOL_SIZE: defaults.DATABASE_POOL_SIZE,
+        WORKER_MAX_CACHED_WORKFLOWS: serviceConfig.WORKER_MAX_CACHED_WORKFLOWS,
+        WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: serviceConfig.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        DATABASE_POOL_SIZE: serviceConfig.DATABASE_POOL_SIZE,
       },
       sizes: { sweep: opts.sweep, count: opts.count, countAtOne: opts.countAtOne, warmup: opts.warmup, api: opts.api, scale: opts.scale, burst: opts.burst },
     },
@@ -248,7 +249,7 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
   }
 
   if (phases.includes('burst')) {
-    target.burst = await runBurst(ctx, options.burst, { timeoutMs: options.timeoutMs });
+    target.burst = await runBurst(ctx, options.burst, { timeoutMs: options.timeoutMs, earlyLooksMinutes: serviceConfig.RECONCILE_EARLY_LOOKS_MINUTES });
     measured('burst');
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BurstResult } from '../../bench/burst';
+import { drainWaitsUntil, type BurstResult } from '../../bench/burst';
 import { benchmarkCharts } from '../../bench/charts';
 import { parseOptions } from '../../bench/options';
 import { chunkOrder, type RunResult } from '../../bench/phases';
@@ -119,7 +119,12 @@ function burst(overrides: { reachedSuccess: number; apiPeakRssMiB: number; drain
     create: { concurrency: 16, seconds: 20, createMs: summary(150), errors: {}, chargedAfterSeconds: uncharged ? null : 2.5, uncharged },
     send: { ratePerSecond: 166.7, seconds: 3, payErrors: {} },
     webhook: { answerMs: summary(7), answers: { 200: 480, 503: 40 }, notifications: 500, retried: 20, givenUp: 0 },
-    drain: { toAllSuccessSeconds: overrides.drained, toAllDownstreamSeconds: overrides.drained === null ? null : overrides.drained + 1, timedOut: overrides.drained === null },
+    drain: {
+      toAllSuccessSeconds: overrides.drained,
+      toAllDownstreamSeconds: overrides.drained === null ? null : overrides.drained + 1,
+      timedOut: overrides.drained === null,
+      waitedForLooks: 500 - uncharged - overrides.reachedSuccess,
+    },
     counts: { reachedSuccess: overrides.reachedSuccess, downstreamBoth: overrides.reachedSuccess, statusesAfter: { success: overrides.reachedSuccess } },
     memory: {
       apiPeakRssMiB: overrides.apiPeakRssMiB,
@@ -170,7 +175,8 @@ describe('benchmark report: against the baseline code, webhook answers and settl
         '| API VmHWM (whole phase) | 179 MiB (188 MB): within the 512 MB budget | 499 MiB (523 MB): **over the 512 MB budget** |',
         "| API memory limit (a cgroup, as a container's) | 512 MB; charged to it at most 220 MiB (231 MB), OOM kills 0; the API ran to the end | none: no writable memory cgroup controller |",
         '| API V8 heap peak: in use / reserved (its /metrics) | 90 MiB (94 MB) / 130 MiB (136 MB), 24 samples, every 15 s | 90 MiB (94 MB) / 130 MiB (136 MB), 24 samples, every 15 s |',
-        'On the production topology (temporal-server on PostgreSQL) the wait gave up (deadline or two minutes without progress): the counts are what had arrived.',
+        'On the production topology (temporal-server on PostgreSQL) the drain stalled with 3 payments short of `success` and waited for their next reconciliation look (Midtrans had given up their notifications).',
+        'On the production topology (temporal-server on PostgreSQL) the wait gave up (deadline, or two minutes without progress and no reconciliation look left to wait for): the counts are what had arrived.',
       ]),
     );
     expect(markdown).toContain('- Settlement burst on the dev server (SQLite): 500 settlements sent in 3 s, webhook answered p50 / p95 / p99 7 / 14 / 21 ms; 500/500 reached success (none lost), drained **4.2 s** after the last notification; API peak RSS 180 MiB (189 MB), within the 512 MB budget.');
@@ -187,5 +193,25 @@ describe('benchmark report: against the baseline code, webhook answers and settl
     const throughput = benchmarkCharts(results).find((chart) => chart.name === 'throughput')!.svg;
     expect(throughput).toContain('data-name="service at 132dc95 (dev server)"');
     expect(throughput).toContain('data-name="service at 132dc95 (production)"');
+  });
+});
+
+describe('the burst drain, stalled', () => {
+  const MINUTE = 60_000;
+  const start = Date.UTC(2026, 11, 4, 12, 0);
+  const va = (startedAtMs: number) => ({ startedAtMs, expiresAtMs: startedAtMs + 24 * 60 * MINUTE });
+
+  it('waits for the latest next reconciliation look of the payments short of success, plus a look\'s grace', () => {
+    // 20 minutes in: the first payment's next look is at 60 minutes, the one opened 10 minutes later at 15 (its 25th minute).
+    expect(drainWaitsUntil([va(start), va(start + 10 * MINUTE)], start + 20 * MINUTE)).toBe(start + 60 * MINUTE + 2 * MINUTE);
+    expect(drainWaitsUntil([va(start + 10 * MINUTE)], start + 20 * MINUTE)).toBe(start + 25 * MINUTE + 2 * MINUTE);
+  });
+
+  it('follows the first hour\'s looks the run gave the service', () => {
+    expect(drainWaitsUntil([va(start)], start + 2 * MINUTE, [15, 60])).toBe(start + 17 * MINUTE);
+  });
+
+  it('has nothing to wait for when every payment reached success', () => {
+    expect(drainWaitsUntil([], start)).toBeUndefined();
   });
 });
