@@ -42,6 +42,24 @@ export default tseslint.config(
     },
   },
   {
+    // The worker preloads the workflow modules once and every workflow it holds shares them, frozen
+    // (src/temporal/worker.ts): module-level state would leak from one payment into another.
+    files: ['workflows/**/*.ts', 'src/domain/**/*.ts', 'src/temporal/search-attributes.ts', 'src/temporal/workflow-ids.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration[kind!="const"]',
+          message: 'no module-level let/var in workflow code: every workflow of a worker shares its modules',
+        },
+        {
+          selector: ':matches(Program, ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > NewExpression[callee.name=/^(Map|Set|WeakMap|WeakSet|Array)$/]',
+          message: 'no module-level collections in workflow code: every workflow of a worker shares its modules',
+        },
+      ],
+    },
+  },
+  {
     // One-way layers: under src/, only the worker's factory reaches activities/ (and bundles workflows/), and only the
     // API's Temporal client module and the schedules (which start workflows by name) import workflows' public interfaces.
     files: ['src/**/*.ts'],
