@@ -40,6 +40,16 @@ describe('bench --temporal', () => {
   });
 });
 
+describe('a report of a tuning comparison alone', () => {
+  it('names the dev server it ran on', () => {
+    const markdown = renderMarkdown({
+      meta: benchMeta(),
+      tuning: { meta: benchMeta(), env: { WORKER_MAX_CACHED_WORKFLOWS: '500' }, concurrency: 32, e2e: { baseline: [benchRun('service')], tuned: [benchRun('service')] } },
+    });
+    expect(markdown).toContain('- Its own stack beside the dev stack: Temporal dev server on');
+  });
+});
+
 describe('bench --probe', () => {
   it('sizes each scale level\'s probe, and refuses an empty one', () => {
     expect(parseOptions(['--only', 'scale']).scale.probeCount).toBe(64);
