@@ -788,7 +788,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '## Setup',
     '',
     `- Its own stack beside the dev stack: ${
-      results.e2e || results.api || results.scale
+      results.e2e || results.api || results.scale || results.tuning
         ? `Temporal dev server on ${meta.settings.ports.temporal} (headless, SQLite file in a temp dir)`
         : `Temporal server on PostgreSQL on ${meta.settings.ports.temporal} (see section 6)`
     }, API on`,
