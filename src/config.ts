@@ -201,7 +201,8 @@ const configSchema = z
     TEMPORAL_UI_URL: z.string().url().default(LOCAL_TEMPORAL_UI_URL),
     /** Keys that encrypt Temporal payloads (src/temporal/payload-codec.ts); empty = none, refused in production. */
     PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
-    WORKER_MAX_CACHED_WORKFLOWS: positiveInt(2_000),
+    /** Sticky-cached workflows: each costs memory, an evicted one a replay when it wakes (docs/tuning.md change 16). */
+    WORKER_MAX_CACHED_WORKFLOWS: positiveInt(3_000),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
     /** The worker's Temporal metrics for Prometheus (the SDK core's exporter, GET /metrics); unset = not served. */
