@@ -47,8 +47,9 @@ export function prepareBaselineCheckout(ref: string): BaselineCheckout {
     git(['worktree', 'add', '--detach', root, commit]);
   }
   if (!existsSync(path.join(root, 'node_modules', '.bin', 'tsx'))) {
-    say(`baseline: npm ci in ${root} (offline, from the npm cache)`);
-    execFileSync('npm', ['ci', '--offline', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    // The npm cache may lack an older commit's versions (a fresh machine); the registry fills the gaps.
+    say(`baseline: npm ci in ${root} (from the npm cache where it can)`);
+    execFileSync('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   say(`baseline: ${short} "${subject}"`);
   return { ref, commit: short, subject, root };
