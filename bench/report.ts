@@ -941,9 +941,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '  and the load driver, simulator and receiver compete for the same cores as the service.',
     '- Failure paths (Midtrans faults, slow downstreams, expiry at scale): the runs here are the happy path only.',
     '- Workflow-cache eviction costs beyond what the scale phase shows, and long-run (days) growth of open workflows.',
-    '- The API\'s peak memory in the scale phase is the settle burst (every payment paid within about a minute, the dev',
-    '  server saturated, webhooks waiting on slow signals). Load shedding (`WEBHOOK_MAX_IN_FLIGHT`) bounds it now; a scale',
-    '  run with it has not been made yet (see docs/tuning.md).',
+    '- The API\'s peak memory in the scale phase is the settle burst (every payment paid within about a minute). Load',
+    '  shedding (`WEBHOOK_MAX_IN_FLIGHT`) bounds it; the scale phase only reports it, the settlement burst (section 8)',
+    '  measures it against the 512 MB budget.',
     '',
   );
   if (meta.error) out.push(`**This run stopped early: ${meta.error}. The sections above hold what was measured before that.**`, '');
