@@ -35,7 +35,7 @@ const point = (openPending: number, temporalDbBytes: number, calls: number, seco
 
 const withStack = (): BenchResults =>
   ({
-    meta: {},
+    meta: { settings: { workerDefaults: { WORKER_MAX_CACHED_WORKFLOWS: 3000 } } },
     stack: {
       meta: { startedAt: '2026-12-03T10:00:00.000Z', machine: { cores: 2, temporalServer: 'temporal version 1.32.2' } },
       e2e: {
@@ -95,5 +95,9 @@ describe('capacity model: inputs from the production topology', () => {
     expect(markdown).toContain('## numHistoryShards');
     expect(markdown).toContain('## When to move to Temporal Cloud');
     expect(markdown).toContain('10 KiB per pending payment held open');
+  });
+
+  it("names the run's workflow cache size, not a fixed default", () => {
+    expect(renderCapacity(withStack())).toContain('`WORKER_MAX_CACHED_WORKFLOWS`, 3,000 per worker in this run');
   });
 });
