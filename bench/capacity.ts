@@ -82,6 +82,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
   const total = CAPACITY_PARTS.reduce((a, [part]) => a + (inputs.cpuMsPerPayment[part] ?? 0), 0);
   const shape = inputs.historyShape;
   const refundWindowDays = 30;
+  const cacheSize = results.meta.settings.workerDefaults.WORKER_MAX_CACHED_WORKFLOWS;
   const lines = [
     '# Capacity model',
     '',
@@ -130,7 +131,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
     `A paid payment stays open for its ${refundWindowDays}-day refund window, so at a steady ${human(LOADS[0]!.paymentsPerDay)} paid payments a day about`,
     `${human(LOADS[0]!.paymentsPerDay * refundWindowDays)} workflows are open at once (${human(LOADS[1]!.paymentsPerDay * refundWindowDays)} at ${human(LOADS[1]!.paymentsPerDay)}/day). An open paid payment waits on one timer: it costs`,
     'no CPU until a refund, a late notification or the window\'s end wakes it, and no worker memory once the sticky cache',
-    'evicts it (`WORKER_MAX_CACHED_WORKFLOWS`, 2,000 per worker by default; a cache miss replays the history, and a reconciliation look at an evicted payment cost about 60 ms of worker CPU and 25 ms of Temporal\'s, docs/tuning.md).',
+    `evicts it (\`WORKER_MAX_CACHED_WORKFLOWS\`${cacheSize === undefined ? '' : `, ${thousands(cacheSize)} per worker in this run`}; a cache miss replays the history, and a reconciliation look at an evicted payment cost about 60 ms of worker CPU and 25 ms of Temporal's, docs/tuning.md).`,
     'What it costs is storage in Temporal\'s database, and the history stays after it closes for the namespace\'s retention.',
     '',
     ...(inputs.bytesPerOpenPendingPayment !== undefined
