@@ -8,7 +8,7 @@ import type { ScaleSettings } from './phases';
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
  * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
  *              --set KEY=VALUE[,KEY=VALUE]   (service settings for the whole run, on any topology; --tune compares, --set does not)
- *              --probe N   (payments in each scale level's probe)
+ *              --probe N   (payments in each scale level's probe)   --settle N   (settle only N of the scale phase's held payments)
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
@@ -139,7 +139,7 @@ export function parseOptions(argv: string[]): Options {
     const arg = args.shift()!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
+    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'settle', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
     if (name === 'baseline') {
       // Its value is optional: the next argument is the ref unless it is the next flag.
       const value = inline ?? (args[0] !== undefined && !args[0].startsWith('--') ? args.shift()! : DEFAULT_BASELINE_REF);
@@ -158,7 +158,7 @@ export function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
+        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
         `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour]\n`,
     );
     process.exit(0);
@@ -182,6 +182,7 @@ export function parseOptions(argv: string[]): Options {
   if (text('count')) sizes.count = numbers(text('count')!, '--count')[0]!;
   if (text('levels')) sizes.scale.levels = numbers(text('levels')!, '--levels');
   if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
+  if (text('settle')) sizes.scale.settleCount = positive(text('settle')!, '--settle');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
   if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;

@@ -322,6 +322,11 @@ export interface ScaleSettings {
    * payments that arrived over a day would be; false probes right after the step's burst of creates (the worst case).
    */
   probeAfterFirstHour?: boolean;
+  /**
+   * Settle only this many of the held payments, spread evenly over their creation order; undefined settles all. At
+   * 50,000 open the settle alone would take longer than the creates: a sample shows the held payments still complete.
+   */
+  settleCount?: number;
 }
 
 export interface GrowthPoint {
@@ -406,6 +411,8 @@ export interface ScaleResult {
   };
   counts: {
     open: number;
+    /** The held payments the phase settled (`--settle N`); absent when it settled all of them. */
+    settled?: number;
     reachedSuccess: number;
     statusesAfter: Record<string, number>;
     downstreamBoth: number;
@@ -544,13 +551,14 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     }
 
     const pendingBeforeSettle = await statusesOf(infra, pending);
-    say(`${label}: settling ${pending.length} payments at concurrency ${settings.settleConcurrency} (statuses now ${JSON.stringify(pendingBeforeSettle)})`);
+    const toSettle = evenSample(pending, settings.settleCount);
+    say(`${label}: settling ${toSettle.length} payments at concurrency ${settings.settleConcurrency} (statuses now ${JSON.stringify(pendingBeforeSettle)})`);
     const settleStart = now();
     const payErrors: Record<string, number> = {};
     let paid = 0;
-    const payProgress = setInterval(() => say(`  ${label}: paid ${paid}/${pending.length}`), 10_000);
+    const payProgress = setInterval(() => say(`  ${label}: paid ${paid}/${toSettle.length}`), 10_000);
     try {
-      await pool(pending, settings.settleConcurrency, async (id) => {
+      await pool(toSettle, settings.settleConcurrency, async (id) => {
         try {
           await driver.pay(id, now() + settings.timeoutMs);
         } catch (error) {
@@ -563,19 +571,19 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       clearInterval(payProgress);
     }
     const payRequestsSeconds = (now() - settleStart) / 1000;
-    say(`${label}: ${pending.length} pay requests sent in ${payRequestsSeconds.toFixed(1)} s; waiting for success and downstream calls`);
+    say(`${label}: ${toSettle.length} pay requests sent in ${payRequestsSeconds.toFixed(1)} s; waiting for success and downstream calls`);
 
     // Wait for all of them, bounded: an overall deadline, and giving up after two minutes without progress.
-    const deadline = settleStart + Math.max(300_000, pending.length * 300);
+    const deadline = settleStart + Math.max(300_000, toSettle.length * 300);
     let lastProgress = now();
     let lastDone = -1;
     let timedOut = false;
     let successCount = 0;
-    let downstream = tracker.count(pending);
+    let downstream = tracker.count(toSettle);
     let lastLine = 0;
     for (;;) {
-      successCount = (await statusesOf(infra, pending)).success ?? 0;
-      downstream = tracker.count(pending);
+      successCount = (await statusesOf(infra, toSettle)).success ?? 0;
+      downstream = tracker.count(toSettle);
       const doneNow = successCount + downstream.both;
       if (doneNow !== lastDone) {
         lastDone = doneNow;
@@ -583,9 +591,9 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       }
       if (now() - lastLine > 10_000) {
         lastLine = now();
-        say(`  ${label}: success ${successCount}/${pending.length}, both downstream calls ${downstream.both}/${pending.length} (${((now() - settleStart) / 1000).toFixed(0)} s)`);
+        say(`  ${label}: success ${successCount}/${toSettle.length}, both downstream calls ${downstream.both}/${toSettle.length} (${((now() - settleStart) / 1000).toFixed(0)} s)`);
       }
-      if (successCount >= pending.length && downstream.both >= pending.length) break;
+      if (successCount >= toSettle.length && downstream.both >= toSettle.length) break;
       if (now() > deadline || now() - lastProgress > 120_000) {
         timedOut = true;
         break;
@@ -593,13 +601,13 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       await sleep(1_000);
     }
 
-    const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [pending]);
+    const { rows } = await infra.db.query<{ last: Date | null }>('select max(paid_at) as last from payments where id = any($1)', [toSettle]);
     const lastPaidAt = rows[0]?.last?.getTime();
-    const downstreamTimes = pending.map((id) => tracker.doneAt(id)).filter((t): t is number => t !== undefined);
-    const statusesAfter = await statusesOf(infra, pending);
+    const downstreamTimes = toSettle.map((id) => tracker.doneAt(id)).filter((t): t is number => t !== undefined);
+    const statusesAfter = await statusesOf(infra, toSettle);
 
     // A sample through the API itself: GET …/status should say success, live from the workflow.
-    const sample = pending.filter((_, i) => i % Math.max(1, Math.floor(pending.length / 50)) === 0).slice(0, 50);
+    const sample = toSettle.filter((_, i) => i % Math.max(1, Math.floor(toSettle.length / 50)) === 0).slice(0, 50);
     let sampleSuccess = 0;
     let sampleFromWorkflow = 0;
     await pool(sample, 8, async (id) => {
@@ -638,6 +646,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       },
       counts: {
         open: pending.length,
+        ...(toSettle.length < pending.length ? { settled: toSettle.length } : {}),
         reachedSuccess: statusesAfter.success ?? 0,
         statusesAfter,
         downstreamBoth: downstream.both,
@@ -666,6 +675,12 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   } finally {
     await services.stop();
   }
+}
+
+/** `count` items spread evenly over `items`, in order; all of them when `count` is undefined or not smaller. */
+export function evenSample<T>(items: T[], count: number | undefined): T[] {
+  if (count === undefined || count >= items.length) return items;
+  return Array.from({ length: count }, (_, i) => items[Math.floor((i * items.length) / count)]!);
 }
 
 export const ratio = (a: number, b: number) => (b > 0 ? round2(a / b) : null);

@@ -224,6 +224,9 @@ function resourceTable(runs: RunResult[], names: string[]): string[] {
   return lines;
 }
 
+/** The held payments the scale phase settled: all of them unless `--settle` sampled. */
+const heldSettled = (s: ScaleResult) => s.counts.settled ?? s.counts.open;
+
 function scaleSection(s: ScaleResult): string[] {
   const lines: string[] = [];
   lines.push(
@@ -231,12 +234,13 @@ function scaleSection(s: ScaleResult): string[] {
     row(['--', '--:']),
     row(['Open pending VA payments held at once (24 h expiry)', `${s.counts.open} of ${s.openTarget}`]),
     row([`Time to create them (POST /payments, concurrency ${s.create.concurrency})`, `${fmt(s.create.seconds)} s (${fmt(s.create.perSecond)} /s); create ms p50 / p95 / p99 ${ms(s.create.createMs)}`]),
+    ...(s.counts.settled === undefined ? [] : [row(['Settled (`--settle`: a sample spread over the creation order; the rest stayed open)', `${s.counts.settled} of ${s.counts.open}`])]),
     row(['Statuses before settling', Object.entries(s.pendingBeforeSettle).map(([k, v]) => `${k}: ${v}`).join(', ')]),
     row([`Time to send all pay requests (simulator control, concurrency ${s.settle.concurrency})`, `${fmt(s.settle.payRequestsSeconds)} s`]),
     row(['Time to settle: first pay → last one `success` in PostgreSQL', s.settle.toAllSuccessSeconds == null ? 'not all reached success' : `${fmt(s.settle.toAllSuccessSeconds)} s`]),
     row(['Time to settle: first pay → last downstream call received', s.settle.toAllDownstreamSeconds == null ? 'not all received' : `${fmt(s.settle.toAllDownstreamSeconds)} s`]),
-    row(['Reached success (PostgreSQL)', `${s.counts.reachedSuccess} / ${s.counts.open}`]),
-    row(['Both downstream calls received (receiver\'s records)', `${s.counts.downstreamBoth} / ${s.counts.open} (transaction ${s.counts.downstreamTransaction}, user ${s.counts.downstreamUser})`]),
+    row(['Reached success (PostgreSQL)', `${s.counts.reachedSuccess} / ${heldSettled(s)}`]),
+    row(['Both downstream calls received (receiver\'s records)', `${s.counts.downstreamBoth} / ${heldSettled(s)} (transaction ${s.counts.downstreamTransaction}, user ${s.counts.downstreamUser})`]),
     row(['GET …/status sample', `${s.counts.statusApiSample.success}/${s.counts.statusApiSample.checked} success, ${s.counts.statusApiSample.fromWorkflow} answered live from the workflow`]),
     row(['Simulator charges received / applied (whole phase)', `${s.simulator.chargesReceived} / ${s.simulator.chargesApplied} for ${s.simulator.paymentsCreatedInPhase} payments created in the phase (open + warm-up + probes)`]),
     row(['Simulator notifications created / delivered / failed', `${s.simulator.notificationsCreated} / ${s.simulator.notificationsDelivered} / ${s.simulator.notificationsFailed}`]),
@@ -319,7 +323,7 @@ function tuningSection(t: TuningResult): string[] {
       row(['time to create', ...pair((s) => `${fmt(s.create.seconds)} s`)]),
       row(['time to settle (→ all success)', ...pair((s) => (s.settle.toAllSuccessSeconds == null ? 'incomplete' : `${fmt(s.settle.toAllSuccessSeconds)} s`))]),
       row(['time to settle (→ all downstream)', ...pair((s) => (s.settle.toAllDownstreamSeconds == null ? 'incomplete' : `${fmt(s.settle.toAllDownstreamSeconds)} s`))]),
-      row(['reached success', ...pair((s) => `${s.counts.reachedSuccess} / ${s.counts.open}`)]),
+      row(['reached success', ...pair((s) => `${s.counts.reachedSuccess} / ${heldSettled(s)}`)]),
       row(['worker VmHWM', ...pair((s) => `${fmt(s.processes.worker?.hwmMiB)} MiB`)]),
       row(['worker CPU ms per open payment', ...pair((s) => fmt(s.processes.worker?.cpuMsPerPayment))]),
       row(['Temporal CPU ms per open payment', ...pair((s) => fmt(s.processes.temporal?.cpuMsPerPayment))]),
@@ -423,7 +427,7 @@ export function topologySection(results: BenchResults): string[] {
       line('create ms p50 / p95 / p99', (s) => ms(s.create.createMs)),
       line('settle: first pay → last `success`', (s) => (s.settle.toAllSuccessSeconds == null ? 'not all reached success' : `${fmt(s.settle.toAllSuccessSeconds)} s`)),
       line('settle: first pay → last downstream call', (s) => (s.settle.toAllDownstreamSeconds == null ? 'not all received' : `${fmt(s.settle.toAllDownstreamSeconds)} s`)),
-      line('reached success', (s) => `${s.counts.reachedSuccess} / ${s.counts.open}`),
+      line('reached success', (s) => `${s.counts.reachedSuccess} / ${heldSettled(s)}`),
       ...CPU_PARTS.map(([part, label]) => line(`${label} CPU ms per open payment (create + hold + settle)`, (s) => fmt(s.processes[part]?.cpuMsPerPayment))),
       line('worker / API peak RSS (VmHWM)', (s) => `${fmt(s.processes.worker?.hwmMiB)} / ${fmt(s.processes.api?.hwmMiB)} MiB`),
       line('Temporal server peak RSS in the phase (sampled)', (s) => `${fmt(s.processes.temporal?.peakRssMiB)} MiB`),
@@ -438,7 +442,7 @@ export function topologySection(results: BenchResults): string[] {
 /** When the phase ended before every payment settled: what Midtrans (the simulator) still had to deliver. */
 function undeliveredNote(scale: ScaleResult): string {
   const waiting = scale.simulator.notificationsCreated - scale.simulator.notificationsDelivered - scale.simulator.notificationsFailed;
-  if (scale.counts.reachedSuccess >= scale.counts.open || waiting <= 0) return '';
+  if (scale.counts.reachedSuccess >= heldSettled(scale) || waiting <= 0) return '';
   return (
     ` When the phase stopped waiting, ${waiting} notifications were not delivered yet (refused by the webhook or still queued for the ` +
     "simulator's next retry, on Midtrans's schedule scaled by 1/20) and none had been given up: those payments were still pending, not lost."
@@ -707,7 +711,7 @@ function keyFigures(results: BenchResults): string[] {
     lines.push(
       `- ${scale.counts.open} open pending payments: created in ${fmt(scale.create.seconds, 0)} s, settled ` +
         `(all success) ${scale.settle.toAllSuccessSeconds == null ? '**not completely**' : `in ${fmt(scale.settle.toAllSuccessSeconds, 0)} s`}; ` +
-        `${scale.counts.reachedSuccess}/${scale.counts.open} reached success, simulator charges received/applied ${scale.simulator.chargesReceived}/${scale.simulator.chargesApplied} ` +
+        `${scale.counts.reachedSuccess}/${heldSettled(scale)}${scale.counts.settled === undefined ? '' : ' settled (a sample)'} reached success, simulator charges received/applied ${scale.simulator.chargesReceived}/${scale.simulator.chargesApplied} ` +
         `for ${scale.simulator.paymentsCreatedInPhase} payments. Worker peak RSS ${fmt(scale.processes.worker?.hwmMiB, 0)} MiB, API ${fmt(scale.processes.api?.hwmMiB, 0)} MiB.` +
         undeliveredNote(scale),
     );
@@ -763,7 +767,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     'API to the end-to-end phase (section 7). The settlement burst alone: `--only burst` (500 / 2,000 / 10,000 payments in',
     '`--quick` / default / `--full`, or `--burst N`; section 8). Open payments past their first hour of reconciliation',
     'look-ups: `--only scale --probe-after-first-hour` (each level probed an hour after its creates; section 5).',
-    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`.',
+    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`; settle only a sample of N held payments: `--settle N`.',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {

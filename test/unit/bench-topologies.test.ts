@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../bench/options';
+import { evenSample } from '../../bench/phases';
 import type { RunResult } from '../../bench/phases';
 import { renderMarkdown, type BenchResults } from '../../bench/report';
 import { benchMeta, benchRun } from '../support/bench-results';
@@ -62,6 +63,21 @@ describe('bench --probe-after-first-hour', () => {
   it('makes the scale phase wait out the first hour only when asked', () => {
     expect(parseOptions(['--only', 'scale']).scale.probeAfterFirstHour).toBeUndefined();
     expect(parseOptions(['--only', 'scale', '--probe-after-first-hour', '--levels', '0,10000']).scale).toMatchObject({ probeAfterFirstHour: true, levels: [0, 10000] });
+  });
+});
+
+describe('bench --settle', () => {
+  it('settles a sample spread over the held payments only when asked', () => {
+    expect(parseOptions(['--only', 'scale']).scale.settleCount).toBeUndefined();
+    expect(parseOptions(['--only', 'scale', '--settle', '2000']).scale.settleCount).toBe(2000);
+    expect(() => parseOptions(['--settle', '0'])).toThrow('--settle wants a number above 0');
+  });
+
+  it('takes every n-th payment in creation order, and all of them when the sample is not smaller', () => {
+    const held = Array.from({ length: 10 }, (_, i) => `p${i}`);
+    expect(evenSample(held, 4)).toEqual(['p0', 'p2', 'p5', 'p7']);
+    expect(evenSample(held, 10)).toBe(held);
+    expect(evenSample(held, undefined)).toBe(held);
   });
 });
 
