@@ -16,11 +16,20 @@ export const PATCHES = {
    * patch costs its history a marker and a search-attribute upsert the first time it is asked about.
    */
   leanHistory: 'lean-history',
+  /**
+   * The read-model row is first written with the charge's answer, not before the charge: one write fewer per payment.
+   * It replaces lean-history as the one patch a new payment's history records.
+   */
+  firstWriteWithChargeAnswer: 'first-write-with-the-charge-answer',
 } as const;
 
 type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
 
-/** Whether a change applies to this workflow: it recorded the change's patch, or the lean-history patch after it. */
+/**
+ * Whether a change applies to this workflow: it recorded the change's patch, or a later one that takes it as applied
+ * (first-write-with-the-charge-answer, then lean-history). The newest is asked first: a new workflow records only it.
+ */
 export function applies(patch: PatchId): boolean {
-  return patched(PATCHES.leanHistory) || patched(patch);
+  if (patched(PATCHES.firstWriteWithChargeAnswer)) return true;
+  return patch !== PATCHES.firstWriteWithChargeAnswer && (patched(PATCHES.leanHistory) || patched(patch));
 }

@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import type { ChargeOutcome, DownstreamEvent } from '../activities';
+import type { ChargeOutcome, DownstreamEvent, PaymentActivities } from '../activities';
 import {
   answerMismatch,
   applyMidtransObservation,
@@ -44,6 +44,9 @@ const RECONCILE_HOURLY = 60 * MINUTE;
 const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
 const MAX_HINTED_LOOKUPS = 3;
+
+/** One read-model write: the row as of a step. */
+type ReadModelSnapshot = Parameters<PaymentActivities['recordPayment']>[0];
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
 type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
@@ -261,16 +264,14 @@ export class PaymentEntity {
   }
 
   /**
-   * The first read-model write. The customer and item details reach the row from the checkout the API stored; only a
-   * workflow started with them in its input (before they moved to PostgreSQL) sends them, as it always did.
+   * The row's first write, unless a step wrote it already. The customer and item details reach the row from the
+   * checkout the API stored; only a workflow started with them in its input (before they moved to PostgreSQL) sends
+   * them, as it always did.
    */
-  recordCreated({ customer, items, description }: PaymentWorkflowInput['request']): Promise<void> {
+  recordCreated(): Promise<void> {
+    if (this.version > 0) return Promise.resolve();
     this.version += 1;
-    return writeReadModel({
-      view: this.readModelView(),
-      version: this.version,
-      ...(customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {}),
-    });
+    return writeReadModel(this.snapshot());
   }
 
   /** `null`: the charge gave up without a clear answer. */
@@ -293,6 +294,8 @@ export class PaymentEntity {
           await this.transition('failed', 'charge', { reason: 'gateway_unavailable' });
         }
       }
+      // The charge's answer changed nothing to record (Midtrans could not say): the row is written all the same.
+      if (this.version === 0) await this.recordCreated();
       this.details.chargeCompleted = true;
     });
   }
@@ -405,7 +408,14 @@ export class PaymentEntity {
     this.details.updatedAt = entry.at;
     this.version += 1;
     this.eventCount += 1;
-    await writeReadModel({ view: this.readModelView(), version: this.version }, { ...entry, key: auditEventKey(this.eventCount, kind) });
+    await writeReadModel(this.snapshot(), { ...entry, key: auditEventKey(this.eventCount, kind) });
+  }
+
+  /** The row as of this step; its first write also carries the details an older workflow's input holds. */
+  private snapshot(): ReadModelSnapshot {
+    const { customer, items, description } = this.input.request;
+    const created = this.version === 1 && customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {};
+    return { view: this.readModelView(), version: this.version, ...created };
   }
 
   private async transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>): Promise<void> {

@@ -61,10 +61,15 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   return payment.view();
 }
 
-/** Records the payment, places the charge at Midtrans once, and applies its answer. */
+/**
+ * Places the charge at Midtrans once and applies its answer, which records the payment. Should Midtrans be slow past
+ * the worker's quick attempts, the payment is recorded before the activity takes over, so lists show it meanwhile.
+ * Patched: workflows that recorded the payment before the charge replay that write.
+ */
 async function charge(payment: PaymentEntity, { request }: PaymentWorkflowInput): Promise<void> {
-  await payment.recordCreated(request);
-  const answer = await placeCharge(request).catch((error: unknown) => {
+  const recordedWithAnswer = applies(PATCHES.firstWriteWithChargeAnswer);
+  if (!recordedWithAnswer) await payment.recordCreated();
+  const answer = await placeCharge(request, recordedWithAnswer ? () => payment.recordCreated() : undefined).catch((error: unknown) => {
     log.error('charge could not be placed', { error: failureMessage(error) });
     return null;
   });

@@ -11,6 +11,7 @@ import {
   recordPayment,
   recordPaymentInWorker,
 } from './activity-proxies';
+import type { ChargeInput, ChargeOutcome } from '../activities';
 import { applies, PATCHES } from './patches';
 
 /**
@@ -43,8 +44,14 @@ export const askMidtransForStatus = inWorkerFirst(
   fetchMidtransStatusInWorker,
   fetchMidtransStatus,
 );
-/** The charge answers inside the workflow task that starts the payment, so POST /payments waits for one task. */
-export const placeCharge = inWorkerFirst('charge', PATCHES.leanHistory, chargePaymentInWorker, chargePayment);
+/**
+ * The charge answers inside the workflow task that starts the payment, so POST /payments waits for one task.
+ * `beforeActivity` runs once should the activity take over from the worker.
+ */
+export function placeCharge(request: ChargeInput, beforeActivity?: () => Promise<void>): Promise<ChargeOutcome> {
+  const activity = beforeActivity ? (terms: ChargeInput) => beforeActivity().then(() => chargePayment(terms)) : chargePayment;
+  return inWorkerFirst('charge', PATCHES.leanHistory, chargePaymentInWorker, activity)(request);
+}
 export const deliverToTransactionService = inWorkerFirst(
   'transaction-service delivery',
   PATCHES.leanHistory,

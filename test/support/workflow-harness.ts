@@ -91,7 +91,9 @@ export async function createWorkflowHarness(
   const chargeRequests = new Map<string, number>();
   const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
+  let failingCharges: { left: number; applied: boolean } = { left: 0, applied: false };
   let statusLookupAnswer: number | null = null;
+  let statusLookupsLeft: number | undefined;
   let heldStatusLookups: { arrived: () => void; released: Promise<void> } | null = null;
   let answerEdit: ((path: string, body: Record<string, unknown>) => Record<string, unknown>) | null = null;
   /**
@@ -111,12 +113,18 @@ export async function createWorkflowHarness(
       await heldStatusLookups.released;
     }
     if (statusLookupAnswer !== null && request.method === 'GET' && pathname.endsWith('/status')) {
-      const code = String(statusLookupAnswer);
-      return Response.json({ status_code: code, status_message: `status look-up refused (${code})` }, { status: statusLookupAnswer });
+      const status = statusLookupAnswer;
+      if (statusLookupsLeft !== undefined && --statusLookupsLeft <= 0) statusLookupAnswer = null;
+      return Response.json({ status_code: String(status), status_message: `status look-up refused (${status})` }, { status });
     }
     if (request.method === 'POST' && pathname === '/v2/charge') {
       const orderId = (JSON.parse(String(init?.body)) as { transaction_details: { order_id: string } }).transaction_details.order_id;
       chargeRequests.set(orderId, (chargeRequests.get(orderId) ?? 0) + 1);
+      if (failingCharges.left > 0) {
+        failingCharges.left -= 1;
+        if (failingCharges.applied) await simulator.app.fetch(request);
+        throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }) });
+      }
       if (loseNextChargeAnswer) {
         loseNextChargeAnswer = false;
         await simulator.app.fetch(request);
@@ -237,10 +245,15 @@ export async function createWorkflowHarness(
     loseNextChargeAnswer() {
       loseNextChargeAnswer = true;
     },
+    /** The next `count` charge requests fail on the network; `applied`: Midtrans took each one, only its answer is lost. */
+    failNextCharges(count: number, { applied = false } = {}) {
+      failingCharges = { left: count, applied };
+    },
     chargeRequestsFor: (paymentId: string) => chargeRequests.get(paymentId) ?? 0,
-    /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null. */
-    failStatusLookups(status: number | null) {
+    /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null, or `times` of them. */
+    failStatusLookups(status: number | null, { times }: { times?: number } = {}) {
       statusLookupAnswer = status;
+      statusLookupsLeft = times;
     },
     /**
      * Status look-ups wait (their activity attempt running) until `release` is called; `arrived` resolves when the

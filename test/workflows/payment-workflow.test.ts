@@ -46,6 +46,16 @@ async function payAndNotify(handle: WorkflowHandle, paymentId: string) {
 }
 
 const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
+/** The read-model writes of a payment, in order: version, audit line, and what the row said. */
+const writesFor = (paymentId: string) =>
+  ctx.h.snapshots
+    .filter((w) => w.snapshot.view.paymentId === paymentId)
+    .map((w) => ({
+      version: w.snapshot.version,
+      event: w.event?.kind ?? null,
+      status: w.snapshot.view.status,
+      instructions: w.snapshot.view.instructions?.kind ?? null,
+    }));
 const callsFor = (paymentId: string) => ctx.h.downstreamCalls.filter((c) => c.event.paymentId === paymentId);
 
 describe('payment workflow', () => {
@@ -72,7 +82,7 @@ describe('payment workflow', () => {
     expect(calls.map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
     // The read model gets one event per write, never the whole history again (it would grow every write).
     const writes = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId);
-    expect(writes.map((w) => w.event?.kind ?? 'created')).toEqual(['created', 'charged', 'transition']);
+    expect(writes.map((w) => w.event?.kind)).toEqual(['charged', 'transition']);
     expect(writes.every((w) => !('history' in w.snapshot.view))).toBe(true);
   });
 
@@ -112,9 +122,9 @@ describe('payment workflow', () => {
     await ctx.h.env.sleep(2 * 60_000);
     const paid = await eventually(handle, (v) => v.status === 'success');
     expect(transitions(paid)).toEqual(['pending>processing:charge', 'processing>success:reconciliation']);
-    // The fix is behind patched(): a new history carries one marker, lean-history, which takes every older patch as
-    // applied; histories from before the fix replay without either.
-    expect(patchIdsIn(await handle.fetchHistory())).toEqual(['lean-history']);
+    // The fix is behind patched(): a new history carries one marker, the newest patch's, which takes every older patch
+    // as applied; histories from before the fix replay without any.
+    expect(patchIdsIn(await handle.fetchHistory())).toEqual(['first-write-with-the-charge-answer']);
     expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
   });
 
@@ -256,6 +266,39 @@ describe('payment workflow', () => {
     expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(1);
     // The retry found the order at Midtrans: the checkout is used, and deleted.
     expect(ctx.h.checkouts.has(request.paymentId)).toBe(false);
+  });
+
+  it('the read-model row is first written with the charge’s answer: version 1 carries the `charged` audit line', async () => {
+    const { request, charged } = await startPayment();
+    expect(charged.instructions).toMatchObject({ kind: 'virtual_account' });
+    const writes = writesFor(request.paymentId);
+    expect(writes[0]).toEqual({ version: 1, event: 'charged', status: 'pending', instructions: 'virtual_account' });
+    expect(writes).toHaveLength(1);
+  });
+
+  it('Midtrans slow past the worker’s quick attempts: the payment is recorded before the charge activity takes over, and charged once', async () => {
+    // Three quick attempts in the worker, then the activity's first attempt, fail; its second goes through.
+    ctx.h.failNextCharges(4);
+    const { request, handle, charged } = await startPayment();
+    expect(charged).toMatchObject({ status: 'pending', instructions: { kind: 'virtual_account' } });
+    expect(writesFor(request.paymentId)).toEqual([
+      { version: 1, event: null, status: 'pending', instructions: null },
+      { version: 2, event: 'charged', status: 'pending', instructions: 'virtual_account' },
+    ]);
+    const scheduled = ((await handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
+    expect(scheduled.filter((name) => name === 'chargePayment')).toHaveLength(1);
+    expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(5);
+  });
+
+  it('a charge that gave up without an answer, for an order Midtrans took: the status API finds it pending, and the row is written all the same', async () => {
+    // The charge reaches Midtrans and its answer is lost; the retry's look-up is refused for good (401) once, so the
+    // charge gives up; the workflow's own look-up then finds the order pending, which changes nothing to record.
+    ctx.h.loseNextChargeAnswer();
+    ctx.h.failStatusLookups(401, { times: 1 });
+    const { request, charged } = await startPayment();
+    expect(charged).toMatchObject({ status: 'pending', midtransStatus: 'pending' });
+    expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(1);
+    expect(writesFor(request.paymentId)).toEqual([{ version: 1, event: null, status: 'pending', instructions: null }]);
   });
 
   it('a charge Midtrans rejects fails the payment with its reason', async () => {
