@@ -60,6 +60,21 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
     expect(detail.body.notifications.map((n: { outcome: string }) => n.outcome)).toContain('accepted');
   });
 
+  it("a new payment's row holds the customer and item details of its checkout, and the checkout is gone once the charge is answered", async () => {
+    const body = createPaymentBody();
+    const created = await s.api('POST', '/payments', body);
+    expect(created.status).toBe(201);
+    const id = created.body.payment_id as string;
+    // POST /payments answers once the charge's answer is written: the row is there.
+    const row = await s.db.payment.findUnique({ where: { id } });
+    expect(row).toMatchObject({
+      customerDetails: { firstName: 'Siti', lastName: 'Rahma', email: 'siti@example.com', phone: '+6281234567890' },
+      itemDetails: [{ id: 'CGK-KNO', price: body.amount, quantity: 1, name: 'Flight Jakarta-Medan' }],
+      description: 'Flight booking payment',
+    });
+    expect(await s.db.$queryRaw`select payment_id from payment_checkouts where payment_id = ${id}`).toEqual([]);
+  });
+
   it('starts each payment with the early reconciliation looks RECONCILE_EARLY_LOOKS_MINUTES gives', async () => {
     const { workflows } = s.dependencies;
     const looks: Array<number[] | undefined> = [];
