@@ -31,7 +31,15 @@ export interface CheckoutStore {
  * What the workflow asks to charge: the terms, whose checkout is in PostgreSQL. Workflows started before the checkout
  * moved there carry the whole request, checkout included, and are charged with it.
  */
-export type ChargeInput = PaymentTerms & Partial<PaymentCheckout>;
+export type ChargeInput = PaymentTerms &
+  Partial<PaymentCheckout> & {
+    /**
+     * The payment's first read-model write deletes the checkout, in the statement that copies its details into the
+     * row: the charge leaves it there, so a create retried meanwhile finds it and stores nothing again. Workflows that
+     * wrote their row before the charge leave the delete to the charge.
+     */
+    keepCheckout?: boolean;
+  };
 
 /** The charge's code when a payment's checkout is not in PostgreSQL (a restore from a backup older than the payment). */
 export const CHECKOUT_MISSING = 'CHECKOUT_MISSING';
@@ -83,7 +91,8 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
    * it must not fail the charge, whose retry could not redo a Snap order: the payment's next read-model write after
    * the charge deletes it too.
    */
-  async function spent<T>(paymentId: string, outcome: T): Promise<T> {
+  async function spent<T>({ paymentId, keepCheckout }: ChargeInput, outcome: T): Promise<T> {
+    if (keepCheckout) return outcome;
     await checkouts.delete(paymentId).catch((error: unknown) => {
       log.warn('the used checkout was not deleted; the next read-model write deletes it', { paymentId, error: String(error) });
     });
@@ -100,7 +109,7 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       const { paymentId } = input;
       if (Context.current().info.attempt > 1) {
         const existing = await statusOrNull(paymentId);
-        if (existing) return spent(paymentId, alreadyCharged(existing));
+        if (existing) return spent(input, alreadyCharged(existing));
       }
       const request = await requestToCharge(input);
       if (!request) {
@@ -114,21 +123,21 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       try {
         if (charge.api === 'snap') {
           const snap = await midtrans.createSnapTransaction(charge.body);
-          return spent(paymentId, {
+          return spent(input, {
             kind: 'charged',
             observation: null,
             instructions: { kind: 'redirect', redirectUrl: snap.redirect_url, token: snap.token },
           });
         }
         const body = (await midtrans.charge(charge.body)) as MidtransBody;
-        return spent(paymentId, alreadyCharged(body));
+        return spent(input, alreadyCharged(body));
       } catch (error) {
         if (!(error instanceof MidtransError)) throw error;
         if (error.code === '406') {
           const existing = await statusOrNull(paymentId);
-          if (existing) return spent(paymentId, alreadyCharged(existing));
+          if (existing) return spent(input, alreadyCharged(existing));
         }
-        if (!error.retryable) return spent(paymentId, { kind: 'rejected', code: error.code, message: error.message });
+        if (!error.retryable) return spent(input, { kind: 'rejected', code: error.code, message: error.message });
         throw error;
       }
     },

@@ -66,6 +66,8 @@ export class PaymentEntity {
   /** Hourly reconciliation's first looks, for workflows started before its patch. */
   private readonly hourlyReconcileAt: number[];
   private expiryPassed: boolean;
+  /** The charge step has answered: its checkout is not needed again, and the next write deletes it. */
+  private chargeAnswered = false;
   private refundWindowEndsMs: number | undefined;
   private readonly inbox: MidtransNotificationSignal[];
   /** Who asked for a look at Midtrans that has not been made yet (operators, the daily reconciliation). */
@@ -277,6 +279,7 @@ export class PaymentEntity {
   /** `null`: the charge gave up without a clear answer. */
   applyChargeAnswer(charge: ChargeOutcome | null): Promise<void> {
     return this.serialized(async () => {
+      this.chargeAnswered = true;
       if (charge?.kind === 'charged') {
         this.details.instructions = charge.instructions;
         await this.record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
@@ -415,7 +418,7 @@ export class PaymentEntity {
   private snapshot(): ReadModelSnapshot {
     const { customer, items, description } = this.input.request;
     const created = this.version === 1 && customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {};
-    return { view: this.readModelView(), version: this.version, ...created };
+    return { view: this.readModelView(), version: this.version, ...created, ...(this.chargeAnswered ? { checkoutUsed: true } : {}) };
   }
 
   private async transition(to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>): Promise<void> {

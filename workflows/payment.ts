@@ -62,14 +62,16 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 }
 
 /**
- * Places the charge at Midtrans once and applies its answer, which records the payment. Should Midtrans be slow past
- * the worker's quick attempts, the payment is recorded before the activity takes over, so lists show it meanwhile.
- * Patched: workflows that recorded the payment before the charge replay that write.
+ * Places the charge at Midtrans once and applies its answer, whose write records the payment and deletes its checkout
+ * in one statement. Should Midtrans be slow past the worker's quick attempts, the payment is recorded before the
+ * activity takes over, so lists show it meanwhile. Patched: workflows that recorded the payment before the charge
+ * replay that write, and their charge deletes the checkout.
  */
 async function charge(payment: PaymentEntity, { request }: PaymentWorkflowInput): Promise<void> {
   const recordedWithAnswer = applies(PATCHES.firstWriteWithChargeAnswer);
   if (!recordedWithAnswer) await payment.recordCreated();
-  const answer = await placeCharge(request, recordedWithAnswer ? () => payment.recordCreated() : undefined).catch((error: unknown) => {
+  const placed = recordedWithAnswer ? placeCharge({ ...request, keepCheckout: true }, () => payment.recordCreated()) : placeCharge(request);
+  const answer = await placed.catch((error: unknown) => {
     log.error('charge could not be placed', { error: failureMessage(error) });
     return null;
   });

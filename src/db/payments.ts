@@ -17,6 +17,11 @@ export interface PaymentSnapshot {
    * PostgreSQL (their input still carries it). Every other write takes them from the payment's stored checkout.
    */
   created?: { customerDetails: unknown; itemDetails: unknown; description?: string };
+  /**
+   * The charge has answered: this write deletes the payment's checkout, after copying its details into the row in the
+   * same statement. Without it, the first write whose view says the charge step is over does.
+   */
+  checkoutUsed?: boolean;
 }
 
 /** ISO-8601 text; the columns are `timestamp(3)` holding UTC, and PostgreSQL drops the zone of such a literal. */
@@ -58,7 +63,7 @@ const NEWER_SNAPSHOT_WINS = Prisma.raw(
  * about 4 ms of worker CPU.
  */
 export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
-  const { view, version, created } = snapshot;
+  const { view, version, created, checkoutUsed = false } = snapshot;
   const instructions = view.instructions ? JSON.stringify(view.instructions) : null;
   const writePayment = Prisma.sql`insert into payments as p (id, order_id, user_id, payment_method, bank, amount, description, customer_details,
         item_details, created_at, version, payment_instructions, status, refunded_amount, midtrans_transaction_id, midtrans_status, fraud_status,
@@ -106,7 +111,7 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     where ${eventRow}::jsonb is not null
     on conflict (payment_id, event_key) do nothing),
     used_checkout as (
-      delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true}::boolean)
+      delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true || checkoutUsed}::boolean)
     select 1`;
 }
 

@@ -238,7 +238,8 @@ describe('payments over HTTP: API + worker + Temporal dev server + PostgreSQL + 
 describe('reads before the workflow has written its first row', () => {
   it('GET …/status and GET /payments/{id} answer from the live workflow, never 404, until the read model has the row', async () => {
     // A worker whose PostgreSQL is unreachable (nothing listens on port 1): its first write keeps retrying, as in an
-    // outage, so the workflow exists while the read model has no row for it.
+    // outage, so the workflow exists while the read model has no row for it. The charge does not wait for the read
+    // model, so whether the live view has Midtrans's instructions yet depends on how fast the simulator answered.
     const taskQueue = `${s.taskQueue}-no-db`;
     const unreachableDb = createDatabase('postgresql://postgres@127.0.0.1:1/nowhere', 1);
     const worker = await createPaymentWorker({
@@ -272,7 +273,7 @@ describe('reads before the workflow has written its first row', () => {
       expect(await status.json()).toMatchObject({ payment_id: paymentId, status: 'pending', source: 'workflow' });
       const detail = await app.request(`/payments/${paymentId}`, { headers: { authorization: `Bearer ${API_KEY}` } });
       expect(detail.status).toBe(200);
-      expect(await detail.json()).toMatchObject({ payment_id: paymentId, order_id: body.order_id, status: 'pending', payment_instructions: null });
+      expect(await detail.json()).toMatchObject({ payment_id: paymentId, order_id: body.order_id, status: 'pending' });
       expect(await findPaymentStatus(s.db, paymentId)).toBeNull();
     } finally {
       await s.client.workflow.getHandle(paymentWorkflowId(paymentId)).terminate('test over').catch(() => {});

@@ -173,6 +173,8 @@ export async function createWorkflowHarness(
     recordPayment: async (snapshot, event) => {
       if (readModelDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
       snapshots.push({ snapshot, event });
+      // As the statement does (src/db/payments.ts): a write after the charge step deletes the checkout.
+      if (snapshot.checkoutUsed || snapshot.view.chargeCompleted) checkouts.delete(snapshot.view.paymentId);
     },
     notifyTransactionService: downstream('transaction-service'),
     notifyUserService: downstream('user-service'),

@@ -29,22 +29,26 @@ function chargeSetup() {
       checkouts.delete(paymentId);
     },
   });
-  return { activities, checkouts, charges: () => charges };
+  /** A payment whose checkout the API stored, as the workflow's input holds it (its terms only). */
+  const storedPayment = () => {
+    const request = paymentRequest();
+    const { cardToken, customer, items, description } = request;
+    checkouts.set(request.paymentId, { cardToken, customer, items, description });
+    return { paymentId: request.paymentId, input: withoutCheckout(request) };
+  };
+  return { activities, checkouts, storedPayment, charges: () => charges };
 }
 
 describe('chargePayment run again from its first attempt', () => {
   // A local activity whose worker died after Midtrans answered runs again as attempt 1 in the next workflow task: the
   // server counts no attempts for it. The first run used the checkout, so the second finds none.
   it('finds the order Midtrans already took and reports it charged, never rejected for a missing checkout', async () => {
-    const { activities, checkouts, charges } = chargeSetup();
-    const request = paymentRequest();
-    const { cardToken, customer, items, description } = request;
-    checkouts.set(request.paymentId, { cardToken, customer, items, description });
-    const input = withoutCheckout(request);
+    const { activities, checkouts, storedPayment, charges } = chargeSetup();
+    const { paymentId, input } = storedPayment();
 
     const first: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, input);
     expect(first.kind).toBe('charged');
-    expect(checkouts.has(request.paymentId)).toBe(false);
+    expect(checkouts.has(paymentId)).toBe(false);
 
     const again: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, input);
     expect(again.kind).toBe('charged');
@@ -57,5 +61,23 @@ describe('chargePayment run again from its first attempt', () => {
     const outcome: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, withoutCheckout(paymentRequest()));
     expect(outcome).toMatchObject({ kind: 'rejected', code: 'CHECKOUT_MISSING' });
     expect(charges()).toBe(0);
+  });
+});
+
+describe('chargePayment for a workflow whose first read-model write deletes the checkout', () => {
+  it('leaves the checkout for that write, and a run again still charges once', async () => {
+    const { activities, checkouts, storedPayment, charges } = chargeSetup();
+    const stored = storedPayment();
+    const paymentId = stored.paymentId;
+    const input = { ...stored.input, keepCheckout: true };
+
+    const first: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, input);
+    expect(first.kind).toBe('charged');
+    expect(checkouts.has(paymentId)).toBe(true);
+    // Run again from its first attempt (its worker died before the workflow task completed): Midtrans refuses the
+    // order id it already took (406), and the status API's answer is reported.
+    const again: ChargeOutcome = await new MockActivityEnvironment().run(activities.chargePayment, input);
+    expect(again.kind === 'charged' && again.observation?.transactionStatus).toBe('pending');
+    expect(charges()).toBe(2);
   });
 });
