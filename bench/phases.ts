@@ -638,9 +638,9 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       settle: {
         concurrency: settings.settleConcurrency,
         payRequestsSeconds: round2(payRequestsSeconds),
-        toAllSuccessSeconds: lastPaidAt && successCount >= pending.length ? round2((lastPaidAt - settleStart) / 1000) : null,
+        toAllSuccessSeconds: lastPaidAt && successCount >= toSettle.length ? round2((lastPaidAt - settleStart) / 1000) : null,
         toAllDownstreamSeconds:
-          downstreamTimes.length >= pending.length && downstreamTimes.length > 0 ? round2((Math.max(...downstreamTimes) - settleStart) / 1000) : null,
+          downstreamTimes.length >= toSettle.length && downstreamTimes.length > 0 ? round2((Math.max(...downstreamTimes) - settleStart) / 1000) : null,
         payErrors,
         timedOut,
       },
