@@ -91,7 +91,7 @@ export async function createWorkflowHarness(
   const chargeRequests = new Map<string, number>();
   const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
-  let failingCharges: { left: number; applied: boolean } = { left: 0, applied: false };
+  let failingCharges = 0;
   let statusLookupAnswer: number | null = null;
   let statusLookupsLeft: number | undefined;
   let heldStatusLookups: { arrived: () => void; released: Promise<void> } | null = null;
@@ -120,9 +120,8 @@ export async function createWorkflowHarness(
     if (request.method === 'POST' && pathname === '/v2/charge') {
       const orderId = (JSON.parse(String(init?.body)) as { transaction_details: { order_id: string } }).transaction_details.order_id;
       chargeRequests.set(orderId, (chargeRequests.get(orderId) ?? 0) + 1);
-      if (failingCharges.left > 0) {
-        failingCharges.left -= 1;
-        if (failingCharges.applied) await simulator.app.fetch(request);
+      if (failingCharges > 0) {
+        failingCharges -= 1;
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' }) });
       }
       if (loseNextChargeAnswer) {
@@ -247,9 +246,9 @@ export async function createWorkflowHarness(
     loseNextChargeAnswer() {
       loseNextChargeAnswer = true;
     },
-    /** The next `count` charge requests fail on the network; `applied`: Midtrans took each one, only its answer is lost. */
-    failNextCharges(count: number, { applied = false } = {}) {
-      failingCharges = { left: count, applied };
+    /** The next `count` charge requests fail on the network before they reach Midtrans. */
+    failNextCharges(count: number) {
+      failingCharges = count;
     },
     chargeRequestsFor: (paymentId: string) => chargeRequests.get(paymentId) ?? 0,
     /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null, or `times` of them. */
