@@ -119,7 +119,7 @@ function machineSection(meta: Meta, phaseMeta: BenchResults['phaseMeta'] = {}, s
     row(['Cores', `${m.cores} × ${m.cpuModel}`]),
     row(['Memory', `${fmt(m.memoryGiB)} GiB`]),
     row(['OS', m.os]),
-    row(['Node.js', m.node]),
+    row(['Node.js', `${m.node} (\`npm run bench\` runs on the image's Node 24 from scripts/install-node24.sh)`]),
     row(['Temporal CLI', `${m.temporalCli} (\`${m.temporalCliPath}\`)`]),
     row(['PostgreSQL', m.postgres]),
     row(['Load average (1/5/15 min) at start → end', `${m.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(m.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ') || '–'}`]),
