@@ -199,7 +199,49 @@ function minimalSection(e2e: NonNullable<BenchResults['e2e']>): string[] {
     '',
   ];
   if (!e2e.minimal?.length) return [...lines, 'Not measured in this run.', ''];
-  return [...lines, ...e2eTable(e2e.minimal), '', ...resourceTable(e2e.minimal, ['worker', 'temporal', 'postgres', 'simulator', 'bench']), ''];
+  return [
+    ...lines,
+    ...e2eTable(e2e.minimal),
+    '',
+    ...resourceTable(e2e.minimal, ['worker', 'temporal', 'postgres', 'simulator', 'bench']),
+    '',
+    ...minimalGapTable(e2e.service, e2e.minimal),
+  ];
+}
+
+const GAP_PARTS = ['worker', 'api', 'postgres', 'temporal', 'simulator', 'bench'];
+
+/**
+ * Where the service's CPU per payment goes beyond the minimal shape's, part by part, and the ratio by CPU the service
+ * would reach if its worker cost no more than the minimal shape's: what the parts the minimal shape lacks cost alone.
+ */
+function minimalGapTable(service: RunResult[], minimal: RunResult[]): string[] {
+  // Temporal's own PostgreSQL (the production topology) counts as Temporal.
+  const part = (r: RunResult, name: string) => (name === 'temporal' ? temporalCpu(r.processes) : (r.processes[name]?.cpuMsPerPayment ?? 0));
+  const total = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
+  const signed = (v: number) => `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`;
+  const lines = [
+    "Where the service's CPU per payment goes beyond the minimal shape's (ms, same C), and the service ÷ minimal shape by",
+    "CPU as measured and as it would be with the minimal shape's worker (every other part as measured):",
+    '',
+    row(['C', 'service CPU ms', 'minimal CPU ms', ...GAP_PARTS.map((p) => `${p}: service − minimal`), 'service ÷ minimal by CPU', "with the minimal shape's worker"]),
+    row(['--:', '--:', '--:', ...GAP_PARTS.map(() => '--:'), '--:', '--:']),
+  ];
+  for (const s of service) {
+    const m = minimal.find((r) => r.concurrency === s.concurrency);
+    if (!m || total(s) === 0) continue;
+    lines.push(
+      row([
+        s.concurrency,
+        fmt(total(s), 0),
+        fmt(total(m), 0),
+        ...GAP_PARTS.map((p) => signed(part(s, p) - part(m, p))),
+        times(total(m) / total(s)),
+        times(total(m) / (total(s) - part(s, 'worker') + part(m, 'worker'))),
+      ]),
+    );
+  }
+  return [...lines, ''];
 }
 
 /** The Temporal server's peak is sampled in the scale phase; PostgreSQL's memory is shared across backends. */
@@ -412,6 +454,8 @@ export function topologySection(results: BenchResults): string[] {
       }
     }
     lines.push('');
+    const stack = results.stack?.e2e;
+    if (stack?.minimal?.length) lines.push('On the production topology (Temporal: its server and its PostgreSQL):', '', ...minimalGapTable(stack.service, stack.minimal));
   }
   const scale = topologies.filter(([, r]) => r.scale).map(([name, r]) => [name, r.scale!] as const);
   if (scale.length) {

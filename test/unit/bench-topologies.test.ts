@@ -153,4 +153,15 @@ describe('benchmark report: dev server and production topology side by side', ()
     expect(markdown).toContain('Against the minimal shape (charge, one signal, two downstream calls) on the dev server (SQLite): the service runs at **0.50×** of it by throughput and 0.32× by CPU (C = 8');
     expect(markdown).toContain('| minimal-c8 | 15 |');
   });
+
+  it("shows where the service's CPU goes beyond the minimal shape's, and the ratio a worker as cheap as its would give", () => {
+    const withMinimal: BenchResults = {
+      ...devOnly,
+      e2e: { ...devOnly.e2e!, minimal: [run('minimal', 10.2, { temporal: 30, worker: 15, bench: 5 })] },
+    };
+    // service: temporal 61, worker 40, api 12, postgres 9, bench 20 = 142; minimal: 30 + 15 + 5 = 50.
+    // With the minimal shape's worker: 142 - 40 + 15 = 117, and 50 / 117 = 0.43.
+    expect(renderMarkdown(withMinimal)).toContain('| 8 | 142 | 50 | +25 | +12 | +9 | +31 | +0 | +15 | 0.35× | 0.43× |');
+    expect(renderMarkdown(devOnly)).not.toContain("with the minimal shape's worker");
+  });
 });
