@@ -27,6 +27,10 @@ describe('bench --temporal', () => {
     expect(() => parseOptions(['--tune', '15,RECONCILE_EARLY_LOOKS_MINUTES=60'])).toThrow('--tune wants KEY=VALUE pairs, got 15');
   });
 
+  it('keeps an "=" inside a value (a Node flag in NODE_OPTIONS) instead of cutting the value there', () => {
+    expect(parseOptions(['--tune', 'NODE_OPTIONS=--max-semi-space-size=32', '--only', 'e2e']).tune).toEqual({ NODE_OPTIONS: '--max-semi-space-size=32' });
+  });
+
   it('takes --set for one run on any topology, without a comparison', () => {
     const options = parseOptions(['--set', 'RECONCILE_EARLY_LOOKS_MINUTES=60', '--only', 'scale', '--temporal', 'stack']);
     expect(options.serviceSettings).toEqual({ RECONCILE_EARLY_LOOKS_MINUTES: '60' });
