@@ -109,12 +109,16 @@ function positive(value: string, flag: string): number {
   return n;
 }
 
-/** KEY=VALUE pairs, comma-separated; a value may be a list itself (RECONCILE_EARLY_LOOKS_MINUTES=15,60): an item without "=" continues the value before. */
+/**
+ * KEY=VALUE pairs, comma-separated; a value may be a list itself (RECONCILE_EARLY_LOOKS_MINUTES=15,60): an item without
+ * "=" continues the value before. A value may hold "=" itself (NODE_OPTIONS=--max-semi-space-size=32).
+ */
 function settingsList(value: string | undefined, flag: string): Record<string, string> {
   const settings: Record<string, string> = {};
   let lastKey: string | undefined;
   for (const pair of value?.split(',') ?? []) {
-    const [key, item] = pair.split('=');
+    const split = pair.indexOf('=');
+    const [key, item] = split < 0 ? [pair, undefined] : [pair.slice(0, split), pair.slice(split + 1)];
     if (item === undefined && lastKey && key?.trim()) {
       settings[lastKey] += `,${key.trim()}`;
       continue;
