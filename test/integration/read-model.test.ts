@@ -218,6 +218,22 @@ describe('read model writes and reads', () => {
     expect((await claim('caller-c', expired, 'hash-a', 'pay-new-c')).paymentId).toBe('pay-new-c');
   });
 
+  it('a notification that arrives between the charge and the first write (only the checkout exists yet) is claimed, and the row shows it', async () => {
+    // Midtrans notifies right after it answers the charge, and the payment's row is first written with that answer:
+    // under load the notification can win the race. It is stored and answered like any other, not refused or sent inline.
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    const notification = { paymentId: id, body: { order_id: id, transaction_status: 'pending' }, rawBody: '{}', bodySha256: 'sha', meaningSha256: 'pending-1' };
+    expect(await claimNotification(db, notification)).toEqual({ kind: 'unknown_payment' });
+    await saveCheckout(db, id, { customer: { firstName: 'Ani' }, items: [] });
+    expect(await claimNotification(db, notification)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification)).toEqual({ kind: 'duplicate' });
+
+    await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, checkoutUsed: true });
+    expect(await findCheckout(db, id)).toBeNull();
+    const audit = await findPaymentWithAudit(db, id);
+    expect(audit!.notifications.map((n) => [n.outcome, n.transactionStatus])).toEqual([['received', 'pending']]);
+  });
+
   it('one claim per (payment, meaning): copies are counted on it whatever became of its signal', async () => {
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
     const notification = (meaningSha256: string) => ({
