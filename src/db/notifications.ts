@@ -39,17 +39,20 @@ const FORWARD_LEASE_SECONDS = 30;
  * Stores a verified notification and decides, atomically, whether it is new: the first row for its (payment,
  * meaning) is claimed, to be signalled; a later copy is only counted on that row (a duplicate). Concurrent copies
  * meet at the unique index, so exactly one of them is claimed. A flood of copies costs one row and one small update
- * each. The claim is leased to this process for FORWARD_LEASE_SECONDS.
+ * each. The claim is leased to this process for FORWARD_LEASE_SECONDS. A payment is known from its checkout on:
+ * Midtrans notifies right after it answers the charge, and the payment's row is first written with that answer, so a
+ * notification may arrive while only the checkout exists (the write that creates the row deletes it, atomically).
  */
 export async function claimNotification(db: Database, n: VerifiedNotification): Promise<NotificationClaim> {
   const [claimed] = await db.$queryRaw<{ id: bigint }[]>`
     insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
       gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at, forward_after)
-    select p.id, ${text(n.body.order_id)}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
+    select ${n.paymentId}, ${text(n.body.order_id)}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
       ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'received',
       ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'),
       (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS})
-    from payments p where p.id = ${n.paymentId}
+    where exists (select 1 from payments where id = ${n.paymentId})
+      or exists (select 1 from payment_checkouts where payment_id = ${n.paymentId})
     on conflict (payment_id, meaning_sha256) do nothing
     returning id`;
   if (claimed) return { kind: 'claimed', id: Number(claimed.id) };
