@@ -120,8 +120,8 @@ export function webhookRoutes(deps: ApiDependencies) {
     const observation = toMidtransObservation(notification);
     const claim = await claimNotification(db, stored);
     if (claim.kind === 'unknown_payment') {
-      // No row, yet the workflow may exist: the read model lost it (a database restore). The signal moves the payment
-      // on, and the workflow's next write recreates the row.
+      // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
+      // moves the payment on, and the workflow's next write recreates the row.
       if (await workflows.exists(paymentId)) {
         await workflows.notify(paymentId, observation);
         return answer('accepted');
