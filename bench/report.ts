@@ -219,7 +219,7 @@ function minimalGapTable(service: RunResult[], minimal: RunResult[]): string[] {
   // Temporal's own PostgreSQL (the production topology) counts as Temporal.
   const part = (r: RunResult, name: string) => (name === 'temporal' ? temporalCpu(r.processes) : (r.processes[name]?.cpuMsPerPayment ?? 0));
   const total = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
-  const signed = (v: number) => `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`;
+  const signed = (v: number) => (Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`);
   const lines = [
     "Where the service's CPU per payment goes beyond the minimal shape's (ms, same C), and the service ÷ minimal shape by",
     "CPU as measured and as it would be with the minimal shape's worker (every other part as measured):",

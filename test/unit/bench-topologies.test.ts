@@ -165,7 +165,7 @@ describe('benchmark report: dev server and production topology side by side', ()
     };
     // service: temporal 61, worker 40, api 12, postgres 9, bench 20 = 142; minimal: 30 + 15 + 5 = 50.
     // With the minimal shape's worker: 142 - 40 + 15 = 117, and 50 / 117 = 0.43.
-    expect(renderMarkdown(withMinimal)).toContain('| 8 | 142 | 50 | +25 | +12 | +9 | +31 | +0 | +15 | 0.35× | 0.43× |');
+    expect(renderMarkdown(withMinimal)).toContain('| 8 | 142 | 50 | +25 | +12 | +9 | +31 | 0 | +15 | 0.35× | 0.43× |');
     expect(renderMarkdown(devOnly)).not.toContain("with the minimal shape's worker");
   });
 });
