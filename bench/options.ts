@@ -42,7 +42,7 @@ export interface Options {
   burst: BurstSize;
   /** A git ref whose worker and API run beside the service in the end-to-end phase; undefined = no such comparison. */
   baseline?: string;
-  /** Worker environment for the before/after comparison (--tune); empty = no comparison. */
+  /** Environment of the tuned side's worker and API for the before/after comparison (--tune); empty = no comparison. */
   tune: Record<string, string>;
   /** Settings of every worker and API the run starts, on any topology (--set); the report's command line names them. */
   serviceSettings: Record<string, string>;
