@@ -209,6 +209,9 @@ function minimalSection(e2e: NonNullable<BenchResults['e2e']>): string[] {
   ];
 }
 
+/** CPU ms per payment of every process a run measured (worker, API, Temporal, databases, simulator, bench). */
+export const cpuMsPerPayment = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
+
 const GAP_PARTS = ['worker', 'api', 'postgres', 'temporal', 'simulator', 'bench'];
 
 /**
@@ -218,7 +221,6 @@ const GAP_PARTS = ['worker', 'api', 'postgres', 'temporal', 'simulator', 'bench'
 function minimalGapTable(service: RunResult[], minimal: RunResult[]): string[] {
   // Temporal's own PostgreSQL (the production topology) counts as Temporal.
   const part = (r: RunResult, name: string) => (name === 'temporal' ? temporalCpu(r.processes) : (r.processes[name]?.cpuMsPerPayment ?? 0));
-  const total = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
   const signed = (v: number) => (Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`);
   const lines = [
     "Where the service's CPU per payment goes beyond the minimal shape's (ms, same C), and the service ÷ minimal shape by",
@@ -229,15 +231,15 @@ function minimalGapTable(service: RunResult[], minimal: RunResult[]): string[] {
   ];
   for (const s of service) {
     const m = minimal.find((r) => r.concurrency === s.concurrency);
-    if (!m || total(s) === 0) continue;
+    if (!m || cpuMsPerPayment(s) === 0) continue;
     lines.push(
       row([
         s.concurrency,
-        fmt(total(s), 0),
-        fmt(total(m), 0),
+        fmt(cpuMsPerPayment(s), 0),
+        fmt(cpuMsPerPayment(m), 0),
         ...GAP_PARTS.map((p) => signed(part(s, p) - part(m, p))),
-        times(total(m) / total(s)),
-        times(total(m) / (total(s) - part(s, 'worker') + part(m, 'worker'))),
+        times(cpuMsPerPayment(m) / cpuMsPerPayment(s)),
+        times(cpuMsPerPayment(m) / (cpuMsPerPayment(s) - part(s, 'worker') + part(m, 'worker'))),
       ]),
     );
   }

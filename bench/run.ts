@@ -20,7 +20,7 @@ import { runBurst } from './burst';
 import { DownstreamTracker, httpDriver, runLoad } from './load';
 import { parseOptions, type Options, type Phase, type Topology } from './options';
 import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings, type RunResult } from './phases';
-import { writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
+import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
 import { round1, say } from './util';
 
@@ -197,25 +197,24 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
         keptServices = pair.services;
         keptIds = pair.ids;
       }
-      const cpu = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
       target.e2e.ratios.push({
         concurrency,
         service: pair.service.paymentsPerSecond,
         bare: pair.bare.paymentsPerSecond,
         ratio: ratio(pair.service.paymentsPerSecond, pair.bare.paymentsPerSecond),
-        serviceCpuMs: Math.round(cpu(pair.service)),
-        bareCpuMs: Math.round(cpu(pair.bare)),
-        cpuRatio: ratio(cpu(pair.bare), cpu(pair.service)),
+        serviceCpuMs: Math.round(cpuMsPerPayment(pair.service)),
+        bareCpuMs: Math.round(cpuMsPerPayment(pair.bare)),
+        cpuRatio: ratio(cpuMsPerPayment(pair.bare), cpuMsPerPayment(pair.service)),
         minimal: pair.minimal.paymentsPerSecond,
         minimalRatio: ratio(pair.service.paymentsPerSecond, pair.minimal.paymentsPerSecond),
-        minimalCpuMs: Math.round(cpu(pair.minimal)),
-        minimalCpuRatio: ratio(cpu(pair.minimal), cpu(pair.service)),
+        minimalCpuMs: Math.round(cpuMsPerPayment(pair.minimal)),
+        minimalCpuRatio: ratio(cpuMsPerPayment(pair.minimal), cpuMsPerPayment(pair.service)),
         ...(pair.baseline
           ? {
               baseline: pair.baseline.paymentsPerSecond,
               baselineRatio: ratio(pair.service.paymentsPerSecond, pair.baseline.paymentsPerSecond),
-              baselineCpuMs: Math.round(cpu(pair.baseline)),
-              baselineCpuRatio: ratio(cpu(pair.baseline), cpu(pair.service)),
+              baselineCpuMs: Math.round(cpuMsPerPayment(pair.baseline)),
+              baselineCpuRatio: ratio(cpuMsPerPayment(pair.baseline), cpuMsPerPayment(pair.service)),
             }
           : {}),
       });
