@@ -19,7 +19,7 @@ import { baselineCode, prepareBaselineCheckout, startBaselineInfra, type Baselin
 import { runBurst } from './burst';
 import { DownstreamTracker, httpDriver, runLoad } from './load';
 import { parseOptions, type Options, type Phase, type Topology } from './options';
-import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings, type RunResult } from './phases';
+import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings } from './phases';
 import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
 import { round1, say } from './util';
