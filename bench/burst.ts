@@ -5,6 +5,7 @@ import { httpDriver } from './load';
 import { processStats, statusesOf, type Context, type ProcessStats } from './phases';
 import { CpuMeter, readMemory } from './procs';
 import { measuredParts, postgresTrees, startPaymentServices } from './stack';
+import { readLimit } from './memory-limit';
 import { mib, now, round1, round2, say, summarize, tally, type Summary } from './util';
 import { summarizeWebhooks, type WebhookSummary } from './webhooks';
 
@@ -195,7 +196,6 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
     clearInterval(sampler);
     heap.stop();
     const cpuUsed = cpu.stop();
-    const limit = services.api.memoryLimit;
 
     const settlements = (await infra.webhookAttempts(settled)).filter((a) => a.transactionStatus === 'settlement');
     const firstSends = settlements.filter((a) => a.first).map((a) => a.at);
@@ -236,8 +236,7 @@ export async function runBurst(ctx: Context, size: BurstSize, options: { timeout
         apiHwmMiB: mib(readMemory(pids.api)?.hwmKiB),
         samples,
         budgetMB: API_MEMORY_BUDGET_MB,
-        limit: limit && !('unavailable' in limit) ? { bytes: limit.limitBytes, ...cgroupReading(limit.read()) } : null,
-        limitUnavailable: limit && 'unavailable' in limit ? limit.unavailable : null,
+        ...readLimit(services.api.memoryLimit),
         apiHeap: heap.result(),
         apiSurvived: services.api.running,
         workerHwmMiB: mib(readMemory(pids.worker)?.hwmKiB),
@@ -283,11 +282,6 @@ function describeError(error: unknown): string {
   const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
   return detail ? `${error.message} (${detail})` : error.message;
 }
-
-const cgroupReading = ({ peakBytes, oomKills }: { peakBytes: number | null; oomKills: number | null }) => ({
-  cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20),
-  oomKills,
-});
 
 /** Peaks of V8's heap in use and reserved, from the API's own /metrics (Node's default metrics). */
 function sampleApiHeap(apiUrl: string) {

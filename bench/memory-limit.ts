@@ -22,6 +22,19 @@ export interface MemoryLimit {
   remove(): void;
 }
 
+/** What a report keeps of a process's limit: the limit and the cgroup's readings, or why it ran without one. */
+export interface LimitReading {
+  limit: { bytes: number; cgroupPeakMiB: number | null; oomKills: number | null } | null;
+  limitUnavailable: string | null;
+}
+
+export function readLimit(limit: MemoryLimit | { unavailable: string } | undefined): LimitReading {
+  if (!limit) return { limit: null, limitUnavailable: null };
+  if ('unavailable' in limit) return { limit: null, limitUnavailable: limit.unavailable };
+  const { peakBytes, oomKills } = limit.read();
+  return { limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : Math.round((peakBytes / 2 ** 20) * 10) / 10, oomKills }, limitUnavailable: null };
+}
+
 const V1_ROOT = '/sys/fs/cgroup/memory';
 const V2_ROOT = '/sys/fs/cgroup';
 

@@ -9,6 +9,7 @@ import type { ScaleSettings } from './phases';
  * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
  *              --set KEY=VALUE[,KEY=VALUE]   (service settings for the whole run, on any topology; --tune compares, --set does not)
  *              --probe N   (payments in each scale level's probe)   --settle N   (settle only N of the scale phase's held payments)
+ *              --worker-memory MB   (the scale phase's worker runs under a container-style memory limit; 0: none)
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
@@ -22,6 +23,8 @@ export type Phase = 'e2e' | 'api' | 'scale' | 'burst';
 export const PHASES: Phase[] = ['e2e', 'api', 'scale', 'burst'];
 /** The commit before issue 16's work: what `--baseline` without a value measures the service against. */
 export const DEFAULT_BASELINE_REF = '132dc95';
+/** The worker's memory budget in MB: docker-compose.yml's `mem_limit` for it. The scale phase's worker runs under it. */
+export const WORKER_MEMORY_BUDGET_MB = 2000;
 /** dev: `temporal server start-dev` (SQLite). stack: temporal-server on PostgreSQL, as `npm run stack` runs it. */
 export type Topology = 'dev' | 'stack';
 
@@ -143,7 +146,7 @@ export function parseOptions(argv: string[]): Options {
     const arg = args.shift()!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'settle', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency'].includes(name);
+    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'settle', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency', 'worker-memory'].includes(name);
     if (name === 'baseline') {
       // Its value is optional: the next argument is the ref unless it is the next flag.
       const value = inline ?? (args[0] !== undefined && !args[0].startsWith('--') ? args.shift()! : DEFAULT_BASELINE_REF);
@@ -162,7 +165,7 @@ export function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
+        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--worker-memory MB] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
         `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour]\n`,
     );
     process.exit(0);
@@ -188,6 +191,8 @@ export function parseOptions(argv: string[]): Options {
   if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
   if (text('settle')) sizes.scale.settleCount = positive(text('settle')!, '--settle');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
+  const workerMemory = text('worker-memory') === undefined ? WORKER_MEMORY_BUDGET_MB : numbers(text('worker-memory')!, '--worker-memory')[0]!;
+  if (workerMemory > 0) sizes.scale.workerMemoryMB = workerMemory;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
   if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;
   // The baseline is a fourth side of every end-to-end chunk set, the phase that takes most of a run.

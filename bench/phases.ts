@@ -4,6 +4,7 @@ import { waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { bareDriver } from './bare';
 import { minimalDriver, startMinimalWebhookReceiver } from './minimal';
 import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult, type PaymentDriver } from './load';
+import { readLimit, type LimitReading } from './memory-limit';
 import { CpuMeter, readMemory, RssSampler } from './procs';
 import {
   measuredParts,
@@ -322,6 +323,8 @@ export interface ScaleSettings {
    * payments that arrived over a day would be; false probes right after the step's burst of creates (the worst case).
    */
   probeAfterFirstHour?: boolean;
+  /** The worker's memory limit in MB, as a container's (a cgroup); undefined runs it with the host's memory. */
+  workerMemoryMB?: number;
   /**
    * Settle only this many of the held payments, spread evenly over their creation order; undefined settles all. At
    * 50,000 open the settle alone would take longer than the creates: a sample shows the held payments still complete.
@@ -434,6 +437,8 @@ export interface ScaleResult {
   midtransCalls: Record<string, number>;
   temporalDbBytes: TemporalStorage;
   growth: GrowthPoint[];
+  /** The worker's memory limit (`--worker-memory`) and whether it ran to the end under it; absent in older reports. */
+  workerMemory?: LimitReading & { workerSurvived: boolean };
 }
 
 export async function statusesOf(infra: Infra, ids: string[]): Promise<Record<string, number>> {
@@ -453,7 +458,8 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   const label = `scale${Object.keys(workerEnv).length ? '-tuned' : ''}`;
   const openTarget = Math.max(...settings.levels);
   say(`${label}: starting worker and API`);
-  const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv);
+  const workerMemoryBytes = settings.workerMemoryMB === undefined ? undefined : settings.workerMemoryMB * 1e6;
+  const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv, undefined, { workerMemoryBytes });
   try {
     const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
@@ -666,6 +672,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       midtransCalls: callsDelta(infra.midtransCalls, callsAtStart),
       temporalDbBytes: await infra.temporalStorage(),
       growth,
+      workerMemory: { ...readLimit(services.worker.memoryLimit), workerSurvived: services.worker.running },
     };
     say(
       `${label}: created ${pending.length} in ${result.create.seconds} s, all success after ${result.settle.toAllSuccessSeconds} s, ` +

@@ -5,6 +5,7 @@ import { renderCapacity } from './capacity';
 import { benchmarkCharts } from './charts';
 import type { Options } from './options';
 import type { BaselineCode } from './baseline';
+import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
 import type { RunResult, ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
@@ -290,6 +291,7 @@ function scaleSection(s: ScaleResult): string[] {
     row(['Simulator notifications created / delivered / failed', `${s.simulator.notificationsCreated} / ${s.simulator.notificationsDelivered} / ${s.simulator.notificationsFailed}`]),
     row(['Midtrans requests during the phase (after warm-up), by kind', Object.entries(s.midtransCalls ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ')]),
     row(['Worker peak RSS (VmHWM)', `${fmt(s.processes.worker?.hwmMiB)} MiB`]),
+    row(["Worker memory limit (a cgroup, as a container's)", workerLimitText(s)]),
     row(['API peak RSS (VmHWM)', `${fmt(s.processes.api?.hwmMiB)} MiB`]),
     row(['Temporal server peak RSS in the phase (sampled)', `${fmt(s.processes.temporal?.peakRssMiB)} MiB`]),
     'persistence' in s.temporalDbBytes
@@ -555,15 +557,18 @@ function memoryVerdict(b: BurstResult): string {
   return megabytes(peak) <= b.memory.budgetMB ? `within the ${b.memory.budgetMB} MB budget` : `**over the ${b.memory.budgetMB} MB budget**`;
 }
 
-/** Runs before the limit existed have no `limit` field: they ran with the heap ceiling Node takes from the host. */
-function limitText(b: BurstResult): string {
-  if (b.memory.limit) {
-    const { bytes, cgroupPeakMiB, oomKills } = b.memory.limit;
-    const ended = b.memory.apiSurvived ? 'the API ran to the end' : '**the API did not run to the end**';
+/** Runs before a limit existed have no reading: they ran with the heap ceiling Node takes from the host. */
+function limitText(reading: LimitReading | undefined, who: string, survived: boolean): string {
+  if (reading?.limit) {
+    const { bytes, cgroupPeakMiB, oomKills } = reading.limit;
+    const ended = survived ? `the ${who} ran to the end` : `**the ${who} did not run to the end**`;
     return `${fmt(bytes / 1e6, 0)} MB; charged to it at most ${mb(cgroupPeakMiB)}, OOM kills ${oomKills ?? '–'}; ${ended}`;
   }
-  return b.memory.limitUnavailable ? `none: ${b.memory.limitUnavailable}` : 'none (heap ceiling from the host\'s memory)';
+  return reading?.limitUnavailable ? `none: ${reading.limitUnavailable}` : 'none (heap ceiling from the host\'s memory)';
 }
+
+const apiLimitText = (b: BurstResult) => limitText(b.memory, 'API', b.memory.apiSurvived);
+const workerLimitText = (s: ScaleResult) => limitText(s.workerMemory, 'worker', s.workerMemory?.workerSurvived ?? true);
 
 const lostNote = (b: BurstResult) =>
   b.counts.reachedSuccess >= settledOf(b) ? 'none lost' : `**${settledOf(b) - b.counts.reachedSuccess} not (yet) success**`;
@@ -617,7 +622,7 @@ export function burstSection(results: BenchResults): string[] {
     line('drain: last notification → last downstream call', (b) => seconds(b.drain.toAllDownstreamSeconds)),
     line('API peak RSS, sampled every 100 ms (burst and drain)', (b) => `**${mb(b.memory.apiPeakRssMiB)}**, ${b.memory.samples} samples`),
     line('API VmHWM (whole phase)', (b) => `${mb(b.memory.apiHwmMiB)}: ${memoryVerdict(b)}`),
-    line('API memory limit (a cgroup, as a container\'s)', limitText),
+    line('API memory limit (a cgroup, as a container\'s)', apiLimitText),
     line('API V8 heap peak: in use / reserved (its /metrics)', (b) =>
       b.memory.apiHeap
         ? `${mb(b.memory.apiHeap.peakUsedMiB)} / ${mb(b.memory.apiHeap.peakTotalMiB)}, ${b.memory.apiHeap.samples} samples, every ${fmt(b.memory.apiHeap.everySeconds)} s`

@@ -303,13 +303,13 @@ export async function startPaymentServices(
   label: string,
   extraEnv: Record<string, string> = {},
   code?: ServiceCode,
-  limits: { apiMemoryBytes?: number } = {},
+  limits: { apiMemoryBytes?: number; workerMemoryBytes?: number } = {},
 ): Promise<PaymentServices> {
   const taskQueue = `bench-${label}-${Date.now().toString(36)}`;
   const env = infra.serviceEnv(taskQueue, extraEnv, code);
   const started = now();
   const prefix = code ? 'baseline-' : '';
-  const worker = spawnService(cleanup, infra, `${prefix}worker`, 'src/worker.ts', env, { root: code?.root });
+  const worker = spawnService(cleanup, infra, `${prefix}worker`, 'src/worker.ts', env, { root: code?.root, memoryLimitBytes: limits.workerMemoryBytes });
   const api = spawnService(cleanup, infra, `${prefix}api`, 'src/server.ts', env, { root: code?.root, memoryLimitBytes: limits.apiMemoryBytes });
   const stop = async () => {
     await Promise.all([api.stop(), worker.stop()]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOptions } from '../../bench/options';
+import { parseOptions, WORKER_MEMORY_BUDGET_MB } from '../../bench/options';
 import { evenSample } from '../../bench/phases';
 import type { RunResult } from '../../bench/phases';
 import { renderMarkdown, type BenchResults } from '../../bench/report';
@@ -167,5 +167,14 @@ describe('benchmark report: dev server and production topology side by side', ()
     // With the minimal shape's worker: 142 - 40 + 15 = 117, and 50 / 117 = 0.43.
     expect(renderMarkdown(withMinimal)).toContain('| 8 | 142 | 50 | +25 | +12 | +9 | +31 | 0 | +15 | 0.35× | 0.43× |');
     expect(renderMarkdown(devOnly)).not.toContain("with the minimal shape's worker");
+  });
+});
+
+describe('bench --worker-memory', () => {
+  it("runs the scale phase's worker under the compose file's budget unless told otherwise, and 0 lifts the limit", () => {
+    expect(parseOptions(['--only', 'scale']).scale.workerMemoryMB).toBe(WORKER_MEMORY_BUDGET_MB);
+    expect(parseOptions(['--only', 'scale', '--worker-memory', '1500']).scale.workerMemoryMB).toBe(1500);
+    expect(parseOptions(['--only', 'scale', '--worker-memory', '0']).scale.workerMemoryMB).toBeUndefined();
+    expect(() => parseOptions(['--worker-memory', 'lots'])).toThrow('--worker-memory wants a comma-separated list of integers');
   });
 });
