@@ -460,6 +460,14 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   say(`${label}: starting worker and API`);
   const workerMemoryBytes = settings.workerMemoryMB === undefined ? undefined : settings.workerMemoryMB * 1e6;
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv, undefined, { workerMemoryBytes });
+  // Without its worker the phase would go on creating payments that never charge: it ends, saying why.
+  const workerStillRuns = () => {
+    if (services.worker.running) return;
+    const { limit } = readLimit(services.worker.memoryLimit);
+    const killed = limit?.oomKills ? `: OOM-killed at its ${limit.bytes / 1e6} MB memory limit` : '';
+    throw new Error(`${label}: the worker exited with ${pending.length} payments open${killed}`);
+  };
+  const pending: string[] = [];
   try {
     const driver = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
@@ -473,7 +481,6 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     let callsAtPoint = { ...infra.midtransCalls };
     let pointAt = now();
 
-    const pending: string[] = [];
     const allCreateMs: number[] = [];
     const statuses: Record<string, number> = {};
     const errors: Record<string, number> = {};
@@ -491,6 +498,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         const progress = setInterval(() => say(`  ${label}: created ${made}/${toCreate}`), 10_000);
         try {
           await pool(Array.from({ length: toCreate }), settings.createConcurrency, async () => {
+            workerStillRuns();
             const started = now();
             attempted += 1;
             try {
@@ -511,6 +519,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         }
         phasePayments += toCreate;
       }
+      workerStillRuns();
       const stepSeconds = (now() - stepStart) / 1000;
       if (toCreate > 0) createSeconds += stepSeconds;
       const pids = services.pids();
@@ -565,6 +574,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     const payProgress = setInterval(() => say(`  ${label}: paid ${paid}/${toSettle.length}`), 10_000);
     try {
       await pool(toSettle, settings.settleConcurrency, async (id) => {
+        workerStillRuns();
         try {
           await driver.pay(id, now() + settings.timeoutMs);
         } catch (error) {
