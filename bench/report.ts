@@ -478,6 +478,7 @@ export function topologySection(results: BenchResults): string[] {
       line('reached success', (s) => `${s.counts.reachedSuccess} / ${heldSettled(s)}`),
       ...CPU_PARTS.map(([part, label]) => line(`${label} CPU ms per open payment (create + hold + settle)`, (s) => fmt(s.processes[part]?.cpuMsPerPayment))),
       line('worker / API peak RSS (VmHWM)', (s) => `${fmt(s.processes.worker?.hwmMiB)} / ${fmt(s.processes.api?.hwmMiB)} MiB`),
+      line("worker memory limit (a cgroup, as a container's)", workerLimitText),
       line('Temporal server peak RSS in the phase (sampled)', (s) => `${fmt(s.processes.temporal?.peakRssMiB)} MiB`),
       line('Temporal storage at the end', (s) => storage(s.temporalDbBytes)),
       line('probe payments/s at each level of open payments', (s) => s.growth.map((g) => `${g.openPending}: ${fmt(g.probe.paymentsPerSecond)}`).join(', ')),
@@ -558,7 +559,7 @@ function memoryVerdict(b: BurstResult): string {
 }
 
 /** Runs before a limit existed have no reading: they ran with the heap ceiling Node takes from the host. */
-function limitText(reading: LimitReading | undefined, who: string, survived: boolean): string {
+export function limitText(reading: LimitReading | undefined, who: string, survived: boolean): string {
   if (reading?.limit) {
     const { bytes, cgroupPeakMiB, oomKills } = reading.limit;
     const ended = survived ? `the ${who} ran to the end` : `**the ${who} did not run to the end**`;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOptions, WORKER_MEMORY_BUDGET_MB } from '../../bench/options';
 import { evenSample } from '../../bench/phases';
 import type { RunResult } from '../../bench/phases';
-import { renderMarkdown, type BenchResults } from '../../bench/report';
+import { limitText, renderMarkdown, type BenchResults } from '../../bench/report';
 import { benchMeta, benchRun } from '../support/bench-results';
 
 describe('bench --temporal', () => {
@@ -176,5 +176,13 @@ describe('bench --worker-memory', () => {
     expect(parseOptions(['--only', 'scale', '--worker-memory', '1500']).scale.workerMemoryMB).toBe(1500);
     expect(parseOptions(['--only', 'scale', '--worker-memory', '0']).scale.workerMemoryMB).toBeUndefined();
     expect(() => parseOptions(['--worker-memory', 'lots'])).toThrow('--worker-memory wants a comma-separated list of integers');
+  });
+
+  it('reports the limit, what the cgroup was charged at most, its OOM kills and whether the worker ran to the end', () => {
+    const reading = (oomKills: number) => ({ limit: { bytes: 1e9, cgroupPeakMiB: 953.7, oomKills }, limitUnavailable: null });
+    expect(limitText(reading(0), 'worker', true)).toBe('1000 MB; charged to it at most 954 MiB (1000 MB), OOM kills 0; the worker ran to the end');
+    expect(limitText(reading(1), 'worker', false)).toBe('1000 MB; charged to it at most 954 MiB (1000 MB), OOM kills 1; **the worker did not run to the end**');
+    expect(limitText({ limit: null, limitUnavailable: 'not root' }, 'worker', true)).toBe('none: not root');
+    expect(limitText(undefined, 'worker', true)).toBe("none (heap ceiling from the host's memory)");
   });
 });
