@@ -5,7 +5,7 @@
 #   2. without any one of them (unset or empty), rendering fails with a message naming it: the stack has no default
 #      secrets to start with by accident;
 #   3. every published port is bound to 127.0.0.1;
-#   4. the API has a memory limit within its 512 MB budget (Node sizes its heap from it).
+#   4. the API has a memory limit within its 512 MB budget, and the worker has one (Node sizes its heaps from it).
 # Installs Debian's docker-compose first when it is missing and we are root.
 set -euo pipefail
 
@@ -81,16 +81,22 @@ PY
 echo "check-compose: every published port is bound to 127.0.0.1"
 echo "docker-compose.yml is valid"
 
-# 4. The API's memory limit (docker-compose config writes mem_limit in bytes, or as written).
+# 4. The API's and the worker's memory limits (docker-compose config writes mem_limit in bytes, or as written).
 python3 - "$work/rendered.yml" <<'PY'
 import re, sys, yaml
-api = yaml.safe_load(open(sys.argv[1]))["services"]["api"]
-limit = api.get("mem_limit") or api.get("deploy", {}).get("resources", {}).get("limits", {}).get("memory")
+services = yaml.safe_load(open(sys.argv[1]))["services"]
 units = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-match = re.fullmatch(r"(\d+)\s*([bkmg]?)b?", str(limit).strip().lower()) if limit is not None else None
-if not match:
-    sys.exit(f"check-compose: the api service has no memory limit (mem_limit), or one not read: {limit!r}")
-if int(match.group(1)) * units[match.group(2)] > 512 * 10**6:
-    sys.exit(f"check-compose: the api service's memory limit {limit} is over its 512 MB budget")
+
+def limit_bytes(name):
+    service = services[name]
+    limit = service.get("mem_limit") or service.get("deploy", {}).get("resources", {}).get("limits", {}).get("memory")
+    match = re.fullmatch(r"(\d+)\s*([bkmg]?)b?", str(limit).strip().lower()) if limit is not None else None
+    if not match:
+        sys.exit(f"check-compose: the {name} service has no memory limit (mem_limit), or one not read: {limit!r}")
+    return int(match.group(1)) * units[match.group(2)]
+
+if limit_bytes("api") > 512 * 10**6:
+    sys.exit("check-compose: the api service's memory limit is over its 512 MB budget")
+limit_bytes("worker")
 PY
-echo "check-compose: the API runs under a memory limit within its budget"
+echo "check-compose: the API runs under a memory limit within its budget, the worker under one"

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseOptions, WORKER_MEMORY_BUDGET_MB } from '../../bench/options';
 import { evenSample } from '../../bench/phases';
@@ -184,5 +186,11 @@ describe('bench --worker-memory', () => {
     expect(limitText(reading(1), 'worker', false)).toBe('1000 MB; charged to it at most 954 MiB (1000 MB), OOM kills 1; **the worker did not run to the end**');
     expect(limitText({ limit: null, limitUnavailable: 'not root' }, 'worker', true)).toBe('none: not root');
     expect(limitText(undefined, 'worker', true)).toBe("none (heap ceiling from the host's memory)");
+  });
+
+  it("matches the worker's mem_limit in docker-compose.yml", () => {
+    const compose = readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8');
+    const worker = compose.slice(compose.indexOf('\n  worker:\n'), compose.indexOf('\n  midtrans-simulator:\n'));
+    expect(worker.match(/^ {4}mem_limit: (\d+)$/m)?.[1]).toBe(String(WORKER_MEMORY_BUDGET_MB * 1e6));
   });
 });
