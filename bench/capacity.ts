@@ -1,3 +1,5 @@
+import { WORKER_MEMORY_BUDGET_MB } from './options';
+import type { ScaleResult } from './phases';
 import type { BenchResults } from './report';
 import { fmt, mean, row } from './util';
 
@@ -74,6 +76,19 @@ const human = (n: number) => (n >= 1_000_000 ? `${fmt(n / 1_000_000, 0)} M` : th
 const count = (n: number | undefined, one: string, many = `${one}s`) => `${n ?? 0} ${n === 1 ? one : many}`;
 const cores = (n: number) => `${fmt(n)} ${fmt(n) === '1' ? 'core' : 'cores'}`;
 const gib = (bytes: number) => `${fmt(bytes / 2 ** 30, bytes < 10 * 2 ** 30 ? 1 : 0)} GiB`;
+
+/** What a worker replica's memory held in the scale phase, under the limit it ran with (older reports have none). */
+function workerMemoryLines(scale: ScaleResult | undefined): string[] {
+  const limit = scale?.workerMemory?.limit;
+  const peak = scale?.processes?.worker?.hwmMiB;
+  if (!scale || !limit || peak == null) return [];
+  const ended = scale.workerMemory!.workerSurvived && !limit.oomKills ? 'and ran to the end' : '**and did not run to the end**';
+  return [
+    `  Each replica also needs memory for its workflow cache: with ${thousands(scale.counts.open)} payments open its peak was ${thousands(Math.round(peak))} MiB under a`,
+    `  ${thousands(limit.bytes / 1e6)} MB limit, ${ended}. docker-compose.yml gives each worker ${fmt(WORKER_MEMORY_BUDGET_MB / 1000)} GB, and a worker sizes its cache from its limit`,
+    '  unless `WORKER_MAX_CACHED_WORKFLOWS` says otherwise (docs/operations.md, "Worker memory").',
+  ];
+}
 
 export function renderCapacity(results: BenchResults): string | undefined {
   const inputs = capacityInputs(results);
@@ -155,6 +170,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
     '- **Workers** are stateless: any number of replicas poll the same task queue (`TEMPORAL_TASK_QUEUE`), and Temporal spreads',
     '  workflow and activity tasks across them. Add replicas when schedule-to-start latency grows or task slots stay full;',
     '  each replica\'s `WORKER_MAX_CONCURRENT_ACTIVITIES` × replicas must fit Midtrans\'s rate limits and our PostgreSQL pool.',
+    ...workerMemoryLines(results.stack?.scale),
     '- **API** replicas are stateless too (idempotency lives in PostgreSQL and in Temporal\'s workflow ids); put them behind a',
     '  load balancer that honours `/ready` (503 while draining).',
     '- **Connections**: every worker and API replica opens `DATABASE_POOL_SIZE` connections to our PostgreSQL; its',

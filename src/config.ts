@@ -201,8 +201,11 @@ const configSchema = z
     TEMPORAL_UI_URL: z.string().url().default(LOCAL_TEMPORAL_UI_URL),
     /** Keys that encrypt Temporal payloads (src/temporal/payload-codec.ts); empty = none, refused in production. */
     PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
-    /** Sticky-cached workflows: each costs memory, an evicted one a replay when it wakes (docs/tuning.md change 16). */
-    WORKER_MAX_CACHED_WORKFLOWS: positiveInt(3_000),
+    /**
+     * Sticky-cached workflows: each costs memory, an evicted one a replay when it wakes (docs/tuning.md change 16).
+     * Unset: as many as fit the worker's memory limit, at most 3,000 (src/temporal/workflow-cache.ts).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().optional(),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
     /** The worker's Temporal metrics for Prometheus (the SDK core's exporter, GET /metrics); unset = not served. */

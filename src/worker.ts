@@ -6,6 +6,7 @@ import { startTracing } from './telemetry/tracing';
 import { connectClient, connectWorker } from './temporal/connection';
 import { applySchedules, scheduledJobs } from './temporal/schedules';
 import { createPaymentWorker, installWorkerRuntime, prebuiltBundlePath, serveWorkerHealth } from './temporal/worker';
+import { cachedWorkflowsFor, memoryAvailableBytes } from './temporal/workflow-cache';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
@@ -22,6 +23,8 @@ const midtrans = createMidtransClient({
   snapBaseUrl: config.MIDTRANS_SNAP_BASE_URL ?? defaults.snapBaseUrl,
   timeoutMs: config.MIDTRANS_TIMEOUT_MS,
 });
+const memoryBytes = memoryAvailableBytes();
+const maxCachedWorkflows = config.WORKER_MAX_CACHED_WORKFLOWS ?? cachedWorkflowsFor(memoryBytes);
 const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
 const worker = await createPaymentWorker({
   connection,
@@ -40,7 +43,7 @@ const worker = await createPaymentWorker({
       signingSecret: config.DOWNSTREAM_SIGNING_SECRET,
     },
   },
-  maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+  maxCachedWorkflows,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
   tracing,
@@ -55,7 +58,14 @@ await applySchedules(scheduler, scheduledJobs(config)).then(
 await scheduler.connection.close();
 const health = config.WORKER_HEALTH_PORT ? await serveWorkerHealth(worker, config.HOST, config.WORKER_HEALTH_PORT) : undefined;
 logger.info(
-  { taskQueue: config.TEMPORAL_TASK_QUEUE, namespace, metricsPort: config.WORKER_METRICS_PORT, healthPort: config.WORKER_HEALTH_PORT },
+  {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    namespace,
+    metricsPort: config.WORKER_METRICS_PORT,
+    healthPort: config.WORKER_HEALTH_PORT,
+    maxCachedWorkflows,
+    cacheSizedBy: config.WORKER_MAX_CACHED_WORKFLOWS === undefined ? `memory (${Math.round(memoryBytes / 2 ** 20)} MiB)` : 'WORKER_MAX_CACHED_WORKFLOWS',
+  },
   'worker started',
 );
 // Worker.run() handles SIGINT/SIGTERM itself: it stops polling and lets running tasks finish.

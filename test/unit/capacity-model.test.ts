@@ -97,6 +97,21 @@ describe('capacity model: inputs from the production topology', () => {
     expect(markdown).toContain('10 KiB per pending payment held open');
   });
 
+  it("gives a worker replica's memory from the scale phase, under the limit it ran with", () => {
+    const results = withStack();
+    const scale = results.stack!.scale!;
+    Object.assign(scale, {
+      counts: { open: 6_000 },
+      processes: { worker: { hwmMiB: 1180.4 } },
+      workerMemory: { limit: { bytes: 2e9, cgroupPeakMiB: 1156, oomKills: 0 }, limitUnavailable: null, workerSurvived: true },
+    });
+    expect(renderCapacity(results)).toContain('with 6,000 payments open its peak was 1,180 MiB under a\n  2,000 MB limit, and ran to the end.');
+    scale.workerMemory!.workerSurvived = false;
+    expect(renderCapacity(results)).toContain('**and did not run to the end**');
+    delete scale.workerMemory;
+    expect(renderCapacity(results)).not.toContain('its peak was');
+  });
+
   it("names the run's workflow cache size, not a fixed default", () => {
     expect(renderCapacity(withStack())).toContain('`WORKER_MAX_CACHED_WORKFLOWS`, 3,000 per worker in this run');
   });

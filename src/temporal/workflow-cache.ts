@@ -1,0 +1,29 @@
+import os from 'node:os';
+
+/** The most workflows a worker caches unless told otherwise (docs/tuning.md change 16). */
+export const MAX_DEFAULT_CACHED_WORKFLOWS = 3_000;
+const MIN_DEFAULT_CACHED_WORKFLOWS = 100;
+
+/*
+ * Measured on Node 24 with the production topology (docs/tuning.md, "The worker under a memory limit"): a worker with an
+ * empty cache holds about 450 MiB, and each cached workflow about 0.3 MiB more once the cache is full. A worker past
+ * its container's limit is OOM-killed, not slowed, so the cache gets at most 80 % of the memory less the empty worker.
+ */
+const EMPTY_WORKER_MIB = 450;
+const MIB_PER_CACHED_WORKFLOW = 0.3;
+const SHARE_FOR_THE_WORKER = 0.8;
+
+/** How many workflows fit the memory a worker may use, within 100 and 3,000. */
+export function cachedWorkflowsFor(memoryBytes: number): number {
+  const memoryMiB = memoryBytes / 2 ** 20;
+  const fit = Math.floor((memoryMiB * SHARE_FOR_THE_WORKER - EMPTY_WORKER_MIB) / MIB_PER_CACHED_WORKFLOW);
+  return Math.min(MAX_DEFAULT_CACHED_WORKFLOWS, Math.max(MIN_DEFAULT_CACHED_WORKFLOWS, fit));
+}
+
+/** The memory this process may use: its container's limit (a memory cgroup) when it has one, else the host's. */
+export function memoryAvailableBytes(): number {
+  const host = os.totalmem();
+  // Without a limit Node reports a number beyond the host's memory (2^64, or 16 TiB on Node 24), never 0 or less.
+  const limit = process.constrainedMemory();
+  return limit > 0 && limit < host ? limit : host;
+}

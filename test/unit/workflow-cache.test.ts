@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { createMemoryLimit } from '../../bench/memory-limit';
+import { cachedWorkflowsFor, MAX_DEFAULT_CACHED_WORKFLOWS, memoryAvailableBytes } from '../../src/temporal/workflow-cache';
+
+const MB = 1e6;
+
+describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKFLOWS is unset", () => {
+  it('keeps 3,000 in the 2 GB of docker-compose.yml and on a large host', () => {
+    expect(cachedWorkflowsFor(2_000 * MB)).toBe(MAX_DEFAULT_CACHED_WORKFLOWS);
+    expect(cachedWorkflowsFor(24 * 2 ** 30)).toBe(MAX_DEFAULT_CACHED_WORKFLOWS);
+  });
+
+  it('caches fewer in a 1 GB container, where a cache of 3,000 was OOM-killed, and 100 in one with no room', () => {
+    expect(cachedWorkflowsFor(1_000 * MB)).toBe(1_043);
+    expect(cachedWorkflowsFor(512 * MB)).toBe(100);
+  });
+
+  it('never caches more with less memory', () => {
+    let previous = 0;
+    for (let mb = 256; mb <= 4_096; mb += 64) {
+      const size = cachedWorkflowsFor(mb * MB);
+      expect(size).toBeGreaterThanOrEqual(previous);
+      previous = size;
+    }
+  });
+
+  it("takes the host's memory when the process has no limit", () => {
+    expect(memoryAvailableBytes()).toBe(os.totalmem());
+  });
+
+  // A real memory cgroup, as a container's limit: the process reads the limit, not the host's memory.
+  it("takes a container's memory limit when it has one", { timeout: 60_000 }, () => {
+    const limit = createMemoryLimit('cache', 1_000 * MB);
+    if ('unavailable' in limit) {
+      expect(limit.unavailable).toMatch(/cgroup/);
+      return;
+    }
+    try {
+      const script = "import('./src/temporal/workflow-cache.ts').then((m) => console.log(m.memoryAvailableBytes(), m.cachedWorkflowsFor(m.memoryAvailableBytes())))";
+      const { command, args } = limit.wrap(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+      const [bytes, cached] = execFileSync(command, args, { encoding: 'utf8' }).trim().split(' ').map(Number);
+      // The kernel rounds a cgroup v1 limit down to whole pages.
+      expect(bytes).toBeGreaterThan(999 * MB);
+      expect(bytes).toBeLessThanOrEqual(1_000 * MB);
+      expect(cached).toBe(cachedWorkflowsFor(bytes!));
+      expect(cached).toBeLessThan(MAX_DEFAULT_CACHED_WORKFLOWS);
+    } finally {
+      limit.remove();
+    }
+  });
+});
