@@ -819,7 +819,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     'API to the end-to-end phase (section 7). The settlement burst alone: `--only burst` (500 / 2,000 / 10,000 payments in',
     '`--quick` / default / `--full`, or `--burst N`; section 8). Open payments past their first hour of reconciliation',
     'look-ups: `--only scale --probe-after-first-hour` (each level probed an hour after its creates; section 5).',
-    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`; settle only a sample of N held payments: `--settle N`.',
+    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`; settle only a sample of N held payments: `--settle N`; the scale phase\'s worker runs under docker-compose.yml\'s memory limit, another with `--worker-memory MB` (0: none).',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
