@@ -6,8 +6,9 @@ const MIN_DEFAULT_CACHED_WORKFLOWS = 100;
 
 /*
  * Measured on Node 24 with the production topology (docs/tuning.md, "The worker under a memory limit"): a worker with an
- * empty cache holds about 450 MiB, and each cached workflow about 0.3 MiB more once the cache is full. A worker past
- * its container's limit is OOM-killed, not slowed, so the cache gets at most 80 % of the memory less the empty worker.
+ * empty cache holds about 450 MiB, and each cached workflow 0.22–0.24 MiB more once the cache is full; 0.3 leaves room
+ * for the refund paths. A worker past its container's limit is OOM-killed, not slowed, so the cache gets at most 80 % of
+ * the memory less the empty worker.
  */
 const EMPTY_WORKER_MIB = 450;
 const MIB_PER_CACHED_WORKFLOW = 0.3;
