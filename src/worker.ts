@@ -6,7 +6,7 @@ import { startTracing } from './telemetry/tracing';
 import { connectClient, connectWorker } from './temporal/connection';
 import { applySchedules, scheduledJobs } from './temporal/schedules';
 import { createPaymentWorker, installWorkerRuntime, prebuiltBundlePath, serveWorkerHealth } from './temporal/worker';
-import { cachedWorkflowsFor, memoryAvailableBytes } from './temporal/workflow-cache';
+import { memoryAvailableBytes, workflowCacheSize } from './temporal/workflow-cache';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
@@ -23,8 +23,10 @@ const midtrans = createMidtransClient({
   snapBaseUrl: config.MIDTRANS_SNAP_BASE_URL ?? defaults.snapBaseUrl,
   timeoutMs: config.MIDTRANS_TIMEOUT_MS,
 });
-const memoryBytes = memoryAvailableBytes();
-const maxCachedWorkflows = config.WORKER_MAX_CACHED_WORKFLOWS ?? cachedWorkflowsFor(memoryBytes);
+const cache = workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS, memoryAvailableBytes());
+if (cache.maxCachedWorkflows > cache.fits) {
+  logger.warn(cache, "the workflow cache is larger than the worker's memory holds: past its memory limit the worker is OOM-killed");
+}
 const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
 const worker = await createPaymentWorker({
   connection,
@@ -43,7 +45,7 @@ const worker = await createPaymentWorker({
       signingSecret: config.DOWNSTREAM_SIGNING_SECRET,
     },
   },
-  maxCachedWorkflows,
+  maxCachedWorkflows: cache.maxCachedWorkflows,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
   tracing,
@@ -63,8 +65,9 @@ logger.info(
     namespace,
     metricsPort: config.WORKER_METRICS_PORT,
     healthPort: config.WORKER_HEALTH_PORT,
-    maxCachedWorkflows,
-    cacheSizedBy: config.WORKER_MAX_CACHED_WORKFLOWS === undefined ? `memory (${Math.round(memoryBytes / 2 ** 20)} MiB)` : 'WORKER_MAX_CACHED_WORKFLOWS',
+    maxCachedWorkflows: cache.maxCachedWorkflows,
+    cacheSizedBy: cache.sizedBy,
+    memoryMiB: cache.memoryMiB,
   },
   'worker started',
 );

@@ -14,11 +14,27 @@ const EMPTY_WORKER_MIB = 450;
 const MIB_PER_CACHED_WORKFLOW = 0.3;
 const SHARE_FOR_THE_WORKER = 0.8;
 
-/** How many workflows fit the memory a worker may use, within 100 and 3,000. */
-export function cachedWorkflowsFor(memoryBytes: number): number {
+/** How many cached workflows fit the memory a worker may use (none when not even an empty worker does). */
+export function cachedWorkflowsThatFit(memoryBytes: number): number {
   const memoryMiB = memoryBytes / 2 ** 20;
-  const fit = Math.floor((memoryMiB * SHARE_FOR_THE_WORKER - EMPTY_WORKER_MIB) / MIB_PER_CACHED_WORKFLOW);
-  return Math.min(MAX_DEFAULT_CACHED_WORKFLOWS, Math.max(MIN_DEFAULT_CACHED_WORKFLOWS, fit));
+  return Math.max(0, Math.floor((memoryMiB * SHARE_FOR_THE_WORKER - EMPTY_WORKER_MIB) / MIB_PER_CACHED_WORKFLOW));
+}
+
+export interface WorkflowCacheSize {
+  maxCachedWorkflows: number;
+  sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS' | 'memory';
+  memoryMiB: number;
+  /** What fits that memory: a cache above it puts the worker at risk of being OOM-killed. */
+  fits: number;
+}
+
+/** WORKER_MAX_CACHED_WORKFLOWS when set; otherwise as many as fit the memory, within 100 and 3,000. */
+export function workflowCacheSize(setting: number | undefined, memoryBytes: number): WorkflowCacheSize {
+  const fits = cachedWorkflowsThatFit(memoryBytes);
+  const memoryMiB = Math.round(memoryBytes / 2 ** 20);
+  if (setting !== undefined) return { maxCachedWorkflows: setting, sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS', memoryMiB, fits };
+  const maxCachedWorkflows = Math.min(MAX_DEFAULT_CACHED_WORKFLOWS, Math.max(MIN_DEFAULT_CACHED_WORKFLOWS, fits));
+  return { maxCachedWorkflows, sizedBy: 'memory', memoryMiB, fits };
 }
 
 /** The memory this process may use: its container's limit (a memory cgroup) when it has one, else the host's. */

@@ -2,28 +2,34 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLimit } from '../../bench/memory-limit';
-import { cachedWorkflowsFor, MAX_DEFAULT_CACHED_WORKFLOWS, memoryAvailableBytes } from '../../src/temporal/workflow-cache';
+import { MAX_DEFAULT_CACHED_WORKFLOWS, memoryAvailableBytes, workflowCacheSize } from '../../src/temporal/workflow-cache';
 
 const MB = 1e6;
+const sizedByMemory = (bytes: number) => workflowCacheSize(undefined, bytes).maxCachedWorkflows;
 
 describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKFLOWS is unset", () => {
   it('keeps 3,000 in the 2 GB of docker-compose.yml and on a large host', () => {
-    expect(cachedWorkflowsFor(2_000 * MB)).toBe(MAX_DEFAULT_CACHED_WORKFLOWS);
-    expect(cachedWorkflowsFor(24 * 2 ** 30)).toBe(MAX_DEFAULT_CACHED_WORKFLOWS);
+    expect(workflowCacheSize(undefined, 2_000 * MB)).toEqual({ maxCachedWorkflows: MAX_DEFAULT_CACHED_WORKFLOWS, sizedBy: 'memory', memoryMiB: 1_907, fits: 3_586 });
+    expect(sizedByMemory(24 * 2 ** 30)).toBe(MAX_DEFAULT_CACHED_WORKFLOWS);
   });
 
   it('caches fewer in a 1 GB container, where a cache of 3,000 was OOM-killed, and 100 in one with no room', () => {
-    expect(cachedWorkflowsFor(1_000 * MB)).toBe(1_043);
-    expect(cachedWorkflowsFor(512 * MB)).toBe(100);
+    expect(sizedByMemory(1_000 * MB)).toBe(1_043);
+    expect(workflowCacheSize(undefined, 512 * MB)).toMatchObject({ maxCachedWorkflows: 100, fits: 0 });
   });
 
   it('never caches more with less memory', () => {
     let previous = 0;
     for (let mb = 256; mb <= 4_096; mb += 64) {
-      const size = cachedWorkflowsFor(mb * MB);
+      const size = sizedByMemory(mb * MB);
       expect(size).toBeGreaterThanOrEqual(previous);
       previous = size;
     }
+  });
+
+  it('takes WORKER_MAX_CACHED_WORKFLOWS as set, and says what the memory holds so the worker can warn', () => {
+    expect(workflowCacheSize(3_000, 1_000 * MB)).toEqual({ maxCachedWorkflows: 3_000, sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS', memoryMiB: 954, fits: 1_043 });
+    expect(workflowCacheSize(5_000, 24 * 2 ** 30).fits).toBeGreaterThan(5_000);
   });
 
   it("takes the host's memory when the process has no limit", () => {
@@ -38,13 +44,14 @@ describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKF
       return;
     }
     try {
-      const script = "import('./src/temporal/workflow-cache.ts').then((m) => console.log(m.memoryAvailableBytes(), m.cachedWorkflowsFor(m.memoryAvailableBytes())))";
+      const script =
+        "import('./src/temporal/workflow-cache.ts').then((m) => console.log(m.memoryAvailableBytes(), m.workflowCacheSize(undefined, m.memoryAvailableBytes()).maxCachedWorkflows))";
       const { command, args } = limit.wrap(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
       const [bytes, cached] = execFileSync(command, args, { encoding: 'utf8' }).trim().split(' ').map(Number);
       // The kernel rounds a cgroup v1 limit down to whole pages.
       expect(bytes).toBeGreaterThan(999 * MB);
       expect(bytes).toBeLessThanOrEqual(1_000 * MB);
-      expect(cached).toBe(cachedWorkflowsFor(bytes!));
+      expect(cached).toBe(sizedByMemory(bytes!));
       expect(cached).toBeLessThan(MAX_DEFAULT_CACHED_WORKFLOWS);
     } finally {
       limit.remove();
