@@ -82,9 +82,11 @@ function workerMemoryLines(scale: ScaleResult | undefined): string[] {
   const limit = scale?.workerMemory?.limit;
   const peak = scale?.processes?.worker?.hwmMiB;
   if (!scale || !limit || peak == null) return [];
-  const ended = scale.workerMemory!.workerSurvived && !limit.oomKills ? 'and ran to the end' : '**and did not run to the end**';
+  const ended = scale.workerMemory!.workerSurvived ? 'and ran to the end' : '**and did not run to the end**';
+  const cache = scale.workerCachedWorkflows;
+  const notFull = cache !== undefined && scale.counts.open < cache ? ` (its cache of ${thousands(cache)} not yet full)` : '';
   return [
-    `  Each replica also needs memory for its workflow cache: with ${thousands(scale.counts.open)} payments open its peak was ${thousands(Math.round(peak))} MiB under a`,
+    `  Each replica also needs memory for its workflow cache: with ${thousands(scale.counts.open)} payments open${notFull} its peak was ${thousands(Math.round(peak))} MiB under a`,
     `  ${thousands(limit.bytes / 1e6)} MB limit, ${ended}. docker-compose.yml gives each worker ${fmt(WORKER_MEMORY_BUDGET_MB / 1000)} GB, and a worker sizes its cache from its limit`,
     '  unless `WORKER_MAX_CACHED_WORKFLOWS` says otherwise (docs/operations.md, "Worker memory").',
   ];
@@ -97,7 +99,7 @@ export function renderCapacity(results: BenchResults): string | undefined {
   const total = CAPACITY_PARTS.reduce((a, [part]) => a + (inputs.cpuMsPerPayment[part] ?? 0), 0);
   const shape = inputs.historyShape;
   const refundWindowDays = 30;
-  const cacheSize = results.meta.settings.workerDefaults.WORKER_MAX_CACHED_WORKFLOWS;
+  const cacheSize = results.stack?.scale?.workerCachedWorkflows ?? results.meta.settings.workerDefaults.WORKER_MAX_CACHED_WORKFLOWS;
   const lines = [
     '# Capacity model',
     '',

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { round1 } from './util';
 
 /**
  * A container's memory limit for one benchmarked process, without a container engine: a memory cgroup with a hard
@@ -32,7 +33,7 @@ export function readLimit(limit: MemoryLimit | { unavailable: string } | undefin
   if (!limit) return { limit: null, limitUnavailable: null };
   if ('unavailable' in limit) return { limit: null, limitUnavailable: limit.unavailable };
   const { peakBytes, oomKills } = limit.read();
-  return { limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : Math.round((peakBytes / 2 ** 20) * 10) / 10, oomKills }, limitUnavailable: null };
+  return { limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20), oomKills }, limitUnavailable: null };
 }
 
 const V1_ROOT = '/sys/fs/cgroup/memory';

@@ -106,6 +106,12 @@ function numbers(value: string, flag: string): number[] {
   return list;
 }
 
+/** One whole number of MB; 0 means none. */
+function megabytes(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new Error(`${flag} wants a number of MB (0: no limit), not ${value}`);
+  return Number(value);
+}
+
 function positive(value: string, flag: string): number {
   const n = numbers(value, flag)[0]!;
   if (n < 1) throw new Error(`${flag} wants a number above 0`);
@@ -191,7 +197,7 @@ export function parseOptions(argv: string[]): Options {
   if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
   if (text('settle')) sizes.scale.settleCount = positive(text('settle')!, '--settle');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
-  const workerMemory = text('worker-memory') === undefined ? WORKER_MEMORY_BUDGET_MB : numbers(text('worker-memory')!, '--worker-memory')[0]!;
+  const workerMemory = text('worker-memory') === undefined ? WORKER_MEMORY_BUDGET_MB : megabytes(text('worker-memory')!, '--worker-memory');
   if (workerMemory > 0) sizes.scale.workerMemoryMB = workerMemory;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
   if (text('poll-ms')) sizes.pollMs = numbers(text('poll-ms')!, '--poll-ms')[0]!;

@@ -23,6 +23,7 @@ import { pool } from '../test/support/fixtures';
 import { mib, now, round2, say, summarize, tally, type Summary } from './util';
 import { summarizeWebhooks, type WebhookSummary } from './webhooks';
 import { DEFAULT_EARLY_LOOKS_MINUTES } from '../src/domain/reconciliation';
+import { usableMemory, workflowCacheSize } from '../src/temporal/workflow-cache';
 
 export interface Context {
   cleanup: Cleanup;
@@ -439,6 +440,8 @@ export interface ScaleResult {
   growth: GrowthPoint[];
   /** The worker's memory limit (`--worker-memory`) and whether it ran to the end under it; absent in older reports. */
   workerMemory?: LimitReading & { workerSurvived: boolean };
+  /** The cache the worker sized for itself (from its limit, unless WORKER_MAX_CACHED_WORKFLOWS was set); absent in older reports. */
+  workerCachedWorkflows?: number;
 }
 
 export async function statusesOf(infra: Infra, ids: string[]): Promise<Record<string, number>> {
@@ -460,6 +463,8 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   say(`${label}: starting worker and API`);
   const workerMemoryBytes = settings.workerMemoryMB === undefined ? undefined : settings.workerMemoryMB * 1e6;
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv, undefined, { workerMemoryBytes });
+  const cacheSetting = infra.serviceEnv(services.taskQueue, workerEnv).WORKER_MAX_CACHED_WORKFLOWS;
+  const workerCachedWorkflows = workflowCacheSize(cacheSetting ? Number(cacheSetting) : undefined, workerMemoryBytes ?? usableMemory().bytes).maxCachedWorkflows;
   // Without its worker the phase would go on creating payments that never charge: it ends, saying why.
   const workerStillRuns = () => {
     if (services.worker.running) return;
@@ -683,6 +688,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       temporalDbBytes: await infra.temporalStorage(),
       growth,
       workerMemory: { ...readLimit(services.worker.memoryLimit), workerSurvived: services.worker.running },
+      workerCachedWorkflows,
     };
     say(
       `${label}: created ${pending.length} in ${result.create.seconds} s, all success after ${result.settle.toAllSuccessSeconds} s, ` +

@@ -749,7 +749,7 @@ function keyFigures(results: BenchResults): string[] {
   }
   const scale = results.scale;
   if (scale) {
-    const cacheSize = results.meta.settings.workerDefaults.WORKER_MAX_CACHED_WORKFLOWS ?? 2000;
+    const cacheSize = scale.workerCachedWorkflows ?? results.meta.settings.workerDefaults.WORKER_MAX_CACHED_WORKFLOWS ?? 2000;
     const withRss = scale.growth.filter((g) => g.workerRssMiB != null);
     const first = withRss[0];
     const last = withRss.at(-1);

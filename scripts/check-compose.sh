@@ -5,7 +5,8 @@
 #   2. without any one of them (unset or empty), rendering fails with a message naming it: the stack has no default
 #      secrets to start with by accident;
 #   3. every published port is bound to 127.0.0.1;
-#   4. the API has a memory limit within its 512 MB budget, and the worker has one (Node sizes its heaps from it).
+#   4. the API has a memory limit within its 512 MB budget, the worker one of at least 1 GB (Node sizes its heaps,
+#      and the worker its workflow cache, from them).
 # Installs Debian's docker-compose first when it is missing and we are root.
 set -euo pipefail
 
@@ -95,8 +96,12 @@ def limit_bytes(name):
         sys.exit(f"check-compose: the {name} service has no memory limit (mem_limit), or one not read: {limit!r}")
     return int(match.group(1)) * units[match.group(2)]
 
-if limit_bytes("api") > 512 * 10**6:
-    sys.exit("check-compose: the api service's memory limit is over its 512 MB budget")
-limit_bytes("worker")
+api = limit_bytes("api")
+if api > 512 * 10**6:
+    sys.exit(f"check-compose: the api service's memory limit ({api} bytes) is over its 512 MB budget")
+# Below 1 GB a worker caches too few payments to be worth running (docs/operations.md, "Worker memory").
+worker = limit_bytes("worker")
+if worker < 10**9:
+    sys.exit(f"check-compose: the worker service's memory limit ({worker} bytes) is under 1 GB")
 PY
-echo "check-compose: the API runs under a memory limit within its budget, the worker under one"
+echo "check-compose: the API runs under a memory limit within its budget, the worker under one of at least 1 GB"

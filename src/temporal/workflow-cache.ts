@@ -7,17 +7,17 @@ const MIN_DEFAULT_CACHED_WORKFLOWS = 100;
 /*
  * Measured on Node 24 with the production topology (docs/tuning.md, "The worker under a memory limit"): a worker with an
  * empty cache holds about 450 MiB, and each cached workflow 0.22–0.24 MiB more once the cache is full; 0.3 leaves room
- * for the refund paths. A worker past its container's limit is OOM-killed, not slowed, so the cache gets at most 80 % of
- * the memory less the empty worker.
+ * for the refund paths. A worker past its container's limit is OOM-killed, not slowed, so 20 % of the memory stays
+ * free for garbage not yet collected.
  */
 const EMPTY_WORKER_MIB = 450;
 const MIB_PER_CACHED_WORKFLOW = 0.3;
-const SHARE_FOR_THE_WORKER = 0.8;
+const HEADROOM = 0.2;
 
 /** How many cached workflows fit the memory a worker may use (none when not even an empty worker does). */
 export function cachedWorkflowsThatFit(memoryBytes: number): number {
   const memoryMiB = memoryBytes / 2 ** 20;
-  return Math.max(0, Math.floor((memoryMiB * SHARE_FOR_THE_WORKER - EMPTY_WORKER_MIB) / MIB_PER_CACHED_WORKFLOW));
+  return Math.max(0, Math.floor((memoryMiB * (1 - HEADROOM) - EMPTY_WORKER_MIB) / MIB_PER_CACHED_WORKFLOW));
 }
 
 export interface WorkflowCacheSize {
@@ -37,10 +37,19 @@ export function workflowCacheSize(setting: number | undefined, memoryBytes: numb
   return { maxCachedWorkflows, sizedBy: 'memory', memoryMiB, fits };
 }
 
-/** The memory this process may use: its container's limit (a memory cgroup) when it has one, else the host's. */
-export function memoryAvailableBytes(): number {
+export interface UsableMemory {
+  bytes: number;
+  /** `cgroup`: the memory limit of the process's own cgroup (a container's); `host`: none found there. */
+  source: 'cgroup' | 'host';
+}
+
+/**
+ * The memory this process may use: the limit of its own cgroup when it has one, else the host's. Node reads only the
+ * process's own cgroup: a limit set on a parent alone (a pod-level limit without a container one) is not seen.
+ */
+export function usableMemory(): UsableMemory {
   const host = os.totalmem();
-  // Without a limit Node reports a number beyond the host's memory (2^64, or 16 TiB on Node 24), never 0 or less.
-  const limit = process.constrainedMemory();
-  return limit > 0 && limit < host ? limit : host;
+  // Unknown: undefined (Node 20) or 0 (Node 22 on); no limit: a number beyond the host's memory (2^64 on cgroup v1).
+  const limit = process.constrainedMemory?.() ?? 0;
+  return limit > 0 && limit < host ? { bytes: limit, source: 'cgroup' } : { bytes: host, source: 'host' };
 }

@@ -177,7 +177,8 @@ describe('bench --worker-memory', () => {
     expect(parseOptions(['--only', 'scale']).scale.workerMemoryMB).toBe(WORKER_MEMORY_BUDGET_MB);
     expect(parseOptions(['--only', 'scale', '--worker-memory', '1500']).scale.workerMemoryMB).toBe(1500);
     expect(parseOptions(['--only', 'scale', '--worker-memory', '0']).scale.workerMemoryMB).toBeUndefined();
-    expect(() => parseOptions(['--worker-memory', 'lots'])).toThrow('--worker-memory wants a comma-separated list of integers');
+    expect(() => parseOptions(['--worker-memory', 'lots'])).toThrow('--worker-memory wants a number of MB (0: no limit), not lots');
+    expect(() => parseOptions(['--worker-memory', '1000,2000'])).toThrow('--worker-memory wants a number of MB (0: no limit), not 1000,2000');
   });
 
   it('reports the limit, what the cgroup was charged at most, its OOM kills and whether the worker ran to the end', () => {

@@ -106,6 +106,10 @@ describe('capacity model: inputs from the production topology', () => {
       workerMemory: { limit: { bytes: 2e9, cgroupPeakMiB: 1156, oomKills: 0 }, limitUnavailable: null, workerSurvived: true },
     });
     expect(renderCapacity(results)).toContain('with 6,000 payments open its peak was 1,180 MiB under a\n  2,000 MB limit, and ran to the end.');
+    Object.assign(scale, { workerCachedWorkflows: 3_000 });
+    expect(renderCapacity(results)).toContain('with 6,000 payments open its peak was');
+    Object.assign(scale, { counts: { open: 1_500 } });
+    expect(renderCapacity(results)).toContain('with 1,500 payments open (its cache of 3,000 not yet full) its peak was');
     scale.workerMemory!.workerSurvived = false;
     expect(renderCapacity(results)).toContain('**and did not run to the end**');
     delete scale.workerMemory;
