@@ -26,7 +26,7 @@ const midtrans = createMidtransClient({
 const memory = usableMemory();
 const cache = workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS, memory.bytes);
 if (cache.fits === 0) {
-  logger.warn({ ...cache, memorySource: memory.source }, "the worker's memory limit is below what a worker with an empty cache needs: it will be OOM-killed");
+  logger.warn({ ...cache, memorySource: memory.source }, "the worker's memory limit leaves no room for a workflow cache: expect it to be OOM-killed");
 } else if (cache.maxCachedWorkflows > cache.fits) {
   logger.warn({ ...cache, memorySource: memory.source }, "the workflow cache is larger than the worker's memory holds: past its memory limit the worker is OOM-killed");
 }
