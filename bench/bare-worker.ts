@@ -4,7 +4,7 @@ import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../src/config';
 import { connectWorker } from '../src/temporal/connection';
 import { encryptedDataConverter } from '../src/temporal/payload-codec';
-import { usableMemory, workflowCacheSize } from '../src/temporal/workflow-cache';
+import { workflowCacheSize } from '../src/temporal/workflow-cache';
 import type { BareActivities } from './bare-workflow';
 import { createMinimalActivities } from './minimal-activities';
 
@@ -63,7 +63,7 @@ const worker = await Worker.create({
   activities,
   // The same codec as the real worker, so the baseline differs from it only in the activities' work.
   dataConverter: encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS),
-  maxCachedWorkflows: workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS, usableMemory().bytes).maxCachedWorkflows,
+  maxCachedWorkflows: workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 });

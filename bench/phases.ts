@@ -23,7 +23,7 @@ import { pool } from '../test/support/fixtures';
 import { mib, now, round2, say, summarize, tally, type Summary } from './util';
 import { summarizeWebhooks, type WebhookSummary } from './webhooks';
 import { DEFAULT_EARLY_LOOKS_MINUTES } from '../src/domain/reconciliation';
-import { usableMemory, workflowCacheSize } from '../src/temporal/workflow-cache';
+import { workflowCacheSize } from '../src/temporal/workflow-cache';
 
 export interface Context {
   cleanup: Cleanup;
@@ -464,7 +464,10 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   const workerMemoryBytes = settings.workerMemoryMB === undefined ? undefined : settings.workerMemoryMB * 1e6;
   const services = await startPaymentServices(ctx.cleanup, infra, label, workerEnv, undefined, { workerMemoryBytes });
   const cacheSetting = infra.serviceEnv(services.taskQueue, workerEnv).WORKER_MAX_CACHED_WORKFLOWS;
-  const workerCachedWorkflows = workflowCacheSize(cacheSetting ? Number(cacheSetting) : undefined, workerMemoryBytes ?? usableMemory().bytes).maxCachedWorkflows;
+  const workerCachedWorkflows = workflowCacheSize(
+    cacheSetting ? Number(cacheSetting) : undefined,
+    workerMemoryBytes === undefined ? undefined : { bytes: workerMemoryBytes, source: 'cgroup' },
+  ).maxCachedWorkflows;
   // Without its worker the phase would go on creating payments that never charge: it ends, saying why.
   const workerStillRuns = () => {
     if (services.worker.running) return;

@@ -23,7 +23,7 @@ import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSetting
 import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
 import { round1, say } from './util';
-import { usableMemory, workflowCacheSize } from '../src/temporal/workflow-cache';
+import { workflowCacheSize } from '../src/temporal/workflow-cache';
 
 const options = parseOptions(process.argv.slice(2));
 if (options.renderOnly) {
@@ -107,7 +107,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
       pollMs: opts.pollMs,
       timeoutMs: opts.timeoutMs,
       workerDefaults: {
-        WORKER_MAX_CACHED_WORKFLOWS: workflowCacheSize(serviceConfig.WORKER_MAX_CACHED_WORKFLOWS, usableMemory().bytes).maxCachedWorkflows,
+        WORKER_MAX_CACHED_WORKFLOWS: workflowCacheSize(serviceConfig.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
         WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,
         WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: serviceConfig.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
         DATABASE_POOL_SIZE: serviceConfig.DATABASE_POOL_SIZE,

@@ -6,7 +6,7 @@ import { startTracing } from './telemetry/tracing';
 import { connectClient, connectWorker } from './temporal/connection';
 import { applySchedules, scheduledJobs } from './temporal/schedules';
 import { createPaymentWorker, installWorkerRuntime, prebuiltBundlePath, serveWorkerHealth } from './temporal/worker';
-import { usableMemory, workflowCacheSize } from './temporal/workflow-cache';
+import { workflowCacheSize } from './temporal/workflow-cache';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
@@ -23,12 +23,11 @@ const midtrans = createMidtransClient({
   snapBaseUrl: config.MIDTRANS_SNAP_BASE_URL ?? defaults.snapBaseUrl,
   timeoutMs: config.MIDTRANS_TIMEOUT_MS,
 });
-const memory = usableMemory();
-const cache = workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS, memory.bytes);
+const cache = workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS);
 if (cache.fits === 0) {
-  logger.warn({ ...cache, memorySource: memory.source }, "the worker's memory limit leaves no room for a workflow cache: expect it to be OOM-killed");
+  logger.warn(cache, "the worker's memory limit leaves no room for a workflow cache: expect it to be OOM-killed");
 } else if (cache.maxCachedWorkflows > cache.fits) {
-  logger.warn({ ...cache, memorySource: memory.source }, "the workflow cache is larger than the worker's memory holds: past its memory limit the worker is OOM-killed");
+  logger.warn(cache, "the workflow cache is larger than the worker's memory holds: past its memory limit the worker is OOM-killed");
 }
 const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
 const worker = await createPaymentWorker({
@@ -71,7 +70,7 @@ logger.info(
     maxCachedWorkflows: cache.maxCachedWorkflows,
     cacheSizedBy: cache.sizedBy,
     memoryMiB: cache.memoryMiB,
-    memorySource: memory.source,
+    memorySource: cache.memorySource,
   },
   'worker started',
 );

@@ -24,17 +24,21 @@ export interface WorkflowCacheSize {
   maxCachedWorkflows: number;
   sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS' | 'memory';
   memoryMiB: number;
+  memorySource: UsableMemory['source'];
   /** What fits that memory: a cache above it puts the worker at risk of being OOM-killed. */
   fits: number;
 }
 
-/** WORKER_MAX_CACHED_WORKFLOWS when set; otherwise as many as fit the memory, within 100 and 3,000. */
-export function workflowCacheSize(setting: number | undefined, memoryBytes: number): WorkflowCacheSize {
-  const fits = cachedWorkflowsThatFit(memoryBytes);
-  const memoryMiB = Math.round(memoryBytes / 2 ** 20);
-  if (setting !== undefined) return { maxCachedWorkflows: setting, sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS', memoryMiB, fits };
+/**
+ * WORKER_MAX_CACHED_WORKFLOWS when set; otherwise as many as fit the memory, within 100 and 3,000. The memory is this
+ * process's unless given (the bench sizes the cache of a worker it starts under a limit of its own).
+ */
+export function workflowCacheSize(setting: number | undefined, memory: UsableMemory = usableMemory()): WorkflowCacheSize {
+  const fits = cachedWorkflowsThatFit(memory.bytes);
+  const described = { memoryMiB: Math.round(memory.bytes / 2 ** 20), memorySource: memory.source, fits };
+  if (setting !== undefined) return { maxCachedWorkflows: setting, sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS', ...described };
   const maxCachedWorkflows = Math.min(MAX_DEFAULT_CACHED_WORKFLOWS, Math.max(MIN_DEFAULT_CACHED_WORKFLOWS, fits));
-  return { maxCachedWorkflows, sizedBy: 'memory', memoryMiB, fits };
+  return { maxCachedWorkflows, sizedBy: 'memory', ...described };
 }
 
 export interface UsableMemory {

@@ -5,17 +5,18 @@ import { createMemoryLimit } from '../../bench/memory-limit';
 import { MAX_DEFAULT_CACHED_WORKFLOWS, usableMemory, workflowCacheSize } from '../../src/temporal/workflow-cache';
 
 const MB = 1e6;
-const sizedByMemory = (bytes: number) => workflowCacheSize(undefined, bytes).maxCachedWorkflows;
+const limit = (bytes: number) => ({ bytes, source: 'cgroup' as const });
+const sizedByMemory = (bytes: number) => workflowCacheSize(undefined, limit(bytes)).maxCachedWorkflows;
 
 describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKFLOWS is unset", () => {
   it('keeps 3,000 in the 2 GB of docker-compose.yml and on a large host', () => {
-    expect(workflowCacheSize(undefined, 2_000 * MB)).toEqual({ maxCachedWorkflows: MAX_DEFAULT_CACHED_WORKFLOWS, sizedBy: 'memory', memoryMiB: 1_907, fits: 3_586 });
+    expect(workflowCacheSize(undefined, limit(2_000 * MB))).toEqual({ maxCachedWorkflows: MAX_DEFAULT_CACHED_WORKFLOWS, sizedBy: 'memory', memoryMiB: 1_907, memorySource: 'cgroup', fits: 3_586 });
     expect(sizedByMemory(24 * 2 ** 30)).toBe(MAX_DEFAULT_CACHED_WORKFLOWS);
   });
 
   it('caches fewer in a 1 GB container, where a cache of 3,000 was OOM-killed, and 100 in one with no room', () => {
     expect(sizedByMemory(1_000 * MB)).toBe(1_043);
-    expect(workflowCacheSize(undefined, 512 * MB)).toMatchObject({ maxCachedWorkflows: 100, fits: 0 });
+    expect(workflowCacheSize(undefined, limit(512 * MB))).toMatchObject({ maxCachedWorkflows: 100, fits: 0 });
   });
 
   it('never caches more with less memory', () => {
@@ -28,14 +29,15 @@ describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKF
   });
 
   it('takes WORKER_MAX_CACHED_WORKFLOWS as set, and says what the memory holds so the worker can warn', () => {
-    expect(workflowCacheSize(3_000, 1_000 * MB)).toEqual({ maxCachedWorkflows: 3_000, sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS', memoryMiB: 954, fits: 1_043 });
-    expect(workflowCacheSize(5_000, 24 * 2 ** 30).fits).toBeGreaterThan(5_000);
+    expect(workflowCacheSize(3_000, limit(1_000 * MB))).toEqual({ maxCachedWorkflows: 3_000, sizedBy: 'WORKER_MAX_CACHED_WORKFLOWS', memoryMiB: 954, memorySource: 'cgroup', fits: 1_043 });
+    expect(workflowCacheSize(5_000, { bytes: 24 * 2 ** 30, source: 'host' }).fits).toBeGreaterThan(5_000);
   });
 
   // Where vitest itself runs in a memory-limited container there is no unlimited process to look at.
   const limited = (process.constrainedMemory?.() ?? 0) > 0 && process.constrainedMemory() < os.totalmem();
   it.skipIf(limited)("takes the host's memory when the process has no limit", () => {
     expect(usableMemory()).toEqual({ bytes: os.totalmem(), source: 'host' });
+    expect(workflowCacheSize(undefined)).toMatchObject({ maxCachedWorkflows: MAX_DEFAULT_CACHED_WORKFLOWS, memorySource: 'host' });
   });
 
   // A real memory cgroup, as a container's limit: the process reads the limit, not the host's memory.
@@ -45,7 +47,7 @@ describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKF
     if ('unavailable' in limit) return context.skip(limit.unavailable);
     try {
       const script =
-        "import('./src/temporal/workflow-cache.ts').then((m) => { const memory = m.usableMemory(); console.log(memory.bytes, memory.source, m.workflowCacheSize(undefined, memory.bytes).maxCachedWorkflows) })";
+        "import('./src/temporal/workflow-cache.ts').then((m) => { const memory = m.usableMemory(); console.log(memory.bytes, memory.source, m.workflowCacheSize(undefined).maxCachedWorkflows) })";
       const { command, args } = limit.wrap(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
       const [bytesText, source, cachedText] = execFileSync(command, args, { encoding: 'utf8' }).trim().split(' ');
       const [bytes, cached] = [Number(bytesText), Number(cachedText)];
