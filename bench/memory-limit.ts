@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { readOrNull, removeCgroupQuietly, startInCgroup } from './cgroup';
 import { round1 } from './util';
 
 /**
@@ -33,7 +34,10 @@ export function readLimit(limit: MemoryLimit | { unavailable: string } | undefin
   if (!limit) return { limit: null, limitUnavailable: null };
   if ('unavailable' in limit) return { limit: null, limitUnavailable: limit.unavailable };
   const { peakBytes, oomKills } = limit.read();
-  return { limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20), oomKills }, limitUnavailable: null };
+  return {
+    limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20), oomKills },
+    limitUnavailable: null,
+  };
 }
 
 const V1_ROOT = '/sys/fs/cgroup/memory';
@@ -49,19 +53,16 @@ export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit
     mkdirSync(dir);
     writeFileSync(path.join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(limitBytes));
     // Without swap the limit is on memory itself: a process over it is killed, not paged out.
-    if (v1 && existsSync(path.join(dir, 'memory.memsw.limit_in_bytes'))) writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limitBytes));
+    if (v1 && existsSync(path.join(dir, 'memory.memsw.limit_in_bytes')))
+      writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limitBytes));
     if (!v1) writeFileSync(path.join(dir, 'memory.swap.max'), '0');
   } catch (error) {
-    removeQuietly(dir);
+    removeCgroupQuietly(dir);
     return { unavailable: `cannot create a memory cgroup: ${error instanceof Error ? error.message : String(error)}` };
   }
   return {
     limitBytes,
-    wrap: (command, args) => ({
-      command: '/bin/sh',
-      // The shell joins the cgroup, then becomes the command: its pid and process group stay the ones spawned.
-      args: ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, command, ...args],
-    }),
+    wrap: (command, args) => startInCgroup(dir, command, args),
     read() {
       if (v1) {
         const oom = readOrNull(path.join(dir, 'memory.oom_control'))?.match(/^oom_kill (\d+)/m)?.[1];
@@ -70,27 +71,11 @@ export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit
       const oom = readOrNull(path.join(dir, 'memory.events'))?.match(/^oom_kill (\d+)/m)?.[1];
       return { peakBytes: numberOrNull(readOrNull(path.join(dir, 'memory.peak'))), oomKills: numberOrNull(oom) };
     },
-    remove: () => removeQuietly(dir),
+    remove: () => removeCgroupQuietly(dir),
   };
-}
-
-function readOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
 }
 
 function numberOrNull(text: string | null | undefined): number | null {
   const value = Number(text);
   return text != null && text !== '' && Number.isFinite(value) ? value : null;
-}
-
-function removeQuietly(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // Still has a process in it, or was never made: a cgroup left behind holds no memory once its processes exit.
-  }
 }

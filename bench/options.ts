@@ -10,6 +10,8 @@ import type { ScaleSettings } from './phases';
  *              --set KEY=VALUE[,KEY=VALUE]   (service settings for the whole run, on any topology; --tune compares, --set does not)
  *              --probe N   (payments in each scale level's probe)   --settle N   (settle only N of the scale phase's held payments)
  *              --worker-memory MB   (the scale phase's worker runs under a container-style memory limit; 0: none)
+ *              --cpu-weights compose|equal   (the background tier at docker-compose.yml's cpu weight, the default; or all equal)
+ *              --compare-cpu-weights   (end-to-end runs at C=32 under both weights, equal, compose, compose, equal)
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
@@ -25,6 +27,12 @@ export const PHASES: Phase[] = ['e2e', 'api', 'scale', 'burst'];
 export const DEFAULT_BASELINE_REF = '132dc95';
 /** The worker's memory budget in MB: docker-compose.yml's `mem_limit` for it. The scale phase's worker runs under it. */
 export const WORKER_MEMORY_BUDGET_MB = 2000;
+/**
+ * The background tier's CPU weight: docker-compose.yml's `cpu_shares` for the worker, Temporal and Temporal's
+ * PostgreSQL, against the default 1024 of the API and our PostgreSQL. The webhook must answer Midtrans within seconds;
+ * the background's work is durable and can wait (docs/operations.md, "CPU weights").
+ */
+export const BACKGROUND_CPU_SHARES = 64;
 /** dev: `temporal server start-dev` (SQLite). stack: temporal-server on PostgreSQL, as `npm run stack` runs it. */
 export type Topology = 'dev' | 'stack';
 
@@ -51,6 +59,10 @@ export interface Options {
   serviceSettings: Record<string, string>;
   /** Concurrency of the tuning comparison's end-to-end runs. */
   tuneConcurrency: number;
+  /** The background tier's cpu weight (BACKGROUND_CPU_SHARES); undefined with `--cpu-weights equal`. */
+  backgroundCpuShares: number | undefined;
+  /** A tuning comparison whose two sides differ only in the background tier's cpu weight. */
+  compareCpuWeights: boolean;
   outDir: string;
   keepTmp: boolean;
   /** Only re-render benchmarks.md from the existing benchmarks.json. */
@@ -61,7 +73,7 @@ export interface Options {
   argv: string[];
 }
 
-const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'serviceSettings' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency' | 'baseline'>> = {
+const SIZES: Record<Mode, Omit<Options, 'mode' | 'phases' | 'topologies' | 'tune' | 'serviceSettings' | 'outDir' | 'keepTmp' | 'renderOnly' | 'merge' | 'argv' | 'tuneConcurrency' | 'baseline' | 'backgroundCpuShares' | 'compareCpuWeights'>> = {
   quick: {
     sweep: [1, 16],
     count: 60,
@@ -152,7 +164,7 @@ export function parseOptions(argv: string[]): Options {
     const arg = args.shift()!;
     if (!arg.startsWith('--')) throw new Error(`unexpected argument ${arg}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'settle', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency', 'worker-memory'].includes(name);
+    const takesValue = ['temporal', 'only', 'tune', 'set', 'probe', 'settle', 'sweep', 'count', 'levels', 'burst', 'poll-ms', 'out', 'max-minutes', 'tune-concurrency', 'worker-memory', 'cpu-weights'].includes(name);
     if (name === 'baseline') {
       // Its value is optional: the next argument is the ref unless it is the next flag.
       const value = inline ?? (args[0] !== undefined && !args[0].startsWith('--') ? args.shift()! : DEFAULT_BASELINE_REF);
@@ -162,7 +174,7 @@ export function parseOptions(argv: string[]): Options {
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
-    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour'].includes(name)) {
+    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour', 'compare-cpu-weights'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new Error(`unknown flag --${name}`);
@@ -171,7 +183,7 @@ export function parseOptions(argv: string[]): Options {
   if (flags.has('help')) {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
-        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--worker-memory MB] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
+        '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--worker-memory MB] [--cpu-weights compose|equal] [--compare-cpu-weights] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
         `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour]\n`,
     );
     process.exit(0);
@@ -183,7 +195,7 @@ export function parseOptions(argv: string[]): Options {
 
   const tune = settingsList(text('tune'), '--tune');
   const serviceSettings = settingsList(text('set'), '--set');
-  const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : PHASES)).map((p) => p.trim());
+  const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : flags.has('compare-cpu-weights') ? ['e2e'] : PHASES)).map((p) => p.trim());
   for (const phase of phases) if (!(PHASES as string[]).includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
   const baseline = text('baseline');
   if (baseline && Object.keys(tune).length > 0) throw new Error('--baseline compares code, --tune compares settings: run them apart');
@@ -205,6 +217,14 @@ export function parseOptions(argv: string[]): Options {
   if (baseline) sizes.maxMinutes = Math.round(sizes.maxMinutes * 1.5);
   if (text('max-minutes')) sizes.maxMinutes = numbers(text('max-minutes')!, '--max-minutes')[0]!;
   const tuneConcurrency = text('tune-concurrency') ? numbers(text('tune-concurrency')!, '--tune-concurrency')[0]! : 32;
+  const cpuWeights = text('cpu-weights') ?? 'compose';
+  if (cpuWeights !== 'compose' && cpuWeights !== 'equal') throw new Error(`--cpu-weights wants compose or equal, not ${cpuWeights}`);
+  const compareCpuWeights = flags.has('compare-cpu-weights');
+  if (compareCpuWeights && (Object.keys(tune).length > 0 || baseline || text('cpu-weights'))) {
+    throw new Error('--compare-cpu-weights compares the cpu weights alone: leave out --tune, --baseline and --cpu-weights');
+  }
+  if (compareCpuWeights && phases.some((phase) => phase !== 'e2e')) throw new Error('--compare-cpu-weights compares the end-to-end phase: --only e2e');
+  if (compareCpuWeights && topologies.length > 1) throw new Error('--compare-cpu-weights compares on one topology: --temporal dev or stack');
   return {
     mode,
     phases: phases as Phase[],
@@ -213,6 +233,8 @@ export function parseOptions(argv: string[]): Options {
     tune,
     serviceSettings,
     tuneConcurrency,
+    backgroundCpuShares: cpuWeights === 'compose' || compareCpuWeights ? BACKGROUND_CPU_SHARES : undefined,
+    compareCpuWeights,
     ...(baseline ? { baseline } : {}),
     outDir: text('out') ?? (mode === 'quick' ? 'bench/results' : 'docs'),
     keepTmp: flags.has('keep-tmp'),

@@ -238,7 +238,7 @@ export async function runPair(ctx: Context, concurrency: number, settings: LoadS
   try {
     const startBaseline = async (label: string, env: Record<string, string>) => {
       const queue = `bench-${label}-${Date.now().toString(36)}`;
-      const worker = (await spawnIpcService(ctx.cleanup, infra, label, 'bench/bare-worker.ts', infra.serviceEnv(queue, env))).service;
+      const worker = (await spawnIpcService(ctx.cleanup, infra, label, 'bench/bare-worker.ts', infra.serviceEnv(queue, env), { background: true })).service;
       workers.push(worker);
       await waitForWorkerToPoll(infra.client, worker, queue);
       return { worker, queue };

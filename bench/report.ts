@@ -41,6 +41,8 @@ export interface Meta {
     ports: Record<string, number | string>;
     pollMs: number;
     timeoutMs: number;
+    /** The background tier's cpu weight against 1024 (bench/cpu-weight.ts); null: every process equal. Absent before 2026-12-05. */
+    backgroundCpuShares?: number | null;
     workerDefaults: Record<string, number>;
     sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne' | 'burst'>>;
   };
@@ -50,6 +52,8 @@ export interface Meta {
 export interface TuningResult {
   meta: Meta;
   env: Record<string, string>;
+  /** What the two sides differ in, where it is not the worker's environment (the cpu weights). */
+  change?: string;
   concurrency: number;
   e2e: { baseline: RunResult[]; tuned: RunResult[] };
   scale?: { baseline: ScaleResult; tuned?: ScaleResult };
@@ -336,7 +340,7 @@ function growthSection(s: ScaleResult): string[] {
 function tuningSection(t: TuningResult): string[] {
   const env = Object.entries(t.env).map(([k, v]) => `\`${k}=${v}\``).join(', ');
   const lines = [
-    `Change tried: ${env} for the worker (everything else as in the runs above). Baseline and tuned ran in one invocation`,
+    `Change tried: ${t.change ?? `${env} for the worker`} (everything else as in the runs above). Baseline and tuned ran in one invocation`,
     `(${t.meta.startedAt}, \`${command(t.meta.argv)}\`; load average ${t.meta.machine.loadAverageStart.map((v) => fmt(v, 2)).join(' / ')} → ${(t.meta.machine.loadAverageEnd ?? []).map((v) => fmt(v, 2)).join(' / ')}),`,
     'each run on a fresh worker, API and task queue' +
       (t.e2e.baseline.length ? '; end-to-end runs in the order baseline, tuned, tuned, baseline' : '') +
@@ -347,12 +351,12 @@ function tuningSection(t: TuningResult): string[] {
   if (t.e2e.baseline.length || t.e2e.tuned.length) {
     lines.push(`End-to-end at concurrency ${t.concurrency}:`, '');
     lines.push(
-      row(['run', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success ms p50 / p95 / p99', 'create → downstream ms p50 / p95 / p99', 'worker CPU ms / payment', 'worker VmHWM MiB']),
-      row(['--', '--:', '--:', '--:', '--:', '--:', '--:']),
+      row(['run', 'payments/s', 'create ms p50 / p95 / p99', 'pay → success ms p50 / p95 / p99', 'create → downstream ms p50 / p95 / p99', 'webhook answered ms p50 / p95 / p99', 'worker CPU ms / payment', 'worker VmHWM MiB']),
+      row(['--', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
     );
     const all = [...t.e2e.baseline.map((r) => ['baseline', r] as const), ...t.e2e.tuned.map((r) => ['tuned', r] as const)];
     for (const [kind, r] of all) {
-      lines.push(row([kind, fmt(r.paymentsPerSecond), ms(r.createMs), ms(r.paySuccessMs), ms(r.createDownstreamMs), fmt(r.processes.worker?.cpuMsPerPayment), fmt(r.processes.worker?.hwmMiB)]));
+      lines.push(row([kind, fmt(r.paymentsPerSecond), ms(r.createMs), ms(r.paySuccessMs), ms(r.createDownstreamMs), ms(r.webhook?.answerMs), fmt(r.processes.worker?.cpuMsPerPayment), fmt(r.processes.worker?.hwmMiB)]));
     }
     const b = mean(t.e2e.baseline.map((r) => r.paymentsPerSecond));
     const tu = mean(t.e2e.tuned.map((r) => r.paymentsPerSecond));
@@ -378,6 +382,17 @@ function tuningSection(t: TuningResult): string[] {
     );
   }
   return lines;
+}
+
+/** The setup's line on cpu weights: the background tier's, as docker-compose.yml gives it, or every process equal. */
+function cpuWeightsText(shares: number | null | undefined): string {
+  if (shares === undefined) return '- CPU weights: not recorded (runs before 2026-12-05 gave every process the same weight).';
+  if (shares === null) return '- CPU weights: every process at the same weight (`--cpu-weights equal`).';
+  return (
+    `- CPU weights as docker-compose.yml's \`cpu_shares\`: every worker, Temporal and Temporal's PostgreSQL in one cpu cgroup at ${shares},\n` +
+    '  the API, our PostgreSQL, the simulator and the bench at the default 1024 (`bench/cpu-weight.ts`). A weight only counts while\n' +
+    '  the two cores are saturated; `--cpu-weights equal` runs without it.'
+  );
 }
 
 const TOPOLOGY_NAMES = { dev: 'dev server (SQLite)', stack: 'production topology (temporal-server on PostgreSQL)' } as const;
@@ -819,7 +834,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     'API to the end-to-end phase (section 7). The settlement burst alone: `--only burst` (500 / 2,000 / 10,000 payments in',
     '`--quick` / default / `--full`, or `--burst N`; section 8). Open payments past their first hour of reconciliation',
     'look-ups: `--only scale --probe-after-first-hour` (each level probed an hour after its creates; section 5).',
-    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`; settle only a sample of N held payments: `--settle N`; the scale phase\'s worker runs under docker-compose.yml\'s memory limit, another with `--worker-memory MB` (0: none).',
+    'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`; settle only a sample of N held payments: `--settle N`; the scale phase\'s worker runs under docker-compose.yml\'s memory limit, another with `--worker-memory MB` (0: none); every worker, Temporal and its PostgreSQL run at docker-compose.yml\'s cpu weight, every process equal with `--cpu-weights equal`, and `--compare-cpu-weights --temporal dev` (or `stack`) compares the two at C=32.',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',
     ...(() => {
@@ -855,6 +870,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '  fresh on a new task queue for every measured run, so each run\'s VmHWM is its own peak. RSS is the program tsx runs;',
     '  the tsx wrapper process (≈ 60–70 MiB more) is not counted. Worker settings unless stated: ' +
       Object.entries(meta.settings.workerDefaults).map(([k, v]) => `\`${k}=${v}\``).join(', ') + '.',
+    cpuWeightsText(meta.settings.backgroundCpuShares),
     `- Load: C virtual clients in a closed loop. Each creates a BCA VA payment with a \`user_id\` and an \`Idempotency-Key\``,
     `  (POST /payments → 201), pays it through the simulator's control (the simulator then sends the signed webhook), polls`,
     `  \`GET /payments/{id}/status\` every ${meta.settings.pollMs} ms until it says \`success\`, then waits until the receiver has recorded both`,

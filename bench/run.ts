@@ -18,7 +18,8 @@ import { runApiOverhead } from './api-overhead';
 import { baselineCode, prepareBaselineCheckout, startBaselineInfra, type BaselineCheckout } from './baseline';
 import { runBurst } from './burst';
 import { DownstreamTracker, httpDriver, runLoad } from './load';
-import { parseOptions, type Options, type Phase, type Topology } from './options';
+import { DEFAULT_CPU_SHARES } from './cpu-weight';
+import { BACKGROUND_CPU_SHARES, parseOptions, type Options, type Phase, type Topology } from './options';
 import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings } from './phases';
 import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
@@ -26,6 +27,8 @@ import { round1, say } from './util';
 import { workflowCacheSize } from '../src/temporal/workflow-cache';
 
 const options = parseOptions(process.argv.slice(2));
+/** A comparison of two settings (a --tune or the cpu weights) writes only its own section into the report. */
+const comparing = Object.keys(options.tune).length > 0 || options.compareCpuWeights;
 if (options.renderOnly) {
   const base = options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks';
   const existing = JSON.parse(readFileSync(path.join(options.outDir, `${base}.json`), 'utf8')) as BenchResults;
@@ -106,6 +109,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
       },
       pollMs: opts.pollMs,
       timeoutMs: opts.timeoutMs,
+      backgroundCpuShares: opts.backgroundCpuShares ?? null,
       workerDefaults: {
         WORKER_MAX_CACHED_WORKFLOWS: workflowCacheSize(serviceConfig.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
         WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -256,10 +260,14 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
 
 async function runTuning(ctx: Context, meta: Meta): Promise<void> {
   const settings: LoadSettings = { count: options.count, warmup: options.warmup, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
-  tuning = { meta, env: options.tune, concurrency: options.tuneConcurrency, e2e: { baseline: [], tuned: [] } };
+  const change = options.compareCpuWeights
+    ? `the background tier (workers, Temporal${ctx.infra.temporalPostgresPid ? ' and its PostgreSQL' : ''}) at cpu weight ${BACKGROUND_CPU_SHARES} (docker-compose.yml) against ${DEFAULT_CPU_SHARES} (every process equal), the same processes`
+    : undefined;
+  tuning = { meta, env: options.tune, ...(change ? { change } : {}), concurrency: options.tuneConcurrency, e2e: { baseline: [], tuned: [] } };
   if (options.phases.includes('e2e')) {
     // A B B A: drift in the machine's load hits both sides alike.
     for (const tuned of [false, true, true, false]) {
+      if (options.compareCpuWeights) ctx.infra.background!.setShares(tuned ? BACKGROUND_CPU_SHARES : DEFAULT_CPU_SHARES);
       const result = await runServiceE2e(ctx, options.tuneConcurrency, settings, tuned ? options.tune : {});
       (tuned ? tuning.e2e.tuned : tuning.e2e.baseline).push(result);
     }
@@ -275,6 +283,7 @@ async function main(): Promise<void> {
   say(
     `mode ${options.mode}; phases ${options.phases.join(', ')}; Temporal ${options.topologies.join(' then ')}` +
       `${Object.keys(options.tune).length ? `; tuning ${JSON.stringify(options.tune)}` : ''}` +
+      `${options.compareCpuWeights ? '; comparing cpu weights' : options.backgroundCpuShares === undefined ? '; every process at equal cpu weight' : `; the background tier at cpu weight ${options.backgroundCpuShares}`}` +
       `${Object.keys(options.serviceSettings).length ? `; service settings ${JSON.stringify(options.serviceSettings)}` : ''}` +
       // Said up front: a 10,000-payment burst on the production topology needs about an hour, twice the default.
       `; stops after ${maxMinutes} minutes (--max-minutes)`,
@@ -287,19 +296,19 @@ async function main(): Promise<void> {
     results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
     mergeMeta = meta;
     results.phaseMeta = { ...results.phaseMeta };
-  } else if (Object.keys(options.tune).length === 0) {
+  } else if (!comparing) {
     results = { meta };
   }
   // One topology after the other, each on its own stack, stopped before the next starts so they never share the cores.
   for (const topology of options.topologies) {
     const scope = new Cleanup();
     const unregister = cleanup.add(`the ${topology} topology`, () => scope.runAll());
-    const infra = await startInfra(scope, { keepTmp: options.keepTmp, topology, serviceSettings: options.serviceSettings });
+    const infra = await startInfra(scope, { keepTmp: options.keepTmp, topology, serviceSettings: options.serviceSettings, backgroundCpuShares: options.backgroundCpuShares });
     meta.machine.postgres = ((await infra.db.query<{ v: string }>('select version() as v')).rows[0]?.v ?? 'unknown').split(',')[0]!;
     const tracker = new DownstreamTracker(infra.receiver);
     scope.add('downstream tracker', async () => tracker.close());
     const ctx: Context = { cleanup: scope, infra, tracker };
-    if (Object.keys(options.tune).length > 0) {
+    if (comparing) {
       await runTuning(ctx, meta);
     } else if (topology === 'dev') {
       await measure(

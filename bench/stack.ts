@@ -15,6 +15,7 @@ import { waitFor } from '../scripts/local-stack/waiting';
 import { waitForHttpOk, waitForWorkerToPoll } from '../scripts/local-stack/readiness';
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../test/support/fixtures';
 import type { Topology } from './options';
+import { createCpuWeightGroup, type CpuWeightGroup } from './cpu-weight';
 import { createMemoryLimit, type MemoryLimit } from './memory-limit';
 import { findDescendant, parentOf, sqliteBytes } from './procs';
 import { attachSimulator, SIMULATOR_PROCESS_ENTRY, simulatorEnvironment, type BenchSimulator, type WebhookAttempt } from './simulator';
@@ -73,6 +74,11 @@ export interface Infra {
   temporalPid: number | undefined;
   /** The postmaster of Temporal's own PostgreSQL (production topology only). */
   temporalPostgresPid: number | undefined;
+  /**
+   * The background tier's cpu cgroup (docker-compose.yml's `cpu_shares` for the worker, Temporal and its PostgreSQL):
+   * Temporal is in it from the start, every worker the run starts joins it. Undefined with `--cpu-weights equal`.
+   */
+  background: CpuWeightGroup | undefined;
   /** PostgreSQL's postmaster: its process tree is the whole cluster (CPU is read for the tree). */
   postgresPid: number | undefined;
   client: Client;
@@ -155,7 +161,14 @@ async function startProductionTemporal(cleanup: Cleanup, tmpDir: string): Promis
 
 export async function startInfra(
   cleanup: Cleanup,
-  options: { keepTmp: boolean; topology: Topology; /** Every worker's and API's settings for the run (--set); a phase's own win. */ serviceSettings?: Record<string, string> },
+  options: {
+    keepTmp: boolean;
+    topology: Topology;
+    /** Every worker's and API's settings for the run (--set); a phase's own win. */
+    serviceSettings?: Record<string, string>;
+    /** The background tier's cpu weight; undefined: every process at the default weight. */
+    backgroundCpuShares?: number;
+  },
 ): Promise<Infra> {
   for (const [name, port] of Object.entries(PORTS)) {
     if (await isPortOpen('127.0.0.1', port)) {
@@ -183,7 +196,13 @@ export async function startInfra(
     'truncate table payment_events, refunds, webhook_notifications, downstream_deliveries, idempotency_keys, payments restart identity cascade',
   );
 
+  const background = options.backgroundCpuShares === undefined ? undefined : createCpuWeightGroup('background', options.backgroundCpuShares);
+  if (background && 'unavailable' in background) throw new Error(`the background tier's cpu weight: ${background.unavailable} (--cpu-weights equal runs without it)`);
+  // Registered before Temporal's stop, so it runs after it: a cgroup is removed once empty.
+  if (background) cleanup.add('background cpu cgroup', async () => background.remove());
   const temporal = options.topology === 'stack' ? await startProductionTemporal(cleanup, tmpDir) : await startDevTemporal(cleanup, tmpDir);
+  background?.adopt(temporal.pid, temporal.postgresPid);
+  if (background) say(`background tier (workers, Temporal${temporal.postgresPid ? ' and its PostgreSQL' : ''}) at cpu weight ${background.shares} against 1024`);
   const connection = await Connection.connect({ address: temporal.address });
   cleanup.add('Temporal client', () => connection.close());
   // Encrypted like production, so the benchmark counts the codec's cost.
@@ -209,6 +228,7 @@ export async function startInfra(
     temporalStorage: () => temporal.storage(),
     temporalPid: temporal.pid,
     temporalPostgresPid: temporal.postgresPid,
+    background,
     postgresPid,
     client,
     simulator,
@@ -244,11 +264,12 @@ export class ServiceUnderTest extends ServiceProcess {
 
 export function spawnService(
   cleanup: Cleanup,
-  infra: Pick<Infra, 'tmpDir'>,
+  infra: Pick<Infra, 'tmpDir'> & Partial<Pick<Infra, 'background'>>,
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
-  options: { ipc?: boolean; root?: string; memoryLimitBytes?: number } = {},
+  /** `background`: runs in the background tier's cpu cgroup (every worker does). */
+  options: { ipc?: boolean; root?: string; memoryLimitBytes?: number; background?: boolean } = {},
 ): ServiceUnderTest {
   const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
   const root = options.root ?? PROJECT_ROOT;
@@ -256,7 +277,8 @@ export function spawnService(
   const applied = memoryLimit && !('unavailable' in memoryLimit) ? memoryLimit : undefined;
   if (memoryLimit && 'unavailable' in memoryLimit) say(`${name}: runs without its memory limit: ${memoryLimit.unavailable}`);
   const tsx = { command: path.join(root, 'node_modules', '.bin', 'tsx'), args: [...profile, entry] };
-  const { command, args } = applied ? applied.wrap(tsx.command, tsx.args) : tsx;
+  const weighted = options.background && infra.background ? infra.background.wrap(tsx.command, tsx.args) : tsx;
+  const { command, args } = applied ? applied.wrap(weighted.command, weighted.args) : weighted;
   const service = new ServiceUnderTest(name, command, args, {
     env,
     cwd: root,
@@ -309,7 +331,7 @@ export async function startPaymentServices(
   const env = infra.serviceEnv(taskQueue, extraEnv, code);
   const started = now();
   const prefix = code ? 'baseline-' : '';
-  const worker = spawnService(cleanup, infra, `${prefix}worker`, 'src/worker.ts', env, { root: code?.root, memoryLimitBytes: limits.workerMemoryBytes });
+  const worker = spawnService(cleanup, infra, `${prefix}worker`, 'src/worker.ts', env, { root: code?.root, memoryLimitBytes: limits.workerMemoryBytes, background: true });
   const api = spawnService(cleanup, infra, `${prefix}api`, 'src/server.ts', env, { root: code?.root, memoryLimitBytes: limits.apiMemoryBytes });
   const stop = async () => {
     await Promise.all([api.stop(), worker.stop()]);
@@ -335,12 +357,13 @@ export async function startPaymentServices(
 /** A bench child (bare worker, bare API) that reports `{ type: 'ready', … }` over IPC when it can take work. */
 export async function spawnIpcService(
   cleanup: Cleanup,
-  infra: Pick<Infra, 'tmpDir'>,
+  infra: Pick<Infra, 'tmpDir'> & Partial<Pick<Infra, 'background'>>,
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
+  options: { background?: boolean } = {},
 ): Promise<{ service: ServiceUnderTest; ready: Record<string, unknown> }> {
-  const service = spawnService(cleanup, infra, name, entry, env, { ipc: true });
+  const service = spawnService(cleanup, infra, name, entry, env, { ipc: true, background: options.background });
   const ready = await withTimeout(
     new Promise<Record<string, unknown>>((resolve, reject) => {
       service.child!.on('message', (message: Record<string, unknown>) => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseOptions, WORKER_MEMORY_BUDGET_MB } from '../../bench/options';
+import { BACKGROUND_CPU_SHARES, parseOptions, WORKER_MEMORY_BUDGET_MB } from '../../bench/options';
 import { evenSample } from '../../bench/phases';
 import type { RunResult } from '../../bench/phases';
 import { limitText, renderMarkdown, type BenchResults } from '../../bench/report';
@@ -193,5 +193,18 @@ describe('bench --worker-memory', () => {
     const compose = readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8');
     const worker = compose.slice(compose.indexOf('\n  worker:\n'), compose.indexOf('\n  midtrans-simulator:\n'));
     expect(worker.match(/^ {4}mem_limit: (\d+)$/m)?.[1]).toBe(String(WORKER_MEMORY_BUDGET_MB * 1e6));
+  });
+});
+
+describe('bench --cpu-weights', () => {
+  it("runs the background tier at the compose file's weight unless told equal, and compares the two in the end-to-end phase alone", () => {
+    expect(parseOptions([]).backgroundCpuShares).toBe(BACKGROUND_CPU_SHARES);
+    expect(parseOptions(['--cpu-weights', 'equal']).backgroundCpuShares).toBeUndefined();
+    expect(() => parseOptions(['--cpu-weights', 'fair'])).toThrow('--cpu-weights wants compose or equal, not fair');
+    const compare = parseOptions(['--compare-cpu-weights', '--temporal', 'stack']);
+    expect(compare).toMatchObject({ compareCpuWeights: true, phases: ['e2e'], topologies: ['stack'], backgroundCpuShares: BACKGROUND_CPU_SHARES });
+    expect(() => parseOptions(['--compare-cpu-weights', '--temporal', 'both'])).toThrow('--compare-cpu-weights compares on one topology');
+    expect(() => parseOptions(['--compare-cpu-weights', '--only', 'e2e,scale'])).toThrow('--compare-cpu-weights compares the end-to-end phase');
+    expect(() => parseOptions(['--compare-cpu-weights', '--tune', 'WORKER_MAX_CONCURRENT_ACTIVITIES=8'])).toThrow('compares the cpu weights alone');
   });
 });
