@@ -6,7 +6,9 @@
 #      secrets to start with by accident;
 #   3. every published port is bound to 127.0.0.1;
 #   4. the API has a memory limit within its 512 MB budget, the worker one of at least 1 GB (Node sizes its heaps,
-#      and the worker its workflow cache, from them).
+#      and the worker its workflow cache, from them);
+#   5. the background tier (worker, temporal, temporal-postgres) weighs less CPU than the API and its PostgreSQL, so a
+#      saturated host answers the webhook first.
 # Installs Debian's docker-compose first when it is missing and we are root.
 set -euo pipefail
 
@@ -105,3 +107,15 @@ if worker < 10**9:
     sys.exit(f"check-compose: the worker service's memory limit ({worker} bytes) is under 1 GB")
 PY
 echo "check-compose: the API runs under a memory limit within its budget, the worker under one of at least 1 GB"
+
+# 5. CPU weights: the background tier below the latency tier (cpu_shares; Docker's default is 1024).
+python3 - "$work/rendered.yml" <<'PY'
+import sys, yaml
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+shares = lambda name: int(services[name].get("cpu_shares", 1024))
+latency = min(shares(name) for name in ("api", "postgres"))
+heavy = [f"{name} ({shares(name)})" for name in ("worker", "temporal", "temporal-postgres") if shares(name) >= latency]
+if heavy:
+    sys.exit(f"check-compose: the background tier must weigh less CPU than the api and postgres ({latency}): " + ", ".join(heavy))
+PY
+echo "check-compose: the worker, Temporal and its PostgreSQL weigh less CPU than the API and PostgreSQL"

@@ -207,4 +207,17 @@ describe('bench --cpu-weights', () => {
     expect(() => parseOptions(['--compare-cpu-weights', '--only', 'e2e,scale'])).toThrow('--compare-cpu-weights compares the end-to-end phase');
     expect(() => parseOptions(['--compare-cpu-weights', '--tune', 'WORKER_MAX_CONCURRENT_ACTIVITIES=8'])).toThrow('compares the cpu weights alone');
   });
+
+  it("matches the cpu_shares of the worker, Temporal and Temporal's PostgreSQL in docker-compose.yml, and leaves the API and PostgreSQL at the default", () => {
+    const compose = readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8');
+    const service = (name: string) => {
+      const start = compose.indexOf(`\n  ${name}:\n`);
+      const next = compose.slice(start + 1).search(/\n {2}[a-z][\w-]*:\n/);
+      return compose.slice(start, next < 0 ? undefined : start + 1 + next);
+    };
+    for (const name of ['worker', 'temporal', 'temporal-postgres']) {
+      expect(service(name).match(/^ {4}cpu_shares: (\d+)/m)?.[1], name).toBe(String(BACKGROUND_CPU_SHARES));
+    }
+    for (const name of ['api', 'postgres']) expect(service(name), name).not.toMatch(/cpu_shares/);
+  });
 });
