@@ -212,6 +212,7 @@ describe('bench --cpu-weights', () => {
     const compose = readFileSync(path.join(__dirname, '../../docker-compose.yml'), 'utf8');
     const service = (name: string) => {
       const start = compose.indexOf(`\n  ${name}:\n`);
+      expect(start, name).toBeGreaterThanOrEqual(0);
       const next = compose.slice(start + 1).search(/\n {2}[a-z][\w-]*:\n/);
       return compose.slice(start, next < 0 ? undefined : start + 1 + next);
     };
