@@ -1,25 +1,34 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readOrNull, removeCgroupQuietly, startInCgroup } from './cgroup';
+import { removeCgroupQuietly, startInCgroup } from './cgroup';
 import { descendantsOf } from './procs';
 
 /**
  * docker-compose.yml's `cpu_shares` without a container engine: one cpu cgroup holding the background tier (every
  * worker, Temporal and Temporal's PostgreSQL) at compose's weight for it, while the latency tier (the API, our
- * PostgreSQL) and the outside world (the simulator, the bench) keep the default weight, 1024. A weight only counts
- * while the cores are saturated: an idle latency tier lends its share to the background, so the weight moves no work,
- * only who waits when there is too much of it.
+ * PostgreSQL) and the outside world (the simulator, the bench) stay in the root cgroup at the default weight, 1024 per
+ * process. A weight only counts while the cores are saturated: an idle latency tier lends its share to the
+ * background, so the weight moves no work, only who waits when there is too much of it.
+ *
+ * It favours the latency tier more than compose does: compose gives each container a group of its own (the API's and
+ * PostgreSQL's at 1024 each), here every process of the latency tier counts 1024 against the background's 64 in all.
+ * cgroup v1 only: under v2 a process is in one cgroup for every controller, and the scale phase's worker is already in
+ * a memory cgroup (memory-limit.ts).
  */
 export interface CpuWeightGroup {
   /** The cgroup's directory. */
   dir: string;
   shares: number;
-  /** The command that starts `command args` inside the group (everything it starts is inside too). */
+  /** Whether commands start inside the group (false after `release`, until the next `adopt`). */
+  active: boolean;
+  /** The command that starts `command args` inside the group while it is active (everything it starts is inside too). */
   wrap(command: string, args: string[]): { command: string; args: string[] };
-  /** Moves running processes and their descendants into the group (servers another module started). */
+  /** Moves running processes and all their descendants into the group, and starts later commands inside again. */
   adopt(...roots: Array<number | undefined>): void;
-  /** Changes the weight in place: a comparison runs the same processes under both weights. */
-  setShares(shares: number): void;
+  /** Moves every process of the group back to the root cgroup, and starts later commands there: every process equal. */
+  release(): void;
+  /** Whether the process runs in the group. */
+  contains(pid: number | undefined): boolean;
   /** Removes the group once nothing runs in it. */
   remove(): void;
 }
@@ -28,49 +37,68 @@ export interface CpuWeightGroup {
 export const DEFAULT_CPU_SHARES = 1024;
 
 const V1_ROOT = '/sys/fs/cgroup/cpu';
-const V2_ROOT = '/sys/fs/cgroup';
 
-/** A cpu cgroup at `shares` (cgroup v1 `cpu.shares`, or v2 `cpu.weight` converted as container runtimes do). */
+/** A cgroup v1 cpu cgroup at `shares`, or why none can be made here. */
 export function createCpuWeightGroup(name: string, shares: number): CpuWeightGroup | { unavailable: string } {
-  const v1 = existsSync(path.join(V1_ROOT, 'cpu.shares'));
-  const v2 = !v1 && readOrNull(path.join(V2_ROOT, 'cgroup.subtree_control'))?.split(/\s+/).includes('cpu');
-  if (!v1 && !v2) return { unavailable: 'no writable cpu cgroup controller (cgroup v1 cpu, or v2 with cpu enabled)' };
-  const dir = path.join(v1 ? V1_ROOT : V2_ROOT, `tiketq-bench-${name}-${process.pid}-${Date.now().toString(36)}`);
-  const write = (value: number) =>
-    writeFileSync(path.join(dir, v1 ? 'cpu.shares' : 'cpu.weight'), String(v1 ? value : sharesToWeight(value)));
+  if (!existsSync(path.join(V1_ROOT, 'cpu.shares'))) return { unavailable: 'no cgroup v1 cpu controller (the bench sets cpu weights on cgroup v1 only)' };
+  const dir = path.join(V1_ROOT, `tiketq-bench-${name}-${process.pid}-${Date.now().toString(36)}`);
   try {
     mkdirSync(dir);
-    write(shares);
+    writeFileSync(path.join(dir, 'cpu.shares'), String(shares));
   } catch (error) {
     removeCgroupQuietly(dir);
     return { unavailable: `cannot create a cpu cgroup: ${error instanceof Error ? error.message : String(error)}` };
   }
+  const move = (into: string, pid: number) => {
+    try {
+      writeFileSync(path.join(into, 'cgroup.procs'), String(pid));
+    } catch {
+      // Exited meanwhile: nothing left to weigh.
+    }
+  };
   const group: CpuWeightGroup = {
     dir,
     shares,
-    wrap: (command, args) => startInCgroup(dir, command, args),
+    active: true,
+    wrap: (command, args) => (group.active ? startInCgroup(dir, command, args) : { command, args }),
     adopt(...roots) {
+      group.active = true;
       for (const root of roots) {
         if (root === undefined) continue;
-        for (const pid of [root, ...descendantsOf(root)]) {
-          try {
-            writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
-          } catch {
-            // Exited meanwhile: nothing left to weigh.
+        // The root first, so what it forks from now on is born inside; then its descendants until no new one appears.
+        move(dir, root);
+        const moved = new Set<number>();
+        for (let fresh = descendantsOf(root); fresh.length > 0; fresh = descendantsOf(root).filter((pid) => !moved.has(pid))) {
+          for (const pid of fresh) {
+            move(dir, pid);
+            moved.add(pid);
           }
         }
       }
     },
-    setShares(value) {
-      write(value);
-      group.shares = value;
+    release() {
+      group.active = false;
+      for (const pid of members(dir)) move(V1_ROOT, pid);
     },
+    contains: (pid) => pid !== undefined && cpuCgroupOf(pid) === `/${path.basename(dir)}`,
     remove: () => removeCgroupQuietly(dir),
   };
   return group;
 }
 
-/** runc's conversion of cgroup v1 shares (2..262144) to v2 weight (1..10000). */
-export function sharesToWeight(shares: number): number {
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+function members(dir: string): number[] {
+  return readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+}
+
+/** The process's cgroup in the cpu hierarchy (`/proc/<pid>/cgroup`, a line `N:cpu[,cpuacct]:/path`). */
+function cpuCgroupOf(pid: number): string | undefined {
+  try {
+    for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n')) {
+      const [, controllers, cgroup] = line.split(':');
+      if (controllers?.split(',').includes('cpu')) return cgroup;
+    }
+  } catch {
+    // Gone.
+  }
+  return undefined;
 }

@@ -260,14 +260,17 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
 
 async function runTuning(ctx: Context, meta: Meta): Promise<void> {
   const settings: LoadSettings = { count: options.count, warmup: options.warmup, pollMs: options.pollMs, timeoutMs: options.timeoutMs };
+  const { infra } = ctx;
+  if (options.compareCpuWeights && !infra.background) throw new Error('--compare-cpu-weights needs a cpu cgroup, and none could be made here');
   const change = options.compareCpuWeights
-    ? `the background tier (workers, Temporal${ctx.infra.temporalPostgresPid ? ' and its PostgreSQL' : ''}) at cpu weight ${BACKGROUND_CPU_SHARES} (docker-compose.yml) against ${DEFAULT_CPU_SHARES} (every process equal), the same processes`
+    ? `the background tier (the worker, Temporal${infra.temporalPostgresPid ? ' and its PostgreSQL' : ''}) in a cpu cgroup at ${BACKGROUND_CPU_SHARES} (docker-compose.yml) against every process in the root cgroup at ${DEFAULT_CPU_SHARES}; the same Temporal, a fresh worker and API per run`
     : undefined;
   tuning = { meta, env: options.tune, ...(change ? { change } : {}), concurrency: options.tuneConcurrency, e2e: { baseline: [], tuned: [] } };
   if (options.phases.includes('e2e')) {
     // A B B A: drift in the machine's load hits both sides alike.
     for (const tuned of [false, true, true, false]) {
-      if (options.compareCpuWeights) ctx.infra.background!.setShares(tuned ? BACKGROUND_CPU_SHARES : DEFAULT_CPU_SHARES);
+      if (options.compareCpuWeights && tuned) infra.background!.adopt(infra.temporalPid, infra.temporalPostgresPid);
+      if (options.compareCpuWeights && !tuned) infra.background!.release();
       const result = await runServiceE2e(ctx, options.tuneConcurrency, settings, tuned ? options.tune : {});
       (tuned ? tuning.e2e.tuned : tuning.e2e.baseline).push(result);
     }
@@ -305,6 +308,8 @@ async function main(): Promise<void> {
     const unregister = cleanup.add(`the ${topology} topology`, () => scope.runAll());
     const infra = await startInfra(scope, { keepTmp: options.keepTmp, topology, serviceSettings: options.serviceSettings, backgroundCpuShares: options.backgroundCpuShares });
     meta.machine.postgres = ((await infra.db.query<{ v: string }>('select version() as v')).rows[0]?.v ?? 'unknown').split(',')[0]!;
+    // What the run got, not what it asked for: without a cpu cgroup every process ran at the same weight.
+    meta.settings.backgroundCpuShares = infra.background?.shares ?? null;
     const tracker = new DownstreamTracker(infra.receiver);
     scope.add('downstream tracker', async () => tracker.close());
     const ctx: Context = { cleanup: scope, infra, tracker };
@@ -324,6 +329,7 @@ async function main(): Promise<void> {
       // The API phase compares the API with a bare route on the same database: Temporal's topology does not enter it.
       stackMeta = makeMeta(options, 'stack');
       stackMeta.machine.postgres = meta.machine.postgres;
+      stackMeta.settings.backgroundCpuShares = infra.background?.shares ?? null;
       // A merge keeps the meta of the run it merges into: the phases it leaves stand are that run's (phaseMeta names the merge).
       const keptMeta = options.merge ? results!.stack?.meta : undefined;
       results!.stack = { ...(options.merge ? results!.stack : {}), meta: keptMeta ?? stackMeta };

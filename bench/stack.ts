@@ -196,13 +196,17 @@ export async function startInfra(
     'truncate table payment_events, refunds, webhook_notifications, downstream_deliveries, idempotency_keys, payments restart identity cascade',
   );
 
-  const background = options.backgroundCpuShares === undefined ? undefined : createCpuWeightGroup('background', options.backgroundCpuShares);
-  if (background && 'unavailable' in background) throw new Error(`the background tier's cpu weight: ${background.unavailable} (--cpu-weights equal runs without it)`);
+  const weightGroup = options.backgroundCpuShares === undefined ? undefined : createCpuWeightGroup('background', options.backgroundCpuShares);
+  if (weightGroup && 'unavailable' in weightGroup) say(`every process at the same cpu weight: ${weightGroup.unavailable}`);
+  const background = weightGroup && !('unavailable' in weightGroup) ? weightGroup : undefined;
   // Registered before Temporal's stop, so it runs after it: a cgroup is removed once empty.
   if (background) cleanup.add('background cpu cgroup', async () => background.remove());
   const temporal = options.topology === 'stack' ? await startProductionTemporal(cleanup, tmpDir) : await startDevTemporal(cleanup, tmpDir);
-  background?.adopt(temporal.pid, temporal.postgresPid);
-  if (background) say(`background tier (workers, Temporal${temporal.postgresPid ? ' and its PostgreSQL' : ''}) at cpu weight ${background.shares} against 1024`);
+  if (background) {
+    background.adopt(temporal.pid, temporal.postgresPid);
+    requireInBackground(background, 'Temporal', temporal.pid, temporal.postgresPid);
+    say(`background tier (workers, Temporal${temporal.postgresPid ? ' and its PostgreSQL' : ''}) at cpu weight ${background.shares} against 1024`);
+  }
   const connection = await Connection.connect({ address: temporal.address });
   cleanup.add('Temporal client', () => connection.close());
   // Encrypted like production, so the benchmark counts the codec's cost.
@@ -338,6 +342,7 @@ export async function startPaymentServices(
   };
   try {
     await Promise.all([resolveMainPid(worker, 'src/worker.ts'), resolveMainPid(api, 'src/server.ts')]);
+    if (infra.background?.active) requireInBackground(infra.background, `${prefix}worker`, worker.pid, worker.mainPid);
     await waitForWorkerToPoll(infra.client, worker, taskQueue);
     await waitForHttpOk(api, `${code?.apiUrl ?? infra.apiUrl}/ready`);
   } catch (error) {
@@ -378,5 +383,12 @@ export async function spawnIpcService(
     throw error;
   });
   await resolveMainPid(service, entry);
+  if (options.background && infra.background?.active) requireInBackground(infra.background, name, service.pid, service.mainPid);
   return { service, ready };
+}
+
+/** A process of the background tier found outside its cpu cgroup would skew every figure of the run: stop instead. */
+function requireInBackground(group: CpuWeightGroup, what: string, ...pids: Array<number | undefined>): void {
+  const outside = pids.filter((pid) => pid !== undefined && !group.contains(pid));
+  if (outside.length > 0) throw new Error(`${what}: process ${outside.join(', ')} is not in the background tier's cpu cgroup ${group.dir}`);
 }
