@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startInCgroup } from '../../bench/cgroup';
 import { createCpuWeightGroup } from '../../bench/cpu-weight';
 import { descendantsOf } from '../../bench/procs';
 
@@ -44,8 +45,37 @@ describe('bench cpu weight (a cpu cgroup)', () => {
       // Its children first: once the shell is gone they are no longer its descendants.
       for (const pid of [...children, ...descendantsOf(sleeperPid)]) killQuietly(pid);
       sleeper.kill('SIGKILL');
-      waitUntil(() => readFileSync(path.join(group.dir, 'cgroup.procs'), 'utf8').trim() === '');
-      group.remove();
+      removeOnceEmpty(group.dir, () => group.remove());
+    }
+  });
+
+  // On a host where the bench runs in a slice or a CI runner's service, not in the root: the group is made inside that
+  // cgroup, and a released process goes back there, beside the processes it is compared with.
+  it("is made inside the bench's own cpu cgroup and releases into it", { timeout: 30_000 }, (context) => {
+    const probe = createCpuWeightGroup('unit-parent', 1024);
+    if ('unavailable' in probe) return context.skip(probe.unavailable);
+    const script = [
+      "import { createCpuWeightGroup } from './bench/cpu-weight';",
+      "import { spawn } from 'node:child_process';",
+      "const g = createCpuWeightGroup('unit-nested', 64);",
+      "if ('unavailable' in g) throw new Error(g.unavailable);",
+      "const child = spawn('sleep', ['30']);",
+      'g.adopt(child.pid);',
+      'const inside = g.contains(child.pid);',
+      'g.release();',
+      "const after = require('node:fs').readFileSync('/proc/' + child.pid + '/cgroup', 'utf8');",
+      'console.log(JSON.stringify({ dir: g.dir, inside, released: g.contains(child.pid), after }));',
+      "child.kill('SIGKILL'); g.remove();",
+    ].join('\n');
+    try {
+      const { command, args } = startInCgroup(probe.dir, path.join(process.cwd(), 'node_modules/.bin/tsx'), ['-e', script]);
+      const result = JSON.parse(execFileSync(command, args, { encoding: 'utf8', cwd: process.cwd() })) as { dir: string; inside: boolean; released: boolean; after: string };
+      expect(path.dirname(result.dir)).toBe(probe.dir);
+      expect(result.inside).toBe(true);
+      expect(result.released).toBe(false);
+      expect(result.after).toContain(`:/${path.basename(probe.dir)}\n`);
+    } finally {
+      removeOnceEmpty(probe.dir, () => probe.remove());
     }
   });
 
@@ -69,11 +99,19 @@ describe('bench cpu weight (a cpu cgroup)', () => {
     } finally {
       weighted.kill('SIGKILL');
       unweighted.kill('SIGKILL');
-      waitUntil(() => readFileSync(path.join(group.dir, 'cgroup.procs'), 'utf8').trim() === '');
-      group.remove();
+      removeOnceEmpty(group.dir, () => group.remove());
     }
   });
 });
+
+/** Removes a cgroup once its processes are gone, also when they are not gone in time (the test fails then). */
+function removeOnceEmpty(dir: string, remove: () => void): void {
+  try {
+    waitUntil(() => readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').trim() === '');
+  } finally {
+    remove();
+  }
+}
 
 function killQuietly(pid: number): void {
   try {
