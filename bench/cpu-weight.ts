@@ -5,13 +5,13 @@ import { descendantsOf } from './procs';
 
 /**
  * docker-compose.yml's `cpu_shares` without a container engine: one cpu cgroup holding the background tier (every
- * worker, Temporal and Temporal's PostgreSQL) at compose's weight for it, while the latency tier (the API, our
- * PostgreSQL) and the outside world (the simulator, the bench) stay in the root cgroup at the default weight, 1024 per
- * process. A weight only counts while the cores are saturated: an idle latency tier lends its share to the
- * background, so the weight moves no work, only who waits when there is too much of it.
+ * worker, Temporal and Temporal's PostgreSQL) at compose's weight for it, made inside the bench's own cpu cgroup,
+ * where the latency tier (the API, our PostgreSQL) and the outside world (the simulator, the bench) stay at the
+ * default weight: each runnable thread there weighs 1024. A weight only counts while the cores are saturated: an idle
+ * latency tier lends its share to the background, so the weight moves no work, only who waits when there is too much.
  *
  * It favours the latency tier more than compose does: compose gives each container a group of its own (the API's and
- * PostgreSQL's at 1024 each), here every process of the latency tier counts 1024 against the background's 64 in all.
+ * PostgreSQL's at 1024 each), here every thread of the latency tier counts 1024 against the background's 64 in all.
  * cgroup v1 only: under v2 a process is in one cgroup for every controller, and the scale phase's worker is already in
  * a memory cgroup (memory-limit.ts).
  */
@@ -25,7 +25,7 @@ export interface CpuWeightGroup {
   wrap(command: string, args: string[]): { command: string; args: string[] };
   /** Moves running processes and all their descendants into the group, and starts later commands inside again. */
   adopt(...roots: Array<number | undefined>): void;
-  /** Moves every process of the group back to the root cgroup, and starts later commands there: every process equal. */
+  /** Moves every process of the group back to the bench's own cgroup, and starts later commands there: all equal. */
   release(): void;
   /** Whether the process runs in the group. */
   contains(pid: number | undefined): boolean;
@@ -41,7 +41,12 @@ const V1_ROOT = '/sys/fs/cgroup/cpu';
 /** A cgroup v1 cpu cgroup at `shares`, or why none can be made here. */
 export function createCpuWeightGroup(name: string, shares: number): CpuWeightGroup | { unavailable: string } {
   if (!existsSync(path.join(V1_ROOT, 'cpu.shares'))) return { unavailable: 'no cgroup v1 cpu controller (the bench sets cpu weights on cgroup v1 only)' };
-  const dir = path.join(V1_ROOT, `tiketq-bench-${name}-${process.pid}-${Date.now().toString(36)}`);
+  // Inside the bench's own cgroup (the root here, a slice or a runner's service elsewhere): released processes go back
+  // there, beside the processes they are compared with, not above them.
+  const own = cpuCgroupOf(process.pid);
+  if (own === undefined) return { unavailable: "this process's cpu cgroup is not in /proc/self/cgroup" };
+  const parent = path.join(V1_ROOT, own);
+  const dir = path.join(parent, `tiketq-bench-${name}-${process.pid}-${Date.now().toString(36)}`);
   try {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'cpu.shares'), String(shares));
@@ -78,9 +83,11 @@ export function createCpuWeightGroup(name: string, shares: number): CpuWeightGro
     },
     release() {
       group.active = false;
-      for (const pid of members(dir)) move(V1_ROOT, pid);
+      // Again until empty: a process forked by a member between the read and the move is born inside.
+      for (let round = 0; round < 20 && members(dir).length > 0; round++) for (const pid of members(dir)) move(parent, pid);
+      if (members(dir).length > 0) throw new Error(`cannot empty the cpu cgroup ${dir}: ${members(dir).join(', ')} stay in it`);
     },
-    contains: (pid) => pid !== undefined && cpuCgroupOf(pid) === `/${path.basename(dir)}`,
+    contains: (pid) => pid !== undefined && members(dir).includes(pid),
     remove: () => removeCgroupQuietly(dir),
   };
   return group;

@@ -387,7 +387,7 @@ function tuningSection(t: TuningResult): string[] {
 /** The setup's line on cpu weights: the background tier's, as docker-compose.yml gives it, or every process equal. */
 function cpuWeightsText(shares: number | null | undefined): string {
   if (shares === undefined) return '- CPU weights: not recorded (runs before 2026-12-05 gave every process the same weight).';
-  if (shares === null) return '- CPU weights: every process at the same weight (`--cpu-weights equal`).';
+  if (shares === null) return '- CPU weights: every process at the same weight (`--cpu-weights equal`, or no cgroup v1 cpu controller to set them).';
   return (
     `- CPU weights as docker-compose.yml's \`cpu_shares\`: every worker, Temporal and Temporal's PostgreSQL in one cpu cgroup at ${shares},\n` +
     '  the API, our PostgreSQL, the simulator and the bench at the default 1024 (`bench/cpu-weight.ts`). A weight only counts while\n' +

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -203,6 +203,7 @@ export async function startInfra(
   if (background) cleanup.add('background cpu cgroup', async () => background.remove());
   const temporal = options.topology === 'stack' ? await startProductionTemporal(cleanup, tmpDir) : await startDevTemporal(cleanup, tmpDir);
   if (background) {
+    if (temporal.pid === undefined) throw new Error('Temporal started without a pid to weigh: run with --cpu-weights equal');
     background.adopt(temporal.pid, temporal.postgresPid);
     requireInBackground(background, 'Temporal', temporal.pid, temporal.postgresPid);
     say(`background tier (workers, Temporal${temporal.postgresPid ? ' and its PostgreSQL' : ''}) at cpu weight ${background.shares} against 1024`);
@@ -389,6 +390,7 @@ export async function spawnIpcService(
 
 /** A process of the background tier found outside its cpu cgroup would skew every figure of the run: stop instead. */
 function requireInBackground(group: CpuWeightGroup, what: string, ...pids: Array<number | undefined>): void {
-  const outside = pids.filter((pid) => pid !== undefined && !group.contains(pid));
+  // A process that has exited is not outside: its exit is reported where it is awaited.
+  const outside = pids.filter((pid) => pid !== undefined && existsSync(`/proc/${pid}`) && !group.contains(pid));
   if (outside.length > 0) throw new Error(`${what}: process ${outside.join(', ')} is not in the background tier's cpu cgroup ${group.dir}`);
 }
