@@ -1,19 +1,11 @@
-import { readFileSync, rmdirSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 
-/** What the bench's cgroups share (memory-limit.ts, cpu-weight.ts): joining one at start, reading and removing it. */
+/** What the bench's cgroups share (memory-limit.ts, cpu-weight.ts): joining one at start, and removing it. */
 
 /** The command that starts `command args` inside the cgroup at `dir`; everything it starts is inside too. */
 export function startInCgroup(dir: string, command: string, args: string[]): { command: string; args: string[] } {
   // The shell joins the cgroup, then becomes the command: its pid and process group stay the ones spawned.
   return { command: '/bin/sh', args: ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, command, ...args] };
-}
-
-export function readOrNull(file: string): string | null {
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    return null;
-  }
 }
 
 export function removeCgroupQuietly(dir: string): void {

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { readOrNull, removeCgroupQuietly, startInCgroup } from './cgroup';
+import { removeCgroupQuietly, startInCgroup } from './cgroup';
 import { round1 } from './util';
 
 /**
@@ -34,10 +34,7 @@ export function readLimit(limit: MemoryLimit | { unavailable: string } | undefin
   if (!limit) return { limit: null, limitUnavailable: null };
   if ('unavailable' in limit) return { limit: null, limitUnavailable: limit.unavailable };
   const { peakBytes, oomKills } = limit.read();
-  return {
-    limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20), oomKills },
-    limitUnavailable: null,
-  };
+  return { limit: { bytes: limit.limitBytes, cgroupPeakMiB: peakBytes === null ? null : round1(peakBytes / 2 ** 20), oomKills }, limitUnavailable: null };
 }
 
 const V1_ROOT = '/sys/fs/cgroup/memory';
@@ -53,8 +50,7 @@ export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit
     mkdirSync(dir);
     writeFileSync(path.join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(limitBytes));
     // Without swap the limit is on memory itself: a process over it is killed, not paged out.
-    if (v1 && existsSync(path.join(dir, 'memory.memsw.limit_in_bytes')))
-      writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limitBytes));
+    if (v1 && existsSync(path.join(dir, 'memory.memsw.limit_in_bytes'))) writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limitBytes));
     if (!v1) writeFileSync(path.join(dir, 'memory.swap.max'), '0');
   } catch (error) {
     removeCgroupQuietly(dir);
@@ -73,6 +69,14 @@ export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit
     },
     remove: () => removeCgroupQuietly(dir),
   };
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }
 
 function numberOrNull(text: string | null | undefined): number | null {

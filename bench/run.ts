@@ -109,7 +109,6 @@ function makeMeta(opts: Options, topology: Topology): Meta {
       },
       pollMs: opts.pollMs,
       timeoutMs: opts.timeoutMs,
-      backgroundCpuShares: opts.backgroundCpuShares ?? null,
       workerDefaults: {
         WORKER_MAX_CACHED_WORKFLOWS: workflowCacheSize(serviceConfig.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
         WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -263,7 +262,7 @@ async function runTuning(ctx: Context, meta: Meta): Promise<void> {
   const { infra } = ctx;
   if (options.compareCpuWeights && !infra.background) throw new Error('--compare-cpu-weights needs a cpu cgroup, and none could be made here');
   const change = options.compareCpuWeights
-    ? `the background tier (the worker, Temporal${infra.temporalPostgresPid ? ' and its PostgreSQL' : ''}) in a cpu cgroup at ${BACKGROUND_CPU_SHARES} (docker-compose.yml) against every process in the root cgroup at ${DEFAULT_CPU_SHARES}; the same Temporal, a fresh worker and API per run`
+    ? `the background tier (the worker, Temporal${infra.temporalPostgresPid ? ' and its PostgreSQL' : ''}) in a cpu cgroup at ${BACKGROUND_CPU_SHARES} (docker-compose.yml) against every process in the bench's own cgroup at ${DEFAULT_CPU_SHARES}; the same Temporal, a fresh worker and API per run`
     : undefined;
   tuning = { meta, env: options.tune, ...(change ? { change } : {}), concurrency: options.tuneConcurrency, e2e: { baseline: [], tuned: [] } };
   if (options.phases.includes('e2e')) {
