@@ -285,7 +285,12 @@ describe('a workflow defends its own history', () => {
     expect(resumed?.state).toMatchObject({ paymentId: request.paymentId, status: 'pending', transactionId: pending.transactionId });
     expect(resumed).toMatchObject({ expiryPassed: false, version: expect.any(Number) as number });
     expect(resumed!.version).toBeGreaterThanOrEqual(2);
+    // The first duplicate's audit line waited for a write; the run wrote it before it continued as new.
+    const firstRunLines = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId && w.snapshot.version <= resumed!.version);
+    expect(firstRunLines.flatMap((w) => w.events.map((e) => `${e.kind}:${String(e.detail?.reason)}`))).toContain('notification_ignored:duplicate');
     await latest.terminate('test done');
+    // The run that continued as new is the history worth replaying.
+    ctx.lastPayment = ctx.h.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
   });
 
   it('a flood after payment continues as new with refunds, counters and the refund window intact', async () => {
