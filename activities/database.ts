@@ -4,8 +4,9 @@ import { recordPaymentSnapshot, type PaymentEventRecord, type PaymentSnapshot } 
 /** The read model and audit log. Writes are idempotent and versioned, so Temporal may retry them freely. */
 export function createDatabaseActivities(db: Database) {
   return {
-    async recordPayment(snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
-      await recordPaymentSnapshot(db, snapshot, event);
+    /** `events`: this step's audit line, after any that waited for it; a workflow before that sent one at most. */
+    async recordPayment(snapshot: PaymentSnapshot, ...events: PaymentEventRecord[]): Promise<void> {
+      await recordPaymentSnapshot(db, snapshot, events);
     },
   };
 }

@@ -21,15 +21,24 @@ export const PATCHES = {
    * It replaces lean-history as the one patch a new payment's history records.
    */
   firstWriteWithChargeAnswer: 'first-write-with-the-charge-answer',
+  /**
+   * A routine notification's audit line (Midtrans repeating what we hold while the payment awaits its money) waits for
+   * the payment's next write instead of costing a write of its own. It replaces first-write-with-the-charge-answer as
+   * the one patch a new payment's history records.
+   */
+  routineLinesWait: 'routine-notification-lines-wait-for-the-next-write',
 } as const;
 
 type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
 
 /**
  * Whether a change applies to this workflow: it recorded the change's patch, or a later one that takes it as applied
- * (first-write-with-the-charge-answer, then lean-history). The newest is asked first: a new workflow records only it.
+ * (routine-notification-lines-wait-for-the-next-write, then first-write-with-the-charge-answer, then lean-history).
+ * The newest is asked first: a new workflow records only it.
  */
 export function applies(patch: PatchId): boolean {
+  if (patched(PATCHES.routineLinesWait)) return true;
+  if (patch === PATCHES.routineLinesWait) return false;
   if (patched(PATCHES.firstWriteWithChargeAnswer)) return true;
   return patch !== PATCHES.firstWriteWithChargeAnswer && (patched(PATCHES.leanHistory) || patched(patch));
 }

@@ -45,8 +45,9 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
 const MAX_HINTED_LOOKUPS = 3;
 
-/** One read-model write: the row as of a step. */
+/** One read-model write: the row as of a step, and its audit lines. */
 type ReadModelSnapshot = Parameters<PaymentActivities['recordPayment']>[0];
+type AuditLine = Parameters<PaymentActivities['recordPayment']>[1];
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
 type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
@@ -76,6 +77,8 @@ export class PaymentEntity {
   private deliveriesInFlight = 0;
   /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
   private readonly reversalsAsked: string[] = [];
+  /** Routine audit lines not written yet: the next write carries them (see `lineCanWait`). */
+  private readonly waitingLines: AuditLine[] = [];
   private tail: Promise<unknown> = Promise.resolve();
   private readonly operatorReviews = metricMeter.createCounter(
     'payment_needs_operator_review',
@@ -282,6 +285,7 @@ export class PaymentEntity {
       this.chargeAnswered = true;
       if (charge?.kind === 'charged') {
         this.details.instructions = charge.instructions;
+        if (charge.observation) this.learnWithoutMoving(charge.observation);
         await this.record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
         if (charge.observation) await this.applyObservation(charge.observation, 'charge');
       } else if (charge?.kind === 'rejected') {
@@ -373,6 +377,15 @@ export class PaymentEntity {
     };
   }
 
+  /** Lines still waiting for a write are written now (the run continues as new). */
+  writeWaitingLines(): Promise<void> {
+    return this.serialized(async () => {
+      if (this.waitingLines.length === 0) return;
+      this.version += 1;
+      await writeReadModel(this.snapshot(), ...this.waitingLines.splice(0));
+    });
+  }
+
   /** The step running now, if any, has finished. */
   idle(): Promise<unknown> {
     return this.tail;
@@ -405,13 +418,29 @@ export class PaymentEntity {
     return rest;
   }
 
+  /** Adds a line to the payment's history and writes it, after any lines that waited for a write. */
   private async record(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry> = {}): Promise<void> {
+    const line = this.addLine(kind, source, extra);
+    this.version += 1;
+    await writeReadModel(this.snapshot(), ...this.waitingLines.splice(0), line);
+  }
+
+  private addLine(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry>): AuditLine {
     const entry: PaymentHistoryEntry = { kind, source, at: iso(Date.now()), ...extra };
     this.details.history.push(entry);
     this.details.updatedAt = entry.at;
-    this.version += 1;
     this.eventCount += 1;
-    await writeReadModel(this.snapshot(), { ...entry, key: auditEventKey(this.eventCount, kind) });
+    return { ...entry, key: auditEventKey(this.eventCount, kind) };
+  }
+
+  /**
+   * Midtrans repeating the status we hold, or sending one we have passed, is routine while the payment awaits its
+   * money (every charge's pending notification is one), and the notification itself is already stored. Its line waits
+   * for the payment's next write: every way out of waiting is a status change, which is written, and a run that
+   * continues as new writes what waits first. Patched: older workflows wrote each line at once.
+   */
+  private lineCanWait(reason: string): boolean {
+    return (reason === 'duplicate' || reason === 'stale') && isAwaitingPayment(this.state.status) && applies(PATCHES.routineLinesWait);
   }
 
   /** The row as of this step; its first write also carries the details an older workflow's input holds. */
@@ -477,6 +506,16 @@ export class PaymentEntity {
     return decision;
   }
 
+  /**
+   * Midtrans's facts (its transaction id, its status) from an answer that repeats the status we hold, such as a
+   * pending charge's: the step's own write carries them, so the row has them at once rather than at the next write.
+   * An answer that moves the payment is left to applyObservation. Changes what a write carries, never a command.
+   */
+  private learnWithoutMoving(observation: MidtransObservation): void {
+    const { state, decision } = applyMidtransObservation(this.state, observation);
+    if (decision.kind === 'ignored' && decision.reason === 'duplicate') this.state = state;
+  }
+
   /** Something only a person can settle (money reversed, paid after close, Midtrans unreachable or answering oddly). */
   private async needsOperatorReview(source: PaymentEventSource, reason: string, detail: Record<string, unknown> = {}) {
     this.operatorReviews.add(1, { reason });
@@ -494,15 +533,9 @@ export class PaymentEntity {
     if (counts[reason] > 1) return;
     const kind = reason === 'order_mismatch' || reason === 'amount_mismatch' ? 'notification_rejected' : 'notification_ignored';
     const { transactionStatus, fraudStatus, statusCode, grossAmount } = what;
-    await this.record(kind, 'webhook', {
-      detail: {
-        reason,
-        transaction_status: transactionStatus,
-        fraud_status: fraudStatus,
-        status_code: statusCode,
-        gross_amount: grossAmount,
-      },
-    });
+    const detail = { reason, transaction_status: transactionStatus, fraud_status: fraudStatus, status_code: statusCode, gross_amount: grossAmount };
+    if (this.lineCanWait(reason)) this.waitingLines.push(this.addLine(kind, 'webhook', { detail }));
+    else await this.record(kind, 'webhook', { detail });
   }
 
   /**

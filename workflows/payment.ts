@@ -97,6 +97,7 @@ async function holdRefundWindow(payment: PaymentEntity, input: PaymentWorkflowIn
 async function continueAsNewWith(payment: PaymentEntity, input: PaymentWorkflowInput): Promise<never> {
   await condition(allHandlersFinished);
   await payment.idle();
+  await payment.writeWaitingLines();
   // The new run needs the terms only: an older input's customer details and card token stay behind in this history.
   return continueAsNew<PaymentWorkflow>({ ...input, request: withoutCheckout(input.request), resumed: payment.carryOver() });
 }

@@ -8,7 +8,7 @@ export interface PaymentEventRecord extends PaymentHistoryEntry {
 }
 
 export interface PaymentSnapshot {
-  /** The payment's state; its history is not part of it (each write carries its own audit event). */
+  /** The payment's state; its history is not part of it (each write carries its own audit events). */
   view: Omit<PaymentView, 'history'>;
   /** Strictly increasing per payment: a late retry of an older write never overwrites newer state. */
   version: number;
@@ -52,17 +52,17 @@ const NEWER_SNAPSHOT_WINS = Prisma.raw(
 );
 
 /**
- * Writes the payment's new state, any new refunds and its audit event in ONE statement (so atomically); every part is
+ * Writes the payment's new state, any new refunds and its audit events in ONE statement (so atomically); every part is
  * idempotent. Every write is an upsert of the whole snapshot: when the row is missing (the database was restored
  * from an older backup, a table truncated), any write recreates it, so the read model heals at the next write
- * instead of failing on the audit event's foreign key forever. The version decides between snapshots: an older
+ * instead of failing on the audit events' foreign key forever. The version decides between snapshots: an older
  * write never overwrites a newer one. Customer and item details come from the payment's checkout (what POST /payments
  * stored) into a row that lacks them, so they never travel through Temporal; once the snapshot says the charge step
  * is over, the checkout (its card token with it) is deleted, in case the charge could not delete it itself.
  * Hand-written SQL: through Prisma's model API the same write took a transaction of up to eight round trips and
  * about 4 ms of worker CPU.
  */
-export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
+export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnapshot, events: readonly PaymentEventRecord[] = []): Promise<void> {
   const { view, version, created, checkoutUsed = false } = snapshot;
   const instructions = view.instructions ? JSON.stringify(view.instructions) : null;
   const writePayment = Prisma.sql`insert into payments as p (id, order_id, user_id, payment_method, bank, amount, description, customer_details,
@@ -83,17 +83,17 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
   const refunds = JSON.stringify(
     view.refunds.map((r) => ({ refund_key: r.refundKey, amount: r.amount, reason: r.reason ?? null, status: r.status, created_at: r.at })),
   );
-  const eventRow = event
-    ? JSON.stringify({
-        event_key: event.key,
-        kind: event.kind,
-        from_status: event.from ?? null,
-        to_status: event.to ?? null,
-        source: event.source,
-        detail: event.detail ?? null,
-        occurred_at: event.at,
-      })
-    : null;
+  const eventRows = JSON.stringify(
+    events.map((event) => ({
+      event_key: event.key,
+      kind: event.kind,
+      from_status: event.from ?? null,
+      to_status: event.to ?? null,
+      source: event.source,
+      detail: event.detail ?? null,
+      occurred_at: event.at,
+    })),
+  );
   await db.$executeRaw`
     with checkout as (
       select customer_details, item_details, description from payment_checkouts where payment_id = ${view.paymentId}),
@@ -106,9 +106,8 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     new_event as (
     insert into payment_events (payment_id, event_key, kind, from_status, to_status, source, detail, occurred_at)
     select ${view.paymentId}, e.event_key, e.kind, e.from_status, e.to_status, e.source, nullif(e.detail, 'null'::jsonb), e.occurred_at::timestamp(3)
-    from jsonb_to_recordset(jsonb_build_array(${eventRow}::jsonb)) as e(event_key text, kind text, from_status text, to_status text,
+    from jsonb_to_recordset(${eventRows}::jsonb) as e(event_key text, kind text, from_status text, to_status text,
       source text, detail jsonb, occurred_at text)
-    where ${eventRow}::jsonb is not null
     on conflict (payment_id, event_key) do nothing),
     used_checkout as (
       delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true || checkoutUsed}::boolean)

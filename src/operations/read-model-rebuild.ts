@@ -38,7 +38,7 @@ export async function rebuildReadModel(
         ...(customer ? { created: { customerDetails: customer, itemDetails: items, description } } : {}),
       });
       for (const [index, entry] of history.entries()) {
-        await recordPaymentSnapshot(db, { view: snapshotView, version }, { ...entry, key: auditEventKey(index + 1, entry.kind) });
+        await recordPaymentSnapshot(db, { view: snapshotView, version }, [{ ...entry, key: auditEventKey(index + 1, entry.kind) }]);
       }
       report.payments += 1;
       if (report.payments % 100 === 0) options.log?.(`${report.payments} payments re-projected`);

@@ -45,12 +45,20 @@ describe('read model writes and reads', () => {
     const refund = { refundKey: `${id}-refund-1`, amount: 250_000, reason: 'one seat', status: 'succeeded' as const, at: '2026-11-26T02:00:00.000Z' };
     const writes: Parameters<typeof recordPaymentSnapshot>[] = [
       [db, { view: viewOf(id), version: 1, created }],
-      [db, { view: viewOf(id, { instructions }), version: 2 }, { key: '1-charged', kind: 'charged', source: 'charge', at: '2026-11-26T01:02:04.000Z', detail: { instructions: 'deeplink' } }],
-      [db, { view: viewOf(id, paid), version: 3 }, { key: '2-transition', kind: 'transition', from: 'pending', to: 'success', source: 'webhook', at: '2026-11-26T01:05:00.000Z' }],
+      [db, { view: viewOf(id, { instructions }), version: 2 }, [{ key: '1-charged', kind: 'charged', source: 'charge', at: '2026-11-26T01:02:04.000Z', detail: { instructions: 'deeplink' } }]],
+      [
+        db,
+        { view: viewOf(id, paid), version: 3 },
+        // A line that waited for this write (Midtrans repeating the pending status) comes with it, before its own.
+        [
+          { key: '2-notification_ignored', kind: 'notification_ignored', source: 'webhook', at: '2026-11-26T01:02:05.000Z', detail: { reason: 'duplicate' } },
+          { key: '3-transition', kind: 'transition', from: 'pending', to: 'success', source: 'webhook', at: '2026-11-26T01:05:00.000Z' },
+        ],
+      ],
       [
         db,
         { view: viewOf(id, { ...paid, instructions: null, status: 'partially_refunded', refundedAmount: 250_000, refunds: [refund] }), version: 4 },
-        { key: '3-refund', kind: 'refund', from: 'success', to: 'partially_refunded', source: 'api', at: refund.at, detail: { amount: 250_000 } },
+        [{ key: '4-refund', kind: 'refund', from: 'success', to: 'partially_refunded', source: 'api', at: refund.at, detail: { amount: 250_000 } }],
       ],
     ];
     for (const write of writes) {
@@ -82,6 +90,7 @@ describe('read model writes and reads', () => {
     expect(Math.abs(row!.updatedAt.getTime() - Date.now())).toBeLessThan(60_000);
     expect(row!.events).toEqual([
       { kind: 'charged', fromStatus: null, toStatus: null, source: 'charge', occurredAt: '2026-11-26T01:02:04.000Z', detail: { instructions: 'deeplink' } },
+      { kind: 'notification_ignored', fromStatus: null, toStatus: null, source: 'webhook', occurredAt: '2026-11-26T01:02:05.000Z', detail: { reason: 'duplicate' } },
       { kind: 'transition', fromStatus: 'pending', toStatus: 'success', source: 'webhook', occurredAt: '2026-11-26T01:05:00.000Z', detail: null },
       { kind: 'refund', fromStatus: 'success', toStatus: 'partially_refunded', source: 'api', occurredAt: refund.at, detail: { amount: 250_000 } },
     ]);
@@ -97,9 +106,9 @@ describe('read model writes and reads', () => {
     const refund = { refundKey: `${id}-refund-1`, amount: 250_000, status: 'succeeded' as const, at: '2026-11-26T02:00:00.000Z' };
     const refunded = viewOf(id, { status: 'partially_refunded', midtransStatus: 'settlement', transactionId: 'tx-9', refundedAmount: 250_000, refunds: [refund], paidAt: '2026-11-26T01:05:00.000Z' });
     // The first write this database sees is the fourth of the payment: no row exists for it.
-    await recordPaymentSnapshot(db, { view: refunded, version: 4 }, { key: '3-refund', kind: 'refund', from: 'success', to: 'partially_refunded', source: 'api', at: refund.at });
+    await recordPaymentSnapshot(db, { view: refunded, version: 4 }, [{ key: '3-refund', kind: 'refund', from: 'success', to: 'partially_refunded', source: 'api', at: refund.at }]);
     // A late retry of an older write arrives after it.
-    await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 3 }, { key: '2-transition', kind: 'transition', from: 'pending', to: 'success', source: 'webhook', at: '2026-11-26T01:05:00.000Z' });
+    await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 3 }, [{ key: '2-transition', kind: 'transition', from: 'pending', to: 'success', source: 'webhook', at: '2026-11-26T01:05:00.000Z' }]);
     const row = await findPaymentWithAudit(db, id);
     expect(row).toMatchObject({
       id,

@@ -141,7 +141,8 @@ export async function createWorkflowHarness(
     snapBaseUrl: 'http://midtrans.test/snap/v1',
     fetch: simulatorFetch as typeof fetch,
   });
-  const snapshots: Array<{ snapshot: PaymentSnapshot; event?: PaymentEventRecord }> = [];
+  /** Each write: the row and its audit lines (its own last, after any that waited for it). */
+  const snapshots: Array<{ snapshot: PaymentSnapshot; events: PaymentEventRecord[] }> = [];
   const downstreamCalls: DownstreamCall[] = [];
   const attempts = new Map<string, number>();
   let downstreamAnswer: (target: string, attempt: number) => number = () => 200;
@@ -169,9 +170,9 @@ export async function createWorkflowHarness(
   });
   const activities = countingAttempts({
     ...midtransActivities,
-    recordPayment: async (snapshot, event) => {
+    recordPayment: async (snapshot, ...events) => {
       if (readModelDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      snapshots.push({ snapshot, event });
+      snapshots.push({ snapshot, events });
       // As the statement does (src/db/payments.ts): a write after the charge step deletes the checkout.
       if (snapshot.checkoutUsed || snapshot.view.chargeCompleted) checkouts.delete(snapshot.view.paymentId);
     },

@@ -46,13 +46,13 @@ async function payAndNotify(handle: WorkflowHandle, paymentId: string) {
 }
 
 const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
-/** The read-model writes of a payment, in order: version, audit line, and what the row said. */
+/** The read-model writes of a payment, in order: version, audit lines, and what the row said. */
 const writesFor = (paymentId: string) =>
   ctx.h.snapshots
     .filter((w) => w.snapshot.view.paymentId === paymentId)
     .map((w) => ({
       version: w.snapshot.version,
-      event: w.event?.kind ?? null,
+      event: w.events.map((e) => e.kind).join(' + ') || null,
       status: w.snapshot.view.status,
       instructions: w.snapshot.view.instructions?.kind ?? null,
     }));
@@ -80,9 +80,9 @@ describe('payment workflow', () => {
     expect(transitions(final)).toEqual(['pending>success:webhook']);
     const calls = callsFor(request.paymentId);
     expect(calls.map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
-    // The read model gets one event per write, never the whole history again (it would grow every write).
+    // The read model gets each write's own event, never the whole history again (it would grow every write).
     const writes = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId);
-    expect(writes.map((w) => w.event?.kind)).toEqual(['charged', 'transition']);
+    expect(writes.map((w) => w.events.map((e) => e.kind))).toEqual([['charged'], ['transition']]);
     expect(writes.every((w) => !('history' in w.snapshot.view))).toBe(true);
   });
 
@@ -124,7 +124,7 @@ describe('payment workflow', () => {
     expect(transitions(paid)).toEqual(['pending>processing:charge', 'processing>success:reconciliation']);
     // The fix is behind patched(): a new history carries one marker, the newest patch's, which takes every older patch
     // as applied; histories from before the fix replay without any.
-    expect(patchIdsIn(await handle.fetchHistory())).toEqual(['first-write-with-the-charge-answer']);
+    expect(patchIdsIn(await handle.fetchHistory())).toEqual(['routine-notification-lines-wait-for-the-next-write']);
     expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.status}`).sort()).toEqual(['transaction-service:success', 'user-service:success']);
   });
 
@@ -276,6 +276,51 @@ describe('payment workflow', () => {
     expect(writes).toHaveLength(1);
   });
 
+  /** Every audit line a payment's writes carried, in the order they were written. */
+  const linesWritten = (paymentId: string) =>
+    ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === paymentId).flatMap((w) => w.events.map((e) => e.key));
+  const historyKeys = (view: PaymentView) => view.history.map((e, i) => `${i + 1}-${e.kind}`);
+
+  it('the charge’s pending notification costs no write of its own: its audit line comes with the settlement’s write, in order', async () => {
+    const { request, handle } = await startPayment();
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await eventually(handle, (v) => v.ignoredNotifications?.duplicate === 1);
+    expect(writesFor(request.paymentId).map((w) => w.event)).toEqual(['charged']);
+    // The charge's answer gave Midtrans's id and status: the `charged` write has them, not the next one.
+    const [charged] = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId);
+    expect(charged!.snapshot.view).toMatchObject({ midtransStatus: 'pending', transactionId: expect.any(String) as string });
+    const paid = await payAndNotify(handle, request.paymentId);
+    expect(writesFor(request.paymentId).map((w) => [w.version, w.event])).toEqual([
+      [1, 'charged'],
+      [2, 'notification_ignored + transition'],
+    ]);
+    expect(linesWritten(request.paymentId)).toEqual(historyKeys(paid));
+    expect(linesWritten(request.paymentId)).toEqual(['1-charged', '2-notification_ignored', '3-transition']);
+    await handle.terminate('test done');
+  });
+
+  it.each([
+    ['a cancel', (handle: WorkflowHandle) => handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }] }), 'canceled'],
+    ['the expiry', (handle: WorkflowHandle) => handle.result(), 'expired'],
+  ])('a line waiting for a write is written with %s’s', async (_what, end, status) => {
+    const { request, handle } = await startPayment();
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await eventually(handle, (v) => v.ignoredNotifications?.duplicate === 1);
+    const ended = await end(handle);
+    expect(ended.status).toBe(status);
+    expect(writesFor(request.paymentId).map((w) => w.event)).toEqual(['charged', 'notification_ignored + transition']);
+    expect(linesWritten(request.paymentId)).toEqual(historyKeys(ended));
+  });
+
+  it('a line only waits while the payment awaits its money: a repeated settlement is written at once', async () => {
+    const { request, handle } = await startPayment();
+    await payAndNotify(handle, request.paymentId);
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await eventually(handle, (v) => v.ignoredNotifications?.duplicate === 1);
+    await vi.waitFor(() => expect(writesFor(request.paymentId).map((w) => w.event)).toEqual(['charged', 'transition', 'notification_ignored']));
+    await handle.terminate('test done');
+  });
+
   it('Midtrans slow past the worker’s quick attempts: the payment is recorded before the charge activity takes over, and charged once', async () => {
     // Three quick attempts in the worker, then the activity's first attempt, fail; its second goes through.
     ctx.h.failNextCharges(4);
@@ -359,7 +404,7 @@ describe('payment workflow', () => {
     } finally {
       ctx.h.setReadModelDown(false);
     }
-    const written = () => ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId && w.event?.to === 'success');
+    const written = () => ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId && w.events.some((e) => e.to === 'success'));
     await vi.waitFor(() => expect(written()).toHaveLength(1), { timeout: 20_000 });
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
