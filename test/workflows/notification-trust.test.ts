@@ -1,6 +1,6 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowUpdateHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
 import { toMidtransObservation } from '../../src/midtrans/observation';
@@ -291,6 +291,28 @@ describe('a workflow defends its own history', () => {
     await latest.terminate('test done');
     // The run that continued as new is the history worth replaying.
     ctx.lastPayment = ctx.h.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+  });
+
+  it('a cancel sent while the run writes its waiting line before continuing as new is applied, not abandoned', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    // PostgreSQL is down: the write of the first duplicate's line, which the run makes before it continues as new,
+    // falls back to an activity that retries until the database is back.
+    ctx.h.setReadModelDown(true);
+    let canceled: WorkflowUpdateHandle<PaymentView> | undefined;
+    try {
+      for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
+      const retrying = async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
+      await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
+      // Accepted (its validator ran) while the write still retries.
+      canceled = await handle.startUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    } finally {
+      ctx.h.setReadModelDown(false);
+    }
+    await expect(canceled!.result()).resolves.toMatchObject({ status: 'canceled' });
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    expect((await viewWhen(latest, (v) => v.status === 'canceled')).status).toBe('canceled');
   });
 
   it('a flood after payment continues as new with refunds, counters and the refund window intact', async () => {
