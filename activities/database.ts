@@ -4,9 +4,16 @@ import { recordPaymentSnapshot, type PaymentEventRecord, type PaymentSnapshot } 
 /** The read model and audit log. Writes are idempotent and versioned, so Temporal may retry them freely. */
 export function createDatabaseActivities(db: Database) {
   return {
-    /** `events`: this step's audit line, after any that waited for it; a workflow before that sent one at most. */
-    async recordPayment(snapshot: PaymentSnapshot, ...events: PaymentEventRecord[]): Promise<void> {
-      await recordPaymentSnapshot(db, snapshot, events);
+    /** The write of workflows from before routine-notification-lines-wait-for-the-next-write: one audit line at most. */
+    async recordPayment(snapshot: PaymentSnapshot, event?: PaymentEventRecord): Promise<void> {
+      await recordPaymentSnapshot(db, snapshot, event ? [event] : []);
+    },
+    /**
+     * A step's write with its audit lines: any that waited for it, then its own. A name of its own, not a second
+     * parameter of recordPayment: a worker from before it would take that activity and drop all lines but the first.
+     */
+    async recordPaymentLines(snapshot: PaymentSnapshot, lines: PaymentEventRecord[]): Promise<void> {
+      await recordPaymentSnapshot(db, snapshot, lines);
     },
   };
 }

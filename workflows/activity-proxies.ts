@@ -41,7 +41,7 @@ export const { chargePayment } = group<'chargePayment'>({
 });
 
 /** PostgreSQL writes are idempotent: retry until the database is back, however long that takes. */
-export const { recordPayment } = group<'recordPayment'>({
+export const { recordPayment, recordPaymentLines } = group<'recordPayment' | 'recordPaymentLines'>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
@@ -55,7 +55,9 @@ export const { recordPayment } = group<'recordPayment'>({
  */
 const QUICK_LOCAL_RETRY = { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 3 };
 
-export const { recordPayment: recordPaymentInWorker } = proxyLocalActivities<Pick<PaymentActivities, 'recordPayment'>>({
+export const { recordPayment: recordPaymentInWorker, recordPaymentLines: recordPaymentLinesInWorker } = proxyLocalActivities<
+  Pick<PaymentActivities, 'recordPayment' | 'recordPaymentLines'>
+>({
   startToCloseTimeout: '10 seconds',
   retry: QUICK_LOCAL_RETRY,
 });

@@ -47,7 +47,7 @@ const MAX_HINTED_LOOKUPS = 3;
 
 /** One read-model write: the row as of a step, and its audit lines. */
 type ReadModelSnapshot = Parameters<PaymentActivities['recordPayment']>[0];
-type AuditLine = Parameters<PaymentActivities['recordPayment']>[1];
+type AuditLine = Parameters<PaymentActivities['recordPaymentLines']>[1][number];
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
 type PaymentDetails = Omit<PaymentView, keyof PaymentState | 'readModelVersion'>;
@@ -377,12 +377,12 @@ export class PaymentEntity {
     };
   }
 
-  /** Lines still waiting for a write are written now (the run continues as new). */
+  /** Lines still waiting for a write are written now (the run continues as new). Only the main loop adds lines. */
   writeWaitingLines(): Promise<void> {
+    if (this.waitingLines.length === 0) return Promise.resolve();
     return this.serialized(async () => {
-      if (this.waitingLines.length === 0) return;
       this.version += 1;
-      await writeReadModel(this.snapshot(), ...this.waitingLines.splice(0));
+      await writeReadModel(this.snapshot(), this.waitingLines.splice(0));
     });
   }
 
@@ -422,7 +422,7 @@ export class PaymentEntity {
   private async record(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry> = {}): Promise<void> {
     const line = this.addLine(kind, source, extra);
     this.version += 1;
-    await writeReadModel(this.snapshot(), ...this.waitingLines.splice(0), line);
+    await writeReadModel(this.snapshot(), [...this.waitingLines.splice(0), line]);
   }
 
   private addLine(kind: string, source: PaymentEventSource, extra: Partial<PaymentHistoryEntry>): AuditLine {

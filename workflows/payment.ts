@@ -95,9 +95,10 @@ async function holdRefundWindow(payment: PaymentEntity, input: PaymentWorkflowIn
 }
 
 async function continueAsNewWith(payment: PaymentEntity, input: PaymentWorkflowInput): Promise<never> {
+  // First: an update that arrives while this write retries is then waited for below, not abandoned.
+  await payment.writeWaitingLines();
   await condition(allHandlersFinished);
   await payment.idle();
-  await payment.writeWaitingLines();
   // The new run needs the terms only: an older input's customer details and card token stay behind in this history.
   return continueAsNew<PaymentWorkflow>({ ...input, request: withoutCheckout(input.request), resumed: payment.carryOver() });
 }

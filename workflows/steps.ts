@@ -10,8 +10,10 @@ import {
   notifyUserServiceInWorker,
   recordPayment,
   recordPaymentInWorker,
+  recordPaymentLines,
+  recordPaymentLinesInWorker,
 } from './activity-proxies';
-import type { ChargeInput, ChargeOutcome } from '../activities';
+import type { ChargeInput, ChargeOutcome, PaymentActivities } from '../activities';
 import { applies, PATCHES } from './patches';
 
 /**
@@ -22,7 +24,7 @@ import { applies, PATCHES } from './patches';
  */
 function inWorkerFirst<Args extends unknown[], Result>(
   step: string,
-  patch: typeof PATCHES.localWritesAndLookUps | typeof PATCHES.leanHistory,
+  patch: typeof PATCHES.localWritesAndLookUps | typeof PATCHES.leanHistory | typeof PATCHES.routineLinesWait,
   inWorker: (...args: Args) => Promise<Result>,
   activity: (...args: Args) => Promise<Result>,
 ): (...args: Args) => Promise<Result> {
@@ -36,7 +38,17 @@ function inWorkerFirst<Args extends unknown[], Result>(
   };
 }
 
-export const writeReadModel = inWorkerFirst('read-model write', PATCHES.localWritesAndLookUps, recordPaymentInWorker, recordPayment);
+const writeOneLine = inWorkerFirst('read-model write', PATCHES.localWritesAndLookUps, recordPaymentInWorker, recordPayment);
+const writeLines = inWorkerFirst('read-model write', PATCHES.routineLinesWait, recordPaymentLinesInWorker, recordPaymentLines);
+type RecordPaymentLines = Parameters<PaymentActivities['recordPaymentLines']>;
+
+/**
+ * One read-model write: the row as of a step, and its audit lines. Patched: workflows from before
+ * routine-notification-lines-wait-for-the-next-write have one line at most, and write it through recordPayment.
+ */
+export function writeReadModel(snapshot: RecordPaymentLines[0], lines: RecordPaymentLines[1] = []): Promise<void> {
+  return applies(PATCHES.routineLinesWait) ? writeLines(snapshot, lines) : writeOneLine(snapshot, ...lines);
+}
 /** A permanent error (a rotated server key) fails at once, in the worker as in the activity. */
 export const askMidtransForStatus = inWorkerFirst(
   'status look-up',

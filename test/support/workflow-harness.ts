@@ -168,14 +168,16 @@ export async function createWorkflowHarness(
       checkouts.delete(paymentId);
     },
   });
+  function write(snapshot: PaymentSnapshot, events: PaymentEventRecord[]) {
+    if (readModelDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    snapshots.push({ snapshot, events });
+    // As the statement does (src/db/payments.ts): a write after the charge step deletes the checkout.
+    if (snapshot.checkoutUsed || snapshot.view.chargeCompleted) checkouts.delete(snapshot.view.paymentId);
+  }
   const activities = countingAttempts({
     ...midtransActivities,
-    recordPayment: async (snapshot, ...events) => {
-      if (readModelDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
-      snapshots.push({ snapshot, events });
-      // As the statement does (src/db/payments.ts): a write after the charge step deletes the checkout.
-      if (snapshot.checkoutUsed || snapshot.view.chargeCompleted) checkouts.delete(snapshot.view.paymentId);
-    },
+    recordPayment: async (snapshot, event) => write(snapshot, event ? [event] : []),
+    recordPaymentLines: async (snapshot, lines) => write(snapshot, lines),
     notifyTransactionService: downstream('transaction-service'),
     notifyUserService: downstream('user-service'),
   });
