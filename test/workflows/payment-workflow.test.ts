@@ -312,6 +312,21 @@ describe('payment workflow', () => {
     expect(linesWritten(request.paymentId)).toEqual(historyKeys(ended));
   });
 
+  it('a stale notification while a card is held for fraud review waits too, and comes with the cancel’s write', async () => {
+    const { request, handle, charged } = await startPayment({ method: 'credit_card', bank: undefined, cardToken: '4511111111111117', expiryMinutes: 10 });
+    expect(charged.status).toBe('processing');
+    const challenge = await ctx.h.notificationFor(request.paymentId);
+    // Midtrans's pending notification from before the capture, arriving late.
+    await handle.signal(midtransNotificationSignal, { ...challenge, transactionStatus: 'pending', fraudStatus: undefined, statusCode: '201' });
+    await eventually(handle, (v) => v.ignoredNotifications?.stale === 1);
+    expect(writesFor(request.paymentId).map((w) => w.event)).toEqual(['charged', 'transition']);
+    const canceled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'fraud review too slow' }] });
+    expect(writesFor(request.paymentId).map((w) => w.event)).toEqual(['charged', 'transition', 'notification_ignored + transition']);
+    const carried = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId).at(-1)!.events[0];
+    expect(carried?.detail).toMatchObject({ reason: 'stale', transaction_status: 'pending' });
+    expect(linesWritten(request.paymentId)).toEqual(historyKeys(canceled));
+  });
+
   it('a line only waits while the payment awaits its money: a repeated settlement is written at once', async () => {
     const { request, handle } = await startPayment();
     await payAndNotify(handle, request.paymentId);
