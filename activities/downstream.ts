@@ -27,34 +27,6 @@ const isRetryableHttpStatus = (status: number) => status >= 500 || status === 40
 
 export const DOWNSTREAM_REJECTED = 'DownstreamRejected';
 
-export type DownstreamTarget = 'transaction-service' | 'user-service';
-
-/** How one target's delivery ended: made, or failed (`final`: refused for good, retrying will not help). */
-export type DeliveryOutcome = { target: DownstreamTarget; delivered: true } | { target: DownstreamTarget; delivered: false; final: boolean; error: string };
-
-/**
- * Delivers to each target at once and answers how each delivery ended, never throwing for one: a failed target is
- * retried on its own (by the workflow), so the other is not called twice.
- */
-export function deliverToEach(
-  targets: readonly DownstreamTarget[],
-  deliverTo: (target: DownstreamTarget) => Promise<void>,
-): Promise<DeliveryOutcome[]> {
-  return Promise.all(
-    targets.map((target) =>
-      deliverTo(target).then(
-        (): DeliveryOutcome => ({ target, delivered: true }),
-        (error: unknown): DeliveryOutcome => ({
-          target,
-          delivered: false,
-          final: error instanceof ApplicationFailure && error.nonRetryable === true,
-          error: error instanceof Error ? error.message : String(error),
-        }),
-      ),
-    ),
-  );
-}
-
 export function createDownstreamActivities(db: Database, config: DownstreamConfig) {
   const signer = new Webhook(config.signingSecret);
 
@@ -95,7 +67,7 @@ export function createDownstreamActivities(db: Database, config: DownstreamConfi
     throw ApplicationFailure.nonRetryable(error, DOWNSTREAM_REJECTED, { httpStatus: response.status });
   }
 
-  const activities = {
+  return {
     /** POST {TRANSACTION_SERVICE_URL}/transactions/payments/notify, as in the original service. */
     async notifyTransactionService(event: DownstreamEvent): Promise<void> {
       await deliver('transaction-service', `${config.transactionServiceUrl}/transactions/payments/notify`, event, {
@@ -114,17 +86,6 @@ export function createDownstreamActivities(db: Database, config: DownstreamConfi
         amount: event.amount,
         status: event.status,
         ...(event.refundAmount !== undefined ? { refund_amount: event.refundAmount } : {}),
-      });
-    },
-  };
-  return {
-    ...activities,
-    /** One event to several services in one call (the payment workflow's deliveries, see workflows/steps.ts). */
-    notifyDownstreamServices(event: DownstreamEvent, targets: DownstreamTarget[]): Promise<DeliveryOutcome[]> {
-      return deliverToEach(targets, async (target) => {
-        if (target === 'transaction-service') return activities.notifyTransactionService(event);
-        if (!event.userId) throw ApplicationFailure.nonRetryable('the user service needs the payment’s user id', DOWNSTREAM_REJECTED);
-        return activities.notifyUserService({ ...event, userId: event.userId });
       });
     },
   };

@@ -42,7 +42,7 @@ export type PaymentActivities = ReturnType<typeof createPaymentActivities>;
 export type RedeliveryActivities = Pick<PaymentActivities, 'notifyTransactionService' | 'notifyUserService'> &
   ReturnType<typeof createRedeliveryActivities>;
 export type { ChargeInput, ChargeOutcome, CheckoutStore, GatewayCommandOutcome } from './midtrans';
-export type { DeliveryOutcome, DownstreamEvent, DownstreamTarget } from './downstream';
-export { DOWNSTREAM_REJECTED, deliverToEach } from './downstream';
+export type { DownstreamEvent } from './downstream';
+export { DOWNSTREAM_REJECTED } from './downstream';
 export type { FoundDifference, ReconciliationActivities } from './daily-reconciliation';
 export type { RequestRecordsPurged, RequestRecordsRetention, RetentionActivities, RetentionBatch, RetentionBatchResult } from './retention';

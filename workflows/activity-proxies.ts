@@ -83,16 +83,9 @@ export const { notifyTransactionService, notifyUserService } = group<'notifyTran
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', nonRetryableErrorTypes: ['DownstreamRejected'] },
 });
 
-/**
- * Deliveries run in the worker first, like the writes: a receiver's idempotency key makes a second run harmless.
- * `notifyDownstreamServices` answers how each target's delivery ended instead of failing, so its quick attempts only
- * cover the worker itself failing; a target that failed falls back to its own activity above (workflows/steps.ts).
- */
-export const {
-  notifyTransactionService: notifyTransactionServiceInWorker,
-  notifyUserService: notifyUserServiceInWorker,
-  notifyDownstreamServices: notifyDownstreamServicesInWorker,
-} = proxyLocalActivities<Pick<PaymentActivities, 'notifyTransactionService' | 'notifyUserService' | 'notifyDownstreamServices'>>({
-  startToCloseTimeout: '30 seconds',
-  retry: QUICK_LOCAL_RETRY,
-});
+/** Deliveries run in the worker first, like the writes: a receiver's idempotency key makes a second run harmless. */
+export const { notifyTransactionService: notifyTransactionServiceInWorker, notifyUserService: notifyUserServiceInWorker } =
+  proxyLocalActivities<Pick<PaymentActivities, 'notifyTransactionService' | 'notifyUserService'>>({
+    startToCloseTimeout: '30 seconds',
+    retry: QUICK_LOCAL_RETRY,
+  });

@@ -27,23 +27,16 @@ export const PATCHES = {
    * the one patch a new payment's history records.
    */
   routineLinesWait: 'routine-notification-lines-wait-for-the-next-write',
-  /**
-   * Both downstream services get a payment event from one local activity instead of one each. It replaces
-   * routine-notification-lines-wait-for-the-next-write as the one patch a new payment's history records.
-   */
-  deliveriesTogether: 'downstream-deliveries-in-one-local-activity',
 } as const;
 
 type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
 
 /**
  * Whether a change applies to this workflow: it recorded the change's patch, or a later one that takes it as applied
- * (downstream-deliveries-in-one-local-activity, then routine-notification-lines-wait-for-the-next-write, then
- * first-write-with-the-charge-answer, then lean-history). The newest is asked first: a new workflow records only it.
+ * (routine-notification-lines-wait-for-the-next-write, then first-write-with-the-charge-answer, then lean-history).
+ * The newest is asked first: a new workflow records only it.
  */
 export function applies(patch: PatchId): boolean {
-  if (patched(PATCHES.deliveriesTogether)) return true;
-  if (patch === PATCHES.deliveriesTogether) return false;
   if (patched(PATCHES.routineLinesWait)) return true;
   if (patch === PATCHES.routineLinesWait) return false;
   if (patched(PATCHES.firstWriteWithChargeAnswer)) return true;

@@ -29,7 +29,7 @@ import {
 import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
 import { cancelAtMidtrans, confirmNotification, expireAtMidtrans, refundAtMidtrans } from './activity-proxies';
 import { applies, PATCHES } from './patches';
-import { activityGaveUp, askMidtransForStatus, deliverDownstream, failureMessage, writeReadModel } from './steps';
+import { activityGaveUp, askMidtransForStatus, deliverToTransactionService, deliverToUserService, failureMessage, writeReadModel } from './steps';
 import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, ReconcileRequest, RefundRequest, ResumedPayment } from './messages';
 
 const MINUTE = 60_000;
@@ -564,8 +564,11 @@ export class PaymentEntity {
       refundAmount,
     };
     // Runs beside the workflow: a slow or dead downstream service never blocks refunds or queries.
-    const toUser = userId && status !== 'failed' && status !== 'expired' && status !== 'canceled';
-    for (const call of deliverDownstream(event, toUser ? ['transaction-service', 'user-service'] : ['transaction-service'])) {
+    const calls: Promise<void>[] = [deliverToTransactionService(event)];
+    if (userId && status !== 'failed' && status !== 'expired' && status !== 'canceled') {
+      calls.push(deliverToUserService({ ...event, userId }));
+    }
+    for (const call of calls) {
       this.deliveriesInFlight += 1;
       this.deliveries.push(
         call

@@ -4,7 +4,6 @@ import {
   chargePaymentInWorker,
   fetchMidtransStatus,
   fetchMidtransStatusInWorker,
-  notifyDownstreamServicesInWorker,
   notifyTransactionService,
   notifyTransactionServiceInWorker,
   notifyUserService,
@@ -14,7 +13,7 @@ import {
   recordPaymentLines,
   recordPaymentLinesInWorker,
 } from './activity-proxies';
-import type { ChargeInput, ChargeOutcome, DownstreamEvent, DownstreamTarget, PaymentActivities } from '../activities';
+import type { ChargeInput, ChargeOutcome, PaymentActivities } from '../activities';
 import { applies, PATCHES } from './patches';
 
 /**
@@ -25,7 +24,7 @@ import { applies, PATCHES } from './patches';
  */
 function inWorkerFirst<Args extends unknown[], Result>(
   step: string,
-  patch: typeof PATCHES.localWritesAndLookUps | typeof PATCHES.leanHistory | typeof PATCHES.routineLinesWait | typeof PATCHES.deliveriesTogether,
+  patch: typeof PATCHES.localWritesAndLookUps | typeof PATCHES.leanHistory | typeof PATCHES.routineLinesWait,
   inWorker: (...args: Args) => Promise<Result>,
   activity: (...args: Args) => Promise<Result>,
 ): (...args: Args) => Promise<Result> {
@@ -65,39 +64,13 @@ export function placeCharge(request: ChargeInput, beforeActivity?: () => Promise
   const activity = beforeActivity ? (terms: ChargeInput) => beforeActivity().then(() => chargePayment(terms)) : chargePayment;
   return inWorkerFirst('charge', PATCHES.leanHistory, chargePaymentInWorker, activity)(request);
 }
-/** The user service's calls carry the payment's user: the workflow addresses it only for a payment that has one. */
-const withUser = (event: DownstreamEvent) => ({ ...event, userId: event.userId! });
-const deliverOneByOne: Record<DownstreamTarget, (event: DownstreamEvent) => Promise<void>> = {
-  'transaction-service': inWorkerFirst('transaction-service delivery', PATCHES.leanHistory, notifyTransactionServiceInWorker, notifyTransactionService),
-  'user-service': (event) =>
-    inWorkerFirst('user-service delivery', PATCHES.leanHistory, notifyUserServiceInWorker, notifyUserService)(withUser(event)),
-};
-/** Each target's own activity, retried for a week: where a delivery the worker could not make goes on. */
-const keepDelivering: Record<DownstreamTarget, (event: DownstreamEvent) => Promise<void>> = {
-  'transaction-service': notifyTransactionService,
-  'user-service': (event) => notifyUserService(withUser(event)),
-};
-
-/**
- * One payment event to each target; a promise per target, settled once its delivery is made or has failed for good.
- * Patched: the worker calls every target in one local activity, and a target it could not reach (for a reason
- * retrying may fix) goes on in that target's own activity, so the other is not called again. Unpatched workflows
- * replay a local activity per target.
- */
-export function deliverDownstream(event: DownstreamEvent, targets: readonly DownstreamTarget[]): Promise<void>[] {
-  if (!applies(PATCHES.deliveriesTogether)) return targets.map((target) => deliverOneByOne[target](event));
-  const together = notifyDownstreamServicesInWorker(event, [...targets]).catch((error: unknown) => {
-    if (!activityGaveUp(error) || failedForGood(error)) throw error;
-    return null; // the worker itself failed: every target goes on in its own activity
-  });
-  return targets.map(async (target) => {
-    const outcome = (await together)?.find((o) => o.target === target);
-    if (outcome?.delivered) return;
-    if (outcome?.final) throw ApplicationFailure.nonRetryable(outcome.error);
-    log.warn(`${target} delivery falls back to an activity`, { error: outcome?.error ?? 'the local activity gave up' });
-    return keepDelivering[target](event);
-  });
-}
+export const deliverToTransactionService = inWorkerFirst(
+  'transaction-service delivery',
+  PATCHES.leanHistory,
+  notifyTransactionServiceInWorker,
+  notifyTransactionService,
+);
+export const deliverToUserService = inWorkerFirst('user-service delivery', PATCHES.leanHistory, notifyUserServiceInWorker, notifyUserService);
 
 /**
  * An activity that failed for good (its retries spent, or an error it may not retry). A local activity's failure

@@ -124,49 +124,6 @@ describe('the real downstream activity against a real HTTP receiver (README "Dow
     expect(temporalRetries(thrown)).toBe(true);
     expect(row).toEqual({ status: 'retrying', http_status: null });
   });
-
-  it('both services in one call (the payment workflow’s deliveries): how each ended is answered, not thrown, and each is recorded', async () => {
-    const answers: Record<string, number> = {};
-    const perService = createServer((request, response) => {
-      request.resume();
-      const service = request.url?.startsWith('/users/') ? 'user-service' : 'transaction-service';
-      request.on('end', () => response.writeHead(answers[service] ?? 200, { 'content-type': 'application/json' }).end('{}'));
-    });
-    await new Promise<void>((resolve) => perService.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(perService.address() as AddressInfo).port}`;
-    const rowsOf = (eventKey: string) => s.db.$queryRaw<{ target: string; status: string; http_status: number }[]>`
-      select target, status, http_status from downstream_deliveries where payment_id = ${paymentId} and idempotency_key like ${`%:${eventKey}:%`}
-      order by target`;
-    try {
-      const both = (eventKey: string) =>
-        new MockActivityEnvironment().run(activitiesAt(url).notifyDownstreamServices, { ...event(eventKey), userId: 'user-42' }, [
-          'transaction-service' as const,
-          'user-service' as const,
-        ]);
-      answers['transaction-service'] = 503;
-      expect(await both('together-retry')).toEqual([
-        { target: 'transaction-service', delivered: false, final: false, error: 'transaction-service answered HTTP 503' },
-        { target: 'user-service', delivered: true },
-      ]);
-      expect(await rowsOf('together-retry')).toEqual([
-        { target: 'transaction-service', status: 'retrying', http_status: 503 },
-        { target: 'user-service', status: 'delivered', http_status: 200 },
-      ]);
-      answers['transaction-service'] = 200;
-      answers['user-service'] = 422;
-      expect(await both('together-final')).toEqual([
-        { target: 'transaction-service', delivered: true },
-        { target: 'user-service', delivered: false, final: true, error: 'user-service answered HTTP 422' },
-      ]);
-      expect(await rowsOf('together-final')).toEqual([
-        { target: 'transaction-service', status: 'delivered', http_status: 200 },
-        { target: 'user-service', status: 'failed', http_status: 422 },
-      ]);
-    } finally {
-      perService.closeAllConnections();
-      await new Promise<void>((resolve) => perService.close(() => resolve()));
-    }
-  });
 });
 
 describe('a notification for a closed payment (README "Webhook bridge")', () => {

@@ -57,7 +57,7 @@ describe('a payment traced from POST /payments to the downstream call', () => {
     expect(request!.attributes[PAYMENT_ID_ATTRIBUTE]).toBe(paymentId);
 
     // The downstream call, back through the activity and the workflow's scheduling of it.
-    expect(chain.map((span) => span.name)).toEqual(['POST', 'RunActivity:notifyDownstreamServices', 'StartActivity:notifyDownstreamServices']);
+    expect(chain.map((span) => span.name)).toEqual(['POST', 'RunActivity:notifyTransactionService', 'StartActivity:notifyTransactionService']);
     for (const span of chain) {
       expect(span.spanContext().traceId, span.name).toBe(traceId);
       expect(span.attributes[PAYMENT_ID_ATTRIBUTE], span.name).toBe(paymentId);

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { createMidtransActivities } from '../../activities/midtrans';
-import { deliverToEach, DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
+import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { encryptedDataConverter, PayloadEncryptionCodec, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
@@ -147,7 +147,6 @@ export async function createWorkflowHarness(
   const attempts = new Map<string, number>();
   let downstreamAnswer: (target: string, attempt: number) => number = () => 200;
   let readModelDown = false;
-  let deliveriesTogetherCrash = false;
 
   function downstream(target: DownstreamCall['target']) {
     return async (event: DownstreamEvent) => {
@@ -181,10 +180,6 @@ export async function createWorkflowHarness(
     recordPaymentLines: async (snapshot, lines) => write(snapshot, lines),
     notifyTransactionService: downstream('transaction-service'),
     notifyUserService: downstream('user-service'),
-    notifyDownstreamServices: async (event, targets) => {
-      if (deliveriesTogetherCrash) throw new Error('the worker lost its connection pool');
-      return deliverToEach(targets, (target) => downstream(target)(event));
-    },
   });
   const taskQueue = `wf-test-${randomUUID()}`;
   const startWorker = async (keys: readonly PayloadEncryptionKey[]) => {
@@ -288,10 +283,6 @@ export async function createWorkflowHarness(
     setDownstreamAnswer(rule: (target: string, attempt: number) => number) {
       downstreamAnswer = rule;
     },
-    /** The local activity that delivers to both services fails before calling either, until set back to false. */
-    setDeliveriesTogetherCrashing(crashing: boolean) {
-      deliveriesTogetherCrash = crashing;
-    },
     /** Every read-model write fails as it does while PostgreSQL is down, until set back to false. */
     setReadModelDown(down: boolean) {
       readModelDown = down;
@@ -392,20 +383,6 @@ export function patchIdsIn(history: temporal.api.history.v1.IHistory): string[] 
     const data = marker?.markerName === 'core_patch' ? marker.details?.['patch-data']?.payloads?.[0] : undefined;
     return data ? [defaultPayloadConverter.fromPayload<{ id: string }>(data).id] : [];
   });
-}
-
-/** The activity type of each local activity a history records, in order (from the SDK core's marker bookkeeping). */
-export function localActivityTypesIn(history: temporal.api.history.v1.IHistory): string[] {
-  return (history.events ?? []).flatMap((event) => {
-    const marker = event.markerRecordedEventAttributes;
-    const data = marker?.markerName === 'core_local_activity' ? marker.details?.['data']?.payloads?.[0] : undefined;
-    return data ? [defaultPayloadConverter.fromPayload<{ activity_type: string }>(data).activity_type] : [];
-  });
-}
-
-/** The activity type of each activity a history schedules through the server, in order. */
-export function scheduledActivityTypesIn(history: temporal.api.history.v1.IHistory): string[] {
-  return (history.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 }
 
 let counter = 0;
