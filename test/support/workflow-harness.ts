@@ -385,6 +385,11 @@ export function patchIdsIn(history: temporal.api.history.v1.IHistory): string[] 
   });
 }
 
+/** The activity type of each activity a history schedules through the server, in order. */
+export function scheduledActivityTypesIn(history: temporal.api.history.v1.IHistory): string[] {
+  return (history.events ?? []).flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+}
+
 let counter = 0;
 export function paymentRequest(overrides: Partial<PaymentRequest> = {}): PaymentRequest {
   counter += 1;

@@ -9,7 +9,7 @@ import {
   refundUpdate,
 } from '../../workflows/messages';
 import { PAYMENT_STATUS } from '../../src/temporal/search-attributes';
-import { patchIdsIn, startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
+import { patchIdsIn, scheduledActivityTypesIn, startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 // Real production durations throughout: 24 h VA expiry, 30-day refund window. The time-skipping server makes them
 // take milliseconds.
@@ -400,6 +400,11 @@ describe('payment workflow', () => {
       expect(attempts.length).toBeGreaterThanOrEqual(2);
       expect(attempts).toEqual(attempts.map((_, i) => i + 1));
       expect(final.history.some((e) => e.kind === 'downstream_failed')).toBe(false);
+      // Only the failing service goes on in an activity: the user service had each event at once, and only once.
+      const successCalls = (target: string) => callsFor(request.paymentId).filter((c) => c.target === target && c.event.eventKey === 'success');
+      expect(successCalls('user-service').map((c) => c.attempt)).toEqual([1]);
+      const deliveries = scheduledActivityTypesIn(await handle.fetchHistory()).filter((type) => type.startsWith('notify'));
+      expect(new Set(deliveries)).toEqual(new Set(['notifyTransactionService']));
     } finally {
       ctx.h.setDownstreamAnswer(() => 200);
     }
@@ -442,7 +447,10 @@ describe('payment workflow', () => {
     const final = await handle.result();
     expect(final.status).toBe('success');
     expect(callsFor(request.paymentId).filter((c) => c.target === 'user-service')).toHaveLength(1);
-    expect(final.history.find((e) => e.kind === 'downstream_failed')?.detail).toMatchObject({ event: 'success' });
+    expect(final.history.find((e) => e.kind === 'downstream_failed')?.detail).toMatchObject({ event: 'success', error: 'user-service answered 422' });
+    // Refused for good is final: no activity goes on retrying it, and the transaction service is not called again.
+    expect(callsFor(request.paymentId).filter((c) => c.target === 'transaction-service')).toHaveLength(1);
+    expect(scheduledActivityTypesIn(await handle.fetchHistory())).toEqual([]);
     ctx.h.setDownstreamAnswer(() => 200);
   });
 });
