@@ -400,7 +400,7 @@ describe('payment workflow', () => {
       expect(attempts.length).toBeGreaterThanOrEqual(2);
       expect(attempts).toEqual(attempts.map((_, i) => i + 1));
       expect(final.history.some((e) => e.kind === 'downstream_failed')).toBe(false);
-      // Only the failing service goes on in an activity: the user service had each event at once, and only once.
+      // Only the failing service goes on in an activity: the user service had the success at once, and only once.
       const successCalls = (target: string) => callsFor(request.paymentId).filter((c) => c.target === target && c.event.eventKey === 'success');
       expect(successCalls('user-service').map((c) => c.attempt)).toEqual([1]);
       const deliveries = scheduledActivityTypesIn(await handle.fetchHistory()).filter((type) => type.startsWith('notify'));
