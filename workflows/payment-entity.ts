@@ -46,7 +46,7 @@ const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 const MAX_HINTED_LOOKUPS = 3;
 
 /** One read-model write: the row as of a step, and its audit lines. */
-type ReadModelSnapshot = Parameters<PaymentActivities['recordPayment']>[0];
+type ReadModelSnapshot = Parameters<PaymentActivities['recordPaymentLines']>[0];
 type AuditLine = Parameters<PaymentActivities['recordPaymentLines']>[1][number];
 
 /** What the view adds to the domain state; everything else in the view is read from the state. */
