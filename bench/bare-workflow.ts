@@ -11,9 +11,9 @@ import { WakeUpTimer } from '../workflows/wake-up-timer';
  * success) and the same status search-attribute upsert; the payment workflow's one patch marker and the upsert
  * beside it are not imitated:
  *
- *   recordPayment(created) → chargePayment → recordPayment(charged) → [update completes]
- *   signal "pending" (the simulator's first notification) → recordPayment(notification_ignored)
- *   signal "settlement" → fetchMidtransStatus → upsert PaymentStatus → recordPayment(success)
+ *   chargePayment → recordPayment(charged) → [update completes]
+ *   signal "pending" (the simulator's first notification) → its line waits for the next write
+ *   signal "settlement" → fetchMidtransStatus → upsert PaymentStatus → recordPayment(transition, with the waiting line)
  *     → notifyTransactionService ∥ notifyUserService, then wait out the refund window (the workflow stays open)
  */
 
@@ -35,7 +35,7 @@ export interface BareNotification {
 }
 
 export interface BareActivities {
-  recordPayment(snapshot: { paymentId: string; version: number; kind: string }): Promise<void>;
+  recordPayment(snapshot: { paymentId: string; version: number; kind: string; waitingLines: string[] }): Promise<void>;
   chargePayment(request: { paymentId: string }): Promise<void>;
   fetchMidtransStatus(paymentId: string): Promise<void>;
   notifyTransactionService(event: { paymentId: string; status: string }): Promise<void>;
@@ -62,6 +62,7 @@ export async function bareWorkflow(input: BareInput): Promise<BareView> {
   const inbox: BareNotification[] = [];
   const deliveries: Promise<void>[] = [];
   let version = 0;
+  let waitingLines: string[] = [];
 
   setHandler(bareQuery, () => ({ ...view }));
   setHandler(bareNotificationSignal, (notification) => {
@@ -72,9 +73,12 @@ export async function bareWorkflow(input: BareInput): Promise<BareView> {
     return { ...view };
   });
 
-  const record = (kind: string) => acts.recordPayment({ paymentId: input.paymentId, version: ++version, kind });
+  const record = (kind: string) => {
+    const lines = waitingLines;
+    waitingLines = [];
+    return acts.recordPayment({ paymentId: input.paymentId, version: ++version, kind, waitingLines: lines });
+  };
 
-  await record('created');
   await acts.chargePayment({ paymentId: input.paymentId });
   await record('charged');
   view.chargeCompleted = true;
@@ -87,7 +91,7 @@ export async function bareWorkflow(input: BareInput): Promise<BareView> {
       while (inbox.length > 0) {
         const notification = inbox.shift()!;
         if (notification.transactionStatus !== 'settlement') {
-          await record('notification_ignored');
+          waitingLines.push(notification.transactionStatus);
           continue;
         }
         await acts.fetchMidtransStatus(input.paymentId);

@@ -903,7 +903,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     out.push(
       'The same closed-loop load against `bench/bare-workflow.ts` on the same dev server, with a bare worker process of the',
       'same settings (`bench/bare-worker.ts`): the same update-with-start, the same two notification signals (pending, sent',
-      'when the charge ran; then settlement), the same eight activities in the same order (with empty bodies), the same',
+      'when the charge ran; then settlement), the same six activities in the same order (with empty bodies), the same',
       'timers and search-attribute upsert. The service answers status polls from PostgreSQL; the bare run "polls" a message its',
       'worker sends when the success is recorded, at no cost. What remains is Temporal\'s own cost (server + SDK) for',
       'this workflow shape. Service, bare and the minimal shape (below) ran side by side at each C: all started, all warmed',
