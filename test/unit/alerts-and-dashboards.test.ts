@@ -98,6 +98,7 @@ describe('alert rules (ops/prometheus/alerts.yml)', () => {
     for (const metric of [
       'payments_review_queue_items',
       'temporal_activity_execution_failed',
+      'temporal_local_activity_execution_failed',
       'payments_reconciliation_drift_total',
       'midtrans_webhooks_total',
       'temporal_worker_task_slots_available',
@@ -152,6 +153,20 @@ describe('Grafana dashboard (ops/grafana/payments.json)', () => {
       const names = metricNames(asPrometheusSees(expr));
       expect(names.length, `${panel.title} ${refId}`).toBeGreaterThan(0);
       expect(names.filter((name) => !exported.has(name)), `${panel.title} ${refId}`).toEqual([]);
+    }
+  });
+
+  it('shows the steps the worker runs itself (local activities) wherever it shows activities', () => {
+    // Since issue 16 the charge, the status look-ups, the writes and the first delivery attempts run as local
+    // activities, which the SDK counts under temporal_local_activity_*, not temporal_activity_*.
+    const pairs = [
+      ['temporal_activity_execution_latency_bucket', 'temporal_local_activity_execution_latency_bucket'],
+      ['temporal_activity_execution_failed', 'temporal_local_activity_execution_failed'],
+    ];
+    const watching = (metric: string) => panels.filter((p) => (p.targets ?? []).some((t) => metricNames(asPrometheusSees(t.expr)).includes(metric)));
+    for (const [activity, local] of pairs) {
+      expect(watching(activity!).length, activity).toBeGreaterThan(0);
+      for (const panel of watching(activity!)) expect(watching(local!).map((p) => p.id), `${panel.title} shows ${local}`).toContain(panel.id);
     }
   });
 
