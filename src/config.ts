@@ -207,6 +207,8 @@ const configSchema = z
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().positive().optional(),
     WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt(100),
+    /** Local activities (the charge, status look-ups, read-model writes, first delivery attempts) one worker runs at once. */
+    WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt(100),
     WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt(40),
     /** The worker's Temporal metrics for Prometheus (the SDK core's exporter, GET /metrics); unset = not served. */
     WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),

@@ -33,6 +33,7 @@ export interface PaymentWorkerOptions {
   shutdownGraceTimeMs?: number;
   maxCachedWorkflows?: number;
   maxConcurrentActivityTaskExecutions?: number;
+  maxConcurrentLocalActivityExecutions?: number;
   maxConcurrentWorkflowTaskExecutions?: number;
   /** The process's tracing (src/telemetry/tracing.ts); absent = the workflows' spans go nowhere. */
   tracing?: PaymentTracing;
@@ -85,6 +86,7 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     ...(options.shutdownGraceTimeMs !== undefined && { shutdownGraceTime: options.shutdownGraceTimeMs }),
     maxCachedWorkflows: options.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    maxConcurrentLocalActivityExecutions: options.maxConcurrentLocalActivityExecutions,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTaskExecutions,
   });
 }
