@@ -10,7 +10,8 @@ import { createMinimalActivities } from './minimal-activities';
 
 /**
  * The baseline worker, as its own process like src/worker.ts, with the same settings read from the same variables
- * (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). Its
+ * (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+ * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). Its
  * activities have empty bodies, except that some tell the benchmark over IPC that they ran: the charge (the simulator
  * sends its "pending" webhook when a charge is applied; the benchmark turns this message into that signal), the write
  * of the success transition (what GET …/status reads for the real service) and the two "downstream" ones (as the
@@ -65,6 +66,7 @@ const worker = await Worker.create({
   dataConverter: encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS),
   maxCachedWorkflows: workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+  maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 });
 const running = worker.run();

@@ -219,6 +219,9 @@ export const cpuMsPerPayment = (r: RunResult) => Object.values(r.processes).redu
 
 const GAP_PARTS = ['worker', 'api', 'postgres', 'temporal', 'simulator', 'bench'];
 
+/** A difference in whole ms with its sign (− / +), 0 when it rounds to nothing. */
+const signed = (v: number) => (Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`);
+
 /**
  * Where the service's CPU per payment goes beyond the minimal shape's, part by part, and the ratio by CPU the service
  * would reach if its worker cost no more than the minimal shape's: what the parts the minimal shape lacks cost alone.
@@ -226,7 +229,6 @@ const GAP_PARTS = ['worker', 'api', 'postgres', 'temporal', 'simulator', 'bench'
 function minimalGapTable(service: RunResult[], minimal: RunResult[]): string[] {
   // Temporal's own PostgreSQL (the production topology) counts as Temporal.
   const part = (r: RunResult, name: string) => (name === 'temporal' ? temporalCpu(r.processes) : (r.processes[name]?.cpuMsPerPayment ?? 0));
-  const signed = (v: number) => (Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`);
   const lines = [
     "Where the service's CPU per payment goes beyond the minimal shape's (ms, same C), and the service ÷ minimal shape by",
     "CPU as measured and as it would be with the minimal shape's worker (every other part as measured), and the CPU per",
@@ -566,14 +568,16 @@ function baselineSection(results: BenchResults): string[] {
     'On a CPU-bound machine, 2× the throughput needs at most half the baseline\'s CPU per payment. What that allows, how far',
     'the service is over it, and what the service\'s worker and API, the parts both codes have in full, cost alone:',
     '',
-    row(['C', 'Temporal', 'service CPU ms / payment', 'the 2× goal allows (baseline ÷ 2)', 'service over it', 'service worker + API']),
+    row(['C', 'Temporal', 'service CPU ms / payment', 'the 2× goal allows (baseline ÷ 2) ms', 'service over it ms', 'service worker + API ms']),
     row(['--:', '--', '--:', '--:', '--:', '--:']),
   );
   for (const [name, r] of topologies) {
     for (const x of r.e2e!.ratios.filter((ratio) => ratio.baseline !== undefined && ratio.serviceCpuMs && ratio.baselineCpuMs)) {
       const service = r.e2e!.service.find((run) => run.concurrency === x.concurrency);
-      const workerAndApi = service ? (service.processes.worker?.cpuMsPerPayment ?? 0) + (service.processes.api?.cpuMsPerPayment ?? 0) : undefined;
-      lines.push(row([x.concurrency, name, fmt(x.serviceCpuMs, 0), fmt(x.baselineCpuMs! / 2, 0), fmt(x.serviceCpuMs! - x.baselineCpuMs! / 2, 0), fmt(workerAndApi, 0)]));
+      const worker = service?.processes.worker?.cpuMsPerPayment;
+      const api = service?.processes.api?.cpuMsPerPayment;
+      const workerAndApi = worker != null && api != null ? worker + api : undefined;
+      lines.push(row([x.concurrency, name, fmt(x.serviceCpuMs, 0), fmt(x.baselineCpuMs! / 2, 0), signed(x.serviceCpuMs! - x.baselineCpuMs! / 2), fmt(workerAndApi, 0)]));
     }
   }
   lines.push('');

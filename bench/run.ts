@@ -112,6 +112,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
       workerDefaults: {
         WORKER_MAX_CACHED_WORKFLOWS: workflowCacheSize(serviceConfig.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
         WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
         WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: serviceConfig.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
         DATABASE_POOL_SIZE: serviceConfig.DATABASE_POOL_SIZE,
       },
