@@ -44,7 +44,7 @@ export default tseslint.config(
   {
     // The worker preloads the workflow modules once and every workflow it holds shares them, frozen
     // (src/temporal/worker.ts): module-level state would leak from one payment into another.
-    files: ['workflows/**/*.ts', 'src/domain/**/*.ts', 'src/temporal/search-attributes.ts', 'src/temporal/workflow-ids.ts'],
+    files: ['workflows/**/*.ts', 'src/domain/**/*.ts', 'src/temporal/search-attributes.ts', 'src/temporal/workflow-ids.ts', 'src/temporal/workflow-stack-traces.ts'],
     rules: {
       'no-restricted-syntax': [
         'error',

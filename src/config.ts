@@ -220,6 +220,12 @@ const configSchema = z
     /** On SIGTERM the API answers /ready with 503 and keeps serving this long before it stops accepting (0 = stop at once). */
     API_DRAIN_DELAY_MS: z.coerce.number().int().min(0).max(120_000).default(0),
     WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+    /**
+     * The SDK's stack trace for every promise a workflow creates (the Web UI's Stack Trace tab, and the frames of an
+     * error thrown in workflow code). Off: they cost about a third of the workflow thread's CPU (docs/tuning.md
+     * change 22). On: the worker bundles at start, ignoring WORKFLOW_BUNDLE_PATH; for debugging a workflow.
+     */
+    WORKFLOW_STACK_TRACES: booleanFlag,
     /** On SIGTERM, running activities get this long to finish; keep it below the orchestrator's stop grace (compose: 60 s). */
     WORKER_SHUTDOWN_GRACE_MS: positiveInt(45_000),
 

@@ -35,7 +35,8 @@ const worker = await createPaymentWorker({
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   payloadEncryptionKeys: config.PAYLOAD_ENCRYPTION_KEYS,
-  workflowBundle: config.WORKFLOW_BUNDLE_PATH ? { codePath: prebuiltBundlePath(config.WORKFLOW_BUNDLE_PATH, tracing !== undefined) } : undefined,
+  workflowBundle: config.WORKFLOW_BUNDLE_PATH && !config.WORKFLOW_STACK_TRACES ? { codePath: prebuiltBundlePath(config.WORKFLOW_BUNDLE_PATH, tracing !== undefined) } : undefined,
+  stackTraces: config.WORKFLOW_STACK_TRACES,
   shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
   dependencies: {
     db,
@@ -72,6 +73,7 @@ logger.info(
     cacheSizedBy: cache.sizedBy,
     memoryMiB: cache.memoryMiB,
     memorySource: cache.memorySource,
+    workflowStackTraces: config.WORKFLOW_STACK_TRACES,
   },
   'worker started',
 );

@@ -19,7 +19,9 @@ import { UNTRACED_WORKFLOW_SINKS, WORKFLOW_TRACING_MODULE, type PaymentTracing }
 import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
 import { reconciliationDriftTotal } from './worker-metrics';
 
-export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const WORKFLOWS_PATH = path.resolve(HERE, '../../workflows/index.ts');
+const NO_STACK_TRACES_MODULE = path.resolve(HERE, 'workflow-stack-traces.ts');
 
 export interface PaymentWorkerOptions {
   connection: NativeConnection;
@@ -30,6 +32,8 @@ export interface PaymentWorkerOptions {
   payloadEncryptionKeys: readonly PayloadEncryptionKey[];
   /** A prebuilt bundle (tests build it once, the image loads dist/workflow-bundle.js); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** WORKFLOW_STACK_TRACES: bundled at start with the SDK's stack traces for every promise (debugging; costs CPU). */
+  stackTraces?: boolean;
   shutdownGraceTimeMs?: number;
   maxCachedWorkflows?: number;
   maxConcurrentActivityTaskExecutions?: number;
@@ -48,11 +52,14 @@ export interface PaymentWorkerOptions {
  * Our workflow modules are preloaded: evaluated once when the worker's V8 context is made and shared, frozen, by
  * every workflow it holds, instead of evaluated again and kept per workflow (docs/tuning.md change 15). That is safe
  * because they hold no state of their own at module level: a workflow's state lives in what its function builds.
+ *
+ * Without `stackTraces` the bundle also preloads src/temporal/workflow-stack-traces.ts, which turns the SDK's
+ * per-promise stack traces off (docs/tuning.md change 22).
  */
-export function bundlePaymentWorkflows({ traced }: { traced: boolean }): Promise<WorkflowBundle> {
+export function bundlePaymentWorkflows({ traced, stackTraces = false }: { traced: boolean; stackTraces?: boolean }): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    preloadModules: [WORKFLOWS_PATH],
+    preloadModules: stackTraces ? [WORKFLOWS_PATH] : [NO_STACK_TRACES_MODULE, WORKFLOWS_PATH],
     workflowInterceptorModules: traced ? [WORKFLOW_TRACING_MODULE] : [],
     logger: quietBundlerLogger,
   });
@@ -77,7 +84,7 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows({ traced: options.tracing !== undefined })),
+    workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows({ traced: options.tracing !== undefined, stackTraces: options.stackTraces })),
     activities: createActivities(options.dependencies),
     dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
     interceptors: options.tracing?.workerInterceptors,

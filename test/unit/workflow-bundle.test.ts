@@ -17,6 +17,18 @@ describe('the workflow bundle', () => {
     // Evaluated once per worker and shared by every workflow it holds, not once per workflow (docs/tuning.md change 15).
     for (const bundle of [untraced, traced]) expect(preloaded(bundle.code)).toContain('"./workflows/index.ts"');
   }, 120_000);
+
+  it('turns the per-promise stack traces off unless the worker asks for them (docs/tuning.md change 22)', async () => {
+    const [untraced, traced, withStackTraces] = await Promise.all([
+      bundlePaymentWorkflows({ traced: false }),
+      bundlePaymentWorkflows({ traced: true }),
+      bundlePaymentWorkflows({ traced: false, stackTraces: true }),
+    ]);
+    // Preloaded: evaluated before the SDK freezes the sandbox's `Error`, which it could not change afterwards.
+    for (const bundle of [untraced, traced]) expect(preloaded(bundle.code)).toContain('"./src/temporal/workflow-stack-traces.ts"');
+    expect(preloaded(withStackTraces.code)).not.toContain('workflow-stack-traces');
+    expect(preloaded(withStackTraces.code)).toContain('"./workflows/index.ts"');
+  }, 120_000);
 });
 
 /** What the bundle's preload hook requires: the SDK runs it once, when the worker makes its V8 context. */
