@@ -11,7 +11,7 @@ import { createMinimalActivities } from './minimal-activities';
 /**
  * The baseline worker, as its own process like src/worker.ts, with the same settings read from the same variables
  * (WORKER_MAX_CACHED_WORKFLOWS, WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
- * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). Its
+ * WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, WORKFLOW_STACK_TRACES). Its
  * activities have empty bodies, except that some tell the benchmark over IPC that they ran: the charge (the simulator
  * sends its "pending" webhook when a charge is applied; the benchmark turns this message into that signal), the write
  * of the success transition (what GET …/status reads for the real service) and the two "downstream" ones (as the
@@ -51,8 +51,11 @@ const activities = minimal
   : sameShapeActivities;
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
+const here = path.dirname(fileURLToPath(import.meta.url));
 const workflowBundle = await bundleWorkflowCode({
-  workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), minimal ? 'minimal-workflow.ts' : 'bare-workflow.ts'),
+  workflowsPath: path.join(here, minimal ? 'minimal-workflow.ts' : 'bare-workflow.ts'),
+  // As the service's worker (src/temporal/worker.ts): the SDK's per-promise stack traces off unless asked for.
+  preloadModules: config.WORKFLOW_STACK_TRACES ? [] : [path.join(here, '../src/temporal/workflow-stack-traces.ts')],
   logger: silent,
 });
 const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });

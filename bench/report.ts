@@ -43,7 +43,7 @@ export interface Meta {
     timeoutMs: number;
     /** The background tier's cpu weight against 1024 (bench/cpu-weight.ts); null: every process equal. Absent before 2026-12-05. */
     backgroundCpuShares?: number | null;
-    workerDefaults: Record<string, number>;
+    workerDefaults: Record<string, number | boolean> & { WORKER_MAX_CACHED_WORKFLOWS?: number };
     sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne' | 'burst'>>;
   };
   error?: string;

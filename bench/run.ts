@@ -114,6 +114,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
         WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,
         WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
         WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: serviceConfig.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        WORKFLOW_STACK_TRACES: serviceConfig.WORKFLOW_STACK_TRACES,
         DATABASE_POOL_SIZE: serviceConfig.DATABASE_POOL_SIZE,
       },
       sizes: { sweep: opts.sweep, count: opts.count, countAtOne: opts.countAtOne, warmup: opts.warmup, api: opts.api, scale: opts.scale, burst: opts.burst },
