@@ -505,12 +505,24 @@ describe('operations endpoints', () => {
     expect(body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
   });
 
-  it('/ready is a 503 with Retry-After when Temporal does not answer', async () => {
+  // Temporal is shared by every API process: were /ready to fail with it, a load balancer would take every process out
+  // of rotation and Midtrans's notifications, which the webhook stores without Temporal, would bounce with them.
+  it('/ready stays 200, "degraded", while Temporal does not answer (the webhook stores notifications without it)', async () => {
     const { app } = appWith({}, { checkTemporal: () => Promise.reject(new Error('UNAVAILABLE')) });
+    const reply = await call(app, '/ready', { auth: false });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'degraded', checks: { database: 'ok', temporal: 'unavailable' } });
+  });
+
+  it('/ready is a 503 with Retry-After when PostgreSQL does not answer', async () => {
+    const db = new Proxy(s.dependencies.db, {
+      get: (target, property) => (property === '$queryRaw' ? () => Promise.reject(new Error('ECONNREFUSED')) : Reflect.get(target, property)),
+    });
+    const { app } = appWith({}, { db });
     const reply = await call(app, '/ready', { auth: false });
     expect(reply.status).toBe(503);
     expect(reply.headers.get('retry-after')).toBe('5');
-    expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'ok', temporal: 'unavailable' } });
+    expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'unavailable', temporal: 'ok' } });
   });
 
   it('/ready is a 503 "draining" once the process is shutting down, even with every dependency up', async () => {

@@ -91,6 +91,9 @@ function temporalOutageScenario(get: () => ChaosContext, outage: TemporalOutage)
       // A read during the outage (the live view needs Temporal; the API falls back to the database).
       const readStarted = Date.now();
       const reading = api('GET', `/payments/${P[0]}/status`, undefined, {}, 60_000).then((a) => ({ ...a, ms: Date.now() - readStarted }));
+      // Temporal is shared by every API process: a /ready that failed with it would take them all out of a load
+      // balancer's rotation, and the webhook with them, though the webhook does not need Temporal (below).
+      const readyDuring = await api('GET', '/ready', undefined, {}, 30_000);
       await sleep(Math.max(0, SIZES.temporalDownMs - (Date.now() - killedAt)));
       const restartMs = await outage.bringUp(stack);
       const downMs = Date.now() - killedAt;
@@ -103,6 +106,9 @@ function temporalOutageScenario(get: () => ChaosContext, outage: TemporalOutage)
         'api',
       );
       expect(readDuring.status).toBe(200);
+      rec.figure('GET /ready during the outage', `${readyDuring.status} ${JSON.stringify(readyDuring.body ?? null)}`, 'api');
+      expect(readyDuring.status).toBe(200);
+      expect(readyDuring.body).toEqual({ status: 'degraded', checks: { database: 'ok', temporal: 'unavailable' } });
 
       const first = await Promise.all(firstTries);
       rec.figure(
