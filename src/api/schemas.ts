@@ -255,6 +255,6 @@ export const webhookAckSchema = z.object({ status: z.enum(['accepted', 'duplicat
 export const healthSchema = z.object({ status: z.literal('ok') });
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessSchema = z.object({
-  status: z.enum(['ready', 'unavailable', 'draining']),
+  status: z.enum(['ready', 'degraded', 'unavailable', 'draining']).describe('degraded: Temporal unreachable (200); unavailable: PostgreSQL unreachable (503)'),
   checks: z.object({ database: dependencyCheck, temporal: dependencyCheck }),
 });

@@ -21,11 +21,15 @@ const ready = createRoute({
   operationId: 'ready',
   method: 'get',
   path: '/ready',
-  summary: 'Temporal and PostgreSQL reachable, and the process not shutting down',
+  summary: 'PostgreSQL reachable and the process not shutting down; Temporal reported, not required',
+  description:
+    'Temporal is shared by every API process: without it they all still answer the webhook (a notification is stored and ' +
+    'signalled once Temporal is back) and reads, so it only makes the answer "degraded". Creates, cancels and refunds ' +
+    'answer 503 TEMPORAL_UNAVAILABLE meanwhile.',
   responses: {
-    200: { description: 'ready', ...jsonContent(readinessSchema) },
+    200: { description: 'ready, or degraded (Temporal unreachable)', ...jsonContent(readinessSchema) },
     503: {
-      description: 'not ready; retry after the Retry-After header',
+      description: 'PostgreSQL unreachable or the process draining; retry after the Retry-After header',
       headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer' } } },
       ...jsonContent(readinessSchema),
     },
@@ -44,7 +48,7 @@ const metrics = createRoute({
   },
 });
 
-/** Liveness, readiness (Temporal and PostgreSQL reachable) and Prometheus metrics. */
+/** Liveness, readiness (PostgreSQL reachable; Temporal reported) and Prometheus metrics. */
 export function operationsRoutes(deps: ApiDependencies) {
   const app = apiRouter();
 
@@ -60,7 +64,9 @@ export function operationsRoutes(deps: ApiDependencies) {
       temporal: temporal.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
     };
     const draining = deps.isDraining?.() === true;
-    if (!draining && checks.database === 'ok' && checks.temporal === 'ok') return c.json({ status: 'ready' as const, checks }, 200);
+    if (!draining && checks.database === 'ok') {
+      return c.json({ status: checks.temporal === 'ok' ? ('ready' as const) : ('degraded' as const), checks }, 200);
+    }
     c.header('Retry-After', '5');
     return c.json({ status: draining ? ('draining' as const) : ('unavailable' as const), checks }, 503);
   });
