@@ -48,8 +48,10 @@ async function main() {
     plugins: [fileSubpathsOfPackagesWithoutExports],
   });
   for (const traced of [false, true]) {
-    const { code } = await bundlePaymentWorkflows({ traced });
-    writeFileSync(prebuiltBundlePath(WORKFLOW_BUNDLE_FILE, traced), code);
+    for (const stackTraces of [false, true]) {
+      const { code } = await bundlePaymentWorkflows({ traced, stackTraces });
+      writeFileSync(prebuiltBundlePath(WORKFLOW_BUNDLE_FILE, { traced, stackTraces }), code);
+    }
   }
   console.log(`[build] dist/ (${Object.keys(ENTRY_POINTS).join(', ')}, workflow-bundle) in ${Date.now() - started} ms`);
 }

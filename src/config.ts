@@ -223,7 +223,8 @@ const configSchema = z
     /**
      * The SDK's stack trace for every promise a workflow creates (the Web UI's Stack Trace tab, and the frames of an
      * error thrown in workflow code). Off: they cost about a third of the workflow thread's CPU (docs/tuning.md
-     * change 22). On: the worker bundles at start, ignoring WORKFLOW_BUNDLE_PATH; for debugging a workflow.
+     * change 22). On: the worker loads the bundle that keeps them (`npm run build` writes it beside
+     * WORKFLOW_BUNDLE_PATH's), or bundles at start with them; for debugging a workflow.
      */
     WORKFLOW_STACK_TRACES: booleanFlag,
     /** On SIGTERM, running activities get this long to finish; keep it below the orchestrator's stop grace (compose: 60 s). */

@@ -35,7 +35,9 @@ const worker = await createPaymentWorker({
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   payloadEncryptionKeys: config.PAYLOAD_ENCRYPTION_KEYS,
-  workflowBundle: config.WORKFLOW_BUNDLE_PATH && !config.WORKFLOW_STACK_TRACES ? { codePath: prebuiltBundlePath(config.WORKFLOW_BUNDLE_PATH, tracing !== undefined) } : undefined,
+  workflowBundle: config.WORKFLOW_BUNDLE_PATH
+    ? { codePath: prebuiltBundlePath(config.WORKFLOW_BUNDLE_PATH, { traced: tracing !== undefined, stackTraces: config.WORKFLOW_STACK_TRACES }) }
+    : undefined,
   stackTraces: config.WORKFLOW_STACK_TRACES,
   shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
   dependencies: {

@@ -32,7 +32,7 @@ export interface PaymentWorkerOptions {
   payloadEncryptionKeys: readonly PayloadEncryptionKey[];
   /** A prebuilt bundle (tests build it once, the image loads dist/workflow-bundle.js); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
-  /** WORKFLOW_STACK_TRACES: bundled at start with the SDK's stack traces for every promise (debugging; costs CPU). */
+  /** WORKFLOW_STACK_TRACES: the SDK's stack traces for every promise kept (debugging; costs CPU), when bundled at start. */
   stackTraces?: boolean;
   shutdownGraceTimeMs?: number;
   maxCachedWorkflows?: number;
@@ -65,9 +65,13 @@ export function bundlePaymentWorkflows({ traced, stackTraces = false }: { traced
   });
 }
 
-/** `npm run build` writes the untraced bundle at WORKFLOW_BUNDLE_PATH and the traced one beside it. */
-export function prebuiltBundlePath(untracedPath: string, traced: boolean): string {
-  return traced ? untracedPath.replace(/(\.js)?$/, '-traced.js') : untracedPath;
+/**
+ * `npm run build` writes the untraced bundle at WORKFLOW_BUNDLE_PATH and the other three beside it, so that a worker
+ * that traces or asks for stack traces (WORKFLOW_STACK_TRACES) needs no webpack in the image either.
+ */
+export function prebuiltBundlePath(untracedPath: string, { traced, stackTraces = false }: { traced: boolean; stackTraces?: boolean }): string {
+  const suffix = `${traced ? '-traced' : ''}${stackTraces ? '-stack-traces' : ''}`;
+  return suffix ? untracedPath.replace(/(\.js)?$/, `${suffix}.js`) : untracedPath;
 }
 
 const quietBundlerLogger = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bundlePaymentWorkflows } from '../../src/temporal/worker';
+import { bundlePaymentWorkflows, prebuiltBundlePath } from '../../src/temporal/worker';
 
 /**
  * The workflow tracing interceptors run inside every workflow the worker holds: in an untraced worker they cost
@@ -35,3 +35,14 @@ describe('the workflow bundle', () => {
 function preloaded(code: string): string {
   return /exports\.preloadModules = function preloadModules\(\) \{([^}]*)\}/.exec(code)?.[1] ?? 'no preload hook';
 }
+
+describe('the prebuilt bundles (npm run build writes all four beside WORKFLOW_BUNDLE_PATH)', () => {
+  it('a worker picks the one for its tracing and WORKFLOW_STACK_TRACES', () => {
+    const base = '/app/dist/workflow-bundle.js';
+    expect(prebuiltBundlePath(base, { traced: false })).toBe(base);
+    expect(prebuiltBundlePath(base, { traced: true })).toBe('/app/dist/workflow-bundle-traced.js');
+    expect(prebuiltBundlePath(base, { traced: false, stackTraces: true })).toBe('/app/dist/workflow-bundle-stack-traces.js');
+    expect(prebuiltBundlePath(base, { traced: true, stackTraces: true })).toBe('/app/dist/workflow-bundle-traced-stack-traces.js');
+    expect(prebuiltBundlePath('/app/dist/bundle', { traced: true })).toBe('/app/dist/bundle-traced.js');
+  });
+});
