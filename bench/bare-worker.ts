@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config';
 import { connectWorker } from '../src/temporal/connection';
 import { encryptedDataConverter } from '../src/temporal/payload-codec';
 import { workflowCacheSize } from '../src/temporal/workflow-cache';
+import { sandboxPreloads } from '../src/temporal/workflow-preloads';
 import type { BareActivities } from './bare-workflow';
 import { createMinimalActivities } from './minimal-activities';
 
@@ -51,11 +52,9 @@ const activities = minimal
   : sameShapeActivities;
 
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
-const here = path.dirname(fileURLToPath(import.meta.url));
 const workflowBundle = await bundleWorkflowCode({
-  workflowsPath: path.join(here, minimal ? 'minimal-workflow.ts' : 'bare-workflow.ts'),
-  // As the service's worker (src/temporal/worker.ts): the SDK's per-promise stack traces off unless asked for.
-  preloadModules: config.WORKFLOW_STACK_TRACES ? [] : [path.join(here, '../src/temporal/workflow-stack-traces.ts')],
+  workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), minimal ? 'minimal-workflow.ts' : 'bare-workflow.ts'),
+  preloadModules: sandboxPreloads({ stackTraces: config.WORKFLOW_STACK_TRACES }),
   logger: silent,
 });
 const { connection, namespace } = await connectWorker({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });

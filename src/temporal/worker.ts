@@ -17,11 +17,10 @@ import { createActivities, type ActivityDependencies } from '../../activities';
 import type { Logger } from '../logger';
 import { UNTRACED_WORKFLOW_SINKS, WORKFLOW_TRACING_MODULE, type PaymentTracing } from '../telemetry/tracing';
 import { encryptedDataConverter, type PayloadEncryptionKey } from './payload-codec';
+import { sandboxPreloads } from './workflow-preloads';
 import { reconciliationDriftTotal } from './worker-metrics';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const WORKFLOWS_PATH = path.resolve(HERE, '../../workflows/index.ts');
-const NO_STACK_TRACES_MODULE = path.resolve(HERE, 'workflow-stack-traces.ts');
+export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../workflows/index.ts');
 
 export interface PaymentWorkerOptions {
   connection: NativeConnection;
@@ -59,7 +58,7 @@ export interface PaymentWorkerOptions {
 export function bundlePaymentWorkflows({ traced, stackTraces = false }: { traced: boolean; stackTraces?: boolean }): Promise<WorkflowBundle> {
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    preloadModules: stackTraces ? [WORKFLOWS_PATH] : [NO_STACK_TRACES_MODULE, WORKFLOWS_PATH],
+    preloadModules: [...sandboxPreloads({ stackTraces }), WORKFLOWS_PATH],
     workflowInterceptorModules: traced ? [WORKFLOW_TRACING_MODULE] : [],
     logger: quietBundlerLogger,
   });
