@@ -226,6 +226,25 @@ describe('the retention job on a Temporal Schedule', () => {
     expect(schedule.spec.calendars).toHaveLength(1);
   });
 
+  it('a worker polling another task queue leaves the schedules on theirs; npm run schedules:apply moves them', async () => {
+    const elsewhere = { ...settings, TEMPORAL_TASK_QUEUE: `${taskQueue}-debugging` };
+    const taskQueues = () => Promise.all(scheduleIds.map(async (id) => (await client.schedule.getHandle(id).describe()).action.taskQueue));
+
+    try {
+      expect(await applySchedules(client, scheduledJobs(elsewhere), 'worker')).toEqual(scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'kept' })));
+      expect(await taskQueues()).toEqual(scheduleIds.map(() => taskQueue));
+
+      expect(await applySchedules(client, scheduledJobs(elsewhere), 'operator')).toEqual(
+        scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'updated' })),
+      );
+      expect(await taskQueues()).toEqual(scheduleIds.map(() => elsewhere.TEMPORAL_TASK_QUEUE));
+    } finally {
+      // The next test triggers a run for this file's worker.
+      await applySchedules(client, scheduledJobs(settings), 'operator');
+    }
+    expect(await taskQueues()).toEqual(scheduleIds.map(() => taskQueue));
+  });
+
   it('a triggered run erases through the worker: its workflow and activity are registered', async () => {
     const old = await seed('expired', 500);
     const worker = await createScheduledJobsWorker(db, taskQueue);
