@@ -1,6 +1,7 @@
 /**
  * `npm run schedules:apply`: creates or updates every Temporal Schedule of the service (src/temporal/schedules.ts) from
- * the current settings. Every worker does the same at start; this is for a deploy that wants it done once, up front.
+ * the current settings. Every worker does the same at start, except move a schedule to its task queue: this moves it
+ * (after a change of TEMPORAL_TASK_QUEUE), and is for a deploy that wants it done once, up front.
  */
 import { loadConfig } from '../src/config';
 import { connectClient } from '../src/temporal/connection';
@@ -9,6 +10,6 @@ import { applySchedules, scheduledJobs } from '../src/temporal/schedules';
 const config = loadConfig();
 const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS);
 console.error(`[schedules] applying to namespace ${client.options.namespace}`);
-const applied = await applySchedules(client, scheduledJobs(config));
+const applied = await applySchedules(client, scheduledJobs(config), 'operator');
 for (const { scheduleId, outcome } of applied) console.error(`[schedules] ${scheduleId}: ${outcome}`);
 await client.connection.close();

@@ -59,8 +59,17 @@ const worker = await createPaymentWorker({
 // The scheduled jobs (personal-data retention, …) are applied by every worker, so a deploy updates them. A failure
 // (say, an API key without schedule permissions) is logged and leaves payments running: `npm run schedules:apply` then.
 const scheduler = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace }, config.PAYLOAD_ENCRYPTION_KEYS);
-await applySchedules(scheduler, scheduledJobs(config)).then(
-  (applied) => logger.info({ schedules: applied }, 'schedules applied'),
+await applySchedules(scheduler, scheduledJobs(config), 'worker').then(
+  (applied) => {
+    logger.info({ schedules: applied }, 'schedules applied');
+    const kept = applied.filter(({ outcome }) => outcome === 'kept').map(({ scheduleId }) => scheduleId);
+    if (kept.length > 0) {
+      logger.warn(
+        { schedules: kept, taskQueue: config.TEMPORAL_TASK_QUEUE },
+        "schedules start their runs on another task queue than this worker's: left there; npm run schedules:apply moves them here",
+      );
+    }
+  },
   (error: unknown) => logger.error({ err: error }, 'schedules not applied: run npm run schedules:apply'),
 );
 await scheduler.connection.close();

@@ -60,7 +60,7 @@ function dailyJob<W extends Workflow>(config: ScheduleSettings, schedule: DailyS
 
 /**
  * Every job the service runs on a Temporal Schedule: the one place to add one. Applied by every worker at start and
- * by `npm run schedules:apply`, so a deploy with new settings updates the schedules it finds. They run in Jakarta's
+ * by `npm run schedules:apply` (see `ScheduleApplier`), so a deploy with new settings updates the schedules it finds. They run in Jakarta's
  * small hours, when few payments move.
  */
 export function scheduledJobs(config: ScheduleSettings): ScheduledJob[] {
@@ -94,15 +94,23 @@ export function scheduledJobs(config: ScheduleSettings): ScheduledJob[] {
 
 export interface AppliedSchedule {
   scheduleId: string;
-  outcome: 'created' | 'updated';
+  /** `kept`: a worker found the schedule starting its runs on another task queue and left it as it was. */
+  outcome: 'created' | 'updated' | 'kept';
 }
+
+/**
+ * Who applies the schedules. A worker at start brings each schedule up to its settings, but leaves one that starts
+ * its runs on another task queue as it is: a worker started on a queue of its own (to debug, say) must not take the
+ * service's daily jobs away from the payments' workers. The operator (`npm run schedules:apply`) moves it.
+ */
+export type ScheduleApplier = 'worker' | 'operator';
 
 /**
  * Creates each schedule, or updates the one with its id to match: safe to run twice, or from many workers at once
  * (the server's schedule id is unique). An update keeps the schedule's state, so a schedule an operator paused stays
  * paused.
  */
-export async function applySchedules(client: Client, jobs: readonly ScheduledJob[]): Promise<AppliedSchedule[]> {
+export async function applySchedules(client: Client, jobs: readonly ScheduledJob[], applier: ScheduleApplier): Promise<AppliedSchedule[]> {
   const applied: AppliedSchedule[] = [];
   for (const job of jobs) {
     try {
@@ -111,7 +119,15 @@ export async function applySchedules(client: Client, jobs: readonly ScheduledJob
     } catch (error) {
       if (!(error instanceof ScheduleAlreadyRunning)) throw error;
       const { scheduleId, memo: _memo, state: _state, ...definition } = job;
-      await client.schedule.getHandle(scheduleId).update((previous) => ({ ...definition, state: previous.state }));
+      const handle = client.schedule.getHandle(scheduleId);
+      if (applier === 'worker') {
+        const { action } = await handle.describe();
+        if (action.type === 'startWorkflow' && action.taskQueue !== definition.action.taskQueue) {
+          applied.push({ scheduleId, outcome: 'kept' });
+          continue;
+        }
+      }
+      await handle.update((previous) => ({ ...definition, state: previous.state }));
       applied.push({ scheduleId, outcome: 'updated' });
     }
   }

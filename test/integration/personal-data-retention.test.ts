@@ -212,11 +212,11 @@ describe('the retention job on a Temporal Schedule', () => {
   };
 
   it('applying twice leaves one schedule per job, updated to the settings, and keeps a pause an operator set', async () => {
-    expect(await applySchedules(client, scheduledJobs({ ...settings, PII_RETENTION_DAYS: 400 }))).toEqual(
+    expect(await applySchedules(client, scheduledJobs({ ...settings, PII_RETENTION_DAYS: 400 }), 'worker')).toEqual(
       scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'created' })),
     );
     await client.schedule.getHandle('personal-data-retention').pause('paused by the test, as an operator would');
-    expect(await applySchedules(client, scheduledJobs(settings))).toEqual(scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'updated' })));
+    expect(await applySchedules(client, scheduledJobs(settings), 'worker')).toEqual(scheduleIds.map((scheduleId) => ({ scheduleId, outcome: 'updated' })));
 
     expect(await eventually('the schedules to be listed', ourSchedules, (ids) => ids.length === scheduleIds.length)).toEqual([...scheduleIds].sort());
     const schedule = await client.schedule.getHandle('personal-data-retention').describe();
