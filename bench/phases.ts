@@ -352,6 +352,11 @@ export interface GrowthPoint {
   probeStartedAfterSeconds?: number;
   /** Midtrans status calls while the probe ran: its own payments' and any open payment's reconciliation. */
   midtransStatusCallsDuringProbe?: number;
+  /**
+   * CPU ms each process used while the probe ran, per completed probe payment (the open payments' own work, such as
+   * their reconciliation look-ups, counts in it): where a slower probe at a higher level lost its time.
+   */
+  probeCpuMsPerPayment?: Record<string, number | null>;
   probe: Pick<LoadResult, 'count' | 'concurrency' | 'completed' | 'failed' | 'paymentsPerSecond' | 'createMs' | 'paySuccessMs' | 'createDownstreamMs'>;
 }
 
@@ -552,13 +557,18 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
       say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
       const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
+      const probeCpu = new CpuMeter(services.pids, postgresTrees(infra)).start();
       const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
+      const probeCpuSeconds = probeCpu.stop();
       phasePayments += settings.probeCount;
       settledElsewhere += probe.count;
       growth.push({
         ...point,
         probeStartedAfterSeconds,
         midtransStatusCallsDuringProbe: (infra.midtransCalls.status ?? 0) - statusCallsBeforeProbe,
+        probeCpuMsPerPayment: Object.fromEntries(
+          Object.entries(probeCpuSeconds).map(([name, seconds]) => [name, seconds === null || probe.completed === 0 ? null : round2((seconds * 1000) / probe.completed)]),
+        ),
         probe: {
           count: probe.count,
           concurrency: probe.concurrency,

@@ -315,10 +315,13 @@ function scaleSection(s: ScaleResult): string[] {
   return lines;
 }
 
+/** The processes whose CPU per probe payment the growth table shows, in its column's order. */
+const PROBE_CPU_SHOWN = ['worker', 'api', 'temporal', 'temporalPostgres', 'postgres'];
+
 function growthSection(s: ScaleResult): string[] {
   const lines = [
-    row(['open pending', 'open workflows', 'create /s (this step)', 'create ms p50 / p99 (this step)', 'Midtrans status calls since previous row', 'worker RSS MiB', 'API RSS MiB', 'Temporal RSS MiB', 'Temporal DB', 'probe started after the step', 'probe payments/s', 'Midtrans status calls during the probe', 'probe pay → success ms p50 / p95 / p99', 'probe create → downstream ms p50 / p95 / p99']),
-    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    row(['open pending', 'open workflows', 'create /s (this step)', 'create ms p50 / p99 (this step)', 'Midtrans status calls since previous row', 'worker RSS MiB', 'API RSS MiB', 'Temporal RSS MiB', 'Temporal DB', 'probe started after the step', 'probe payments/s', 'Midtrans status calls during the probe', 'probe pay → success ms p50 / p95 / p99', 'probe create → downstream ms p50 / p95 / p99', "probe CPU ms / payment: worker / API / Temporal / Temporal's PostgreSQL / our PostgreSQL"]),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
   ];
   for (const g of s.growth) {
     lines.push(
@@ -337,6 +340,7 @@ function growthSection(s: ScaleResult): string[] {
         g.midtransStatusCallsDuringProbe ?? '–',
         ms(g.probe.paySuccessMs),
         ms(g.probe.createDownstreamMs),
+        g.probeCpuMsPerPayment ? PROBE_CPU_SHOWN.map((name) => fmt(g.probeCpuMsPerPayment?.[name], 1)).join(' / ') : '–',
       ]),
     );
   }
