@@ -16,6 +16,7 @@ import type { ScaleSettings } from './phases';
  *              --temporal dev|stack|both   (the dev server, the production topology, or one then the other)
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
  *              --probe-after-first-hour   (the scale phase probes each level once its payments are past their first hour)
+ *              --probe-when-quiet   (the scale phase probes each level once the service's processes are quiet)
  *              --render   (only re-render benchmarks.md from benchmarks.json)
  *              --merge    (re-measure the --only phases and replace just them in the existing report)
  */
@@ -174,7 +175,7 @@ export function parseOptions(argv: string[]): Options {
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
-    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour', 'compare-cpu-weights'].includes(name)) {
+    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour', 'probe-when-quiet', 'compare-cpu-weights'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new Error(`unknown flag --${name}`);
@@ -184,7 +185,7 @@ export function parseOptions(argv: string[]): Options {
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
         '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--worker-memory MB] [--cpu-weights compose|equal] [--compare-cpu-weights] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
-        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour]\n`,
+        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour] [--probe-when-quiet]\n`,
     );
     process.exit(0);
   }
@@ -209,6 +210,7 @@ export function parseOptions(argv: string[]): Options {
   if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
   if (text('settle')) sizes.scale.settleCount = positive(text('settle')!, '--settle');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
+  if (flags.has('probe-when-quiet')) sizes.scale.probeWhenQuiet = true;
   const workerMemory = text('worker-memory') === undefined ? WORKER_MEMORY_BUDGET_MB : megabytes(text('worker-memory')!, '--worker-memory');
   if (workerMemory > 0) sizes.scale.workerMemoryMB = workerMemory;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;

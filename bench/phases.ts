@@ -324,6 +324,11 @@ export interface ScaleSettings {
    * payments that arrived over a day would be; false probes right after the step's burst of creates (the worst case).
    */
   probeAfterFirstHour?: boolean;
+  /**
+   * Probe each level only once the service's processes are quiet (`waitForQuiet`): what holding the open payments
+   * costs, with the step's burst of creates drained from Temporal's queues.
+   */
+  probeWhenQuiet?: boolean;
   /** The worker's memory limit in MB, as a container's (a cgroup); undefined runs it with the host's memory. */
   workerMemoryMB?: number;
   /**
@@ -357,6 +362,8 @@ export interface GrowthPoint {
    * their reconciliation look-ups, counts in it): where a slower probe at a higher level lost its time.
    */
   probeCpuMsPerPayment?: Record<string, number | null>;
+  /** With `probeWhenQuiet`: how long the probe waited, the cores the service used in the last window, and whether it got quiet. */
+  probeWaitedForQuiet?: QuietWait;
   probe: Pick<LoadResult, 'count' | 'concurrency' | 'completed' | 'failed' | 'paymentsPerSecond' | 'createMs' | 'paySuccessMs' | 'createDownstreamMs'>;
 }
 
@@ -369,6 +376,32 @@ type SimulatorStats = {
 async function simulatorStats(infra: Infra): Promise<SimulatorStats> {
   const response = await fetch(`${infra.simulator.url}/_simulator/stats`);
   return (await response.json()) as SimulatorStats;
+}
+
+interface QuietWait {
+  seconds: number;
+  cores: number;
+  quiet: boolean;
+}
+
+/** The processes whose CPU says whether the service is still busy with earlier work (not the bench, not the simulator). */
+const SERVICE_PROCESSES = ['worker', 'api', 'temporal', 'temporalPostgres', 'postgres'];
+/** Quiet: the service's processes together under this share of one core over one window. */
+const QUIET_CORES = 0.15;
+const QUIET_WINDOW_MS = 5_000;
+const QUIET_GIVE_UP_MS = 10 * 60_000;
+
+/** Waits until the service's processes are quiet over a window, at most QUIET_GIVE_UP_MS. */
+async function waitForQuiet(meter: () => CpuMeter): Promise<QuietWait> {
+  const started = now();
+  for (;;) {
+    const window = meter().start();
+    await sleep(QUIET_WINDOW_MS);
+    const used = window.stop();
+    const cores = round2(SERVICE_PROCESSES.reduce((sum, name) => sum + (used[name] ?? 0), 0) / (QUIET_WINDOW_MS / 1000));
+    const quiet = cores < QUIET_CORES;
+    if (quiet || now() - started >= QUIET_GIVE_UP_MS) return { seconds: round2((now() - started) / 1000), cores, quiet };
+  }
 }
 
 /** The last early reconciliation look, after which an open payment is looked at every 6 hours. */
@@ -554,6 +587,8 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       pointAt = now();
       const stepEnd = stepStart + stepSeconds * 1000;
       if (settings.probeAfterFirstHour && toCreate > 0) await waitOutFirstHour(infra, label, stepEnd + FIRST_HOUR_MS - now());
+      const waited = settings.probeWhenQuiet ? await waitForQuiet(() => new CpuMeter(services.pids, postgresTrees(infra))) : undefined;
+      if (waited) say(`${label}: probing after ${waited.seconds} s, the service at ${waited.cores} cores${waited.quiet ? '' : ' (not quiet: gave up waiting)'}`);
       const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
       say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
       const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
@@ -566,6 +601,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         ...point,
         probeStartedAfterSeconds,
         midtransStatusCallsDuringProbe: (infra.midtransCalls.status ?? 0) - statusCallsBeforeProbe,
+        ...(waited ? { probeWaitedForQuiet: waited } : {}),
         probeCpuMsPerPayment: Object.fromEntries(
           Object.entries(probeCpuSeconds).map(([name, seconds]) => [name, seconds === null || probe.completed === 0 ? null : round2((seconds * 1000) / probe.completed)]),
         ),

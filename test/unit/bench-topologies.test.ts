@@ -72,6 +72,13 @@ describe('bench --probe-after-first-hour', () => {
   });
 });
 
+describe('bench --probe-when-quiet', () => {
+  it('makes the scale phase wait for the service to be quiet only when asked', () => {
+    expect(parseOptions(['--only', 'scale']).scale.probeWhenQuiet).toBeUndefined();
+    expect(parseOptions(['--only', 'scale', '--probe-when-quiet']).scale.probeWhenQuiet).toBe(true);
+  });
+});
+
 describe('bench --settle', () => {
   it('settles a sample spread over the held payments only when asked', () => {
     expect(parseOptions(['--only', 'scale']).scale.settleCount).toBeUndefined();
