@@ -1012,7 +1012,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       `are read and a probe of ${results.scale.growth[0]?.probe.count ?? '?'} end-to-end payments at C=${results.scale.growth[0]?.probe.concurrency ?? '?'} is timed. "open workflows" adds the`,
       'probes and warm-up payments already settled (they stay open for refunds). RSS here is VmRSS at that moment.',
       results.scale.growth.some((g) => g.probeWaitedForQuiet)
-        ? 'With `--probe-when-quiet` a level is probed once the worker, the API, Temporal and both PostgreSQL clusters together used under 0.15 of a core for 5 s (at most 10 minutes after the step): what holding the open payments costs once the step\'s burst of creates has drained from Temporal\'s queues. "probe started after the step" is that wait; a wait that gave up is marked.'
+        ? 'With `--probe-when-quiet` a level is probed once the worker, the API, Temporal and both PostgreSQL clusters together used under 0.15 of a core for 5 s (waiting at most 5 minutes): what holding the open payments costs once the step\'s burst of creates has drained from Temporal\'s queues. "probe started after the step" is that wait; a wait that gave up is marked.'
         : results.scale.growth.some((g) => (g.probeStartedAfterSeconds ?? 0) > 60)
         ? 'With `--probe-after-first-hour` a level is probed once its youngest payment is past its first hour of reconciliation look-ups (docs/workflow.md), as payments opened over a day would be; without it, right after the step\'s burst of creates, when every open payment is still in its first hour.'
         : 'Each level is probed right after its step of creates, when every open payment is still in its first hour of reconciliation look-ups: the worst case.',
