@@ -60,8 +60,8 @@ function dailyJob<W extends Workflow>(config: ScheduleSettings, schedule: DailyS
 
 /**
  * Every job the service runs on a Temporal Schedule: the one place to add one. Applied by every worker at start and
- * by `npm run schedules:apply` (see `ScheduleApplier`), so a deploy with new settings updates the schedules it finds. They run in Jakarta's
- * small hours, when few payments move.
+ * by `npm run schedules:apply` (see `ScheduleApplier`), so a deploy with new settings updates the schedules it finds.
+ * They run in Jakarta's small hours, when few payments move.
  */
 export function scheduledJobs(config: ScheduleSettings): ScheduledJob[] {
   const personalDataRetention = dailyJob<typeof personalDataRetentionWorkflow>(
