@@ -1023,6 +1023,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
   }
 
   if (results.stack) out.push('## 6. Dev server and production topology side by side', '', ...topologySection(results));
+  if (results.stack?.scale) {
+    out.push('### Growth on the production topology', '', 'As section 5, with Temporal on PostgreSQL.', '', ...growthSection(results.stack.scale), '');
+  }
 
   const againstBaseline = baselineSection(results);
   if (againstBaseline.length) out.push('## 7. Against the code before issue 16 (`--baseline`)', '', ...againstBaseline);
