@@ -384,8 +384,11 @@ interface QuietWait {
   quiet: boolean;
 }
 
-/** The processes whose CPU says whether the service is still busy with earlier work (not the bench, not the simulator). */
-const SERVICE_PROCESSES = ['worker', 'api', 'temporal', 'temporalPostgres', 'postgres'];
+/**
+ * The service's own processes (not the bench, not the simulator): whose CPU says whether the service is still busy
+ * with earlier work, and whose CPU per probe payment the growth table shows, in its column's order.
+ */
+export const SERVICE_PROCESSES = ['worker', 'api', 'temporal', 'temporalPostgres', 'postgres'];
 /** Quiet: the service's processes together under this share of one core over one window. */
 const QUIET_CORES = 0.15;
 const QUIET_WINDOW_MS = 5_000;
@@ -587,12 +590,13 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       pointAt = now();
       const stepEnd = stepStart + stepSeconds * 1000;
       if (settings.probeAfterFirstHour && toCreate > 0) await waitOutFirstHour(infra, label, stepEnd + FIRST_HOUR_MS - now());
-      const waited = settings.probeWhenQuiet ? await waitForQuiet(() => new CpuMeter(services.pids, postgresTrees(infra))) : undefined;
+      const serviceCpu = () => new CpuMeter(services.pids, postgresTrees(infra));
+      const waited = settings.probeWhenQuiet ? await waitForQuiet(serviceCpu) : undefined;
       if (waited) say(`${label}: probing after ${waited.seconds} s, the service at ${waited.cores} cores${waited.quiet ? '' : ' (not quiet: gave up waiting)'}`);
       const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
       say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
       const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
-      const probeCpu = new CpuMeter(services.pids, postgresTrees(infra)).start();
+      const probeCpu = serviceCpu().start();
       const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
       const probeCpuSeconds = probeCpu.stop();
       phasePayments += settings.probeCount;

@@ -7,7 +7,7 @@ import type { Options } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
-import type { RunResult, ScaleResult } from './phases';
+import { SERVICE_PROCESSES, type RunResult, type ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
 import { fmt, mean, row, type Summary } from './util';
 
@@ -315,9 +315,6 @@ function scaleSection(s: ScaleResult): string[] {
   return lines;
 }
 
-/** The processes whose CPU per probe payment the growth table shows, in its column's order. */
-const PROBE_CPU_SHOWN = ['worker', 'api', 'temporal', 'temporalPostgres', 'postgres'];
-
 function growthSection(s: ScaleResult): string[] {
   const lines = [
     row(['open pending', 'open workflows', 'create /s (this step)', 'create ms p50 / p99 (this step)', 'Midtrans status calls since previous row', 'worker RSS MiB', 'API RSS MiB', 'Temporal RSS MiB', 'Temporal DB', 'probe started after the step', 'probe payments/s', 'Midtrans status calls during the probe', 'probe pay → success ms p50 / p95 / p99', 'probe create → downstream ms p50 / p95 / p99', "probe CPU ms / payment: worker / API / Temporal / Temporal's PostgreSQL / our PostgreSQL"]),
@@ -344,7 +341,7 @@ function growthSection(s: ScaleResult): string[] {
         g.midtransStatusCallsDuringProbe ?? '–',
         ms(g.probe.paySuccessMs),
         ms(g.probe.createDownstreamMs),
-        g.probeCpuMsPerPayment ? PROBE_CPU_SHOWN.map((name) => fmt(g.probeCpuMsPerPayment?.[name], 1)).join(' / ') : '–',
+        g.probeCpuMsPerPayment ? SERVICE_PROCESSES.map((name) => fmt(g.probeCpuMsPerPayment?.[name], 1)).join(' / ') : '–',
       ]),
     );
   }
