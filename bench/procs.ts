@@ -49,21 +49,38 @@ export function readCpuSeconds(pid: number | undefined): number | null {
   }
 }
 
+/** utime + stime (the process's own CPU) and cutime + cstime (its reaped children's), in clock ticks. */
+function readTicks(pid: number): { own: number; reaped: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // utime 14, stime 15, cutime 16, cstime 17 (1-based over the whole line).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return { own: fields[11]! + fields[12]!, reaped: fields[13]! + fields[14]! };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU seconds of a process tree so far: the root's own time, the time of its children it has reaped (cutime/cstime)
- * and the time of its live descendants. For PostgreSQL's postmaster this is the whole cluster, backends included,
- * and it only grows, so a difference of two readings is the cluster's CPU in between.
+ * and the time of its live descendants (with what they have reaped). For PostgreSQL's postmaster this is the whole
+ * cluster, backends included, and it only grows, so a difference of two readings is the cluster's CPU in between.
+ * A child the root reaps while the tree is being read would be in neither half (gone from /proc, not yet in the root's
+ * cutime as first read), so the reading is taken again until the root reaped nothing during it.
  */
 export function readTreeCpuSeconds(root: number | undefined): number | null {
   if (!root) return null;
-  try {
-    const rest = readFileSync(`/proc/${root}/stat`, 'utf8');
-    const fields = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
-    // utime 14, stime 15, cutime 16, cstime 17 (1-based over the whole line).
-    const own = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0) / clockTicks();
-    return own + descendantsOf(root).reduce((sum, pid) => sum + (readCpuSeconds(pid) ?? 0), 0);
-  } catch {
-    return null;
+  for (let attempt = 0; ; attempt++) {
+    const before = readTicks(root);
+    if (!before) return null;
+    const descendants = descendantsOf(root).reduce((sum, pid) => {
+      const ticks = readTicks(pid);
+      return sum + (ticks ? ticks.own + ticks.reaped : 0);
+    }, 0);
+    const after = readTicks(root);
+    if (!after) return null;
+    // Past a few attempts the root is reaping without pause; the last reading undercounts at most what it just reaped.
+    if (after.reaped === before.reaped || attempt >= 10) return (before.own + before.reaped + descendants) / clockTicks();
   }
 }
 

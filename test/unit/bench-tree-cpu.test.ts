@@ -7,7 +7,7 @@ import { readTreeCpuSeconds } from '../../bench/procs';
 // while the bench waits for a quiet service, and a dropped backend made the service's CPU over a window negative).
 describe('bench process-tree CPU', () => {
   it('never falls while the tree reaps children that used CPU', async () => {
-    // Children each burning about 20 ms of CPU, one after another, reaped by the shell as each ends.
+    // Children each burning 40-90 ms of CPU, one after another, reaped by the shell as each ends.
     const tree = spawn('/bin/sh', ['-c', 'for i in $(seq 60); do awk "BEGIN{for(i=0;i<2000000;i++)x+=i}"; done'], { stdio: 'ignore' });
     const ended = new Promise<void>((resolve) => tree.on('exit', () => resolve()));
     let running = true;
