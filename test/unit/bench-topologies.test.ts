@@ -77,6 +77,12 @@ describe('bench --probe-when-quiet', () => {
     expect(parseOptions(['--only', 'scale']).scale.probeWhenQuiet).toBeUndefined();
     expect(parseOptions(['--only', 'scale', '--probe-when-quiet']).scale.probeWhenQuiet).toBe(true);
   });
+
+  it('is refused with the CPU profiler on, whose sampling keeps the service from ever being quiet', () => {
+    const profiling = { BENCH_CPU_PROF_DIR: '/tmp/profiles' };
+    expect(() => parseOptions(['--only', 'scale', '--probe-when-quiet'], profiling)).toThrow('BENCH_CPU_PROF_DIR');
+    expect(parseOptions(['--only', 'scale'], profiling).scale.probeWhenQuiet).toBeUndefined();
+  });
 });
 
 describe('bench --settle', () => {
