@@ -158,7 +158,7 @@ function parseTopologies(value: string): Topology[] {
   throw new Error(`--temporal wants dev, stack or both, not ${value}`);
 }
 
-export function parseOptions(argv: string[]): Options {
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
   const args = [...argv];
   const flags = new Map<string, string | true>();
   while (args.length > 0) {
@@ -210,7 +210,12 @@ export function parseOptions(argv: string[]): Options {
   if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
   if (text('settle')) sizes.scale.settleCount = positive(text('settle')!, '--settle');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
-  if (flags.has('probe-when-quiet')) sizes.scale.probeWhenQuiet = true;
+  if (flags.has('probe-when-quiet')) {
+    if (env.BENCH_CPU_PROF_DIR) {
+      throw new Error("--probe-when-quiet waits for a quiet service, and BENCH_CPU_PROF_DIR's profiler samples every thread even when idle: use one or the other");
+    }
+    sizes.scale.probeWhenQuiet = true;
+  }
   const workerMemory = text('worker-memory') === undefined ? WORKER_MEMORY_BUDGET_MB : megabytes(text('worker-memory')!, '--worker-memory');
   if (workerMemory > 0) sizes.scale.workerMemoryMB = workerMemory;
   if (text('burst')) sizes.burst.payments = numbers(text('burst')!, '--burst')[0]!;
