@@ -267,6 +267,12 @@ export class ServiceUnderTest extends ServiceProcess {
   memoryLimit: MemoryLimit | { unavailable: string } | undefined;
 }
 
+/** How the bench starts a service's program: through tsx, as the image runs dist/, with Node's source maps off. */
+export function serviceCommand(root: string, entry: string, nodeOptions: string[] = []): { command: string; args: string[] } {
+  const withoutSourceMaps = path.join(PROJECT_ROOT, 'bench', 'without-source-maps.mjs');
+  return { command: path.join(root, 'node_modules', '.bin', 'tsx'), args: [...nodeOptions, '--import', withoutSourceMaps, entry] };
+}
+
 export function spawnService(
   cleanup: Cleanup,
   infra: Pick<Infra, 'tmpDir'> & Partial<Pick<Infra, 'background'>>,
@@ -281,7 +287,7 @@ export function spawnService(
   const memoryLimit = options.memoryLimitBytes === undefined ? undefined : createMemoryLimit(name, options.memoryLimitBytes);
   const applied = memoryLimit && !('unavailable' in memoryLimit) ? memoryLimit : undefined;
   if (memoryLimit && 'unavailable' in memoryLimit) say(`${name}: runs without its memory limit: ${memoryLimit.unavailable}`);
-  const tsx = { command: path.join(root, 'node_modules', '.bin', 'tsx'), args: [...profile, entry] };
+  const tsx = serviceCommand(root, entry, profile);
   const weighted = options.background && infra.background ? infra.background.wrap(tsx.command, tsx.args) : tsx;
   const { command, args } = applied ? applied.wrap(weighted.command, weighted.args) : weighted;
   const service = new ServiceUnderTest(name, command, args, {
