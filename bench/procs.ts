@@ -38,22 +38,15 @@ function clockTicks(): number {
 
 /** user + system CPU seconds the process has used so far (null when it is gone). */
 export function readCpuSeconds(pid: number | undefined): number | null {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based over the whole line).
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / clockTicks();
-  } catch {
-    return null;
-  }
+  const ticks = pid ? readTicks(pid) : null;
+  return ticks ? ticks.own / clockTicks() : null;
 }
 
 /** utime + stime (the process's own CPU) and cutime + cstime (its reaped children's), in clock ticks. */
 function readTicks(pid: number): { own: number; reaped: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // utime 14, stime 15, cutime 16, cstime 17 (1-based over the whole line).
+    // Fields after "(comm)": utime 14, stime 15, cutime 16, cstime 17 (1-based over the whole line).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
     return { own: fields[11]! + fields[12]!, reaped: fields[13]! + fields[14]! };
   } catch {
