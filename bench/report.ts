@@ -895,7 +895,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     `  ${meta.settings.ports.api}, Midtrans simulator on ${meta.settings.ports.simulator} (a process of its own, \`bench/simulator-process.ts\`; in reports`,
     '  where the "simulator" column is empty (–) it ran inside the benchmark process), the downstream receiver on a random port inside the',
     '  benchmark process, the private PostgreSQL cluster with its own database `tiketq_bench` (emptied at the start).',
-    '- The worker and the API are separate processes (`tsx src/worker.ts`, `tsx src/server.ts`) with `LOG_LEVEL=warn`, started',
+    '- The worker and the API are separate processes (`tsx src/worker.ts`, `tsx src/server.ts`) with `LOG_LEVEL=warn` and, as',
+    '  the image runs them, Node\'s source maps off (tsx turns them on; `bench/without-source-maps.mjs` turns them off again, for',
+    '  every side alike since 2026-12-06 14:23 UTC), started',
     '  fresh on a new task queue for every measured run, so each run\'s VmHWM is its own peak. RSS is the program tsx runs;',
     '  the tsx wrapper process (≈ 60–70 MiB more) is not counted. Worker settings unless stated: ' +
       Object.entries(meta.settings.workerDefaults).map(([k, v]) => `\`${k}=${v}\``).join(', ') + '.',
