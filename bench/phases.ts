@@ -390,9 +390,9 @@ interface QuietWait {
  */
 export const SERVICE_PROCESSES = ['worker', 'api', 'temporal', 'temporalPostgres', 'postgres'];
 /** Quiet: the service's processes together under this share of one core over one window. */
-const QUIET_CORES = 0.15;
-const QUIET_WINDOW_MS = 5_000;
-const QUIET_GIVE_UP_MS = 5 * 60_000;
+export const QUIET_CORES = 0.15;
+export const QUIET_WINDOW_MS = 5_000;
+export const QUIET_GIVE_UP_MS = 5 * 60_000;
 
 /** Waits until the service's processes are quiet over a window, at most QUIET_GIVE_UP_MS. */
 async function waitForQuiet(meter: () => CpuMeter): Promise<QuietWait> {

@@ -7,7 +7,7 @@ import type { Options } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
-import { SERVICE_PROCESSES, type RunResult, type ScaleResult } from './phases';
+import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, type RunResult, type ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
 import { fmt, mean, row, type Summary } from './util';
 
@@ -1011,7 +1011,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       `are read and a probe of ${results.scale.growth[0]?.probe.count ?? '?'} end-to-end payments at C=${results.scale.growth[0]?.probe.concurrency ?? '?'} is timed. "open workflows" adds the`,
       'probes and warm-up payments already settled (they stay open for refunds). RSS here is VmRSS at that moment.',
       results.scale.growth.some((g) => g.probeWaitedForQuiet)
-        ? 'With `--probe-when-quiet` a level is probed once the worker, the API, Temporal and both PostgreSQL clusters together used under 0.15 of a core for 5 s (waiting at most 5 minutes): what holding the open payments costs once the step\'s burst of creates has drained from Temporal\'s queues. "probe started after the step" is that wait; a wait that gave up is marked.'
+        ? `With \`--probe-when-quiet\` a level is probed once the worker, the API, Temporal and both PostgreSQL clusters together used under ${QUIET_CORES} of a core for ${QUIET_WINDOW_MS / 1000} s (waiting at most ${QUIET_GIVE_UP_MS / 60_000} minutes): what holding the open payments costs once the step's burst of creates has drained from Temporal's queues. "probe started after the step" is that wait; a wait that gave up is marked.`
         : results.scale.growth.some((g) => (g.probeStartedAfterSeconds ?? 0) > 60)
         ? 'With `--probe-after-first-hour` a level is probed once its youngest payment is past its first hour of reconciliation look-ups (docs/workflow.md), as payments opened over a day would be; without it, right after the step\'s burst of creates, when every open payment is still in its first hour.'
         : 'Each level is probed right after its step of creates, when every open payment is still in its first hour of reconciliation look-ups: the worst case.',
