@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ApiOverheadResult } from './api-overhead';
 import { renderCapacity } from './capacity';
 import { benchmarkCharts } from './charts';
+import type { IoUringRefusal } from './io-uring';
 import type { Options } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
@@ -43,6 +44,8 @@ export interface Meta {
     timeoutMs: number;
     /** The background tier's cpu weight against 1024 (bench/cpu-weight.ts); null: every process equal. Absent before 2026-12-05. */
     backgroundCpuShares?: number | null;
+    /** Whether the services ran with io_uring refused, as containers run them (bench/io-uring.ts). Absent in reports from before 2026-12-06 16:30 UTC: allowed. */
+    ioUring?: IoUringRefusal;
     workerDefaults: Record<string, number | boolean> & { WORKER_MAX_CACHED_WORKFLOWS?: number };
     sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne' | 'burst'>>;
   };
@@ -393,6 +396,18 @@ function tuningSection(t: TuningResult): string[] {
     );
   }
   return lines;
+}
+
+/** The setup's line on io_uring: refused as in a container, or why not (reports from before 2026-12-06 16:30 UTC did not). */
+function ioUringText(refusal: IoUringRefusal | undefined): string {
+  const why =
+    '  Node 24, where the SDK\'s deadlock watchdog sets one up on every entry into a workflow (docs/operations.md, "io_uring and seccomp").';
+  if (!refusal) return `- io_uring: allowed to every process, as a container would not (the bench refuses it since 2026-12-06 16:30 UTC). It matters on\n${why}`;
+  if (!refusal.refused) return `- io_uring: allowed to every process, unlike in a container (${refusal.reason}). It matters on\n${why}`;
+  return (
+    '- io_uring: refused to every Node process the bench starts, as the default seccomp profile of Docker 25+ and containerd 2.0\n' +
+    `  refuses it to the image's (\`bench/without-io-uring.py\`). It matters on\n${why}`
+  );
 }
 
 /** The setup's line on cpu weights: the background tier's, as docker-compose.yml gives it, or every process equal. */
@@ -902,6 +917,7 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '  the tsx wrapper process (≈ 60–70 MiB more) is not counted. Worker settings unless stated: ' +
       Object.entries(meta.settings.workerDefaults).map(([k, v]) => `\`${k}=${v}\``).join(', ') + '.',
     cpuWeightsText(meta.settings.backgroundCpuShares),
+    ioUringText(meta.settings.ioUring),
     `- Load: C virtual clients in a closed loop. Each creates a BCA VA payment with a \`user_id\` and an \`Idempotency-Key\``,
     `  (POST /payments → 201), pays it through the simulator's control (the simulator then sends the signed webhook), polls`,
     `  \`GET /payments/{id}/status\` every ${meta.settings.pollMs} ms until it says \`success\`, then waits until the receiver has recorded both`,

@@ -23,6 +23,7 @@ import { BACKGROUND_CPU_SHARES, parseOptions, type Options, type Phase, type Top
 import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings } from './phases';
 import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
+import { ioUringRefusal } from './io-uring';
 import { round1, say } from './util';
 import { workflowCacheSize } from '../src/temporal/workflow-cache';
 
@@ -109,6 +110,7 @@ function makeMeta(opts: Options, topology: Topology): Meta {
       },
       pollMs: opts.pollMs,
       timeoutMs: opts.timeoutMs,
+      ioUring: ioUringRefusal(),
       workerDefaults: {
         WORKER_MAX_CACHED_WORKFLOWS: workflowCacheSize(serviceConfig.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
         WORKER_MAX_CONCURRENT_ACTIVITIES: serviceConfig.WORKER_MAX_CONCURRENT_ACTIVITIES,

@@ -16,6 +16,7 @@ import { waitForHttpOk, waitForWorkerToPoll } from '../scripts/local-stack/readi
 import { TEST_PAYLOAD_ENCRYPTION_KEYS, testDataConverter } from '../test/support/fixtures';
 import type { Topology } from './options';
 import { createCpuWeightGroup, type CpuWeightGroup } from './cpu-weight';
+import { withIoUringAsContainersRunIt } from './io-uring';
 import { createMemoryLimit, type MemoryLimit } from './memory-limit';
 import { findDescendant, parentOf, sqliteBytes } from './procs';
 import { attachSimulator, SIMULATOR_PROCESS_ENTRY, simulatorEnvironment, type BenchSimulator, type WebhookAttempt } from './simulator';
@@ -287,7 +288,7 @@ export function spawnService(
   const memoryLimit = options.memoryLimitBytes === undefined ? undefined : createMemoryLimit(name, options.memoryLimitBytes);
   const applied = memoryLimit && !('unavailable' in memoryLimit) ? memoryLimit : undefined;
   if (memoryLimit && 'unavailable' in memoryLimit) say(`${name}: runs without its memory limit: ${memoryLimit.unavailable}`);
-  const tsx = serviceCommand(root, entry, profile);
+  const tsx = withIoUringAsContainersRunIt(serviceCommand(root, entry, profile), env);
   const weighted = options.background && infra.background ? infra.background.wrap(tsx.command, tsx.args) : tsx;
   const { command, args } = applied ? applied.wrap(weighted.command, weighted.args) : weighted;
   const service = new ServiceUnderTest(name, command, args, {
