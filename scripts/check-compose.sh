@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks docker-compose.yml without a Docker engine: `docker-compose config` parses it, fills in ${VAR} values and
-# validates it against the Compose schema. It does not build the image or start anything. Four checks:
+# validates it against the Compose schema. It does not build the image or start anything. Six checks:
 #   1. with every required secret set, the file is valid;
 #   2. without any one of them (unset or empty), rendering fails with a message naming it: the stack has no default
 #      secrets to start with by accident;
@@ -8,7 +8,9 @@
 #   4. the API has a memory limit within its 512 MB budget, the worker one of at least 1 GB (Node sizes its heaps,
 #      and the worker its workflow cache, from them);
 #   5. the background tier (worker, temporal, temporal-postgres) weighs less CPU than the API and its PostgreSQL, so a
-#      saturated host answers the webhook first.
+#      saturated host answers the webhook first;
+#   6. no service leaves the runtime's default seccomp profile, which refuses io_uring (docs/operations.md, "io_uring
+#      and seccomp").
 # Installs Debian's docker-compose first when it is missing and we are root.
 set -euo pipefail
 
@@ -119,3 +121,14 @@ if heavy:
     sys.exit(f"check-compose: the background tier must weigh less CPU than the api and postgres ({latency}): " + ", ".join(heavy))
 PY
 echo "check-compose: the worker, Temporal and its PostgreSQL weigh less CPU than the API and PostgreSQL"
+
+# 6. Every service under the runtime's default seccomp profile: no security_opt turns it off.
+python3 - "$work/rendered.yml" <<'PY'
+import re, sys, yaml
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+unconfined = [f"{name}: {option}" for name, service in services.items() for option in service.get("security_opt", [])
+              if re.fullmatch(r"seccomp[=:]\s*unconfined", str(option).strip())]
+if unconfined:
+    sys.exit("check-compose: services must keep the default seccomp profile (it refuses io_uring): " + "; ".join(unconfined))
+PY
+echo "check-compose: every service keeps the runtime's default seccomp profile"
