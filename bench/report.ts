@@ -44,7 +44,7 @@ export interface Meta {
     timeoutMs: number;
     /** The background tier's cpu weight against 1024 (bench/cpu-weight.ts); null: every process equal. Absent before 2026-12-05. */
     backgroundCpuShares?: number | null;
-    /** Whether the services ran with io_uring refused, as containers run them (bench/io-uring.ts). Absent in reports from before 2026-12-06 16:30 UTC: allowed. */
+    /** Whether the services ran with io_uring refused, as containers run them (bench/io-uring.ts). Absent in reports from before 2026-12-06 16:19 UTC: allowed. */
     ioUring?: IoUringRefusal;
     workerDefaults: Record<string, number | boolean> & { WORKER_MAX_CACHED_WORKFLOWS?: number };
     sizes: Pick<Options, 'sweep' | 'count' | 'warmup' | 'api' | 'scale'> & Partial<Pick<Options, 'countAtOne' | 'burst'>>;
@@ -398,11 +398,11 @@ function tuningSection(t: TuningResult): string[] {
   return lines;
 }
 
-/** The setup's line on io_uring: refused as in a container, or why not (reports from before 2026-12-06 16:30 UTC did not). */
+/** The setup's line on io_uring: refused as in a container, or why not (reports from before 2026-12-06 16:19 UTC did not). */
 function ioUringText(refusal: IoUringRefusal | undefined): string {
   const why =
     '  Node 24, where the SDK\'s deadlock watchdog sets one up on every entry into a workflow (docs/operations.md, "io_uring and seccomp").';
-  if (!refusal) return `- io_uring: allowed to every process, as a container would not (the bench refuses it since 2026-12-06 16:30 UTC). It matters on\n${why}`;
+  if (!refusal) return `- io_uring: allowed to every process, unlike in a container (the bench refuses it since 2026-12-06 16:19 UTC). It matters on\n${why}`;
   if (!refusal.refused) return `- io_uring: allowed to every process, unlike in a container (${refusal.reason}). It matters on\n${why}`;
   return (
     '- io_uring: refused to every Node process the bench starts, as the default seccomp profile of Docker 25+ and containerd 2.0\n' +

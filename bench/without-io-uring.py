@@ -3,7 +3,7 @@ containerd 2.0 (Kubernetes' RuntimeDefault) refuses them to the image's processe
 
 Usage: python3 bench/without-io-uring.py COMMAND [ARG...]
 
-Hand-written with ctypes: Node has no seccomp API, and this needs no compiler or package (the filter is four
+Hand-written with ctypes: Node has no seccomp API, and this needs no compiler or package (the filter is five
 instructions). Children inherit the filter, so tsx's node child runs under it too.
 """
 
