@@ -17,6 +17,7 @@ import type { ScaleSettings } from './phases';
  *              --baseline [REF]   (the end-to-end phase also runs a checkout of REF, 132dc95 unless given, side by side)
  *              --probe-after-first-hour   (the scale phase probes each level once its payments are past their first hour)
  *              --probe-when-quiet   (the scale phase probes each level once the service's processes are quiet)
+ *              --host-yardstick   (the scale phase times a fixed piece of work before and during each probe: the host's speed)
  *              --render   (only re-render benchmarks.md from benchmarks.json)
  *              --merge    (re-measure the --only phases and replace just them in the existing report)
  */
@@ -175,7 +176,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       const value = inline ?? args.shift();
       if (value === undefined) throw new Error(`--${name} needs a value`);
       flags.set(name, value);
-    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour', 'probe-when-quiet', 'compare-cpu-weights'].includes(name)) {
+    } else if (['quick', 'full', 'keep-tmp', 'help', 'render', 'merge', 'probe-after-first-hour', 'probe-when-quiet', 'host-yardstick', 'compare-cpu-weights'].includes(name)) {
       flags.set(name, true);
     } else {
       throw new Error(`unknown flag --${name}`);
@@ -185,7 +186,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     process.stderr.write(
       'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
         '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--worker-memory MB] [--cpu-weights compose|equal] [--compare-cpu-weights] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
-        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour] [--probe-when-quiet]\n`,
+        `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour] [--probe-when-quiet] [--host-yardstick]\n`,
     );
     process.exit(0);
   }
@@ -210,6 +211,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (text('probe')) sizes.scale.probeCount = positive(text('probe')!, '--probe');
   if (text('settle')) sizes.scale.settleCount = positive(text('settle')!, '--settle');
   if (flags.has('probe-after-first-hour')) sizes.scale.probeAfterFirstHour = true;
+  if (flags.has('host-yardstick')) sizes.scale.hostYardstick = true;
   if (flags.has('probe-when-quiet')) {
     if (env.BENCH_CPU_PROF_DIR) {
       throw new Error("--probe-when-quiet waits for a quiet service, and BENCH_CPU_PROF_DIR's profiler samples every thread even when idle: use one or the other");

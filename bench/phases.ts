@@ -22,6 +22,7 @@ import {
 import { pool } from '../test/support/fixtures';
 import { mib, now, round2, say, summarize, tally, type Summary } from './util';
 import { summarizeWebhooks, type WebhookSummary } from './webhooks';
+import { readYardstick, type YardstickReading } from './yardstick';
 import { DEFAULT_EARLY_LOOKS_MINUTES } from '../src/domain/reconciliation';
 import { workflowCacheSize } from '../src/temporal/workflow-cache';
 
@@ -329,6 +330,8 @@ export interface ScaleSettings {
    * costs, with the step's burst of creates drained from Temporal's queues.
    */
   probeWhenQuiet?: boolean;
+  /** Read the host yardstick before each probe and while it runs (`readYardstick`). */
+  hostYardstick?: boolean;
   /** The worker's memory limit in MB, as a container's (a cgroup); undefined runs it with the host's memory. */
   workerMemoryMB?: number;
   /**
@@ -364,6 +367,8 @@ export interface GrowthPoint {
   probeCpuMsPerPayment?: Record<string, number | null>;
   /** With `probeWhenQuiet`: how long the probe waited, the cores the service used in the last window, and whether it got quiet. */
   probeWaitedForQuiet?: QuietWait;
+  /** With `hostYardstick`: the fixed work's CPU cost just before the probe and while it ran. */
+  hostYardstick?: { beforeProbe: YardstickReading | null; duringProbe: YardstickReading | null };
   probe: Pick<LoadResult, 'count' | 'concurrency' | 'completed' | 'failed' | 'paymentsPerSecond' | 'createMs' | 'paySuccessMs' | 'createDownstreamMs'>;
 }
 
@@ -393,6 +398,7 @@ export const SERVICE_PROCESSES = ['worker', 'api', 'temporal', 'temporalPostgres
 export const QUIET_CORES = 0.15;
 export const QUIET_WINDOW_MS = 5_000;
 export const QUIET_GIVE_UP_MS = 5 * 60_000;
+const YARDSTICK_INTO_PROBE_MS = 5_000;
 
 /** Waits until the service's processes are quiet over a window, at most QUIET_GIVE_UP_MS. */
 async function waitForQuiet(meter: () => CpuMeter): Promise<QuietWait> {
@@ -596,9 +602,13 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
       say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
       const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
+      const yardstickBefore = settings.hostYardstick ? await readYardstick() : undefined;
       const probeCpu = serviceCpu().start();
+      // Read a few seconds in, once the probe has the service busy; its cost to the probe is the same at every level.
+      const yardstickDuring = settings.hostYardstick ? sleep(YARDSTICK_INTO_PROBE_MS).then(readYardstick) : undefined;
       const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
       const probeCpuSeconds = probeCpu.stop();
+      const hostYardstick = yardstickDuring ? { beforeProbe: yardstickBefore ?? null, duringProbe: await yardstickDuring } : undefined;
       phasePayments += settings.probeCount;
       settledElsewhere += probe.count;
       growth.push({
@@ -606,6 +616,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         probeStartedAfterSeconds,
         midtransStatusCallsDuringProbe: (infra.midtransCalls.status ?? 0) - statusCallsBeforeProbe,
         ...(waited ? { probeWaitedForQuiet: waited } : {}),
+        ...(hostYardstick ? { hostYardstick } : {}),
         probeCpuMsPerPayment: Object.fromEntries(
           Object.entries(probeCpuSeconds).map(([name, seconds]) => [name, seconds === null || probe.completed === 0 ? null : round2((seconds * 1000) / probe.completed)]),
         ),

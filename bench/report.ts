@@ -8,9 +8,10 @@ import type { Options } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
-import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, type RunResult, type ScaleResult } from './phases';
+import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, type GrowthPoint, type RunResult, type ScaleResult } from './phases';
 import type { TemporalStorage } from './stack';
 import { fmt, mean, row, type Summary } from './util';
+import { YARDSTICK_PARTS, type YardstickReading } from './yardstick';
 
 /** docs/benchmarks.json is the raw record; docs/benchmarks.md is rendered from it and nothing else. */
 
@@ -348,7 +349,22 @@ function growthSection(s: ScaleResult): string[] {
       ]),
     );
   }
+  if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...hostYardstickTable(s.growth));
   return lines;
+}
+
+export function hostYardstickTable(growth: Array<Pick<GrowthPoint, 'openPending' | 'hostYardstick'>>): string[] {
+  const reading = (r: YardstickReading | null | undefined) => (r ? YARDSTICK_PARTS.map((part) => fmt(r[part], part === 'integerNs' ? 2 : 1)).join(' / ') : '–');
+  return [
+    'The host yardstick (`--host-yardstick`): a fixed piece of work in a process of its own, its CPU ns per operation',
+    '(register arithmetic / AES-256-GCM over 1 KiB / a JSON round trip / one step of a random walk through 64 MiB), read',
+    'just before each probe and again 5 s into it. What moves it is the host and the neighbours it shares its caches',
+    'and memory with, never the open payments themselves.',
+    '',
+    row(['open pending', 'before the probe', 'during the probe']),
+    row(['--:', '--', '--']),
+    ...growth.map((g) => row([g.openPending, reading(g.hostYardstick?.beforeProbe), reading(g.hostYardstick?.duringProbe)])),
+  ];
 }
 
 function tuningSection(t: TuningResult): string[] {
