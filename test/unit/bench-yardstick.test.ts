@@ -24,7 +24,7 @@ describe('the host yardstick', () => {
       { openPending: 0, hostYardstick: { beforeProbe: reading, duringProbe: { ...reading, memoryChaseNs: 201.2 } } },
       { openPending: 10000, hostYardstick: { beforeProbe: null, duringProbe: reading } },
     ]);
-    expect(table).toContain('| 0 | 2.51 / 11604.2 / 6540.5 / 155.8 | 2.51 / 11604.2 / 6540.5 / 201.2 |');
-    expect(table).toContain('| 10000 | – | 2.51 / 11604.2 / 6540.5 / 155.8 |');
+    expect(table).toContain('| 0 | 2.51 / 11604 / 6541 / 156 | 2.51 / 11604 / 6541 / 201 |');
+    expect(table).toContain('| 10000 | – | 2.51 / 11604 / 6541 / 156 |');
   });
 });
