@@ -439,6 +439,8 @@ export interface ScaleResult {
   label: string;
   workerEnv: Record<string, string>;
   openTarget: number;
+  /** Payments taken before the first level (absent in reports from before it was recorded). */
+  warmup?: { count: number; concurrency: number };
   create: {
     concurrency: number;
     count: number;
@@ -528,8 +530,9 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
     const statsBefore = await simulatorStats(infra);
     let phasePayments = 0;
-    await runLoad(driver, { ...loadSettings, count: settings.warmup, concurrency: Math.min(settings.warmup, 16), label: `${label} warm-up` });
-    phasePayments += settings.warmup;
+    const warmup = scaleWarmup(settings);
+    await runLoad(driver, { ...loadSettings, count: warmup.count, concurrency: Math.min(warmup.count, warmup.concurrency), label: `${label} warm-up` });
+    phasePayments += warmup.count;
     const sampler = new RssSampler(services.pids).start();
     const cpu = new CpuMeter(services.pids, postgresTrees(infra)).start();
     const callsAtStart = { ...infra.midtransCalls };
@@ -541,7 +544,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     const errors: Record<string, number> = {};
     let createSeconds = 0;
     let attempted = 0;
-    let settledElsewhere = settings.warmup;
+    let settledElsewhere = warmup.count;
     const growth: GrowthPoint[] = [];
     for (const level of [...settings.levels].sort((a, b) => a - b)) {
       const toCreate = Math.max(0, level - pending.length);
@@ -709,6 +712,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       label,
       workerEnv,
       openTarget,
+      warmup,
       create: {
         concurrency: settings.createConcurrency,
         count: attempted,
@@ -762,6 +766,15 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
   } finally {
     await services.stop();
   }
+}
+
+/**
+ * The scale phase's warm-up: at least a probe's worth, at the probe's concurrency. Every process's first few hundred
+ * payments cost more (JIT, pools, caches), and the first probe at 0 open would pay for them (docs/tuning.md, "The probe
+ * at 10,000 open with a host yardstick").
+ */
+export function scaleWarmup(settings: Pick<ScaleSettings, 'warmup' | 'probeCount' | 'probeConcurrency'>): { count: number; concurrency: number } {
+  return { count: Math.max(settings.warmup, settings.probeCount), concurrency: settings.probeConcurrency };
 }
 
 /** `count` items spread evenly over `items`, in order; all of them when `count` is undefined or not smaller. */

@@ -1044,6 +1044,9 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       'Taken during the scale phase: after each step of pending payments is created, memory and the Temporal database size',
       `are read and a probe of ${results.scale.growth[0]?.probe.count ?? '?'} end-to-end payments at C=${results.scale.growth[0]?.probe.concurrency ?? '?'} is timed. "open workflows" adds the`,
       'probes and warm-up payments already settled (they stay open for refunds). RSS here is VmRSS at that moment.',
+      ...(results.scale.warmup
+        ? [`Before the first level the service took ${results.scale.warmup.count} warm-up payments at C=${results.scale.warmup.concurrency}, at least a probe's worth, so that the first probe meets processes as warm as the later ones do.`]
+        : []),
       results.scale.growth.some((g) => g.probeWaitedForQuiet)
         ? `With \`--probe-when-quiet\` a level is probed once the worker, the API, Temporal and both PostgreSQL clusters together used under ${QUIET_CORES} of a core for ${QUIET_WINDOW_MS / 1000} s (waiting at most ${QUIET_GIVE_UP_MS / 60_000} minutes): what holding the open payments costs once the step's burst of creates has drained from Temporal's queues. "probe started after the step" is that wait; a wait that gave up is marked.`
         : results.scale.growth.some((g) => (g.probeStartedAfterSeconds ?? 0) > 60)

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BACKGROUND_CPU_SHARES, parseOptions, WORKER_MEMORY_BUDGET_MB } from '../../bench/options';
-import { evenSample } from '../../bench/phases';
+import { evenSample, scaleWarmup } from '../../bench/phases';
 import type { RunResult } from '../../bench/phases';
 import { limitText, renderMarkdown, type BenchResults } from '../../bench/report';
 import { benchMeta, benchRun } from '../support/bench-results';
@@ -82,6 +82,13 @@ describe('bench --probe-when-quiet', () => {
     const profiling = { BENCH_CPU_PROF_DIR: '/tmp/profiles' };
     expect(() => parseOptions(['--only', 'scale', '--probe-when-quiet'], profiling)).toThrow('BENCH_CPU_PROF_DIR');
     expect(parseOptions(['--only', 'scale'], profiling).scale.probeWhenQuiet).toBeUndefined();
+  });
+});
+
+describe('the scale phase\'s warm-up', () => {
+  it('takes at least a probe\'s worth of payments at the probe\'s concurrency, so the first probe meets warm processes', () => {
+    expect(scaleWarmup(parseOptions(['--only', 'scale', '--probe', '384']).scale)).toEqual({ count: 384, concurrency: 32 });
+    expect(scaleWarmup({ warmup: 50, probeCount: 32, probeConcurrency: 16 })).toEqual({ count: 50, concurrency: 16 });
   });
 });
 
