@@ -16,11 +16,13 @@ export interface YardstickReading {
   aesGcmNs: number;
   /** A JSON round trip of a payment-shaped object: allocation and the young generation. */
   jsonNs: number;
-  /** One step of a random walk through 64 MiB: a cache and TLB miss, what neighbours' working sets contend for. */
+  /** One step of a random walk through 64 MiB, beyond the last-level cache: what memory itself costs. */
   memoryChaseNs: number;
+  /** The same through 4 MiB, which the last-level cache holds alone: a miss only where neighbours evicted it. */
+  cacheChaseNs: number;
 }
 
-export const YARDSTICK_PARTS: (keyof YardstickReading)[] = ['integerNs', 'aesGcmNs', 'jsonNs', 'memoryChaseNs'];
+export const YARDSTICK_PARTS: (keyof YardstickReading)[] = ['integerNs', 'aesGcmNs', 'jsonNs', 'memoryChaseNs', 'cacheChaseNs'];
 
 const WORK = path.join(path.dirname(fileURLToPath(import.meta.url)), 'yardstick-work.mjs');
 
