@@ -604,8 +604,8 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       if (waited) say(`${label}: probing after ${waited.seconds} s, the service at ${waited.cores} cores${waited.quiet ? '' : ' (not quiet: gave up waiting)'}`);
       const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
       say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
-      const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
       const yardstickBefore = settings.hostYardstick ? await readYardstick() : undefined;
+      const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
       const probeCpu = serviceCpu().start();
       // Read a few seconds in, once the probe has the service busy; its cost to the probe is the same at every level.
       const yardstickDuring = settings.hostYardstick ? sleep(YARDSTICK_INTO_PROBE_MS).then(readYardstick) : undefined;

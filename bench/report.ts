@@ -358,10 +358,10 @@ export function hostYardstickTable(growth: Array<Pick<GrowthPoint, 'openPending'
   const reading = (r: YardstickReading | null | undefined) => (r ? YARDSTICK_PARTS.map((part) => fmt(r[part], decimals[part])).join(' / ') : '–');
   return [
     'The host yardstick (`--host-yardstick`): a fixed piece of work in a process of its own, its CPU ns per operation',
-    '(register arithmetic / AES-256-GCM over 1 KiB / a JSON round trip / one step of a random walk through 64 MiB / the same',
-    'through 4 MiB, which the last-level cache holds unless neighbours evict it), read',
-    'just before each probe and again 5 s into it. It does none of the service\'s work: what moves it is the host, and',
-    'during a probe how much of the shared caches and memory its neighbours, our processes among them, take.',
+    '(register arithmetic / AES-256-GCM over 1 KiB / a JSON round trip / one step of a random walk through 64 MiB / the',
+    'same through 4 MiB, which the last-level cache holds unless neighbours evict it), read just before each probe and',
+    'again 5 s into it. It does none of the service\'s work: what moves it is the host, and during a probe how much of',
+    'the shared caches and memory its neighbours, our processes among them, take.',
     '',
     row(['open pending', 'before the probe', 'during the probe']),
     row(['--:', '--', '--']),
