@@ -5,7 +5,7 @@ import { bareDriver } from './bare';
 import { minimalDriver, startMinimalWebhookReceiver } from './minimal';
 import { DownstreamTracker, httpDriver, mergeLoads, runLoad, type LoadResult, type PaymentDriver } from './load';
 import { readLimit, type LimitReading } from './memory-limit';
-import { CpuMeter, readMemory, RssSampler } from './procs';
+import { CpuMeter, readMemory, RssSampler, ThreadsMeter, type ThreadsUsage } from './procs';
 import {
   measuredParts,
   postgresTrees,
@@ -369,7 +369,36 @@ export interface GrowthPoint {
   probeWaitedForQuiet?: QuietWait;
   /** With `hostYardstick`: the fixed work's CPU cost just before the probe and while it ran. */
   hostYardstick?: { beforeProbe: YardstickReading | null; duringProbe: YardstickReading | null };
+  /** The worker's CPU over the probe as the kernel splits it, per completed probe payment; absent in older reports. */
+  probeWorkerThreads?: WorkerThreadsPerPayment | null;
   probe: Pick<LoadResult, 'count' | 'concurrency' | 'completed' | 'failed' | 'paymentsPerSecond' | 'createMs' | 'paySuccessMs' | 'createDownstreamMs'>;
+}
+
+/** A process's CPU over a window split by user and system time and by thread, per payment (ms; faults as counts). */
+export interface WorkerThreadsPerPayment {
+  userMs: number;
+  systemMs: number;
+  minorFaults: number;
+  majorFaults: number;
+  /** Live threads' CPU summed by the kernel's name for them, busiest first. */
+  byThreadMs: Record<string, number>;
+  /** Threads that ended within the window, such as Node's watchdog for each entry into a workflow's sandbox. */
+  endedThreadsMs: number;
+}
+
+export function threadsPerPayment(usage: ThreadsUsage | null, payments: number): WorkerThreadsPerPayment | null {
+  if (!usage || payments === 0) return null;
+  const perPayment = (seconds: number) => round2((seconds * 1000) / payments);
+  const byName = new Map<string, number>();
+  for (const thread of usage.threads) byName.set(thread.name, (byName.get(thread.name) ?? 0) + thread.seconds);
+  return {
+    userMs: perPayment(usage.userSeconds),
+    systemMs: perPayment(usage.systemSeconds),
+    minorFaults: round2(usage.minorFaults / payments),
+    majorFaults: round2(usage.majorFaults / payments),
+    byThreadMs: Object.fromEntries([...byName].sort((a, b) => b[1] - a[1]).map(([name, seconds]) => [name, perPayment(seconds)])),
+    endedThreadsMs: perPayment(usage.endedThreadsSeconds),
+  };
 }
 
 type SimulatorStats = {
@@ -607,10 +636,12 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
       const yardstickBefore = settings.hostYardstick ? await readYardstick() : undefined;
       const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
       const probeCpu = serviceCpu().start();
+      const probeWorkerThreads = new ThreadsMeter(pids.worker).start();
       // Read a few seconds in, once the probe has the service busy; its cost to the probe is the same at every level.
       const yardstickDuring = settings.hostYardstick ? sleep(YARDSTICK_INTO_PROBE_MS).then(readYardstick) : undefined;
       const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
       const probeCpuSeconds = probeCpu.stop();
+      const workerThreads = probeWorkerThreads.stop();
       const hostYardstick = yardstickDuring ? { beforeProbe: yardstickBefore ?? null, duringProbe: await yardstickDuring } : undefined;
       phasePayments += settings.probeCount;
       settledElsewhere += probe.count;
@@ -620,6 +651,7 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
         midtransStatusCallsDuringProbe: (infra.midtransCalls.status ?? 0) - statusCallsBeforeProbe,
         ...(waited ? { probeWaitedForQuiet: waited } : {}),
         ...(hostYardstick ? { hostYardstick } : {}),
+        probeWorkerThreads: threadsPerPayment(workerThreads, probe.completed),
         probeCpuMsPerPayment: Object.fromEntries(
           Object.entries(probeCpuSeconds).map(([name, seconds]) => [name, seconds === null || probe.completed === 0 ? null : round2((seconds * 1000) / probe.completed)]),
         ),

@@ -77,6 +77,102 @@ export function readTreeCpuSeconds(root: number | undefined): number | null {
   }
 }
 
+/** The fields of /proc/<pid>/stat after "(comm)", 0-based: minflt 7, majflt 9, utime 11, stime 12. */
+function statFields(pid: number): number[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  } catch {
+    return null;
+  }
+}
+
+interface ThreadsSnapshot {
+  userTicks: number;
+  systemTicks: number;
+  minorFaults: number;
+  majorFaults: number;
+  /** Each live thread's CPU by thread id. */
+  threads: Map<number, { name: string; runNs: number }>;
+}
+
+function snapshotThreads(pid: number): ThreadsSnapshot | null {
+  const whole = statFields(pid);
+  if (!whole) return null;
+  const threads = new Map<number, { name: string; runNs: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  for (const tid of tids) {
+    try {
+      // schedstat's run time is in ns; a thread's utime + stime are whole ticks, and summing two dozen threads' truncations would blur the ended threads' share.
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const runNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      threads.set(Number(tid), { name, runNs });
+    } catch {
+      // The thread ended between the listing and the read: its time is in the process's.
+    }
+  }
+  const [minorFaults, majorFaults, userTicks, systemTicks] = [7, 9, 11, 12].map((i) => whole[i]!);
+  return { userTicks: userTicks!, systemTicks: systemTicks!, minorFaults: minorFaults!, majorFaults: majorFaults!, threads };
+}
+
+/** What one process's threads did over a window, as the kernel counts it. */
+export interface ThreadsUsage {
+  userSeconds: number;
+  systemSeconds: number;
+  minorFaults: number;
+  majorFaults: number;
+  /**
+   * Threads alive at the window's end that used CPU in it, busiest first, by the name the kernel knows them by (Node 24
+   * names its threads: MainThread, WorkerThread, V8Worker, libuv-worker; the SDK's core, tokio-runtime-w).
+   */
+  threads: Array<{ tid: number; name: string; seconds: number }>;
+  /**
+   * CPU of threads that ended within the window (the process's CPU less its live threads'): a thread's time moves
+   * into its process's when it exits, so this is where short-lived threads, such as Node's per-call watchdogs, show.
+   */
+  endedThreadsSeconds: number;
+}
+
+/** Per-thread CPU, faults and user/system split of one process between `start()` and `stop()`. */
+export class ThreadsMeter {
+  private before: ThreadsSnapshot | null = null;
+
+  constructor(private readonly pid: number | undefined) {}
+
+  start(): this {
+    this.before = this.pid ? snapshotThreads(this.pid) : null;
+    return this;
+  }
+
+  /** Null when the process was gone at either end. */
+  stop(): ThreadsUsage | null {
+    const after = this.pid ? snapshotThreads(this.pid) : null;
+    const before = this.before;
+    if (!after || !before) return null;
+    const perSecond = clockTicks();
+    const threads = [...after.threads]
+      .map(([tid, thread]) => ({ tid, name: thread.name, seconds: (thread.runNs - (before.threads.get(tid)?.runNs ?? 0)) / 1e9 }))
+      .filter((thread) => thread.seconds > 0)
+      .sort((a, b) => b.seconds - a.seconds);
+    const userSeconds = (after.userTicks - before.userTicks) / perSecond;
+    const systemSeconds = (after.systemTicks - before.systemTicks) / perSecond;
+    const liveSeconds = threads.reduce((sum, thread) => sum + thread.seconds, 0);
+    return {
+      userSeconds,
+      systemSeconds,
+      minorFaults: after.minorFaults - before.minorFaults,
+      majorFaults: after.majorFaults - before.majorFaults,
+      threads,
+      endedThreadsSeconds: Math.max(0, userSeconds + systemSeconds - liveSeconds),
+    };
+  }
+}
+
 export function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

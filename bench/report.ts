@@ -8,7 +8,7 @@ import type { Options } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
-import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, type GrowthPoint, type RunResult, type ScaleResult } from './phases';
+import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, type GrowthPoint, type RunResult, type ScaleResult, type WorkerThreadsPerPayment } from './phases';
 import type { TemporalStorage } from './stack';
 import { fmt, mean, row, type Summary } from './util';
 import { YARDSTICK_PARTS, type YardstickReading } from './yardstick';
@@ -350,6 +350,7 @@ function growthSection(s: ScaleResult): string[] {
     );
   }
   if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...hostYardstickTable(s.growth));
+  if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...workerThreadsTable(s.growth));
   return lines;
 }
 
@@ -366,6 +367,28 @@ export function hostYardstickTable(growth: Array<Pick<GrowthPoint, 'openPending'
     row(['open pending', 'before the probe', 'during the probe']),
     row(['--:', '--', '--']),
     ...growth.map((g) => row([g.openPending, reading(g.hostYardstick?.beforeProbe), reading(g.hostYardstick?.duringProbe)])),
+  ];
+}
+
+export function workerThreadsTable(growth: Array<Pick<GrowthPoint, 'openPending' | 'probeWorkerThreads'>>): string[] {
+  // Columns for every thread name any probe saw, the busiest (in any probe) first.
+  const busiest = new Map<string, number>();
+  for (const g of growth) for (const [name, ms] of Object.entries(g.probeWorkerThreads?.byThreadMs ?? {})) busiest.set(name, Math.max(busiest.get(name) ?? 0, ms));
+  const names = [...busiest].sort((a, b) => b[1] - a[1]).map(([name]) => name);
+  const cells = (t: WorkerThreadsPerPayment | null | undefined) =>
+    t
+      ? [fmt(t.userMs, 1), fmt(t.systemMs, 1), ...names.map((name) => fmt(t.byThreadMs[name] ?? 0, 1)), fmt(t.endedThreadsMs, 1), fmt(t.minorFaults, 0)]
+      : Array<string>(names.length + 4).fill('–');
+  return [
+    'The worker over each probe as the kernel counts it, per probe payment: CPU ms in user and in system time, then by',
+    'thread (MainThread runs the local activities and the bridge to the SDK\'s core, WorkerThread the workflows, V8Worker',
+    'the garbage collector\'s and compiler\'s helpers; the core\'s own threads are workflow-proces, its workflows\' state',
+    'machines, and tokio-runtime-w, its gRPC; threads that ended within the probe are mostly Node\'s watchdog for each',
+    'entry into a workflow\'s sandbox), and minor page faults.',
+    '',
+    row(['open pending', 'user ms', 'system ms', ...names.map((name) => `${name} ms`), 'ended threads ms', 'minor faults']),
+    row(['--:', '--:', '--:', ...names.map(() => '--:'), '--:', '--:']),
+    ...growth.map((g) => row([g.openPending, ...cells(g.probeWorkerThreads)])),
   ];
 }
 
