@@ -128,7 +128,7 @@ export interface ThreadsUsage {
   majorFaults: number;
   /**
    * Threads alive at the window's end that used CPU in it, busiest first, by the name the kernel knows them by (Node 24
-   * names its threads: MainThread, WorkerThread, V8Worker, libuv-worker; the SDK's core, tokio-runtime-w).
+   * names its threads: MainThread, WorkerThread, V8Worker, libuv-worker; the SDK's core, workflow-proces and tokio-runtime-w).
    */
   threads: Array<{ tid: number; name: string; seconds: number }>;
   /**

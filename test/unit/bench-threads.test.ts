@@ -31,9 +31,10 @@ describe('bench per-thread CPU of a process', () => {
       const usage = meter.stop();
       expect(usage).not.toBeNull();
       const total = usage!.userSeconds + usage!.systemSeconds;
-      // 600 + 6 × 80 ms of burning, plus thread start-up; the six and the long one have all ended by now.
+      // 600 + 6 × 80 ms of the process's CPU burnt in threads that have all ended by now (each burns until the whole
+      // process has used its share more, so a busy main thread would shorten it; here the main thread waits).
       expect(total).toBeGreaterThan(1.0);
-      expect(usage!.endedThreadsSeconds).toBeGreaterThan(0.9);
+      expect(usage!.endedThreadsSeconds).toBeGreaterThan(0.8);
       expect(usage!.endedThreadsSeconds).toBeLessThanOrEqual(total);
       const perPayment = threadsPerPayment(usage, 10);
       expect(perPayment!.endedThreadsMs).toBeCloseTo((usage!.endedThreadsSeconds * 1000) / 10, 1);
@@ -57,10 +58,11 @@ setInterval(() => {}, 1000);
       await once(child.stdout, 'data');
       const usage = meter.stop();
       const perPayment = threadsPerPayment(usage, 1);
-      // Node 24 names the thread WorkerThread and Node 20 leaves every thread "node": the busiest thread is the burner.
+      // Node 24 names the thread WorkerThread and Node 20 leaves every thread "node": the busiest thread is the burner,
+      // which stops once the process as a whole has used 400 ms more (start-up on other threads counts in that).
       expect(usage!.threads[0]!.tid).not.toBe(child.pid);
-      expect(usage!.threads[0]!.seconds).toBeGreaterThan(0.35);
-      expect(perPayment!.byThreadMs[usage!.threads[0]!.name]).toBeGreaterThan(350);
+      expect(usage!.threads[0]!.seconds).toBeGreaterThan(0.25);
+      expect(perPayment!.byThreadMs[usage!.threads[0]!.name]).toBeGreaterThan(250);
       expect(perPayment!.endedThreadsMs).toBeLessThan(100);
     } finally {
       child.kill();
