@@ -42,16 +42,20 @@ export function readCpuSeconds(pid: number | undefined): number | null {
   return ticks ? ticks.own / clockTicks() : null;
 }
 
-/** utime + stime (the process's own CPU) and cutime + cstime (its reaped children's), in clock ticks. */
-function readTicks(pid: number): { own: number; reaped: number } | null {
+/** The fields of /proc/<pid>/stat after "(comm)", 0-based: ppid 1, minflt 7, majflt 9, utime 11, stime 12, cutime 13, cstime 14. */
+function statFields(pid: number): number[] | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)": utime 14, stime 15, cutime 16, cstime 17 (1-based over the whole line).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-    return { own: fields[11]! + fields[12]!, reaped: fields[13]! + fields[14]! };
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
   } catch {
     return null;
   }
+}
+
+/** utime + stime (the process's own CPU) and cutime + cstime (its reaped children's), in clock ticks. */
+function readTicks(pid: number): { own: number; reaped: number } | null {
+  const fields = statFields(pid);
+  return fields ? { own: fields[11]! + fields[12]!, reaped: fields[13]! + fields[14]! } : null;
 }
 
 /**
@@ -74,16 +78,6 @@ export function readTreeCpuSeconds(root: number | undefined): number | null {
     if (!after) return null;
     // Past a few attempts the root is reaping without pause; the last reading undercounts at most what it just reaped.
     if (after.reaped === before.reaped || attempt >= 10) return (before.own + before.reaped + descendants) / clockTicks();
-  }
-}
-
-/** The fields of /proc/<pid>/stat after "(comm)", 0-based: minflt 7, majflt 9, utime 11, stime 12. */
-function statFields(pid: number): number[] | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
-  } catch {
-    return null;
   }
 }
 
@@ -174,12 +168,7 @@ export class ThreadsMeter {
 }
 
 export function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
+  return statFields(pid)?.[1];
 }
 
 export function commandLine(pid: number): string {
