@@ -6,7 +6,7 @@ import type { ScaleSettings } from './phases';
  *   default  sized to finish in about 15 minutes on the 2-core machine
  *   --quick  a smoke run in about 2 minutes (writes to bench/results/, not docs/)
  *   --full   the issue's sizes: 2,000 payments per concurrency, 10,000 open payments
- * Other flags: --only e2e,api,scale,burst   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
+ * Other flags: --only e2e,api,scale,burst,scale-minimal   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
  *              --set KEY=VALUE[,KEY=VALUE]   (service settings for the whole run, on any topology; --tune compares, --set does not)
  *              --probe N   (payments in each scale level's probe)   --settle N   (settle only N of the scale phase's held payments)
  *              --worker-memory MB   (the scale phase's worker runs under a container-style memory limit; 0: none)
@@ -23,8 +23,14 @@ import type { ScaleSettings } from './phases';
  */
 
 export type Mode = 'quick' | 'default' | 'full';
-export type Phase = 'e2e' | 'api' | 'scale' | 'burst';
+export type Phase = 'e2e' | 'api' | 'scale' | 'burst' | 'scale-minimal';
+/** What a run measures unless `--only` says otherwise. */
 export const PHASES: Phase[] = ['e2e', 'api', 'scale', 'burst'];
+/**
+ * Run only when named: the scale phase's levels and probes for the minimal shape (bench/minimal-scale.ts), what holding
+ * workflows open costs the least a payment-per-workflow design can do.
+ */
+export const OPT_IN_PHASES: Phase[] = ['scale-minimal'];
 /** The commit before issue 16's work: what `--baseline` without a value measures the service against. */
 export const DEFAULT_BASELINE_REF = '132dc95';
 /** The worker's memory budget in MB: docker-compose.yml's `mem_limit` for it. The scale phase's worker runs under it. */
@@ -184,7 +190,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   }
   if (flags.has('help')) {
     process.stderr.write(
-      'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
+      'usage: npm run bench -- [--quick|--full] [--only e2e,api,scale,burst,scale-minimal] [--tune KEY=VALUE,...] [--sweep 8,32,128] [--count N]\n' +
         '       [--set KEY=VALUE,...] [--levels 0,1000,2000] [--probe N] [--settle N] [--worker-memory MB] [--cpu-weights compose|equal] [--compare-cpu-weights] [--burst N] [--poll-ms N] [--out DIR] [--keep-tmp] [--max-minutes N] [--render] [--merge]\n' +
         `       [--temporal dev|stack|both] [--baseline [REF]]   (REF defaults to ${DEFAULT_BASELINE_REF}) [--probe-after-first-hour] [--probe-when-quiet] [--host-yardstick]\n`,
     );
@@ -198,11 +204,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const tune = settingsList(text('tune'), '--tune');
   const serviceSettings = settingsList(text('set'), '--set');
   const phases = (text('only')?.split(',') ?? (Object.keys(tune).length ? ['e2e', 'scale'] : flags.has('compare-cpu-weights') ? ['e2e'] : PHASES)).map((p) => p.trim());
-  for (const phase of phases) if (!(PHASES as string[]).includes(phase)) throw new Error(`--only: unknown phase ${phase}`);
+  for (const phase of phases) if (![...PHASES, ...OPT_IN_PHASES].includes(phase as Phase)) throw new Error(`--only: unknown phase ${phase}`);
+  if (phases.includes('scale-minimal') && phases.length > 1) {
+    throw new Error("--only scale-minimal runs alone: the workflows it holds open stay in the run's Temporal and would weigh on the other phases, and theirs on it");
+  }
   const baseline = text('baseline');
   if (baseline && Object.keys(tune).length > 0) throw new Error('--baseline compares code, --tune compares settings: run them apart');
   if (baseline && !phases.includes('e2e')) throw new Error('--baseline runs in the end-to-end phase: add e2e to --only');
-  if (Object.keys(tune).length > 0 && phases.includes('burst')) throw new Error('--tune compares the e2e and scale phases only');
+  if (Object.keys(tune).length > 0 && phases.some((phase) => phase !== 'e2e' && phase !== 'scale')) throw new Error('--tune compares the e2e and scale phases only');
   const topologies = parseTopologies(text('temporal') ?? 'dev');
   if (Object.keys(tune).length > 0 && topologies.join() !== 'dev') throw new Error('--tune compares on the dev server only: leave out --temporal');
   if (text('sweep')) sizes.sweep = numbers(text('sweep')!, '--sweep').filter((n) => n > 0);

@@ -221,6 +221,24 @@ export interface PairResult {
  * minimal, minimal, bare, [baseline,] service so the machine's drifting background load hits them alike. A side's idle
  * processes only long-poll meanwhile.
  */
+/**
+ * A bare-worker process (bench/bare-worker.ts: the same-shape bare workflow, or the minimal shape with BARE_SHAPE=minimal)
+ * on a task queue of its own, once it polls; `started` learns of the process first, so that a caller can stop it
+ * should the wait fail.
+ */
+export async function startBareWorker(
+  ctx: Context,
+  label: string,
+  env: Record<string, string>,
+  started: (worker: ServiceUnderTest) => void,
+): Promise<{ worker: ServiceUnderTest; queue: string }> {
+  const queue = `bench-${label}-${Date.now().toString(36)}`;
+  const worker = (await spawnIpcService(ctx.cleanup, ctx.infra, label, 'bench/bare-worker.ts', ctx.infra.serviceEnv(queue, env), { background: true })).service;
+  started(worker);
+  await waitForWorkerToPoll(ctx.infra.client, worker, queue);
+  return { worker, queue };
+}
+
 export async function runPair(ctx: Context, concurrency: number, settings: LoadSettings, keepServices = false, baseline?: ServiceCode): Promise<PairResult> {
   const { infra, tracker } = ctx;
   const serviceLabel = `e2e-c${concurrency}`;
@@ -237,13 +255,7 @@ export async function runPair(ctx: Context, concurrency: number, settings: LoadS
     await webhook.close();
   };
   try {
-    const startBaseline = async (label: string, env: Record<string, string>) => {
-      const queue = `bench-${label}-${Date.now().toString(36)}`;
-      const worker = (await spawnIpcService(ctx.cleanup, infra, label, 'bench/bare-worker.ts', infra.serviceEnv(queue, env), { background: true })).service;
-      workers.push(worker);
-      await waitForWorkerToPoll(infra.client, worker, queue);
-      return { worker, queue };
-    };
+    const startBaseline = (label: string, env: Record<string, string>) => startBareWorker(ctx, label, env, (worker) => workers.push(worker));
     const bare = await startBaseline('bare-worker', {});
     const minimal = await startBaseline('minimal-worker', { BARE_SHAPE: 'minimal', BARE_NOTIFICATION_URL: webhook.url });
     if (baseline) baselineServices = await startPaymentServices(ctx.cleanup, infra, baselineLabel, {}, baseline);
@@ -530,6 +542,144 @@ export async function statusesOf(infra: Infra, ids: string[]): Promise<Record<st
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
 
+/** One shape's side of the scale phase: what holding workflows open and probing at each level needs from it. */
+export interface HoldAndProbeSide {
+  label: string;
+  settings: ScaleSettings;
+  /** The ids of the workflows held open so far, in creation order; the levels' creates append to it. */
+  held: string[];
+  /** Starts one workflow that stays open (a pending payment). */
+  open(): Promise<{ id: string; status: number | string }>;
+  driver: PaymentDriver;
+  pids: () => Record<string, number | undefined>;
+  cpuMeter: () => CpuMeter;
+  midtransStatusCalls: () => number;
+  temporalDbBytes: () => Promise<number>;
+  /** Throws when the side can no longer take work (its worker exited). */
+  stillRuns: () => void;
+  /** Workflows already open before the first level (the warm-up's, when its payments stay open). */
+  openBeforeFirstLevel: number;
+  /** Whether a probe's payments stay open after it: the service's do, through their refund window. */
+  probesStayOpen: boolean;
+  /** Waits after a step's creates, before its probe (the service's open payments' first hour of look-ups). */
+  beforeProbe?: (stepEnd: number) => Promise<void>;
+}
+
+export interface HoldAndProbeResult {
+  growth: GrowthPoint[];
+  attempted: number;
+  createSeconds: number;
+  allCreateMs: number[];
+  statuses: Record<string, number>;
+  errors: Record<string, number>;
+}
+
+/** The levels in increasing order: create the step's workflows to hold open, read memory and storage, then probe. */
+export async function holdAndProbe(side: HoldAndProbeSide): Promise<HoldAndProbeResult> {
+  const { label, settings, held, driver } = side;
+  const loadSettings = { pollMs: settings.pollMs, timeoutMs: settings.timeoutMs };
+  const allCreateMs: number[] = [];
+  const statuses: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  let createSeconds = 0;
+  let attempted = 0;
+  let openElsewhere = side.openBeforeFirstLevel;
+  let statusCallsAtPoint = side.midtransStatusCalls();
+  let pointAt = now();
+  const growth: GrowthPoint[] = [];
+  for (const level of [...settings.levels].sort((a, b) => a - b)) {
+    const toCreate = Math.max(0, level - held.length);
+    const stepMs: number[] = [];
+    const stepStart = now();
+    if (toCreate > 0) {
+      say(`${label}: creating ${toCreate} workflows to hold open (→ ${level}) at concurrency ${settings.createConcurrency}`);
+      let made = 0;
+      const progress = setInterval(() => say(`  ${label}: created ${made}/${toCreate}`), 10_000);
+      try {
+        await pool(Array.from({ length: toCreate }), settings.createConcurrency, async () => {
+          side.stillRuns();
+          const started = now();
+          attempted += 1;
+          try {
+            const created = await side.open();
+            const ms = now() - started;
+            stepMs.push(ms);
+            allCreateMs.push(ms);
+            held.push(created.id);
+            tally(statuses, String(created.status));
+          } catch (error) {
+            tally(errors, error instanceof Error ? error.message : String(error));
+          } finally {
+            made += 1;
+          }
+        });
+      } finally {
+        clearInterval(progress);
+      }
+    }
+    side.stillRuns();
+    const stepSeconds = (now() - stepStart) / 1000;
+    if (toCreate > 0) createSeconds += stepSeconds;
+    const pids = side.pids();
+    const point: Omit<GrowthPoint, 'probe'> = {
+      openPending: held.length,
+      openWorkflows: held.length + openElsewhere,
+      createdThisStep: stepMs.length,
+      createSecondsThisStep: round2(toCreate > 0 ? stepSeconds : 0),
+      createPerSecondThisStep: toCreate > 0 ? round2(stepMs.length / stepSeconds) : null,
+      createMsThisStep: summarize(stepMs),
+      workerRssMiB: mib(readMemory(pids.worker)?.rssKiB),
+      apiRssMiB: mib(readMemory(pids.api)?.rssKiB),
+      temporalRssMiB: mib(readMemory(pids.temporal)?.rssKiB),
+      temporalDbBytes: await side.temporalDbBytes(),
+      midtransStatusCallsSincePrevious: side.midtransStatusCalls() - statusCallsAtPoint,
+      secondsSincePrevious: round2((now() - pointAt) / 1000),
+    };
+    statusCallsAtPoint = side.midtransStatusCalls();
+    pointAt = now();
+    const stepEnd = stepStart + stepSeconds * 1000;
+    if (side.beforeProbe && toCreate > 0) await side.beforeProbe(stepEnd);
+    const waited = settings.probeWhenQuiet ? await waitForQuiet(side.cpuMeter) : undefined;
+    if (waited) say(`${label}: probing after ${waited.seconds} s, the service at ${waited.cores} cores${waited.quiet ? '' : ' (not quiet: gave up waiting)'}`);
+    const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
+    say(`${label}: ${held.length} held open; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
+    const yardstickBefore = settings.hostYardstick ? await readYardstick() : undefined;
+    const statusCallsBeforeProbe = side.midtransStatusCalls();
+    const probeCpu = side.cpuMeter().start();
+    const probeWorkerThreads = new ThreadsMeter(pids.worker).start();
+    // Read a few seconds in, once the probe has the service busy; its cost to the probe is the same at every level.
+    const yardstickDuring = settings.hostYardstick ? sleep(YARDSTICK_INTO_PROBE_MS).then(readYardstick) : undefined;
+    const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
+    const probeCpuSeconds = probeCpu.stop();
+    const workerThreads = probeWorkerThreads.stop();
+    const hostYardstick = yardstickDuring ? { beforeProbe: yardstickBefore ?? null, duringProbe: await yardstickDuring } : undefined;
+    if (side.probesStayOpen) openElsewhere += probe.count;
+    growth.push({
+      ...point,
+      probeStartedAfterSeconds,
+      midtransStatusCallsDuringProbe: side.midtransStatusCalls() - statusCallsBeforeProbe,
+      ...(waited ? { probeWaitedForQuiet: waited } : {}),
+      ...(hostYardstick ? { hostYardstick } : {}),
+      probeWorkerThreads: threadsPerPayment(workerThreads, probe.completed),
+      probeCpuMsPerPayment: Object.fromEntries(
+        Object.entries(probeCpuSeconds).map(([name, seconds]) => [name, seconds === null || probe.completed === 0 ? null : round2((seconds * 1000) / probe.completed)]),
+      ),
+      probe: {
+        count: probe.count,
+        concurrency: probe.concurrency,
+        completed: probe.completed,
+        failed: probe.failed,
+        paymentsPerSecond: probe.paymentsPerSecond,
+        createMs: probe.createMs,
+        paySuccessMs: probe.paySuccessMs,
+        createDownstreamMs: probe.createDownstreamMs,
+      },
+    });
+    say(`${label}: probe @${level} held open: ${probe.paymentsPerSecond} payments/s`);
+  }
+  return { growth, attempted, createSeconds, allCreateMs, statuses, errors };
+}
+
 /**
  * Scale and growth: M pending VA payments (24 h expiry) held open at once, created in steps; at each step the
  * memory, the Temporal database size and a probe of end-to-end throughput; then all of them settled.
@@ -565,109 +715,24 @@ export async function runScale(ctx: Context, settings: ScaleSettings, workerEnv:
     const sampler = new RssSampler(services.pids).start();
     const cpu = new CpuMeter(services.pids, postgresTrees(infra)).start();
     const callsAtStart = { ...infra.midtransCalls };
-    let callsAtPoint = { ...infra.midtransCalls };
-    let pointAt = now();
 
-    const allCreateMs: number[] = [];
-    const statuses: Record<string, number> = {};
-    const errors: Record<string, number> = {};
-    let createSeconds = 0;
-    let attempted = 0;
-    let settledElsewhere = warmup.count;
-    const growth: GrowthPoint[] = [];
-    for (const level of [...settings.levels].sort((a, b) => a - b)) {
-      const toCreate = Math.max(0, level - pending.length);
-      const stepMs: number[] = [];
-      const stepStart = now();
-      if (toCreate > 0) {
-        say(`${label}: creating ${toCreate} pending payments (→ ${level} open) at concurrency ${settings.createConcurrency}`);
-        let made = 0;
-        const progress = setInterval(() => say(`  ${label}: created ${made}/${toCreate}`), 10_000);
-        try {
-          await pool(Array.from({ length: toCreate }), settings.createConcurrency, async () => {
-            workerStillRuns();
-            const started = now();
-            attempted += 1;
-            try {
-              const created = await driver.createOnly();
-              const ms = now() - started;
-              stepMs.push(ms);
-              allCreateMs.push(ms);
-              pending.push(created.id);
-              tally(statuses, created.status);
-            } catch (error) {
-              tally(errors, error instanceof Error ? error.message : String(error));
-            } finally {
-              made += 1;
-            }
-          });
-        } finally {
-          clearInterval(progress);
-        }
-        phasePayments += toCreate;
-      }
-      workerStillRuns();
-      const stepSeconds = (now() - stepStart) / 1000;
-      if (toCreate > 0) createSeconds += stepSeconds;
-      const pids = services.pids();
-      const point: Omit<GrowthPoint, 'probe'> = {
-        openPending: pending.length,
-        openWorkflows: pending.length + settledElsewhere,
-        createdThisStep: stepMs.length,
-        createSecondsThisStep: round2(toCreate > 0 ? stepSeconds : 0),
-        createPerSecondThisStep: toCreate > 0 ? round2(stepMs.length / stepSeconds) : null,
-        createMsThisStep: summarize(stepMs),
-        workerRssMiB: mib(readMemory(pids.worker)?.rssKiB),
-        apiRssMiB: mib(readMemory(pids.api)?.rssKiB),
-        temporalRssMiB: mib(readMemory(pids.temporal)?.rssKiB),
-        temporalDbBytes: (await infra.temporalStorage()).total,
-        midtransStatusCallsSincePrevious: (infra.midtransCalls.status ?? 0) - (callsAtPoint.status ?? 0),
-        secondsSincePrevious: round2((now() - pointAt) / 1000),
-      };
-      callsAtPoint = { ...infra.midtransCalls };
-      pointAt = now();
-      const stepEnd = stepStart + stepSeconds * 1000;
-      if (settings.probeAfterFirstHour && toCreate > 0) await waitOutFirstHour(infra, label, stepEnd + FIRST_HOUR_MS - now());
-      const serviceCpu = () => new CpuMeter(services.pids, postgresTrees(infra));
-      const waited = settings.probeWhenQuiet ? await waitForQuiet(serviceCpu) : undefined;
-      if (waited) say(`${label}: probing after ${waited.seconds} s, the service at ${waited.cores} cores${waited.quiet ? '' : ' (not quiet: gave up waiting)'}`);
-      const probeStartedAfterSeconds = round2((now() - stepEnd) / 1000);
-      say(`${label}: ${pending.length} open pending; worker RSS ${point.workerRssMiB} MiB; probing ${settings.probeCount} payments at concurrency ${settings.probeConcurrency}`);
-      const yardstickBefore = settings.hostYardstick ? await readYardstick() : undefined;
-      const statusCallsBeforeProbe = infra.midtransCalls.status ?? 0;
-      const probeCpu = serviceCpu().start();
-      const probeWorkerThreads = new ThreadsMeter(pids.worker).start();
-      // Read a few seconds in, once the probe has the service busy; its cost to the probe is the same at every level.
-      const yardstickDuring = settings.hostYardstick ? sleep(YARDSTICK_INTO_PROBE_MS).then(readYardstick) : undefined;
-      const probe = await runLoad(driver, { ...loadSettings, count: settings.probeCount, concurrency: settings.probeConcurrency, label: `${label} probe @${level}` });
-      const probeCpuSeconds = probeCpu.stop();
-      const workerThreads = probeWorkerThreads.stop();
-      const hostYardstick = yardstickDuring ? { beforeProbe: yardstickBefore ?? null, duringProbe: await yardstickDuring } : undefined;
-      phasePayments += settings.probeCount;
-      settledElsewhere += probe.count;
-      growth.push({
-        ...point,
-        probeStartedAfterSeconds,
-        midtransStatusCallsDuringProbe: (infra.midtransCalls.status ?? 0) - statusCallsBeforeProbe,
-        ...(waited ? { probeWaitedForQuiet: waited } : {}),
-        ...(hostYardstick ? { hostYardstick } : {}),
-        probeWorkerThreads: threadsPerPayment(workerThreads, probe.completed),
-        probeCpuMsPerPayment: Object.fromEntries(
-          Object.entries(probeCpuSeconds).map(([name, seconds]) => [name, seconds === null || probe.completed === 0 ? null : round2((seconds * 1000) / probe.completed)]),
-        ),
-        probe: {
-          count: probe.count,
-          concurrency: probe.concurrency,
-          completed: probe.completed,
-          failed: probe.failed,
-          paymentsPerSecond: probe.paymentsPerSecond,
-          createMs: probe.createMs,
-          paySuccessMs: probe.paySuccessMs,
-          createDownstreamMs: probe.createDownstreamMs,
-        },
-      });
-      say(`${label}: probe @${level} open: ${probe.paymentsPerSecond} payments/s`);
-    }
+    const held = await holdAndProbe({
+      label,
+      settings,
+      held: pending,
+      open: driver.createOnly,
+      driver,
+      pids: services.pids,
+      cpuMeter: () => new CpuMeter(services.pids, postgresTrees(infra)),
+      midtransStatusCalls: () => infra.midtransCalls.status ?? 0,
+      temporalDbBytes: async () => (await infra.temporalStorage()).total,
+      stillRuns: workerStillRuns,
+      openBeforeFirstLevel: warmup.count,
+      probesStayOpen: true,
+      ...(settings.probeAfterFirstHour ? { beforeProbe: (stepEnd: number) => waitOutFirstHour(infra, label, stepEnd + FIRST_HOUR_MS - now()) } : {}),
+    });
+    phasePayments += held.attempted + settings.levels.length * settings.probeCount;
+    const { growth, createSeconds, attempted, allCreateMs, statuses, errors } = held;
 
     const pendingBeforeSettle = await statusesOf(infra, pending);
     const toSettle = evenSample(pending, settings.settleCount);

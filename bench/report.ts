@@ -4,7 +4,8 @@ import type { ApiOverheadResult } from './api-overhead';
 import { renderCapacity } from './capacity';
 import { benchmarkCharts } from './charts';
 import type { IoUringRefusal } from './io-uring';
-import type { Options } from './options';
+import type { MinimalScaleResult } from './minimal-scale';
+import type { Options, Phase } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
@@ -68,13 +69,15 @@ export interface PhaseResults {
   e2e?: BenchResults['e2e'];
   api?: ApiOverheadResult;
   scale?: ScaleResult;
+  /** `--only scale-minimal`: the minimal shape held open and probed at the scale phase's levels. */
+  scaleMinimal?: MinimalScaleResult;
   burst?: BurstResult;
 }
 
 export interface BenchResults {
   meta: Meta;
   /** Phases re-measured later (`--merge`), with the meta of the run that measured them. */
-  phaseMeta?: Partial<Record<'e2e' | 'api' | 'scale' | 'burst', Meta>>;
+  phaseMeta?: Partial<Record<Phase, Meta>>;
   e2e?: {
     service: RunResult[];
     bare: RunResult[];
@@ -107,6 +110,7 @@ export interface BenchResults {
   };
   api?: ApiOverheadResult;
   scale?: ScaleResult;
+  scaleMinimal?: MinimalScaleResult;
   burst?: BurstResult;
   tuning?: TuningResult;
   /**
@@ -351,6 +355,48 @@ function growthSection(s: ScaleResult): string[] {
   }
   if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...hostYardstickTable(s.growth));
   if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...workerThreadsTable(s.growth));
+  return lines;
+}
+
+/** Each probe's payments/s against the mean of the probes at the lowest level (the target's "at 0 open"). */
+export function probeRatios(growth: Array<Pick<GrowthPoint, 'openPending' | 'probe'>>): Array<number | null> {
+  const lowest = Math.min(...growth.map((g) => g.openPending));
+  const base = mean(growth.filter((g) => g.openPending === lowest).map((g) => g.probe.paymentsPerSecond));
+  return growth.map((g) => (base > 0 ? g.probe.paymentsPerSecond / base : null));
+}
+
+export function minimalGrowthSection(s: MinimalScaleResult): string[] {
+  const first = s.growth[0]?.probe;
+  const cores = ['worker', 'temporal', 'temporalPostgres'];
+  const ratios = probeRatios(s.growth);
+  const lines = [
+    `At each level that many minimal-shape workflows (bench/minimal-workflow.ts) are held open, charged and waiting for a`,
+    `settlement that does not come, and a probe of ${first?.count ?? '?'} minimal-shape payments at C=${first?.concurrency ?? '?'} is timed (the probes'`,
+    'workflows complete, so they do not stay open). The least a payment-per-workflow design does for an open payment:',
+    `nothing but be open, and cached by its worker (a cache of ${s.workerCachedWorkflows}, sized as the service's worker sizes its own). The`,
+    `worker took ${s.warmup.count} warm-up payments first. Its held workflows were created at ${fmt(s.create.perSecond)} a second` +
+      `${Object.keys(s.create.errors).length ? ` (errors: ${Object.entries(s.create.errors).map(([e, n]) => `${n}× ${e}`).join('; ')})` : ''}.`,
+    '',
+    row(['held open', 'worker RSS MiB', 'Temporal RSS MiB', 'Temporal DB', 'probe started after the step', 'probe payments/s', '÷ the probes at the lowest level', 'probe create → downstream ms p50 / p95 / p99', "probe CPU ms / payment: worker / Temporal / Temporal's PostgreSQL"]),
+    row(['--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:', '--:']),
+    ...s.growth.map((g, i) =>
+      row([
+        g.openPending,
+        fmt(g.workerRssMiB),
+        fmt(g.temporalRssMiB),
+        bytes(g.temporalDbBytes),
+        g.probeStartedAfterSeconds === undefined
+          ? '–'
+          : `${fmt(g.probeStartedAfterSeconds, 0)} s${g.probeWaitedForQuiet && !g.probeWaitedForQuiet.quiet ? ` (not quiet: ${fmt(g.probeWaitedForQuiet.cores, 2)} cores)` : ''}`,
+        `**${fmt(g.probe.paymentsPerSecond)}**${g.probe.failed ? ` (${g.probe.failed} failed)` : ''}`,
+        times(ratios[i]),
+        ms(g.probe.createDownstreamMs),
+        g.probeCpuMsPerPayment ? cores.map((name) => fmt(g.probeCpuMsPerPayment?.[name], 1)).join(' / ') : '–',
+      ]),
+    ),
+  ];
+  if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...hostYardstickTable(s.growth));
+  if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...workerThreadsTable(s.growth).map((line) => line.replace('open pending', 'held open')));
   return lines;
 }
 
@@ -1080,6 +1126,15 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
       ...growthSection(results.scale),
       '',
     );
+  }
+
+  const minimalHeld: Array<[string, MinimalScaleResult | undefined]> = [
+    ['', results.scaleMinimal],
+    [' on the production topology', results.stack?.scaleMinimal],
+  ];
+  for (const [where, minimal] of minimalHeld) {
+    if (!minimal) continue;
+    out.push(`${results.scale ? '###' : '## 5.'} The minimal shape held open${where} (\`--only scale-minimal\`)`, '', ...minimalGrowthSection(minimal), '');
   }
 
   if (results.stack) out.push('## 6. Dev server and production topology side by side', '', ...topologySection(results));

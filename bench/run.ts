@@ -20,6 +20,7 @@ import { runBurst } from './burst';
 import { DownstreamTracker, httpDriver, runLoad } from './load';
 import { DEFAULT_CPU_SHARES } from './cpu-weight';
 import { BACKGROUND_CPU_SHARES, parseOptions, type Options, type Phase, type Topology } from './options';
+import { runMinimalScale } from './minimal-scale';
 import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings } from './phases';
 import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
@@ -252,6 +253,12 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
   if (phases.includes('scale')) {
     target.scale = await runScale(ctx, { ...options.scale, pollMs: options.pollMs, timeoutMs: options.timeoutMs });
     measured('scale');
+    write();
+  }
+
+  if (phases.includes('scale-minimal')) {
+    target.scaleMinimal = await runMinimalScale(ctx, { ...options.scale, pollMs: options.pollMs, timeoutMs: options.timeoutMs });
+    measured('scale-minimal');
     write();
   }
 
