@@ -395,8 +395,9 @@ export function minimalGrowthSection(s: MinimalScaleResult): string[] {
       ]),
     ),
   ];
-  if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...hostYardstickTable(s.growth));
-  if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...workerThreadsTable(s.growth).map((line) => line.replace('open pending', 'held open')));
+  const held = (table: string[]) => table.map((line) => line.replace('| open pending |', '| held open |'));
+  if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...held(hostYardstickTable(s.growth)));
+  if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...held(workerThreadsTable(s.growth)));
   return lines;
 }
 
@@ -965,7 +966,8 @@ export function renderMarkdown(results: BenchResults, plots: Array<{ title: stri
     '`--quick` / default / `--full`, or `--burst N`; section 8). Open payments past their first hour of reconciliation',
     'look-ups: `--only scale --probe-after-first-hour` (each level probed an hour after its creates; section 5); once the',
     'service is quiet after a step\'s creates: `--probe-when-quiet`; the host\'s own speed timed before and during each',
-    'probe by a fixed piece of work beside the service: `--host-yardstick`.',
+    'probe by a fixed piece of work beside the service: `--host-yardstick`. The same levels and probes for the minimal shape',
+    '(its workflows held open, charged and waiting for a settlement): `--only scale-minimal`, a run of its own.',
     'A service setting for the whole run, on either topology: `--set RECONCILE_EARLY_LOOKS_MINUTES=60` (the command line below names it); the probe\'s size: `--probe N`; settle only a sample of N held payments: `--settle N`; the scale phase\'s worker runs under docker-compose.yml\'s memory limit, another with `--worker-memory MB` (0: none); every worker, Temporal and its PostgreSQL run at docker-compose.yml\'s cpu weight, every process equal with `--cpu-weights equal`, and `--compare-cpu-weights --temporal dev` (or `stack`) compares the two at C=32.',
     'Tuning history, before and after each change: [tuning.md](tuning.md).',
     '',

@@ -312,6 +312,10 @@ async function main(): Promise<void> {
   } else if (!comparing) {
     results = { meta };
   }
+  // A merged phase names the invocation that re-measured it (its command line says on which topology).
+  const merged = (phase: Phase) => {
+    if (mergeMeta) results!.phaseMeta![phase] = mergeMeta;
+  };
   // One topology after the other, each on its own stack, stopped before the next starts so they never share the cores.
   for (const topology of options.topologies) {
     const scope = new Cleanup();
@@ -326,15 +330,7 @@ async function main(): Promise<void> {
     if (comparing) {
       await runTuning(ctx, meta);
     } else if (topology === 'dev') {
-      await measure(
-        ctx,
-        results!,
-        options.phases,
-        (phase) => {
-          if (mergeMeta) results!.phaseMeta![phase] = mergeMeta;
-        },
-        baseline,
-      );
+      await measure(ctx, results!, options.phases, merged, baseline);
     } else {
       // The API phase compares the API with a bare route on the same database: Temporal's topology does not enter it.
       stackMeta = makeMeta(options, 'stack');
@@ -343,7 +339,7 @@ async function main(): Promise<void> {
       // A merge keeps the meta of the run it merges into: the phases it leaves stand are that run's (phaseMeta names the merge).
       const keptMeta = options.merge ? results!.stack?.meta : undefined;
       results!.stack = { ...(options.merge ? results!.stack : {}), meta: keptMeta ?? stackMeta };
-      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), () => {}, baseline);
+      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), merged, baseline);
       finishMeta(stackMeta);
       stackMeta = undefined;
     }
