@@ -215,13 +215,6 @@ export interface PairResult {
 }
 
 /**
- * The service, the same-shape bare baseline and the minimal shape at concurrency C, side by side (and with `baseline`
- * the service's code at another commit, its own worker and API): all started (fresh worker and API for the service,
- * a fresh worker for each Temporal baseline), all warmed up, then the load in chunks ordered service, [baseline,] bare,
- * minimal, minimal, bare, [baseline,] service so the machine's drifting background load hits them alike. A side's idle
- * processes only long-poll meanwhile.
- */
-/**
  * A bare-worker process (bench/bare-worker.ts: the same-shape bare workflow, or the minimal shape with BARE_SHAPE=minimal)
  * on a task queue of its own, once it polls; `started` learns of the process first, so that a caller can stop it
  * should the wait fail.
@@ -239,6 +232,13 @@ export async function startBareWorker(
   return { worker, queue };
 }
 
+/**
+ * The service, the same-shape bare baseline and the minimal shape at concurrency C, side by side (and with `baseline`
+ * the service's code at another commit, its own worker and API): all started (fresh worker and API for the service,
+ * a fresh worker for each Temporal baseline), all warmed up, then the load in chunks ordered service, [baseline,] bare,
+ * minimal, minimal, bare, [baseline,] service so the machine's drifting background load hits them alike. A side's idle
+ * processes only long-poll meanwhile.
+ */
 export async function runPair(ctx: Context, concurrency: number, settings: LoadSettings, keepServices = false, baseline?: ServiceCode): Promise<PairResult> {
   const { infra, tracker } = ctx;
   const serviceLabel = `e2e-c${concurrency}`;
