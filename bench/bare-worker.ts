@@ -51,6 +51,7 @@ const activities = minimal
     })
   : sameShapeActivities;
 
+const cache = workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS);
 const silent = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
 const workflowBundle = await bundleWorkflowCode({
   workflowsPath: path.join(path.dirname(fileURLToPath(import.meta.url)), minimal ? 'minimal-workflow.ts' : 'bare-workflow.ts'),
@@ -66,13 +67,13 @@ const worker = await Worker.create({
   activities,
   // The same codec as the real worker, so the baseline differs from it only in the activities' work.
   dataConverter: encryptedDataConverter(config.PAYLOAD_ENCRYPTION_KEYS),
-  maxCachedWorkflows: workflowCacheSize(config.WORKER_MAX_CACHED_WORKFLOWS).maxCachedWorkflows,
+  maxCachedWorkflows: cache.maxCachedWorkflows,
   maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
   maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
   maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
 });
 const running = worker.run();
-send({ type: 'ready' });
+send({ type: 'ready', maxCachedWorkflows: cache.maxCachedWorkflows });
 await running;
 await connection.close();
 process.disconnect?.();

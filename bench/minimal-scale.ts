@@ -4,7 +4,6 @@ import { holdAndProbe, scaleWarmup, startBareWorker, type Context, type GrowthPo
 import { CpuMeter } from './procs';
 import { postgresTrees, SERVER_KEY, type ServiceUnderTest } from './stack';
 import { round2, say, summarize, type Summary } from './util';
-import { workflowCacheSize } from '../src/temporal/workflow-cache';
 
 /**
  * The scale phase's levels and probes for the minimal shape (bench/minimal-workflow.ts), the least a
@@ -15,8 +14,10 @@ import { workflowCacheSize } from '../src/temporal/workflow-cache';
  */
 export interface MinimalScaleResult {
   label: string;
-  /** The minimal-shape worker's workflow cache, sized as the service's worker sizes its own. */
-  workerCachedWorkflows: number;
+  /** The cache the minimal-shape worker sized for itself, as the service's worker does (from its memory limit). */
+  workerCachedWorkflows: number | null;
+  /** The worker's memory limit in MB (the scale phase's, `--worker-memory`); absent: none. */
+  workerMemoryMB?: number;
   warmup: { count: number; concurrency: number };
   create: { concurrency: number; count: number; created: number; seconds: number; perSecond: number; createMs: Summary | null; errors: Record<string, number> };
   /** As the service's growth points; `openPending` is the minimal-shape workflows held open, the probes' complete. */
@@ -26,15 +27,14 @@ export interface MinimalScaleResult {
 export async function runMinimalScale(ctx: Context, settings: ScaleSettings): Promise<MinimalScaleResult> {
   const { infra, tracker } = ctx;
   const label = 'scale-minimal';
-  const env = { BARE_SHAPE: 'minimal' };
   const webhook = await startMinimalWebhookReceiver(infra.client, SERVER_KEY);
   let worker: ServiceUnderTest | undefined;
   try {
     say(`${label}: starting the minimal-shape worker`);
-    const bare = await startBareWorker(ctx, 'minimal-scale-worker', { ...env, BARE_NOTIFICATION_URL: webhook.url }, (started) => {
-      worker = started;
-    });
-    const cacheSetting = infra.serviceEnv(bare.queue, env).WORKER_MAX_CACHED_WORKFLOWS;
+    // Under the service's scale worker's memory limit, from which it sizes its cache as that worker does.
+    const memoryLimitBytes = settings.workerMemoryMB === undefined ? undefined : settings.workerMemoryMB * 1e6;
+    const env = { BARE_SHAPE: 'minimal', BARE_NOTIFICATION_URL: webhook.url };
+    const bare = await startBareWorker(ctx, 'minimal-scale-worker', env, (started) => (worker = started), memoryLimitBytes);
     const http = httpDriver({ apiUrl: infra.apiUrl, simulatorUrl: infra.simulator.url, chargeMs: infra.simulator.chargeMs, tracker, tag: label });
     const driver = minimalDriver(infra.client, bare.queue, webhook, tracker, http);
     const warmup = scaleWarmup(settings);
@@ -60,7 +60,8 @@ export async function runMinimalScale(ctx: Context, settings: ScaleSettings): Pr
     // The held workflows stay open in this run's Temporal, as the service's unsettled ones do (`--settle`).
     return {
       label,
-      workerCachedWorkflows: workflowCacheSize(cacheSetting ? Number(cacheSetting) : undefined).maxCachedWorkflows,
+      workerCachedWorkflows: bare.maxCachedWorkflows ?? null,
+      ...(settings.workerMemoryMB === undefined ? {} : { workerMemoryMB: settings.workerMemoryMB }),
       warmup,
       create: {
         concurrency: settings.createConcurrency,
@@ -74,7 +75,10 @@ export async function runMinimalScale(ctx: Context, settings: ScaleSettings): Pr
       growth,
     };
   } finally {
-    await (worker as ServiceUnderTest | undefined)?.stop();
-    await webhook.close();
+    try {
+      await (worker as ServiceUnderTest | undefined)?.stop();
+    } finally {
+      await webhook.close();
+    }
   }
 }

@@ -9,7 +9,7 @@ import type { ScaleSettings } from './phases';
  * Other flags: --only e2e,api,scale,burst,scale-minimal   --tune KEY=VALUE[,KEY=VALUE] (a value may be a list: KEY=15,60)   --sweep 1,8,32   --count N   --levels 0,1000
  *              --set KEY=VALUE[,KEY=VALUE]   (service settings for the whole run, on any topology; --tune compares, --set does not)
  *              --probe N   (payments in each scale level's probe)   --settle N   (settle only N of the scale phase's held payments)
- *              --worker-memory MB   (the scale phase's worker runs under a container-style memory limit; 0: none)
+ *              --worker-memory MB   (the scale phase's worker, and scale-minimal's, runs under a container-style memory limit; 0: none)
  *              --cpu-weights compose|equal   (the background tier at docker-compose.yml's cpu weight, the default; or all equal)
  *              --compare-cpu-weights   (end-to-end runs at C=32 under both weights, equal, compose, compose, equal)
  *              --burst N   --poll-ms N   --out DIR   --keep-tmp   --max-minutes N
@@ -226,6 +226,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       throw new Error("--probe-when-quiet waits for a quiet service, and BENCH_CPU_PROF_DIR's profiler samples every thread even when idle: use one or the other");
     }
     sizes.scale.probeWhenQuiet = true;
+  }
+  if (phases.includes('scale-minimal') && (flags.has('probe-after-first-hour') || text('settle'))) {
+    throw new Error('--only scale-minimal has no reconciliation look-ups to wait out and settles none of its held workflows: leave out --probe-after-first-hour and --settle');
   }
   const workerMemory = text('worker-memory') === undefined ? WORKER_MEMORY_BUDGET_MB : megabytes(text('worker-memory')!, '--worker-memory');
   if (workerMemory > 0) sizes.scale.workerMemoryMB = workerMemory;

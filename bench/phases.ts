@@ -216,20 +216,24 @@ export interface PairResult {
 
 /**
  * A bare-worker process (bench/bare-worker.ts: the same-shape bare workflow, or the minimal shape with BARE_SHAPE=minimal)
- * on a task queue of its own, once it polls; `started` learns of the process first, so that a caller can stop it
- * should the wait fail.
+ * on a task queue of its own, optionally under a memory limit, once it polls; `started` learns of the process first,
+ * so that a caller can stop it should the wait fail. `maxCachedWorkflows` is the cache the worker sized for itself.
  */
 export async function startBareWorker(
   ctx: Context,
   label: string,
   env: Record<string, string>,
   started: (worker: ServiceUnderTest) => void,
-): Promise<{ worker: ServiceUnderTest; queue: string }> {
+  memoryLimitBytes?: number,
+): Promise<{ worker: ServiceUnderTest; queue: string; maxCachedWorkflows: number | undefined }> {
   const queue = `bench-${label}-${Date.now().toString(36)}`;
-  const worker = (await spawnIpcService(ctx.cleanup, ctx.infra, label, 'bench/bare-worker.ts', ctx.infra.serviceEnv(queue, env), { background: true })).service;
+  const { service: worker, ready } = await spawnIpcService(ctx.cleanup, ctx.infra, label, 'bench/bare-worker.ts', ctx.infra.serviceEnv(queue, env), {
+    background: true,
+    memoryLimitBytes,
+  });
   started(worker);
   await waitForWorkerToPoll(ctx.infra.client, worker, queue);
-  return { worker, queue };
+  return { worker, queue, maxCachedWorkflows: typeof ready.maxCachedWorkflows === 'number' ? ready.maxCachedWorkflows : undefined };
 }
 
 /**

@@ -77,7 +77,8 @@ export interface PhaseResults {
 export interface BenchResults {
   meta: Meta;
   /** Phases re-measured later (`--merge`), with the meta of the run that measured them. */
-  phaseMeta?: Partial<Record<Phase, Meta>>;
+  /** Keyed by the phase, "… on the production topology" for one re-measured there. */
+  phaseMeta?: Partial<Record<Phase | `${Phase} on the production topology`, Meta>>;
   e2e?: {
     service: RunResult[];
     bare: RunResult[];
@@ -373,7 +374,7 @@ export function minimalGrowthSection(s: MinimalScaleResult): string[] {
     `At each level that many minimal-shape workflows (bench/minimal-workflow.ts) are held open, charged and waiting for a`,
     `settlement that does not come, and a probe of ${first?.count ?? '?'} minimal-shape payments at C=${first?.concurrency ?? '?'} is timed (the probes'`,
     'workflows complete, so they do not stay open). The least a payment-per-workflow design does for an open payment:',
-    `nothing but be open, and cached by its worker (a cache of ${s.workerCachedWorkflows}, sized as the service's worker sizes its own). The`,
+    `nothing but be open, and cached by its worker (a cache of ${fmt(s.workerCachedWorkflows, 0)}, which it sized as the service's worker sizes its own${s.workerMemoryMB ? `, under the same ${fmt(s.workerMemoryMB, 0)} MB memory limit` : ''}). The`,
     `worker took ${s.warmup.count} warm-up payments first. Its held workflows were created at ${fmt(s.create.perSecond)} a second` +
       `${Object.keys(s.create.errors).length ? ` (errors: ${Object.entries(s.create.errors).map(([e, n]) => `${n}× ${e}`).join('; ')})` : ''}.`,
     '',

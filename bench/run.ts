@@ -312,9 +312,9 @@ async function main(): Promise<void> {
   } else if (!comparing) {
     results = { meta };
   }
-  // A merged phase names the invocation that re-measured it (its command line says on which topology).
-  const merged = (phase: Phase) => {
-    if (mergeMeta) results!.phaseMeta![phase] = mergeMeta;
+  // A merged phase names the invocation that re-measured it, and the topology it ran on.
+  const merged = (topology: Topology) => (phase: Phase) => {
+    if (mergeMeta) results!.phaseMeta![topology === 'stack' ? (`${phase} on the production topology` as const) : phase] = mergeMeta;
   };
   // One topology after the other, each on its own stack, stopped before the next starts so they never share the cores.
   for (const topology of options.topologies) {
@@ -330,7 +330,7 @@ async function main(): Promise<void> {
     if (comparing) {
       await runTuning(ctx, meta);
     } else if (topology === 'dev') {
-      await measure(ctx, results!, options.phases, merged, baseline);
+      await measure(ctx, results!, options.phases, merged('dev'), baseline);
     } else {
       // The API phase compares the API with a bare route on the same database: Temporal's topology does not enter it.
       stackMeta = makeMeta(options, 'stack');
@@ -339,7 +339,7 @@ async function main(): Promise<void> {
       // A merge keeps the meta of the run it merges into: the phases it leaves stand are that run's (phaseMeta names the merge).
       const keptMeta = options.merge ? results!.stack?.meta : undefined;
       results!.stack = { ...(options.merge ? results!.stack : {}), meta: keptMeta ?? stackMeta };
-      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), merged, baseline);
+      await measure(ctx, results!.stack, options.phases.filter((phase) => phase !== 'api'), merged('stack'), baseline);
       finishMeta(stackMeta);
       stackMeta = undefined;
     }

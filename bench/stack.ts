@@ -374,9 +374,9 @@ export async function spawnIpcService(
   name: string,
   entry: string,
   env: NodeJS.ProcessEnv,
-  options: { background?: boolean } = {},
+  options: { background?: boolean; memoryLimitBytes?: number } = {},
 ): Promise<{ service: ServiceUnderTest; ready: Record<string, unknown> }> {
-  const service = spawnService(cleanup, infra, name, entry, env, { ipc: true, background: options.background });
+  const service = spawnService(cleanup, infra, name, entry, env, { ipc: true, background: options.background, memoryLimitBytes: options.memoryLimitBytes });
   const ready = await withTimeout(
     new Promise<Record<string, unknown>>((resolve, reject) => {
       service.child!.on('message', (message: Record<string, unknown>) => {
