@@ -1,4 +1,4 @@
-import type { RunResult } from './phases';
+import type { GrowthPoint, RunResult } from './phases';
 import { lineChart, PALETTE, type Series } from './plot';
 import type { BenchResults, PhaseResults } from './report';
 
@@ -64,19 +64,27 @@ export function benchmarkCharts(results: BenchResults): Chart[] {
     { xLabel: 'concurrent clients (C, log scale)', yLabel: 'ms', logX: true },
   );
 
-  const growth = (pick: (g: NonNullable<PhaseResults['scale']>['growth'][number]) => number | null) =>
-    topologies.map((t, i) => ({
-      name: t.short,
-      color: PALETTE[i]!,
-      dashed: t.dashed,
-      points: (t.phases!.scale?.growth ?? []).flatMap((g) => {
-        const value = pick(g);
-        return value == null ? [] : [[g.openPending, value] as [number, number]];
-      }),
-    }));
-  add('growth-memory', 'Worker memory against open payments', growth((g) => g.workerRssMiB), { xLabel: 'open pending payments', yLabel: 'worker RSS (MiB)' });
+  // The service's scale phase and, where it ran (`--only scale-minimal`), the minimal shape's, in the throughput chart's colours.
+  const shapes = [
+    { label: 'service', color: PALETTE[0]!, points: (phases: PhaseResults) => phases.scale?.growth },
+    { label: 'minimal shape', color: PALETTE[2]!, points: (phases: PhaseResults) => phases.scaleMinimal?.growth },
+  ];
+  const growth = (pick: (g: GrowthPoint) => number | null) =>
+    topologies.flatMap((t) =>
+      shapes.map((shape) => ({
+        name: `${shape.label} (${t.short})`,
+        color: shape.color,
+        dashed: t.dashed,
+        points: (shape.points(t.phases!) ?? []).flatMap((g) => {
+          const value = pick(g);
+          return value == null ? [] : [[g.openPending, value] as [number, number]];
+        }),
+      })),
+    );
+  const openAxis = 'open pending payments (the minimal shape: its workflows held open)';
+  add('growth-memory', 'Worker memory against open payments', growth((g) => g.workerRssMiB), { xLabel: openAxis, yLabel: 'worker RSS (MiB)' });
   add('growth-probe', 'Probe throughput against open payments', growth((g) => g.probe.paymentsPerSecond), {
-    xLabel: 'open pending payments',
+    xLabel: openAxis,
     yLabel: 'probe payments / s',
   });
   return charts;

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { benchmarkCharts } from '../../bench/charts';
-import type { RunResult } from '../../bench/phases';
+import type { MinimalScaleResult } from '../../bench/minimal-scale';
+import type { GrowthPoint, RunResult, ScaleResult } from '../../bench/phases';
 import { lineChart, niceTicks } from '../../bench/plot';
 import { writeReports, type BenchResults } from '../../bench/report';
 
@@ -130,6 +131,18 @@ describe('bench charts from the JSON', () => {
     expect(series).toHaveLength(6);
     expect(series.map((s) => all(s, 'circle').length)).toEqual([3, 3, 3, 2, 2, 2]);
     expect(benchmarkCharts(both).map((c) => c.name)).toEqual(['throughput', 'create-latency']);
+  });
+
+  it('draws the minimal shape held open beside the service in the growth charts, where it ran', () => {
+    const growthPoint = (openPending: number, paymentsPerSecond: number) =>
+      ({ openPending, workerRssMiB: 400 + openPending / 20, probe: { paymentsPerSecond } }) as unknown as GrowthPoint;
+    const scale = { growth: [growthPoint(0, 10), growthPoint(10_000, 8)] } as unknown as ScaleResult;
+    const scaleMinimal = { growth: [growthPoint(0, 11), growthPoint(0, 12), growthPoint(10_000, 9)] } as unknown as MinimalScaleResult;
+    const probe = (results: BenchResults) => byClass(parseXml(benchmarkCharts(results).find((c) => c.name === 'growth-probe')!.svg), 'series');
+    const series = probe({ meta, scale, stack: { meta, scale, scaleMinimal } });
+    expect(series.map((s) => s.attributes['data-name'])).toEqual(['service (dev server)', 'service (production)', 'minimal shape (production)']);
+    expect(series.map((s) => all(s, 'circle').length)).toEqual([2, 2, 3]);
+    expect(probe({ meta, scale }).map((s) => s.attributes['data-name'])).toEqual(['service (dev server)']);
   });
 
   it('writes each chart beside the report and embeds it there', () => {
