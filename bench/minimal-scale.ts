@@ -16,7 +16,7 @@ export interface MinimalScaleResult {
   label: string;
   /** The cache the minimal-shape worker sized for itself, as the service's worker does (from its memory limit). */
   workerCachedWorkflows: number | null;
-  /** The worker's memory limit in MB (the scale phase's, `--worker-memory`); absent: none. */
+  /** The memory limit in MB the worker ran under (the scale phase's, `--worker-memory`); absent: none. */
   workerMemoryMB?: number;
   warmup: { count: number; concurrency: number };
   create: { concurrency: number; count: number; created: number; seconds: number; perSecond: number; createMs: Summary | null; errors: Record<string, number> };
@@ -61,7 +61,8 @@ export async function runMinimalScale(ctx: Context, settings: ScaleSettings): Pr
     return {
       label,
       workerCachedWorkflows: bare.maxCachedWorkflows ?? null,
-      ...(settings.workerMemoryMB === undefined ? {} : { workerMemoryMB: settings.workerMemoryMB }),
+      // Only a limit the worker really ran under (a host without a writable cgroup runs it without, and says so).
+      ...(settings.workerMemoryMB !== undefined && limitApplied(bare.worker) ? { workerMemoryMB: settings.workerMemoryMB } : {}),
       warmup,
       create: {
         concurrency: settings.createConcurrency,
@@ -82,3 +83,5 @@ export async function runMinimalScale(ctx: Context, settings: ScaleSettings): Pr
     }
   }
 }
+
+const limitApplied = (worker: ServiceUnderTest) => worker.memoryLimit !== undefined && !('unavailable' in worker.memoryLimit);
