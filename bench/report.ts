@@ -396,13 +396,13 @@ export function minimalGrowthSection(s: MinimalScaleResult): string[] {
       ]),
     ),
   ];
-  const held = (table: string[]) => table.map((line) => line.replace('| open pending |', '| held open |'));
-  if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...held(hostYardstickTable(s.growth)));
-  if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...held(workerThreadsTable(s.growth)));
+  if (s.growth.some((g) => g.hostYardstick)) lines.push('', ...hostYardstickTable(s.growth, 'held open'));
+  if (s.growth.some((g) => g.probeWorkerThreads)) lines.push('', ...workerThreadsTable(s.growth, 'held open'));
   return lines;
 }
 
-export function hostYardstickTable(growth: Array<Pick<GrowthPoint, 'openPending' | 'hostYardstick'>>): string[] {
+/** `level` heads the first column: what each row's `openPending` counts. */
+export function hostYardstickTable(growth: Array<Pick<GrowthPoint, 'openPending' | 'hostYardstick'>>, level = 'open pending'): string[] {
   const decimals: Record<keyof YardstickReading, number> = { integerNs: 2, aesGcmNs: 0, jsonNs: 0, memoryChaseNs: 0, cacheChaseNs: 0 };
   const reading = (r: YardstickReading | null | undefined) => (r ? YARDSTICK_PARTS.map((part) => fmt(r[part], decimals[part])).join(' / ') : '–');
   return [
@@ -412,13 +412,13 @@ export function hostYardstickTable(growth: Array<Pick<GrowthPoint, 'openPending'
     'again 5 s into it. It does none of the service\'s work: what moves it is the host, and during a probe how much of',
     'the shared caches and memory its neighbours, our processes among them, take.',
     '',
-    row(['open pending', 'before the probe', 'during the probe']),
+    row([level, 'before the probe', 'during the probe']),
     row(['--:', '--', '--']),
     ...growth.map((g) => row([g.openPending, reading(g.hostYardstick?.beforeProbe), reading(g.hostYardstick?.duringProbe)])),
   ];
 }
 
-export function workerThreadsTable(growth: Array<Pick<GrowthPoint, 'openPending' | 'probeWorkerThreads'>>): string[] {
+export function workerThreadsTable(growth: Array<Pick<GrowthPoint, 'openPending' | 'probeWorkerThreads'>>, level = 'open pending'): string[] {
   // Columns for every thread name any probe saw, the busiest (in any probe) first.
   const busiest = new Map<string, number>();
   for (const g of growth) for (const [name, ms] of Object.entries(g.probeWorkerThreads?.byThreadMs ?? {})) busiest.set(name, Math.max(busiest.get(name) ?? 0, ms));
@@ -434,7 +434,7 @@ export function workerThreadsTable(growth: Array<Pick<GrowthPoint, 'openPending'
     'machines, and tokio-runtime-w, its gRPC; threads that ended within the probe are mostly Node\'s watchdog for each',
     'entry into a workflow\'s sandbox), and minor page faults.',
     '',
-    row(['open pending', 'user ms', 'system ms', ...names.map((name) => `${name} ms`), 'ended threads ms', 'minor faults']),
+    row([level, 'user ms', 'system ms', ...names.map((name) => `${name} ms`), 'ended threads ms', 'minor faults']),
     row(['--:', '--:', '--:', ...names.map(() => '--:'), '--:', '--:']),
     ...growth.map((g) => row([g.openPending, ...cells(g.probeWorkerThreads)])),
   ];
