@@ -40,25 +40,32 @@ export function readLimit(limit: MemoryLimit | { unavailable: string } | undefin
 const V1_ROOT = '/sys/fs/cgroup/memory';
 const V2_ROOT = '/sys/fs/cgroup';
 
-/** A memory cgroup with `limitBytes`, or the reason none could be made here (not root, no memory controller). */
-export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit | { unavailable: string } {
+/**
+ * A memory cgroup with `limitBytes`, or the reason none could be made here (not root, no memory controller). With
+ * `processIn: 'child'` the process starts in a child cgroup of no limit of its own, as under a Kubernetes pod-level
+ * limit or a systemd slice's: the limit is its parent's.
+ */
+export function createMemoryLimit(name: string, limitBytes: number, options: { processIn?: 'child' } = {}): MemoryLimit | { unavailable: string } {
   const v1 = existsSync(path.join(V1_ROOT, 'memory.limit_in_bytes'));
   const v2 = !v1 && readOrNull(path.join(V2_ROOT, 'cgroup.subtree_control'))?.split(/\s+/).includes('memory');
   if (!v1 && !v2) return { unavailable: 'no writable memory cgroup controller (cgroup v1 memory, or v2 with memory enabled)' };
   const dir = path.join(v1 ? V1_ROOT : V2_ROOT, `tiketq-bench-${name}-${process.pid}-${Date.now().toString(36)}`);
+  const processDir = options.processIn === 'child' ? path.join(dir, 'process') : dir;
   try {
     mkdirSync(dir);
     writeFileSync(path.join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(limitBytes));
     // Without swap the limit is on memory itself: a process over it is killed, not paged out.
     if (v1 && existsSync(path.join(dir, 'memory.memsw.limit_in_bytes'))) writeFileSync(path.join(dir, 'memory.memsw.limit_in_bytes'), String(limitBytes));
     if (!v1) writeFileSync(path.join(dir, 'memory.swap.max'), '0');
+    if (processDir !== dir) mkdirSync(processDir);
   } catch (error) {
+    removeCgroupQuietly(processDir);
     removeCgroupQuietly(dir);
     return { unavailable: `cannot create a memory cgroup: ${error instanceof Error ? error.message : String(error)}` };
   }
   return {
     limitBytes,
-    wrap: (command, args) => startInCgroup(dir, command, args),
+    wrap: (command, args) => startInCgroup(processDir, command, args),
     read() {
       if (v1) {
         const oom = readOrNull(path.join(dir, 'memory.oom_control'))?.match(/^oom_kill (\d+)/m)?.[1];
@@ -67,7 +74,10 @@ export function createMemoryLimit(name: string, limitBytes: number): MemoryLimit
       const oom = readOrNull(path.join(dir, 'memory.events'))?.match(/^oom_kill (\d+)/m)?.[1];
       return { peakBytes: numberOrNull(readOrNull(path.join(dir, 'memory.peak'))), oomKills: numberOrNull(oom) };
     },
-    remove: () => removeCgroupQuietly(dir),
+    remove: () => {
+      removeCgroupQuietly(processDir);
+      removeCgroupQuietly(dir);
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createMemoryLimit } from '../../bench/memory-limit';
+import { createMemoryLimit, type MemoryLimit } from '../../bench/memory-limit';
 import { MAX_DEFAULT_CACHED_WORKFLOWS, usableMemory, workflowCacheSize } from '../../src/temporal/workflow-cache';
 
 const MB = 1e6;
@@ -45,20 +45,33 @@ describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKF
   it("takes a container's memory limit when it has one", { timeout: 60_000 }, (context) => {
     const limit = createMemoryLimit('cache', 1_000 * MB);
     if ('unavailable' in limit) return context.skip(limit.unavailable);
-    try {
-      const script =
-        "import('./src/temporal/workflow-cache.ts').then((m) => { const memory = m.usableMemory(); console.log(memory.bytes, memory.source, m.workflowCacheSize(undefined).maxCachedWorkflows) })";
-      const { command, args } = limit.wrap(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
-      const [bytesText, source, cachedText] = execFileSync(command, args, { encoding: 'utf8' }).trim().split(' ');
-      const [bytes, cached] = [Number(bytesText), Number(cachedText)];
-      expect(source).toBe('cgroup');
-      // The kernel rounds a cgroup v1 limit down to whole pages.
-      expect(bytes).toBeGreaterThan(999 * MB);
-      expect(bytes).toBeLessThanOrEqual(1_000 * MB);
-      expect(cached).toBe(sizedByMemory(bytes));
-      expect(cached).toBeLessThan(MAX_DEFAULT_CACHED_WORKFLOWS);
-    } finally {
-      limit.remove();
-    }
+    expectSizedByLimitOf(limit);
+  });
+
+  // A pod-level limit without a container one, or a systemd slice's: a worker that missed it sized its cache for the
+  // host's memory (3,000, about 1.6 GB) under a 1 GB limit, and was OOM-killed each time its cache filled.
+  it('takes a memory limit set only on a parent cgroup', { timeout: 60_000 }, (context) => {
+    const limit = createMemoryLimit('cache-parent', 1_000 * MB, { processIn: 'child' });
+    if ('unavailable' in limit) return context.skip(limit.unavailable);
+    expectSizedByLimitOf(limit);
   });
 });
+
+/** Starts a process under `limit` and checks that it sizes its cache by the limit, then removes the limit. */
+function expectSizedByLimitOf(limit: MemoryLimit): void {
+  try {
+    const script =
+      "import('./src/temporal/workflow-cache.ts').then((m) => { const memory = m.usableMemory(); console.log(memory.bytes, memory.source, m.workflowCacheSize(undefined).maxCachedWorkflows) })";
+    const { command, args } = limit.wrap(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    const [bytesText, source, cachedText] = execFileSync(command, args, { encoding: 'utf8' }).trim().split(' ');
+    const [bytes, cached] = [Number(bytesText), Number(cachedText)];
+    expect(source).toBe('cgroup');
+    // The kernel rounds a cgroup v1 limit down to whole pages.
+    expect(bytes).toBeGreaterThan(999 * MB);
+    expect(bytes).toBeLessThanOrEqual(1_000 * MB);
+    expect(cached).toBe(sizedByMemory(bytes));
+    expect(cached).toBeLessThan(MAX_DEFAULT_CACHED_WORKFLOWS);
+  } finally {
+    limit.remove();
+  }
+}
