@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 
 /** The most workflows a worker caches unless told otherwise (docs/tuning.md change 16). */
 export const MAX_DEFAULT_CACHED_WORKFLOWS = 3_000;
@@ -43,17 +45,60 @@ export function workflowCacheSize(setting: number | undefined, memory: UsableMem
 
 export interface UsableMemory {
   bytes: number;
-  /** `cgroup`: the memory limit of the process's own cgroup (a container's); `host`: none found there. */
+  /** `cgroup`: the lowest memory limit on the process's cgroup or one above it (a container's, a pod's, a slice's); `host`: none found. */
   source: 'cgroup' | 'host';
 }
 
 /**
- * The memory this process may use: the limit of its own cgroup when it has one, else the host's. Node reads only the
- * process's own cgroup: a limit set on a parent alone (a pod-level limit without a container one) is not seen.
+ * The memory this process may use: the lowest limit on its cgroup and the cgroups above it, else the host's. Node's
+ * own reading (`process.constrainedMemory`) looks at the process's cgroup only, so a limit set on a parent alone (a
+ * pod-level limit without a container one, a systemd slice's MemoryMax) would be missed.
  */
-export function usableMemory(): UsableMemory {
+export function usableMemory(read: (file: string) => string | null = readOrNull): UsableMemory {
   const host = os.totalmem();
   // Unknown: undefined (Node 20) or 0 (Node 22 on); no limit: a number beyond the host's memory (2^64 on cgroup v1).
-  const limit = process.constrainedMemory?.() ?? 0;
-  return limit > 0 && limit < host ? { bytes: limit, source: 'cgroup' } : { bytes: host, source: 'host' };
+  const candidates = [process.constrainedMemory?.() ?? 0, ...cgroupMemoryLimits(read)];
+  const limit = Math.min(...candidates.filter((bytes) => bytes > 0 && bytes < host));
+  return Number.isFinite(limit) ? { bytes: limit, source: 'cgroup' } : { bytes: host, source: 'host' };
+}
+
+const CGROUP_V2_ROOT = '/sys/fs/cgroup';
+const CGROUP_V1_MEMORY_ROOT = '/sys/fs/cgroup/memory';
+
+/**
+ * The memory limits on this process's cgroup and its ancestors, as far as its mount shows them: on cgroup v2 each
+ * `memory.max` from its cgroup up to the root; on v1 `hierarchical_memory_limit`, which the kernel already takes as
+ * the lowest over the ancestors. Hand-read: a few files, and no package on the registry does this for cgroup v1 and v2.
+ */
+export function cgroupMemoryLimits(read: (file: string) => string | null): number[] {
+  const limits: number[] = [];
+  for (const line of (read('/proc/self/cgroup') ?? '').split('\n')) {
+    const [, controllers, cgroupPath] = /^\d+:([^:]*):(\/.*)$/.exec(line.trim()) ?? [];
+    if (controllers === undefined || cgroupPath === undefined) continue;
+    if (controllers === '') {
+      for (let dir = cgroupPath; ; dir = path.posix.dirname(dir)) {
+        limits.push(bytesOf(read(path.posix.join(CGROUP_V2_ROOT, dir, 'memory.max'))));
+        if (dir === '/') break;
+      }
+    } else if (controllers.split(',').includes('memory')) {
+      // In a container the mount is the container's own cgroup, and the path above it does not exist there.
+      const stat = read(path.posix.join(CGROUP_V1_MEMORY_ROOT, cgroupPath, 'memory.stat')) ?? read(path.posix.join(CGROUP_V1_MEMORY_ROOT, 'memory.stat'));
+      limits.push(bytesOf(/^hierarchical_memory_limit (\d+)$/m.exec(stat ?? '')?.[1] ?? null));
+    }
+  }
+  return limits.filter((bytes) => bytes > 0);
+}
+
+/** A limit file's bytes; 0 for none (`max`, missing, unreadable). */
+function bytesOf(text: string | null): number {
+  const bytes = Number(text);
+  return text !== null && /^\d+$/.test(text) && Number.isSafeInteger(bytes) ? bytes : 0;
+}
+
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return null;
+  }
 }

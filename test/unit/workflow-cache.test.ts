@@ -2,10 +2,12 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLimit, type MemoryLimit } from '../../bench/memory-limit';
-import { MAX_DEFAULT_CACHED_WORKFLOWS, usableMemory, workflowCacheSize } from '../../src/temporal/workflow-cache';
+import { cgroupMemoryLimits, MAX_DEFAULT_CACHED_WORKFLOWS, usableMemory, workflowCacheSize } from '../../src/temporal/workflow-cache';
 
 const MB = 1e6;
 const limit = (bytes: number) => ({ bytes, source: 'cgroup' as const });
+// Where vitest itself runs in a memory-limited container there is no unlimited process to look at.
+const limited = usableMemory().source === 'cgroup';
 const sizedByMemory = (bytes: number) => workflowCacheSize(undefined, limit(bytes)).maxCachedWorkflows;
 
 describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKFLOWS is unset", () => {
@@ -33,11 +35,46 @@ describe("the worker's cache, sized from its memory when WORKER_MAX_CACHED_WORKF
     expect(workflowCacheSize(5_000, { bytes: 24 * 2 ** 30, source: 'host' }).fits).toBeGreaterThan(5_000);
   });
 
-  // Where vitest itself runs in a memory-limited container there is no unlimited process to look at.
-  const limited = (process.constrainedMemory?.() ?? 0) > 0 && process.constrainedMemory() < os.totalmem();
   it.skipIf(limited)("takes the host's memory when the process has no limit", () => {
     expect(usableMemory()).toEqual({ bytes: os.totalmem(), source: 'host' });
     expect(workflowCacheSize(undefined)).toMatchObject({ maxCachedWorkflows: MAX_DEFAULT_CACHED_WORKFLOWS, memorySource: 'host' });
+  });
+
+  describe('the memory limits above the process (a fake /proc and /sys/fs/cgroup)', () => {
+    const files = (entries: Record<string, string>) => (file: string) => entries[file] ?? null;
+
+    it('reads memory.max from the cgroup up to the root on cgroup v2, skipping `max`', () => {
+      const read = files({
+        '/proc/self/cgroup': '0::/kubepods.slice/pod-1/container-2\n',
+        '/sys/fs/cgroup/kubepods.slice/pod-1/container-2/memory.max': 'max',
+        '/sys/fs/cgroup/kubepods.slice/pod-1/memory.max': '1073741824',
+        '/sys/fs/cgroup/kubepods.slice/memory.max': '8589934592',
+      });
+      expect(cgroupMemoryLimits(read)).toEqual([1_073_741_824, 8_589_934_592]);
+      expect(usableMemory(read)).toEqual({ bytes: 1_073_741_824, source: 'cgroup' });
+    });
+
+    it("reads cgroup v1's hierarchical_memory_limit, and a container's own mount when the path is not under it", () => {
+      const stat = (bytes: string) => `cache 0\nhierarchical_memory_limit ${bytes}\nhierarchical_memsw_limit ${bytes}\n`;
+      const onHost = files({
+        '/proc/self/cgroup': '12:pids:/system.slice/worker.service\n4:cpu,memory:/system.slice/worker.service\n0::/system.slice/worker.service',
+        '/sys/fs/cgroup/memory/system.slice/worker.service/memory.stat': stat('2097152000'),
+      });
+      expect(usableMemory(onHost)).toEqual({ bytes: 2_097_152_000, source: 'cgroup' });
+      const inContainer = files({ '/proc/self/cgroup': '4:memory:/docker/abc', '/sys/fs/cgroup/memory/memory.stat': stat('536870912') });
+      expect(cgroupMemoryLimits(inContainer)).toEqual([536_870_912]);
+    });
+
+    it("takes the host's memory when no cgroup above has a limit, or one beyond the host's", () => {
+      const unlimited = files({
+        '/proc/self/cgroup': '4:memory:/user.slice\n0::/user.slice',
+        '/sys/fs/cgroup/memory/user.slice/memory.stat': 'hierarchical_memory_limit 9223372036854771712',
+        '/sys/fs/cgroup/user.slice/memory.max': String(os.totalmem() * 2),
+      });
+      expect(cgroupMemoryLimits(unlimited)).toEqual([os.totalmem() * 2]);
+      if (!limited) expect(usableMemory(unlimited)).toEqual({ bytes: os.totalmem(), source: 'host' });
+      expect(cgroupMemoryLimits(files({}))).toEqual([]);
+    });
   });
 
   // A real memory cgroup, as a container's limit: the process reads the limit, not the host's memory.
