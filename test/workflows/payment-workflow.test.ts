@@ -2,14 +2,16 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle }
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it, vi } from 'vitest';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
+import { withoutCheckout } from '../../src/domain';
 import {
   cancelUpdate,
+  chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
   refundUpdate,
 } from '../../workflows/messages';
 import { PAYMENT_STATUS } from '../../src/temporal/search-attributes';
-import { patchIdsIn, scheduledActivityTypesIn, startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
+import { patchIdsIn, paymentRequest, scheduledActivityTypesIn, startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
 
 // Real production durations throughout: 24 h VA expiry, 30-day refund window. The time-skipping server makes them
 // take milliseconds.
@@ -348,6 +350,33 @@ describe('payment workflow', () => {
     const scheduled = ((await handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name);
     expect(scheduled.filter((name) => name === 'chargePayment')).toHaveLength(1);
     expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(5);
+  });
+
+  it('a cancel while the charge is still being placed is refused CHARGE_IN_PROGRESS, not applied to an order Midtrans has not got yet', async () => {
+    // The worker's quick attempts and the activity's first ones fail: POST /payments has answered 202 with the payment
+    // id meanwhile, and the client may cancel. Midtrans knows no order yet (its cancel is a 404), so a cancel applied
+    // now would cancel here an order the charge then places: a payable VA for a canceled payment.
+    ctx.h.failNextCharges(5);
+    const request = paymentRequest();
+    const { cardToken, customer, items, description } = request;
+    ctx.h.checkouts.set(request.paymentId, { cardToken, customer, items, description });
+    const handle = await ctx.h.env.client.workflow.start('paymentWorkflow', {
+      workflowId: `payment-${request.paymentId}`,
+      taskQueue: ctx.h.taskQueue,
+      args: [{ request: withoutCheckout(request), userId: 'user-7', refundWindowDays: REFUND_WINDOW_DAYS }],
+    });
+    ctx.lastPayment = handle;
+    await vi.waitFor(() => expect(writesFor(request.paymentId)).not.toHaveLength(0), { timeout: 30_000 });
+    const refused = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed my mind' }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'CHARGE_IN_PROGRESS' });
+
+    const charged = await handle.executeUpdate(chargeCompletedUpdate);
+    expect(charged).toMatchObject({ status: 'pending', instructions: { kind: 'virtual_account' } });
+    const canceled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed my mind' }] });
+    expect(canceled.status).toBe('canceled');
+    expect(await ctx.h.midtrans.getStatus(request.paymentId)).toMatchObject({ transaction_status: 'cancel' });
+    expect((await handle.result()).status).toBe('canceled');
   });
 
   it('a charge that gave up without an answer, for an order Midtrans took: the status API finds it pending, and the row is written all the same', async () => {
