@@ -202,6 +202,18 @@ export class PaymentEntity {
     guard(() => decideCancel(this.state));
   }
 
+  /**
+   * A cancel request, before it is accepted: refused while the charge is being placed, since Midtrans has no order to
+   * cancel yet (its cancel answers 404) and the charge would then place a payable order for a canceled payment. Only
+   * the validator asks: validators do not run on replay, so an accepted cancel replays as it ran.
+   */
+  validateCancelRequest(): void {
+    if (!this.input.resumed && !this.details.chargeCompleted) {
+      throw ApplicationFailure.nonRetryable('the charge is still being placed at Midtrans; retry the cancel once it is', 'CHARGE_IN_PROGRESS');
+    }
+    this.validateCancel();
+  }
+
   cancel(request: CancelRequest): Promise<PaymentView> {
     return this.serialized(async () => {
       this.validateCancel();

@@ -26,7 +26,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     await condition(() => payment.chargeCompleted);
     return payment.view();
   });
-  setHandler(cancelUpdate, (request) => payment.cancel(request), { validator: (_request) => payment.validateCancel() });
+  setHandler(cancelUpdate, (request) => payment.cancel(request), { validator: (_request) => payment.validateCancelRequest() });
   setHandler(refundUpdate, (request) => payment.refund(request), { validator: (request) => payment.validateRefund(request) });
 
   if (input.resumed) payment.tagStatus();

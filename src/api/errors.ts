@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   INVALID_STATE: 409,
+  /** A cancel while the charge is still being placed at Midtrans: transient, retry after Retry-After. */
+  CHARGE_IN_PROGRESS: 409,
   INVALID_TRANSITION: 409,
   IDEMPOTENCY_CONFLICT: 409,
   /** Operators: reconcile asked of a payment whose workflow has closed. */
@@ -59,6 +61,9 @@ export class ApiError extends Error {
     return ERROR_STATUS[this.code];
   }
 }
+
+/** Refusals that pass on their own: answered with Retry-After, and never kept as an Idempotency-Key's final answer. */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { CHARGE_IN_PROGRESS: 5 };
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && code in ERROR_STATUS;

@@ -30,7 +30,7 @@ export type { DownstreamRedeliveryInput, DownstreamRedeliveryResult };
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { paymentWorkflowId } from '../temporal/workflow-ids';
-import { ApiError, isErrorCode } from './errors';
+import { ApiError, isErrorCode, RETRY_AFTER_SECONDS } from './errors';
 
 export { paymentWorkflowId };
 
@@ -214,7 +214,7 @@ export type PaymentWorkflows = ReturnType<typeof createPaymentWorkflows>;
 function rethrowAsApiError(error: unknown): never {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const { type, message, details } = error.cause;
-    if (isErrorCode(type)) throw new ApiError(type, message, details?.[0]);
+    if (isErrorCode(type)) throw new ApiError(type, message, details?.[0], RETRY_AFTER_SECONDS[type]);
   }
   if (error instanceof WorkflowNotFoundError) {
     throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');

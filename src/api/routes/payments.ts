@@ -184,7 +184,9 @@ const cancelPayment = createRoute({
   responses: {
     200: { description: 'Canceled', headers: IDEMPOTENT_REPLAY_HEADERS, ...jsonContent(paymentSchema) },
     404: errorResponse('PAYMENT_NOT_FOUND'),
-    409: errorResponse('INVALID_STATE: the payment can no longer be canceled; IDEMPOTENCY_CONFLICT'),
+    409: errorResponse(
+      'INVALID_STATE: the payment can no longer be canceled; CHARGE_IN_PROGRESS: the charge is still being placed at Midtrans, retry after Retry-After; IDEMPOTENCY_CONFLICT',
+    ),
     ...STANDARD_ERRORS,
     504: UPDATE_PENDING_RESPONSE,
   },
@@ -334,14 +336,17 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     const answer = sendUpdate(claimed?.updateId).then(
       (view): StoredAnswer => ({ status: 200, body: paymentResponse(view) }),
       (error: unknown): StoredAnswer => {
-        if (error instanceof ApiError) return { status: error.status, body: errorBody(error) };
+        // A transient refusal is answered as an error, not as a final answer: the key's retry asks the workflow again.
+        if (error instanceof ApiError && !error.retryAfterSeconds) return { status: error.status, body: errorBody(error) };
         throw error;
       },
     );
     if (claimed) {
       answer
         .then((final) => keys.store(claimed, final))
-        .catch((error: unknown) => c.get('log').warn({ err: error }, 'the answer to an Idempotency-Key was not stored'));
+        .catch((error: unknown) => {
+          if (!(error instanceof ApiError)) c.get('log').warn({ err: error }, 'the answer to an Idempotency-Key was not stored');
+        });
     } else {
       answer.catch(() => {}); // an error after the deadline has no one left to tell
     }

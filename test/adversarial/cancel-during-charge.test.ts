@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaymentBody } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
+
+/**
+ * A cancel sent while the charge is still being placed (POST /payments answered 202, the charge retries in its
+ * activity) reached Midtrans before the order did: its cancel answered 404, the payment was canceled here, and the
+ * charge then placed a payable order for it. The workflow now refuses such a cancel until the charge has answered.
+ */
+
+let s: Service;
+/** While set, every charge fails as a network error would, before reaching the simulator. */
+let chargesFail = false;
+const failingCharges: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (chargesFail && url.pathname.endsWith('/charge')) return Promise.reject(new TypeError('fetch failed'));
+  return fetch(input, init);
+};
+
+beforeAll(async () => {
+  s = await startService({ createWaitMs: 500, midtransFetch: failingCharges });
+});
+afterAll(async () => {
+  chargesFail = false;
+  await s?.close();
+});
+
+async function atMidtrans(paymentId: string): Promise<{ transaction: { transaction_status: string } } | null> {
+  const response = await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}`);
+  return response.status === 200 ? ((await response.json()) as { transaction: { transaction_status: string } }) : null;
+}
+
+describe('a cancel while the charge is being placed', () => {
+  it('is refused 409 CHARGE_IN_PROGRESS with Retry-After, not kept for its key; retried once charged, it cancels at Midtrans', async () => {
+    chargesFail = true;
+    let id: string;
+    const key = `cancel-${randomUUID()}`;
+    const cancel = () => s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': key });
+    try {
+      const created = await s.api('POST', '/payments', createPaymentBody());
+      expect(created.status).toBe(202);
+      id = created.body.payment_id;
+      await s.eventually(
+        () => s.api('GET', `/payments/${id}`),
+        (payment) => payment.status === 200,
+      );
+
+      const refused = await cancel();
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.code).toBe('CHARGE_IN_PROGRESS');
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(await atMidtrans(id)).toBeNull();
+    } finally {
+      chargesFail = false;
+    }
+
+    await s.eventually(
+      () => s.api('GET', `/payments/${id}`),
+      (payment) => payment.body.payment_instructions !== null,
+    );
+    const retried = await cancel();
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect((await atMidtrans(id))?.transaction.transaction_status).toBe('cancel');
+  });
+});
