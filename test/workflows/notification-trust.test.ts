@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowUpdateHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it, vi } from 'vitest';
-import { cancelUpdate, midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, reconcileRequestSignal, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
 import { toMidtransObservation } from '../../src/midtrans/observation';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
@@ -350,5 +350,54 @@ describe('a workflow defends its own history', () => {
       'refund-1',
       'refund-2',
     ]);
+  });
+});
+
+describe('a continue-as-new carries what its run owed', () => {
+  it('a refund retried with its update id after the run continued as new refunds once: Midtrans sees one refund', async () => {
+    // The API sends a retried request's update again under the same id (derived from its Idempotency-Key) when it has no
+    // stored answer for it (its first instance died, or storing failed). Temporal applies an update id once per run.
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(handle, (v) => v.status === 'success');
+    const updateId = `idempotency-${request.paymentId.slice(4)}`;
+    const first = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }], updateId });
+    expect(first).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
+
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+
+    const retried = await latest.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }], updateId });
+    expect(retried).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
+    expect(retried.refunds.map((r) => r.refundKey)).toEqual([`${request.paymentId}-r1`]);
+    expect(ctx.h.midtransCalls.filter((c) => c.method === 'POST' && c.path.endsWith(`${request.paymentId}/refund`))).toHaveLength(1);
+    // A new update id is a new refund.
+    const next = await latest.executeUpdate(refundUpdate, { args: [{ amount: 50_000, reason: 'another seat' }] });
+    expect(next.refundedAmount).toBe(150_000);
+    await latest.terminate('test done');
+  });
+
+  it('an operator’s reconcile request that reaches the run as it continues as new is looked at in the next run', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    // PostgreSQL is down: the run's last write before it continues as new retries, and the request arrives meanwhile.
+    ctx.h.setReadModelDown(true);
+    try {
+      for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
+      const retrying = async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
+      await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
+      await handle.signal(reconcileRequestSignal, { requestedBy: 'operator-ani', reason: 'customer says paid' });
+    } finally {
+      ctx.h.setReadModelDown(false);
+    }
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+    const view = await viewWhen(latest, (v) => v.history.some((e) => e.kind === 'reconciliation_requested'), 20_000);
+    expect(view.history.find((e) => e.kind === 'reconciliation_requested')?.detail).toMatchObject({ requestedBy: ['operator-ani'] });
+    await latest.terminate('test done');
   });
 });
