@@ -36,6 +36,13 @@ export interface ResumedPayment {
   refundWindowEndsMs?: number;
   /** Notifications received but not yet looked at. */
   inbox: MidtransNotificationSignal[];
+  /** Requests for a look at Midtrans not yet made. */
+  reconcileRequests?: ReconcileRequest[];
+  /**
+   * Ids of the cancel and refund updates the earlier runs carried out: Temporal applies an update id once per run, and
+   * the API sends a retried request's update again under its id when it has no stored answer for it.
+   */
+  answeredUpdateIds?: string[];
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, currentUpdateInfo, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent, PaymentActivities } from '../activities';
 import {
   answerMismatch,
@@ -72,7 +72,9 @@ export class PaymentEntity {
   private refundWindowEndsMs: number | undefined;
   private readonly inbox: MidtransNotificationSignal[];
   /** Who asked for a look at Midtrans that has not been made yet (operators, the daily reconciliation). */
-  private reconcileRequests: ReconcileRequest[] = [];
+  private reconcileRequests: ReconcileRequest[];
+  /** Cancel and refund updates carried out, by id, in this run and the earlier ones (see ResumedPayment). */
+  private readonly answeredUpdateIds: string[];
   private readonly deliveries: Promise<void>[] = [];
   private deliveriesInFlight = 0;
   /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
@@ -118,6 +120,8 @@ export class PaymentEntity {
     this.refundWindowEndsMs = resumed?.refundWindowEndsMs;
     this.expiryPassed = resumed?.expiryPassed ?? false;
     this.inbox = [...(resumed?.inbox ?? [])];
+    this.reconcileRequests = [...(resumed?.reconcileRequests ?? [])];
+    this.answeredUpdateIds = [...(resumed?.answeredUpdateIds ?? [])];
   }
 
   // What the workflow and its callers read -------------------------------------------------------------------------
@@ -208,6 +212,7 @@ export class PaymentEntity {
    * the validator asks: validators do not run on replay, so an accepted cancel replays as it ran.
    */
   validateCancelRequest(): void {
+    if (this.answeredInEarlierRun()) return;
     if (!this.input.resumed && !this.details.chargeCompleted) {
       throw ApplicationFailure.nonRetryable('the charge is still being placed at Midtrans; retry the cancel once it is', 'CHARGE_IN_PROGRESS');
     }
@@ -215,7 +220,8 @@ export class PaymentEntity {
   }
 
   cancel(request: CancelRequest): Promise<PaymentView> {
-    return this.serialized(async () => {
+    if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
+    return this.answered(this.serialized(async () => {
       this.validateCancel();
       const outcome = await cancelAtMidtrans(this.midtransId()).catch(gatewayUnavailable);
       await this.refuseAnswerNotOurs('cancel', outcome.observation);
@@ -228,10 +234,11 @@ export class PaymentEntity {
       }
       this.details.failureReason = request.reason;
       return this.view();
-    });
+    }));
   }
 
   validateRefund(request: RefundRequest): void {
+    if (this.answeredInEarlierRun()) return;
     guard(() => {
       this.assertRefundWindowOpen();
       decideRefund(this.state, request.amount);
@@ -239,7 +246,8 @@ export class PaymentEntity {
   }
 
   refund(request: RefundRequest): Promise<PaymentView> {
-    return this.serialized(async () => {
+    if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
+    return this.answered(this.serialized(async () => {
       guard(() => this.assertRefundWindowOpen());
       const decision = guard(() => decideRefund(this.state, request.amount));
       const key = refundKey(this.state.paymentId, this.details.refunds.length + 1);
@@ -270,6 +278,24 @@ export class PaymentEntity {
       await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
       this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
       return this.view();
+    }));
+  }
+
+  /**
+   * This cancel or refund update was carried out by an earlier run under the same id: it is answered with the payment
+   * as it is now, and nothing is done again. (Within a run Temporal answers a repeated id itself.)
+   */
+  private answeredInEarlierRun(): boolean {
+    const id = currentUpdateInfo()?.id;
+    return id !== undefined && this.answeredUpdateIds.includes(id);
+  }
+
+  /** Remembers the update being handled once it has been carried out, for the runs that continue this one. */
+  private answered(done: Promise<PaymentView>): Promise<PaymentView> {
+    const id = currentUpdateInfo()?.id;
+    return done.then((view) => {
+      if (id !== undefined) this.answeredUpdateIds.push(id);
+      return view;
     });
   }
 
@@ -386,6 +412,8 @@ export class PaymentEntity {
       expiryPassed: this.expiryPassed,
       refundWindowEndsMs: this.refundWindowEndsMs,
       inbox: [...this.inbox],
+      reconcileRequests: [...this.reconcileRequests],
+      answeredUpdateIds: [...this.answeredUpdateIds],
     };
   }
 
