@@ -383,6 +383,30 @@ describe('a continue-as-new carries what its run owed', () => {
     await latest.terminate('test done');
   });
 
+  it('a cancel applied while the run heads to continue as new is still delivered downstream, by the next run', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    // PostgreSQL is down: the run's last write before it continues as new retries, and the cancel is accepted meanwhile;
+    // it finishes, starting its deliveries, as the run continues as new.
+    ctx.h.setReadModelDown(true);
+    let canceled: WorkflowUpdateHandle<PaymentView> | undefined;
+    try {
+      for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
+      const retrying = async () =>
+        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
+      await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
+      canceled = await handle.startUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    } finally {
+      ctx.h.setReadModelDown(false);
+    }
+    await expect(canceled!.result()).resolves.toMatchObject({ status: 'canceled' });
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    expect((await latest.result()).status).toBe('canceled');
+    await vi.waitFor(() => expect(downstreamFor(request.paymentId).map((c) => [c.target, c.event.eventKey])).toContainEqual(['transaction-service', 'canceled']), {
+      timeout: 10_000,
+    });
+  });
+
   it('an operator’s reconcile request that reaches the run as it continues as new is looked at in the next run', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
     const pending = await ctx.h.notificationFor(request.paymentId);
