@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DownstreamEvent } from '../activities';
 import type { MidtransObservation, PaymentCheckout, PaymentState, PaymentTerms, PaymentView } from '../src/domain';
 
 /** The workflow's signature, for clients that start it by name. */
@@ -43,7 +44,14 @@ export interface ResumedPayment {
    * the API sends a retried request's update again under its id when it has no stored answer for it.
    */
   answeredUpdateIds?: string[];
+  /** Downstream deliveries started and not yet settled when the run continued as new: the new run makes them again. */
+  deliveriesOwed?: DownstreamDelivery[];
 }
+
+/** One event for one downstream service; its idempotency key (the event's) makes a repeat harmless. */
+export type DownstreamDelivery =
+  | { target: 'transaction-service'; event: DownstreamEvent }
+  | { target: 'user-service'; event: DownstreamEvent & { userId: string } };
 
 /**
  * A Midtrans HTTP notification whose signature the API has already verified, as the observation it claims (its field

@@ -30,7 +30,15 @@ import { PAYMENT_STATUS } from '../src/temporal/search-attributes';
 import { cancelAtMidtrans, confirmNotification, expireAtMidtrans, refundAtMidtrans } from './activity-proxies';
 import { applies, PATCHES } from './patches';
 import { activityGaveUp, askMidtransForStatus, deliverToTransactionService, deliverToUserService, failureMessage, writeReadModel } from './steps';
-import type { CancelRequest, MidtransNotificationSignal, PaymentWorkflowInput, ReconcileRequest, RefundRequest, ResumedPayment } from './messages';
+import type {
+  CancelRequest,
+  DownstreamDelivery,
+  MidtransNotificationSignal,
+  PaymentWorkflowInput,
+  ReconcileRequest,
+  RefundRequest,
+  ResumedPayment,
+} from './messages';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -77,6 +85,8 @@ export class PaymentEntity {
   private readonly answeredUpdateIds: string[];
   private readonly deliveries: Promise<void>[] = [];
   private deliveriesInFlight = 0;
+  /** The deliveries started and not yet settled, for a run that continues as new meanwhile. */
+  private readonly deliveriesUnsettled = new Set<DownstreamDelivery>();
   /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
   private readonly reversalsAsked: string[] = [];
   /** Routine audit lines not written yet: the next write carries them (see `lineCanWait`). */
@@ -414,6 +424,7 @@ export class PaymentEntity {
       inbox: [...this.inbox],
       reconcileRequests: [...this.reconcileRequests],
       answeredUpdateIds: [...this.answeredUpdateIds],
+      deliveriesOwed: [...this.deliveriesUnsettled],
     };
   }
 
@@ -603,25 +614,38 @@ export class PaymentEntity {
       amount: this.state.amount,
       refundAmount,
     };
-    // Runs beside the workflow: a slow or dead downstream service never blocks refunds or queries.
-    const calls: Promise<void>[] = [deliverToTransactionService(event)];
+    const deliveries: DownstreamDelivery[] = [{ target: 'transaction-service', event }];
     if (userId && status !== 'failed' && status !== 'expired' && status !== 'canceled') {
-      calls.push(deliverToUserService({ ...event, userId }));
+      deliveries.push({ target: 'user-service', event: { ...event, userId } });
     }
-    for (const call of calls) {
-      this.deliveriesInFlight += 1;
-      this.deliveries.push(
-        call
-          .catch((error: unknown) =>
-            this.serialized(() =>
-              this.record('downstream_failed', 'downstream', { detail: { event: eventKey, error: failureMessage(error) } }),
-            ),
-          )
-          .finally(() => {
-            this.deliveriesInFlight -= 1;
-          }),
-      );
-    }
+    for (const delivery of deliveries) this.deliver(delivery);
+  }
+
+  /**
+   * The deliveries the previous run started and had not settled when it continued as new (a cancel or refund that
+   * finished on its way there): made again, under the same idempotency keys.
+   */
+  deliverOwed(): void {
+    for (const delivery of this.input.resumed?.deliveriesOwed ?? []) this.deliver(delivery);
+  }
+
+  private deliver(delivery: DownstreamDelivery): void {
+    // Runs beside the workflow: a slow or dead downstream service never blocks refunds or queries.
+    const call = delivery.target === 'transaction-service' ? deliverToTransactionService(delivery.event) : deliverToUserService(delivery.event);
+    this.deliveriesInFlight += 1;
+    this.deliveriesUnsettled.add(delivery);
+    this.deliveries.push(
+      call
+        .catch((error: unknown) =>
+          this.serialized(() =>
+            this.record('downstream_failed', 'downstream', { detail: { event: delivery.event.eventKey, error: failureMessage(error) } }),
+          ),
+        )
+        .finally(() => {
+          this.deliveriesInFlight -= 1;
+          this.deliveriesUnsettled.delete(delivery);
+        }),
+    );
   }
 
   /**

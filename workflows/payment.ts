@@ -29,8 +29,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   setHandler(cancelUpdate, (request) => payment.cancel(request), { validator: (_request) => payment.validateCancelRequest() });
   setHandler(refundUpdate, (request) => payment.refund(request), { validator: (request) => payment.validateRefund(request) });
 
-  if (input.resumed) payment.tagStatus();
-  else await charge(payment, input);
+  if (input.resumed) {
+    payment.tagStatus();
+    payment.deliverOwed();
+  } else await charge(payment, input);
   const wakeUp = new WakeUpTimer();
 
   // Awaiting payment: each notification is checked with Midtrans, the order expires once, and Midtrans is asked when
