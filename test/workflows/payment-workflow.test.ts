@@ -192,6 +192,9 @@ describe('payment workflow', () => {
     expect(final.status).toBe('canceled');
     const err = await handle.executeUpdate(cancelUpdate, { args: [{}] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowNotFoundError);
+    // The row says why, as the cancel's answer did: GET /payments/{id} reads the row.
+    const canceledRow = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId && w.snapshot.view.status === 'canceled');
+    expect(canceledRow.map((w) => w.snapshot.view.failureReason)).toEqual(['customer changed plans']);
   });
 
   it('cancel is rejected once paid, and the rejected update writes nothing', async () => {
