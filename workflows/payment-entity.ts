@@ -83,6 +83,8 @@ export class PaymentEntity {
   private reconcileRequests: ReconcileRequest[];
   /** Cancel and refund updates carried out, by id, in this run and the earlier ones (see ResumedPayment). */
   private readonly answeredUpdateIds: string[];
+  /** The reason of the cancel being carried out, for the write of the transition that cancels. */
+  private cancelReason: string | undefined;
   private readonly deliveries: Promise<void>[] = [];
   private deliveriesInFlight = 0;
   /** The deliveries started and not yet settled, for a run that continues as new meanwhile. */
@@ -233,16 +235,21 @@ export class PaymentEntity {
     if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
     return this.answered(this.serialized(async () => {
       this.validateCancel();
-      const outcome = await cancelAtMidtrans(this.midtransId()).catch(gatewayUnavailable);
-      await this.refuseAnswerNotOurs('cancel', outcome.observation);
-      if (outcome.observation) await this.applyObservation(outcome.observation, 'api');
-      if (this.state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(this.state.status)) {
-        await this.transition('canceled', 'api', { reason: request.reason });
+      // Whichever step cancels (Midtrans's answer, or ours after it), its write carries the reason.
+      this.cancelReason = request.reason;
+      try {
+        const outcome = await cancelAtMidtrans(this.midtransId()).catch(gatewayUnavailable);
+        await this.refuseAnswerNotOurs('cancel', outcome.observation);
+        if (outcome.observation) await this.applyObservation(outcome.observation, 'api');
+        if (this.state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(this.state.status)) {
+          await this.transition('canceled', 'api', { reason: request.reason });
+        }
+      } finally {
+        this.cancelReason = undefined;
       }
       if (this.state.status !== 'canceled') {
         throw ApplicationFailure.nonRetryable(`payment is ${this.state.status}; it can no longer be canceled`, 'INVALID_STATE');
       }
-      this.details.failureReason = request.reason;
       return this.view();
     }));
   }
@@ -510,6 +517,7 @@ export class PaymentEntity {
   /** Persists a status change already applied to the state, tags the workflow for the UI, and tells downstream. */
   private async announceTransition(from: PaymentStatus, to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
     if (to === 'success') this.details.paidAt = iso(Date.now());
+    if (to === 'canceled' && this.cancelReason !== undefined) this.details.failureReason = this.cancelReason;
     upsertSearchAttributes([{ key: PAYMENT_STATUS, value: to }]);
     await this.record('transition', source, { from, to, detail });
     if (to === 'success' || to === 'failed' || to === 'expired' || to === 'canceled') this.notifyDownstream(to);
