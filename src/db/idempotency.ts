@@ -17,6 +17,8 @@ export interface IdempotentRequest {
   /** For a create: the id a new payment would get; otherwise the payment the request is about. */
   paymentId: string;
   requestHash: string;
+  /** The workflow update a new claim stands for. */
+  updateId: string;
   ttlHours: number;
 }
 
@@ -32,9 +34,11 @@ export interface IdempotencyHolder {
   requestHash: string;
   /** Null while the first request is in flight, or its workflow update is still pending. */
   answer: StoredAnswer | null;
+  /** Null for a claim stored before update ids were. */
+  updateId: string | null;
 }
 
-type HolderRow = { endpoint: string; paymentId: string; requestHash: string; status: number | null; body: unknown };
+type HolderRow = { endpoint: string; paymentId: string; requestHash: string; updateId: string | null; status: number | null; body: unknown };
 const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({
   ...held,
   answer: status === null ? null : { status, body },
@@ -47,19 +51,19 @@ const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({
  * row from before keys were per caller gets that row's payment, so a retry across the deploy never charges twice.
  */
 export async function claimIdempotencyKey(db: Database, request: IdempotentRequest): Promise<IdempotencyHolder> {
-  const { caller, key, endpoint, paymentId, requestHash, ttlHours } = request;
-  const columns = Prisma.sql`endpoint, payment_id as "paymentId", request_hash as "requestHash", response_status as status, response_body as body`;
+  const { caller, key, endpoint, paymentId, requestHash, updateId, ttlHours } = request;
+  const columns = Prisma.sql`endpoint, payment_id as "paymentId", request_hash as "requestHash", update_id as "updateId", response_status as status, response_body as body`;
   // One statement: our insert, or the existing holder. The select runs on the statement's snapshot, so it misses a
   // holder that committed while we waited on its row lock; the second read below then finds it.
   const [claimed] = await db.$queryRaw<HolderRow[]>`
     with inserted as (
-      insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
-      values (${caller}, ${key}, ${endpoint}, ${requestHash},
+      insert into idempotency_keys (caller, key, endpoint, request_hash, update_id, payment_id, created_at, expires_at)
+      values (${caller}, ${key}, ${endpoint}, ${requestHash}, ${updateId},
         coalesce((select payment_id from idempotency_keys where caller = ${LEGACY_CALLER} and key = ${key}
           and endpoint = ${endpoint} and request_hash = ${requestHash} and expires_at > ${NOW_UTC}), ${paymentId}),
         ${NOW_UTC}, ${NOW_UTC} + make_interval(hours => ${ttlHours}::int))
       on conflict (caller, key) do update set endpoint = excluded.endpoint, request_hash = excluded.request_hash,
-        payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
+        update_id = excluded.update_id, payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
         expires_at = excluded.expires_at
         where idempotency_keys.expires_at <= ${NOW_UTC}
       returning ${columns})

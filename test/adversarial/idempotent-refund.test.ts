@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { createPaymentBody } from '../support/fixtures';
@@ -188,5 +188,28 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ refunded_amount: 50_000 });
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00', '20000.00']);
+  });
+
+  it('a refund claimed before update ids were stored (in flight over the deploy) is retried under the update id it was sent with', async () => {
+    const id = await paidPayment(100_000);
+    const key = `legacy-claim-${randomUUID()}`;
+    const body = { amount: 30_000, reason: 'one seat' };
+    // The caller's fingerprint as the API stores it, from a key this caller used.
+    const probeKey = `probe-${randomUUID()}`;
+    await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': probeKey });
+    const [probe] = await s.db.$queryRaw<{ caller: string }[]>`select caller from idempotency_keys where key = ${probeKey}`;
+    const caller = probe!.caller;
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    // What the API before the update_id column did: the update under an id from (caller, key), and a claim with no
+    // answer yet (its request answered 504 UPDATE_PENDING, say).
+    await s.dependencies.workflows.refund(id, body, `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`);
+    await s.db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
+      values (${caller}, ${key}, 'POST /payments/{payment_id}/refund', ${sha256(JSON.stringify(body))}, ${id},
+        now() at time zone 'utc', (now() at time zone 'utc') + interval '1 hour')`;
+
+    const retried = await s.api('POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ refunded_amount: 30_000 });
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
   });
 });
