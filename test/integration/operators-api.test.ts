@@ -399,6 +399,48 @@ describe('the review queue and its actions', () => {
     expect(unknown.body.error.code).toBe('REVIEW_ITEM_NOT_FOUND');
   });
 
+  it('Midtrans saying paid after we closed a payment unpaid is in the queue, once per payment; resolving hides it', async () => {
+    // A notification that reaches a closed workflow is kept, not applied: a late DANA settlement (Midtrans finds DANA
+    // orders by transaction_id only, so our look-ups by order id could not see it before the expiry), or a customer
+    // who paid a Snap order after it was canceled here.
+    const now = Date.now();
+    const expired = paymentRow({ status: 'expired', paymentMethod: 'dana', createdAt: new Date(now - HOUR) });
+    const canceled = paymentRow({ status: 'canceled', createdAt: new Date(now - HOUR) });
+    const paid = paymentRow({ status: 'success', createdAt: new Date(now - HOUR) });
+    await s.db.payment.createMany({ data: [expired, canceled, paid] });
+    const closedNotification = (paymentId: string, transactionStatus: string, statusCode: string, minutesAgo: number) => ({
+      paymentId,
+      orderId: paymentId,
+      transactionStatus,
+      statusCode,
+      grossAmount: '100000.00',
+      signatureValid: true,
+      outcome: 'payment_closed',
+      rawBody: '{}',
+      bodySha256: randomUUID(),
+      meaningSha256: randomUUID(),
+      receivedAt: new Date(now - minutesAgo * MINUTE),
+    });
+    await s.db.webhookNotification.createMany({
+      data: [
+        closedNotification(expired.id, 'settlement', '200', 20),
+        closedNotification(expired.id, 'settlement', '200', 10),
+        closedNotification(canceled.id, 'expire', '202', 15),
+        closedNotification(paid.id, 'settlement', '200', 15),
+      ],
+    });
+
+    const items = (await reviews()).filter((item) => [expired.id, canceled.id, paid.id].includes(item.payment_id));
+    expect(items.map((item) => [item.id, item.kind])).toEqual([[`paid-after-close:${expired.id}`, 'paid_after_close']]);
+    expect(items[0]).toMatchObject({ since: new Date(now - 20 * MINUTE).toISOString(), payment: { status: 'expired' } });
+    expect(items[0]!.reason).toMatch(/settlement/);
+
+    const id = `paid-after-close:${expired.id}`;
+    const resolved = await budi('POST', `/operations/reviews/${encodeURIComponent(id)}/resolve`, { note: 'refunded by hand at Midtrans' });
+    expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+    expect((await reviews()).map((item) => item.id)).not.toContain(id);
+  });
+
   it('a delivery the transaction service refused is in the queue; redelivered while it still refuses it fails again, then it is delivered', async () => {
     const transactionCalls = (key: string) =>
       s.receiver.calls.filter((c) => c.path === '/transactions/payments/notify' && c.idempotencyKey === key);
