@@ -70,7 +70,7 @@ export const operatorActionSchema = z
 
 export const reviewItemSchema = z
   .object({
-    id: z.string().describe('event:<id>, delivery:<delivery id>, pending:<payment id> or processing:<payment id>'),
+    id: z.string().describe('event:<id>, delivery:<delivery id>, pending:<payment id>, processing:<payment id> or paid-after-close:<payment id>'),
     kind: z.enum(REVIEW_KINDS),
     reason: z.string(),
     since: z.string(),

@@ -2,13 +2,13 @@ import { Prisma, type Payment } from '../generated/prisma/client';
 import type { Database } from './client';
 
 /** Why a payment needs a person. */
-export const REVIEW_KINDS = ['operator_review_event', 'failed_delivery', 'pending_past_expiry', 'processing_too_long'] as const;
+export const REVIEW_KINDS = ['operator_review_event', 'failed_delivery', 'pending_past_expiry', 'processing_too_long', 'paid_after_close'] as const;
 export type ReviewKind = (typeof REVIEW_KINDS)[number];
 
 export interface ReviewItem {
   /**
    * The item's id for POST /operations/reviews/{id}/resolve: `event:<payment event id>`, `delivery:<delivery id>`,
-   * `pending:<payment id>` or `processing:<payment id>`.
+   * `pending:<payment id>`, `processing:<payment id>` or `paid-after-close:<payment id>`.
    */
   id: string;
   kind: ReviewKind;
@@ -113,6 +113,19 @@ async function reviewRows(db: Database, options: ReviewQueueOptions): Promise<Re
        where p.status = 'processing' and p.updated_at < (now() at time zone 'utc') - make_interval(hours => ${hours}::int)
          and ${stillOpen(Prisma.sql`'processing:' || p.id`, Prisma.sql`p.updated_at`, Prisma.sql`p.id`)}
        order by p.updated_at limit ${limit}::int)
+      union all
+      -- Midtrans said paid (settlement, capture) after the payment's workflow closed it unpaid: the notification was kept,
+      -- not applied. One item per payment, since its first such notification.
+      (select 'paid-after-close:' || p.id, 'paid_after_close',
+         'Midtrans said ' || late.statuses || ' after the payment closed ' || p.status, late.since, p.id, null, null
+       from (select n.payment_id, min(n.received_at) as since, string_agg(distinct n.transaction_status, ', ') as statuses
+             from webhook_notifications n
+             where n.outcome = 'payment_closed' and n.transaction_status in ('settlement', 'capture')
+             group by n.payment_id) late
+       join payments p on p.id = late.payment_id
+       where p.status in ('expired', 'canceled', 'failed')
+         and ${stillOpen(Prisma.sql`'paid-after-close:' || p.id`, Prisma.sql`late.since`, Prisma.sql`p.id`)}
+       order by late.since limit ${limit}::int)
     ) queue
     order by since, id
     limit ${limit}::int`;
@@ -130,7 +143,7 @@ export async function findReviewItem(db: Database, options: ReviewQueueOptions, 
 async function paymentOfReviewId(db: Database, id: string): Promise<string | undefined> {
   const [kind, ...rest] = id.split(':');
   const key = rest.join(':');
-  if (kind === 'pending' || kind === 'processing') return key;
+  if (kind === 'pending' || kind === 'processing' || kind === 'paid-after-close') return key;
   if (kind === 'delivery') return (await db.downstreamDelivery.findUnique({ where: { id: key }, select: { paymentId: true } }))?.paymentId;
   if (kind === 'event' && /^\d{1,18}$/.test(key)) {
     return (await db.paymentEvent.findUnique({ where: { id: BigInt(key) }, select: { paymentId: true } }))?.paymentId;

@@ -8,6 +8,7 @@ const KIND_TEXT: Record<ReviewItem['kind'], string> = {
   failed_delivery: 'downstream delivery failed',
   pending_past_expiry: 'pending past its expiry',
   processing_too_long: 'processing too long',
+  paid_after_close: 'Midtrans says paid, closed unpaid here',
 };
 
 const BACK = '/console/reviews';
