@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransNotificationSignal } from '../../workflows/messages';
-import { createPaymentBody, sleep } from '../support/fixtures';
+import { midtransSignature } from '../../src/midtrans/signature';
+import { createPaymentBody, SERVER_KEY, sleep } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 
 /**
@@ -225,3 +226,28 @@ function startSlowRequest(body: string) {
     },
   };
 }
+
+describe('a signed notification for an order that is not ours', () => {
+  it('re-sent 30 times (another environment on the same server key, or a replayer) is stored once and counted, not stored 30 times', async () => {
+    const orderId = `ORDER-ELSEWHERE-${randomBytes(8).toString('hex')}`;
+    const body = {
+      transaction_id: randomBytes(16).toString('hex'),
+      order_id: orderId,
+      gross_amount: '150000.00',
+      status_code: '200',
+      transaction_status: 'settlement',
+      fraud_status: 'accept',
+      payment_type: 'bank_transfer',
+      signature_key: midtransSignature(orderId, '200', '150000.00', SERVER_KEY),
+    };
+    for (let variant = 0; variant < 30; variant++) {
+      const answer = await postWebhook(reformatted({ ...body, padding: 'x'.repeat(variant * 100) }, variant));
+      expect(answer.status).toBe(404);
+      expect(answer.body.error?.code).toBe('PAYMENT_NOT_FOUND');
+    }
+    const rows = await s.db.$queryRaw<{ n: bigint; duplicates: number }[]>`
+      select count(*) as n, coalesce(sum(duplicate_count), 0)::int as duplicates from webhook_notifications where order_id = ${orderId}`;
+    expect(Number(rows[0]!.n)).toBe(1);
+    expect(rows[0]!.duplicates).toBe(29);
+  });
+});
