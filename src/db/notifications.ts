@@ -99,14 +99,27 @@ export async function postponeNotification(db: Database, id: number, seconds: nu
     where id = ${id} and outcome = 'received'`;
 }
 
-/** A signed notification for an order we do not have (another environment sharing the key, or a deleted payment). */
+/**
+ * A signed notification for an order we do not have (another environment sharing the key, or a deleted payment):
+ * stored once per meaning, its copies counted on that row, as a payment's are. Two copies at the same instant may
+ * still both be stored (no unique key can hold rows without a payment); a flood of copies costs one row.
+ */
 export async function storeUnknownPaymentNotification(db: Database, n: VerifiedNotification): Promise<void> {
+  const orderId = text(n.body.order_id);
   await db.$executeRaw`
+    with counted as (
+      update webhook_notifications
+      set duplicate_count = duplicate_count + 1, last_duplicate_at = (now() at time zone 'utc')
+      where id = (select id from webhook_notifications
+                  where payment_id is null and order_id = ${orderId} and meaning_sha256 = ${n.meaningSha256}
+                  order by id limit 1)
+      returning id)
     insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
       gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at)
-    values (null, ${text(n.body.order_id)}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
+    select null, ${orderId}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
       ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'unknown_payment',
-      ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'))`;
+      ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc')
+    where not exists (select 1 from counted)`;
 }
 
 export async function setNotificationOutcome(db: Database, id: number, outcome: Exclude<NotificationOutcome, 'received'>): Promise<void> {

@@ -121,8 +121,9 @@ export function webhookRoutes(deps: ApiDependencies) {
     const claim = await claimNotification(db, stored);
     if (claim.kind === 'unknown_payment') {
       // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
-      // moves the payment on, and the workflow's next write recreates the row.
-      if (await workflows.exists(paymentId)) {
+      // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
+      // cannot have one: Temporal is not asked.
+      if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId))) {
         await workflows.notify(paymentId, observation);
         return answer('accepted');
       }
