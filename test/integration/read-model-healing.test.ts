@@ -75,6 +75,25 @@ describe('a read model that lost a payment', () => {
   });
 });
 
+describe('a read model that lost a closed payment', () => {
+  it("answers a notification for it as for an order it does not know (stored, 404), not with a 500: its workflow has closed", async () => {
+    const { api, simulator } = service;
+    const created = await api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined }));
+    const paymentId: string = created.body.payment_id;
+    expect((await api('POST', `/payments/${paymentId}/cancel`, { reason: 'changed plans' })).body.status).toBe('canceled');
+    await service.client.workflow.getHandle(`payment-${paymentId}`).result();
+    await forgetPayment(paymentId);
+
+    const record = (await (await fetch(`${simulator.url}/_simulator/transactions/${paymentId}`)).json()) as { notifications: { body: unknown }[] };
+    const genuine = record.notifications.at(-1)!.body;
+    const answer = await fetch(`${service.apiUrl}/payments/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(genuine) });
+    expect(answer.status).toBe(404);
+    expect(((await answer.json()) as { error: { code: string } }).error.code).toBe('PAYMENT_NOT_FOUND');
+    const kept = await service.db.webhookNotification.findMany({ where: { orderId: paymentId, paymentId: null, outcome: 'unknown_payment' } });
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+  });
+});
+
 describe('a downstream delivery for a payment whose row the read model lost', () => {
   it('is delivered once and recorded: its bookkeeping never fails the activity, so it is not retried until a rebuild', async () => {
     const paymentId = randomUUID();
