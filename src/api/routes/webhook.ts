@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { z } from 'zod';
@@ -122,10 +123,17 @@ export function webhookRoutes(deps: ApiDependencies) {
     if (claim.kind === 'unknown_payment') {
       // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
       // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
-      // cannot have one: Temporal is not asked.
+      // cannot have one: Temporal is not asked. A closed workflow takes no signal: the notification is kept as for an
+      // order we do not know.
       if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId))) {
-        await workflows.notify(paymentId, observation);
-        return answer('accepted');
+        const signalled = await workflows.notify(paymentId, observation).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof WorkflowNotFoundError) return false;
+            throw error;
+          },
+        );
+        if (signalled) return answer('accepted');
       }
       await storeUnknownPaymentNotification(db, stored);
       metrics.countWebhook('unknown_payment');
