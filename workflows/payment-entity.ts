@@ -233,7 +233,8 @@ export class PaymentEntity {
 
   cancel(request: CancelRequest): Promise<PaymentView> {
     if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
-    return this.answered(this.serialized(async () => {
+    const updateId = currentUpdateInfo()?.id;
+    return this.serialized(async () => {
       this.validateCancel();
       // Whichever step cancels (Midtrans's answer, or ours after it), its write carries the reason.
       this.cancelReason = request.reason;
@@ -250,8 +251,9 @@ export class PaymentEntity {
       if (this.state.status !== 'canceled') {
         throw ApplicationFailure.nonRetryable(`payment is ${this.state.status}; it can no longer be canceled`, 'INVALID_STATE');
       }
+      this.rememberAnswered(updateId);
       return this.view();
-    }));
+    });
   }
 
   validateRefund(request: RefundRequest): void {
@@ -264,7 +266,8 @@ export class PaymentEntity {
 
   refund(request: RefundRequest): Promise<PaymentView> {
     if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
-    return this.answered(this.serialized(async () => {
+    const updateId = currentUpdateInfo()?.id;
+    return this.serialized(async () => {
       guard(() => this.assertRefundWindowOpen());
       const decision = guard(() => decideRefund(this.state, request.amount));
       const key = refundKey(this.state.paymentId, this.details.refunds.length + 1);
@@ -294,8 +297,9 @@ export class PaymentEntity {
       upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
       await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
       this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
+      this.rememberAnswered(updateId);
       return this.view();
-    }));
+    });
   }
 
   /**
@@ -307,13 +311,12 @@ export class PaymentEntity {
     return id !== undefined && this.answeredUpdateIds.includes(id);
   }
 
-  /** Remembers the update being handled once it has been carried out, for the runs that continue this one. */
-  private answered(done: Promise<PaymentView>): Promise<PaymentView> {
-    const id = currentUpdateInfo()?.id;
-    return done.then((view) => {
-      if (id !== undefined) this.answeredUpdateIds.push(id);
-      return view;
-    });
+  /**
+   * Remembers a cancel or refund update once carried out, for the runs that continue this one. Called as the step's
+   * last statement, not chained after it: a chained step would answer the update a microtask later than before.
+   */
+  private rememberAnswered(updateId: string | undefined): void {
+    if (updateId !== undefined) this.answeredUpdateIds.push(updateId);
   }
 
   // Steps of the process ------------------------------------------------------------------------------------------
