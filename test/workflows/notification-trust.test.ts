@@ -182,6 +182,33 @@ describe('answers about another order move nothing', () => {
   });
 });
 
+describe('a refund answer that does not add up', () => {
+  it('a refund answer whose total does not fit what we refunded still records the refund Midtrans made, for an operator to check', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await viewWhen(handle, (v) => v.status === 'success');
+    // Midtrans took the refund (its answer says refund), but its cumulative refund_amount is less than this refund.
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/refund') ? { ...body, refund_amount: '1.00' } : body));
+    let refunded: PaymentView;
+    try {
+      const answered = handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }] });
+      const stuck = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the refund update was never answered')), 15_000));
+      refunded = await Promise.race([answered, stuck]);
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    expect(refunded).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000, refunds: [{ amount: 100_000 }] });
+    expect(refunded.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'refund_answer_mismatch',
+      amount: 100_000,
+      midtrans_refund_amount: '1.00',
+    });
+    expect(downstreamFor(request.paymentId).map((c) => c.event.eventKey)).toContain('refund-1');
+    await handle.terminate('test done');
+  });
+});
+
 describe('status look-ups that fail for a while', () => {
   it('transient errors are retried for 10 minutes, then needs_operator_review, and the payment still settles later', async () => {
     const { request, handle } = await startPayment();
