@@ -285,8 +285,8 @@ export class PaymentEntity {
         });
       }
       const from = this.state.status;
-      const refundedTotal = outcome.observation?.refundAmount ? parseGrossAmount(outcome.observation.refundAmount) : undefined;
-      this.state = applyRefund(this.state, decision.amount, refundedTotal);
+      const counted = refundCounted(this.state, decision.amount, outcome.observation?.refundAmount);
+      this.state = counted.state;
       this.details.refunds.push({
         refundKey: key,
         amount: decision.amount,
@@ -296,6 +296,13 @@ export class PaymentEntity {
       });
       upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
       await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
+      if (counted.mismatch) {
+        await this.needsOperatorReview('api', 'refund_answer_mismatch', {
+          amount: decision.amount,
+          midtrans_refund_amount: outcome.observation?.refundAmount ?? null,
+          error: counted.mismatch,
+        });
+      }
       this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
       this.rememberAnswered(updateId);
       return this.view();
@@ -816,6 +823,20 @@ function detailsOf(view: PaymentView): PaymentDetails {
 }
 
 /** Domain rule violations become typed update failures (the API maps their type to an HTTP status). */
+/**
+ * The state once a refund Midtrans took is counted, with Midtrans's cumulative refund_amount when it fits. When it does
+ * not (unreadable, or less than this refund), Midtrans has still moved the money: the refund is counted as we asked it,
+ * and `mismatch` says why the total was not used, for an operator. Thrown, it would fail the workflow task forever.
+ */
+function refundCounted(state: PaymentState, amount: number, midtransRefundAmount: string | undefined): { state: PaymentState; mismatch?: string } {
+  try {
+    return { state: applyRefund(state, amount, midtransRefundAmount ? parseGrossAmount(midtransRefundAmount) : undefined) };
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { state: applyRefund(state, amount), mismatch: `${error.code}: ${error.message}` };
+  }
+}
+
 function guard<T>(rule: () => T): T {
   try {
     return rule();
