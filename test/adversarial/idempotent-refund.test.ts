@@ -212,4 +212,18 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     expect(retried.body).toMatchObject({ refunded_amount: 30_000 });
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
   });
+
+  it('a first claim of a key sends the update id API instances before update_id send, so a retry reaching one during a rolling deploy is the same update', async () => {
+    const id = await paidPayment(100_000);
+    const key = `rolling-${randomUUID()}`;
+    const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
+    expect(first.status).toBe(200);
+    const [row] = await s.db.$queryRaw<{ caller: string; update_id: string | null }[]>`select caller, update_id from idempotency_keys where key = ${key}`;
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    const olderInstancesId = `idempotency-${sha256(`${row!.caller}\n${key}`).slice(0, 32)}`;
+    expect(row!.update_id ?? olderInstancesId).toBe(olderInstancesId);
+    // The older instance's retry (its stored answer not there yet) is the same update: Temporal answers it, no refund.
+    await s.dependencies.workflows.refund(id, { amount: 30_000, reason: 'one seat' }, olderInstancesId);
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
+  });
 });
