@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Database } from '../db/client';
 import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
@@ -79,13 +79,23 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
       const caller = c.get('caller');
       const hash = requestHash(body);
       paymentId ??= `pay-${sha256(`payment\n${caller}\n${key}\n${hash}`).slice(0, 32)}`;
-      // Derived from the whole request, not only the key: a key claimed again past its TTL for another request of the
-      // same payment must not name the first one's update, which Temporal answers as long as the workflow runs. Not
-      // random: a retry that finds no claim (PostgreSQL restored from an older backup) still names the same update.
-      // Hashed: the caller's fingerprint and the client's key stay out of the workflow's history.
-      const newUpdateId = `idempotency-${sha256(`update\n${caller}\n${key}\n${endpoint}\n${paymentId}\n${hash}`).slice(0, 32)}`;
+      // A first claim's update id is (caller, key), as API instances from before update_id derive it, so that a retry
+      // reaching one of those during a rolling deploy names the same update. A key claimed again past its TTL gets a
+      // fresh id: the earlier claim's update is still answered by Temporal as long as the workflow runs. Stored with
+      // the claim, so every retry sends it. Hashed: the caller's fingerprint and the client's key stay out of the
+      // workflow's history.
+      const firstClaimUpdateId = `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
+      const reclaimUpdateId = `idempotency-${sha256(`${caller}\n${key}\n${randomUUID()}`).slice(0, 32)}`;
       purgeNowAndThen(c);
-      const holder = await claimIdempotencyKey(db, { caller, key, endpoint, paymentId, requestHash: hash, updateId: newUpdateId, ttlHours });
+      const holder = await claimIdempotencyKey(db, {
+        caller,
+        key,
+        endpoint,
+        paymentId,
+        requestHash: hash,
+        updateIds: { firstClaim: firstClaimUpdateId, reclaim: reclaimUpdateId },
+        ttlHours,
+      });
       const samePayment = endpoint === 'POST /payments' || holder.paymentId === paymentId;
       if (holder.endpoint !== endpoint || !samePayment || holder.requestHash !== hash) {
         throw new ApiError(
@@ -93,8 +103,8 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
           'this Idempotency-Key was already used with a different request (body, endpoint or payment)',
         );
       }
-      // A claim stored before update ids were keeps the id it was sent under then.
-      const updateId = holder.updateId ?? `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
+      // A claim stored before update_id (or by an older instance) is a first claim's.
+      const updateId = holder.updateId ?? firstClaimUpdateId;
       return { caller, key, paymentId: holder.paymentId, answer: holder.answer, updateId };
     },
 

@@ -17,8 +17,8 @@ export interface IdempotentRequest {
   /** For a create: the id a new payment would get; otherwise the payment the request is about. */
   paymentId: string;
   requestHash: string;
-  /** The workflow update a new claim stands for. */
-  updateId: string;
+  /** The workflow update the claim stands for: a key's first claim, or a claim of a key past its TTL. */
+  updateIds: { firstClaim: string; reclaim: string };
   ttlHours: number;
 }
 
@@ -51,25 +51,26 @@ const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({
  * row from before keys were per caller gets that row's payment, so a retry across the deploy never charges twice.
  */
 export async function claimIdempotencyKey(db: Database, request: IdempotentRequest): Promise<IdempotencyHolder> {
-  const { caller, key, endpoint, paymentId, requestHash, updateId, ttlHours } = request;
+  const { caller, key, endpoint, paymentId, requestHash, updateIds, ttlHours } = request;
   const columns = Prisma.sql`endpoint, payment_id as "paymentId", request_hash as "requestHash", update_id as "updateId", response_status as status, response_body as body`;
   // One statement: our insert, or the existing holder. The select runs on the statement's snapshot, so it misses a
   // holder that committed while we waited on its row lock; the second read below then finds it.
   const [claimed] = await db.$queryRaw<HolderRow[]>`
     with inserted as (
       insert into idempotency_keys (caller, key, endpoint, request_hash, update_id, payment_id, created_at, expires_at)
-      values (${caller}, ${key}, ${endpoint}, ${requestHash}, ${updateId},
+      values (${caller}, ${key}, ${endpoint}, ${requestHash}, ${updateIds.firstClaim},
         coalesce((select payment_id from idempotency_keys where caller = ${LEGACY_CALLER} and key = ${key}
           and endpoint = ${endpoint} and request_hash = ${requestHash} and expires_at > ${NOW_UTC}), ${paymentId}),
         ${NOW_UTC}, ${NOW_UTC} + make_interval(hours => ${ttlHours}::int))
       on conflict (caller, key) do update set endpoint = excluded.endpoint, request_hash = excluded.request_hash,
-        update_id = excluded.update_id, payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
+        update_id = ${updateIds.reclaim}, payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
         expires_at = excluded.expires_at
         where idempotency_keys.expires_at <= ${NOW_UTC}
       returning ${columns})
     select * from inserted
     union all
-    select ${columns} from idempotency_keys where caller = ${caller} and key = ${key}
+    -- Not an expired row: one that a concurrent claim took over while we waited is read again below, as it is now.
+    select ${columns} from idempotency_keys where caller = ${caller} and key = ${key} and expires_at > ${NOW_UTC}
     limit 1`;
   if (claimed) return holderOf(claimed);
   const [holder] = await db.$queryRaw<HolderRow[]>`select ${columns} from idempotency_keys where caller = ${caller} and key = ${key}`;

@@ -197,22 +197,24 @@ describe('read model writes and reads', () => {
     expect(rows).toMatchObject([{ idempotencyKey: attempt.idempotencyKey, status: 'delivered', httpStatus: 200, lastError: null, attempts: 3, body: attempt.body }]);
   });
 
+  const updateIdsFor = (paymentId: string) => ({ firstClaim: `first-claim-${paymentId}`, reclaim: `reclaim-${paymentId}` });
+
   it('an Idempotency-Key claimed by 20 concurrent requests has exactly one holder, and every request is told who', async () => {
     const claim = { caller: 'caller-a', key: `idem-${randomUUID()}`, endpoint: 'POST /payments', ttlHours: 24 };
     const candidates = Array.from({ length: 20 }, (_, i) => `pay-candidate-${i}`);
     const answers = await Promise.all(
-      candidates.map((paymentId) => claimIdempotencyKey(db, { ...claim, requestHash: 'hash-a', paymentId, updateId: `update-${paymentId}` })),
+      candidates.map((paymentId) => claimIdempotencyKey(db, { ...claim, requestHash: 'hash-a', paymentId, updateIds: updateIdsFor(paymentId) })),
     );
     const holders = new Set(answers.map((a) => a.paymentId));
     expect(holders.size).toBe(1);
     expect(candidates).toContain([...holders][0]);
     expect(answers.every((a) => a.requestHash === 'hash-a')).toBe(true);
     // Later, with another body: the holder and ITS hash come back, so the API can answer 409.
-    expect(await claimIdempotencyKey(db, { ...claim, requestHash: 'hash-b', paymentId: 'pay-late', updateId: 'update-late' })).toEqual({
+    expect(await claimIdempotencyKey(db, { ...claim, requestHash: 'hash-b', paymentId: 'pay-late', updateIds: updateIdsFor('pay-late') })).toEqual({
       endpoint: 'POST /payments',
       paymentId: [...holders][0],
       requestHash: 'hash-a',
-      updateId: `update-${[...holders][0]}`,
+      updateId: `first-claim-${[...holders][0]}`,
       answer: null,
     });
   });
@@ -224,7 +226,7 @@ describe('read model writes and reads', () => {
       values ('', ${key}, 'POST /payments', 'hash-a', 'pay-legacy', (now() at time zone 'utc') + interval '1 hour'),
              ('', ${expired}, 'POST /payments', 'hash-a', 'pay-legacy-expired', (now() at time zone 'utc') - interval '1 hour')`;
     const claim = (caller: string, forKey: string, requestHash: string, paymentId: string) =>
-      claimIdempotencyKey(db, { caller, key: forKey, endpoint: 'POST /payments', requestHash, paymentId, updateId: `update-${paymentId}`, ttlHours: 24 });
+      claimIdempotencyKey(db, { caller, key: forKey, endpoint: 'POST /payments', requestHash, paymentId, updateIds: updateIdsFor(paymentId), ttlHours: 24 });
     expect((await claim('caller-a', key, 'hash-a', 'pay-new-a')).paymentId).toBe('pay-legacy');
     expect((await claim('caller-b', key, 'hash-b', 'pay-new-b')).paymentId).toBe('pay-new-b');
     expect((await claim('caller-c', expired, 'hash-a', 'pay-new-c')).paymentId).toBe('pay-new-c');

@@ -1,4 +1,4 @@
--- The workflow update a claim of an Idempotency-Key stands for, derived from the whole request (caller, key, endpoint,
--- payment, body): a key claimed again after its TTL for another request sends another update. Null on rows claimed
--- before this column, whose update id derives from (caller, key) as it did when they were claimed.
+-- The workflow update a claim of an Idempotency-Key stands for, stored so that every retry sends it: a key's first
+-- claim gets the id derived from (caller, key), as before this column; a key claimed again past its TTL gets a fresh
+-- one. Null on rows claimed before this column (or by an API instance from before it): theirs is (caller, key).
 ALTER TABLE "idempotency_keys" ADD COLUMN "update_id" TEXT;
