@@ -407,7 +407,10 @@ describe('the review queue and its actions', () => {
     const expired = paymentRow({ status: 'expired', paymentMethod: 'dana', createdAt: new Date(now - HOUR) });
     const canceled = paymentRow({ status: 'canceled', createdAt: new Date(now - HOUR) });
     const paid = paymentRow({ status: 'success', createdAt: new Date(now - HOUR) });
-    await s.db.payment.createMany({ data: [expired, canceled, paid] });
+    // Midtrans signs order_id, status_code and gross_amount only: a replayed 202 (expire) with its status edited to
+    // settlement says nothing about money.
+    const edited = paymentRow({ status: 'expired', createdAt: new Date(now - HOUR) });
+    await s.db.payment.createMany({ data: [expired, canceled, paid, edited] });
     const closedNotification = (paymentId: string, transactionStatus: string, statusCode: string, minutesAgo: number) => ({
       paymentId,
       orderId: paymentId,
@@ -427,10 +430,11 @@ describe('the review queue and its actions', () => {
         closedNotification(expired.id, 'settlement', '200', 10),
         closedNotification(canceled.id, 'expire', '202', 15),
         closedNotification(paid.id, 'settlement', '200', 15),
+        closedNotification(edited.id, 'settlement', '202', 15),
       ],
     });
 
-    const items = (await reviews()).filter((item) => [expired.id, canceled.id, paid.id].includes(item.payment_id));
+    const items = (await reviews()).filter((item) => [expired.id, canceled.id, paid.id, edited.id].includes(item.payment_id));
     expect(items.map((item) => [item.id, item.kind])).toEqual([[`paid-after-close:${expired.id}`, 'paid_after_close']]);
     expect(items[0]).toMatchObject({ since: new Date(now - 20 * MINUTE).toISOString(), payment: { status: 'expired' } });
     expect(items[0]!.reason).toMatch(/settlement/);
