@@ -114,13 +114,15 @@ async function reviewRows(db: Database, options: ReviewQueueOptions): Promise<Re
          and ${stillOpen(Prisma.sql`'processing:' || p.id`, Prisma.sql`p.updated_at`, Prisma.sql`p.id`)}
        order by p.updated_at limit ${limit}::int)
       union all
-      -- Midtrans said paid (settlement, capture) after the payment's workflow closed it unpaid: the notification was kept,
-      -- not applied. One item per payment, since its first such notification.
+      -- A signed notification said paid after the payment's workflow closed it unpaid: kept, not applied. Paid by its
+      -- status_code 200, which Midtrans signs (its transaction_status is not signed, so it is only named). One item per
+      -- payment, since its first such notification.
       (select 'paid-after-close:' || p.id, 'paid_after_close',
-         'Midtrans said ' || late.statuses || ' after the payment closed ' || p.status, late.since, p.id, null, null
-       from (select n.payment_id, min(n.received_at) as since, string_agg(distinct n.transaction_status, ', ') as statuses
+         'a signed notification said paid (status_code 200, ' || late.statuses || ') after the payment closed ' || p.status
+           || ': check it at Midtrans', late.since, p.id, null, null
+       from (select n.payment_id, min(n.received_at) as since, string_agg(distinct coalesce(n.transaction_status, '?'), ', ') as statuses
              from webhook_notifications n
-             where n.outcome = 'payment_closed' and n.transaction_status in ('settlement', 'capture')
+             where n.outcome = 'payment_closed' and n.status_code = '200'
              group by n.payment_id) late
        join payments p on p.id = late.payment_id
        where p.status in ('expired', 'canceled', 'failed')
