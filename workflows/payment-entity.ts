@@ -822,11 +822,11 @@ function detailsOf(view: PaymentView): PaymentDetails {
   return details;
 }
 
-/** Domain rule violations become typed update failures (the API maps their type to an HTTP status). */
 /**
  * The state once a refund Midtrans took is counted, with Midtrans's cumulative refund_amount when it fits. When it does
- * not (unreadable, or less than this refund), Midtrans has still moved the money: the refund is counted as we asked it,
- * and `mismatch` says why the total was not used, for an operator. Thrown, it would fail the workflow task forever.
+ * not (unreadable, below this refund, or above the payment), Midtrans has still moved the money: the refund is counted
+ * as we asked it, and `mismatch` says why the total was not used, for an operator. Thrown, it would fail the workflow
+ * task forever.
  */
 function refundCounted(state: PaymentState, amount: number, midtransRefundAmount: string | undefined): { state: PaymentState; mismatch?: string } {
   try {
@@ -837,6 +837,7 @@ function refundCounted(state: PaymentState, amount: number, midtransRefundAmount
   }
 }
 
+/** Domain rule violations become typed update failures (the API maps their type to an HTTP status). */
 function guard<T>(rule: () => T): T {
   try {
     return rule();

@@ -102,7 +102,8 @@ export async function postponeNotification(db: Database, id: number, seconds: nu
 /**
  * A signed notification for an order we do not have (another environment sharing the key, or a deleted payment):
  * stored once per meaning, its copies counted on that row, as a payment's are. Two copies at the same instant may
- * still both be stored (no unique key can hold rows without a payment); a flood of copies costs one row.
+ * still both be stored: only a partial unique index (payment_id null) would stop that, and the schema keeps to the
+ * indexes Prisma describes. A flood of copies costs one row.
  */
 export async function storeUnknownPaymentNotification(db: Database, n: VerifiedNotification): Promise<void> {
   const orderId = text(n.body.order_id);
