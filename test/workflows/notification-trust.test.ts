@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowUpdateHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it, vi } from 'vitest';
 import { cancelUpdate, midtransNotificationSignal, paymentQuery, reconcileRequestSignal, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
@@ -16,6 +16,25 @@ async function startPayment(overrides: Partial<PaymentRequest> = {}, input: { co
   const started = await startPaymentWorkflow(ctx.h, overrides, input);
   ctx.lastPayment = started.handle;
   return started;
+}
+
+/**
+ * Floods a pending payment (continuing as new after 60 events) with its pending notification while PostgreSQL is down:
+ * the write of the first duplicate's line, which the run makes before it continues as new, falls back to an activity
+ * that retries until the database is back. `meanwhile` runs once that write is retrying; then the database is back.
+ */
+async function whileLastWriteBeforeContinuingAsNewRetries<T>(paymentId: string, handle: WorkflowHandle, meanwhile: () => Promise<T>): Promise<T> {
+  const pending = await ctx.h.notificationFor(paymentId);
+  ctx.h.setReadModelDown(true);
+  try {
+    for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
+    const retrying = async () =>
+      ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
+    await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
+    return await meanwhile();
+  } finally {
+    ctx.h.setReadModelDown(false);
+  }
 }
 
 const transitions = (view: PaymentView) => view.history.filter((e) => e.kind === 'transition').map((e) => `${e.from}>${e.to}:${e.source}`);
@@ -323,22 +342,11 @@ describe('a workflow defends its own history', () => {
 
   it('a cancel sent while the run writes its waiting line before continuing as new is applied, not abandoned', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
-    const pending = await ctx.h.notificationFor(request.paymentId);
-    // PostgreSQL is down: the write of the first duplicate's line, which the run makes before it continues as new,
-    // falls back to an activity that retries until the database is back.
-    ctx.h.setReadModelDown(true);
-    let canceled: WorkflowUpdateHandle<PaymentView> | undefined;
-    try {
-      for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
-      const retrying = async () =>
-        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
-      await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
-      // Accepted (its validator ran) while the write still retries.
-      canceled = await handle.startUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-    } finally {
-      ctx.h.setReadModelDown(false);
-    }
-    await expect(canceled!.result()).resolves.toMatchObject({ status: 'canceled' });
+    // Accepted (its validator ran) while the write still retries.
+    const canceled = await whileLastWriteBeforeContinuingAsNewRetries(request.paymentId, handle, () =>
+      handle.startUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+    await expect(canceled.result()).resolves.toMatchObject({ status: 'canceled' });
     const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
     expect((await viewWhen(latest, (v) => v.status === 'canceled')).status).toBe('canceled');
   });
@@ -412,21 +420,12 @@ describe('a continue-as-new carries what its run owed', () => {
 
   it('a cancel applied while the run heads to continue as new is still delivered downstream, by the next run', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
-    const pending = await ctx.h.notificationFor(request.paymentId);
-    // PostgreSQL is down: the run's last write before it continues as new retries, and the cancel is accepted meanwhile;
-    // it finishes, starting its deliveries, as the run continues as new.
-    ctx.h.setReadModelDown(true);
-    let canceled: WorkflowUpdateHandle<PaymentView> | undefined;
-    try {
-      for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
-      const retrying = async () =>
-        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
-      await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
-      canceled = await handle.startUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-    } finally {
-      ctx.h.setReadModelDown(false);
-    }
-    await expect(canceled!.result()).resolves.toMatchObject({ status: 'canceled' });
+    // The cancel is accepted while the run's last write retries; it finishes, starting its deliveries, as the run
+    // continues as new.
+    const canceled = await whileLastWriteBeforeContinuingAsNewRetries(request.paymentId, handle, () =>
+      handle.startUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }], waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
+    await expect(canceled.result()).resolves.toMatchObject({ status: 'canceled' });
     const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
     expect((await latest.result()).status).toBe('canceled');
     await vi.waitFor(() => expect(downstreamFor(request.paymentId).map((c) => [c.target, c.event.eventKey])).toContainEqual(['transaction-service', 'canceled']), {
@@ -436,18 +435,10 @@ describe('a continue-as-new carries what its run owed', () => {
 
   it('an operator’s reconcile request that reaches the run as it continues as new is looked at in the next run', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
-    const pending = await ctx.h.notificationFor(request.paymentId);
-    // PostgreSQL is down: the run's last write before it continues as new retries, and the request arrives meanwhile.
-    ctx.h.setReadModelDown(true);
-    try {
-      for (let i = 0; i < 60; i++) await handle.signal(midtransNotificationSignal, pending);
-      const retrying = async () =>
-        ((await handle.describe()).raw.pendingActivities ?? []).some((a) => a.activityType?.name?.startsWith('recordPayment') && (a.attempt ?? 1) >= 2);
-      await vi.waitFor(async () => expect(await retrying()).toBe(true), { timeout: 20_000 });
-      await handle.signal(reconcileRequestSignal, { requestedBy: 'operator-ani', reason: 'customer says paid' });
-    } finally {
-      ctx.h.setReadModelDown(false);
-    }
+    // The request arrives while the run's last write before it continues as new retries.
+    await whileLastWriteBeforeContinuingAsNewRetries(request.paymentId, handle, () =>
+      handle.signal(reconcileRequestSignal, { requestedBy: 'operator-ani', reason: 'customer says paid' }),
+    );
     const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
     await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
     const view = await viewWhen(latest, (v) => v.history.some((e) => e.kind === 'reconciliation_requested'), 20_000);
