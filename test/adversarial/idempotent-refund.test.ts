@@ -19,6 +19,9 @@ interface MidtransTransaction {
   transaction: { transaction_status: string; refund_amount?: string; refunds?: { refund_amount: string }[] };
   history: { status: string }[];
 }
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+/** The update id API instances from before idempotency_keys.update_id send for a key: from (caller, key) only. */
+const olderInstancesUpdateId = (caller: string, key: string) => `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
 const atMidtrans = async (paymentId: string) =>
   (await (await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}`)).json()) as MidtransTransaction;
 
@@ -199,10 +202,9 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': probeKey });
     const [probe] = await s.db.$queryRaw<{ caller: string }[]>`select caller from idempotency_keys where key = ${probeKey}`;
     const caller = probe!.caller;
-    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
     // What the API before the update_id column did: the update under an id from (caller, key), and a claim with no
     // answer yet (its request answered 504 UPDATE_PENDING, say).
-    await s.dependencies.workflows.refund(id, body, `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`);
+    await s.dependencies.workflows.refund(id, body, olderInstancesUpdateId(caller, key));
     await s.db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
       values (${caller}, ${key}, 'POST /payments/{payment_id}/refund', ${sha256(JSON.stringify(body))}, ${id},
         now() at time zone 'utc', (now() at time zone 'utc') + interval '1 hour')`;
@@ -219,8 +221,7 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
     expect(first.status).toBe(200);
     const [row] = await s.db.$queryRaw<{ caller: string; update_id: string | null }[]>`select caller, update_id from idempotency_keys where key = ${key}`;
-    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-    const olderInstancesId = `idempotency-${sha256(`${row!.caller}\n${key}`).slice(0, 32)}`;
+    const olderInstancesId = olderInstancesUpdateId(row!.caller, key);
     expect(row!.update_id ?? olderInstancesId).toBe(olderInstancesId);
     // The older instance's retry (its stored answer not there yet) is the same update: Temporal answers it, no refund.
     await s.dependencies.workflows.refund(id, { amount: 30_000, reason: 'one seat' }, olderInstancesId);
