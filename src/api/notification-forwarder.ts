@@ -1,4 +1,3 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { postponeNotification, setNotificationOutcome, takeDueNotifications, type DueNotification } from '../db/notifications';
 import type { MidtransObservation } from '../domain';
 import { rateLimitedWarning } from '../logger';
@@ -73,24 +72,22 @@ export function createNotificationForwarder({
 
   async function send(notification: NotificationToSignal): Promise<void> {
     const { id, paymentId, observation, attempts } = notification;
+    let signal: 'signalled' | 'closed';
     try {
-      await workflows.notify(paymentId, observation, id);
+      signal = await workflows.notify(paymentId, observation, id);
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) {
-        // The workflow has closed (final, refund window over): the notification stays for the audit trail.
-        await setNotificationOutcome(db, id, 'payment_closed').catch(() => {});
-        metrics.countNotificationSignal('payment_closed');
-        logger.warn(
-          { paymentId, transactionStatus: observation.transactionStatus },
-          'notification for a closed payment stored, not applied',
-        );
-        return;
-      }
       metrics.countNotificationSignal('retry');
       const delaySeconds = retryDelaySeconds(attempts);
       warnRetry(logger, { err: error, paymentId, attempts: attempts + 1, retryInSeconds: delaySeconds }, 'notification not signalled yet; retried');
       // If PostgreSQL is down too, the lease taken when the row was stored or swept runs out instead.
       await postponeNotification(db, id, delaySeconds).catch(() => {});
+      return;
+    }
+    if (signal === 'closed') {
+      // The workflow has closed (final, refund window over): the notification stays for the audit trail.
+      await setNotificationOutcome(db, id, 'payment_closed').catch(() => {});
+      metrics.countNotificationSignal('payment_closed');
+      logger.warn({ paymentId, transactionStatus: observation.transactionStatus }, 'notification for a closed payment stored, not applied');
       return;
     }
     metrics.countNotificationSignal('accepted');

@@ -148,12 +148,21 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
         });
     },
 
-    /** `notificationId`: the stored notification's row, for the audit trail. */
-    /** Bounded well inside the forwarder's 30 s lease: a signal stuck on an unreachable Temporal is tried again. */
-    async notify(paymentId: string, observation: MidtransObservation, notificationId?: number): Promise<void> {
-      await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
-        handle(paymentId).signal(midtransNotificationSignal, { ...observation, notificationId }),
-      );
+    /**
+     * Signals a Midtrans notification to the payment's workflow; `closed` when the workflow has closed and takes no
+     * signal. `notificationId`: the stored notification's row, for the audit trail. Bounded well inside the
+     * forwarder's 30 s lease: a signal stuck on an unreachable Temporal is tried again.
+     */
+    async notify(paymentId: string, observation: MidtransObservation, notificationId?: number): Promise<'signalled' | 'closed'> {
+      try {
+        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () =>
+          handle(paymentId).signal(midtransNotificationSignal, { ...observation, notificationId }),
+        );
+        return 'signalled';
+      } catch (error) {
+        if (error instanceof WorkflowNotFoundError) return 'closed';
+        throw error;
+      }
     },
 
     /** `updateId`: one per client request (see completeUpdate); a retried request must send the same one. */

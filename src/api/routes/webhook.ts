@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { z } from 'zod';
@@ -125,15 +124,8 @@ export function webhookRoutes(deps: ApiDependencies) {
       // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
       // cannot have one: Temporal is not asked. A closed workflow takes no signal: the notification is kept as for an
       // order we do not know.
-      if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId))) {
-        const signalled = await workflows.notify(paymentId, observation).then(
-          () => true,
-          (error: unknown) => {
-            if (error instanceof WorkflowNotFoundError) return false;
-            throw error;
-          },
-        );
-        if (signalled) return answer('accepted');
+      if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
+        return answer('accepted');
       }
       await storeUnknownPaymentNotification(db, stored);
       metrics.countWebhook('unknown_payment');
