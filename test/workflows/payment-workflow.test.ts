@@ -8,6 +8,7 @@ import {
   chargeCompletedUpdate,
   midtransNotificationSignal,
   paymentQuery,
+  reconcileRequestSignal,
   refundUpdate,
 } from '../../workflows/messages';
 import { PAYMENT_STATUS } from '../../src/temporal/search-attributes';
@@ -233,6 +234,37 @@ describe('payment workflow', () => {
       'user-service:refund-1:100000',
       'user-service:refund-2:200000',
     ]);
+  });
+
+  it('further partial refunds made at Midtrans (its dashboard), their notifications lost, are each counted by an asked-for look', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
+    await payAndNotify(handle, request.paymentId);
+    await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger cancelled' }] });
+    // Each refund leaves Midtrans at partial_refund with a higher total; no notification of them reaches us.
+    const refundAtMidtransThenAsk = async (amount: number, total: number) => {
+      await ctx.h.midtrans.refund(request.paymentId, { refund_key: `dashboard-${total}`, amount, reason: 'goodwill' });
+      await handle.signal(reconcileRequestSignal, { requestedBy: 'daily-reconciliation', reason: 'refunded_amount_mismatch' });
+      return eventually(handle, (v) => v.refundedAmount === total, 15_000);
+    };
+    await refundAtMidtransThenAsk(50_000, 150_000);
+    const counted = await refundAtMidtransThenAsk(30_000, 180_000);
+
+    expect(counted.status).toBe('partially_refunded');
+    expect(transitions(counted)).toEqual([
+      'pending>success:webhook',
+      'partially_refunded>partially_refunded:reconciliation',
+      'partially_refunded>partially_refunded:reconciliation',
+    ]);
+    // Downstream hears of money it did not ask to move, as of any refund Midtrans reports.
+    await vi.waitFor(() =>
+      expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.eventKey}`)).toEqual(
+        expect.arrayContaining(['transaction-service:midtrans-partially_refunded-180000', 'user-service:midtrans-partially_refunded-180000']),
+      ),
+    );
+    // A refund through the API starts from Midtrans's total: 120,000 is left.
+    const tooMuch = await handle.executeUpdate(refundUpdate, { args: [{ amount: 120_001 }] }).catch((e: unknown) => e);
+    expect((tooMuch as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'REFUND_EXCEEDS_REMAINING' });
+    await handle.terminate('test done');
   });
 
   it('a VA payment cannot be refunded through the API', async () => {
