@@ -27,9 +27,16 @@ export const PATCHES = {
    * the one patch a new payment's history records.
    */
   routineLinesWait: 'routine-notification-lines-wait-for-the-next-write',
+  /**
+   * Reconciliation applies Midtrans's answer when its cumulative refund_amount is above ours under the same status (a
+   * further partial refund whose notification was lost). Asked with patched() itself, only when that happens, never
+   * through applies(): a payment started before it recorded routine-notification-lines-wait-for-the-next-write too.
+   */
+  reconcileRefundTotals: 'reconcile-refund-totals',
 } as const;
 
-type PatchId = (typeof PATCHES)[keyof typeof PATCHES];
+/** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
+type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], typeof PATCHES.reconcileRefundTotals>;
 
 /**
  * Whether a change applies to this workflow: it recorded the change's patch, or a later one that takes it as applied

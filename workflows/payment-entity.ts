@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, currentUpdateInfo, metricMeter, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, currentUpdateInfo, metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent, PaymentActivities } from '../activities';
 import {
   answerMismatch,
@@ -18,6 +18,7 @@ import {
   notificationClaim,
   parseGrossAmount,
   refundKey,
+  reportsMoreRefunded,
   type MidtransObservation,
   type NotificationDecision,
   type PaymentEventSource,
@@ -409,7 +410,10 @@ export class PaymentEntity {
         });
       }
       const observation = await this.lookUpStatus('reconciliation');
-      if (observation && (observation.transactionStatus !== this.state.midtransStatus || this.fraudReviewChanged(observation))) {
+      if (
+        observation &&
+        (observation.transactionStatus !== this.state.midtransStatus || this.fraudReviewChanged(observation) || this.furtherRefundReported(observation))
+      ) {
         await this.applyObservation(observation, 'reconciliation');
       }
     });
@@ -702,6 +706,14 @@ export class PaymentEntity {
   private fraudReviewChanged(observation: MidtransObservation): boolean {
     if (observation.fraudStatus === undefined || observation.fraudStatus === this.state.fraudStatus) return false;
     return applies(PATCHES.reconcileFraudStatus);
+  }
+
+  /**
+   * Midtrans has refunded more than we counted under the status we hold (a further partial refund, its notification
+   * lost). Patched: workflows that looked before refund totals were compared did nothing here and replay the same.
+   */
+  private furtherRefundReported(observation: MidtransObservation): boolean {
+    return reportsMoreRefunded(this.state, observation) && patched(PATCHES.reconcileRefundTotals);
   }
 
   /**

@@ -95,6 +95,15 @@ function decideOnRefundReport(
   return { kind: 'transition', to, ...refundedAmount };
 }
 
+/**
+ * Midtrans reports more refunded in all than we have counted, whatever its status says: a further partial refund (one
+ * made in its dashboard) leaves transaction_status at partial_refund and only refund_amount moves.
+ */
+export function reportsMoreRefunded(state: PaymentState, obs: MidtransObservation): boolean {
+  const decision = decideOnMidtransStatus(state, obs);
+  return decision.kind === 'transition' && decision.refundedAmount !== undefined && decision.refundedAmount > state.refundedAmount;
+}
+
 /** Moves to `to` if the table allows it. Reaching refunded means everything is refunded. */
 export function applyTransition(state: PaymentState, to: PaymentStatus): PaymentState {
   assertTransition(state.status, to);

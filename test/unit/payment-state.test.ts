@@ -19,6 +19,7 @@ import {
   PAYMENT_METHODS,
   PAYMENT_STATUSES,
   refundKey,
+  reportsMoreRefunded,
   type MidtransObservation,
   type PaymentMethod,
   type PaymentState,
@@ -538,5 +539,18 @@ describe('partial refund reports with their cumulative amount', () => {
   it('the same total reported again is a duplicate', () => {
     const counted = payment({ status: 'partially_refunded', refundedAmount: 30_000 });
     expect(decideOnMidtransStatus(counted, partialRefund('30000.00'))).toEqual({ kind: 'ignored', reason: 'duplicate' });
+  });
+
+  it('reportsMoreRefunded: a higher total under the same status, and nothing else', () => {
+    const counted = payment({ status: 'partially_refunded', refundedAmount: 30_000 });
+    expect(reportsMoreRefunded(counted, partialRefund('45000.00'))).toBe(true);
+    expect(reportsMoreRefunded(counted, { ...partialRefund('100000.00'), transactionStatus: 'refund' })).toBe(true);
+    expect(reportsMoreRefunded(counted, partialRefund('30000.00'))).toBe(false);
+    expect(reportsMoreRefunded(counted, partialRefund('20000.00'))).toBe(false);
+    expect(reportsMoreRefunded(counted, partialRefund('100000.01'))).toBe(false); // not whole rupiah: rejected
+    expect(reportsMoreRefunded(counted, partialRefund('200000.00'))).toBe(false); // above the payment: rejected
+    expect(reportsMoreRefunded(counted, { ...partialRefund('45000.00'), orderId: 'pay-other' })).toBe(false);
+    const { refundAmount: _none, ...withoutTotal } = partialRefund('0');
+    expect(reportsMoreRefunded(counted, withoutTotal)).toBe(false);
   });
 });
