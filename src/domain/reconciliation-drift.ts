@@ -3,7 +3,14 @@ import { midtransStatusToPaymentStatus, type MidtransObservation } from './midtr
 import { isPaid, type PaymentStatus } from './payment-status';
 
 /** What the daily reconciliation can find wrong between our record of a payment and Midtrans's (drift report kinds). */
-export const DRIFT_KINDS = ['status_mismatch', 'amount_mismatch', 'missing_at_midtrans', 'unrecognised_midtrans_status'] as const;
+export const DRIFT_KINDS = [
+  'status_mismatch',
+  'refund_not_counted',
+  'refunded_amount_mismatch',
+  'amount_mismatch',
+  'missing_at_midtrans',
+  'unrecognised_midtrans_status',
+] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 /** Our read model's record of a payment, as the reconciliation compares it. */

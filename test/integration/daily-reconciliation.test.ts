@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconciliationActivities } from '../../activities/daily-reconciliation';
 import { createApp } from '../../src/api/app';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
-import { midtransStatusToPaymentStatus, type PaymentStatus } from '../../src/domain';
+import { midtransStatusToPaymentStatus, type DriftKind, type PaymentStatus } from '../../src/domain';
 import { serveWorkerHealth } from '../../src/temporal/worker';
 import type { DailyReconciliationInput, DailyReconciliationResult } from '../../workflows/daily-reconciliation';
 import { createPaymentBody, pool } from '../support/fixtures';
@@ -14,7 +14,8 @@ import { callApi, privateDatabase, serveOverHttp, startService, type Service } f
 /**
  * The daily reconciliation against the whole service (dev server, PostgreSQL, the simulator over HTTP), chaos-style:
  * 40 payments settled at Midtrans with 5 % of the notifications never delivered, and gateway states changed behind
- * our back (settled, expired, refunded at Midtrans with every notification dropped). One run, started directly,
+ * our back (settled, expired, refunded at Midtrans with every notification dropped, one of them a second partial
+ * refund under the same status). One run, started directly,
  * finds each difference, counts it, and hands it to the payment's workflow, after which every payment's status is
  * Midtrans's; a payment whose workflow has closed is left for a person.
  *
@@ -64,6 +65,7 @@ const simulatorControl = async (path: string, body?: unknown) => {
 };
 
 const readModelStatus = async (paymentId: string) => (await service.db.payment.findUnique({ where: { id: paymentId } }))?.status;
+const readModelRefunded = async (paymentId: string) => Number((await service.db.payment.findUnique({ where: { id: paymentId } }))?.refundedAmount);
 const midtransStatus = async (paymentId: string): Promise<PaymentStatus | null> => {
   const body = await service.midtrans.getStatus(paymentId);
   return midtransStatusToPaymentStatus(body.transaction_status ?? '', body.fraud_status);
@@ -81,7 +83,9 @@ async function reconcile(): Promise<DailyReconciliationResult> {
 describe('the daily reconciliation finds and fixes lost notifications and changes made behind our back', () => {
   let ids: string[];
   /** What was done to each payment at Midtrans without us hearing of it. */
-  let behindOurBack: Record<string, { ours: PaymentStatus; kind: 'status_mismatch'; outcome: 'handed_to_workflow' | 'needs_person' }>;
+  let behindOurBack: Record<string, { ours: PaymentStatus; kind: DriftKind; outcome: 'handed_to_workflow' | 'needs_person' }>;
+  /** Refunded 30,000 through our API, then 20,000 more in Midtrans's dashboard: still partial_refund there. */
+  let refundedTwice: string;
   let firstRun: DailyReconciliationResult;
   let secondRun: DailyReconciliationResult;
 
@@ -99,6 +103,9 @@ describe('the daily reconciliation finds and fixes lost notifications and change
       (statuses) => statuses.every((s) => s === 'success'),
       60_000,
     );
+    refundedTwice = ids[4]!;
+    const refunded = await api('POST', `/payments/${refundedTwice}/refund`, { amount: 30_000, reason: 'one seat' });
+    expect(refunded.status, JSON.stringify(refunded.body)).toBe(200);
 
     // From here on Midtrans's notifications are lost: 2 of the 40 settlements (5 %), and every change below.
     await simulatorControl('/faults', { notificationDropRate: 1 });
@@ -108,19 +115,23 @@ describe('the daily reconciliation finds and fixes lost notifications and change
     for (const id of ids.slice(40, 42)) await simulatorControl(`/transactions/${id}/expire`);
     for (const id of [full1, full2, closed]) await service.midtrans.refund(id, { refund_key: `${id}-dashboard` });
     await service.midtrans.refund(partial, { refund_key: `${partial}-dashboard`, amount: 50_000 });
+    await service.midtrans.refund(refundedTwice, { refund_key: `${refundedTwice}-dashboard`, amount: 20_000 });
 
     behindOurBack = {
       [full1]: { ours: 'success', kind: 'status_mismatch', outcome: 'handed_to_workflow' },
       [full2]: { ours: 'success', kind: 'status_mismatch', outcome: 'handed_to_workflow' },
       [partial]: { ours: 'success', kind: 'status_mismatch', outcome: 'handed_to_workflow' },
       [closed]: { ours: 'success', kind: 'status_mismatch', outcome: 'needs_person' },
+      [refundedTwice]: { ours: 'partially_refunded', kind: 'refund_not_counted', outcome: 'handed_to_workflow' },
       ...Object.fromEntries(ids.slice(38, 42).map((id) => [id, { ours: 'pending', kind: 'status_mismatch', outcome: 'handed_to_workflow' }])),
     };
     // The drift is real: nothing has told the read model.
-    for (const [id, { ours }] of Object.entries(behindOurBack)) {
+    for (const [id, { ours, kind }] of Object.entries(behindOurBack)) {
       expect(await readModelStatus(id)).toBe(ours);
-      expect(await midtransStatus(id)).not.toBe(ours);
+      if (kind === 'status_mismatch') expect(await midtransStatus(id)).not.toBe(ours);
     }
+    expect(await readModelRefunded(refundedTwice)).toBe(30_000);
+    expect((await service.midtrans.getStatus(refundedTwice)).refund_amount).toBe('50000.00');
     firstRun = await reconcile();
   }, 240_000);
 
@@ -145,6 +156,7 @@ describe('the daily reconciliation finds and fixes lost notifications and change
     );
     expect(statuses).toEqual(expected);
     expect(await readModelStatus(closed)).toBe('success');
+    await service.eventually(() => readModelRefunded(refundedTwice), (amount) => amount === 50_000, 60_000);
   });
 
   it('the report lists each difference with our status, Midtrans’s and what was done with it', async () => {
@@ -189,8 +201,9 @@ describe('the daily reconciliation finds and fixes lost notifications and change
     const health = await serveWorkerHealth({ getState: () => 'RUNNING', options: { taskQueue: service.taskQueue } } as Parameters<typeof serveWorkerHealth>[0], '127.0.0.1', 0);
     try {
       const metrics = await (await fetch(`http://127.0.0.1:${(health.address() as AddressInfo).port}/metrics`)).text();
-      // This file's process recorded both runs' differences, all of them status mismatches.
-      expect(metrics).toContain(`payments_reconciliation_drift_total{kind="status_mismatch"} ${firstRun.differencesFound + secondRun.differencesFound}`);
+      // This file's process recorded both runs' differences: one refund not counted, the rest status mismatches.
+      expect(metrics).toContain(`payments_reconciliation_drift_total{kind="status_mismatch"} ${firstRun.differencesFound + secondRun.differencesFound - 1}`);
+      expect(metrics).toContain('payments_reconciliation_drift_total{kind="refund_not_counted"} 1');
     } finally {
       health.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reconciliationDrift, type MidtransObservation, type PaymentStatus } from '../../src/domain';
+import { isSettledByPaymentWorkflow, reconciliationDrift, DRIFT_KINDS, type MidtransObservation, type PaymentStatus } from '../../src/domain';
 
 /** What the daily reconciliation counts as a difference between our record and Midtrans's answer. */
 
@@ -9,7 +9,7 @@ const midtrans = (transactionStatus: string, fields: Partial<MidtransObservation
   orderId: 'pay-1',
   ...fields,
 });
-const ours = (status: PaymentStatus, amount = 250_000) => ({ status, amount });
+const ours = (status: PaymentStatus, amount = 250_000, refundedAmount = status === 'refunded' ? amount : 0) => ({ status, amount, refundedAmount });
 
 describe('reconciliationDrift', () => {
   it.each([
@@ -58,5 +58,22 @@ describe('reconciliationDrift', () => {
 
   it('a status the mapping does not know is left to a person, not guessed', () => {
     expect(reconciliationDrift(ours('success'), midtrans('settled_twice'))).toBe('unrecognised_midtrans_status');
+  });
+
+  it('under the same status, a refund total above ours is a refund not counted, one below or unreadable a refunded-amount mismatch', () => {
+    const counted = ours('partially_refunded', 250_000, 50_000);
+    // A further partial refund in Midtrans's dashboard, its notification lost: only refund_amount moves.
+    expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '80000.00' }))).toBe('refund_not_counted');
+    expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '50000.00' }))).toBeNull();
+    expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '30000.00' }))).toBe('refunded_amount_mismatch');
+    expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: 'lots' }))).toBe('refunded_amount_mismatch');
+    expect(reconciliationDrift(counted, midtrans('partial_refund'))).toBeNull(); // no total to compare
+    expect(reconciliationDrift(ours('refunded'), midtrans('refund', { refundAmount: '250000.00' }))).toBeNull();
+    // A status that differs is a status mismatch first: the workflow's look applies the total with it.
+    expect(reconciliationDrift(ours('success'), midtrans('partial_refund', { refundAmount: '80000.00' }))).toBe('status_mismatch');
+  });
+
+  it('a status mismatch and a refund not counted are the payment workflow’s to settle; the rest a person’s', () => {
+    expect(DRIFT_KINDS.filter(isSettledByPaymentWorkflow)).toEqual(['status_mismatch', 'refund_not_counted']);
   });
 });
