@@ -130,12 +130,14 @@ async function handOver(difference: FoundDifference): Promise<ReconciliationDiff
     midtransFraudStatus: midtrans?.fraudStatus ?? null,
   };
   if (!isSettledByPaymentWorkflow(kind)) {
-    return { ...record, outcome: 'needs_person', detail: { reason: 'not a status the payment workflow can apply', grossAmount: midtrans?.grossAmount } };
+    const detail = { reason: 'not a status the payment workflow can apply', grossAmount: midtrans?.grossAmount, refundAmount: midtrans?.refundAmount };
+    return { ...record, outcome: 'needs_person', detail };
   }
+  const says = kind === 'refund_not_counted' ? `${record.midtransStatus} with ${midtrans?.refundAmount} refunded in all` : record.midtransStatus;
   try {
     await getExternalWorkflowHandle(paymentWorkflowId(paymentId)).signal(reconcileRequestSignal, {
       requestedBy: DAILY_RECONCILIATION,
-      reason: `Midtrans says ${record.midtransStatus}; the read model has ${ourStatus}`,
+      reason: `Midtrans says ${says}; the read model has ${ourStatus}`,
     });
     return { ...record, outcome: 'handed_to_workflow' };
   } catch (error) {

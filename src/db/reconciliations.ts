@@ -25,7 +25,7 @@ export function paymentsToReconcile(
 ): Promise<PaymentToReconcile[]> {
   const afterCursor = after ? Prisma.sql`and (updated_at, id) > (${at(after.updatedAt)}, ${after.id})` : Prisma.empty;
   return db.$queryRaw<PaymentToReconcile[]>`
-    select id, status, amount::float8 as amount, to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
+    select id, status, amount::float8 as amount, refunded_amount::float8 as "refundedAmount", to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
     from payments
     where updated_at >= ${at(window.touchedSince)} and updated_at < ${at(window.touchedUntil)} ${afterCursor}
     order by updated_at, id

@@ -60,3 +60,8 @@ export function sumItems(items: readonly { price: number; quantity: number }[]):
   }
   return total;
 }
+
+/** Midtrans's amount text as whole rupiah, or null when it is absent or not one (a reader that must not throw). */
+export function wholeRupiahOrNull(text: string | undefined): number | null {
+  return typeof text === 'string' ? wholeRupiahFromString(text) : null;
+}

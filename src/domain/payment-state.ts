@@ -1,5 +1,5 @@
 import { DomainError } from './errors';
-import { parseGrossAmount } from './money';
+import { wholeRupiahOrNull } from './money';
 import { midtransStatusToPaymentStatus, type MidtransObservation } from './midtrans-status';
 import { isApiRefundable, supportsPartialRefund, type PaymentMethod } from './payment-methods';
 import {
@@ -300,13 +300,4 @@ function fnv1a32(text: string): string {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash.toString(16).padStart(8, '0');
-}
-
-function wholeRupiahOrNull(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  try {
-    return parseGrossAmount(text);
-  } catch {
-    return null;
-  }
 }

@@ -1,4 +1,4 @@
-import { parseGrossAmount } from './money';
+import { wholeRupiahOrNull } from './money';
 import { midtransStatusToPaymentStatus, type MidtransObservation } from './midtrans-status';
 import { isPaid, type PaymentStatus } from './payment-status';
 
@@ -18,6 +18,8 @@ export interface RecordedPayment {
   status: PaymentStatus;
   /** Integer IDR. */
   amount: number;
+  /** Integer IDR refunded so far, as counted; absent from pages a worker read before it was compared (not compared). */
+  refundedAmount?: number;
 }
 
 /**
@@ -28,13 +30,25 @@ export interface RecordedPayment {
  * - unrecognised_midtrans_status: a status the mapping does not know; nobody should guess what it means.
  * - amount_mismatch: Midtrans holds another amount than we charged.
  * - status_mismatch: Midtrans's status means another status than ours.
+ * - refund_not_counted: the statuses agree, but Midtrans's cumulative refund_amount is above what we counted: a further
+ *   partial refund (one made in its dashboard) leaves transaction_status at partial_refund and its notification was lost.
+ * - refunded_amount_mismatch: the statuses agree, but Midtrans's refund_amount is below what we counted, or unreadable.
  */
 export function reconciliationDrift(ours: RecordedPayment, midtrans: MidtransObservation | null): DriftKind | null {
   if (midtrans === null) return isPaid(ours.status) || ours.status === 'processing' ? 'missing_at_midtrans' : null;
   const theirs = midtransStatusToPaymentStatus(midtrans.transactionStatus, midtrans.fraudStatus);
   if (theirs === null) return 'unrecognised_midtrans_status';
-  if (!sameAmount(ours.amount, midtrans.grossAmount)) return 'amount_mismatch';
-  return theirs === ours.status ? null : 'status_mismatch';
+  if (wholeRupiahOrNull(midtrans.grossAmount) !== ours.amount) return 'amount_mismatch';
+  if (theirs !== ours.status) return 'status_mismatch';
+  return refundDrift(ours.refundedAmount, midtrans.refundAmount);
+}
+
+function refundDrift(counted: number | undefined, refundAmount: string | undefined): DriftKind | null {
+  if (counted === undefined || refundAmount === undefined) return null;
+  const theirs = wholeRupiahOrNull(refundAmount);
+  if (theirs === null) return 'refunded_amount_mismatch';
+  if (theirs === counted) return null;
+  return theirs > counted ? 'refund_not_counted' : 'refunded_amount_mismatch';
 }
 
 // The drift report's shapes, shared by the reconciliation workflow, its activities and src/db/reconciliations.ts.
@@ -46,10 +60,8 @@ export interface PaymentCursor {
   id: string;
 }
 
-export interface PaymentToReconcile {
+export interface PaymentToReconcile extends RecordedPayment {
   id: string;
-  status: PaymentStatus;
-  amount: number;
   updatedAt: string;
 }
 
@@ -82,17 +94,10 @@ export interface ReconciliationCounts {
 }
 
 /**
- * Only a status mismatch is the payment workflow's to settle: it asks Midtrans itself and applies the answer through
- * its transition table. The other kinds are not something a status change can fix: a person looks at them.
+ * A status mismatch and a refund not counted are the payment workflow's to settle: it asks Midtrans itself and applies
+ * the answer through its transition table (a higher refund total too). The other kinds are not something the workflow
+ * can apply: a person looks at them.
  */
 export function isSettledByPaymentWorkflow(kind: DriftKind): boolean {
-  return kind === 'status_mismatch';
-}
-
-function sameAmount(ours: number, grossAmount: string): boolean {
-  try {
-    return parseGrossAmount(grossAmount) === ours;
-  } catch {
-    return false;
-  }
+  return kind === 'status_mismatch' || kind === 'refund_not_counted';
 }
