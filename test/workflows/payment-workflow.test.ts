@@ -255,10 +255,15 @@ describe('payment workflow', () => {
       'partially_refunded>partially_refunded:reconciliation',
       'partially_refunded>partially_refunded:reconciliation',
     ]);
-    // Downstream hears of money it did not ask to move, as of any refund Midtrans reports.
+    // Downstream hears of money it did not ask to move, as of any refund Midtrans reports, with how much each moved.
     await vi.waitFor(() =>
-      expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.eventKey}`)).toEqual(
-        expect.arrayContaining(['transaction-service:midtrans-partially_refunded-180000', 'user-service:midtrans-partially_refunded-180000']),
+      expect(callsFor(request.paymentId).map((c) => `${c.target}:${c.event.eventKey}:${c.event.refundAmount}`)).toEqual(
+        expect.arrayContaining([
+          'transaction-service:midtrans-partially_refunded-150000:50000',
+          'user-service:midtrans-partially_refunded-150000:50000',
+          'transaction-service:midtrans-partially_refunded-180000:30000',
+          'user-service:midtrans-partially_refunded-180000:30000',
+        ]),
       ),
     );
     // A refund through the API starts from Midtrans's total: 120,000 is left.
