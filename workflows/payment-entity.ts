@@ -528,8 +528,17 @@ export class PaymentEntity {
     await this.announceTransition(from, to, source, detail);
   }
 
-  /** Persists a status change already applied to the state, tags the workflow for the UI, and tells downstream. */
-  private async announceTransition(from: PaymentStatus, to: PaymentStatus, source: PaymentEventSource, detail?: Record<string, unknown>) {
+  /**
+   * Persists a status change already applied to the state, tags the workflow for the UI, and tells downstream.
+   * `refunded`: the money this change refunded, for a refund Midtrans reports.
+   */
+  private async announceTransition(
+    from: PaymentStatus,
+    to: PaymentStatus,
+    source: PaymentEventSource,
+    detail?: Record<string, unknown>,
+    refunded?: number,
+  ) {
     if (to === 'success') this.details.paidAt = iso(Date.now());
     if (to === 'canceled' && this.cancelReason !== undefined) this.details.failureReason = this.cancelReason;
     upsertSearchAttributes([{ key: PAYMENT_STATUS, value: to }]);
@@ -537,7 +546,9 @@ export class PaymentEntity {
     if (to === 'success' || to === 'failed' || to === 'expired' || to === 'canceled') this.notifyDownstream(to);
     // A refund Midtrans reports that we did not ask for (dashboard refund, chargeback) is still news downstream.
     if ((to === 'partially_refunded' || to === 'refunded') && source !== 'api') {
-      this.notifyDownstream(to, `midtrans-${to}-${this.state.refundedAmount}`);
+      // Unknown (undefined) when Midtrans reported a partial refund without its total.
+      const refundAmount = refunded !== undefined && refunded > 0 ? refunded : undefined;
+      this.notifyDownstream(to, `midtrans-${to}-${this.state.refundedAmount}`, refundAmount);
     }
   }
 
@@ -559,7 +570,8 @@ export class PaymentEntity {
     };
     if (decision.kind === 'transition') {
       this.state = next;
-      for (const step of steps) await this.announceTransition(step.from, step.to, source, detail);
+      const refunded = next.refundedAmount - before.refundedAmount;
+      for (const step of steps) await this.announceTransition(step.from, step.to, source, detail, refunded);
     } else if (isSettlementReversal(before, observation) || isPaymentAfterClose(before, observation)) {
       // The table cannot follow Midtrans here (money reversed after success, or paid after we closed): alert.
       await this.needsOperatorReview(
