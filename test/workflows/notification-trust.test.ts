@@ -433,6 +433,33 @@ describe('a continue-as-new carries what its run owed', () => {
     });
   });
 
+  it('a flood while the transaction service is down still continues as new; the next run delivers once it is back', async () => {
+    // A signed body's unsigned fields make endless distinct notifications, each a signal: a run that waited for a
+    // delivery retrying for up to 7 days would grow to Temporal's history limit, which terminates it.
+    let down = true;
+    ctx.h.setDownstreamAnswer(() => (down ? 503 : 200));
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(handle, (v) => v.status === 'success');
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
+
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+    const { resumed } = await inputOfLatestRun(handle.workflowId);
+    expect(resumed?.deliveriesOwed?.map((d) => [d.target, d.event.eventKey]).sort()).toEqual([
+      ['transaction-service', 'success'],
+      ['user-service', 'success'],
+    ]);
+    const callsWhileDown = downstreamFor(request.paymentId).length;
+    down = false;
+    await vi.waitFor(() => expect(downstreamFor(request.paymentId).length).toBeGreaterThanOrEqual(callsWhileDown + 2), { timeout: 30_000 });
+    const view = await latest.query(paymentQuery);
+    expect(view.history.filter((e) => e.kind === 'downstream_failed')).toEqual([]);
+    await latest.terminate('test done');
+  });
+
   it('an operator’s reconcile request that reaches the run as it continues as new is looked at in the next run', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
     // The request arrives while the run's last write before it continues as new retries.
