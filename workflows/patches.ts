@@ -33,10 +33,18 @@ export const PATCHES = {
    * through applies(): a payment started before it recorded routine-notification-lines-wait-for-the-next-write too.
    */
   reconcileRefundTotals: 'reconcile-refund-totals',
+  /**
+   * A long history continues as new while downstream deliveries are in flight; the new run makes them again under the
+   * same idempotency keys. Asked with patched() itself, only when a delivery is in flight, never through applies().
+   */
+  continueAsNewBesideDeliveries: 'continue-as-new-beside-deliveries',
 } as const;
 
+/** Patches asked with patched() itself, each only where its change applies, never through applies(). */
+type AskedAlone = typeof PATCHES.reconcileRefundTotals | typeof PATCHES.continueAsNewBesideDeliveries;
+
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
-type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], typeof PATCHES.reconcileRefundTotals>;
+type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;
 
 /**
  * Whether a change applies to this workflow: it recorded the change's patch, or a later one that takes it as applied

@@ -428,8 +428,11 @@ export class PaymentEntity {
     const info = workflowInfo();
     if (!info.continueAsNewSuggested && info.historyLength < (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS))
       return false;
-    // A delivery to a downstream service is an activity of this run: wait for it rather than lose it.
-    return this.deliveriesInFlight === 0 && applies(PATCHES.continueAsNew);
+    if (this.deliveriesInFlight === 0) return applies(PATCHES.continueAsNew);
+    // A delivery can retry for days while a flood of distinct notifications grows the history toward Temporal's
+    // limit: the run goes on without waiting, and the next run makes the delivery again (deliveriesOwed). Patched:
+    // workflows that waited for their deliveries replay the same.
+    return applies(PATCHES.continueAsNew) && patched(PATCHES.continueAsNewBesideDeliveries);
   }
 
   /** Everything a new run needs to go on where this one stops. */

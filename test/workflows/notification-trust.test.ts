@@ -439,6 +439,7 @@ describe('a continue-as-new carries what its run owed', () => {
     let down = true;
     ctx.h.setDownstreamAnswer(() => (down ? 503 : 200));
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    ctx.lastPayment = ctx.h.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId); // the run that continued
     await ctx.h.simulatorControl(request.paymentId, 'pay');
     const settlement = await ctx.h.notificationFor(request.paymentId);
     await handle.signal(midtransNotificationSignal, settlement);
