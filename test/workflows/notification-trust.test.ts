@@ -286,6 +286,39 @@ describe('a paid payment claimed reversed', () => {
   });
 });
 
+describe('a flood of claims', () => {
+  it('a genuine pending notification edited to settlement, sent 60 times over seconds, costs 20 look-ups, then one each 10 s; the payment still settles', async () => {
+    // One signed body, its unsigned fields edited: each copy is a new meaning the API signals, and each claims a change
+    // worth asking Midtrans about. Unbounded, a single payment could spend the merchant's Midtrans API quota.
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    const lookUps = () => ctx.h.midtransCalls.filter((c) => c.method === 'GET' && c.path.endsWith('/status')).length;
+    const before = lookUps();
+    const claim = (i: number) => ({ ...pending, transactionStatus: 'settlement', transactionId: `edited-${i}` });
+    for (let i = 0; i < 20; i++) {
+      await handle.signal(midtransNotificationSignal, claim(i));
+      await viewWhen(handle, (v) => notificationsSettled(v) >= i + 1);
+    }
+    expect(lookUps() - before).toBe(20);
+    for (let i = 20; i < 60; i++) {
+      await handle.signal(midtransNotificationSignal, claim(i));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await ctx.h.env.sleep('1 minute');
+    const counted = await viewWhen(handle, (v) => notificationsSettled(v) >= 60, 30_000);
+    expect(counted.status).toBe('pending');
+    // The 40 after the first 20 came within seconds: one or two spaced look-ups answer them all, and the minute
+    // skipped brings the payment's own look at 1 minute.
+    expect(lookUps() - before).toBeLessThanOrEqual(23);
+
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    await handle.signal(midtransNotificationSignal, await ctx.h.notificationFor(request.paymentId));
+    await ctx.h.env.sleep('20 seconds');
+    expect((await viewWhen(handle, (v) => v.status === 'success', 30_000)).status).toBe('success');
+    await handle.terminate('test done');
+  });
+});
+
 describe('a workflow defends its own history', () => {
   it('duplicate notifications are counted, and only the first is written to the audit trail', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
