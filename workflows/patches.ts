@@ -38,10 +38,15 @@ export const PATCHES = {
    * same idempotency keys. Asked with patched() itself, only when a delivery is in flight, never through applies().
    */
   continueAsNewBesideDeliveries: 'continue-as-new-beside-deliveries',
+  /**
+   * Past a run's first 20 look-ups for notifications' claims, one at most every 10 seconds (a timer before it). Asked
+   * with patched() itself, only when a look-up would wait, never through applies().
+   */
+  spaceClaimLookUps: 'space-claim-look-ups',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
-type AskedAlone = typeof PATCHES.reconcileRefundTotals | typeof PATCHES.continueAsNewBesideDeliveries;
+type AskedAlone = typeof PATCHES.reconcileRefundTotals | typeof PATCHES.continueAsNewBesideDeliveries | typeof PATCHES.spaceClaimLookUps;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

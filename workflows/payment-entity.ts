@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, currentUpdateInfo, metricMeter, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, currentUpdateInfo, metricMeter, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent, PaymentActivities } from '../activities';
 import {
   answerMismatch,
@@ -53,6 +53,12 @@ const RECONCILE_HOURLY = 60 * MINUTE;
 const CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** A notification hints at transaction ids to try when a Snap order is unknown by its order_id: at most this many. */
 const MAX_HINTED_LOOKUPS = 3;
+/**
+ * Look-ups asked for by notifications' claims that a run makes at once; after them, one at most every
+ * CLAIM_LOOK_UP_SPACING_MS. One signed body with its unsigned fields edited makes endless claims, each signalled.
+ */
+const CLAIM_LOOK_UPS_AT_ONCE = 20;
+const CLAIM_LOOK_UP_SPACING_MS = 10_000;
 
 /** One read-model write: the row as of a step, and its audit lines. */
 type ReadModelSnapshot = Parameters<PaymentActivities['recordPaymentLines']>[0];
@@ -92,6 +98,9 @@ export class PaymentEntity {
   private readonly deliveriesUnsettled = new Set<DownstreamDelivery>();
   /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
   private readonly reversalsAsked: string[] = [];
+  /** Look-ups this run made for notifications' claims, and when the last one was made. */
+  private claimLookUps = 0;
+  private lastClaimLookUpMs = 0;
   /** Routine audit lines not written yet: the next write carries them (see `lineCanWait`). */
   private readonly waitingLines: AuditLine[] = [];
   private tail: Promise<unknown> = Promise.resolve();
@@ -759,21 +768,44 @@ export class PaymentEntity {
     while (this.inbox.length > 0) {
       const hintedTransactionIds: string[] = [];
       const claims: MidtransNotificationSignal[] = [];
-      for (const notification of this.inbox.splice(0)) {
-        const claim = notificationClaim(this.state, notification);
-        if (claim.kind !== 'transition' && !this.asksAboutReversal(notification)) {
-          await this.noteIgnoredNotification(claim.reason, notification);
-          continue;
+      let batch = this.inbox.splice(0);
+      while (batch.length > 0) {
+        for (const notification of batch) {
+          const claim = notificationClaim(this.state, notification);
+          if (claim.kind !== 'transition' && !this.asksAboutReversal(notification)) {
+            await this.noteIgnoredNotification(claim.reason, notification);
+            continue;
+          }
+          claims.push(notification);
+          const hinted = notification.transactionId;
+          if (hinted && !hintedTransactionIds.includes(hinted) && hintedTransactionIds.length < MAX_HINTED_LOOKUPS)
+            hintedTransactionIds.push(hinted);
         }
-        claims.push(notification);
-        const hinted = notification.transactionId;
-        if (hinted && !hintedTransactionIds.includes(hinted) && hintedTransactionIds.length < MAX_HINTED_LOOKUPS)
-          hintedTransactionIds.push(hinted);
+        // The claims that come while a spaced look-up waits are answered by it.
+        batch = claims.length > 0 && this.claimLookUpMustWait() ? await this.inboxAfterSpacing() : [];
       }
       if (claims.length === 0) continue;
+      this.claimLookUps += 1;
+      this.lastClaimLookUpMs = Date.now();
       await this.confirmWithMidtrans(hintedTransactionIds);
       await this.countClaimsAnsweredTogether(claims.slice(1));
     }
+  }
+
+  /**
+   * Past the run's first CLAIM_LOOK_UPS_AT_ONCE, a claim's look-up waits until CLAIM_LOOK_UP_SPACING_MS after the
+   * previous one: a flood of claims costs one look-up per interval, and a genuine claim in it waits at most that long.
+   * The wait holds the payment's other steps (a cancel, a refund) too. Patched: workflows that looked at once replay the
+   * same.
+   */
+  private claimLookUpMustWait(): boolean {
+    if (this.claimLookUps < CLAIM_LOOK_UPS_AT_ONCE || Date.now() >= this.lastClaimLookUpMs + CLAIM_LOOK_UP_SPACING_MS) return false;
+    return patched(PATCHES.spaceClaimLookUps);
+  }
+
+  private async inboxAfterSpacing(): Promise<MidtransNotificationSignal[]> {
+    await sleep(this.lastClaimLookUpMs + CLAIM_LOOK_UP_SPACING_MS - Date.now());
+    return this.inbox.splice(0);
   }
 
   /**
