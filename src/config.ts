@@ -179,6 +179,12 @@ const configSchema = z
      * never shed a genuine notification; past it a refusal is answered without a record (counted in /metrics).
      */
     WEBHOOK_MAX_UNVERIFIED_IN_FLIGHT: positiveInt(8),
+    /**
+     * New (not yet stored) verified notifications one payment may have stored in the last hour; past it the webhook
+     * answers 429 and stores nothing. A signed body with an unsigned field edited is a new notification each time.
+     * Midtrans sends a payment a handful in its life; a copy of one already stored is never refused.
+     */
+    WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR: positiveInt(30),
     /** Records of refused notifications are kept this long, then purged. */
     REJECTED_NOTIFICATION_RETENTION_DAYS: positiveInt(7),
     /**

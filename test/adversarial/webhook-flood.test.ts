@@ -110,6 +110,28 @@ describe('attack 4: one signed body re-sent in many shapes', () => {
   });
 });
 
+describe('attack 4b: one signed body with an unsigned field edited each time', () => {
+  it('a payment stores and signals its hourly budget of new notifications, then each edit is answered 429 and stored nowhere', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement();
+    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    // settlement_time is not signed: each edit is a new meaning, so a new row and a new signal.
+    const edited = (i: number) => JSON.stringify({ ...settlement, settlement_time: `2026-12-07 0${Math.floor(i / 60)}:${String(i % 60).padStart(2, '0')}:00` });
+    const answers: Awaited<ReturnType<typeof postWebhook>>[] = [];
+    for (let i = 0; i < budget + 20; i++) answers.push(await postWebhook(edited(i)));
+
+    expect(answers.slice(0, budget).map((a) => `${a.status} ${a.body.status}`)).toEqual(Array.from({ length: budget }, () => '200 accepted'));
+    expect(answers.slice(budget).map((a) => `${a.status} ${a.body.error?.code}`)).toEqual(Array.from({ length: 20 }, () => '429 TOO_MANY_NOTIFICATIONS'));
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget);
+    // A copy of one already stored is still a duplicate, not refused: Midtrans's own retries are never turned away.
+    expect(await postWebhook(edited(3))).toMatchObject({ status: 200, body: { status: 'duplicate' } });
+    await s.eventually(
+      () => notificationSignals(id),
+      (signals) => signals === budget,
+    );
+    expect(await statusOf(id)).toBe('success');
+  });
+});
+
 describe('attack 5: unsigned requests cost little and never crowd out a genuine notification', () => {
   const BODY_BYTES = 60 * 1024;
 
