@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   /** Operators: redeliver asked of a delivery that has not failed (delivered, or still being retried). */
   DELIVERY_NOT_FAILED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  /** Webhook: a payment's budget of new notifications for the hour is spent (WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR). */
+  TOO_MANY_NOTIFICATIONS: 429,
   UNSUPPORTED_MEDIA_TYPE: 415,
   REFUND_EXCEEDS_REMAINING: 422,
   NOT_REFUNDABLE: 422,

@@ -128,7 +128,7 @@ describe('stored notifications whose signal is due', () => {
         rawBody: JSON.stringify(body),
         bodySha256: `sha-${i}`,
         meaningSha256: `meaning-${i}`,
-      });
+      }, Number.MAX_SAFE_INTEGER);
       if (claim.kind !== 'claimed') throw new Error(`expected a claim, got ${claim.kind}`);
       ids.push(claim.id);
     }

@@ -36,6 +36,9 @@ function viewOf(paymentId: string, overrides: Partial<PaymentView> = {}): Paymen
   };
 }
 
+/** Webhook notifications a payment may store new per hour, as the API's default. */
+const NEW_PER_HOUR = 30;
+
 describe('read model writes and reads', () => {
   it('a payment recorded through its lifecycle, each write retried, reads back exactly once per fact', async () => {
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
@@ -237,15 +240,30 @@ describe('read model writes and reads', () => {
     // under load the notification can win the race. It is stored and answered like any other, not refused or sent inline.
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
     const notification = { paymentId: id, body: { order_id: id, transaction_status: 'pending' }, rawBody: '{}', bodySha256: 'sha', meaningSha256: 'pending-1' };
-    expect(await claimNotification(db, notification)).toEqual({ kind: 'unknown_payment' });
+    expect(await claimNotification(db, notification, NEW_PER_HOUR)).toEqual({ kind: 'unknown_payment' });
     await saveCheckout(db, id, { customer: { firstName: 'Ani' }, items: [] });
-    expect(await claimNotification(db, notification)).toMatchObject({ kind: 'claimed' });
-    expect(await claimNotification(db, notification)).toEqual({ kind: 'duplicate' });
+    expect(await claimNotification(db, notification, NEW_PER_HOUR)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification, NEW_PER_HOUR)).toEqual({ kind: 'duplicate' });
 
     await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, checkoutUsed: true });
     expect(await findCheckout(db, id)).toBeNull();
     const audit = await findPaymentWithAudit(db, id);
     expect(audit!.notifications.map((n) => [n.outcome, n.transactionStatus])).toEqual([['received', 'pending']]);
+  });
+
+  it('a new meaning past the hourly budget is over budget and not stored; a copy of a stored one is still a duplicate', async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: {}, itemDetails: [] } });
+    const notification = (meaningSha256: string) => ({ paymentId: id, body: { order_id: id }, rawBody: '{}', bodySha256: 'sha', meaningSha256 });
+    expect(await claimNotification(db, notification('meaning-a'), 2)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification('meaning-b'), 2)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification('meaning-c'), 2)).toEqual({ kind: 'over_budget' });
+    expect(await claimNotification(db, notification('meaning-a'), 2)).toEqual({ kind: 'duplicate' });
+    // An hour on, the budget is whole again.
+    await db.$executeRaw`update webhook_notifications set received_at = received_at - interval '61 minutes' where payment_id = ${id}`;
+    expect(await claimNotification(db, notification('meaning-c'), 2)).toMatchObject({ kind: 'claimed' });
+    const meanings = await db.$queryRaw<{ meaning: string }[]>`select meaning_sha256 as meaning from webhook_notifications where payment_id = ${id} order by id`;
+    expect(meanings.map((m) => m.meaning)).toEqual(['meaning-a', 'meaning-b', 'meaning-c']);
   });
 
   it('one claim per (payment, meaning): copies are counted on it whatever became of its signal', async () => {
@@ -257,21 +275,21 @@ describe('read model writes and reads', () => {
       bodySha256: 'sha-bytes',
       meaningSha256,
     });
-    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'unknown_payment' });
+    expect(await claimNotification(db, notification('meaning-1'), NEW_PER_HOUR)).toEqual({ kind: 'unknown_payment' });
     await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: {}, itemDetails: [] } });
 
-    const claims = await Promise.all(Array.from({ length: 10 }, () => claimNotification(db, notification('meaning-1'))));
+    const claims = await Promise.all(Array.from({ length: 10 }, () => claimNotification(db, notification('meaning-1'), NEW_PER_HOUR)));
     const claimed = claims.filter((c) => c.kind === 'claimed');
     expect(claimed).toHaveLength(1);
     expect(claims.filter((c) => c.kind === 'duplicate')).toHaveLength(9);
     const claimId = (claimed[0] as { id: number }).id;
-    expect(await claimNotification(db, notification('meaning-2'))).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification('meaning-2'), NEW_PER_HOUR)).toMatchObject({ kind: 'claimed' });
 
     // Its signal still to be sent (the forwarder's job, whatever happens to it): a copy is a duplicate all the same.
     await db.$executeRaw`update webhook_notifications set received_at = received_at - interval '1 hour' where id = ${claimId}`;
-    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'duplicate' });
+    expect(await claimNotification(db, notification('meaning-1'), NEW_PER_HOUR)).toEqual({ kind: 'duplicate' });
     await setNotificationOutcome(db, claimId, 'accepted');
-    expect(await claimNotification(db, notification('meaning-1'))).toEqual({ kind: 'duplicate' });
+    expect(await claimNotification(db, notification('meaning-1'), NEW_PER_HOUR)).toEqual({ kind: 'duplicate' });
 
     const rows = await db.$queryRaw<{ meaning: string; outcome: string; duplicates: number; leased: boolean }[]>`
       select meaning_sha256 as meaning, outcome, duplicate_count as duplicates, forward_after is not null as leased

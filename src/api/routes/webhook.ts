@@ -34,6 +34,7 @@ type CheckedRequest =
 /** Our payment ids (routes/payments.ts): the only order ids worth keeping from a refused request. */
 const PAYMENT_ID_SHAPE = /^pay-[0-9a-f]{32}$/;
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
+const OVER_BUDGET_RETRY_SECONDS = 600;
 const REJECTED_PURGE_INTERVAL_MS = 10 * 60_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -54,6 +55,7 @@ const receiveMidtransNotification = createRoute({
     404: errorResponse('PAYMENT_NOT_FOUND'),
     405: errorResponse('Only POST (METHOD_NOT_ALLOWED); see the Allow header'),
     413: errorResponse('PAYLOAD_TOO_LARGE'),
+    429: errorResponse('TOO_MANY_NOTIFICATIONS: a new notification past the payment\'s hourly budget (a copy of a stored one is never refused)'),
     503: errorResponse('SERVICE_UNAVAILABLE: too many notifications in flight, or PostgreSQL is down; Midtrans delivers it again'),
   },
 });
@@ -72,6 +74,7 @@ export function webhookRoutes(deps: ApiDependencies) {
   const forwarder = deps.forwarder ?? createNotificationForwarder(deps);
   const app = apiRouter();
   const refusals = refusalRecorder(deps);
+  const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
   // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
@@ -118,7 +121,7 @@ export function webhookRoutes(deps: ApiDependencies) {
     };
 
     const observation = toMidtransObservation(notification);
-    const claim = await claimNotification(db, stored);
+    const claim = await claimNotification(db, stored, config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR);
     if (claim.kind === 'unknown_payment') {
       // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
       // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
@@ -132,6 +135,12 @@ export function webhookRoutes(deps: ApiDependencies) {
       throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
     }
     if (claim.kind === 'duplicate') return answer('duplicate');
+    if (claim.kind === 'over_budget') {
+      // Midtrans delivers a refused notification again for hours, and the workflow's own looks find what it said.
+      metrics.countWebhook('over_budget');
+      overBudget(c.get('log'), { paymentId }, 'notification refused: the payment has had its new notifications for the hour');
+      throw new ApiError('TOO_MANY_NOTIFICATIONS', `payment ${paymentId} has had its new notifications for the hour`, undefined, OVER_BUDGET_RETRY_SECONDS);
+    }
     forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
     return answer('accepted');
   }
