@@ -29,10 +29,11 @@ afterAll(async () => {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const plausiblePaymentId = () => `pay-${randomBytes(16).toString('hex')}`;
 const statusOf = (paymentId: string) => s.api('GET', `/payments/${paymentId}/status`).then((r) => r.body.status as string);
+const refundedAmount = async (paymentId: string) => Number((await s.db.payment.findUnique({ where: { id: paymentId } }))?.refundedAmount);
 
 /** A payment paid at the simulator, and the signed settlement notification Midtrans would have sent for it. */
-async function paidPaymentWithSettlement(): Promise<{ id: string; settlement: Record<string, unknown> }> {
-  const created = await s.api('POST', '/payments', createPaymentBody());
+async function paidPaymentWithSettlement(overrides: Record<string, unknown> = {}): Promise<{ id: string; settlement: Record<string, unknown> }> {
+  const created = await s.api('POST', '/payments', createPaymentBody(overrides));
   expect(created.status).toBe(201);
   const id = created.body.payment_id as string;
   expect((await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' })).status).toBe(200);
@@ -112,7 +113,7 @@ describe('attack 4: one signed body re-sent in many shapes', () => {
 
 describe('attack 4b: one signed body with an unsigned field edited each time', () => {
   it('a payment stores and signals its hourly budget of new notifications, then each edit is answered 429 and stored nowhere', async () => {
-    const { id, settlement } = await paidPaymentWithSettlement();
+    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
     const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
     // settlement_time is not signed: each edit is a new meaning, so a new row and a new signal.
     const edited = (i: number) => JSON.stringify({ ...settlement, settlement_time: `2026-12-07 0${Math.floor(i / 60)}:${String(i % 60).padStart(2, '0')}:00` });
@@ -129,6 +130,23 @@ describe('attack 4b: one signed body with an unsigned field edited each time', (
       (signals) => signals === budget,
     );
     expect(await statusOf(id)).toBe('success');
+
+    // Midtrans's genuine notification of a refund made in its dashboard comes while the flood holds the budget: it is
+    // refused too. Each 429 past 10 minutes of the last asks the workflow to look at Midtrans, which finds the refund.
+    await s.midtrans.refund(id, { refund_key: `${id}-dashboard`, amount: 50_000 });
+    const record = (await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as { notifications: { body: Record<string, unknown> }[] };
+    const refundNotice = record.notifications.map((n) => n.body).find((body) => body.transaction_status === 'partial_refund');
+    expect(await postWebhook(JSON.stringify(refundNotice))).toMatchObject({ status: 429 });
+    await sleep(2_000);
+    expect(await refundedAmount(id)).toBe(0); // the look asked at the first refusal came before the refund
+    // Ten minutes on (the asks' records aged by hand), Midtrans's retry of it is refused again, and asks again.
+    await s.db.$executeRaw`update webhook_notifications set received_at = received_at - interval '11 minutes' where payment_id = ${id} and outcome = 'over_budget'`;
+    expect(await postWebhook(JSON.stringify(refundNotice))).toMatchObject({ status: 429 });
+    await s.eventually(
+      () => refundedAmount(id),
+      (amount) => amount === 50_000,
+    );
+    expect(await count("select count(*) as n from webhook_notifications where payment_id = $1 and outcome = 'over_budget'", id)).toBe(2);
   });
 });
 
