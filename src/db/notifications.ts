@@ -49,7 +49,7 @@ export async function claimNotification(db: Database, n: VerifiedNotification, n
   const [claim] = await db.$queryRaw<{ id: bigint | null; recent: bigint }[]>`
     with recent as (
       select count(*) as n from webhook_notifications
-      where payment_id = ${n.paymentId} and received_at > (now() at time zone 'utc') - interval '1 hour'
+      where payment_id = ${n.paymentId} and received_at > (now() at time zone 'utc') - interval '1 hour' and outcome <> 'over_budget'
     ), stored as (
       insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
         gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at, forward_after)
@@ -73,6 +73,23 @@ export async function claimNotification(db: Database, n: VerifiedNotification, n
   if (counted) return { kind: 'duplicate' };
   // Rows in the last hour mean the payment is known: a new meaning was turned away by the budget.
   return Number(claim?.recent ?? 0) >= newPerHour ? { kind: 'over_budget' } : { kind: 'unknown_payment' };
+}
+
+/**
+ * Records that a payment's notifications are being refused over budget, at most once per `everyMinutes`: true when
+ * this call recorded it, and so should ask the payment's workflow to look at Midtrans (what the refused ones said, a
+ * genuine refund among them, is found by that look). The record is a bodiless row of outcome `over_budget`; copies
+ * arriving together may each record one.
+ */
+export async function recordOverBudgetRefusal(db: Database, paymentId: string, everyMinutes: number): Promise<boolean> {
+  const recorded = await db.$executeRaw`
+    insert into webhook_notifications (payment_id, order_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at)
+    select ${paymentId}, ${paymentId}, true, 'over_budget', '', '', 'over-budget-' || gen_random_uuid(), (now() at time zone 'utc')
+    where not exists (
+      select 1 from webhook_notifications
+      where payment_id = ${paymentId} and outcome = 'over_budget'
+        and received_at > (now() at time zone 'utc') - make_interval(mins => ${everyMinutes}))`;
+  return recorded > 0;
 }
 
 /** A stored notification whose signal is due: its lease ran out, or its last attempt failed and its wait is over. */

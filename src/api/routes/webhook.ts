@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import {
   claimNotification,
   purgeRejectedNotifications,
+  recordOverBudgetRefusal,
   storeRejectedNotification,
   storeUnknownPaymentNotification,
   type RejectionReason,
@@ -35,6 +36,8 @@ type CheckedRequest =
 const PAYMENT_ID_SHAPE = /^pay-[0-9a-f]{32}$/;
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 const OVER_BUDGET_RETRY_SECONDS = 600;
+/** While a payment's notifications are refused over budget, its workflow is asked to look at Midtrans this often. */
+const OVER_BUDGET_LOOK_EVERY_MINUTES = 10;
 const REJECTED_PURGE_INTERVAL_MS = 10 * 60_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -136,9 +139,15 @@ export function webhookRoutes(deps: ApiDependencies) {
     }
     if (claim.kind === 'duplicate') return answer('duplicate');
     if (claim.kind === 'over_budget') {
-      // Midtrans delivers a refused notification again for hours, and the workflow's own looks find what it said.
       metrics.countWebhook('over_budget');
       overBudget(c.get('log'), { paymentId }, 'notification refused: the payment has had its new notifications for the hour');
+      // A flood can hold the budget past all of Midtrans's retries, and a paid payment's workflow does not look at
+      // Midtrans by itself: every so often a refusal asks it to, and that look finds what the refused ones said.
+      if (await recordOverBudgetRefusal(db, paymentId, OVER_BUDGET_LOOK_EVERY_MINUTES)) {
+        await workflows
+          .requestReconcile(paymentId, { requestedBy: 'webhook', reason: 'notifications refused past the payment’s hourly budget' })
+          .catch((err: unknown) => c.get('log').warn({ err, paymentId }, 'asking the payment workflow to look at Midtrans failed'));
+      }
       throw new ApiError('TOO_MANY_NOTIFICATIONS', `payment ${paymentId} has had its new notifications for the hour`, undefined, OVER_BUDGET_RETRY_SECONDS);
     }
     forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
