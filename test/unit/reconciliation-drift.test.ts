@@ -67,6 +67,10 @@ describe('reconciliationDrift', () => {
     expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '50000.00' }))).toBeNull();
     expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '30000.00' }))).toBe('refunded_amount_mismatch');
     expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: 'lots' }))).toBe('refunded_amount_mismatch');
+    // Above the payment, no look can count it: a person's, not the workflow's.
+    expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '250000.01' }))).toBe('refunded_amount_mismatch');
+    expect(reconciliationDrift(counted, midtrans('partial_refund', { refundAmount: '300000.00' }))).toBe('refunded_amount_mismatch');
+    expect(reconciliationDrift(ours('refunded'), midtrans('refund', { refundAmount: '260000.00' }))).toBe('refunded_amount_mismatch');
     expect(reconciliationDrift(counted, midtrans('partial_refund'))).toBeNull(); // no total to compare
     expect(reconciliationDrift(ours('refunded'), midtrans('refund', { refundAmount: '250000.00' }))).toBeNull();
     // A status that differs is a status mismatch first: the workflow's look applies the total with it.
