@@ -32,7 +32,8 @@ export interface RecordedPayment {
  * - status_mismatch: Midtrans's status means another status than ours.
  * - refund_not_counted: the statuses agree, but Midtrans's cumulative refund_amount is above what we counted: a further
  *   partial refund (one made in its dashboard) leaves transaction_status at partial_refund and its notification was lost.
- * - refunded_amount_mismatch: the statuses agree, but Midtrans's refund_amount is below what we counted, or unreadable.
+ * - refunded_amount_mismatch: the statuses agree, but Midtrans's refund_amount is below what we counted, above the
+ *   payment, or unreadable.
  */
 export function reconciliationDrift(ours: RecordedPayment, midtrans: MidtransObservation | null): DriftKind | null {
   if (midtrans === null) return isPaid(ours.status) || ours.status === 'processing' ? 'missing_at_midtrans' : null;
@@ -40,15 +41,15 @@ export function reconciliationDrift(ours: RecordedPayment, midtrans: MidtransObs
   if (theirs === null) return 'unrecognised_midtrans_status';
   if (wholeRupiahOrNull(midtrans.grossAmount) !== ours.amount) return 'amount_mismatch';
   if (theirs !== ours.status) return 'status_mismatch';
-  return refundDrift(ours.refundedAmount, midtrans.refundAmount);
+  return refundDrift(ours, midtrans.refundAmount);
 }
 
-function refundDrift(counted: number | undefined, refundAmount: string | undefined): DriftKind | null {
+/** A total the payment workflow can count (whole rupiah, above ours, within the payment) is its; any other a person's. */
+function refundDrift({ amount, refundedAmount: counted }: RecordedPayment, refundAmount: string | undefined): DriftKind | null {
   if (counted === undefined || refundAmount === undefined) return null;
   const theirs = wholeRupiahOrNull(refundAmount);
-  if (theirs === null) return 'refunded_amount_mismatch';
   if (theirs === counted) return null;
-  return theirs > counted ? 'refund_not_counted' : 'refunded_amount_mismatch';
+  return theirs !== null && theirs > counted && theirs <= amount ? 'refund_not_counted' : 'refunded_amount_mismatch';
 }
 
 // The drift report's shapes, shared by the reconciliation workflow, its activities and src/db/reconciliations.ts.
