@@ -1,3 +1,4 @@
+import { Prisma } from '../generated/prisma/client';
 import type { Database } from './client';
 
 /** received: stored, its signal still to be sent (src/api/notification-forwarder.ts). */
@@ -42,37 +43,38 @@ const FORWARD_LEASE_SECONDS = 30;
  * each. The claim is leased to this process for FORWARD_LEASE_SECONDS. A payment is known from its checkout on:
  * Midtrans notifies right after it answers the charge, and the payment's row is first written with that answer, so a
  * notification may arrive while only the checkout exists (the write that creates the row deletes it, atomically).
- * A new meaning past `newPerHour` rows stored for the payment in the last hour is over budget: not stored (copies
- * arriving together may pass the count by a few).
+ * A new meaning past `newPerHour` rows stored for the payment in the last hour is over budget: not stored. The count
+ * is read without a lock per payment, so new meanings arriving together may each pass it (docs/api.md).
  */
 export async function claimNotification(db: Database, n: VerifiedNotification, newPerHour: number): Promise<NotificationClaim> {
-  const [claim] = await db.$queryRaw<{ id: bigint | null; recent: bigint }[]>`
-    with recent as (
-      select count(*) as n from webhook_notifications
-      where payment_id = ${n.paymentId} and received_at > (now() at time zone 'utc') - interval '1 hour' and outcome <> 'over_budget'
-    ), stored as (
-      insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
-        gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at, forward_after)
-      select ${n.paymentId}, ${text(n.body.order_id)}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
-        ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'received',
-        ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'),
-        (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS})
-      where (exists (select 1 from payments where id = ${n.paymentId})
-          or exists (select 1 from payment_checkouts where payment_id = ${n.paymentId}))
-        and (select n from recent) < ${newPerHour}
-      on conflict (payment_id, meaning_sha256) do nothing
-      returning id
-    )
-    select (select id from stored) as id, (select n from recent) as recent`;
-  if (claim?.id != null) return { kind: 'claimed', id: Number(claim.id) };
+  const [claimed] = await db.$queryRaw<{ id: bigint }[]>`
+    insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
+      gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at, forward_after)
+    select ${n.paymentId}, ${text(n.body.order_id)}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
+      ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'received',
+      ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'),
+      (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS})
+    where (exists (select 1 from payments where id = ${n.paymentId})
+        or exists (select 1 from payment_checkouts where payment_id = ${n.paymentId}))
+      and ${notificationsOfLastHour(n.paymentId)} < ${newPerHour}
+    on conflict (payment_id, meaning_sha256) do nothing
+    returning id`;
+  if (claimed) return { kind: 'claimed', id: Number(claimed.id) };
   const [counted] = await db.$queryRaw<{ id: bigint }[]>`
     update webhook_notifications
     set duplicate_count = duplicate_count + 1, last_duplicate_at = (now() at time zone 'utc')
     where payment_id = ${n.paymentId} and meaning_sha256 = ${n.meaningSha256}
     returning id`;
   if (counted) return { kind: 'duplicate' };
-  // Rows in the last hour mean the payment is known: a new meaning was turned away by the budget.
-  return Number(claim?.recent ?? 0) >= newPerHour ? { kind: 'over_budget' } : { kind: 'unknown_payment' };
+  // Neither stored nor a copy: a payment we do not know, or one whose budget is spent (only a known one has rows).
+  const [recent] = await db.$queryRaw<{ n: bigint }[]>`select ${notificationsOfLastHour(n.paymentId)} as n`;
+  return Number(recent?.n ?? 0) >= newPerHour ? { kind: 'over_budget' } : { kind: 'unknown_payment' };
+}
+
+/** The payment's notifications stored in the last hour (index on payment_id, received_at), the budget's records left out. */
+function notificationsOfLastHour(paymentId: string): Prisma.Sql {
+  return Prisma.sql`(select count(*) from webhook_notifications
+    where payment_id = ${paymentId} and received_at > (now() at time zone 'utc') - interval '1 hour' and outcome <> 'over_budget')`;
 }
 
 /**
