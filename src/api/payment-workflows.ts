@@ -177,7 +177,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
     /** Asks the payment's workflow to look at Midtrans now; a closed (or unknown) workflow is PAYMENT_WORKFLOW_CLOSED. */
     async requestReconcile(paymentId: string, request: ReconcileRequest): Promise<void> {
       try {
-        await handle(paymentId).signal(reconcileRequestSignal, request);
+        await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => handle(paymentId).signal(reconcileRequestSignal, request));
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) throw error;
         throw new ApiError(

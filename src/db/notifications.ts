@@ -71,27 +71,31 @@ export async function claimNotification(db: Database, n: VerifiedNotification, n
   return Number(recent?.n ?? 0) >= newPerHour ? { kind: 'over_budget' } : { kind: 'unknown_payment' };
 }
 
-/** The payment's notifications stored in the last hour (index on payment_id, received_at), the budget's records left out. */
+/** The payment's notifications stored in the last hour (index on payment_id, received_at). */
 function notificationsOfLastHour(paymentId: string): Prisma.Sql {
   return Prisma.sql`(select count(*) from webhook_notifications
-    where payment_id = ${paymentId} and received_at > (now() at time zone 'utc') - interval '1 hour' and outcome <> 'over_budget')`;
+    where payment_id = ${paymentId} and received_at > (now() at time zone 'utc') - interval '1 hour')`;
 }
 
 /**
- * Records that a payment's notifications are being refused over budget, at most once per `everyMinutes`: true when
- * this call recorded it, and so should ask the payment's workflow to look at Midtrans (what the refused ones said, a
- * genuine refund among them, is found by that look). The record is a bodiless row of outcome `over_budget`; copies
- * arriving together may each record one.
+ * Counts a notification refused over budget on the payment's flood record: true when this refusal should ask the
+ * payment's workflow to look at Midtrans (the record's first refusal, or the last ask `everyMinutes` ago). Refusals
+ * arriving together ask once: the update's condition is checked again on the row another one just changed.
  */
-export async function recordOverBudgetRefusal(db: Database, paymentId: string, everyMinutes: number): Promise<boolean> {
-  const recorded = await db.$executeRaw`
-    insert into webhook_notifications (payment_id, order_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at)
-    select ${paymentId}, ${paymentId}, true, 'over_budget', '', '', 'over-budget-' || gen_random_uuid(), (now() at time zone 'utc')
-    where not exists (
-      select 1 from webhook_notifications
-      where payment_id = ${paymentId} and outcome = 'over_budget'
-        and received_at > (now() at time zone 'utc') - make_interval(mins => ${everyMinutes}))`;
-  return recorded > 0;
+export async function noteOverBudgetRefusal(db: Database, paymentId: string, everyMinutes: number): Promise<boolean> {
+  const now = Prisma.sql`(now() at time zone 'utc')`;
+  const [asked] = await db.$queryRaw<unknown[]>`
+    update notification_floods set refused = refused + 1, last_refused_at = ${now}, look_asked_at = ${now}
+    where payment_id = ${paymentId} and look_asked_at <= ${now} - make_interval(mins => ${everyMinutes})
+    returning 1`;
+  if (asked) return true;
+  // xmax = 0: this statement inserted the row, so this is the payment's first refusal.
+  const [noted] = await db.$queryRaw<{ first: boolean }[]>`
+    insert into notification_floods (payment_id, refused, first_refused_at, last_refused_at, look_asked_at)
+    values (${paymentId}, 1, ${now}, ${now}, ${now})
+    on conflict (payment_id) do update set refused = notification_floods.refused + 1, last_refused_at = excluded.last_refused_at
+    returning xmax = 0 as first`;
+  return noted?.first === true;
 }
 
 /** A stored notification whose signal is due: its lease ran out, or its last attempt failed and its wait is over. */

@@ -5,7 +5,7 @@ import { createDatabase } from '../../src/db/client';
 import { deleteCheckout, findCheckout, saveCheckout } from '../../src/db/checkouts';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
 import { claimIdempotencyKey } from '../../src/db/idempotency';
-import { claimNotification, purgeRejectedNotifications, setNotificationOutcome, storeRejectedNotification } from '../../src/db/notifications';
+import { claimNotification, noteOverBudgetRefusal, purgeRejectedNotifications, setNotificationOutcome, storeRejectedNotification } from '../../src/db/notifications';
 import { findPaymentStatus, findPaymentWithAudit, recordPaymentSnapshot } from '../../src/db/payments';
 
 /**
@@ -264,6 +264,17 @@ describe('read model writes and reads', () => {
     expect(await claimNotification(db, notification('meaning-c'), 2)).toMatchObject({ kind: 'claimed' });
     const meanings = await db.$queryRaw<{ meaning: string }[]>`select meaning_sha256 as meaning from webhook_notifications where payment_id = ${id} order by id`;
     expect(meanings.map((m) => m.meaning)).toEqual(['meaning-a', 'meaning-b', 'meaning-c']);
+  });
+
+  it('refusals over budget ask for a look once per interval, even when they arrive together, and are all counted', async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    expect(await noteOverBudgetRefusal(db, id, 10)).toBe(true);
+    expect(await noteOverBudgetRefusal(db, id, 10)).toBe(false);
+    await db.$executeRaw`update notification_floods set look_asked_at = look_asked_at - interval '11 minutes' where payment_id = ${id}`;
+    const together = await Promise.all(Array.from({ length: 10 }, () => noteOverBudgetRefusal(db, id, 10)));
+    expect(together.filter(Boolean)).toHaveLength(1);
+    const [flood] = await db.$queryRaw<{ refused: number }[]>`select refused from notification_floods where payment_id = ${id}`;
+    expect(flood?.refused).toBe(12);
   });
 
   it('one claim per (payment, meaning): copies are counted on it whatever became of its signal', async () => {

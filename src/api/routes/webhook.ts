@@ -6,13 +6,13 @@ import type { z } from 'zod';
 import {
   claimNotification,
   purgeRejectedNotifications,
-  recordOverBudgetRefusal,
+  noteOverBudgetRefusal,
   storeRejectedNotification,
   storeUnknownPaymentNotification,
   type RejectionReason,
   type VerifiedNotification,
 } from '../../db/notifications';
-import { rateLimitedWarning } from '../../logger';
+import { rateLimitedWarning, type Logger } from '../../logger';
 import { notificationMeaningSha256 } from '../../midtrans/notification-meaning';
 import { toMidtransObservation } from '../../midtrans/observation';
 import { isValidMidtransSignature } from '../../midtrans/signature';
@@ -78,6 +78,7 @@ export function webhookRoutes(deps: ApiDependencies) {
   const app = apiRouter();
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
+  const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
   // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
@@ -141,17 +142,25 @@ export function webhookRoutes(deps: ApiDependencies) {
     if (claim.kind === 'over_budget') {
       metrics.countWebhook('over_budget');
       overBudget(c.get('log'), { paymentId }, 'notification refused: the payment has had its new notifications for the hour');
-      // A flood can hold the budget past all of Midtrans's retries, and a paid payment's workflow does not look at
-      // Midtrans by itself: every so often a refusal asks it to, and that look finds what the refused ones said.
-      if (await recordOverBudgetRefusal(db, paymentId, OVER_BUDGET_LOOK_EVERY_MINUTES)) {
-        await workflows
-          .requestReconcile(paymentId, { requestedBy: 'webhook', reason: 'notifications refused past the payment’s hourly budget' })
-          .catch((err: unknown) => c.get('log').warn({ err, paymentId }, 'asking the payment workflow to look at Midtrans failed'));
-      }
+      askToLookInstead(c.get('log'), paymentId);
       throw new ApiError('TOO_MANY_NOTIFICATIONS', `payment ${paymentId} has had its new notifications for the hour`, undefined, OVER_BUDGET_RETRY_SECONDS);
     }
     forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
     return answer('accepted');
+  }
+
+  /**
+   * A flood can hold a payment's budget past all of Midtrans's retries, and a paid payment's workflow does not look at
+   * Midtrans by itself: every OVER_BUDGET_LOOK_EVERY_MINUTES a refusal asks it to, and that look finds what the refused
+   * ones said. After the answer, so a slow Temporal never holds the refusal; a failed ask waits for the next one.
+   */
+  function askToLookInstead(log: Logger, paymentId: string) {
+    noteOverBudgetRefusal(db, paymentId, OVER_BUDGET_LOOK_EVERY_MINUTES)
+      .then((ask) => (ask ? workflows.requestReconcile(paymentId, { requestedBy: 'webhook', reason: 'notifications refused past the payment’s hourly budget' }) : undefined))
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.code === 'PAYMENT_WORKFLOW_CLOSED') return; // nobody is left to look
+        lookFailed(log, { err, paymentId }, 'asking the payment workflow to look at Midtrans for refused notifications failed');
+      });
   }
 
   return app;
