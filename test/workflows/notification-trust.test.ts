@@ -494,6 +494,28 @@ describe('a continue-as-new carries what its run owed', () => {
     await latest.terminate('test done');
   });
 
+  it('a flood while a closed payment’s delivery retries continues as new; the next run delivers it and completes', async () => {
+    // A final payment waits for its deliveries before it completes, and still takes every signal meanwhile.
+    let down = true;
+    ctx.h.setDownstreamAnswer(() => (down ? 503 : 200));
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
+    ctx.lastPayment = ctx.h.env.client.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId); // the run that continued
+    await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'customer changed plans' }] });
+    const pending = await ctx.h.notificationFor(request.paymentId);
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, pending);
+
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+    const { resumed } = await inputOfLatestRun(handle.workflowId);
+    expect(resumed?.deliveriesOwed?.map((d) => [d.target, d.event.eventKey])).toEqual([['transaction-service', 'canceled']]);
+    // Nothing reads notifications once the payment is closed: they are not carried from run to run.
+    expect(resumed?.inbox).toEqual([]);
+    const callsWhileDown = downstreamFor(request.paymentId).length;
+    down = false;
+    await vi.waitFor(() => expect(downstreamFor(request.paymentId).length).toBeGreaterThan(callsWhileDown), { timeout: 30_000 });
+    await vi.waitFor(async () => expect((await latest.describe()).status.name).toBe('COMPLETED'), { timeout: 30_000 });
+  });
+
   it('an operator’s reconcile request that reaches the run as it continues as new is looked at in the next run', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 }, { continueAsNewAfterEvents: 60 });
     // The request arrives while the run's last write before it continues as new retries.
