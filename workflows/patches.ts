@@ -43,10 +43,19 @@ export const PATCHES = {
    * with patched() itself, only when a look-up would wait, never through applies().
    */
   spaceClaimLookUps: 'space-claim-look-ups',
+  /**
+   * A closed payment waiting for its deliveries continues as new when its history grows long meanwhile. Asked with
+   * patched() itself, only then, never through applies().
+   */
+  closedContinuesAsNew: 'closed-payment-continues-as-new',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
-type AskedAlone = typeof PATCHES.reconcileRefundTotals | typeof PATCHES.continueAsNewBesideDeliveries | typeof PATCHES.spaceClaimLookUps;
+type AskedAlone =
+  | typeof PATCHES.reconcileRefundTotals
+  | typeof PATCHES.continueAsNewBesideDeliveries
+  | typeof PATCHES.spaceClaimLookUps
+  | typeof PATCHES.closedContinuesAsNew;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

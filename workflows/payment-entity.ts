@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, currentUpdateInfo, metricMeter, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, currentUpdateInfo, metricMeter, patched, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ChargeOutcome, DownstreamEvent, PaymentActivities } from '../activities';
 import {
   answerMismatch,
@@ -434,14 +434,35 @@ export class PaymentEntity {
 
   /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
   historyIsLong(): boolean {
-    const info = workflowInfo();
-    if (!info.continueAsNewSuggested && info.historyLength < (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS))
-      return false;
+    if (!this.historyReachedLimit()) return false;
     if (this.deliveriesInFlight === 0) return applies(PATCHES.continueAsNew);
     // A delivery can retry for days while a flood of distinct notifications grows the history toward Temporal's
     // limit: the run goes on without waiting, and the next run makes the delivery again (deliveriesOwed). Patched:
     // workflows that waited for their deliveries replay the same.
     return applies(PATCHES.continueAsNew) && patched(PATCHES.continueAsNewBesideDeliveries);
+  }
+
+  /**
+   * Once closed, the payment waits for its deliveries, which can retry for days while signals still come: true when
+   * the history grew long first, and the run should continue as new rather than wait on (the next run makes the
+   * deliveries again). Patched: workflows that waited for their deliveries whatever their length replay the same.
+   */
+  async historyGrewLongBeforeDeliveries(): Promise<boolean> {
+    let settled = false;
+    void this.deliveriesSettled().then(() => (settled = true));
+    await condition(() => settled || this.historyReachedLimit());
+    return !settled && patched(PATCHES.closedContinuesAsNew);
+  }
+
+  /** A closed payment reads no notification and makes no look: what it was sent is not carried to its next run. */
+  forgetMessages(): void {
+    this.inbox.length = 0;
+    this.reconcileRequests = [];
+  }
+
+  private historyReachedLimit(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (this.input.continueAsNewAfterEvents ?? CONTINUE_AS_NEW_AFTER_EVENTS);
   }
 
   /** Everything a new run needs to go on where this one stops. */

@@ -54,6 +54,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   // Updates still running and downstream deliveries finish before the workflow does.
   await condition(allHandlersFinished);
   await payment.idle();
+  if (await payment.historyGrewLongBeforeDeliveries()) {
+    payment.forgetMessages();
+    await continueAsNewWith(payment, input);
+  }
   await payment.deliveriesSettled();
   log.info('payment workflow finished', {
     paymentId: input.request.paymentId,
