@@ -266,6 +266,15 @@ describe('read model writes and reads', () => {
     expect(meanings.map((m) => m.meaning)).toEqual(['meaning-a', 'meaning-b', 'meaning-c']);
   });
 
+  it('a payment we no longer know is unknown, not over budget, whatever rows its notifications left', async () => {
+    // Notifications stored while only its checkout existed, then the checkout purged (abandoned): no row, no checkout.
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    await db.$executeRaw`insert into webhook_notifications (payment_id, order_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
+      select ${id}, ${id}, true, 'accepted', '{}', 'sha', 'meaning-' || n from generate_series(1, 3) as n`;
+    const notification = { paymentId: id, body: { order_id: id }, rawBody: '{}', bodySha256: 'sha', meaningSha256: 'meaning-new' };
+    expect(await claimNotification(db, notification, 2)).toEqual({ kind: 'unknown_payment' });
+  });
+
   it('refusals over budget ask for a look once per interval, even when they arrive together, and are all counted', async () => {
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
     expect(await noteOverBudgetRefusal(db, id, 10)).toBe(true);
