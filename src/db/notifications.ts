@@ -54,9 +54,7 @@ export async function claimNotification(db: Database, n: VerifiedNotification, n
       ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'received',
       ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'),
       (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS})
-    where (exists (select 1 from payments where id = ${n.paymentId})
-        or exists (select 1 from payment_checkouts where payment_id = ${n.paymentId}))
-      and ${notificationsOfLastHour(n.paymentId)} < ${newPerHour}
+    where ${paymentIsKnown(n.paymentId)} and ${notificationsOfLastHour(n.paymentId)} < ${newPerHour}
     on conflict (payment_id, meaning_sha256) do nothing
     returning id`;
   if (claimed) return { kind: 'claimed', id: Number(claimed.id) };
@@ -66,9 +64,16 @@ export async function claimNotification(db: Database, n: VerifiedNotification, n
     where payment_id = ${n.paymentId} and meaning_sha256 = ${n.meaningSha256}
     returning id`;
   if (counted) return { kind: 'duplicate' };
-  // Neither stored nor a copy: a payment we do not know, or one whose budget is spent (only a known one has rows).
-  const [recent] = await db.$queryRaw<{ n: bigint }[]>`select ${notificationsOfLastHour(n.paymentId)} as n`;
-  return Number(recent?.n ?? 0) >= newPerHour ? { kind: 'over_budget' } : { kind: 'unknown_payment' };
+  // Neither stored nor a copy: a payment we do not know, or a known one whose budget is spent.
+  const [spent] = await db.$queryRaw<{ spent: boolean }[]>`
+    select ${paymentIsKnown(n.paymentId)} and ${notificationsOfLastHour(n.paymentId)} >= ${newPerHour} as spent`;
+  return spent?.spent === true ? { kind: 'over_budget' } : { kind: 'unknown_payment' };
+}
+
+/** Its row, or its checkout while the charge has not been answered yet (see claimNotification). */
+function paymentIsKnown(paymentId: string): Prisma.Sql {
+  return Prisma.sql`(exists (select 1 from payments where id = ${paymentId})
+    or exists (select 1 from payment_checkouts where payment_id = ${paymentId}))`;
 }
 
 /** The payment's notifications stored in the last hour (index on payment_id, received_at). */
