@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { wholeRupiahOrNull } from '../../src/domain/money';
 import { toMidtransObservation } from '../../src/midtrans/observation';
 
 describe('toMidtransObservation: one reading of every Midtrans body', () => {
@@ -45,5 +46,17 @@ describe('toMidtransObservation: one reading of every Midtrans body', () => {
 
   it('an answer without a status is unknown, never pending or paid', () => {
     expect(toMidtransObservation({ status_code: '404' }).transactionStatus).toBe('unknown');
+  });
+
+  it('reads a value that is neither text nor a number as unreadable text, even one whose toString is not a function', () => {
+    const observation = toMidtransObservation({
+      order_id: 'pay-3',
+      transaction_status: ['settlement'],
+      gross_amount: '120000.00',
+      refund_amount: { toString: [] },
+    });
+    expect(observation.refundAmount).toBeDefined();
+    expect(wholeRupiahOrNull(observation.refundAmount)).toBeNull();
+    expect(observation.transactionStatus).not.toBe('settlement');
   });
 });
