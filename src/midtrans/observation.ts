@@ -16,7 +16,9 @@ export function toMidtransObservation(body: Record<string, unknown>): MidtransOb
   };
 }
 
+/** Midtrans writes these fields as text or numbers. Anything else reads as one unreadable text, never through its own toString. */
 function text(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  return typeof value === 'string' ? value : String(value);
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' || typeof value === 'boolean' ? String(value) : '[not a scalar]';
 }
