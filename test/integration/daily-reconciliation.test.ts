@@ -225,6 +225,57 @@ describe('the daily reconciliation finds and fixes lost notifications and change
   });
 });
 
+describe('paid payments written before the window are compared every few days while they can be refunded', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  /** Paid 14 days ago (a day the sweep compares it, every 7 days), 10 days ago (not one) and 35 (past the refund window). */
+  const AGES = { due: 14, notDue: 10, pastRefundWindow: 35 } as const;
+  const paymentOf: Partial<Record<keyof typeof AGES, string>> = {};
+  let run: DailyReconciliationResult;
+
+  beforeAll(async () => {
+    await simulatorControl('/faults', { notificationDropRate: 0 });
+    for (const age of Object.keys(AGES) as (keyof typeof AGES)[]) {
+      const response = await api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', amount: 150_000, expiry_minutes: 180 }, 'ORDER-SWEEP'));
+      expect(response.status, JSON.stringify(response.body)).toBe(201);
+      paymentOf[age] = response.body.payment_id as string;
+    }
+    const ids = Object.values(paymentOf);
+    for (const id of ids) await simulatorControl(`/transactions/${id}/pay`);
+    await service.eventually(() => Promise.all(ids.map(readModelStatus)), (statuses) => statuses.every((s) => s === 'success'), 60_000);
+    // Their rows as they would be after days without a write: created and last written AGES days before the run.
+    const runDay = Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS / 2;
+    for (const [age, days] of Object.entries(AGES)) {
+      const createdAt = new Date(runDay - days * DAY_MS);
+      await service.db.$executeRaw`update payments set created_at = ${createdAt}, updated_at = ${createdAt} where id = ${paymentOf[age as keyof typeof AGES]}`;
+    }
+    // Refunded in Midtrans's dashboard while every notification is lost (an outage longer than Midtrans's retries).
+    await simulatorControl('/faults', { notificationDropRate: 1 });
+    for (const id of ids) await service.midtrans.refund(id, { refund_key: `${id}-dashboard` });
+    const input = { lookbackDays: 1, midtransCallsPerSecond: 50, pageSize: 10, pagesPerRun: 2, sweepEveryDays: 7, refundWindowDays: 30 };
+    run = await service.client.workflow.execute('dailyReconciliationWorkflow', {
+      taskQueue: service.taskQueue,
+      workflowId: `daily-reconciliation-sweep-test-${randomBytes(4).toString('hex')}`,
+      args: [input as DailyReconciliationInput],
+    });
+  }, 180_000);
+
+  it('the payment due today is compared, its refund handed to its workflow and counted', async () => {
+    const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
+    expect(detail.status).toBe(200);
+    const found = (id: string | undefined) => detail.body.differences.find((d: { payment_id: string }) => d.payment_id === id);
+    expect(found(paymentOf.due)).toMatchObject({ our_status: 'success', midtrans_status: 'refund', kind: 'status_mismatch', outcome: 'handed_to_workflow' });
+    await service.eventually(() => readModelStatus(paymentOf.due!), (status) => status === 'refunded', 60_000);
+  });
+
+  it('one not due today, or past its refund window, is left for another day', async () => {
+    const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
+    const comparedIds = new Set(detail.body.differences.map((d: { payment_id: string }) => d.payment_id));
+    expect(comparedIds.has(paymentOf.notDue)).toBe(false);
+    expect(comparedIds.has(paymentOf.pastRefundWindow)).toBe(false);
+    expect(await readModelStatus(paymentOf.notDue!)).toBe('success');
+  });
+});
+
 describe('the look-ups of a page', () => {
   it('start no faster than the configured calls per second, without waiting for each other', async () => {
     const startedAt: number[] = [];
