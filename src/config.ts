@@ -274,6 +274,11 @@ const configSchema = z
     PII_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
     /** The daily reconciliation compares with Midtrans every payment written in this many days before it runs. */
     RECONCILIATION_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(400).default(3),
+    /**
+     * A paid payment last written before that window is compared every this many days while it can be refunded
+     * (REFUND_WINDOW_DAYS), so a dashboard refund whose notifications were all lost is found. 0: never.
+     */
+    RECONCILIATION_SWEEP_EVERY_DAYS: z.coerce.number().int().min(0).max(400).default(7),
     /** Its status look-ups started per second at most, so a large window never trips Midtrans's rate limit (429). */
     RECONCILIATION_MIDTRANS_CALLS_PER_SECOND: z.coerce.number().int().min(1).max(1_000).default(20),
   })

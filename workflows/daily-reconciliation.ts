@@ -12,6 +12,12 @@ import { paymentWorkflowId, reconcileRequestSignal } from './messages';
 export interface DailyReconciliationInput {
   /** RECONCILIATION_LOOKBACK_DAYS: the payments last written this many days before the run are compared. */
   lookbackDays: number;
+  /**
+   * RECONCILIATION_SWEEP_EVERY_DAYS: a paid payment last written before the window is compared every this many days
+   * while it is within REFUND_WINDOW_DAYS (`refundWindowDays`). Absent or 0: no sweep.
+   */
+  sweepEveryDays?: number;
+  refundWindowDays?: number;
   /** RECONCILIATION_MIDTRANS_CALLS_PER_SECOND: the pace of status look-ups. */
   midtransCallsPerSecond: number;
   /** Payments read, asked about and recorded together. */
@@ -57,13 +63,13 @@ const { compareWithMidtrans } = proxyActivities<ReconciliationActivities>({
 });
 
 /**
- * The scheduled job (src/temporal/schedules.ts) that compares every payment written in the last `lookbackDays` with
- * Midtrans's status, page by page, records the differences as a drift report (GET /operations/reconciliations), and
+ * The scheduled job (src/temporal/schedules.ts) that compares every payment written in the last `lookbackDays`, and the
+ * sweep's slice of older paid ones (ReconciliationSweep), with Midtrans's status, page by page, records the differences as a drift report (GET /operations/reconciliations), and
  * hands each status difference to its payment workflow, which asks Midtrans itself and applies the answer as it does
  * a notification's. A difference whose workflow has closed, or that no status change can fix, is left for a person.
  */
 export async function dailyReconciliationWorkflow(input: DailyReconciliationInput): Promise<DailyReconciliationResult> {
-  const progress = input.progress ?? (await beginRun(input.lookbackDays));
+  const progress = input.progress ?? (await beginRun(input));
   let finished: boolean;
   try {
     finished = await reconcilePages(input, progress);
@@ -108,9 +114,11 @@ async function reconcilePages(input: DailyReconciliationInput, progress: Reconci
  * The window ends when the run starts. A payment written later (by a notification, or by its workflow after this run
  * handed it a difference) is the next run's, so no payment is compared twice in one run.
  */
-async function beginRun(lookbackDays: number): Promise<ReconciliationProgress> {
+async function beginRun({ lookbackDays, sweepEveryDays, refundWindowDays }: DailyReconciliationInput): Promise<ReconciliationProgress> {
   const now = Date.now();
-  const window = { touchedSince: new Date(now - lookbackDays * DAY_MS).toISOString(), touchedUntil: new Date(now).toISOString() };
+  const daysAgo = (days: number) => new Date(now - days * DAY_MS).toISOString();
+  const window: ReconciliationWindow = { touchedSince: daysAgo(lookbackDays), touchedUntil: new Date(now).toISOString() };
+  if (sweepEveryDays && refundWindowDays) window.sweep = { createdSince: daysAgo(refundWindowDays), everyDays: sweepEveryDays };
   const runId = uuid4();
   await beginReconciliationRun({ runId, workflowId: workflowInfo().workflowId, startedAt: window.touchedUntil, ...window });
   return { runId, window, after: null, counts: { paymentsChecked: 0, differencesFound: 0, handedToWorkflow: 0, needsPerson: 0 } };

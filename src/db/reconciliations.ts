@@ -1,13 +1,14 @@
 import { Prisma } from '../generated/prisma/client';
 import type { Database } from './client';
-import type {
-  DriftKind,
-  PaymentCursor,
-  PaymentToReconcile,
-  ReconciliationCounts,
-  ReconciliationDifferenceRecord,
-  ReconciliationRunStatus,
-  ReconciliationWindow,
+import {
+  SWEPT_STATUSES,
+  type DriftKind,
+  type PaymentCursor,
+  type PaymentToReconcile,
+  type ReconciliationCounts,
+  type ReconciliationDifferenceRecord,
+  type ReconciliationRunStatus,
+  type ReconciliationWindow,
 } from '../domain';
 
 // The daily reconciliation's reads and writes (workflows/daily-reconciliation.ts) and the drift reports the API lists.
@@ -16,18 +17,29 @@ import type {
 const at = (iso: string) => Prisma.sql`${iso}::timestamp(3)`;
 const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
 
-/** Up to `limit` payments written in the window after `after`, in (updated_at, id) order (index payments_updated_at_id_idx). */
+/**
+ * Up to `limit` payments after `after`, in (updated_at, id) order (index payments_updated_at_id_idx): those written in
+ * the window, and those the sweep compares today. A payment is written no earlier than it was created, so one scan of
+ * updated_at from the earlier of the two bounds finds both.
+ */
 export function paymentsToReconcile(
   db: Database,
   window: ReconciliationWindow,
   after: PaymentCursor | null,
   limit: number,
 ): Promise<PaymentToReconcile[]> {
+  const { touchedSince, touchedUntil, sweep } = window;
   const afterCursor = after ? Prisma.sql`and (updated_at, id) > (${at(after.updatedAt)}, ${after.id})` : Prisma.empty;
+  const scanFrom = sweep && sweep.createdSince < touchedSince ? sweep.createdSince : touchedSince;
+  const sweptToday = sweep
+    ? Prisma.sql`or (status in (${Prisma.join(SWEPT_STATUSES)}) and created_at >= ${at(sweep.createdSince)}
+        and (${at(touchedUntil)}::date - created_at::date) % ${sweep.everyDays}::int = 0)`
+    : Prisma.empty;
   return db.$queryRaw<PaymentToReconcile[]>`
     select id, status, amount::float8 as amount, refunded_amount::float8 as "refundedAmount", to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
     from payments
-    where updated_at >= ${at(window.touchedSince)} and updated_at < ${at(window.touchedUntil)} ${afterCursor}
+    where updated_at >= ${at(scanFrom)} and updated_at < ${at(touchedUntil)}
+      and (updated_at >= ${at(touchedSince)} ${sweptToday}) ${afterCursor}
     order by updated_at, id
     limit ${limit}::int`;
 }

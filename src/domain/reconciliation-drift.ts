@@ -1,6 +1,6 @@
 import { wholeRupiahOrNull } from './money';
 import { midtransStatusToPaymentStatus, type MidtransObservation } from './midtrans-status';
-import { isPaid, type PaymentStatus } from './payment-status';
+import { ALLOWED_TRANSITIONS, isPaid, PAYMENT_STATUSES, type PaymentStatus } from './payment-status';
 
 /** What the daily reconciliation can find wrong between our record of a payment and Midtrans's (drift report kinds). */
 export const DRIFT_KINDS = [
@@ -70,7 +70,23 @@ export interface ReconciliationWindow {
   /** ISO times: the payments last written in [touchedSince, touchedUntil). */
   touchedSince: string;
   touchedUntil: string;
+  /** Also the paid payments last written before touchedSince that Midtrans can still refund, a slice a day. */
+  sweep?: ReconciliationSweep;
 }
+
+/**
+ * A refund or chargeback made in Midtrans's dashboard while our webhook was away longer than Midtrans's retries
+ * (about 6 hours) is never heard of, and the payment is not written again, so no window would ever include it. The
+ * sweep compares such a payment on the days a multiple of `everyDays` after the day it was created, while it was
+ * created since `createdSince` (the refund window).
+ */
+export interface ReconciliationSweep {
+  createdSince: string;
+  everyDays: number;
+}
+
+/** The statuses a refund or a chargeback in Midtrans's dashboard can still move: the ones the sweep compares. */
+export const SWEPT_STATUSES: readonly PaymentStatus[] = PAYMENT_STATUSES.filter((status) => ALLOWED_TRANSITIONS[status].includes('refunded'));
 
 /** A run goes on until its last page (completed) or until a step fails for good (failed: the next run starts afresh). */
 export type ReconciliationRunStatus = 'running' | 'completed' | 'failed';

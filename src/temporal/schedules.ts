@@ -21,6 +21,7 @@ export type ScheduleSettings = Pick<
   | 'REFUND_WINDOW_DAYS'
   | 'REJECTED_NOTIFICATION_RETENTION_DAYS'
   | 'RECONCILIATION_LOOKBACK_DAYS'
+  | 'RECONCILIATION_SWEEP_EVERY_DAYS'
   | 'RECONCILIATION_MIDTRANS_CALLS_PER_SECOND'
 >;
 
@@ -83,6 +84,8 @@ export function scheduledJobs(config: ScheduleSettings): ScheduledJob[] {
     [
       {
         lookbackDays: config.RECONCILIATION_LOOKBACK_DAYS,
+        sweepEveryDays: config.RECONCILIATION_SWEEP_EVERY_DAYS,
+        refundWindowDays: config.REFUND_WINDOW_DAYS,
         midtransCallsPerSecond: config.RECONCILIATION_MIDTRANS_CALLS_PER_SECOND,
         pageSize: 200,
         pagesPerRun: 50,

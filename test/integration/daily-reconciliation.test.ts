@@ -227,10 +227,16 @@ describe('the daily reconciliation finds and fixes lost notifications and change
 
 describe('paid payments written before the window are compared every few days while they can be refunded', () => {
   const DAY_MS = 24 * 60 * 60 * 1000;
-  /** Paid 14 days ago (a day the sweep compares it, every 7 days), 10 days ago (not one) and 35 (past the refund window). */
-  const AGES = { due: 14, notDue: 10, pastRefundWindow: 35 } as const;
+  /**
+   * Days before the run each was created and last written: 14 (a day the sweep compares it, every 7 days), 10 (not
+   * one), and 35, past the refund window although a multiple of 7, last written (a partial refund, say) 21 days ago.
+   * The last one expired unpaid: nothing at Midtrans can move it again.
+   */
+  const AGES = { due: [14, 14], notDue: [10, 10], pastRefundWindow: [35, 21], expired: [14, 14] } as const;
   const paymentOf: Partial<Record<keyof typeof AGES, string>> = {};
   let run: DailyReconciliationResult;
+  /** Payments written in the run's window: the other tests' and none of these. */
+  let writtenInWindow: number;
 
   beforeAll(async () => {
     await simulatorControl('/faults', { notificationDropRate: 0 });
@@ -239,23 +245,26 @@ describe('paid payments written before the window are compared every few days wh
       expect(response.status, JSON.stringify(response.body)).toBe(201);
       paymentOf[age] = response.body.payment_id as string;
     }
-    const ids = Object.values(paymentOf);
-    for (const id of ids) await simulatorControl(`/transactions/${id}/pay`);
-    await service.eventually(() => Promise.all(ids.map(readModelStatus)), (statuses) => statuses.every((s) => s === 'success'), 60_000);
-    // Their rows as they would be after days without a write: created and last written AGES days before the run.
+    const paid = [paymentOf.due!, paymentOf.notDue!, paymentOf.pastRefundWindow!];
+    for (const id of paid) await simulatorControl(`/transactions/${id}/pay`);
+    await simulatorControl(`/transactions/${paymentOf.expired}/expire`);
+    await service.eventually(() => Promise.all(paid.map(readModelStatus)), (statuses) => statuses.every((s) => s === 'success'), 60_000);
+    await service.eventually(() => readModelStatus(paymentOf.expired!), (status) => status === 'expired', 60_000);
+    // Their rows as they would be after days without a write.
     const runDay = Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS / 2;
-    for (const [age, days] of Object.entries(AGES)) {
-      const createdAt = new Date(runDay - days * DAY_MS);
-      await service.db.$executeRaw`update payments set created_at = ${createdAt}, updated_at = ${createdAt} where id = ${paymentOf[age as keyof typeof AGES]}`;
+    for (const [age, [created, written]] of Object.entries(AGES)) {
+      const [createdAt, updatedAt] = [new Date(runDay - created * DAY_MS), new Date(runDay - written * DAY_MS)];
+      await service.db.$executeRaw`update payments set created_at = ${createdAt}, updated_at = ${updatedAt} where id = ${paymentOf[age as keyof typeof AGES]}`;
     }
     // Refunded in Midtrans's dashboard while every notification is lost (an outage longer than Midtrans's retries).
     await simulatorControl('/faults', { notificationDropRate: 1 });
-    for (const id of ids) await service.midtrans.refund(id, { refund_key: `${id}-dashboard` });
-    const input = { lookbackDays: 1, midtransCallsPerSecond: 50, pageSize: 10, pagesPerRun: 2, sweepEveryDays: 7, refundWindowDays: 30 };
+    for (const id of paid) await service.midtrans.refund(id, { refund_key: `${id}-dashboard` });
+    writtenInWindow = await service.db.payment.count({ where: { updatedAt: { gte: new Date(Date.now() - DAY_MS) } } });
+    const input: DailyReconciliationInput = { lookbackDays: 1, midtransCallsPerSecond: 50, pageSize: 10, pagesPerRun: 2, sweepEveryDays: 7, refundWindowDays: 30 };
     run = await service.client.workflow.execute('dailyReconciliationWorkflow', {
       taskQueue: service.taskQueue,
       workflowId: `daily-reconciliation-sweep-test-${randomBytes(4).toString('hex')}`,
-      args: [input as DailyReconciliationInput],
+      args: [input],
     });
   }, 180_000);
 
@@ -267,7 +276,8 @@ describe('paid payments written before the window are compared every few days wh
     await service.eventually(() => readModelStatus(paymentOf.due!), (status) => status === 'refunded', 60_000);
   });
 
-  it('one not due today, or past its refund window, is left for another day', async () => {
+  it('one not due today, past its refund window, or closed unpaid, is left alone', async () => {
+    expect(run.paymentsChecked).toBe(writtenInWindow + 1);
     const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
     const comparedIds = new Set(detail.body.differences.map((d: { payment_id: string }) => d.payment_id));
     expect(comparedIds.has(paymentOf.notDue)).toBe(false);

@@ -178,6 +178,7 @@ describe('the retention job on a Temporal Schedule', () => {
     REFUND_WINDOW_DAYS: POLICY.refundWindowDays,
     REJECTED_NOTIFICATION_RETENTION_DAYS: 7,
     RECONCILIATION_LOOKBACK_DAYS: 3,
+    RECONCILIATION_SWEEP_EVERY_DAYS: 7,
     RECONCILIATION_MIDTRANS_CALLS_PER_SECOND: 20,
   };
   const scheduleIds = scheduledJobs(settings).map((job) => job.scheduleId);

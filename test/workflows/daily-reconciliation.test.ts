@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import type { ReconciliationActivities } from '../../activities';
-import type { PaymentToReconcile, ReconciliationRunStatus } from '../../src/domain';
+import type { PaymentToReconcile, ReconciliationRunStatus, ReconciliationWindow } from '../../src/domain';
 import type { DailyReconciliationInput, dailyReconciliationWorkflow } from '../../workflows/daily-reconciliation';
 import { useTimeSkippingEnvironment } from '../support/workflow-harness';
 
@@ -22,11 +22,13 @@ const PAYMENTS = Array.from({ length: 23 }, (_, i) => payment(i));
 async function runWith(input: Omit<DailyReconciliationInput, 'lookbackDays' | 'midtransCallsPerSecond'>, failOnPage?: number) {
   const pagesRecorded: { status: ReconciliationRunStatus; paymentsChecked: number; differences: number }[] = [];
   const cursors: (string | null)[] = [];
+  const windows: ReconciliationWindow[] = [];
   let comparisons = 0;
   const activities: Pick<ReconciliationActivities, 'beginReconciliationRun' | 'readPaymentsToReconcile' | 'compareWithMidtrans' | 'recordReconciliationPage'> = {
     beginReconciliationRun: async () => {},
-    readPaymentsToReconcile: async ({ after, limit }) => {
+    readPaymentsToReconcile: async ({ window, after, limit }) => {
       cursors.push(after?.id ?? null);
+      windows.push(window);
       return PAYMENTS.filter((p) => after === null || p.id > after.id).slice(0, limit);
     },
     compareWithMidtrans: async ({ payments }) => {
@@ -52,7 +54,7 @@ async function runWith(input: Omit<DailyReconciliationInput, 'lookbackDays' | 'm
       })
       .catch((error: unknown) => error),
   );
-  return { outcome, pagesRecorded, cursors };
+  return { outcome, pagesRecorded, cursors, windows };
 }
 
 describe('dailyReconciliationWorkflow', () => {
@@ -64,6 +66,19 @@ describe('dailyReconciliationWorkflow', () => {
     expect(pagesRecorded.map((p) => p.status)).toEqual(['running', 'running', 'running', 'running', 'completed']);
     // pay-000, 003, …, 021: 8 differences. No payment workflow runs here, so each one is left for a person.
     expect(outcome).toMatchObject({ paymentsChecked: 23, differencesFound: 8, handedToWorkflow: 0, needsPerson: 8 });
+  });
+
+  it('sweeps the older paid payments every sweepEveryDays within the refund window, and none when it is 0', async () => {
+    const DAY_MS = 24 * 60 * 60 * 1000;
+    const swept = await runWith({ pageSize: 5, pagesPerRun: 10, sweepEveryDays: 7, refundWindowDays: 30 });
+    const windows = new Set(swept.windows.map((w) => JSON.stringify(w)));
+    expect(windows.size).toBe(1);
+    const [window] = swept.windows as [ReconciliationWindow];
+    expect(window.sweep?.everyDays).toBe(7);
+    expect(Date.parse(window.touchedUntil) - Date.parse(window.sweep!.createdSince)).toBe(30 * DAY_MS);
+    expect(Date.parse(window.touchedUntil) - Date.parse(window.touchedSince)).toBe(3 * DAY_MS);
+    const off = await runWith({ pageSize: 5, pagesPerRun: 10, sweepEveryDays: 0, refundWindowDays: 30 });
+    expect(off.windows[0]!.sweep).toBeUndefined();
   });
 
   it('a step that fails for good marks the run failed, with what it had found, and fails the workflow', async () => {
