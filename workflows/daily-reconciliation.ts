@@ -64,9 +64,10 @@ const { compareWithMidtrans } = proxyActivities<ReconciliationActivities>({
 
 /**
  * The scheduled job (src/temporal/schedules.ts) that compares every payment written in the last `lookbackDays`, and the
- * sweep's slice of older paid ones (ReconciliationSweep), with Midtrans's status, page by page, records the differences as a drift report (GET /operations/reconciliations), and
- * hands each status difference to its payment workflow, which asks Midtrans itself and applies the answer as it does
- * a notification's. A difference whose workflow has closed, or that no status change can fix, is left for a person.
+ * sweep's slice of older paid ones (ReconciliationSweep), with Midtrans's status, page by page, records the
+ * differences as a drift report (GET /operations/reconciliations), and hands each status difference to its payment
+ * workflow, which asks Midtrans itself and applies the answer as it does a notification's. A difference whose workflow
+ * has closed, or that no status change can fix, is left for a person.
  */
 export async function dailyReconciliationWorkflow(input: DailyReconciliationInput): Promise<DailyReconciliationResult> {
   const progress = input.progress ?? (await beginRun(input));
