@@ -1,8 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransNotificationSignal } from '../../workflows/messages';
+import { notificationMeaningSha256 } from '../../src/midtrans/notification-meaning';
 import { midtransSignature } from '../../src/midtrans/signature';
 import { createPaymentBody, SERVER_KEY, sleep } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
@@ -150,6 +152,41 @@ describe('attack 4b: one signed body with an unsigned field edited each time', (
     const asks = "select count(*) as n from payment_events where payment_id = $1 and kind = 'reconciliation_requested' and detail->'requestedBy' ? 'webhook'";
     expect(await count(asks, id)).toBe(2);
     expect(await count('select refused as n from notification_floods where payment_id = $1', id)).toBe(22);
+  });
+});
+
+describe('attack 4c: the last edits within the budget sent all at once', () => {
+  it('one API process stores no more than the budget, even while PostgreSQL is slow to finish each insert', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
+    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    const edited = (i: number) => JSON.stringify({ ...settlement, settlement_time: `2026-12-07 02:${String(i).padStart(2, '0')}:00` });
+    for (let i = 0; i < budget - 2; i++) expect((await postWebhook(edited(i))).status).toBe(200);
+
+    // PostgreSQL slow to finish each insert, made to order: another transaction holds uncommitted rows of the same
+    // meanings, so each insert counts the payment's rows, then waits on that transaction (the unique index) until it
+    // rolls back. Inserts made meanwhile all count the same 28 rows.
+    const later = Array.from({ length: 20 }, (_, i) => edited(budget + i));
+    const locker = new pg.Client({ connectionString: inject('databaseUrl') });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      for (const body of later) {
+        await locker.query(
+          `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
+           values ($1, true, 'received', '', '', $2)`,
+          [id, notificationMeaningSha256(JSON.parse(body) as Record<string, unknown>)],
+        );
+      }
+      const sent = Promise.all(later.map(postWebhook));
+      await sleep(1_000);
+      await locker.query('rollback');
+      const answers = await sent;
+      const tally = (status: number) => answers.filter((a) => a.status === status).length;
+      expect({ accepted: tally(200), refused: tally(429) }).toEqual({ accepted: 2, refused: 18 });
+    } finally {
+      await locker.end();
+    }
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget);
   });
 });
 
