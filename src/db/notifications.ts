@@ -44,7 +44,7 @@ const FORWARD_LEASE_SECONDS = 30;
  * Midtrans notifies right after it answers the charge, and the payment's row is first written with that answer, so a
  * notification may arrive while only the checkout exists (the write that creates the row deletes it, atomically).
  * A new meaning past `newPerHour` rows stored for the payment in the last hour is over budget: not stored. The count
- * is read without a lock per payment, so new meanings arriving together may each pass it (docs/api.md).
+ * sees committed rows only: the caller counts its own claims in flight for the payment in `newPerHour` (docs/api.md).
  */
 export async function claimNotification(db: Database, n: VerifiedNotification, newPerHour: number): Promise<NotificationClaim> {
   const [claimed] = await db.$queryRaw<{ id: bigint }[]>`

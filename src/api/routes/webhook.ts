@@ -79,6 +79,7 @@ export function webhookRoutes(deps: ApiDependencies) {
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
   const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
+  const claimsInFlight = new Map<string, number>();
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
   // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
@@ -125,7 +126,7 @@ export function webhookRoutes(deps: ApiDependencies) {
     };
 
     const observation = toMidtransObservation(notification);
-    const claim = await claimNotification(db, stored, config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR);
+    const claim = await claimWithinBudget(stored);
     if (claim.kind === 'unknown_payment') {
       // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
       // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
@@ -147,6 +148,24 @@ export function webhookRoutes(deps: ApiDependencies) {
     }
     forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
     return answer('accepted');
+  }
+
+  /**
+   * The budget's count sees committed rows only, so claims for one payment made together would each pass it. This
+   * process's other claims for the payment still in flight count as rows too (a copy among them may yet turn out a
+   * duplicate, so near the budget a new notification can be refused one early). Nothing waits for anything.
+   */
+  async function claimWithinBudget(stored: VerifiedNotification) {
+    const { paymentId } = stored;
+    const others = claimsInFlight.get(paymentId) ?? 0;
+    claimsInFlight.set(paymentId, others + 1);
+    try {
+      return await claimNotification(db, stored, config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - others);
+    } finally {
+      const left = (claimsInFlight.get(paymentId) ?? 1) - 1;
+      if (left > 0) claimsInFlight.set(paymentId, left);
+      else claimsInFlight.delete(paymentId);
+    }
   }
 
   /**
