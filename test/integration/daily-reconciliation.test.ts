@@ -8,7 +8,7 @@ import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { midtransStatusToPaymentStatus, type DriftKind, type PaymentStatus } from '../../src/domain';
 import { serveWorkerHealth } from '../../src/temporal/worker';
 import type { DailyReconciliationInput, DailyReconciliationResult } from '../../workflows/daily-reconciliation';
-import { createPaymentBody, pool } from '../support/fixtures';
+import { createPaymentBody, pool, sleep } from '../support/fixtures';
 import { callApi, privateDatabase, serveOverHttp, startService, type Service } from '../support/service-harness';
 
 /**
@@ -228,11 +228,18 @@ describe('the daily reconciliation finds and fixes lost notifications and change
 describe('paid payments written before the window are compared every few days while they can be refunded', () => {
   const DAY_MS = 24 * 60 * 60 * 1000;
   /**
-   * Days before the run each was created and last written: 14 (a day the sweep compares it, every 7 days), 10 (not
-   * one), and 35, past the refund window although a multiple of 7, last written (a partial refund, say) 21 days ago.
-   * The last one expired unpaid: nothing at Midtrans can move it again.
+   * Days before the run each was created, paid and last written. Paid 14 days ago: a day the sweep compares it (every
+   * 7 days), also when it was created 40 days ago (a long expiry) and its refund window began at payment. Paid 10
+   * days ago: not such a day. Paid 35 days ago: past the refund window although a multiple of 7, last written (a
+   * partial refund, say) 21 days ago. The last one expired unpaid: nothing at Midtrans can move it again.
    */
-  const AGES = { due: [14, 14], notDue: [10, 10], pastRefundWindow: [35, 21], expired: [14, 14] } as const;
+  const AGES = {
+    due: [14, 14, 14],
+    paidLate: [40, 14, 14],
+    notDue: [10, 10, 10],
+    pastRefundWindow: [35, 35, 21],
+    expired: [14, null, 14],
+  } as const;
   const paymentOf: Partial<Record<keyof typeof AGES, string>> = {};
   let run: DailyReconciliationResult;
   /** Payments written in the run's window: the other tests' and none of these. */
@@ -245,16 +252,21 @@ describe('paid payments written before the window are compared every few days wh
       expect(response.status, JSON.stringify(response.body)).toBe(201);
       paymentOf[age] = response.body.payment_id as string;
     }
-    const paid = [paymentOf.due!, paymentOf.notDue!, paymentOf.pastRefundWindow!];
+    const paid = [paymentOf.due!, paymentOf.paidLate!, paymentOf.notDue!, paymentOf.pastRefundWindow!];
     for (const id of paid) await simulatorControl(`/transactions/${id}/pay`);
     await simulatorControl(`/transactions/${paymentOf.expired}/expire`);
     await service.eventually(() => Promise.all(paid.map(readModelStatus)), (statuses) => statuses.every((s) => s === 'success'), 60_000);
     await service.eventually(() => readModelStatus(paymentOf.expired!), (status) => status === 'expired', 60_000);
-    // Their rows as they would be after days without a write.
+    // Their rows as they would be after days without a write. The days are counted to the run's day, so not across
+    // midnight (UTC).
+    const untilMidnight = DAY_MS - (Date.now() % DAY_MS);
+    if (untilMidnight < 60_000) await sleep(untilMidnight + 1_000);
     const runDay = Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS / 2;
-    for (const [age, [created, written]] of Object.entries(AGES)) {
-      const [createdAt, updatedAt] = [new Date(runDay - created * DAY_MS), new Date(runDay - written * DAY_MS)];
-      await service.db.$executeRaw`update payments set created_at = ${createdAt}, updated_at = ${updatedAt} where id = ${paymentOf[age as keyof typeof AGES]}`;
+    const daysBefore = (days: number | null) => (days === null ? null : new Date(runDay - days * DAY_MS));
+    for (const [age, [created, paidDaysAgo, written]] of Object.entries(AGES)) {
+      await service.db.$executeRaw`update payments
+        set created_at = ${daysBefore(created)}, paid_at = ${daysBefore(paidDaysAgo)}, updated_at = ${daysBefore(written)}
+        where id = ${paymentOf[age as keyof typeof AGES]}`;
     }
     // Refunded in Midtrans's dashboard while every notification is lost (an outage longer than Midtrans's retries).
     await simulatorControl('/faults', { notificationDropRate: 1 });
@@ -268,16 +280,18 @@ describe('paid payments written before the window are compared every few days wh
     });
   }, 180_000);
 
-  it('the payment due today is compared, its refund handed to its workflow and counted', async () => {
+  it('the payments due today are compared, their refunds handed to their workflows and counted', async () => {
     const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
     expect(detail.status).toBe(200);
     const found = (id: string | undefined) => detail.body.differences.find((d: { payment_id: string }) => d.payment_id === id);
-    expect(found(paymentOf.due)).toMatchObject({ our_status: 'success', midtrans_status: 'refund', kind: 'status_mismatch', outcome: 'handed_to_workflow' });
-    await service.eventually(() => readModelStatus(paymentOf.due!), (status) => status === 'refunded', 60_000);
+    for (const id of [paymentOf.due, paymentOf.paidLate]) {
+      expect(found(id)).toMatchObject({ our_status: 'success', midtrans_status: 'refund', kind: 'status_mismatch', outcome: 'handed_to_workflow' });
+      await service.eventually(() => readModelStatus(id!), (status) => status === 'refunded', 60_000);
+    }
   });
 
   it('one not due today, past its refund window, or closed unpaid, is left alone', async () => {
-    expect(run.paymentsChecked).toBe(writtenInWindow + 1);
+    expect(run.paymentsChecked).toBe(writtenInWindow + 2);
     const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
     const comparedIds = new Set(detail.body.differences.map((d: { payment_id: string }) => d.payment_id));
     expect(comparedIds.has(paymentOf.notDue)).toBe(false);
