@@ -19,7 +19,7 @@ const NOW_UTC = Prisma.sql`(now() at time zone 'utc')`;
 
 /**
  * Up to `limit` payments after `after`, in (updated_at, id) order (index payments_updated_at_id_idx): those written in
- * the window, and those the sweep compares today. A payment is written no earlier than it was created, so one scan of
+ * the window, and those the sweep compares today. A payment is written no earlier than it was paid, so one scan of
  * updated_at from the earlier of the two bounds finds both.
  */
 export function paymentsToReconcile(
@@ -30,10 +30,10 @@ export function paymentsToReconcile(
 ): Promise<PaymentToReconcile[]> {
   const { touchedSince, touchedUntil, sweep } = window;
   const afterCursor = after ? Prisma.sql`and (updated_at, id) > (${at(after.updatedAt)}, ${after.id})` : Prisma.empty;
-  const scanFrom = sweep && sweep.createdSince < touchedSince ? sweep.createdSince : touchedSince;
+  const scanFrom = sweep && sweep.paidSince < touchedSince ? sweep.paidSince : touchedSince;
   const sweptToday = sweep
-    ? Prisma.sql`or (status in (${Prisma.join(SWEPT_STATUSES)}) and created_at >= ${at(sweep.createdSince)}
-        and (${at(touchedUntil)}::date - created_at::date) % ${sweep.everyDays}::int = 0)`
+    ? Prisma.sql`or (status in (${Prisma.join(SWEPT_STATUSES)}) and paid_at >= ${at(sweep.paidSince)}
+        and (${at(touchedUntil)}::date - paid_at::date) % ${sweep.everyDays}::int = 0)`
     : Prisma.empty;
   return db.$queryRaw<PaymentToReconcile[]>`
     select id, status, amount::float8 as amount, refunded_amount::float8 as "refundedAmount", to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"

@@ -77,11 +77,11 @@ export interface ReconciliationWindow {
 /**
  * A refund or chargeback made in Midtrans's dashboard while our webhook was away longer than Midtrans's retries
  * (about 6 hours) is never heard of, and the payment is not written again, so no window would ever include it. The
- * sweep compares such a payment on the days a multiple of `everyDays` after the day it was created, while it was
- * created since `createdSince` (the refund window).
+ * sweep compares such a payment on the days a multiple of `everyDays` after the day it was paid, while it was paid
+ * since `paidSince` (its refund window, which opens at payment).
  */
 export interface ReconciliationSweep {
-  createdSince: string;
+  paidSince: string;
   everyDays: number;
 }
 
