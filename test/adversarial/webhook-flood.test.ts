@@ -190,6 +190,37 @@ describe('attack 4c: the last edits within the budget sent all at once', () => {
   });
 });
 
+describe('a copy of a notification in flight, with one left in the budget', () => {
+  it('is a duplicate, never refused: the budget counts other notifications in flight, not copies of the same one', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
+    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    const edited = (i: number) => ({ ...settlement, settlement_time: `2026-12-07 03:${String(i).padStart(2, '0')}:00` });
+    for (let i = 0; i < budget - 1; i++) expect((await postWebhook(JSON.stringify(edited(i)))).status).toBe(200);
+
+    // The last one, and Midtrans's retry of it in other bytes, both while PostgreSQL is slow to finish the insert
+    // (another transaction holds an uncommitted row of its meaning, as in attack 4c).
+    const last = edited(budget);
+    const locker = new pg.Client({ connectionString: inject('databaseUrl') });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query(
+        `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
+         values ($1, true, 'received', '', '', $2)`,
+        [id, notificationMeaningSha256(last)],
+      );
+      const sent = Promise.all([postWebhook(JSON.stringify(last)), postWebhook(reformatted(last, 1))]);
+      await sleep(1_000);
+      await locker.query('rollback');
+      const answers = await sent;
+      expect(answers.map((a) => `${a.status} ${a.body.status ?? a.body.error?.code}`).sort()).toEqual(['200 accepted', '200 duplicate']);
+    } finally {
+      await locker.end();
+    }
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget);
+  });
+});
+
 describe('attack 5: unsigned requests cost little and never crowd out a genuine notification', () => {
   const BODY_BYTES = 60 * 1024;
 
