@@ -79,7 +79,8 @@ export function webhookRoutes(deps: ApiDependencies) {
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
   const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
-  const claimsInFlight = new Map<string, number>();
+  /** This process's claims in flight: payment id → meaning → how many. */
+  const claimsInFlight = new Map<string, Map<string, number>>();
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
   // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
@@ -152,19 +153,23 @@ export function webhookRoutes(deps: ApiDependencies) {
 
   /**
    * The budget's count sees committed rows only, so claims for one payment made together would each pass it. This
-   * process's other claims for the payment still in flight count as rows too (a copy among them may yet turn out a
-   * duplicate, so near the budget a new notification can be refused one early). Nothing waits for anything.
+   * process's claims in flight for the payment's other meanings count as rows too (one of them may yet fail, so near
+   * the budget a new notification can be refused one early); copies of the same meaning meet at the unique index
+   * instead, so a copy is never refused. Nothing waits for anything.
    */
   async function claimWithinBudget(stored: VerifiedNotification) {
-    const { paymentId } = stored;
-    const others = claimsInFlight.get(paymentId) ?? 0;
-    claimsInFlight.set(paymentId, others + 1);
+    const { paymentId, meaningSha256 } = stored;
+    const meanings = claimsInFlight.get(paymentId) ?? new Map<string, number>();
+    claimsInFlight.set(paymentId, meanings);
+    const otherMeanings = meanings.size - (meanings.has(meaningSha256) ? 1 : 0);
+    meanings.set(meaningSha256, (meanings.get(meaningSha256) ?? 0) + 1);
     try {
-      return await claimNotification(db, stored, config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - others);
+      return await claimNotification(db, stored, config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - otherMeanings);
     } finally {
-      const left = (claimsInFlight.get(paymentId) ?? 1) - 1;
-      if (left > 0) claimsInFlight.set(paymentId, left);
-      else claimsInFlight.delete(paymentId);
+      const left = (meanings.get(meaningSha256) ?? 1) - 1;
+      if (left > 0) meanings.set(meaningSha256, left);
+      else meanings.delete(meaningSha256);
+      if (meanings.size === 0) claimsInFlight.delete(paymentId);
     }
   }
 
