@@ -12,8 +12,8 @@ import { keyIdsOf, payloadsIn } from '../support/history-payloads';
 import { HISTORIES_DIR } from '../support/workflow-harness';
 
 /**
- * Determinism guard: every recorded history (one per workflow-test scenario) must replay against today's workflow
- * code. A change that alters the sequence of commands fails here; guard such changes with `patched()`.
+ * Determinism guard: every recorded history (one per workflow-test scenario, and the daily reconciliation's from
+ * before its sweep) must replay against today's workflow code. A change that alters the sequence of commands fails here; guard such changes with `patched()`.
  * Re-record with `npm run replay:record` only when the histories should change.
  */
 const histories = readdirSync(HISTORIES_DIR)
@@ -35,7 +35,7 @@ describe('replay of recorded payment histories', () => {
   it.each(histories)('%s replays deterministically, untraced and traced', async (file) => {
     const history = readHistory(file);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    expect(started?.workflowType?.name).toBe('paymentWorkflow');
+    expect(['paymentWorkflow', 'dailyReconciliationWorkflow']).toContain(started?.workflowType?.name);
     // With the codec, as every worker runs: histories from before encryption pass through it untouched.
     for (const bundle of [workflowBundle, tracedWorkflowBundle]) {
       await expect(
