@@ -49,8 +49,9 @@ export async function beginReconciliationRun(
   run: ReconciliationWindow & { runId: string; workflowId: string; startedAt: string },
 ): Promise<void> {
   await db.$executeRaw`
-    insert into reconciliation_runs (id, workflow_id, touched_since, touched_until, status, started_at)
-    values (${run.runId}, ${run.workflowId}, ${at(run.touchedSince)}, ${at(run.touchedUntil)}, 'running', ${at(run.startedAt)})
+    insert into reconciliation_runs (id, workflow_id, touched_since, touched_until, sweep_every_days, swept_paid_since, status, started_at)
+    values (${run.runId}, ${run.workflowId}, ${at(run.touchedSince)}, ${at(run.touchedUntil)}, ${run.sweep?.everyDays ?? null}::int,
+      ${run.sweep ? at(run.sweep.paidSince) : null}, 'running', ${at(run.startedAt)})
     on conflict (id) do nothing`;
 }
 

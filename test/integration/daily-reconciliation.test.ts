@@ -169,6 +169,7 @@ describe('the daily reconciliation finds and fixes lost notifications and change
       differences_found: firstRun.differencesFound,
       handed_to_workflow: firstRun.handedToWorkflow,
       needs_person: 1,
+      sweep: null,
     });
 
     const detail = await operator('GET', `/operations/reconciliations/${firstRun.runId}`);
@@ -283,6 +284,9 @@ describe('paid payments written before the window are compared every few days wh
   it('the payments due today are compared, their refunds handed to their workflows and counted', async () => {
     const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
     expect(detail.status).toBe(200);
+    // The report says what the run swept: 7 days, paid within the 30-day refund window before it started.
+    expect(detail.body.sweep.every_days).toBe(7);
+    expect(Date.parse(detail.body.started_at) - Date.parse(detail.body.sweep.paid_since)).toBe(30 * DAY_MS);
     const found = (id: string | undefined) => detail.body.differences.find((d: { payment_id: string }) => d.payment_id === id);
     for (const id of [paymentOf.due, paymentOf.paidLate]) {
       expect(found(id)).toMatchObject({ our_status: 'success', midtrans_status: 'refund', kind: 'status_mismatch', outcome: 'handed_to_workflow' });

@@ -39,6 +39,10 @@ const runSchema = z.object({
   status: z.enum(['running', 'completed', 'failed']).describe('failed: a step failed for good; the counts are what it had found.'),
   touched_since: z.string().describe('The payments compared were last written in [touched_since, touched_until).'),
   touched_until: z.string(),
+  sweep: z
+    .object({ every_days: z.number().int(), paid_since: z.string() })
+    .nullable()
+    .describe('Also compared: payments paid since paid_since and last written before the window, on a day a multiple of every_days after their payment. Null: no sweep.'),
   payments_checked: z.number().int(),
   differences_found: z.number().int(),
   handed_to_workflow: z.number().int().describe("Differences handed to the payment's workflow, which asks Midtrans and applies its answer."),
@@ -97,6 +101,7 @@ function runResponse(run: ReconciliationRunRow): z.infer<typeof runSchema> {
     status: run.status as ReconciliationRunStatus,
     touched_since: run.touchedSince.toISOString(),
     touched_until: run.touchedUntil.toISOString(),
+    sweep: run.sweepEveryDays !== null && run.sweptPaidSince !== null ? { every_days: run.sweepEveryDays, paid_since: run.sweptPaidSince.toISOString() } : null,
     payments_checked: run.paymentsChecked,
     differences_found: run.differencesFound,
     handed_to_workflow: run.handedToWorkflow,
