@@ -231,14 +231,18 @@ describe('paid payments written before the window are compared every few days wh
   /**
    * Days before the run each was created, paid and last written. Paid 14 days ago: a day the sweep compares it (every
    * 7 days), also when it was created 40 days ago (a long expiry) and its refund window began at payment. Paid 10
-   * days ago: not such a day. Paid 35 days ago: past the refund window although a multiple of 7, last written (a
-   * partial refund, say) 21 days ago. The last one expired unpaid: nothing at Midtrans can move it again.
+   * days ago: not such a day. Paid 30 days ago: the refund window's last day, compared whatever the sweep's days, so a
+   * refund made after the last multiple of 7 is found too. Paid 35 days ago: past the refund window although a
+   * multiple of 7, last written (a partial refund, say) 21 days ago. Paid 14 days ago and refunded in full through our
+   * API, and expired unpaid: nothing at Midtrans can move them again.
    */
   const AGES = {
     due: [14, 14, 14],
     paidLate: [40, 14, 14],
+    lastDay: [30, 30, 30],
     notDue: [10, 10, 10],
     pastRefundWindow: [35, 35, 21],
+    refunded: [14, 14, 14],
     expired: [14, null, 14],
   } as const;
   const paymentOf: Partial<Record<keyof typeof AGES, string>> = {};
@@ -253,10 +257,13 @@ describe('paid payments written before the window are compared every few days wh
       expect(response.status, JSON.stringify(response.body)).toBe(201);
       paymentOf[age] = response.body.payment_id as string;
     }
-    const paid = [paymentOf.due!, paymentOf.paidLate!, paymentOf.notDue!, paymentOf.pastRefundWindow!];
-    for (const id of paid) await simulatorControl(`/transactions/${id}/pay`);
+    const paid = [paymentOf.due!, paymentOf.paidLate!, paymentOf.lastDay!, paymentOf.notDue!, paymentOf.pastRefundWindow!];
+    for (const id of [...paid, paymentOf.refunded!]) await simulatorControl(`/transactions/${id}/pay`);
     await simulatorControl(`/transactions/${paymentOf.expired}/expire`);
     await service.eventually(() => Promise.all(paid.map(readModelStatus)), (statuses) => statuses.every((s) => s === 'success'), 60_000);
+    await service.eventually(() => readModelStatus(paymentOf.refunded!), (status) => status === 'success', 60_000);
+    expect((await api('POST', `/payments/${paymentOf.refunded}/refund`, { reason: 'trip canceled' })).status).toBe(200);
+    await service.eventually(() => readModelStatus(paymentOf.refunded!), (status) => status === 'refunded', 60_000);
     await service.eventually(() => readModelStatus(paymentOf.expired!), (status) => status === 'expired', 60_000);
     // Their rows as they would be after days without a write. The days are counted to the run's day, so not across
     // midnight (UTC).
@@ -284,18 +291,18 @@ describe('paid payments written before the window are compared every few days wh
   it('the payments due today are compared, their refunds handed to their workflows and counted', async () => {
     const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
     expect(detail.status).toBe(200);
-    // The report says what the run swept: 7 days, paid within the 30-day refund window before it started.
+    // The report says what the run swept: every 7 days, paid within the 30-day refund window (and the day it ends).
     expect(detail.body.sweep.every_days).toBe(7);
-    expect(Date.parse(detail.body.started_at) - Date.parse(detail.body.sweep.paid_since)).toBe(30 * DAY_MS);
+    expect(Date.parse(detail.body.started_at) - Date.parse(detail.body.sweep.paid_since)).toBe(31 * DAY_MS);
     const found = (id: string | undefined) => detail.body.differences.find((d: { payment_id: string }) => d.payment_id === id);
-    for (const id of [paymentOf.due, paymentOf.paidLate]) {
+    for (const id of [paymentOf.due, paymentOf.paidLate, paymentOf.lastDay]) {
       expect(found(id)).toMatchObject({ our_status: 'success', midtrans_status: 'refund', kind: 'status_mismatch', outcome: 'handed_to_workflow' });
       await service.eventually(() => readModelStatus(id!), (status) => status === 'refunded', 60_000);
     }
   });
 
   it('one not due today, past its refund window, or closed unpaid, is left alone', async () => {
-    expect(run.paymentsChecked).toBe(writtenInWindow + 2);
+    expect(run.paymentsChecked).toBe(writtenInWindow + 3);
     const detail = await operator('GET', `/operations/reconciliations/${run.runId}`);
     const comparedIds = new Set(detail.body.differences.map((d: { payment_id: string }) => d.payment_id));
     expect(comparedIds.has(paymentOf.notDue)).toBe(false);
