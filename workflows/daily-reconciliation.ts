@@ -119,7 +119,9 @@ async function beginRun({ lookbackDays, sweepEveryDays, refundWindowDays }: Dail
   const now = Date.now();
   const daysAgo = (days: number) => new Date(now - days * DAY_MS).toISOString();
   const window: ReconciliationWindow = { touchedSince: daysAgo(lookbackDays), touchedUntil: new Date(now).toISOString() };
-  if (sweepEveryDays && refundWindowDays) window.sweep = { paidSince: daysAgo(refundWindowDays), everyDays: sweepEveryDays };
+  if (sweepEveryDays && refundWindowDays) {
+    window.sweep = { paidSince: daysAgo(refundWindowDays + 1), everyDays: sweepEveryDays, refundWindowDays };
+  }
   const runId = uuid4();
   await beginReconciliationRun({ runId, workflowId: workflowInfo().workflowId, startedAt: window.touchedUntil, ...window });
   return { runId, window, after: null, counts: { paymentsChecked: 0, differencesFound: 0, handedToWorkflow: 0, needsPerson: 0 } };

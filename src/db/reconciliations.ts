@@ -31,9 +31,11 @@ export function paymentsToReconcile(
   const { touchedSince, touchedUntil, sweep } = window;
   const afterCursor = after ? Prisma.sql`and (updated_at, id) > (${at(after.updatedAt)}, ${after.id})` : Prisma.empty;
   const scanFrom = sweep && sweep.paidSince < touchedSince ? sweep.paidSince : touchedSince;
+  const daysSincePaid = Prisma.sql`(${at(touchedUntil)}::date - paid_at::date)`;
   const sweptToday = sweep
     ? Prisma.sql`or (status in (${Prisma.join(SWEPT_STATUSES)}) and paid_at >= ${at(sweep.paidSince)}
-        and (${at(touchedUntil)}::date - paid_at::date) % ${sweep.everyDays}::int = 0)`
+        and (${daysSincePaid} % ${sweep.everyDays}::int = 0 and ${daysSincePaid} < ${sweep.refundWindowDays}::int
+          or ${daysSincePaid} = ${sweep.refundWindowDays}::int))`
     : Prisma.empty;
   return db.$queryRaw<PaymentToReconcile[]>`
     select id, status, amount::float8 as amount, refunded_amount::float8 as "refundedAmount", to_char(updated_at, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"

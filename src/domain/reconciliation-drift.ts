@@ -77,12 +77,13 @@ export interface ReconciliationWindow {
 /**
  * A refund or chargeback made in Midtrans's dashboard while our webhook was away longer than Midtrans's retries
  * (about 6 hours) is never heard of, and the payment is not written again, so no window would ever include it. The
- * sweep compares such a payment on the days a multiple of `everyDays` after the day it was paid, while it was paid
- * since `paidSince` (its refund window, which opens at payment).
+ * sweep compares such a payment on the days a multiple of `everyDays` after the day it was paid, and on the refund
+ * window's last day (`refundWindowDays` after), while it was paid since `paidSince` (a day before the window opened).
  */
 export interface ReconciliationSweep {
   paidSince: string;
   everyDays: number;
+  refundWindowDays: number;
 }
 
 /** The statuses a refund or a chargeback in Midtrans's dashboard can still move: the ones the sweep compares. */

@@ -75,7 +75,8 @@ describe('dailyReconciliationWorkflow', () => {
     expect(windows.size).toBe(1);
     const [window] = swept.windows as [ReconciliationWindow];
     expect(window.sweep?.everyDays).toBe(7);
-    expect(Date.parse(window.touchedUntil) - Date.parse(window.sweep!.paidSince)).toBe(30 * DAY_MS);
+    expect(Date.parse(window.touchedUntil) - Date.parse(window.sweep!.paidSince)).toBe(31 * DAY_MS);
+    expect(window.sweep?.refundWindowDays).toBe(30);
     expect(Date.parse(window.touchedUntil) - Date.parse(window.touchedSince)).toBe(3 * DAY_MS);
     const off = await runWith({ pageSize: 5, pagesPerRun: 10, sweepEveryDays: 0, refundWindowDays: 30 });
     expect(off.windows[0]!.sweep).toBeUndefined();
