@@ -221,6 +221,48 @@ describe('a copy of a notification in flight, with one left in the budget', () =
   });
 });
 
+describe('a copy of a notification in flight while a copy of another one waits, with one left in the budget', () => {
+  it('is a duplicate, never refused', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
+    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    const edited = (i: number) => ({ ...settlement, settlement_time: `2026-12-07 04:${String(i).padStart(2, '0')}:00` });
+    for (let i = 0; i < budget - 1; i++) expect((await postWebhook(JSON.stringify(edited(i)))).status).toBe(200);
+    const stored = edited(0);
+    const last = edited(budget);
+
+    // The last one's insert waits on an uncommitted row of its meaning; a copy of a stored one waits on that row's lock.
+    const holdLast = new pg.Client({ connectionString: inject('databaseUrl') });
+    const holdStored = new pg.Client({ connectionString: inject('databaseUrl') });
+    await Promise.all([holdLast.connect(), holdStored.connect()]);
+    try {
+      await holdLast.query('begin');
+      await holdLast.query(
+        `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
+         values ($1, true, 'received', '', '', $2)`,
+        [id, notificationMeaningSha256(last)],
+      );
+      await holdStored.query('begin');
+      await holdStored.query('select 1 from webhook_notifications where payment_id = $1 and meaning_sha256 = $2 for update', [
+        id,
+        notificationMeaningSha256(stored),
+      ]);
+      const original = postWebhook(JSON.stringify(last));
+      await sleep(300);
+      const storedCopy = postWebhook(reformatted(stored, 2));
+      await sleep(300);
+      const lastCopy = postWebhook(reformatted(last, 3));
+      await sleep(700);
+      await holdLast.query('rollback');
+      await holdStored.query('commit');
+      const answers = await Promise.all([original, storedCopy, lastCopy]);
+      expect(answers.map((a) => `${a.status} ${a.body.status ?? a.body.error?.code}`)).toEqual(['200 accepted', '200 duplicate', '200 duplicate']);
+    } finally {
+      await Promise.all([holdLast.end(), holdStored.end()]);
+    }
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget);
+  });
+});
+
 describe('attack 5: unsigned requests cost little and never crowd out a genuine notification', () => {
   const BODY_BYTES = 60 * 1024;
 
