@@ -79,8 +79,8 @@ export function webhookRoutes(deps: ApiDependencies) {
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
   const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
-  /** This process's claims in flight: payment id → meaning → how many. */
-  const claimsInFlight = new Map<string, Map<string, number>>();
+  /** This process's claims in flight: payment id → meaning → the first claim of it. */
+  const claimsInFlight = new Map<string, Map<string, Promise<unknown>>>();
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
   // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
@@ -154,21 +154,25 @@ export function webhookRoutes(deps: ApiDependencies) {
   /**
    * The budget's count sees committed rows only, so claims for one payment made together would each pass it. This
    * process's claims in flight for the payment's other meanings count as rows too (one of them may yet fail, so near
-   * the budget a new notification can be refused one early); copies of the same meaning meet at the unique index
-   * instead, so a copy is never refused. Nothing waits for anything.
+   * the budget a new notification can be refused one early). A copy of a meaning in flight waits for that claim, then
+   * finds its row: a duplicate, never refused. Nothing else waits.
    */
   async function claimWithinBudget(stored: VerifiedNotification) {
     const { paymentId, meaningSha256 } = stored;
-    const meanings = claimsInFlight.get(paymentId) ?? new Map<string, number>();
+    const budget = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    const meanings = claimsInFlight.get(paymentId) ?? new Map<string, Promise<unknown>>();
     claimsInFlight.set(paymentId, meanings);
-    const otherMeanings = meanings.size - (meanings.has(meaningSha256) ? 1 : 0);
-    meanings.set(meaningSha256, (meanings.get(meaningSha256) ?? 0) + 1);
+    const original = meanings.get(meaningSha256);
+    if (original) {
+      await original.catch(() => undefined);
+      return claimNotification(db, stored, budget - meanings.size + (meanings.has(meaningSha256) ? 1 : 0));
+    }
+    const claim = claimNotification(db, stored, budget - meanings.size);
+    meanings.set(meaningSha256, claim);
     try {
-      return await claimNotification(db, stored, config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - otherMeanings);
+      return await claim;
     } finally {
-      const left = (meanings.get(meaningSha256) ?? 1) - 1;
-      if (left > 0) meanings.set(meaningSha256, left);
-      else meanings.delete(meaningSha256);
+      meanings.delete(meaningSha256);
       if (meanings.size === 0) claimsInFlight.delete(paymentId);
     }
   }
