@@ -275,9 +275,9 @@ const configSchema = z
     /** The daily reconciliation compares with Midtrans every payment written in this many days before it runs. */
     RECONCILIATION_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(400).default(3),
     /**
-     * A paid payment last written before that window is compared every this many days after it was paid while it can be
-     * refunded (REFUND_WINDOW_DAYS; at most one day fewer, so it comes at least once), so a dashboard refund whose
-     * notifications were all lost is found. 0: never.
+     * A paid payment last written before that window is compared every this many days after it was paid, and on the
+     * refund window's last day (REFUND_WINDOW_DAYS), so a dashboard refund whose notifications were all lost is found.
+     * 0: never.
      */
     RECONCILIATION_SWEEP_EVERY_DAYS: z.coerce.number().int().min(0).max(400).default(7),
     /** Its status look-ups started per second at most, so a large window never trips Midtrans's rate limit (429). */

@@ -84,8 +84,7 @@ export function scheduledJobs(config: ScheduleSettings): ScheduledJob[] {
     [
       {
         lookbackDays: config.RECONCILIATION_LOOKBACK_DAYS,
-        // A sweep day as far from payment as the refund window's end would never come.
-        sweepEveryDays: Math.min(config.RECONCILIATION_SWEEP_EVERY_DAYS, config.REFUND_WINDOW_DAYS - 1),
+        sweepEveryDays: config.RECONCILIATION_SWEEP_EVERY_DAYS,
         refundWindowDays: config.REFUND_WINDOW_DAYS,
         midtransCallsPerSecond: config.RECONCILIATION_MIDTRANS_CALLS_PER_SECOND,
         pageSize: 200,

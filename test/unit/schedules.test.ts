@@ -22,9 +22,8 @@ describe('the daily reconciliation schedule', () => {
     expect(reconciliationInput({})).toMatchObject({ lookbackDays: 3, sweepEveryDays: 7, refundWindowDays: 30, midtransCallsPerSecond: 20 });
   });
 
-  it('sweeps at least once within a refund window shorter than the sweep’s days, and never when the sweep is 0', () => {
-    expect(reconciliationInput({ REFUND_WINDOW_DAYS: 5 }).sweepEveryDays).toBe(4);
-    expect(reconciliationInput({ REFUND_WINDOW_DAYS: 1 }).sweepEveryDays).toBe(0);
+  it('passes a sweep of 0 as none, and the refund window as configured', () => {
     expect(reconciliationInput({ RECONCILIATION_SWEEP_EVERY_DAYS: 0 }).sweepEveryDays).toBe(0);
+    expect(reconciliationInput({ REFUND_WINDOW_DAYS: 5 })).toMatchObject({ sweepEveryDays: 7, refundWindowDays: 5 });
   });
 });
