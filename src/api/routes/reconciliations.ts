@@ -37,7 +37,7 @@ const runSchema = z.object({
   reconciliation_id: z.string(),
   workflow_id: z.string().describe('The Temporal workflow that ran it.'),
   status: z.enum(['running', 'completed', 'failed']).describe('failed: a step failed for good; the counts are what it had found.'),
-  touched_since: z.string().describe('The payments compared were last written in [touched_since, touched_until).'),
+  touched_since: z.string().describe('The window: payments last written in [touched_since, touched_until). Swept ones (sweep) were last written before it.'),
   touched_until: z.string(),
   sweep: z
     .object({ every_days: z.number().int(), paid_since: z.string() })
