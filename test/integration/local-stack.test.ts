@@ -33,6 +33,18 @@ function run(command: string, args: string[], env: Record<string, string>, cwd =
 
 const clusterEnv = (port: number, dataDirName: string) => ({ TIKETQ_PG_PORT: String(port), TIKETQ_PG_DATA_DIR: path.join('.data', dataDirName) });
 
+/**
+ * A port nothing listens on, from the kernel. A fixed one can be taken by a connection's own (ephemeral) port: 54394
+ * once was, in CI, while the squatter below tried to listen on it.
+ */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /** The data directory of the PostgreSQL server answering on `port`, or null when none answers. */
 async function dataDirectoryOn(port: number): Promise<string | null> {
   const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/postgres`, connectionTimeoutMillis: 2_000 });
@@ -92,7 +104,7 @@ describe('the private PostgreSQL cluster', () => {
     execFileSync('tar', ['-xf', path.join(parent, 'tree.tar')], { cwd: checkout });
     symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
 
-    const port = 54391;
+    const port = await freePort();
     const started = run(path.join(checkout, 'node_modules', '.bin', 'tsx'), ['scripts/db-start.ts', 'tiketq'], clusterEnv(port, 'postgres'), checkout);
     whenDone(port);
     expect(started.output).not.toMatch(/Permission denied/);
@@ -102,7 +114,7 @@ describe('the private PostgreSQL cluster', () => {
   });
 
   it("refuses to use another checkout's cluster that holds the port, and says whose it is", async () => {
-    const port = 54392;
+    const port = await freePort();
     const theirs = run(TSX, ['scripts/db-start.ts', 'postgres'], clusterEnv(port, 'postgres-test-theirs'));
     whenDone(port);
     expect(theirs.status).toBe(0);
@@ -122,7 +134,7 @@ describe('the private PostgreSQL cluster', () => {
   });
 
   it('the migration check stops the cluster it started, on success and on failure', async () => {
-    const port = 54393;
+    const port = await freePort();
     whenDone(port);
     const passed = run('npm', ['run', '-s', 'check:migrations'], clusterEnv(port, 'postgres-test-check'));
     expect(passed.status).toBe(0);
@@ -135,11 +147,11 @@ describe('the private PostgreSQL cluster', () => {
   });
 
   it('when the cluster cannot start, the migration check fails fast and says why (no engine download)', async () => {
-    const port = 54394;
     // Something that is not PostgreSQL holds the port.
     const squatter = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => squatter.listen(port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => squatter.close());
+    const { port } = squatter.address() as net.AddressInfo;
     const check = spawn('npm', ['run', '-s', 'check:migrations'], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, DATABASE_URL: '', ...clusterEnv(port, 'postgres-test-squatted') },
