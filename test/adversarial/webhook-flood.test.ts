@@ -70,6 +70,25 @@ async function notificationSignals(paymentId: string): Promise<number> {
 
 const count = async (sql: string, ...values: unknown[]) => Number((await s.db.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values))[0]!.n);
 
+/**
+ * PostgreSQL slow to finish an insert, made to order: another transaction holds uncommitted rows of these meanings, so
+ * the webhook's insert of one counts the payment's rows, then waits on that transaction (the unique index) until it
+ * ends. The caller rolls it back (or commits) and ends the client.
+ */
+async function holdUncommittedMeanings(paymentId: string, bodies: Record<string, unknown>[]): Promise<pg.Client> {
+  const locker = new pg.Client({ connectionString: inject('databaseUrl') });
+  await locker.connect();
+  await locker.query('begin');
+  for (const body of bodies) {
+    await locker.query(
+      `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
+       values ($1, true, 'received', '', '', $2)`,
+      [paymentId, notificationMeaningSha256(body)],
+    );
+  }
+  return locker;
+}
+
 /** An unsigned notification-shaped body padded to about `bytes`, naming `orderId`. */
 function unsignedBody(orderId: string, bytes: number, variant: number): string {
   const body = {
@@ -162,21 +181,10 @@ describe('attack 4c: the last edits within the budget sent all at once', () => {
     const edited = (i: number) => JSON.stringify({ ...settlement, settlement_time: `2026-12-07 02:${String(i).padStart(2, '0')}:00` });
     for (let i = 0; i < budget - 2; i++) expect((await postWebhook(edited(i))).status).toBe(200);
 
-    // PostgreSQL slow to finish each insert, made to order: another transaction holds uncommitted rows of the same
-    // meanings, so each insert counts the payment's rows, then waits on that transaction (the unique index) until it
-    // rolls back. Inserts made meanwhile all count the same 28 rows.
+    // PostgreSQL slow to finish each insert: inserts made meanwhile all count the same 28 rows.
     const later = Array.from({ length: 20 }, (_, i) => edited(budget + i));
-    const locker = new pg.Client({ connectionString: inject('databaseUrl') });
-    await locker.connect();
+    const locker = await holdUncommittedMeanings(id, later.map((body) => JSON.parse(body) as Record<string, unknown>));
     try {
-      await locker.query('begin');
-      for (const body of later) {
-        await locker.query(
-          `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
-           values ($1, true, 'received', '', '', $2)`,
-          [id, notificationMeaningSha256(JSON.parse(body) as Record<string, unknown>)],
-        );
-      }
       const sent = Promise.all(later.map(postWebhook));
       await sleep(1_000);
       await locker.query('rollback');
@@ -200,15 +208,8 @@ describe('a copy of a notification in flight, with one left in the budget', () =
     // The last one, and Midtrans's retry of it in other bytes, both while PostgreSQL is slow to finish the insert
     // (another transaction holds an uncommitted row of its meaning, as in attack 4c).
     const last = edited(budget);
-    const locker = new pg.Client({ connectionString: inject('databaseUrl') });
-    await locker.connect();
+    const locker = await holdUncommittedMeanings(id, [last]);
     try {
-      await locker.query('begin');
-      await locker.query(
-        `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
-         values ($1, true, 'received', '', '', $2)`,
-        [id, notificationMeaningSha256(last)],
-      );
       const sent = Promise.all([postWebhook(JSON.stringify(last)), postWebhook(reformatted(last, 1))]);
       await sleep(1_000);
       await locker.query('rollback');
@@ -231,16 +232,10 @@ describe('a copy of a notification in flight while a copy of another one waits, 
     const last = edited(budget);
 
     // The last one's insert waits on an uncommitted row of its meaning; a copy of a stored one waits on that row's lock.
-    const holdLast = new pg.Client({ connectionString: inject('databaseUrl') });
+    const holdLast = await holdUncommittedMeanings(id, [last]);
     const holdStored = new pg.Client({ connectionString: inject('databaseUrl') });
-    await Promise.all([holdLast.connect(), holdStored.connect()]);
+    await holdStored.connect();
     try {
-      await holdLast.query('begin');
-      await holdLast.query(
-        `insert into webhook_notifications (payment_id, signature_valid, outcome, raw_body, body_sha256, meaning_sha256)
-         values ($1, true, 'received', '', '', $2)`,
-        [id, notificationMeaningSha256(last)],
-      );
       await holdStored.query('begin');
       await holdStored.query('select 1 from webhook_notifications where payment_id = $1 and meaning_sha256 = $2 for update', [
         id,
