@@ -376,7 +376,8 @@ function startSlowRequest(body: string) {
 }
 
 describe('a signed notification for an order that is not ours', () => {
-  it('re-sent 30 times (another environment on the same server key, or a replayer) is stored once and counted, not stored 30 times', async () => {
+  /** A genuine-looking settlement for an order this service never created. */
+  function settlementOfAnotherOrder() {
     const orderId = `ORDER-ELSEWHERE-${randomBytes(8).toString('hex')}`;
     const body = {
       transaction_id: randomBytes(16).toString('hex'),
@@ -388,14 +389,30 @@ describe('a signed notification for an order that is not ours', () => {
       payment_type: 'bank_transfer',
       signature_key: midtransSignature(orderId, '200', '150000.00', SERVER_KEY),
     };
+    return { orderId, body };
+  }
+  const storedOf = async (orderId: string) => {
+    const rows = await s.db.$queryRaw<{ n: bigint; duplicates: number }[]>`
+      select count(*) as n, coalesce(sum(duplicate_count), 0)::int as duplicates from webhook_notifications where order_id = ${orderId}`;
+    return { rows: Number(rows[0]!.n), duplicates: rows[0]!.duplicates };
+  };
+
+  it('re-sent 30 times (another environment on the same server key, or a replayer) is stored once and counted, not stored 30 times', async () => {
+    const { orderId, body } = settlementOfAnotherOrder();
     for (let variant = 0; variant < 30; variant++) {
       const answer = await postWebhook(reformatted({ ...body, padding: 'x'.repeat(variant * 100) }, variant));
       expect(answer.status).toBe(404);
       expect(answer.body.error?.code).toBe('PAYMENT_NOT_FOUND');
     }
-    const rows = await s.db.$queryRaw<{ n: bigint; duplicates: number }[]>`
-      select count(*) as n, coalesce(sum(duplicate_count), 0)::int as duplicates from webhook_notifications where order_id = ${orderId}`;
-    expect(Number(rows[0]!.n)).toBe(1);
-    expect(rows[0]!.duplicates).toBe(29);
+    expect(await storedOf(orderId)).toEqual({ rows: 1, duplicates: 29 });
+  });
+
+  it('re-sent 30 times at once is still stored once and counted', async () => {
+    const orders = Array.from({ length: 5 }, settlementOfAnotherOrder);
+    for (const { orderId, body } of orders) {
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, variant) => postWebhook(reformatted(body, variant))));
+      expect(answers.map((a) => a.body.error?.code)).toEqual(Array(30).fill('PAYMENT_NOT_FOUND'));
+      expect(await storedOf(orderId)).toEqual({ rows: 1, duplicates: 29 });
+    }
   });
 });

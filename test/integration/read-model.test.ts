@@ -5,7 +5,14 @@ import { createDatabase } from '../../src/db/client';
 import { deleteCheckout, findCheckout, saveCheckout } from '../../src/db/checkouts';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
 import { claimIdempotencyKey } from '../../src/db/idempotency';
-import { claimNotification, noteOverBudgetRefusal, purgeRejectedNotifications, setNotificationOutcome, storeRejectedNotification } from '../../src/db/notifications';
+import {
+  claimNotification,
+  noteOverBudgetRefusal,
+  purgeRejectedNotifications,
+  setNotificationOutcome,
+  storeRejectedNotification,
+  storeUnknownPaymentNotification,
+} from '../../src/db/notifications';
 import { findPaymentStatus, findPaymentWithAudit, recordPaymentSnapshot } from '../../src/db/payments';
 
 /**
@@ -324,6 +331,24 @@ describe('read model writes and reads', () => {
       ['received', 'settlement', true],
     ]);
     expect(Math.abs(Date.parse(audit!.notifications[1]!.receivedAt) - Date.now())).toBeLessThan(120_000);
+  });
+
+  it('copies of a notification for an order that is not ours, stored at once by two API processes, are one row and counted', async () => {
+    // Two processes, each with its own connections, as two API replicas receiving Midtrans's copies at the same instant.
+    const other = createDatabase(inject('databaseUrl'), 10);
+    const mine = createDatabase(inject('databaseUrl'), 10);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const orderId = `ORDER-ELSEWHERE-${randomUUID()}`;
+        const notification = { paymentId: orderId, body: { order_id: orderId, transaction_status: 'settlement' }, rawBody: '{}', bodySha256: 'sha', meaningSha256: 'meaning-elsewhere' };
+        await Promise.all(Array.from({ length: 20 }, (_, i) => storeUnknownPaymentNotification(i % 2 ? other : mine, notification)));
+        const rows = await db.$queryRaw<{ duplicates: number }[]>`
+          select duplicate_count as duplicates from webhook_notifications where order_id = ${orderId}`;
+        expect(rows).toEqual([{ duplicates: 19 }]);
+      }
+    } finally {
+      await Promise.all([other.$disconnect(), mine.$disconnect()]);
+    }
   });
 
   it('refused notifications past their retention are purged, newer ones kept', async () => {
