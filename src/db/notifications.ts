@@ -24,7 +24,11 @@ export interface RejectedNotification {
   orderId: string | null;
 }
 
-export type NotificationClaim = { kind: 'claimed'; id: number } | { kind: 'duplicate' } | { kind: 'unknown_payment' } | { kind: 'over_budget' };
+export type NotificationClaim =
+  | { kind: 'claimed'; id: number }
+  | { kind: 'duplicate' }
+  | { kind: 'unknown_payment' }
+  | { kind: 'over_budget' };
 
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
@@ -140,13 +144,17 @@ export async function postponeNotification(db: Database, id: number, seconds: nu
 
 /**
  * A signed notification for an order we do not have (another environment sharing the key, or a deleted payment):
- * stored once per meaning, its copies counted on that row, as a payment's are. Two copies at the same instant may
- * still both be stored: only a partial unique index (payment_id null) would stop that, and the schema keeps to the
- * indexes Prisma describes. A flood of copies costs one row.
+ * stored once per meaning, its copies counted on that row, as a payment's are. A flood of copies costs one row.
+ *
+ * Copies at the same instant (two API processes) take turns on a transaction-scoped advisory lock of the order and
+ * meaning, and the statement after it sees the row the turn before committed. A payment's notifications have a unique
+ * index for that instead; here it would be a partial one (payment_id null), which Prisma's schema cannot describe.
  */
 export async function storeUnknownPaymentNotification(db: Database, n: VerifiedNotification): Promise<void> {
   const orderId = text(n.body.order_id);
-  await db.$executeRaw`
+  await db.$transaction([
+    db.$executeRaw`select pg_advisory_xact_lock(hashtextextended(${`unknown-order-notification:${orderId}:${n.meaningSha256}`}, 0))`,
+    db.$executeRaw`
     with counted as (
       update webhook_notifications
       set duplicate_count = duplicate_count + 1, last_duplicate_at = (now() at time zone 'utc')
@@ -159,7 +167,8 @@ export async function storeUnknownPaymentNotification(db: Database, n: VerifiedN
     select null, ${orderId}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
       ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'unknown_payment',
       ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc')
-    where not exists (select 1 from counted)`;
+    where not exists (select 1 from counted)`,
+  ]);
 }
 
 export async function setNotificationOutcome(db: Database, id: number, outcome: Exclude<NotificationOutcome, 'received'>): Promise<void> {
