@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
  * test/workflows, test/integration and test/replay.
  *
  * One fork runs one file: the scenarios share one stack and run in order. Its own PostgreSQL cluster
- * (.data/postgres-chaos on port 38432, or CHAOS_PG_PORT), because scenario 3 stops PostgreSQL.
+ * (.data/postgres-chaos on port 27432, or CHAOS_PG_PORT), because scenario 3 stops PostgreSQL.
  */
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -26,7 +26,7 @@ export default defineConfig({
     teardownTimeout: 60_000,
     reporters: ['verbose'],
     env: {
-      TIKETQ_PG_PORT: process.env.CHAOS_PG_PORT ?? '38432',
+      TIKETQ_PG_PORT: process.env.CHAOS_PG_PORT ?? '27432',
       TIKETQ_PG_DATA_DIR: '.data/postgres-chaos',
     },
   },

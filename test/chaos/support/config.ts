@@ -37,16 +37,20 @@ export const SIZES = {
   webhookConcurrency: bounded ? 10 : 25,
 } as const;
 
-/** Ports of the chaos stack (own ports, so it can run beside `npm run dev`, the integration tests and benchmarks). */
+/**
+ * Ports of the chaos stack (own ports, so it can run beside `npm run dev`, the integration tests and benchmarks). All
+ * below Linux's ephemeral range (32768–60999): it starts after thousands of connections, and a connection's own port
+ * on a fixed one fails the listen with EADDRINUSE (it did in CI, to a test's 54394).
+ */
 export const PORTS = {
-  temporal: Number(process.env.CHAOS_TEMPORAL_PORT ?? 37233),
+  temporal: Number(process.env.CHAOS_TEMPORAL_PORT ?? 27233),
   /** Temporal's own PostgreSQL in the stack topology. */
-  temporalPostgres: Number(process.env.CHAOS_TEMPORAL_PG_PORT ?? 38433),
+  temporalPostgres: Number(process.env.CHAOS_TEMPORAL_PG_PORT ?? 27433),
   /** The production server's first membership port (below 32768: the SQL membership store keeps it as smallint). */
   temporalMembership: Number(process.env.CHAOS_TEMPORAL_MEMBERSHIP_PORT ?? 26933),
-  api: Number(process.env.CHAOS_API_PORT ?? 38000),
-  simulator: Number(process.env.CHAOS_SIMULATOR_PORT ?? 38900),
-  receiver: Number(process.env.CHAOS_RECEIVER_PORT ?? 38010),
+  api: Number(process.env.CHAOS_API_PORT ?? 27000),
+  simulator: Number(process.env.CHAOS_SIMULATOR_PORT ?? 27900),
+  receiver: Number(process.env.CHAOS_RECEIVER_PORT ?? 27010),
 } as const;
 
 export const SERVER_KEY = 'SB-Mid-server-chaos-suite';
