@@ -4,9 +4,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type ApiDependencies } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
+import { createDatabase } from '../../src/db/client';
+import { requiredMigrations } from '../../src/db/schema-migrations';
 import { BANKS, PAYMENT_METHODS } from '../../src/domain';
 import { API_KEY, apiConfig, createPaymentBody } from '../support/fixtures';
-import { startService, type Service } from '../support/service-harness';
+import { privateDatabase, startService, type Service } from '../support/service-harness';
 import { documentedErrorStatus } from '../support/documents';
 
 /**
@@ -503,7 +505,7 @@ describe('operations endpoints', () => {
   it('/ready is 200 with every check ok', async () => {
     const { status, body } = await request('/ready', { auth: false });
     expect(status).toBe(200);
-    expect(body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok' } });
+    expect(body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok', schema: 'ok' } });
   });
 
   // Temporal is shared by every API process: were /ready to fail with it, a load balancer would take every process out
@@ -512,7 +514,7 @@ describe('operations endpoints', () => {
     const { app } = appWith({}, { checkTemporal: () => Promise.reject(new Error('UNAVAILABLE')) });
     const reply = await call(app, '/ready', { auth: false });
     expect(reply.status).toBe(200);
-    expect(reply.body).toEqual({ status: 'degraded', checks: { database: 'ok', temporal: 'unavailable' } });
+    expect(reply.body).toEqual({ status: 'degraded', checks: { database: 'ok', temporal: 'unavailable', schema: 'ok' } });
   });
 
   it('/ready is a 503 with Retry-After when PostgreSQL does not answer', async () => {
@@ -523,7 +525,35 @@ describe('operations endpoints', () => {
     const reply = await call(app, '/ready', { auth: false });
     expect(reply.status).toBe(503);
     expect(reply.headers.get('retry-after')).toBe('5');
-    expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'unavailable', temporal: 'ok' } });
+    expect(reply.body).toEqual({ status: 'unavailable', checks: { database: 'unavailable', temporal: 'ok', schema: 'unavailable' } });
+  });
+
+  it('/ready is a 503 while the database lacks a migration of this code (deployed before prisma migrate deploy), 200 once it has it', async () => {
+    const database = await privateDatabase();
+    const db = createDatabase(database.url, 2);
+    try {
+      const [latest] = await db.$queryRaw<{ id: string }[]>`
+        delete from _prisma_migrations where migration_name = (select max(migration_name) from _prisma_migrations) returning id`;
+      const { app } = appWith({}, { db });
+      const behind = await call(app, '/ready', { auth: false });
+      expect(behind.status).toBe(503);
+      expect(behind.headers.get('retry-after')).toBe('5');
+      expect(behind.body).toEqual({ status: 'unavailable', checks: { database: 'ok', temporal: 'ok', schema: 'behind' } });
+
+      // A migration that failed half way (finished_at null) is not applied either.
+      const name = requiredMigrations().at(-1)!;
+      await db.$executeRaw`insert into _prisma_migrations (id, checksum, migration_name, started_at, applied_steps_count)
+        values (${latest!.id}, '', ${name}, now(), 0)`;
+      expect((await call(app, '/ready', { auth: false })).body.checks.schema).toBe('behind');
+
+      await db.$executeRaw`update _prisma_migrations set finished_at = now(), applied_steps_count = 1 where id = ${latest!.id}`;
+      const migrated = await call(app, '/ready', { auth: false });
+      expect(migrated.status).toBe(200);
+      expect(migrated.body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok', schema: 'ok' } });
+    } finally {
+      await db.$disconnect();
+      await database.drop();
+    }
   });
 
   it('/ready is a 503 "draining" once the process is shutting down, even with every dependency up', async () => {
@@ -531,7 +561,7 @@ describe('operations endpoints', () => {
     const reply = await call(app, '/ready', { auth: false });
     expect(reply.status).toBe(503);
     expect(reply.headers.get('retry-after')).toBe('5');
-    expect(reply.body).toEqual({ status: 'draining', checks: { database: 'ok', temporal: 'ok' } });
+    expect(reply.body).toEqual({ status: 'draining', checks: { database: 'ok', temporal: 'ok', schema: 'ok' } });
   });
 });
 

@@ -2,13 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDatabase, type Database } from '../../src/db/client';
+import { requiredMigrations } from '../../src/db/schema-migrations';
 import { eventually, TEST_PAYLOAD_ENCRYPTION_KEYS } from '../support/fixtures';
+import { privateDatabase } from '../support/service-harness';
 
 /**
  * The worker process as `npm run worker` starts it (src/worker.ts, in a child: Temporal's runtime is installed once
  * per process, before any connection, so it cannot share this test's process with the harness's worker): its health
- * endpoint, Node's metrics, Temporal's own worker metrics, and the SDK's logs as pino's JSON lines.
+ * endpoint, Node's metrics, Temporal's own worker metrics, and the SDK's logs as pino's JSON lines. It starts against a
+ * database whose newest migration has not finished, as when code is deployed before `prisma migrate deploy`.
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -24,9 +29,33 @@ let worker: ChildProcess;
 const lines: string[] = [];
 const ports = { metrics: 0, health: 0 };
 const taskQueue = `it-telemetry-${randomUUID()}`;
+let database: Awaited<ReturnType<typeof privateDatabase>>;
+let db: Database;
+/** What the worker did while the database lacked its newest migration. */
+const whileBehind = { logged: undefined as Record<string, unknown> | undefined, health: 'not asked', started: false };
+const newest = requiredMigrations().at(-1)!;
+
+/** The worker's output lines that are pino's JSON records. */
+const records = () =>
+  lines.flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+
+const healthStatus = () =>
+  fetch(`http://127.0.0.1:${ports.health}/health`).then(
+    (r) => String(r.status),
+    () => 'no answer',
+  );
 
 beforeAll(async () => {
   [ports.metrics, ports.health] = [await freePort(), await freePort()];
+  database = await privateDatabase();
+  db = createDatabase(database.url, 2);
+  await db.$executeRaw`update _prisma_migrations set finished_at = null where migration_name = ${newest}`;
   worker = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['src/worker.ts'], {
     cwd: ROOT,
     env: {
@@ -34,7 +63,7 @@ beforeAll(async () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       HOST: '127.0.0.1',
-      DATABASE_URL: inject('databaseUrl'),
+      DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       PAYLOAD_ENCRYPTION_KEYS: TEST_PAYLOAD_ENCRYPTION_KEYS,
@@ -54,6 +83,17 @@ beforeAll(async () => {
     lines.push(...complete);
   });
   worker.stderr!.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+  whileBehind.logged = await eventually(
+    'the worker to say the database schema is behind',
+    async () => records().find((r) => String(r.msg).includes('schema is behind')),
+    (record) => record !== undefined || worker.exitCode !== null,
+    90_000,
+    100,
+  );
+  await sleep(1_000);
+  whileBehind.health = await healthStatus();
+  whileBehind.started = lines.some((line) => line.includes('"worker started"'));
+  await db.$executeRaw`update _prisma_migrations set finished_at = now() where migration_name = ${newest}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
     const health = await fetch(`http://127.0.0.1:${ports.health}/health`).catch(() => undefined);
@@ -69,9 +109,18 @@ afterAll(async () => {
     worker.kill('SIGTERM');
     await exited;
   }
+  await db?.$disconnect();
+  await database?.drop();
 });
 
 describe('the worker process', () => {
+  it('does not poll while the database lacks a migration of this code, says which, and starts once it has it', () => {
+    expect(whileBehind.logged, lines.join('\n')).toMatchObject({ level: 50, component: 'worker', pending: [newest] });
+    expect(whileBehind).toMatchObject({ health: 'no answer', started: false });
+    // It started after the migration finished: beforeAll waited for its health check.
+    expect(lines.some((line) => line.includes('"worker started"'))).toBe(true);
+  });
+
   it('answers GET /health with its state and task queue while it polls', async () => {
     const health = await fetch(`http://127.0.0.1:${ports.health}/health`);
     expect(health.status).toBe(200);
@@ -95,14 +144,6 @@ describe('the worker process', () => {
   });
 
   it("writes the Temporal SDK's own log lines through pino (JSON, with the service's fields)", async () => {
-    const records = () =>
-      lines.flatMap((line) => {
-        try {
-          return [JSON.parse(line) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      });
     // The health endpoint can answer RUNNING before the SDK's line about it reaches our stdout reader.
     const stateChange = await eventually(
       'the SDK to log its RUNNING state',
