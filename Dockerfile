@@ -40,6 +40,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 # Files stay owned by root, so the service cannot rewrite its own code.
 COPY --from=build /app/dist ./dist
+# The migrations' names only are read: the API's /ready and a starting worker check the database has each one applied.
+COPY --from=build /app/prisma/migrations ./prisma/migrations
 
 # Production by default: config.ts then refuses the simulator's server key, an empty API_KEYS and missing payload
 # encryption keys. docker-compose.yml overrides NODE_ENV for the local stack.

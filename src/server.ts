@@ -5,6 +5,7 @@ import { createNotificationForwarder } from './api/notification-forwarder';
 import { createPaymentWorkflows } from './api/payment-workflows';
 import { loadConfig } from './config';
 import { createDatabase } from './db/client';
+import { pendingMigrations, requiredMigrations } from './db/schema-migrations';
 import { createLogger } from './logger';
 import { startTracing } from './telemetry/tracing';
 import { connectClient } from './temporal/connection';
@@ -20,6 +21,13 @@ if (config.API_KEYS.length === 0) {
 }
 const tracing = await startTracing('api', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+pendingMigrations(db, requiredMigrations()).then(
+  (pending) => {
+    if (pending.length > 0) logger.error({ pending }, 'the database schema is behind this code: /ready answers 503 until prisma migrate deploy has run');
+  },
+  // PostgreSQL unreachable: /ready says so, and asks again.
+  () => {},
+);
 const client = await connectClient(
   { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
   config.PAYLOAD_ENCRYPTION_KEYS,

@@ -1,5 +1,6 @@
 import { loadConfig } from './config';
 import { createDatabase } from './db/client';
+import { waitForMigrations } from './db/schema-migrations';
 import { createLogger } from './logger';
 import { createMidtransClient, midtransBaseUrls } from './midtrans/client';
 import { startTracing } from './telemetry/tracing';
@@ -16,6 +17,11 @@ installWorkerRuntime(logger, {
 });
 const tracing = await startTracing('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+// Code deployed before its migrations would fail every write that names a new column: such a worker does not poll yet.
+const schema = await waitForMigrations(db, (pending) =>
+  logger.error({ pending }, 'the database schema is behind this code: waiting for prisma migrate deploy before polling'),
+);
+if (schema.kind === 'unchecked') logger.warn({ err: schema.error }, 'could not ask PostgreSQL which migrations it has: polling anyway');
 const defaults = midtransBaseUrls(config.MIDTRANS_IS_PRODUCTION);
 const midtrans = createMidtransClient({
   serverKey: config.MIDTRANS_SERVER_KEY,

@@ -255,6 +255,14 @@ export const webhookAckSchema = z.object({ status: z.enum(['accepted', 'duplicat
 export const healthSchema = z.object({ status: z.literal('ok') });
 const dependencyCheck = z.enum(['ok', 'unavailable']);
 export const readinessSchema = z.object({
-  status: z.enum(['ready', 'degraded', 'unavailable', 'draining']).describe('degraded: Temporal unreachable (200); unavailable: PostgreSQL unreachable (503)'),
-  checks: z.object({ database: dependencyCheck, temporal: dependencyCheck }),
+  status: z
+    .enum(['ready', 'degraded', 'unavailable', 'draining'])
+    .describe('degraded: Temporal unreachable (200); unavailable: PostgreSQL unreachable, or its schema behind this code (503)'),
+  checks: z.object({
+    database: dependencyCheck,
+    temporal: dependencyCheck,
+    schema: z
+      .enum(['ok', 'behind', 'unavailable'])
+      .describe("behind: a migration of this code's prisma/migrations is not applied yet (prisma migrate deploy)"),
+  }),
 });

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { countPaymentsByStatus } from '../../db/payments';
+import { pendingMigrationsCheck } from '../../db/schema-migrations';
 import { countReviewItems } from '../../db/reviews';
 import type { ApiDependencies } from '../app';
 import { reviewActionDependencies } from './operator-reviews';
@@ -21,15 +22,16 @@ const ready = createRoute({
   operationId: 'ready',
   method: 'get',
   path: '/ready',
-  summary: 'PostgreSQL reachable and the process not shutting down; Temporal reported, not required',
+  summary: 'PostgreSQL reachable with every migration of this code applied, and the process not shutting down; Temporal reported, not required',
   description:
     'Temporal is shared by every API process: without it they all still answer the webhook (a notification is stored and ' +
     'signalled once Temporal is back) and reads, so it only makes the answer "degraded". Creates, cancels and refunds ' +
-    'answer 503 TEMPORAL_UNAVAILABLE meanwhile.',
+    'answer 503 TEMPORAL_UNAVAILABLE meanwhile. A database without one of the migrations this code was built with ' +
+    '(code deployed before `prisma migrate deploy`) is a 503 until it has them.',
   responses: {
     200: { description: 'ready, or degraded (Temporal unreachable)', ...jsonContent(readinessSchema) },
     503: {
-      description: 'PostgreSQL unreachable or the process draining; retry after the Retry-After header',
+      description: "PostgreSQL unreachable, its schema behind this code's, or the process draining; retry after the Retry-After header",
       headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer' } } },
       ...jsonContent(readinessSchema),
     },
@@ -48,23 +50,26 @@ const metrics = createRoute({
   },
 });
 
-/** Liveness, readiness (PostgreSQL reachable; Temporal reported) and Prometheus metrics. */
+/** Liveness, readiness (PostgreSQL reachable and migrated; Temporal reported) and Prometheus metrics. */
 export function operationsRoutes(deps: ApiDependencies) {
   const app = apiRouter();
+  const pendingMigrations = pendingMigrationsCheck(deps.db);
 
   app.openapi(health, (c) => c.json({ status: 'ok' as const }, 200));
 
   app.openapi(ready, async (c) => {
-    const [database, temporal] = await Promise.allSettled([
+    const [database, temporal, pending] = await Promise.allSettled([
       withTimeout(deps.db.$queryRaw`select 1`, 2_000),
       withTimeout(deps.checkTemporal(), 2_000),
+      withTimeout(pendingMigrations(), 2_000),
     ]);
     const checks = {
       database: database.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
       temporal: temporal.status === 'fulfilled' ? ('ok' as const) : ('unavailable' as const),
+      schema: pending.status === 'rejected' ? ('unavailable' as const) : pending.value.length > 0 ? ('behind' as const) : ('ok' as const),
     };
     const draining = deps.isDraining?.() === true;
-    if (!draining && checks.database === 'ok') {
+    if (!draining && checks.database === 'ok' && checks.schema === 'ok') {
       return c.json({ status: checks.temporal === 'ok' ? ('ready' as const) : ('degraded' as const), checks }, 200);
     }
     c.header('Retry-After', '5');
