@@ -9,7 +9,7 @@ import type { Options, Phase } from './options';
 import type { BaselineCode } from './baseline';
 import type { LimitReading } from './memory-limit';
 import { megabytes, type BurstResult } from './burst';
-import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, type GrowthPoint, type RunResult, type ScaleResult, type WorkerThreadsPerPayment } from './phases';
+import { QUIET_CORES, QUIET_GIVE_UP_MS, QUIET_WINDOW_MS, SERVICE_PROCESSES, ratio, type GrowthPoint, type RunResult, type ScaleResult, type WorkerThreadsPerPayment } from './phases';
 import type { TemporalStorage } from './stack';
 import { fmt, mean, row, type Summary } from './util';
 import { YARDSTICK_PARTS, type YardstickReading } from './yardstick';
@@ -123,7 +123,7 @@ export interface BenchResults {
 
 const ms = (s: Summary | null | undefined) => (s ? `${fmt(s.p50)} / ${fmt(s.p95)} / ${fmt(s.p99)}` : '–');
 const bytes = (b: number | null | undefined) => (b == null ? '–' : b >= 1 << 20 ? `${fmt(b / (1 << 20))} MiB` : `${fmt(b / 1024)} KiB`);
-const times = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v, 2)}×`);
+const times = (v: number | null | undefined) => (v == null || Number.isNaN(v) ? '–' : `${fmt(v, 2)}×`);
 const pct = (v: number | null | undefined) => (v == null ? '–' : `${fmt(v * 100, 0)} %`);
 const command = (argv: string[]) => (argv.length ? `npm run bench -- ${argv.join(' ')}` : 'npm run bench');
 
@@ -223,13 +223,63 @@ function minimalSection(e2e: NonNullable<BenchResults['e2e']>): string[] {
   ];
 }
 
-/** CPU ms per payment of every process a run measured (worker, API, Temporal, databases, simulator, bench). */
-export const cpuMsPerPayment = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? 0), 0);
+/**
+ * CPU ms per payment of every process a run measured (worker, API, Temporal, databases, simulator, bench); NaN when one
+ * of them has no reading (its process was not found at the run's start or end), since a total without it looks cheaper.
+ */
+export const cpuMsPerPayment = (r: RunResult) => Object.values(r.processes).reduce((a, p) => a + (p.cpuMsPerPayment ?? NaN), 0);
+
+type E2eRatio = NonNullable<BenchResults['e2e']>['ratios'][number];
+const cpuRatio = (numerator: number, denominator: number) => (Number.isFinite(numerator) ? ratio(numerator, denominator) : null);
+const wholeMs = (v: number) => (Number.isFinite(v) ? Math.round(v) : undefined);
+
+/** The comparisons of one concurrency's runs, by throughput and by CPU; a side without a CPU figure has no CPU ratio. */
+export function e2eRatio(concurrency: number, runs: { service: RunResult; bare: RunResult; minimal?: RunResult; baseline?: RunResult }): E2eRatio {
+  const { service, bare, minimal, baseline } = runs;
+  return {
+    concurrency,
+    service: service.paymentsPerSecond,
+    bare: bare.paymentsPerSecond,
+    ratio: ratio(service.paymentsPerSecond, bare.paymentsPerSecond),
+    serviceCpuMs: wholeMs(cpuMsPerPayment(service)),
+    bareCpuMs: wholeMs(cpuMsPerPayment(bare)),
+    cpuRatio: cpuRatio(cpuMsPerPayment(bare), cpuMsPerPayment(service)),
+    ...(minimal
+      ? {
+          minimal: minimal.paymentsPerSecond,
+          minimalRatio: ratio(service.paymentsPerSecond, minimal.paymentsPerSecond),
+          minimalCpuMs: wholeMs(cpuMsPerPayment(minimal)),
+          minimalCpuRatio: cpuRatio(cpuMsPerPayment(minimal), cpuMsPerPayment(service)),
+        }
+      : {}),
+    ...(baseline
+      ? {
+          baseline: baseline.paymentsPerSecond,
+          baselineRatio: ratio(service.paymentsPerSecond, baseline.paymentsPerSecond),
+          baselineCpuMs: wholeMs(cpuMsPerPayment(baseline)),
+          baselineCpuRatio: cpuRatio(cpuMsPerPayment(baseline), cpuMsPerPayment(service)),
+        }
+      : {}),
+  };
+}
+
+/** The e2e comparisons computed again from the runs (`--render`), so a report follows the way they are computed now. */
+export function withFreshRatios(results: BenchResults): BenchResults {
+  const fresh = <T extends { e2e?: BenchResults['e2e'] }>(phase: T): T => {
+    const e2e = phase.e2e;
+    if (!e2e) return phase;
+    const ratios = e2e.service.map((service, i) =>
+      e2eRatio(e2e.ratios[i]?.concurrency ?? service.concurrency, { service, bare: e2e.bare[i]!, minimal: e2e.minimal?.[i], baseline: e2e.baseline?.[i] }),
+    );
+    return { ...phase, e2e: { ...e2e, ratios } };
+  };
+  return { ...fresh(results), ...(results.stack ? { stack: fresh(results.stack) } : {}) };
+}
 
 const GAP_PARTS = ['worker', 'api', 'postgres', 'temporal', 'simulator', 'bench'];
 
 /** A difference in whole ms with its sign (− / +), 0 when it rounds to nothing. */
-const signed = (v: number) => (Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`);
+const signed = (v: number) => (Number.isNaN(v) ? '–' : Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+'}${fmt(Math.abs(v), 0)}`);
 
 /**
  * Where the service's CPU per payment goes beyond the minimal shape's, part by part, and the ratio by CPU the service
@@ -237,7 +287,9 @@ const signed = (v: number) => (Math.round(v) === 0 ? '0' : `${v < 0 ? '−' : '+
  */
 function minimalGapTable(service: RunResult[], minimal: RunResult[]): string[] {
   // Temporal's own PostgreSQL (the production topology) counts as Temporal.
-  const part = (r: RunResult, name: string) => (name === 'temporal' ? temporalCpu(r.processes) : (r.processes[name]?.cpuMsPerPayment ?? 0));
+  // A part the shape does not have costs nothing; a part it has without a reading is no figure.
+  const part = (r: RunResult, name: string) =>
+    name === 'temporal' ? temporalCpu(r.processes) : r.processes[name] ? (r.processes[name].cpuMsPerPayment ?? NaN) : 0;
   const lines = [
     "Where the service's CPU per payment goes beyond the minimal shape's (ms, same C), and the service ÷ minimal shape by",
     "CPU as measured and as it would be with the minimal shape's worker (every other part as measured), and the CPU per",

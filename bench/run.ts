@@ -21,8 +21,8 @@ import { DownstreamTracker, httpDriver, runLoad } from './load';
 import { DEFAULT_CPU_SHARES } from './cpu-weight';
 import { BACKGROUND_CPU_SHARES, parseOptions, type Options, type Phase, type Topology } from './options';
 import { runMinimalScale } from './minimal-scale';
-import { ratio, runPair, runScale, runServiceE2e, type Context, type LoadSettings } from './phases';
-import { cpuMsPerPayment, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
+import { runPair, runScale, runServiceE2e, type Context, type LoadSettings } from './phases';
+import { e2eRatio, withFreshRatios, writeReports, type BenchResults, type Machine, type Meta, type PhaseResults, type TuningResult } from './report';
 import { Cleanup, PORTS, STACK_PORTS, startInfra, startPaymentServices, type PaymentServices } from './stack';
 import { ioUringRefusal } from './io-uring';
 import { round1, say } from './util';
@@ -34,7 +34,7 @@ const comparing = Object.keys(options.tune).length > 0 || options.compareCpuWeig
 if (options.renderOnly) {
   const base = options.mode === 'quick' ? 'benchmarks-quick' : 'benchmarks';
   const existing = JSON.parse(readFileSync(path.join(options.outDir, `${base}.json`), 'utf8')) as BenchResults;
-  say(`re-rendered ${writeReports(options.outDir, existing, base).md}`);
+  say(`re-rendered ${writeReports(options.outDir, withFreshRatios(existing), base).md}`);
   process.exit(0);
 }
 /** The service's settings as this run's workers and APIs read them (defaults, then --set): a bad --set fails here, before any stack starts. */
@@ -206,27 +206,7 @@ async function measure(ctx: Context, target: PhaseResults, phases: Phase[], meas
         keptServices = pair.services;
         keptIds = pair.ids;
       }
-      target.e2e.ratios.push({
-        concurrency,
-        service: pair.service.paymentsPerSecond,
-        bare: pair.bare.paymentsPerSecond,
-        ratio: ratio(pair.service.paymentsPerSecond, pair.bare.paymentsPerSecond),
-        serviceCpuMs: Math.round(cpuMsPerPayment(pair.service)),
-        bareCpuMs: Math.round(cpuMsPerPayment(pair.bare)),
-        cpuRatio: ratio(cpuMsPerPayment(pair.bare), cpuMsPerPayment(pair.service)),
-        minimal: pair.minimal.paymentsPerSecond,
-        minimalRatio: ratio(pair.service.paymentsPerSecond, pair.minimal.paymentsPerSecond),
-        minimalCpuMs: Math.round(cpuMsPerPayment(pair.minimal)),
-        minimalCpuRatio: ratio(cpuMsPerPayment(pair.minimal), cpuMsPerPayment(pair.service)),
-        ...(pair.baseline
-          ? {
-              baseline: pair.baseline.paymentsPerSecond,
-              baselineRatio: ratio(pair.service.paymentsPerSecond, pair.baseline.paymentsPerSecond),
-              baselineCpuMs: Math.round(cpuMsPerPayment(pair.baseline)),
-              baselineCpuRatio: ratio(cpuMsPerPayment(pair.baseline), cpuMsPerPayment(pair.service)),
-            }
-          : {}),
-      });
+      target.e2e.ratios.push(e2eRatio(concurrency, pair));
       write();
     }
   }
