@@ -23,10 +23,11 @@ const tracing = await startTracing('api', { otlpEndpoint: config.OTEL_EXPORTER_O
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 pendingMigrations(db, requiredMigrations()).then(
   (pending) => {
-    if (pending.length > 0) logger.error({ pending }, 'the database schema is behind this code: /ready answers 503 until prisma migrate deploy has run');
+    if (pending.length > 0) {
+      logger.error({ pending }, 'the database schema is behind this code: /ready answers 503 until prisma migrate deploy has run');
+    }
   },
-  // PostgreSQL unreachable: /ready says so, and asks again.
-  () => {},
+  (error: unknown) => logger.warn({ err: error }, 'could not ask PostgreSQL which migrations it has: /ready asks again'),
 );
 const client = await connectClient(
   { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },

@@ -263,6 +263,8 @@ export const readinessSchema = z.object({
     temporal: dependencyCheck,
     schema: z
       .enum(['ok', 'behind', 'unavailable'])
-      .describe("behind: a migration of this code's prisma/migrations is not applied yet (prisma migrate deploy)"),
+      .describe(
+        "behind: a migration of this code's prisma/migrations is not applied yet (prisma migrate deploy), 503; unavailable: not readable (PostgreSQL unreachable, or no SELECT on _prisma_migrations)",
+      ),
   }),
 });

@@ -556,6 +556,22 @@ describe('operations endpoints', () => {
     }
   });
 
+  it('/ready stays 200 when the migrations cannot be read but PostgreSQL answers (an application user without SELECT on them)', async () => {
+    const db = new Proxy(s.dependencies.db, {
+      get: (target, property) =>
+        property === '$queryRaw'
+          ? (query: TemplateStringsArray, ...values: unknown[]) =>
+              query.join('').includes('_prisma_migrations')
+                ? Promise.reject(new Error('permission denied for table _prisma_migrations'))
+                : target.$queryRaw(query, ...values)
+          : Reflect.get(target, property),
+    });
+    const { app } = appWith({}, { db });
+    const reply = await call(app, '/ready', { auth: false });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok', schema: 'unavailable' } });
+  });
+
   it('/ready is a 503 "draining" once the process is shutting down, even with every dependency up', async () => {
     const { app } = appWith({}, { isDraining: () => true });
     const reply = await call(app, '/ready', { auth: false });

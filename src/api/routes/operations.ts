@@ -22,7 +22,8 @@ const ready = createRoute({
   operationId: 'ready',
   method: 'get',
   path: '/ready',
-  summary: 'PostgreSQL reachable with every migration of this code applied, and the process not shutting down; Temporal reported, not required',
+  summary:
+    'PostgreSQL reachable with every migration of this code applied, and the process not shutting down; Temporal reported, not required',
   description:
     'Temporal is shared by every API process: without it they all still answer the webhook (a notification is stored and ' +
     'signalled once Temporal is back) and reads, so it only makes the answer "degraded". Creates, cancels and refunds ' +
@@ -69,7 +70,9 @@ export function operationsRoutes(deps: ApiDependencies) {
       schema: pending.status === 'rejected' ? ('unavailable' as const) : pending.value.length > 0 ? ('behind' as const) : ('ok' as const),
     };
     const draining = deps.isDraining?.() === true;
-    if (!draining && checks.database === 'ok' && checks.schema === 'ok') {
+    // A schema that cannot be read (an application user without SELECT on _prisma_migrations) is not one known to be
+    // behind: only that takes the process out of rotation, as it keeps a worker from polling.
+    if (!draining && checks.database === 'ok' && checks.schema !== 'behind') {
       return c.json({ status: checks.temporal === 'ok' ? ('ready' as const) : ('degraded' as const), checks }, 200);
     }
     c.header('Retry-After', '5');
