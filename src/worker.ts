@@ -12,16 +12,17 @@ import { workflowCacheSize } from './temporal/workflow-cache';
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'worker');
-installWorkerRuntime(logger, {
-  metricsBindAddress: config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined,
-});
-const tracing = await startTracing('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 // Code deployed before its migrations would fail every write that names a new column: such a worker does not poll yet.
+// Before Temporal's runtime is installed, which takes SIGTERM over: a waiting worker still stops when told to.
 const schema = await waitForMigrations(db, (pending) =>
   logger.error({ pending }, 'the database schema is behind this code: waiting for prisma migrate deploy before polling'),
 );
 if (schema.kind === 'unchecked') logger.warn({ err: schema.error }, 'could not ask PostgreSQL which migrations it has: polling anyway');
+installWorkerRuntime(logger, {
+  metricsBindAddress: config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined,
+});
+const tracing = await startTracing('worker', { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
 const defaults = midtransBaseUrls(config.MIDTRANS_IS_PRODUCTION);
 const midtrans = createMidtransClient({
   serverKey: config.MIDTRANS_SERVER_KEY,
