@@ -40,7 +40,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 # Files stay owned by root, so the service cannot rewrite its own code.
 COPY --from=build /app/dist ./dist
-# The migrations' names only are read: the API's /ready and a starting worker check the database has each one applied.
+# Read, not run: the API's /ready and a starting worker check that the database has applied each of these migrations.
 COPY --from=build /app/prisma/migrations ./prisma/migrations
 
 # Production by default: config.ts then refuses the simulator's server key, an empty API_KEYS and missing payload

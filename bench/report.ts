@@ -587,8 +587,10 @@ function measuredTopologies(results: BenchResults): Array<[string, PhaseResults]
   return all.filter((entry): entry is [string, PhaseResults] => Boolean(entry[1]?.e2e || entry[1]?.scale));
 }
 
+// A process the run measured without a reading is no figure, as in cpuMsPerPayment; one it does not have costs nothing.
 const temporalCpu = (processes: Record<string, { cpuMsPerPayment: number | null } | undefined>) =>
-  (processes.temporal?.cpuMsPerPayment ?? 0) + (processes.temporalPostgres?.cpuMsPerPayment ?? 0);
+  (processes.temporal ? (processes.temporal.cpuMsPerPayment ?? NaN) : 0) +
+  (processes.temporalPostgres ? (processes.temporalPostgres.cpuMsPerPayment ?? NaN) : 0);
 
 /** Dev server and production topology side by side: end-to-end at each C, then the scale phase. */
 export function topologySection(results: BenchResults): string[] {

@@ -5,14 +5,17 @@ import { fileURLToPath } from 'node:url';
 import type { Database } from './client';
 
 /**
- * prisma/migrations, found upwards from this module: it is src/db/ under tsx and dist/ in the build and the image (the
- * Dockerfile copies the folder beside dist/).
+ * prisma/migrations, found upwards from this module up to the project's root (its package.json): it is src/db/ under
+ * tsx and dist/ in the build and the image (the Dockerfile copies the folder beside dist/). Without it the build is
+ * broken, and the process stops here rather than guess.
  */
 export function migrationsDirectory(from = path.dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'prisma', 'migrations');
     if (existsSync(candidate)) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`no prisma/migrations folder above ${from}`);
+    if (existsSync(path.join(dir, 'package.json')) || path.dirname(dir) === dir) {
+      throw new Error(`no prisma/migrations folder between ${from} and the project's root`);
+    }
   }
 }
 
