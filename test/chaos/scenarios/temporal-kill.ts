@@ -108,7 +108,7 @@ function temporalOutageScenario(get: () => ChaosContext, outage: TemporalOutage)
       expect(readDuring.status).toBe(200);
       rec.figure('GET /ready during the outage', `${readyDuring.status} ${JSON.stringify(readyDuring.body ?? null)}`, 'api');
       expect(readyDuring.status).toBe(200);
-      expect(readyDuring.body).toEqual({ status: 'degraded', checks: { database: 'ok', temporal: 'unavailable' } });
+      expect(readyDuring.body).toEqual({ status: 'degraded', checks: { database: 'ok', temporal: 'unavailable', schema: 'ok' } });
 
       const first = await Promise.all(firstTries);
       rec.figure(
