@@ -71,6 +71,18 @@ async function notificationSignals(paymentId: string): Promise<number> {
 const count = async (sql: string, ...values: unknown[]) => Number((await s.db.$queryRawUnsafe<{ n: bigint }[]>(sql, ...values))[0]!.n);
 
 /**
+ * A paid GoPay payment with `left` of its hourly budget of new notifications left: the rest spent by signed edits of its
+ * settlement (each a new meaning: another settlement_time within `hour`). `edited(i)` is the i-th such edit.
+ */
+async function paymentWithBudgetLeft(left: number, hour: string) {
+  const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
+  const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+  const edited = (i: number) => ({ ...settlement, settlement_time: `2026-12-07 ${hour}:${String(i).padStart(2, '0')}:00` });
+  for (let i = 0; i < budget - left; i++) expect((await postWebhook(JSON.stringify(edited(i)))).status).toBe(200);
+  return { id, budget, edited };
+}
+
+/**
  * PostgreSQL slow to finish an insert, made to order: another transaction holds uncommitted rows of these meanings, so
  * the webhook's insert of one counts the payment's rows, then waits on that transaction (the unique index) until it
  * ends. The caller rolls it back (or commits) and ends the client.
@@ -176,16 +188,13 @@ describe('attack 4b: one signed body with an unsigned field edited each time', (
 
 describe('attack 4c: the last edits within the budget sent all at once', () => {
   it('one API process stores no more than the budget, even while PostgreSQL is slow to finish each insert', async () => {
-    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
-    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
-    const edited = (i: number) => JSON.stringify({ ...settlement, settlement_time: `2026-12-07 02:${String(i).padStart(2, '0')}:00` });
-    for (let i = 0; i < budget - 2; i++) expect((await postWebhook(edited(i))).status).toBe(200);
+    const { id, budget, edited } = await paymentWithBudgetLeft(2, '02');
 
     // PostgreSQL slow to finish each insert: inserts made meanwhile all count the same 28 rows.
     const later = Array.from({ length: 20 }, (_, i) => edited(budget + i));
-    const locker = await holdUncommittedMeanings(id, later.map((body) => JSON.parse(body) as Record<string, unknown>));
+    const locker = await holdUncommittedMeanings(id, later);
     try {
-      const sent = Promise.all(later.map(postWebhook));
+      const sent = Promise.all(later.map((body) => postWebhook(JSON.stringify(body))));
       await sleep(1_000);
       await locker.query('rollback');
       const answers = await sent;
@@ -200,10 +209,7 @@ describe('attack 4c: the last edits within the budget sent all at once', () => {
 
 describe('a copy of a notification in flight, with one left in the budget', () => {
   it('is a duplicate, never refused: the budget counts other notifications in flight, not copies of the same one', async () => {
-    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
-    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
-    const edited = (i: number) => ({ ...settlement, settlement_time: `2026-12-07 03:${String(i).padStart(2, '0')}:00` });
-    for (let i = 0; i < budget - 1; i++) expect((await postWebhook(JSON.stringify(edited(i)))).status).toBe(200);
+    const { id, budget, edited } = await paymentWithBudgetLeft(1, '03');
 
     // The last one, and Midtrans's retry of it in other bytes, both while PostgreSQL is slow to finish the insert
     // (another transaction holds an uncommitted row of its meaning, as in attack 4c).
@@ -224,10 +230,7 @@ describe('a copy of a notification in flight, with one left in the budget', () =
 
 describe('a copy of a notification in flight while a copy of another one waits, with one left in the budget', () => {
   it('is a duplicate, never refused', async () => {
-    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', expiry_minutes: 15 });
-    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
-    const edited = (i: number) => ({ ...settlement, settlement_time: `2026-12-07 04:${String(i).padStart(2, '0')}:00` });
-    for (let i = 0; i < budget - 1; i++) expect((await postWebhook(JSON.stringify(edited(i)))).status).toBe(200);
+    const { id, budget, edited } = await paymentWithBudgetLeft(1, '04');
     const stored = edited(0);
     const last = edited(budget);
 
