@@ -1,0 +1,31 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findDescendant } from '../../bench/procs';
+
+const NEEDLE = 'src/bench-procs-program.ts';
+
+// The bench reads a service's CPU and memory from the program tsx runs, found below the process it spawned by the
+// entry named on the command line. A wrapper that forks before it becomes the program (pyenv's python3 shim runs
+// subshells, each a copy of its own command line) must not be taken for it: its pid is gone a moment later, and
+// every reading of the run would be empty.
+describe('the program below a spawned wrapper', () => {
+  let root: ChildProcess | undefined;
+
+  afterEach(() => {
+    if (root?.pid) process.kill(-root.pid, 'SIGKILL');
+    root = undefined;
+  });
+
+  it('is not a short-lived fork of the wrapper whose command line names the entry too', async () => {
+    const program = `${JSON.stringify(process.execPath)} -e 'console.log(process.pid); setInterval(() => {}, 1000)' ${NEEDLE}`;
+    // The subshell `(sleep 1; true)` is a fork of the shell, with the shell's command line, for a second.
+    root = spawn('bash', ['-c', `(sleep 1; true); ${program}; true`], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    expect(findDescendant(root.pid!, NEEDLE)).toBeUndefined();
+
+    const [printed] = (await once(root.stdout!, 'data')) as [Buffer];
+    expect(findDescendant(root.pid!, NEEDLE)).toBe(Number(printed.toString().trim()));
+  });
+});
