@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import path from 'node:path';
 
 /**
  * What the kernel says about a process: resident memory from /proc/<pid>/status (VmRSS now, VmHWM = peak since
@@ -202,9 +203,21 @@ export function descendantsOf(root: number): number[] {
   return found;
 }
 
-/** The process below `root` whose command line contains `needle` (tsx runs the real program as a child). */
-export function findDescendant(root: number, needle: string): number | undefined {
-  return descendantsOf(root).find((pid) => commandLine(pid).includes(needle));
+/**
+ * The Node program below `root` whose command line names `needle` (tsx runs the real program as a child). Only a
+ * process whose executable is Node counts: a wrapper's forks (pyenv's shim runs subshells before it becomes tsx) carry
+ * the wrapper's command line and are gone a moment later. Of several, the deepest: tsx's own process names the entry too.
+ */
+export function findNodeProgram(root: number, needle: string): number | undefined {
+  return descendantsOf(root).findLast((pid) => isNode(pid) && commandLine(pid).includes(needle));
+}
+
+function isNode(pid: number): boolean {
+  try {
+    return path.basename(readlinkSync(`/proc/${pid}/exe`)).startsWith('node');
+  } catch {
+    return false;
+  }
 }
 
 /** Bytes of a SQLite database with its -wal and -shm files (0 for a file that does not exist). */

@@ -18,7 +18,7 @@ import type { Topology } from './options';
 import { createCpuWeightGroup, type CpuWeightGroup } from './cpu-weight';
 import { withIoUringAsContainersRunIt } from './io-uring';
 import { createMemoryLimit, type MemoryLimit } from './memory-limit';
-import { findDescendant, parentOf, sqliteBytes } from './procs';
+import { findNodeProgram, parentOf, sqliteBytes } from './procs';
 import { attachSimulator, SIMULATOR_PROCESS_ENTRY, simulatorEnvironment, type BenchSimulator, type WebhookAttempt } from './simulator';
 import { now, say, withTimeout } from './util';
 
@@ -310,7 +310,7 @@ async function resolveMainPid(service: ServiceUnderTest, needle: string): Promis
   await waitFor(
     `the program ${service.name} runs`,
     async () => {
-      service.mainPid = findDescendant(service.pid!, needle);
+      service.mainPid = findNodeProgram(service.pid!, needle);
       return service.mainPid !== undefined || !service.running;
     },
     20_000,

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { findDescendant } from '../../bench/procs';
+import { findNodeProgram } from '../../bench/procs';
 
 const NEEDLE = 'src/bench-procs-program.ts';
 
@@ -23,9 +23,21 @@ describe('the program below a spawned wrapper', () => {
     root = spawn('bash', ['-c', `(sleep 1; true); ${program}; true`], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise((resolve) => setTimeout(resolve, 300));
 
-    expect(findDescendant(root.pid!, NEEDLE)).toBeUndefined();
+    expect(findNodeProgram(root.pid!, NEEDLE)).toBeUndefined();
 
     const [printed] = (await once(root.stdout!, 'data')) as [Buffer];
-    expect(findDescendant(root.pid!, NEEDLE)).toBe(Number(printed.toString().trim()));
+    expect(findNodeProgram(root.pid!, NEEDLE)).toBe(Number(printed.toString().trim()));
+  });
+
+  it("is the program tsx runs, not tsx's own process, when both are below the wrapper and name the entry", async () => {
+    const program = `setInterval(() => {}, 1000); console.log(process.pid)`;
+    const launcher = `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(program)}, '${NEEDLE}'], { stdio: 'inherit' }); setInterval(() => {}, 1000)`;
+    root = spawn('bash', ['-c', `${JSON.stringify(process.execPath)} -e ${JSON.stringify(launcher)} ${NEEDLE}; true`], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+
+    const [printed] = (await once(root.stdout!, 'data')) as [Buffer];
+    expect(findNodeProgram(root.pid!, NEEDLE)).toBe(Number(printed.toString().trim()));
   });
 });
