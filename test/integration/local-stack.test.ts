@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../scripts/local-stack/binaries';
 import { sleep } from '../support/fixtures';
+import { unusedPortBelowEphemeralRange } from '../support/ports';
 
 /**
  * The private PostgreSQL cluster as a newcomer meets it: started from any checkout, never confused with another
@@ -32,18 +33,6 @@ function run(command: string, args: string[], env: Record<string, string>, cwd =
 }
 
 const clusterEnv = (port: number, dataDirName: string) => ({ TIKETQ_PG_PORT: String(port), TIKETQ_PG_DATA_DIR: path.join('.data', dataDirName) });
-
-/**
- * A port nothing listens on, from the kernel. A fixed one can be taken by a connection's own (ephemeral) port: 54394
- * once was, in CI, while the squatter below tried to listen on it.
- */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The data directory of the PostgreSQL server answering on `port`, or null when none answers. */
 async function dataDirectoryOn(port: number): Promise<string | null> {
@@ -104,7 +93,7 @@ describe('the private PostgreSQL cluster', () => {
     execFileSync('tar', ['-xf', path.join(parent, 'tree.tar')], { cwd: checkout });
     symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(checkout, 'node_modules'));
 
-    const port = await freePort();
+    const port = await unusedPortBelowEphemeralRange();
     const started = run(path.join(checkout, 'node_modules', '.bin', 'tsx'), ['scripts/db-start.ts', 'tiketq'], clusterEnv(port, 'postgres'), checkout);
     whenDone(port);
     expect(started.output).not.toMatch(/Permission denied/);
@@ -114,7 +103,7 @@ describe('the private PostgreSQL cluster', () => {
   });
 
   it("refuses to use another checkout's cluster that holds the port, and says whose it is", async () => {
-    const port = await freePort();
+    const port = await unusedPortBelowEphemeralRange();
     const theirs = run(TSX, ['scripts/db-start.ts', 'postgres'], clusterEnv(port, 'postgres-test-theirs'));
     whenDone(port);
     expect(theirs.status).toBe(0);
@@ -134,7 +123,7 @@ describe('the private PostgreSQL cluster', () => {
   });
 
   it('the migration check stops the cluster it started, on success and on failure', async () => {
-    const port = await freePort();
+    const port = await unusedPortBelowEphemeralRange();
     whenDone(port);
     const passed = run('npm', ['run', '-s', 'check:migrations'], clusterEnv(port, 'postgres-test-check'));
     expect(passed.status).toBe(0);

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
@@ -9,6 +8,7 @@ import { workerIsPolling } from '../../scripts/local-stack/readiness';
 import { createDatabase, type Database } from '../../src/db/client';
 import { requiredMigrations } from '../../src/db/schema-migrations';
 import { eventually, TEST_PAYLOAD_ENCRYPTION_KEYS } from '../support/fixtures';
+import { unusedPortBelowEphemeralRange } from '../support/ports';
 import { privateDatabase } from '../support/service-harness';
 
 /**
@@ -19,14 +19,6 @@ import { privateDatabase } from '../support/service-harness';
  * worker started then is stopped with SIGTERM while it waits.
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A worker process as `npm run worker` starts it, on this file's database, with its output kept line by line. */
 function startWorker(env: Record<string, string>) {
@@ -102,7 +94,7 @@ const healthStatus = () =>
   );
 
 beforeAll(async () => {
-  [ports.metrics, ports.health] = [await freePort(), await freePort()];
+  [ports.metrics, ports.health] = [await unusedPortBelowEphemeralRange(), await unusedPortBelowEphemeralRange()];
   database = await privateDatabase();
   db = createDatabase(database.url, 2);
   temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
