@@ -410,6 +410,45 @@ describe('a signed notification for an order that is not ours', () => {
     expect(await storedOf(orderId)).toEqual({ rows: 1, duplicates: 29 });
   });
 
+  it('re-sent while PostgreSQL holds the first copy up, the copies wait in the API, not on its database connections', async () => {
+    const { orderId, body } = settlementOfAnotherOrder();
+    expect((await postWebhook(reformatted(body, 0))).status).toBe(404);
+    // PostgreSQL slow to count a copy, made to order: another transaction holds the order's row.
+    const locker = new pg.Client({ connectionString: inject('databaseUrl') });
+    const observer = new pg.Client({ connectionString: inject('databaseUrl') });
+    await Promise.all([locker.connect(), observer.connect()]);
+    try {
+      await locker.query('begin');
+      await locker.query('select id from webhook_notifications where order_id = $1 for update', [orderId]);
+      const lockerPid = (await locker.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+      // Sessions waiting behind the locker, directly or behind another waiting one.
+      const waitingBehindLocker = async () =>
+        Number(
+          (
+            await observer.query<{ n: string }>(
+              `with recursive waiting(pid) as (
+                 select pid from pg_stat_activity where $1 = any(pg_blocking_pids(pid))
+                 union select a.pid from pg_stat_activity a join waiting w on w.pid = any(pg_blocking_pids(a.pid)))
+               select count(*) as n from waiting`,
+              [lockerPid],
+            )
+          ).rows[0]!.n,
+        );
+
+      const answers = Promise.all(Array.from({ length: 10 }, (_, variant) => postWebhook(reformatted(body, variant + 1))));
+      await s.eventually(waitingBehindLocker, (n) => n > 0);
+      await sleep(500);
+      const waiting = await waitingBehindLocker();
+      await locker.query('rollback');
+
+      expect(waiting).toBe(1);
+      expect((await answers).map((a) => a.body.error?.code)).toEqual(Array(10).fill('PAYMENT_NOT_FOUND'));
+      expect(await storedOf(orderId)).toEqual({ rows: 1, duplicates: 10 });
+    } finally {
+      await Promise.all([locker.end(), observer.end()]);
+    }
+  });
+
   it('re-sent 30 times at once is still stored once and counted', async () => {
     const orders = Array.from({ length: 5 }, settlementOfAnotherOrder);
     for (const { orderId, body } of orders) {
