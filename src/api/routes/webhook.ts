@@ -9,6 +9,7 @@ import {
   noteOverBudgetRefusal,
   storeRejectedNotification,
   storeUnknownPaymentNotification,
+  type NotificationClaim,
   type RejectionReason,
   type VerifiedNotification,
 } from '../../db/notifications';
@@ -79,7 +80,7 @@ export function webhookRoutes(deps: ApiDependencies) {
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
   const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
-  /** This process's claims in flight: payment id → meaning → the first claim of it. */
+  /** This process's notifications in flight: payment id → meaning → the turn of its latest copy (see inTurn). */
   const claimsInFlight = new Map<string, Map<string, Promise<unknown>>>();
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
@@ -127,52 +128,55 @@ export function webhookRoutes(deps: ApiDependencies) {
     };
 
     const observation = toMidtransObservation(notification);
-    const claim = await claimWithinBudget(stored);
-    if (claim.kind === 'unknown_payment') {
-      // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
-      // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
-      // cannot have one: Temporal is not asked. A closed workflow takes no signal: the notification is kept as for an
-      // order we do not know.
-      if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
-        return answer('accepted');
+    return inTurn(stored, async (claim) => {
+      if (claim.kind === 'unknown_payment') {
+        // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
+        // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
+        // cannot have one: Temporal is not asked. A closed workflow takes no signal: the notification is kept as for an
+        // order we do not know.
+        if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
+          return answer('accepted');
+        }
+        await storeUnknownPaymentNotification(db, stored);
+        metrics.countWebhook('unknown_payment');
+        throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
       }
-      await storeUnknownPaymentNotification(db, stored);
-      metrics.countWebhook('unknown_payment');
-      throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
-    }
-    if (claim.kind === 'duplicate') return answer('duplicate');
-    if (claim.kind === 'over_budget') {
-      metrics.countWebhook('over_budget');
-      overBudget(c.get('log'), { paymentId }, 'notification refused: the payment has had its new notifications for the hour');
-      askToLookInstead(c.get('log'), paymentId);
-      throw new ApiError('TOO_MANY_NOTIFICATIONS', `payment ${paymentId} has had its new notifications for the hour`, undefined, OVER_BUDGET_RETRY_SECONDS);
-    }
-    forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
-    return answer('accepted');
+      if (claim.kind === 'duplicate') return answer('duplicate');
+      if (claim.kind === 'over_budget') {
+        metrics.countWebhook('over_budget');
+        overBudget(c.get('log'), { paymentId }, 'notification refused: the payment has had its new notifications for the hour');
+        askToLookInstead(c.get('log'), paymentId);
+        throw new ApiError('TOO_MANY_NOTIFICATIONS', `payment ${paymentId} has had its new notifications for the hour`, undefined, OVER_BUDGET_RETRY_SECONDS);
+      }
+      forwarder.signal({ id: claim.id, paymentId, observation, attempts: 0 });
+      return answer('accepted');
+    });
   }
 
   /**
-   * The budget's count sees committed rows only, so claims for one payment made together would each pass it. This
-   * process's claims in flight for the payment's other meanings count as rows too (one of them may yet fail, so near
-   * the budget a new notification can be refused one early). A copy of a meaning in flight waits for that claim, then
-   * finds its row: a duplicate, never refused. Nothing else waits.
+   * Handles a notification once the copies of its meaning that came before it to this process are handled, and holds no
+   * database connection while it waits: a copy then finds its row (a duplicate, never refused) or, for an order not
+   * ours, the row the store before it left, so copies never queue on one another in PostgreSQL, each on a connection
+   * of the pool. The budget's count sees committed rows only, so claims for one payment made together would each pass
+   * it: this process's other meanings in flight for the payment count as rows too (one of them may yet fail, so near
+   * the budget a new notification can be refused one early). Nothing else waits.
    */
-  async function claimWithinBudget(stored: VerifiedNotification) {
+  async function inTurn<T>(stored: VerifiedNotification, handle: (claim: NotificationClaim) => Promise<T>): Promise<T> {
     const { paymentId, meaningSha256 } = stored;
     const budget = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
     const meanings = claimsInFlight.get(paymentId) ?? new Map<string, Promise<unknown>>();
     claimsInFlight.set(paymentId, meanings);
-    const original = meanings.get(meaningSha256);
-    if (original) {
-      await original.catch(() => undefined);
-      return claimNotification(db, stored, budget - meanings.size + (meanings.has(meaningSha256) ? 1 : 0));
-    }
-    const claim = claimNotification(db, stored, budget - meanings.size);
-    meanings.set(meaningSha256, claim);
+    const otherMeaningsInFlight = () => meanings.size - (meanings.has(meaningSha256) ? 1 : 0);
+    const before = meanings.get(meaningSha256);
+    const turn = (async () => {
+      if (before) await before.catch(() => undefined);
+      return handle(await claimNotification(db, stored, budget - otherMeaningsInFlight()));
+    })();
+    meanings.set(meaningSha256, turn);
     try {
-      return await claim;
+      return await turn;
     } finally {
-      meanings.delete(meaningSha256);
+      if (meanings.get(meaningSha256) === turn) meanings.delete(meaningSha256);
       if (meanings.size === 0) claimsInFlight.delete(paymentId);
     }
   }
