@@ -204,12 +204,22 @@ export function descendantsOf(root: number): number[] {
 }
 
 /**
- * The Node program below `root` whose command line names `needle` (tsx runs the real program as a child). Only a
- * process whose executable is Node counts: a wrapper's forks (pyenv's shim runs subshells before it becomes tsx) carry
- * the wrapper's command line and are gone a moment later. Of several, the deepest: tsx's own process names the entry too.
+ * The Node program below `root` whose command line names `needle`: the program tsx runs. Only a process whose
+ * executable is Node counts (a wrapper's forks, such as pyenv's shim's subshells before it becomes tsx, carry the
+ * wrapper's command line and are gone a moment later), and not tsx's own launcher, which names the entry too.
  */
 export function findNodeProgram(root: number, needle: string): number | undefined {
-  return descendantsOf(root).findLast((pid) => isNode(pid) && commandLine(pid).includes(needle));
+  return descendantsOf(root).find((pid) => isNode(pid) && !isTsxLauncher(pid) && commandLine(pid).includes(needle));
+}
+
+/** node's first argument is tsx's command-line script (`node_modules/.bin/tsx` or the `tsx/dist/cli.mjs` it links to). */
+function isTsxLauncher(pid: number): boolean {
+  try {
+    const script = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[1] ?? '';
+    return /(^|\/)(\.bin\/tsx|tsx\/dist\/cli\.m?js)$/.test(script);
+  } catch {
+    return false;
+  }
 }
 
 function isNode(pid: number): boolean {
