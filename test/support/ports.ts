@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
-// Below the kernel's ephemeral range and below the fixed ports of the chaos suite (27000–27999) and the bench (28000 up).
+// Below the kernel's ephemeral range and below the fixed ports of the bench (26533 up: its production topology's
+// membership ports, Temporal, the API) and the chaos suite (26933 up).
 const LOWEST = 20_000;
-const HIGHEST = 26_999;
+const HIGHEST = 26_499;
 
 /**
  * A port nothing listens on, for a process a test starts seconds later (a PostgreSQL cluster, a worker's health
@@ -12,6 +13,7 @@ const HIGHEST = 26_999;
  */
 export async function unusedPortBelowEphemeralRange(): Promise<number> {
   const highest = Math.min(HIGHEST, ephemeralRangeStart() - 1);
+  if (highest < LOWEST) throw new Error(`the kernel's ephemeral range starts at ${highest + 1}: no port below it from ${LOWEST} on`);
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (highest - LOWEST + 1));
     if (await canListen(port)) return port;
