@@ -42,7 +42,7 @@ function rawQueryCannotReachDatabase(): Error {
 /** A database whose every query fails with `error` (ORM calls and raw SQL alike). */
 const failingDb = (error: () => Error) => ({ $queryRaw: () => Promise.reject(error()), payment: { findUnique: () => Promise.reject(error()) } });
 
-function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight = 64) {
+function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight = 64, workflows = {} as PaymentWorkflows) {
   return createApp({
     config: apiConfig({
       API_KEYS: [],
@@ -51,7 +51,7 @@ function appWith(db: unknown, metrics = createApiMetrics(), webhookMaxInFlight =
       MIDTRANS_SERVER_KEY: 'SB-Mid-server-unit',
     }),
     db: db as Database,
-    workflows: {} as PaymentWorkflows,
+    workflows,
     logger: createLogger('silent', 'api'),
     metrics,
     checkTemporal: async () => {},
@@ -144,5 +144,30 @@ describe('a burst of Midtrans notifications while PostgreSQL or Temporal is slow
     const after = await notification('pay-0123456789abcdef0123456789abcde4');
     expect(queries).toBe(3);
     expect(((await after.json()) as { error: { message: string } }).error.message).not.toContain('in flight');
+  });
+});
+
+describe('a signed notification for an order of our shape that the read model does not have, while Temporal is unreachable', () => {
+  it('answers 503 and stores nothing: whether the payment exists is not known, so Midtrans is to send it again', async () => {
+    const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: No connection established'), { name: 'ServiceError', code: 14 });
+    const client = { workflow: { getHandle: () => ({ describe: () => Promise.reject(unavailable()) }) } } as unknown as Client;
+    // The claim finds neither the payment's row nor its checkout, nor a copy of it already stored for an order not ours.
+    const db = {
+      $queryRaw: vi.fn(async (strings: TemplateStringsArray) => (strings.join('?').includes(' as spent') ? [{ spent: false }] : [])),
+      $executeRaw: vi.fn(async () => 0),
+      $transaction: vi.fn(async () => []),
+    };
+    const orderId = 'pay-0123456789abcdef0123456789abcdef';
+    const body = { order_id: orderId, status_code: '200', gross_amount: '250000.00', transaction_status: 'settlement' };
+    const answer = await appWith(db, createApiMetrics(), 64, createPaymentWorkflows(client, 'q')).request('/payments/webhook', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...body, signature_key: midtransSignature(orderId, '200', '250000.00', 'SB-Mid-server-unit') }),
+    });
+
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).not.toBeNull();
+    expect(db.$transaction).not.toHaveBeenCalled();
+    expect(db.$executeRaw).not.toHaveBeenCalled();
   });
 });
