@@ -45,13 +45,15 @@ export type StartOutcome =
 /** Everything the API asks of Temporal; the API never talks to Midtrans itself. */
 export function createPaymentWorkflows(client: Client, taskQueue: string) {
   const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
+  /** False only when Temporal says there is no such workflow; Temporal unreachable (or slow past the deadline) throws. */
   const exists = (paymentId: string) =>
-    handle(paymentId)
-      .describe()
-      .then(
-        () => true,
-        () => false,
-      );
+    client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => handle(paymentId).describe()).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof WorkflowNotFoundError) return false;
+        throw error;
+      },
+    );
   /** Updates this process is waiting for, by workflow and update id: a retry joins the wait instead of adding one. */
   const updatesInFlight = new Map<string, Promise<PaymentView>>();
 
@@ -129,7 +131,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       // retrying the start, which may yet fail: answer 202 only once Temporal has the workflow, otherwise wait for the
       // start to succeed or fail (then the error is a 503 the client can retry, never a payment id that never existed).
       for (;;) {
-        if (await exists(input.request.paymentId)) return { kind: 'still-charging' };
+        if (await exists(input.request.paymentId).catch(() => false)) return { kind: 'still-charging' };
         const settled = await Promise.race([charged, sleep(1_000).then(() => null)]);
         if (settled) return settled;
       }

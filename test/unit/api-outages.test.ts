@@ -90,6 +90,7 @@ describe('POST /payments while Temporal is unreachable', () => {
 
   function fakeClient(options: { startFailsAfterMs: number; workflowExists: boolean }) {
     return {
+      withDeadline: (_deadline: number, call: () => Promise<unknown>) => call(),
       workflow: {
         executeUpdateWithStart: () =>
           new Promise((_, reject) => setTimeout(() => reject(unavailable()), options.startFailsAfterMs).unref()),
@@ -150,7 +151,10 @@ describe('a burst of Midtrans notifications while PostgreSQL or Temporal is slow
 describe('a signed notification for an order of our shape that the read model does not have, while Temporal is unreachable', () => {
   it('answers 503 and stores nothing: whether the payment exists is not known, so Midtrans is to send it again', async () => {
     const unavailable = () => Object.assign(new Error('14 UNAVAILABLE: No connection established'), { name: 'ServiceError', code: 14 });
-    const client = { workflow: { getHandle: () => ({ describe: () => Promise.reject(unavailable()) }) } } as unknown as Client;
+    const client = {
+      withDeadline: (_deadline: number, call: () => Promise<unknown>) => call(),
+      workflow: { getHandle: () => ({ describe: () => Promise.reject(unavailable()) }) },
+    } as unknown as Client;
     // The claim finds neither the payment's row nor its checkout, nor a copy of it already stored for an order not ours.
     const db = {
       $queryRaw: vi.fn(async (strings: TemplateStringsArray) => (strings.join('?').includes(' as spent') ? [{ spent: false }] : [])),
