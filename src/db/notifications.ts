@@ -155,13 +155,7 @@ export async function storeUnknownPaymentNotification(db: Database, n: VerifiedN
   await db.$transaction([
     db.$executeRaw`select pg_advisory_xact_lock(hashtextextended(${`unknown-order-notification:${orderId}:${n.meaningSha256}`}, 0))`,
     db.$executeRaw`
-    with counted as (
-      update webhook_notifications
-      set duplicate_count = duplicate_count + 1, last_duplicate_at = (now() at time zone 'utc')
-      where id = (select id from webhook_notifications
-                  where payment_id is null and order_id = ${orderId} and meaning_sha256 = ${n.meaningSha256}
-                  order by id limit 1)
-      returning id)
+    with counted as (${countUnknownPaymentCopySql(orderId, n.meaningSha256)})
     insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
       gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at)
     select null, ${orderId}, ${text(n.body.transaction_id)}, ${text(n.body.transaction_status)},
@@ -169,6 +163,22 @@ export async function storeUnknownPaymentNotification(db: Database, n: VerifiedN
       ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc')
     where not exists (select 1 from counted)`,
   ]);
+}
+
+/** Counts a copy of a notification already stored for an order we do not have; false when none is stored yet. */
+export async function countUnknownPaymentCopy(db: Database, n: VerifiedNotification): Promise<boolean> {
+  const counted = await db.$queryRaw<{ id: bigint }[]>(countUnknownPaymentCopySql(text(n.body.order_id), n.meaningSha256));
+  return counted.length > 0;
+}
+
+function countUnknownPaymentCopySql(orderId: string | null, meaningSha256: string): Prisma.Sql {
+  return Prisma.sql`
+    update webhook_notifications
+    set duplicate_count = duplicate_count + 1, last_duplicate_at = (now() at time zone 'utc')
+    where id = (select id from webhook_notifications
+                where payment_id is null and order_id = ${orderId} and meaning_sha256 = ${meaningSha256}
+                order by id limit 1)
+    returning id`;
 }
 
 export async function setNotificationOutcome(db: Database, id: number, outcome: Exclude<NotificationOutcome, 'received'>): Promise<void> {

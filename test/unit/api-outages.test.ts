@@ -157,7 +157,9 @@ describe('a signed notification for an order of our shape that the read model do
     } as unknown as Client;
     // The claim finds neither the payment's row nor its checkout, nor a copy of it already stored for an order not ours.
     const db = {
-      $queryRaw: vi.fn(async (strings: TemplateStringsArray) => (strings.join('?').includes(' as spent') ? [{ spent: false }] : [])),
+      $queryRaw: vi.fn(async (query: TemplateStringsArray | { sql: string }) =>
+        ('sql' in query ? query.sql : query.join('?')).includes(' as spent') ? [{ spent: false }] : [],
+      ),
       $executeRaw: vi.fn(async () => 0),
       $transaction: vi.fn(async () => []),
     };

@@ -5,6 +5,7 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import {
   claimNotification,
+  countUnknownPaymentCopy,
   purgeRejectedNotifications,
   noteOverBudgetRefusal,
   storeRejectedNotification,
@@ -80,8 +81,10 @@ export function webhookRoutes(deps: ApiDependencies) {
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
   const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
-  /** This process's notifications in flight: payment id → meaning → the turn of its latest copy (see inTurn). */
-  const claimsInFlight = new Map<string, Map<string, Promise<unknown>>>();
+  /** This process's claims being made, by payment: the meanings whose claim PostgreSQL has not answered yet. */
+  const claimsInFlight = new Map<string, Set<string>>();
+  /** This process's latest copy of each notification in flight, by payment and meaning: the next copy waits for it. */
+  const latestCopies = new Map<string, Promise<unknown>>();
 
   // Load shedding: when PostgreSQL slows down under a burst, waiting requests only hold memory and add stalled calls
   // to the backlog. A 503 with Retry-After costs nothing and Midtrans delivers the notification again.
@@ -133,11 +136,13 @@ export function webhookRoutes(deps: ApiDependencies) {
         // Neither row nor checkout, yet the workflow may exist: the read model lost it (a database restore). The signal
         // moves the payment on, and the workflow's next write recreates the row. An order id not shaped like ours
         // cannot have one: Temporal is not asked. A closed workflow takes no signal: the notification is kept as for an
-        // order we do not know.
-        if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
-          return answer('accepted');
+        // order we do not know. A copy of one kept so is counted on its row: Temporal's answer for it stands.
+        if (!(await countUnknownPaymentCopy(db, stored))) {
+          if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
+            return answer('accepted');
+          }
+          await storeUnknownPaymentNotification(db, stored);
         }
-        await storeUnknownPaymentNotification(db, stored);
         metrics.countWebhook('unknown_payment');
         throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
       }
@@ -154,30 +159,44 @@ export function webhookRoutes(deps: ApiDependencies) {
   }
 
   /**
-   * Handles a notification once the copies of its meaning that came before it to this process are handled, and holds no
-   * database connection while it waits: a copy then finds its row (a duplicate, never refused) or, for an order not
-   * ours, the row the store before it left, so copies never queue on one another in PostgreSQL, each on a connection
-   * of the pool. The budget's count sees committed rows only, so claims for one payment made together would each pass
-   * it: this process's other meanings in flight for the payment count as rows too (one of them may yet fail, so near
-   * the budget a new notification can be refused one early). Nothing else waits.
+   * Handles a notification once the copies of it that came to this process before it are handled, holding no database
+   * connection while it waits: a copy then finds the row the one before it left (a duplicate, or for an order not ours
+   * a copy counted), so copies never queue on one another in PostgreSQL, each on a connection of the pool. Nothing
+   * else waits.
    */
   async function inTurn<T>(stored: VerifiedNotification, handle: (claim: NotificationClaim) => Promise<T>): Promise<T> {
-    const { paymentId, meaningSha256 } = stored;
-    const budget = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
-    const meanings = claimsInFlight.get(paymentId) ?? new Map<string, Promise<unknown>>();
-    claimsInFlight.set(paymentId, meanings);
-    const otherMeaningsInFlight = () => meanings.size - (meanings.has(meaningSha256) ? 1 : 0);
-    const before = meanings.get(meaningSha256);
+    const copies = `${stored.paymentId}\n${stored.meaningSha256}`;
+    const before = latestCopies.get(copies);
     const turn = (async () => {
       if (before) await before.catch(() => undefined);
-      return handle(await claimNotification(db, stored, budget - otherMeaningsInFlight()));
+      return handle(await claimWithinBudget(stored, { first: !before }));
     })();
-    meanings.set(meaningSha256, turn);
+    latestCopies.set(copies, turn);
     try {
       return await turn;
     } finally {
-      if (meanings.get(meaningSha256) === turn) meanings.delete(meaningSha256);
-      if (meanings.size === 0) claimsInFlight.delete(paymentId);
+      if (latestCopies.get(copies) === turn) latestCopies.delete(copies);
+    }
+  }
+
+  /**
+   * The budget's count sees committed rows only, so claims for one payment made together would each pass it: this
+   * process's claims being made for the payment's other meanings count as rows too (one of them may yet fail, so near
+   * the budget a new notification can be refused one early). Only the first of a line of copies (inTurn) is counted:
+   * a later one finds the row the first stored, so a flood of copies of a stored notification holds no place in it.
+   */
+  async function claimWithinBudget(stored: VerifiedNotification, { first }: { first: boolean }): Promise<NotificationClaim> {
+    const { paymentId, meaningSha256 } = stored;
+    const budgetLeft = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - (claimsInFlight.get(paymentId)?.size ?? 0);
+    if (!first) return claimNotification(db, stored, budgetLeft);
+    const claiming = claimsInFlight.get(paymentId) ?? new Set<string>();
+    claimsInFlight.set(paymentId, claiming);
+    claiming.add(meaningSha256);
+    try {
+      return await claimNotification(db, stored, budgetLeft);
+    } finally {
+      claiming.delete(meaningSha256);
+      if (claiming.size === 0) claimsInFlight.delete(paymentId);
     }
   }
 
