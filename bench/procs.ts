@@ -173,10 +173,15 @@ export function parentOf(pid: number): number | undefined {
 }
 
 export function commandLine(pid: number): string {
+  return commandArguments(pid).join(' ').trim();
+}
+
+/** The process's arguments as it was started (argv), none when it is gone. */
+function commandArguments(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return '';
+    return [];
   }
 }
 
@@ -214,12 +219,7 @@ export function findNodeProgram(root: number, needle: string): number | undefine
 
 /** node's first argument is tsx's command-line script (`node_modules/.bin/tsx` or the `tsx/dist/cli.mjs` it links to). */
 function isTsxLauncher(pid: number): boolean {
-  try {
-    const script = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[1] ?? '';
-    return /(^|\/)(\.bin\/tsx|tsx\/dist\/cli\.m?js)$/.test(script);
-  } catch {
-    return false;
-  }
+  return /(^|\/)(\.bin\/tsx|tsx\/dist\/cli\.m?js)$/.test(commandArguments(pid)[1] ?? '');
 }
 
 function isNode(pid: number): boolean {
