@@ -297,8 +297,10 @@ describe('attack 5: unsigned requests cost little and never crowd out a genuine 
     expect(rows.every((r) => r.source_address?.endsWith('127.0.0.1'))).toBe(true);
     // A record is a few hundred bytes whatever the body's size: 200 of them weigh less than one body.
     expect(Math.max(...rows.map((r) => r.row_bytes))).toBeLessThan(400);
-    // The table and its indexes grew by less than 1 KB a request (12 MB of bodies were sent).
-    expect((await tableBytes()) - tableBytesBefore).toBeLessThan(200 * 1024);
+    // The per-row bound above is the exact check. The table's size is the blunt one, and not this test's alone: the
+    // project's other files record their own refusals into the same table meanwhile, and index pages split unevenly
+    // (328 KB once in CI where 200 rows take about 100 KB). 12 MB of bodies were sent; keeping one in twelve crosses 1 MB.
+    expect((await tableBytes()) - tableBytesBefore).toBeLessThan(1024 * 1024);
     expect((await invalidSignatureCount()) - metricsBefore).toBe(200);
   });
 
