@@ -261,6 +261,43 @@ describe('a copy of a notification in flight while a copy of another one waits, 
   });
 });
 
+describe('a copy of a notification whose first copy failed, with one left in the budget', () => {
+  it('claims in the first one\'s place: a new notification in flight beside it is refused, the budget is not passed', async () => {
+    const { id, budget, edited } = await paymentWithBudgetLeft(1, '05');
+    const first = edited(budget);
+    const other = edited(budget + 1);
+    const waitingInserts = () =>
+      s.db.$queryRawUnsafe<{ pid: number }[]>(
+        "select pid from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into webhook_notifications%'",
+      );
+    const untilWaiting = async (n: number) => {
+      await vi.waitFor(async () => expect(await waitingInserts()).toHaveLength(n), { timeout: 10_000, interval: 50 });
+      return waitingInserts();
+    };
+
+    // Both inserts wait on uncommitted rows of their meanings (as in attack 4c), each having counted the same rows.
+    const locker = await holdUncommittedMeanings(id, [first, other]);
+    try {
+      const original = postWebhook(JSON.stringify(first));
+      const [stuck] = await untilWaiting(1);
+      const copy = postWebhook(reformatted(first, 1));
+      await sleep(300);
+      // The first copy's statement fails (its connection dropped); the copy waiting behind it in the API goes next.
+      await s.db.$queryRawUnsafe('select pg_terminate_backend($1)', stuck!.pid);
+      expect((await original).status).toBeGreaterThanOrEqual(500);
+      await untilWaiting(1);
+      const another = postWebhook(JSON.stringify(other));
+      await untilWaiting(2);
+      await locker.query('rollback');
+      const answers = await Promise.all([copy, another]);
+      expect(answers.map((a) => `${a.status} ${a.body.status ?? a.body.error?.code}`)).toEqual(['200 accepted', '429 TOO_MANY_NOTIFICATIONS']);
+    } finally {
+      await locker.end();
+    }
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget);
+  });
+});
+
 describe('attack 5: unsigned requests cost little and never crowd out a genuine notification', () => {
   const BODY_BYTES = 60 * 1024;
 
