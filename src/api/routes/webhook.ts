@@ -168,8 +168,9 @@ export function webhookRoutes(deps: ApiDependencies) {
     const copies = `${stored.paymentId}\n${stored.meaningSha256}`;
     const before = latestCopies.get(copies);
     const turn = (async () => {
-      if (before) await before.catch(() => undefined);
-      return handle(await claimWithinBudget(stored, { first: !before }));
+      // A copy answered before this one left its row (or was counted on it); one that failed or was refused left none.
+      const rowLeft = before ? await before.then(() => true, () => false) : false;
+      return handle(await claimWithinBudget(stored, { mayStore: !rowLeft }));
     })();
     latestCopies.set(copies, turn);
     try {
@@ -182,13 +183,14 @@ export function webhookRoutes(deps: ApiDependencies) {
   /**
    * The budget's count sees committed rows only, so claims for one payment made together would each pass it: this
    * process's claims being made for the payment's other meanings count as rows too (one of them may yet fail, so near
-   * the budget a new notification can be refused one early). Only the first of a line of copies (inTurn) is counted:
-   * a later one finds the row the first stored, so a flood of copies of a stored notification holds no place in it.
+   * the budget a new notification can be refused one early). A copy whose predecessor in line (inTurn) left its row
+   * is not counted: it can only find that row, so a flood of copies of a stored notification holds no place in it. The
+   * first of a line, and a copy after one that failed or was refused, may store a row, and are counted.
    */
-  async function claimWithinBudget(stored: VerifiedNotification, { first }: { first: boolean }): Promise<NotificationClaim> {
+  async function claimWithinBudget(stored: VerifiedNotification, { mayStore }: { mayStore: boolean }): Promise<NotificationClaim> {
     const { paymentId, meaningSha256 } = stored;
     const budgetLeft = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - (claimsInFlight.get(paymentId)?.size ?? 0);
-    if (!first) return claimNotification(db, stored, budgetLeft);
+    if (!mayStore) return claimNotification(db, stored, budgetLeft);
     const claiming = claimsInFlight.get(paymentId) ?? new Set<string>();
     claimsInFlight.set(paymentId, claiming);
     claiming.add(meaningSha256);
