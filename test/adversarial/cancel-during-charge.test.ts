@@ -12,9 +12,22 @@ import { startService, type Service } from '../support/service-harness';
 let s: Service;
 /** While set, every charge fails as a network error would, before reaching the simulator. */
 let chargesFail = false;
+/** While set, every charge waits (as a slow gateway would) until `releaseCharges`, or until its caller gives up. */
+let chargesHang = false;
+const heldCharges: (() => void)[] = [];
+const releaseCharges = () => {
+  chargesHang = false;
+  for (const release of heldCharges.splice(0)) release();
+};
 const failingCharges: typeof fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
   if (chargesFail && url.pathname.endsWith('/charge')) return Promise.reject(new TypeError('fetch failed'));
+  if (chargesHang && url.pathname.endsWith('/charge')) {
+    return new Promise((resolve, reject) => {
+      heldCharges.push(() => resolve(fetch(input, init)));
+      init?.signal?.addEventListener('abort', () => reject(init.signal!.reason as Error));
+    });
+  }
   return fetch(input, init);
 };
 
@@ -23,6 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   chargesFail = false;
+  releaseCharges();
   await s?.close();
 });
 
@@ -64,5 +78,47 @@ describe('a cancel while the charge is being placed', () => {
     expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
     expect(retried.headers.get('idempotent-replayed')).toBeNull();
     expect((await atMidtrans(id))?.transaction.transaction_status).toBe('cancel');
+  });
+});
+
+describe('a cancel or refund while the charge is still waiting for the gateway, before the payment has a row', () => {
+  it('is answered by the workflow (409 CHARGE_IN_PROGRESS, 409 INVALID_STATE), not 404; once charged, the cancel goes through', async () => {
+    chargesHang = true;
+    let id: string;
+    const key = `cancel-${randomUUID()}`;
+    const cancel = () => s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': key });
+    try {
+      const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay' }));
+      expect(created.status).toBe(202);
+      id = created.body.payment_id;
+      expect(await s.db.payment.findUnique({ where: { id } })).toBeNull();
+
+      const refused = await cancel();
+      expect(`${refused.status} ${refused.body.error?.code}`).toBe('409 CHARGE_IN_PROGRESS');
+      expect(refused.headers.get('retry-after')).toBe('5');
+      // Not paid, so not refundable: the workflow's answer, not a 404.
+      const refund = await s.api('POST', `/payments/${id}/refund`, { amount: 1_000, reason: 'too early' });
+      expect(`${refund.status} ${refund.body.error?.code}`).toBe('409 INVALID_STATE');
+      expect(await atMidtrans(id)).toBeNull();
+    } finally {
+      releaseCharges();
+    }
+
+    await s.eventually(
+      () => s.api('GET', `/payments/${id}`),
+      (payment) => payment.body.payment_instructions !== null,
+    );
+    const retried = await cancel();
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
+    expect((await atMidtrans(id))?.transaction.transaction_status).toBe('cancel');
+  });
+
+  it('a payment nobody created is still 404 PAYMENT_NOT_FOUND', async () => {
+    const unknown = `pay-${randomUUID().replaceAll('-', '')}`;
+    for (const path of [`/payments/${unknown}/cancel`, `/payments/${unknown}/refund`]) {
+      const answer = await s.api('POST', path, { reason: 'nobody made it' });
+      expect(`${answer.status} ${answer.body.error?.code}`).toBe('404 PAYMENT_NOT_FOUND');
+    }
   });
 });
