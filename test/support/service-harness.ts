@@ -33,6 +33,8 @@ export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3Rz
 export async function startService(
   options: {
     createWaitMs?: number;
+    /** UPDATE_WAIT_MS: how long a cancel or refund waits for the workflow before 504 UPDATE_PENDING. */
+    updateWaitMs?: number;
     midtransFetch?: typeof fetch;
     temporalAddress?: string;
     databaseUrl?: string;
@@ -63,7 +65,10 @@ export async function startService(
   // As in src/server.ts, but not sweeping unless a test starts it: tests share a database.
   const forwarder = createNotificationForwarder({ db, workflows: options.signalsThrough?.(workflows) ?? workflows, logger, metrics });
   const dependencies: ApiDependencies = {
-    config: apiConfig({ CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000 }),
+    config: apiConfig({
+      CREATE_PAYMENT_WAIT_MS: options.createWaitMs ?? 10_000,
+      ...(options.updateWaitMs === undefined ? {} : { UPDATE_WAIT_MS: options.updateWaitMs }),
+    }),
     db,
     workflows,
     forwarder,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -14,6 +13,7 @@ import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
 import { searchFiltersOf } from '../operator-response';
 import { paymentSearchPageSchema, paymentSearchQuery } from '../operator-schemas';
 import type { ApiEnv } from '../middleware/request-context';
+import { isPaymentIdShaped, newPaymentId } from '../payment-ids';
 import { paymentDetailResponse, paymentResponse, paymentResponseFromRow } from '../payment-response';
 import {
   API_KEY_SECURITY,
@@ -44,9 +44,6 @@ import { readValidBody } from '../validation';
 
 /** How soon a client should retry a cancel or refund answered 504 UPDATE_PENDING: a worker or gateway needs seconds. */
 const UPDATE_RETRY_AFTER_SECONDS = 5;
-
-/** Payment ids are Midtrans order ids too: `pay-` + 32 hex characters, within Midtrans's 50-character limit. */
-const newPaymentId = () => `pay-${randomUUID().replaceAll('-', '')}`;
 
 /** What the payment's workflow carries: no personal data and no card token (those are the checkout). */
 function paymentTerms(paymentId: string, body: CreatePaymentBody): PaymentTerms {
@@ -303,7 +300,7 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
   app.openapi(cancelPayment, async (c) => {
     const { payment_id } = c.req.valid('param');
     const body = await readValidBody(c, cancelPaymentBody);
-    if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
+    await requirePayment(payment_id);
     const claimed = await keys.claim(c, 'POST /payments/{payment_id}/cancel', payment_id, body);
     return answerUpdate(c, payment_id, claimed, (updateId) => workflows.cancel(payment_id, { reason: body.reason }, updateId));
   });
@@ -311,12 +308,22 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
   app.openapi(refundPayment, async (c) => {
     const { payment_id } = c.req.valid('param');
     const body = await readValidBody(c, refundPaymentBody);
-    if (!(await findPayment(db, payment_id))) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${payment_id}`);
+    await requirePayment(payment_id);
     const claimed = await keys.claim(c, 'POST /payments/{payment_id}/refund', payment_id, body);
     return answerUpdate(c, payment_id, claimed, (updateId) =>
       workflows.refund(payment_id, { amount: body.amount, reason: body.reason }, updateId),
     );
   });
+
+  /**
+   * A cancel or refund is for a payment with a row, or with only its workflow: after a 202 the row waits for the
+   * charge's answer (the workflow then answers CHARGE_IN_PROGRESS), and after a restore it waits for the next write.
+   */
+  async function requirePayment(paymentId: string): Promise<void> {
+    if (await findPayment(db, paymentId)) return;
+    if (isPaymentIdShaped(paymentId) && (await workflows.exists(paymentId))) return;
+    throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
+  }
 
   /**
    * Cancel and refund: the first answer again when the key has one; otherwise the workflow's answer within

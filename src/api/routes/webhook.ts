@@ -21,6 +21,7 @@ import { isValidMidtransSignature } from '../../midtrans/signature';
 import { markPaymentSpan } from '../../telemetry/tracing';
 import type { ApiDependencies } from '../app';
 import { createNotificationForwarder } from '../notification-forwarder';
+import { isPaymentIdShaped } from '../payment-ids';
 import { ApiError } from '../errors';
 import type { ApiEnv } from '../middleware/request-context';
 import { apiRouter, errorResponse, jsonContent, jsonRequestBody } from '../route-docs';
@@ -34,8 +35,6 @@ type CheckedRequest =
   | { verified: true; notification: MidtransNotification }
   | { verified: false; reason: RejectionReason; error: ApiError; orderId: string | null };
 
-/** Our payment ids (routes/payments.ts): the only order ids worth keeping from a refused request. */
-const PAYMENT_ID_SHAPE = /^pay-[0-9a-f]{32}$/;
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
 const OVER_BUDGET_RETRY_SECONDS = 600;
 /** While a payment's notifications are refused over budget, its workflow is asked to look at Midtrans this often. */
@@ -138,7 +137,7 @@ export function webhookRoutes(deps: ApiDependencies) {
         // cannot have one: Temporal is not asked. A closed workflow takes no signal: the notification is kept as for an
         // order we do not know. A copy of one kept so is counted on its row: Temporal's answer for it stands.
         if (!(await countUnknownPaymentCopy(db, stored))) {
-          if (PAYMENT_ID_SHAPE.test(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
+          if (isPaymentIdShaped(paymentId) && (await workflows.exists(paymentId)) && (await workflows.notify(paymentId, observation)) === 'signalled') {
             return answer('accepted');
           }
           await storeUnknownPaymentNotification(db, stored);
@@ -229,7 +228,7 @@ async function checkRequest(c: Context<ApiEnv>, serverKey: string): Promise<Chec
     return { verified: false, reason: 'malformed', error, orderId: null };
   }
   const claimedOrderId = (json as { order_id?: unknown } | null)?.order_id;
-  const orderId = typeof claimedOrderId === 'string' && PAYMENT_ID_SHAPE.test(claimedOrderId) ? claimedOrderId : null;
+  const orderId = typeof claimedOrderId === 'string' && isPaymentIdShaped(claimedOrderId) ? claimedOrderId : null;
   let notification: MidtransNotification;
   try {
     notification = parseWith(midtransNotificationBody, json);
