@@ -186,6 +186,36 @@ describe('attack 4b: one signed body with an unsigned field edited each time', (
   });
 });
 
+describe('attack 4d: a flood of edits of a payment\'s pending notification, then the customer pays', () => {
+  it('the settlement, signed with a status code the payment has not had, is stored and signalled, not refused', async () => {
+    // DANA's case: its workflow cannot look an order up by its id, so a refused settlement would never be found.
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', expiry_minutes: 15 }));
+    expect(created.status).toBe(201);
+    const id = created.body.payment_id as string;
+    const notificationsAt = async () =>
+      ((await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as { notifications: { body: Record<string, unknown> }[] })
+        .notifications.map((n) => n.body);
+    const pending = (await notificationsAt()).find((body) => body.transaction_status === 'pending');
+    expect(pending?.status_code).toBe('201');
+    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    const edited = (i: number) => JSON.stringify({ ...pending, settlement_time: `2026-12-07 05:${String(i).padStart(2, '0')}:00` });
+    for (let i = 0; i < budget; i++) expect((await postWebhook(edited(i))).status).toBe(200);
+    expect(await postWebhook(edited(budget))).toMatchObject({ status: 429, body: { error: { code: 'TOO_MANY_NOTIFICATIONS' } } });
+
+    expect((await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' })).status).toBe(200);
+    const settlement = (await notificationsAt()).find((body) => body.transaction_status === 'settlement');
+    expect(await postWebhook(JSON.stringify(settlement))).toMatchObject({ status: 200, body: { status: 'accepted' } });
+    expect(await count("select count(*) as n from webhook_notifications where payment_id = $1 and status_code = '200'", id)).toBe(1);
+    await s.eventually(
+      () => statusOf(id),
+      (status) => status === 'success',
+    );
+    // Its own edits are over the budget like the pending one's: only a status code not yet stored gets past it.
+    expect(await postWebhook(JSON.stringify({ ...settlement, settlement_time: '2026-12-07 06:00:00' }))).toMatchObject({ status: 429 });
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget + 1);
+  });
+});
+
 describe('attack 4c: the last edits within the budget sent all at once', () => {
   it('one API process stores no more than the budget, even while PostgreSQL is slow to finish each insert', async () => {
     const { id, budget, edited } = await paymentWithBudgetLeft(2, '02');
