@@ -47,10 +47,19 @@ const FORWARD_LEASE_SECONDS = 30;
  * each. The claim is leased to this process for FORWARD_LEASE_SECONDS. A payment is known from its checkout on:
  * Midtrans notifies right after it answers the charge, and the payment's row is first written with that answer, so a
  * notification may arrive while only the checkout exists (the write that creates the row deletes it, atomically).
- * A new meaning past `newPerHour` rows stored for the payment in the last hour is over budget: not stored. The count
- * sees committed rows only: the caller counts its own claims in flight for the payment in `newPerHour` (docs/api.md).
+ * A new meaning past `newPerHour` rows stored for the payment in the last hour is over budget: not stored, unless its
+ * signed part (status code and amount) is one the payment has never stored: a flood of edits of one signed body can
+ * then never keep out the next status Midtrans signs (a settlement after a pending), and each body signed once can add
+ * at most three such rows (its status code is at most three characters, so the signed text splits three ways). The
+ * count sees committed rows only: the caller counts its own claims in flight for the payment in `newPerHour`, and
+ * passes `newSignedPartPasses` false while it has a claim of the same signed part in flight (docs/api.md).
  */
-export async function claimNotification(db: Database, n: VerifiedNotification, newPerHour: number): Promise<NotificationClaim> {
+export async function claimNotification(
+  db: Database,
+  n: VerifiedNotification,
+  newPerHour: number,
+  { newSignedPartPasses = true }: { newSignedPartPasses?: boolean } = {},
+): Promise<NotificationClaim> {
   const [claimed] = await db.$queryRaw<{ id: bigint }[]>`
     insert into webhook_notifications (payment_id, order_id, transaction_id, transaction_status, fraud_status, status_code,
       gross_amount, signature_valid, outcome, raw_body, body_sha256, meaning_sha256, received_at, forward_after)
@@ -58,7 +67,9 @@ export async function claimNotification(db: Database, n: VerifiedNotification, n
       ${text(n.body.fraud_status)}, ${text(n.body.status_code)}, ${text(n.body.gross_amount)}, true, 'received',
       ${n.rawBody}, ${n.bodySha256}, ${n.meaningSha256}, (now() at time zone 'utc'),
       (now() at time zone 'utc') + make_interval(secs => ${FORWARD_LEASE_SECONDS})
-    where ${paymentIsKnown(n.paymentId)} and ${notificationsOfLastHour(n.paymentId)} < ${newPerHour}
+    where ${paymentIsKnown(n.paymentId)} and (${notificationsOfLastHour(n.paymentId)} < ${newPerHour}
+      or ${newSignedPartPasses} and not exists (select 1 from webhook_notifications where payment_id = ${n.paymentId}
+        and status_code is not distinct from ${text(n.body.status_code)} and gross_amount is not distinct from ${text(n.body.gross_amount)}))
     on conflict (payment_id, meaning_sha256) do nothing
     returning id`;
   if (claimed) return { kind: 'claimed', id: Number(claimed.id) };

@@ -273,6 +273,26 @@ describe('read model writes and reads', () => {
     expect(meanings.map((m) => m.meaning)).toEqual(['meaning-a', 'meaning-b', 'meaning-c']);
   });
 
+  it('past the budget, a signed part (status code and amount) the payment never stored is claimed once; its later meanings are over budget', async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    await recordPaymentSnapshot(db, { view: viewOf(id), version: 1, created: { customerDetails: {}, itemDetails: [] } });
+    const notification = (meaningSha256: string, status_code: string) => ({
+      paymentId: id,
+      body: { order_id: id, status_code, gross_amount: '250000.00' },
+      rawBody: '{}',
+      bodySha256: 'sha',
+      meaningSha256,
+    });
+    expect(await claimNotification(db, notification('pending-a', '201'), 2)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification('pending-b', '201'), 2)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification('pending-c', '201'), 2)).toEqual({ kind: 'over_budget' });
+    // While the caller claims the same signed part already, it waits for the budget like any other.
+    expect(await claimNotification(db, notification('settled-a', '200'), 2, { newSignedPartPasses: false })).toEqual({ kind: 'over_budget' });
+    expect(await claimNotification(db, notification('settled-a', '200'), 2)).toMatchObject({ kind: 'claimed' });
+    expect(await claimNotification(db, notification('settled-b', '200'), 2)).toEqual({ kind: 'over_budget' });
+    expect(await claimNotification(db, notification('settled-a', '200'), 2)).toEqual({ kind: 'duplicate' });
+  });
+
   it('a payment we no longer know is unknown, not over budget, whatever rows its notifications left', async () => {
     // Notifications stored while only its checkout existed, then the checkout purged (abandoned): no row, no checkout.
     const id = `pay-${randomUUID().replaceAll('-', '')}`;

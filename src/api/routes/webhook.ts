@@ -80,8 +80,11 @@ export function webhookRoutes(deps: ApiDependencies) {
   const refusals = refusalRecorder(deps);
   const overBudget = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
   const lookFailed = rateLimitedWarning(REFUSAL_LOG_INTERVAL_MS);
-  /** This process's claims being made, by payment: the meanings whose claim PostgreSQL has not answered yet. */
-  const claimsInFlight = new Map<string, Set<string>>();
+  /**
+   * This process's claims being made, by payment: the meanings whose claim PostgreSQL has not answered yet, each with
+   * its signed part (status code and amount).
+   */
+  const claimsInFlight = new Map<string, Map<string, string>>();
   /** This process's latest copy of each notification in flight, by payment and meaning: the next copy waits for it. */
   const latestCopies = new Map<string, Promise<unknown>>();
 
@@ -184,17 +187,20 @@ export function webhookRoutes(deps: ApiDependencies) {
    * process's claims being made for the payment's other meanings count as rows too (one of them may yet fail, so near
    * the budget a new notification can be refused one early). A copy whose predecessor in line (inTurn) left its row
    * is not counted: it can only find that row, so a flood of copies of a stored notification holds no place in it. The
-   * first of a line, and a copy after one that failed or was refused, may store a row, and are counted.
+   * first of a line, and a copy after one that failed or was refused, may store a row, and are counted. A signed part
+   * the payment has never stored passes the budget (claimNotification), once: not while this process claims it already.
    */
   async function claimWithinBudget(stored: VerifiedNotification, { mayStore }: { mayStore: boolean }): Promise<NotificationClaim> {
     const { paymentId, meaningSha256 } = stored;
-    const budgetLeft = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - (claimsInFlight.get(paymentId)?.size ?? 0);
-    if (!mayStore) return claimNotification(db, stored, budgetLeft);
-    const claiming = claimsInFlight.get(paymentId) ?? new Set<string>();
+    const claiming = claimsInFlight.get(paymentId) ?? new Map<string, string>();
+    const budgetLeft = config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR - claiming.size;
+    const signedPart = `${String(stored.body.status_code)}\n${String(stored.body.gross_amount)}`;
+    const budget = { newSignedPartPasses: ![...claiming.values()].includes(signedPart) };
+    if (!mayStore) return claimNotification(db, stored, budgetLeft, budget);
     claimsInFlight.set(paymentId, claiming);
-    claiming.add(meaningSha256);
+    claiming.set(meaningSha256, signedPart);
     try {
-      return await claimNotification(db, stored, budgetLeft);
+      return await claimNotification(db, stored, budgetLeft, budget);
     } finally {
       claiming.delete(meaningSha256);
       if (claiming.size === 0) claimsInFlight.delete(paymentId);
