@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
+import { purgeExpiredIdempotencyKeys } from '../../src/db/idempotency';
 import { createPaymentBody } from '../support/fixtures';
 import { callApi, serveOverHttp, startService, type Service } from '../support/service-harness';
 
@@ -187,6 +188,22 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
       where key = ${key}`;
 
     // The payment's workflow still runs, and Temporal still knows the first request's update: the new one must not be it.
+    const second = await s.api('POST', `/payments/${id}/refund`, { amount: 20_000, reason: 'another seat' }, { 'idempotency-key': key });
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ refunded_amount: 50_000 });
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00', '20000.00']);
+  });
+
+  it('a refund key reused past its TTL after the purge has run is a new refund too, not the old one answered again', async () => {
+    const id = await paidPayment(100_000);
+    const key = `ttl-purged-${randomUUID()}`;
+    const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
+    expect(first.body).toMatchObject({ refunded_amount: 30_000 });
+    await s.db.$executeRaw`update idempotency_keys set created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'
+      where key = ${key}`;
+    // What the API does once a minute, and the request-records retention job daily.
+    await purgeExpiredIdempotencyKeys(s.db);
+
     const second = await s.api('POST', `/payments/${id}/refund`, { amount: 20_000, reason: 'another seat' }, { 'idempotency-key': key });
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ refunded_amount: 50_000 });
