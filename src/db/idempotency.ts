@@ -85,9 +85,17 @@ export async function storeIdempotentAnswer(db: Database, caller: string, key: s
     where caller = ${caller} and key = ${key} and response_status is null`;
 }
 
-/** Deletes up to `limit` expired keys (oldest expiry first); returns how many. */
+/**
+ * Deletes up to `limit` expired keys (oldest expiry first); returns how many. A cancel's or refund's key is kept past
+ * its expiry while its payment is open (no closed_at): a claim takes an expired row over with a fresh update id, but
+ * without the row a claim is a first claim, whose update id is the one the key's first request used, and the
+ * workflow would answer a new refund as that one. A closed payment takes no cancel or refund.
+ */
 export async function purgeExpiredIdempotencyKeys(db: Database, limit = 10_000): Promise<number> {
   return db.$executeRaw`
     delete from idempotency_keys where (caller, key) in (
-      select caller, key from idempotency_keys where expires_at <= ${NOW_UTC} order by expires_at limit ${limit}::int)`;
+      select k.caller, k.key from idempotency_keys k
+      where k.expires_at <= ${NOW_UTC}
+        and (k.endpoint = 'POST /payments' or not exists (select 1 from payments p where p.id = k.payment_id and p.closed_at is null))
+      order by k.expires_at limit ${limit}::int)`;
 }

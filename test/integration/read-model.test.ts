@@ -4,7 +4,7 @@ import type { PaymentView } from '../../src/domain';
 import { createDatabase } from '../../src/db/client';
 import { deleteCheckout, findCheckout, saveCheckout } from '../../src/db/checkouts';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
-import { claimIdempotencyKey } from '../../src/db/idempotency';
+import { claimIdempotencyKey, purgeExpiredIdempotencyKeys } from '../../src/db/idempotency';
 import {
   claimNotification,
   noteOverBudgetRefusal,
@@ -240,6 +240,32 @@ describe('read model writes and reads', () => {
     expect((await claim('caller-a', key, 'hash-a', 'pay-new-a')).paymentId).toBe('pay-legacy');
     expect((await claim('caller-b', key, 'hash-b', 'pay-new-b')).paymentId).toBe('pay-new-b');
     expect((await claim('caller-c', expired, 'hash-a', 'pay-new-c')).paymentId).toBe('pay-new-c');
+  });
+
+  it('the purge deletes expired keys, but keeps a cancel\'s or refund\'s while its payment is open', async () => {
+    const open = `pay-${randomUUID().replaceAll('-', '')}`;
+    const closed = `pay-${randomUUID().replaceAll('-', '')}`;
+    const gone = `pay-${randomUUID().replaceAll('-', '')}`;
+    for (const id of [open, closed]) {
+      await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success' }), version: 1, created: { customerDetails: {}, itemDetails: [] } });
+    }
+    await db.$executeRaw`update payments set closed_at = now() at time zone 'utc' where id = ${closed}`;
+    const caller = `purge-${randomUUID()}`;
+    const keys = [
+      ['create', 'POST /payments', open],
+      ['refund-open', 'POST /payments/{payment_id}/refund', open],
+      ['cancel-open', 'POST /payments/{payment_id}/cancel', open],
+      ['refund-closed', 'POST /payments/{payment_id}/refund', closed],
+      ['refund-gone', 'POST /payments/{payment_id}/refund', gone],
+    ] as const;
+    for (const [key, endpoint, paymentId] of keys) {
+      await db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
+        values (${caller}, ${key}, ${endpoint}, 'hash', ${paymentId}, now() - interval '25 hours', now() - interval '1 hour')`;
+    }
+    await purgeExpiredIdempotencyKeys(db);
+    const left = await db.$queryRaw<{ key: string }[]>`select key from idempotency_keys where caller = ${caller} order by key`;
+    expect(left.map((k) => k.key)).toEqual(['cancel-open', 'refund-open']);
+    await db.$executeRaw`delete from idempotency_keys where caller = ${caller}`;
   });
 
   it('a notification that arrives between the charge and the first write (only the checkout exists yet) is claimed, and the row shows it', async () => {
