@@ -4,6 +4,7 @@ import type { PaymentView } from '../../src/domain';
 import { createDatabase } from '../../src/db/client';
 import { deleteCheckout, findCheckout, saveCheckout } from '../../src/db/checkouts';
 import { recordDeliveryAttempt } from '../../src/db/deliveries';
+import { idempotencyKeys } from '../../src/api/idempotency-keys';
 import { claimIdempotencyKey, purgeExpiredIdempotencyKeys } from '../../src/db/idempotency';
 import {
   claimNotification,
@@ -227,6 +228,24 @@ describe('read model writes and reads', () => {
       updateId: `first-claim-${[...holders][0]}`,
       answer: null,
     });
+  });
+
+  it('an answer that comes after its key was claimed again past its TTL is not stored for the new request', async () => {
+    const key = `late-${randomUUID()}`;
+    const refund = { caller: 'caller-late', key, endpoint: 'POST /payments/{payment_id}/refund', paymentId: 'pay-late-answer', ttlHours: 24 };
+    const first = await claimIdempotencyKey(db, { ...refund, requestHash: 'hash-first', updateIds: { firstClaim: 'update-first', reclaim: 'unused' } });
+    // The first request's update is still pending (a worker outage) when its key expires and another request claims it.
+    await db.$executeRaw`update idempotency_keys set expires_at = now() - interval '1 minute' where caller = 'caller-late' and key = ${key}`;
+    const second = await claimIdempotencyKey(db, { ...refund, requestHash: 'hash-second', updateIds: { firstClaim: 'unused', reclaim: 'update-second' } });
+    expect(second.updateId).toBe('update-second');
+
+    const keys = idempotencyKeys(db, 24);
+    await keys.store({ caller: refund.caller, key, paymentId: refund.paymentId, answer: first.answer, updateId: first.updateId! }, { status: 200, body: { old: true } });
+    const [row] = await db.$queryRaw<{ status: number | null }[]>`select response_status as status from idempotency_keys where caller = 'caller-late' and key = ${key}`;
+    expect(row!.status).toBeNull();
+    await keys.store({ caller: refund.caller, key, paymentId: refund.paymentId, answer: null, updateId: 'update-second' }, { status: 200, body: { new: true } });
+    const [stored] = await db.$queryRaw<{ body: unknown }[]>`select response_body as body from idempotency_keys where caller = 'caller-late' and key = ${key}`;
+    expect(stored!.body).toEqual({ new: true });
   });
 
   it('an Idempotency-Key stored before keys were per caller still finds its payment, for the same body only, until it expires', async () => {
