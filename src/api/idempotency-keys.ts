@@ -111,7 +111,7 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
     /** Keeps a final answer for the key's retries; answers that may change on a retry (5xx, 504) are not final. */
     async store(claimed: ClaimedKey, answer: StoredAnswer): Promise<void> {
       if (answer.status >= 500) return;
-      await storeIdempotentAnswer(db, claimed.caller, claimed.key, answer);
+      await storeIdempotentAnswer(db, claimed, answer);
     },
   };
 }

@@ -78,11 +78,19 @@ export async function claimIdempotencyKey(db: Database, request: IdempotentReque
   return holderOf(holder);
 }
 
-/** Stores the answer a retry with this key gets again; the first answer stored wins. */
-export async function storeIdempotentAnswer(db: Database, caller: string, key: string, answer: StoredAnswer): Promise<void> {
+/**
+ * Stores the answer a retry with this key gets again; the first answer stored wins. Only on the claim the answer is
+ * for (its update id; a claim from before update_id has none): a key claimed again past its TTL holds another request.
+ */
+export async function storeIdempotentAnswer(
+  db: Database,
+  claim: { caller: string; key: string; updateId: string },
+  answer: StoredAnswer,
+): Promise<void> {
   await db.$executeRaw`
     update idempotency_keys set response_status = ${answer.status}::int, response_body = ${JSON.stringify(answer.body)}::jsonb
-    where caller = ${caller} and key = ${key} and response_status is null`;
+    where caller = ${claim.caller} and key = ${claim.key} and response_status is null
+      and (update_id = ${claim.updateId} or update_id is null)`;
 }
 
 /**
