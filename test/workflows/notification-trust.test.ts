@@ -142,6 +142,46 @@ describe('DANA (Snap): Midtrans knows the order only by its transaction_id', () 
   });
 });
 
+describe('a payment claimed paid after it was closed here, while its workflow still runs', () => {
+  it('a DANA payment canceled here only, then paid: its settlement, signalled while the deliveries wait, is asked about and goes to an operator', async () => {
+    let down = true;
+    ctx.h.setDownstreamAnswer(() => (down ? 503 : 200));
+    const { request, handle, charged } = await startPayment({ method: 'dana', bank: undefined, expiryMinutes: 15 });
+    // Midtrans knows no DANA order by our order id: its cancel answers 404, so the payment is canceled here only.
+    const canceled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed plans' }] });
+    expect(canceled.status).toBe('canceled');
+    // The customer pays on the Snap page meanwhile; Midtrans notifies.
+    const token = (charged.instructions as { token: string }).token;
+    const paid = await ctx.h.simulator.app.request(`/snap/v3/redirection/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ payment_method: 'dana', action: 'pay' }).toString(),
+    });
+    expect(paid.status).toBeLessThan(400);
+    const tx = await simulatorTransaction(request.paymentId);
+    expect(tx.transaction_status).toBe('settlement');
+    await handle.signal(midtransNotificationSignal, toMidtransObservation(tx));
+    // The workflow has taken the signal (a task completed after it) while its canceled delivery still fails.
+    await vi.waitFor(
+      async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+        expect(signalled).toBeGreaterThan(-1);
+        expect(events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes)).toBe(true);
+      },
+      { timeout: 20_000 },
+    );
+
+    down = false;
+    const final = await handle.result();
+    expect(final.status).toBe('canceled');
+    const review = final.history.find((e) => e.kind === 'needs_operator_review');
+    expect(review?.detail).toMatchObject({ reason: 'paid_after_close' });
+    // Midtrans was asked, by the transaction id the notification hinted at, not taken at its word.
+    expect(ctx.h.midtransCalls.some((c) => c.path === `/v2/${tx.transaction_id}/status`)).toBe(true);
+  });
+});
+
 describe('status look-ups that keep failing', () => {
   it('a 401 on every status look-up ends in needs_operator_review at once, and a cancel still answers', async () => {
     const { request, handle } = await startPayment();
