@@ -48,6 +48,12 @@ export const PATCHES = {
    * patched() itself, only then, never through applies().
    */
   closedContinuesAsNew: 'closed-payment-continues-as-new',
+  /**
+   * A notification Midtrans signed 200 for a payment we closed unpaid is asked about (its answer goes to a person),
+   * also once the payment is closed and waits for its deliveries. Asked with patched() itself, only when such a
+   * notification comes, never through applies().
+   */
+  askAboutPaymentAfterClose: 'ask-about-payment-claimed-after-close',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
@@ -55,7 +61,8 @@ type AskedAlone =
   | typeof PATCHES.reconcileRefundTotals
   | typeof PATCHES.continueAsNewBesideDeliveries
   | typeof PATCHES.spaceClaimLookUps
-  | typeof PATCHES.closedContinuesAsNew;
+  | typeof PATCHES.closedContinuesAsNew
+  | typeof PATCHES.askAboutPaymentAfterClose;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

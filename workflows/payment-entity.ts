@@ -7,6 +7,7 @@ import {
   applyTransition,
   auditEventKey,
   chargesThroughSnap,
+  claimsPaymentAfterClose,
   decideCancel,
   decideOnMidtransStatus,
   decideRefund,
@@ -97,7 +98,10 @@ export class PaymentEntity {
   /** The deliveries started and not yet settled, for a run that continues as new meanwhile. */
   private readonly deliveriesUnsettled = new Set<DownstreamDelivery>();
   /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
-  private readonly reversalsAsked: string[] = [];
+  /** The claimed statuses of reversals and of payments after close asked about in this run: one look each. */
+  private readonly claimsBeyondTheTableAsked: string[] = [];
+  /** False once this workflow turned out to be one that reads no notification after close (its history says so). */
+  private readsClaimsAfterClose = true;
   /** Look-ups this run made for notifications' claims, and when the last one was made. */
   private claimLookUps = 0;
   private lastClaimLookUpMs = 0;
@@ -450,11 +454,33 @@ export class PaymentEntity {
   async historyGrewLongBeforeDeliveries(): Promise<boolean> {
     let settled = false;
     void this.deliveriesSettled().then(() => (settled = true));
-    await condition(() => settled || this.historyReachedLimit());
+    for (;;) {
+      await condition(() => settled || this.historyReachedLimit() || this.paymentClaimedAfterClose());
+      if (!this.paymentClaimedAfterClose()) break;
+      await this.askAboutPaymentClaimedAfterClose();
+    }
     return !settled && patched(PATCHES.closedContinuesAsNew);
   }
 
-  /** A closed payment reads no notification and makes no look: what it was sent is not carried to its next run. */
+  /**
+   * A payment we closed unpaid that Midtrans says it took (a DANA or Snap order its cancel could not find, one paid as
+   * our timer fired): a notification signed 200 is asked about, and what Midtrans answers goes to a person, also
+   * while the payment waits for its deliveries. Patched: workflows that read no notification once closed replay so.
+   */
+  async askAboutPaymentClaimedAfterClose(): Promise<void> {
+    if (!this.paymentClaimedAfterClose()) return;
+    if (!patched(PATCHES.askAboutPaymentAfterClose)) {
+      this.readsClaimsAfterClose = false;
+      return;
+    }
+    await this.processInbox();
+  }
+
+  private paymentClaimedAfterClose(): boolean {
+    return this.readsClaimsAfterClose && this.inbox.some((notification) => claimsPaymentAfterClose(this.state, notification));
+  }
+
+  /** Otherwise a closed payment reads no notification and makes no look: what it was sent is not carried to its next run. */
   forgetMessages(): void {
     this.inbox.length = 0;
     this.reconcileRequests = [];
@@ -793,7 +819,7 @@ export class PaymentEntity {
       while (batch.length > 0) {
         for (const notification of batch) {
           const claim = notificationClaim(this.state, notification);
-          if (claim.kind !== 'transition' && !this.asksAboutReversal(notification)) {
+          if (claim.kind !== 'transition' && !this.asksAboutClaimBeyondTheTable(notification)) {
             await this.noteIgnoredNotification(claim.reason, notification);
             continue;
           }
@@ -843,15 +869,18 @@ export class PaymentEntity {
   }
 
   /**
-   * The table never moves a paid payment back, yet Midtrans can reverse a settlement (deny): a notification claiming
-   * so is worth one look-up per claimed status, whose answer an operator reviews. Patched: unpatched workflows counted
-   * such a claim stale without asking.
+   * The table never moves a paid payment back nor reopens a closed one, yet Midtrans can reverse a settlement (deny)
+   * or take a payment we closed unpaid: a notification claiming either is worth one look-up per claimed status, whose
+   * answer an operator reviews. Patched: unpatched workflows counted such a claim stale without asking (a payment
+   * after close asks patched() itself, only when one comes).
    */
-  private asksAboutReversal(notification: MidtransObservation): boolean {
+  private asksAboutClaimBeyondTheTable(notification: MidtransObservation): boolean {
     const claimed = notification.transactionStatus;
-    if (!isSettlementReversal(this.state, notification) || this.reversalsAsked.includes(claimed)) return false;
-    if (!applies(PATCHES.confirmReversalClaims)) return false;
-    this.reversalsAsked.push(claimed);
+    const reversal = isSettlementReversal(this.state, notification);
+    if (!reversal && !claimsPaymentAfterClose(this.state, notification)) return false;
+    if (this.claimsBeyondTheTableAsked.includes(claimed)) return false;
+    if (reversal ? !applies(PATCHES.confirmReversalClaims) : !patched(PATCHES.askAboutPaymentAfterClose)) return false;
+    this.claimsBeyondTheTableAsked.push(claimed);
     return true;
   }
 

@@ -55,10 +55,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   await condition(allHandlersFinished);
   await payment.idle();
   if (await payment.historyGrewLongBeforeDeliveries()) {
+    await payment.askAboutPaymentClaimedAfterClose();
     payment.forgetMessages();
     await continueAsNewWith(payment, input);
   }
   await payment.deliveriesSettled();
+  await payment.askAboutPaymentClaimedAfterClose();
   log.info('payment workflow finished', {
     paymentId: input.request.paymentId,
     status: payment.status,

@@ -180,6 +180,14 @@ export function isPaymentAfterClose(state: PaymentState, obs: MidtransObservatio
   return reported !== null && isPaid(reported);
 }
 
+/**
+ * A notification saying so, with the status code Midtrans signs (200: paid): worth asking Midtrans about, whatever
+ * its unsigned fields, since the signature binds that code to this order and amount.
+ */
+export function claimsPaymentAfterClose(state: PaymentState, notification: MidtransObservation): boolean {
+  return notification.statusCode === '200' && isPaymentAfterClose(state, notification);
+}
+
 function isAboutThisPayment(state: PaymentState, obs: MidtransObservation): boolean {
   return answerMismatch(state, obs) === null;
 }

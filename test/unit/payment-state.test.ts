@@ -12,6 +12,7 @@ import {
   decideRefund,
   DomainError,
   formatGrossAmount,
+  claimsPaymentAfterClose,
   isPaymentAfterClose,
   isSettlementReversal,
   MIDTRANS_TRANSACTION_STATUSES,
@@ -292,6 +293,17 @@ describe('decideOnMidtransStatus', () => {
     expect(isPaymentAfterClose(expired, report('expire'))).toBe(false);
     expect(isPaymentAfterClose(payment({ status: 'refunded', refundedAmount: AMOUNT }), report('settlement'))).toBe(false);
     expect(isPaymentAfterClose(payment(), report('settlement'))).toBe(false);
+  });
+
+  it('a notification claims a payment after close only with the status code Midtrans signs for paid, 200', () => {
+    const canceled = payment({ status: 'canceled' });
+    expect(claimsPaymentAfterClose(canceled, report('settlement', { statusCode: '200' }))).toBe(true);
+    // A pending body (201) edited to say settlement: its signed code says otherwise.
+    expect(claimsPaymentAfterClose(canceled, report('settlement', { statusCode: '201' }))).toBe(false);
+    expect(claimsPaymentAfterClose(canceled, report('settlement'))).toBe(false);
+    expect(claimsPaymentAfterClose(canceled, report('expire', { statusCode: '200' }))).toBe(false);
+    expect(claimsPaymentAfterClose(payment({ status: 'success' }), report('settlement', { statusCode: '200' }))).toBe(false);
+    expect(claimsPaymentAfterClose(canceled, report('settlement', { statusCode: '200', orderId: 'other' }))).toBe(false);
   });
 
   it('derives refunded vs partially refunded from the cumulative amount', () => {
