@@ -45,7 +45,10 @@ function requestHash(value: unknown): string {
  * Idempotency-Keys per caller (the API key's fingerprint), kept `ttlHours`: the same key and body get the first
  * request's answer again; the same key on another body, endpoint or payment is 409 IDEMPOTENCY_CONFLICT.
  */
-export function idempotencyKeys(db: Database, ttlHours: number) {
+export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDays }: { refundWindowDays: number }) {
+  // A cancel's or refund's row outlives its expiry until the payment it may have refunded has closed: a refund is
+  // made only for a paid payment, whose refund window (and workflow) ends at most refundWindowDays later.
+  const cancelOrRefundKeptForHours = (refundWindowDays + 1) * 24;
   let lastPurgeAt = 0;
 
   /** Off the request's path: a claim never waits for the purge, and a failed purge is retried by a later claim. */
@@ -95,6 +98,7 @@ export function idempotencyKeys(db: Database, ttlHours: number) {
         requestHash: hash,
         updateIds: { firstClaim: firstClaimUpdateId, reclaim: reclaimUpdateId },
         ttlHours,
+        keptForHours: endpoint === 'POST /payments' ? ttlHours : cancelOrRefundKeptForHours,
       });
       const samePayment = endpoint === 'POST /payments' || holder.paymentId === paymentId;
       if (holder.endpoint !== endpoint || !samePayment || holder.requestHash !== hash) {

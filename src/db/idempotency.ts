@@ -20,6 +20,8 @@ export interface IdempotentRequest {
   /** The workflow update the claim stands for: a key's first claim, or a claim of a key past its TTL. */
   updateIds: { firstClaim: string; reclaim: string };
   ttlHours: number;
+  /** How long the row is kept from the claim (purge_after), at least `ttlHours`: longer for a cancel or refund. */
+  keptForHours?: number;
 }
 
 export interface StoredAnswer {
@@ -52,19 +54,20 @@ const holderOf = ({ status, body, ...held }: HolderRow): IdempotencyHolder => ({
  */
 export async function claimIdempotencyKey(db: Database, request: IdempotentRequest): Promise<IdempotencyHolder> {
   const { caller, key, endpoint, paymentId, requestHash, updateIds, ttlHours } = request;
+  const keptForHours = Math.max(ttlHours, request.keptForHours ?? ttlHours);
   const columns = Prisma.sql`endpoint, payment_id as "paymentId", request_hash as "requestHash", update_id as "updateId", response_status as status, response_body as body`;
   // One statement: our insert, or the existing holder. The select runs on the statement's snapshot, so it misses a
   // holder that committed while we waited on its row lock; the second read below then finds it.
   const [claimed] = await db.$queryRaw<HolderRow[]>`
     with inserted as (
-      insert into idempotency_keys (caller, key, endpoint, request_hash, update_id, payment_id, created_at, expires_at)
+      insert into idempotency_keys (caller, key, endpoint, request_hash, update_id, payment_id, created_at, expires_at, purge_after)
       values (${caller}, ${key}, ${endpoint}, ${requestHash}, ${updateIds.firstClaim},
         coalesce((select payment_id from idempotency_keys where caller = ${LEGACY_CALLER} and key = ${key}
           and endpoint = ${endpoint} and request_hash = ${requestHash} and expires_at > ${NOW_UTC}), ${paymentId}),
-        ${NOW_UTC}, ${NOW_UTC} + make_interval(hours => ${ttlHours}::int))
+        ${NOW_UTC}, ${NOW_UTC} + make_interval(hours => ${ttlHours}::int), ${NOW_UTC} + make_interval(hours => ${keptForHours}::int))
       on conflict (caller, key) do update set endpoint = excluded.endpoint, request_hash = excluded.request_hash,
         update_id = ${updateIds.reclaim}, payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
-        expires_at = excluded.expires_at
+        expires_at = excluded.expires_at, purge_after = excluded.purge_after
         where idempotency_keys.expires_at <= ${NOW_UTC}
       returning ${columns})
     select * from inserted
@@ -93,17 +96,9 @@ export async function storeIdempotentAnswer(
       and (update_id = ${claim.updateId} or update_id is null)`;
 }
 
-/**
- * Deletes up to `limit` expired keys (oldest expiry first); returns how many. A cancel's or refund's key is kept past
- * its expiry while its payment is open (no closed_at): a claim takes an expired row over with a fresh update id, but
- * without the row a claim is a first claim, whose update id is the one the key's first request used, and the
- * workflow would answer a new refund as that one. A closed payment takes no cancel or refund.
- */
+/** Deletes up to `limit` keys past their purge_after (the oldest first); returns how many. */
 export async function purgeExpiredIdempotencyKeys(db: Database, limit = 10_000): Promise<number> {
   return db.$executeRaw`
     delete from idempotency_keys where (caller, key) in (
-      select k.caller, k.key from idempotency_keys k
-      where k.expires_at <= ${NOW_UTC}
-        and (k.endpoint = 'POST /payments' or not exists (select 1 from payments p where p.id = k.payment_id and p.closed_at is null))
-      order by k.expires_at limit ${limit}::int)`;
+      select caller, key from idempotency_keys where purge_after <= ${NOW_UTC} order by purge_after limit ${limit}::int)`;
 }

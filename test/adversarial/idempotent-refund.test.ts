@@ -158,8 +158,8 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': forgotten });
     const kept = `ttl-kept-${randomUUID()}`;
     await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': kept });
-    await s.db.$executeRaw`update idempotency_keys set created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour'
-      where key in (${reused}, ${forgotten})`;
+    await s.db.$executeRaw`update idempotency_keys set created_at = now() - interval '25 hours', expires_at = now() - interval '1 hour',
+      purge_after = now() - interval '1 hour' where key in (${reused}, ${forgotten})`;
 
     // An expired key is free again: another body is a new payment, not IDEMPOTENCY_CONFLICT.
     const again = await s.api('POST', '/payments', createPaymentBody(), { 'idempotency-key': reused });
@@ -222,9 +222,9 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     // What the API before the update_id column did: the update under an id from (caller, key), and a claim with no
     // answer yet (its request answered 504 UPDATE_PENDING, say).
     await s.dependencies.workflows.refund(id, body, olderInstancesUpdateId(caller, key));
-    await s.db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
+    await s.db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at, purge_after)
       values (${caller}, ${key}, 'POST /payments/{payment_id}/refund', ${sha256(JSON.stringify(body))}, ${id},
-        now() at time zone 'utc', (now() at time zone 'utc') + interval '1 hour')`;
+        now() at time zone 'utc', (now() at time zone 'utc') + interval '1 hour', (now() at time zone 'utc') + interval '1 hour')`;
 
     const retried = await s.api('POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
     expect(retried.status).toBe(200);

@@ -239,7 +239,7 @@ describe('read model writes and reads', () => {
     const second = await claimIdempotencyKey(db, { ...refund, requestHash: 'hash-second', updateIds: { firstClaim: 'unused', reclaim: 'update-second' } });
     expect(second.updateId).toBe('update-second');
 
-    const keys = idempotencyKeys(db, 24);
+    const keys = idempotencyKeys(db, 24, { refundWindowDays: 30 });
     await keys.store({ caller: refund.caller, key, paymentId: refund.paymentId, answer: first.answer, updateId: first.updateId! }, { status: 200, body: { old: true } });
     const [row] = await db.$queryRaw<{ status: number | null }[]>`select response_status as status from idempotency_keys where caller = 'caller-late' and key = ${key}`;
     expect(row!.status).toBeNull();
@@ -251,9 +251,9 @@ describe('read model writes and reads', () => {
   it('an Idempotency-Key stored before keys were per caller still finds its payment, for the same body only, until it expires', async () => {
     const key = `legacy-${randomUUID()}`;
     const expired = `legacy-expired-${randomUUID()}`;
-    await db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, expires_at)
-      values ('', ${key}, 'POST /payments', 'hash-a', 'pay-legacy', (now() at time zone 'utc') + interval '1 hour'),
-             ('', ${expired}, 'POST /payments', 'hash-a', 'pay-legacy-expired', (now() at time zone 'utc') - interval '1 hour')`;
+    await db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, expires_at, purge_after)
+      values ('', ${key}, 'POST /payments', 'hash-a', 'pay-legacy', (now() at time zone 'utc') + interval '1 hour', (now() at time zone 'utc') + interval '1 hour'),
+             ('', ${expired}, 'POST /payments', 'hash-a', 'pay-legacy-expired', (now() at time zone 'utc') - interval '1 hour', (now() at time zone 'utc') - interval '1 hour')`;
     const claim = (caller: string, forKey: string, requestHash: string, paymentId: string) =>
       claimIdempotencyKey(db, { caller, key: forKey, endpoint: 'POST /payments', requestHash, paymentId, updateIds: updateIdsFor(paymentId), ttlHours: 24 });
     expect((await claim('caller-a', key, 'hash-a', 'pay-new-a')).paymentId).toBe('pay-legacy');
@@ -261,30 +261,26 @@ describe('read model writes and reads', () => {
     expect((await claim('caller-c', expired, 'hash-a', 'pay-new-c')).paymentId).toBe('pay-new-c');
   });
 
-  it('the purge deletes expired keys, but keeps a cancel\'s or refund\'s while its payment is open', async () => {
-    const open = `pay-${randomUUID().replaceAll('-', '')}`;
-    const closed = `pay-${randomUUID().replaceAll('-', '')}`;
-    const gone = `pay-${randomUUID().replaceAll('-', '')}`;
-    for (const id of [open, closed]) {
-      await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success' }), version: 1, created: { customerDetails: {}, itemDetails: [] } });
-    }
-    await db.$executeRaw`update payments set closed_at = now() at time zone 'utc' where id = ${closed}`;
+  it('the purge deletes a create\'s key at its expiry, and keeps a cancel\'s or refund\'s for as long as it was claimed to be kept', async () => {
     const caller = `purge-${randomUUID()}`;
-    const keys = [
-      ['create', 'POST /payments', open],
-      ['refund-open', 'POST /payments/{payment_id}/refund', open],
-      ['cancel-open', 'POST /payments/{payment_id}/cancel', open],
-      ['refund-closed', 'POST /payments/{payment_id}/refund', closed],
-      ['refund-gone', 'POST /payments/{payment_id}/refund', gone],
-    ] as const;
-    for (const [key, endpoint, paymentId] of keys) {
-      await db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
-        values (${caller}, ${key}, ${endpoint}, 'hash', ${paymentId}, now() - interval '25 hours', now() - interval '1 hour')`;
-    }
+    const claim = (key: string, endpoint: string, keptForHours: number) =>
+      claimIdempotencyKey(db, { caller, key, endpoint, requestHash: 'hash', paymentId: 'pay-kept', updateIds: updateIdsFor(key), ttlHours: 24, keptForHours });
+    await claim('create', 'POST /payments', 24);
+    await claim('refund', 'POST /payments/{payment_id}/refund', 31 * 24);
+    await claim('cancel', 'POST /payments/{payment_id}/cancel', 31 * 24);
+    const age = (interval: string) =>
+      db.$executeRaw`update idempotency_keys set created_at = created_at - ${interval}::interval, expires_at = expires_at - ${interval}::interval,
+        purge_after = purge_after - ${interval}::interval where caller = ${caller}`;
+    const left = async () => (await db.$queryRaw<{ key: string }[]>`select key from idempotency_keys where caller = ${caller} order by key`).map((k) => k.key);
+
+    await age('25 hours');
     await purgeExpiredIdempotencyKeys(db);
-    const left = await db.$queryRaw<{ key: string }[]>`select key from idempotency_keys where caller = ${caller} order by key`;
-    expect(left.map((k) => k.key)).toEqual(['cancel-open', 'refund-open']);
-    await db.$executeRaw`delete from idempotency_keys where caller = ${caller}`;
+    expect(await left()).toEqual(['cancel', 'refund']);
+    // Expired, so claimed again as a new request (a fresh update id), though the row is still there.
+    expect((await claim('refund', 'POST /payments/{payment_id}/refund', 31 * 24)).updateId).toBe('reclaim-refund');
+    await age('32 days');
+    await purgeExpiredIdempotencyKeys(db);
+    expect(await left()).toEqual([]);
   });
 
   it('a notification that arrives between the charge and the first write (only the checkout exists yet) is claimed, and the row shows it', async () => {

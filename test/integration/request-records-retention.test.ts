@@ -19,8 +19,9 @@ const tag = randomUUID().slice(0, 8);
 
 async function seedIdempotencyKey(key: string, expiresInHours: number) {
   await db.$executeRaw`
-    insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at)
-    values (${`caller-${tag}`}, ${key}, 'POST /payments', 'hash', ${`pay-${key}`}, ${hoursAgo(48)}::timestamp(3), ${hoursAgo(-expiresInHours)}::timestamp(3))`;
+    insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, created_at, expires_at, purge_after)
+    values (${`caller-${tag}`}, ${key}, 'POST /payments', 'hash', ${`pay-${key}`}, ${hoursAgo(48)}::timestamp(3), ${hoursAgo(-expiresInHours)}::timestamp(3),
+      ${hoursAgo(-expiresInHours)}::timestamp(3))`;
 }
 
 async function seedRejectedNotification(receivedHoursAgo: number): Promise<bigint> {

@@ -211,7 +211,7 @@ const refundPayment = createRoute({
 export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHandler<ApiEnv>) {
   const { db, workflows, config } = deps;
   const app = apiRouter();
-  const keys = idempotencyKeys(db, config.IDEMPOTENCY_KEY_TTL_HOURS);
+  const keys = idempotencyKeys(db, config.IDEMPOTENCY_KEY_TTL_HOURS, { refundWindowDays: config.REFUND_WINDOW_DAYS });
 
   app.openapi(createPayment, async (c) => {
     const body = await readValidBody(c, createPaymentBody);
