@@ -97,8 +97,7 @@ export class PaymentEntity {
   private deliveriesInFlight = 0;
   /** The deliveries started and not yet settled, for a run that continues as new meanwhile. */
   private readonly deliveriesUnsettled = new Set<DownstreamDelivery>();
-  /** Reversed statuses (deny, …) already asked about in this run: a flood of one claim costs one look-up. */
-  /** The claimed statuses of reversals and of payments after close asked about in this run: one look each. */
+  /** The claimed statuses of reversals and of payments after close asked about in this run: a flood of one costs one look-up. */
   private readonly claimsBeyondTheTableAsked: string[] = [];
   /** False once this workflow turned out to be one that reads no notification after close (its history says so). */
   private readsClaimsAfterClose = true;

@@ -170,7 +170,8 @@ export function webhookRoutes(deps: ApiDependencies) {
     const copies = `${stored.paymentId}\n${stored.meaningSha256}`;
     const before = latestCopies.get(copies);
     const turn = (async () => {
-      // A copy answered before this one left its row (or was counted on it); one that failed or was refused left none.
+      // After a copy answered 200 this one can only find its row. After one refused or failed it may store the row, so
+      // it counts as a claim (also after a 404 for an order not ours, which has no budget to spend).
       const rowLeft = before ? await before.then(() => true, () => false) : false;
       return handle(await claimWithinBudget(stored, { mayStore: !rowLeft }));
     })();
