@@ -214,6 +214,37 @@ describe('attack 4d: a flood of edits of a payment\'s pending notification, then
     expect(await postWebhook(JSON.stringify({ ...settlement, settlement_time: '2026-12-07 06:00:00' }))).toMatchObject({ status: 429 });
     expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget + 1);
   });
+
+  it('two edits of the settlement sent together, while PostgreSQL is slow: one passes the spent budget, the other is refused', async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', expiry_minutes: 15 }));
+    const id = created.body.payment_id as string;
+    const notificationsAt = async () =>
+      ((await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as { notifications: { body: Record<string, unknown> }[] })
+        .notifications.map((n) => n.body);
+    const pending = (await notificationsAt()).find((body) => body.transaction_status === 'pending');
+    const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
+    for (let i = 0; i < budget; i++) {
+      expect((await postWebhook(JSON.stringify({ ...pending, settlement_time: `2026-12-07 07:${String(i).padStart(2, '0')}:00` }))).status).toBe(200);
+    }
+    expect((await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' })).status).toBe(200);
+    const settlement = (await notificationsAt()).find((body) => body.transaction_status === 'settlement')!;
+    const edits = [0, 1].map((i) => ({ ...settlement, settlement_time: `2026-12-07 08:0${i}:00` }));
+
+    // Each insert waits on an uncommitted row of its meaning, as in attack 4c: neither sees the other's.
+    const locker = await holdUncommittedMeanings(id, edits);
+    try {
+      const first = postWebhook(JSON.stringify(edits[0]));
+      await sleep(300);
+      const second = postWebhook(JSON.stringify(edits[1]));
+      await sleep(700);
+      await locker.query('rollback');
+      const answers = await Promise.all([first, second]);
+      expect(answers.map((a) => `${a.status} ${a.body.status ?? a.body.error?.code}`)).toEqual(['200 accepted', '429 TOO_MANY_NOTIFICATIONS']);
+    } finally {
+      await locker.end();
+    }
+    expect(await count("select count(*) as n from webhook_notifications where payment_id = $1 and status_code = '200'", id)).toBe(1);
+  });
 });
 
 describe('attack 4c: the last edits within the budget sent all at once', () => {
