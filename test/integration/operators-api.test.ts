@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/api/app';
+import { ApiError } from '../../src/api/errors';
 import { PAYMENT_METHODS, PAYMENT_STATUSES } from '../../src/domain';
 import type { Payment, Prisma } from '../../src/generated/prisma/client';
 import { API_KEY, createPaymentBody } from '../support/fixtures';
@@ -579,6 +580,41 @@ describe('the review queue and its actions', () => {
     );
     expect(retried.body.action.id).toBe(asked.body.action.id);
     expect((await auditOf(paymentId)).map((a) => [a.operator, a.action, a.note])).toEqual([['budi', 'reconcile', 'customer says paid']]);
+  });
+
+  it('reconcile sent twice at once with one key while Temporal refuses the signal: neither is told it was asked, nothing is audited', async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'qris', bank: undefined }));
+    const paymentId = created.body.payment_id as string;
+    const { workflows } = s.dependencies;
+    const config = { ...s.dependencies.config, NODE_ENV: 'test' as const, OPERATOR_TOKENS: [ANA, BUDI] };
+    const temporalDown = await serveOverHttp(
+      createApp({
+        ...s.dependencies,
+        config,
+        workflows: {
+          ...workflows,
+          // Temporal taking a moment to fail the signal, as an unreachable frontend does.
+          requestReconcile: () =>
+            new Promise<never>((_resolve, reject) =>
+              setTimeout(() => reject(new ApiError('SERVICE_UNAVAILABLE', 'Temporal is unreachable', undefined, 5)), 300),
+            ),
+        },
+      }),
+    );
+    try {
+      const ask = () =>
+        callApi(temporalDown.url, 'POST', `/operations/payments/${paymentId}/reconcile`, { note: 'customer says paid' }, {
+          authorization: `Bearer ${BUDI.token}`,
+          'idempotency-key': 'rec-down',
+        });
+      const first = ask();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const answers = await Promise.all([first, ask()]);
+      expect(answers.map((a) => `${a.status} ${a.body.error?.code}`)).toEqual(['503 SERVICE_UNAVAILABLE', '503 SERVICE_UNAVAILABLE']);
+    } finally {
+      await temporalDown.close();
+    }
+    expect(await auditOf(paymentId)).toEqual([]);
   });
 
   it('reconcile: an unknown payment is 404; a payment whose workflow has closed is 409 PAYMENT_WORKFLOW_CLOSED, and nothing is audited', async () => {
