@@ -21,11 +21,6 @@ export async function recordOperatorAction(db: Database, action: NewOperatorActi
   return { row: await db.operatorAction.findUniqueOrThrow({ where: { actionKey: action.actionKey } }), recorded: false };
 }
 
-/** Forgets an action that did not happen (its effect failed), so a retry may try it again. */
-export async function forgetOperatorAction(db: Database, actionKey: string): Promise<void> {
-  await db.operatorAction.deleteMany({ where: { actionKey } });
-}
-
 export function findOperatorAction(db: Database, actionKey: string) {
   return db.operatorAction.findUnique({ where: { actionKey } });
 }

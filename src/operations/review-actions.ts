@@ -5,7 +5,6 @@ import type { Database } from '../db/client';
 import { findDelivery } from '../db/deliveries';
 import {
   findOperatorAction,
-  forgetOperatorAction,
   latestOperatorAction,
   recordOperatorAction,
   type NewOperatorAction,
@@ -144,22 +143,18 @@ async function redeliveryInput(
 /**
  * Asks the payment's workflow to look at Midtrans now (reconcileRequestSignal): it applies Midtrans's answer through
  * the confirmed path of every notification, and its audit trail names the operator. A closed workflow is
- * PAYMENT_WORKFLOW_CLOSED. Asking twice is harmless (a look, not a command); with an Idempotency-Key a retry asks once.
+ * PAYMENT_WORKFLOW_CLOSED. The action is recorded once the ask has been taken, so no audit line or answer says an ask
+ * happened that did not; a retry with the same Idempotency-Key after that gets the record and asks nothing. Two
+ * requests with one key at the same instant may both ask: a look, not a command, so that is harmless.
  */
 export async function reconcileNow(deps: ReviewActionDependencies, paymentId: string, request: OperatorRequest): Promise<OperatorAction> {
   const payment = await findPayment(deps.db, paymentId);
   if (!payment) throw new ApiError('PAYMENT_NOT_FOUND', `no payment ${paymentId}`);
   const actionKey = `reconcile:${paymentId}:${request.operator}:${request.requestKey ?? randomUUID()}`;
-  const { row, recorded } = await recordOperatorAction(deps.db, { ...auditOf(request, 'reconcile', paymentId, paymentId), actionKey });
-  if (!recorded) return row;
-  try {
-    await deps.workflows.requestReconcile(paymentId, { requestedBy: request.operator, ...(request.note && { reason: request.note }) });
-  } catch (error) {
-    // It did not happen: no audit line says it did, and a retry with the same key may try again.
-    await forgetOperatorAction(deps.db, actionKey);
-    throw error;
-  }
-  return row;
+  const recorded = await findOperatorAction(deps.db, actionKey);
+  if (recorded) return recorded;
+  await deps.workflows.requestReconcile(paymentId, { requestedBy: request.operator, ...(request.note && { reason: request.note }) });
+  return (await recordOperatorAction(deps.db, { ...auditOf(request, 'reconcile', paymentId, paymentId), actionKey })).row;
 }
 
 /**
