@@ -239,6 +239,24 @@ describe('answers about another order move nothing', () => {
     expect(downstreamFor(request.paymentId)).toEqual([]);
     await handle.terminate('test done');
   });
+
+  it('an expiry answer about another order expires nothing here: an operator is told, and the next look decides', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/expire') ? { ...body, order_id: 'pay-someone-else' } : body));
+    try {
+      await ctx.h.env.sleep('16 minutes');
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    const view = await viewWhen(handle, (v) => v.status !== 'pending' || v.history.some((e) => e.kind === 'needs_operator_review'));
+    expect(view.status).toBe('pending');
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'expire_answer_not_ours',
+      order_id: 'pay-someone-else',
+    });
+    expect(downstreamFor(request.paymentId)).toEqual([]);
+    await handle.terminate('test done');
+  });
 });
 
 describe('a refund answer that does not add up', () => {
