@@ -54,6 +54,11 @@ export const PATCHES = {
    * notification comes, never through applies().
    */
   askAboutPaymentAfterClose: 'ask-about-payment-claimed-after-close',
+  /**
+   * An expiry answer about another order expires nothing here and goes to an operator, as cancel's and refund's do.
+   * Asked with patched() itself, only when such an answer comes, never through applies().
+   */
+  expireAnswerCheck: 'expire-answer-about-this-payment',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
@@ -62,7 +67,8 @@ type AskedAlone =
   | typeof PATCHES.continueAsNewBesideDeliveries
   | typeof PATCHES.spaceClaimLookUps
   | typeof PATCHES.closedContinuesAsNew
-  | typeof PATCHES.askAboutPaymentAfterClose;
+  | typeof PATCHES.askAboutPaymentAfterClose
+  | typeof PATCHES.expireAnswerCheck;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

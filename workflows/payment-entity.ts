@@ -397,6 +397,9 @@ export class PaymentEntity {
         return undefined;
       });
       if (observation === undefined) return;
+      // Nothing expires on an answer about another order: the next look (every 6 hours past expiry) decides. Patched:
+      // workflows that expired anyway replay the same.
+      if (await this.toldAnswerNotOurs('expire', 'timer', observation, () => patched(PATCHES.expireAnswerCheck))) return;
       if (observation) await this.applyObservation(observation, 'timer');
       if (this.state.status === 'pending') await this.transition('expired', 'timer', { reason: 'expiry timer' });
       // A card captured but held for fraud review (processing) is not ours to expire: Midtrans only expires pending
@@ -749,18 +752,33 @@ export class PaymentEntity {
     answer: MidtransObservation | null,
     detail: Record<string, unknown> = {},
   ) {
+    if (!(await this.toldAnswerNotOurs(command, 'api', answer, () => applies(PATCHES.gatewayAnswerCheck), detail))) return;
+    throw ApplicationFailure.nonRetryable(
+      `Midtrans answered the ${command} about another order; an operator must check it`,
+      'INTERNAL_ERROR',
+    );
+  }
+
+  /**
+   * An answer to our command about another order says nothing about ours: an operator is told, and true means it must
+   * not be applied. `patchApplies` is asked only when the answer is not ours, as each command's patch was.
+   */
+  private async toldAnswerNotOurs(
+    command: 'cancel' | 'refund' | 'expire',
+    source: PaymentEventSource,
+    answer: MidtransObservation | null,
+    patchApplies: () => boolean,
+    detail: Record<string, unknown> = {},
+  ): Promise<boolean> {
     const notOurs = answer ? answerMismatch(this.state, answer) : null;
-    if (!notOurs || !answer || !applies(PATCHES.gatewayAnswerCheck)) return;
-    await this.needsOperatorReview('api', `${command}_answer_not_ours`, {
+    if (!notOurs || !answer || !patchApplies()) return false;
+    await this.needsOperatorReview(source, `${command}_answer_not_ours`, {
       ...detail,
       mismatch: notOurs,
       order_id: answer.orderId,
       gross_amount: answer.grossAmount,
     });
-    throw ApplicationFailure.nonRetryable(
-      `Midtrans answered the ${command} about another order; an operator must check it`,
-      'INTERNAL_ERROR',
-    );
+    return true;
   }
 
   private assertRefundWindowOpen(): void {
