@@ -64,11 +64,8 @@ export class ApiError extends Error {
   }
 }
 
-/**
- * The workflow's refusals that pass on their own (the charge answers; Midtrans is reachable again): answered with
- * Retry-After, never kept as an Idempotency-Key's final answer, and the key's retry is a new update.
- */
-export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { CHARGE_IN_PROGRESS: 5, SERVICE_UNAVAILABLE: 60 };
+/** Refusals that pass on their own: answered with Retry-After, and never kept as an Idempotency-Key's final answer. */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { CHARGE_IN_PROGRESS: 5 };
 
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && code in ERROR_STATUS;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Database } from '../db/client';
-import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, renewIdempotentUpdateId, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
+import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
 import { ApiError } from './errors';
 import type { ApiEnv } from './middleware/request-context';
 import { idempotencyKeyHeader } from './schemas';
@@ -39,11 +39,6 @@ function requestHash(value: unknown): string {
           )
         : v;
   return sha256(JSON.stringify(canonical(value)));
-}
-
-/** An update id no earlier request sent: hashed, so the caller's fingerprint and the client's key stay out of histories. */
-function freshUpdateId(caller: string, key: string): string {
-  return `idempotency-${sha256(`${caller}\n${key}\n${randomUUID()}`).slice(0, 32)}`;
 }
 
 /**
@@ -93,7 +88,7 @@ export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDa
       // the claim, so every retry sends it. Hashed: the caller's fingerprint and the client's key stay out of the
       // workflow's history.
       const firstClaimUpdateId = `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
-      const reclaimUpdateId = freshUpdateId(caller, key);
+      const reclaimUpdateId = `idempotency-${sha256(`${caller}\n${key}\n${randomUUID()}`).slice(0, 32)}`;
       purgeNowAndThen(c);
       const holder = await claimIdempotencyKey(db, {
         caller,
@@ -115,11 +110,6 @@ export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDa
       // A claim stored before update_id (or by an older instance) is a first claim's.
       const updateId = holder.updateId ?? firstClaimUpdateId;
       return { caller, key, paymentId: holder.paymentId, answer: holder.answer, updateId };
-    },
-
-    /** After a refusal that passes (Retry-After), the key's retry asks the workflow again, as a new update. */
-    async renewUpdate(claimed: ClaimedKey): Promise<void> {
-      await renewIdempotentUpdateId(db, claimed, freshUpdateId(claimed.caller, claimed.key));
     },
 
     /** Keeps a final answer for the key's retries; answers that may change on a retry (5xx, 504) are not final. */

@@ -96,17 +96,6 @@ export async function storeIdempotentAnswer(
       and (update_id = ${claim.updateId} or update_id is null)`;
 }
 
-/**
- * Gives the claim a fresh update id while it has no answer: after a refusal that passes, Temporal would answer the
- * failed update's id with the same failure, so the key's retry must be a new update.
- */
-export async function renewIdempotentUpdateId(db: Database, claim: { caller: string; key: string; updateId: string }, fresh: string): Promise<void> {
-  await db.$executeRaw`
-    update idempotency_keys set update_id = ${fresh}
-    where caller = ${claim.caller} and key = ${claim.key} and response_status is null
-      and (update_id = ${claim.updateId} or update_id is null)`;
-}
-
 /** Deletes up to `limit` keys past their purge_after (the oldest first); returns how many. */
 export async function purgeExpiredIdempotencyKeys(db: Database, limit = 10_000): Promise<number> {
   return db.$executeRaw`

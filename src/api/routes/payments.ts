@@ -342,11 +342,9 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     }
     const answer = sendUpdate(claimed?.updateId).then(
       (view): StoredAnswer => ({ status: 200, body: paymentResponse(view) }),
-      async (error: unknown): Promise<StoredAnswer> => {
+      (error: unknown): StoredAnswer => {
+        // A transient refusal is answered as an error, not as a final answer: the key's retry asks the workflow again.
         if (error instanceof ApiError && !error.retryAfterSeconds) return { status: error.status, body: errorBody(error) };
-        // A refusal that passes is answered as an error, not as a final answer, and the key's retry asks the workflow
-        // again: under a new update id, since Temporal answers a failed update's id with its failure.
-        if (claimed && error instanceof ApiError) await keys.renewUpdate(claimed);
         throw error;
       },
     );
