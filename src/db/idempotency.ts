@@ -67,7 +67,7 @@ export async function claimIdempotencyKey(db: Database, request: IdempotentReque
         ${NOW_UTC}, ${NOW_UTC} + make_interval(hours => ${ttlHours}::int), ${NOW_UTC} + make_interval(hours => ${keptForHours}::int))
       on conflict (caller, key) do update set endpoint = excluded.endpoint, request_hash = excluded.request_hash,
         update_id = ${updateIds.reclaim}, payment_id = excluded.payment_id, response_status = null, response_body = null, created_at = excluded.created_at,
-        expires_at = excluded.expires_at, purge_after = excluded.purge_after
+        expires_at = excluded.expires_at, purge_after = greatest(idempotency_keys.purge_after, excluded.purge_after)
         where idempotency_keys.expires_at <= ${NOW_UTC}
       returning ${columns})
     select * from inserted

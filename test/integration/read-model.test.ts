@@ -278,7 +278,18 @@ describe('read model writes and reads', () => {
     expect(await left()).toEqual(['cancel', 'refund']);
     // Expired, so claimed again as a new request (a fresh update id), though the row is still there.
     expect((await claim('refund', 'POST /payments/{payment_id}/refund', 31 * 24)).updateId).toBe('reclaim-refund');
+    // Claimed again for a create, the cancel's key is still kept as long as the cancel needed.
+    await claim('cancel', 'POST /payments', 24);
+    await age('25 hours');
+    await purgeExpiredIdempotencyKeys(db);
+    expect(await left()).toEqual(['cancel', 'refund']);
     await age('32 days');
+    await purgeExpiredIdempotencyKeys(db);
+    expect(await left()).toEqual([]);
+
+    // A key inserted by the code before purge_after (a deploy rolling out): taken at the next purge.
+    await db.$executeRaw`insert into idempotency_keys (caller, key, endpoint, request_hash, payment_id, expires_at)
+      values (${caller}, 'older-code', 'POST /payments', 'hash', 'pay-kept', (now() at time zone 'utc') + interval '1 day')`;
     await purgeExpiredIdempotencyKeys(db);
     expect(await left()).toEqual([]);
   });
