@@ -51,9 +51,9 @@ const FORWARD_LEASE_SECONDS = 30;
  * signed part (status code and amount) is one the payment has never stored: a flood of edits of one signed body can
  * then never keep out the next status Midtrans signs (a settlement after a pending), and each body signed once can add
  * at most three such rows per API process (its status code is at most three characters, so the signed text splits
- * three ways; processes do not see each other's uncommitted rows). The
- * count sees committed rows only: the caller counts its own claims in flight for the payment in `newPerHour`, and
- * passes `newSignedPartPasses` false while it has a claim of the same signed part in flight (docs/api.md).
+ * three ways; processes do not see each other's uncommitted rows). The count sees committed rows only: the caller
+ * counts its own claims in flight for the payment in `newPerHour`, and passes `newSignedPartPasses` false while it
+ * has a claim of the same signed part in flight (docs/api.md).
  */
 export async function claimNotification(
   db: Database,

@@ -45,6 +45,19 @@ async function atMidtrans(paymentId: string): Promise<{ transaction: { transacti
   return response.status === 200 ? ((await response.json()) as { transaction: { transaction_status: string } }) : null;
 }
 
+/** Once the charge has answered, the cancel's retry with its key cancels, here and at Midtrans, as a new answer. */
+async function cancelsOnceCharged(id: string, cancel: () => ReturnType<Service['api']>) {
+  await s.eventually(
+    () => s.api('GET', `/payments/${id}`),
+    (payment) => payment.body.payment_instructions !== null,
+  );
+  const retried = await cancel();
+  expect(retried.status).toBe(200);
+  expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
+  expect(retried.headers.get('idempotent-replayed')).toBeNull();
+  expect((await atMidtrans(id))?.transaction.transaction_status).toBe('cancel');
+}
+
 describe('a cancel while the charge is being placed', () => {
   it('is refused 409 CHARGE_IN_PROGRESS with Retry-After, not kept for its key; retried once charged, it cancels at Midtrans', async () => {
     chargesFail = true;
@@ -69,15 +82,7 @@ describe('a cancel while the charge is being placed', () => {
       chargesFail = false;
     }
 
-    await s.eventually(
-      () => s.api('GET', `/payments/${id}`),
-      (payment) => payment.body.payment_instructions !== null,
-    );
-    const retried = await cancel();
-    expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
-    expect(retried.headers.get('idempotent-replayed')).toBeNull();
-    expect((await atMidtrans(id))?.transaction.transaction_status).toBe('cancel');
+    await cancelsOnceCharged(id!, cancel);
   });
 });
 
@@ -106,14 +111,7 @@ describe('a cancel or refund while the charge is still waiting for the gateway, 
       releaseCharges();
     }
 
-    await s.eventually(
-      () => s.api('GET', `/payments/${id}`),
-      (payment) => payment.body.payment_instructions !== null,
-    );
-    const retried = await cancel();
-    expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
-    expect((await atMidtrans(id))?.transaction.transaction_status).toBe('cancel');
+    await cancelsOnceCharged(id!, cancel);
   });
 
   it('a payment nobody created is still 404 PAYMENT_NOT_FOUND', async () => {

@@ -187,15 +187,17 @@ describe('attack 4b: one signed body with an unsigned field edited each time', (
 });
 
 describe('attack 4d: a flood of edits of a payment\'s pending notification, then the customer pays', () => {
+  /** The notifications the simulator made for the payment, as Midtrans would have sent them. */
+  const notificationsAt = async (id: string) =>
+    ((await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as { notifications: { body: Record<string, unknown> }[] })
+      .notifications.map((n) => n.body);
+
   it('the settlement, signed with a status code the payment has not had, is stored and signalled, not refused', async () => {
     // DANA's case: its workflow cannot look an order up by its id, so a refused settlement would never be found.
     const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', expiry_minutes: 15 }));
     expect(created.status).toBe(201);
     const id = created.body.payment_id as string;
-    const notificationsAt = async () =>
-      ((await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as { notifications: { body: Record<string, unknown> }[] })
-        .notifications.map((n) => n.body);
-    const pending = (await notificationsAt()).find((body) => body.transaction_status === 'pending');
+    const pending = (await notificationsAt(id)).find((body) => body.transaction_status === 'pending');
     expect(pending?.status_code).toBe('201');
     const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
     const edited = (i: number) => JSON.stringify({ ...pending, settlement_time: `2026-12-07 05:${String(i).padStart(2, '0')}:00` });
@@ -203,7 +205,7 @@ describe('attack 4d: a flood of edits of a payment\'s pending notification, then
     expect(await postWebhook(edited(budget))).toMatchObject({ status: 429, body: { error: { code: 'TOO_MANY_NOTIFICATIONS' } } });
 
     expect((await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' })).status).toBe(200);
-    const settlement = (await notificationsAt()).find((body) => body.transaction_status === 'settlement');
+    const settlement = (await notificationsAt(id)).find((body) => body.transaction_status === 'settlement');
     expect(await postWebhook(JSON.stringify(settlement))).toMatchObject({ status: 200, body: { status: 'accepted' } });
     expect(await count("select count(*) as n from webhook_notifications where payment_id = $1 and status_code = '200'", id)).toBe(1);
     await s.eventually(
@@ -218,16 +220,13 @@ describe('attack 4d: a flood of edits of a payment\'s pending notification, then
   it('two edits of the settlement sent together, while PostgreSQL is slow: one passes the spent budget, the other is refused', async () => {
     const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', expiry_minutes: 15 }));
     const id = created.body.payment_id as string;
-    const notificationsAt = async () =>
-      ((await (await fetch(`${s.simulator.url}/_simulator/transactions/${id}`)).json()) as { notifications: { body: Record<string, unknown> }[] })
-        .notifications.map((n) => n.body);
-    const pending = (await notificationsAt()).find((body) => body.transaction_status === 'pending');
+    const pending = (await notificationsAt(id)).find((body) => body.transaction_status === 'pending');
     const budget = s.dependencies.config.WEBHOOK_NEW_NOTIFICATIONS_PER_PAYMENT_PER_HOUR;
     for (let i = 0; i < budget; i++) {
       expect((await postWebhook(JSON.stringify({ ...pending, settlement_time: `2026-12-07 07:${String(i).padStart(2, '0')}:00` }))).status).toBe(200);
     }
     expect((await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' })).status).toBe(200);
-    const settlement = (await notificationsAt()).find((body) => body.transaction_status === 'settlement')!;
+    const settlement = (await notificationsAt(id)).find((body) => body.transaction_status === 'settlement')!;
     const edits = [0, 1].map((i) => ({ ...settlement, settlement_time: `2026-12-07 08:0${i}:00` }));
 
     // Each insert waits on an uncommitted row of its meaning, as in attack 4c: neither sees the other's.
