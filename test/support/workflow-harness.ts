@@ -92,6 +92,7 @@ export async function createWorkflowHarness(
   const midtransCalls: MidtransCall[] = [];
   let loseNextChargeAnswer = false;
   let failingCharges = 0;
+  let lostRefundAnswers = 0;
   let statusLookupAnswer: number | null = null;
   let statusLookupsLeft: number | undefined;
   let heldStatusLookups: { arrived: () => void; released: Promise<void> } | null = null;
@@ -129,6 +130,11 @@ export async function createWorkflowHarness(
         await simulator.app.fetch(request);
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
       }
+    }
+    if (lostRefundAnswers > 0 && request.method === 'POST' && pathname.endsWith('/refund')) {
+      lostRefundAnswers -= 1;
+      await simulator.app.fetch(request);
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
     }
     const response = await simulator.app.fetch(request);
     if (!answerEdit) return response;
@@ -254,6 +260,10 @@ export async function createWorkflowHarness(
       failingCharges = count;
     },
     chargeRequestsFor: (paymentId: string) => chargeRequests.get(paymentId) ?? 0,
+    /** The next `count` refund requests reach Midtrans, which applies them; their answers are lost on the way back. */
+    loseRefundAnswers(count: number) {
+      lostRefundAnswers = count;
+    },
     /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null, or `times` of them. */
     failStatusLookups(status: number | null, { times }: { times?: number } = {}) {
       statusLookupAnswer = status;

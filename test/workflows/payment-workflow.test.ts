@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { describe, expect, it, vi } from 'vitest';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
@@ -234,6 +234,39 @@ describe('payment workflow', () => {
       'user-service:refund-1:100000',
       'user-service:refund-2:200000',
     ]);
+  });
+
+  it('a refund Midtrans applied but whose answers are lost for 25 minutes is retried under its refund_key until answered, and counted once', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
+    await payAndNotify(handle, request.paymentId);
+    // 1 + 2 + 4 + … s, then one a minute: 30 lost answers outlast 25 minutes; the activity has no deadline to give up at.
+    ctx.h.loseRefundAnswers(30);
+    const pending = handle.startUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one passenger cancelled' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+    await (await pending);
+    await ctx.h.env.sleep('30 minutes');
+    const refunded = await (await pending).result();
+    expect(refunded).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
+    const refundCalls = () =>
+      ctx.h.midtransCalls.filter((c) => c.path.endsWith('/refund') && String(c.body?.refund_key).startsWith(request.paymentId)).map((c) => c.body?.refund_key);
+    expect(refundCalls()).toHaveLength(31);
+    expect(new Set(refundCalls()).size).toBe(1);
+    const atMidtrans = async () => (await ctx.h.midtrans.getStatus(request.paymentId)) as unknown as { refund_amount: string };
+    expect((await atMidtrans()).refund_amount).toBe('100000.00');
+
+    // The next refund is a new refund_key, not a replay of the first.
+    const next = await handle.executeUpdate(refundUpdate, { args: [{ amount: 50_000, reason: 'a second passenger cancelled' }] });
+    expect(next).toMatchObject({ refundedAmount: 150_000 });
+    expect(new Set(refundCalls()).size).toBe(2);
+    expect((await atMidtrans()).refund_amount).toBe('150000.00');
+    await vi.waitFor(() =>
+      expect(callsFor(request.paymentId).filter((c) => c.event.eventKey.startsWith('refund-')).map((c) => `${c.target}:${c.event.eventKey}:${c.event.refundAmount}`).sort()).toEqual([
+        'transaction-service:refund-1:100000',
+        'transaction-service:refund-2:50000',
+        'user-service:refund-1:100000',
+        'user-service:refund-2:50000',
+      ]),
+    );
+    await handle.terminate('test done');
   });
 
   it('further partial refunds made at Midtrans (its dashboard), their notifications lost, are each counted by an asked-for look', async () => {
