@@ -199,6 +199,26 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00', '20000.00']);
   });
 
+  it('a refund key reused once its refund window and a day have passed, the payment\'s workflow still open for a retrying delivery, does not get the first refund\'s answer', async () => {
+    const id = await paidPayment(100_000);
+    const key = `past-window-${randomUUID()}`;
+    const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
+    expect(first.body).toMatchObject({ refunded_amount: 30_000 });
+    // A workflow closes only once its downstream deliveries have settled, up to 7 days after its window: the row is
+    // aged as if REFUND_WINDOW_DAYS + 1 days had passed while a delivery still retried.
+    const aged = `${s.dependencies.config.REFUND_WINDOW_DAYS + 1} days 1 hour`;
+    await s.db.$executeRaw`update idempotency_keys set created_at = created_at - ${aged}::interval, expires_at = expires_at - ${aged}::interval,
+      purge_after = purge_after - ${aged}::interval where key = ${key}`;
+    await purgeExpiredIdempotencyKeys(s.db);
+
+    // Temporal still answers the first refund's update id: sent again, it would say 200 and refund nothing. (The window
+    // here is open in real time, so the new request is a new refund; at that age the workflow would refuse it, 409.)
+    const second = await s.api('POST', `/payments/${id}/refund`, { amount: 20_000, reason: 'another seat' }, { 'idempotency-key': key });
+    expect(second.body).not.toEqual(first.body);
+    expect(second.body).toMatchObject({ refunded_amount: 50_000 });
+    expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00', '20000.00']);
+  });
+
   it('a refund claimed before update ids were stored (in flight over the deploy) is retried under the update id it was sent with', async () => {
     const id = await paidPayment(100_000);
     const key = `legacy-claim-${randomUUID()}`;
