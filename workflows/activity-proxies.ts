@@ -1,5 +1,6 @@
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PaymentActivities } from '../activities';
+import { DOWNSTREAM_DELIVERY_DAYS } from '../src/domain';
 
 /** One activity group: only these activities, each called with the group's options. */
 const group = <Name extends keyof PaymentActivities>(options: Parameters<typeof proxyActivities>[0]) =>
@@ -79,7 +80,7 @@ export const { fetchMidtransStatus: fetchMidtransStatusInWorker, chargePayment: 
  */
 export const { notifyTransactionService, notifyUserService } = group<'notifyTransactionService' | 'notifyUserService'>({
   startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '7 days',
+  scheduleToCloseTimeout: `${DOWNSTREAM_DELIVERY_DAYS} days`,
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', nonRetryableErrorTypes: ['DownstreamRejected'] },
 });
 

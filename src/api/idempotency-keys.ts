@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Database } from '../db/client';
+import { DOWNSTREAM_DELIVERY_DAYS } from '../domain';
 import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
 import { ApiError } from './errors';
 import type { ApiEnv } from './middleware/request-context';
@@ -46,9 +47,10 @@ function requestHash(value: unknown): string {
  * request's answer again; the same key on another body, endpoint or payment is 409 IDEMPOTENCY_CONFLICT.
  */
 export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDays }: { refundWindowDays: number }) {
-  // A cancel's or refund's row outlives its expiry until the payment it may have refunded has closed: a refund is
-  // made only for a paid payment, whose refund window (and workflow) ends at most refundWindowDays later.
-  const cancelOrRefundKeptForHours = (refundWindowDays + 1) * 24;
+  // A cancel's or refund's row outlives its expiry until the payment's workflow, which still answers the claim's update
+  // id, has closed: a refund is made only for a paid payment, whose refund window ends at most refundWindowDays later,
+  // and its workflow once the deliveries it waits for have settled.
+  const cancelOrRefundKeptForHours = (refundWindowDays + DOWNSTREAM_DELIVERY_DAYS + 1) * 24;
   let lastPurgeAt = 0;
 
   /** Off the request's path: a claim never waits for the purge, and a failed purge is retried by a later claim. */

@@ -11,3 +11,4 @@ export * from './payment-view';
 export * from './retention';
 export * from './reconciliation';
 export * from './reconciliation-drift';
+export * from './downstream';
