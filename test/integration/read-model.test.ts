@@ -15,6 +15,7 @@ import {
   storeUnknownPaymentNotification,
 } from '../../src/db/notifications';
 import { findPaymentStatus, findPaymentWithAudit, recordPaymentSnapshot } from '../../src/db/payments';
+import { listReviewItems } from '../../src/db/reviews';
 
 /**
  * The read model's hand-written SQL against the real PostgreSQL: the writes the workflow's activities make (idempotent,
@@ -292,6 +293,31 @@ describe('read model writes and reads', () => {
       values (${caller}, 'older-code', 'POST /payments', 'hash', 'pay-kept', (now() at time zone 'utc') + interval '1 day')`;
     await purgeExpiredIdempotencyKeys(db);
     expect(await left()).toEqual([]);
+  });
+
+  it('a delivery whose retries ran out (the workflow records downstream_failed) is failed, in the review queue; another target\'s row is left as it is', async () => {
+    const id = `pay-${randomUUID().replaceAll('-', '')}`;
+    await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 1 });
+    const attempt = (target: string, outcome: 'delivered' | 'retrying', eventKey = 'success') =>
+      recordDeliveryAttempt(db, { paymentId: id, target, idempotencyKey: `${id}:${eventKey}:${target}`, body: { payment_id: id }, outcome, ...(outcome === 'retrying' && { httpStatus: 503, error: `${target} answered HTTP 503` }) });
+    await attempt('transaction-service', 'retrying');
+    await attempt('user-service', 'delivered');
+    await attempt('transaction-service', 'retrying', 'refund-1');
+    // The 7 days of the delivery's activity are over: the workflow's write of that, retried as Temporal retries it.
+    const gaveUp = [db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 },
+      [{ key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream' as const, at: '2026-11-26T01:05:00.000Z',
+        detail: { event: 'success', target: 'transaction-service', error: 'Activity task timed out' } }]] as const;
+    await recordPaymentSnapshot(...gaveUp);
+    await recordPaymentSnapshot(...gaveUp);
+
+    const statuses = await db.$queryRaw<{ id: string; status: string }[]>`select id, status from downstream_deliveries where payment_id = ${id} order by id`;
+    expect(statuses).toEqual([
+      { id: `${id}:refund-1:transaction-service`, status: 'retrying' },
+      { id: `${id}:success:transaction-service`, status: 'failed' },
+      { id: `${id}:success:user-service`, status: 'delivered' },
+    ]);
+    const queue = await listReviewItems(db, { pendingGraceMinutes: 60, processingHours: 24, paymentId: id });
+    expect(queue.map((item) => `${item.kind} ${item.deliveryId}`)).toEqual([`failed_delivery ${id}:success:transaction-service`]);
   });
 
   it('a notification that arrives between the charge and the first write (only the checkout exists yet) is claimed, and the row shows it', async () => {

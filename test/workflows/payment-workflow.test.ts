@@ -542,6 +542,23 @@ describe('payment workflow', () => {
     await handle.terminate('test done');
   });
 
+  it('a downstream service down for the whole 7 days: the delivery gives up and its line names the event and the target', async () => {
+    ctx.h.setDownstreamAnswer((target) => (target === 'transaction-service' ? 503 : 200));
+    try {
+      const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+      await payAndNotify(handle, request.paymentId);
+      await ctx.h.env.sleep('8 days');
+      const failed = (await handle.query(paymentQuery)).history.filter((e) => e.kind === 'downstream_failed');
+      expect(failed.map((e) => e.detail)).toEqual([expect.objectContaining({ event: 'success', target: 'transaction-service' })]);
+      // The read model's write of that line is what marks the delivery's row failed (test/integration/read-model.test.ts).
+      const written = ctx.h.snapshots.filter((w) => w.snapshot.view.paymentId === request.paymentId).flatMap((w) => w.events);
+      expect(written.filter((e) => e.kind === 'downstream_failed').map((e) => e.detail)).toEqual(failed.map((e) => e.detail));
+      await handle.terminate('test done');
+    } finally {
+      ctx.h.setDownstreamAnswer(() => 200);
+    }
+  });
+
   it('a downstream 4xx is final and recorded as a failed delivery', async () => {
     ctx.h.setDownstreamAnswer((target) => (target === 'user-service' ? 422 : 200));
     const { request, handle } = await startPayment();
