@@ -733,7 +733,9 @@ export class PaymentEntity {
       call
         .catch((error: unknown) =>
           this.serialized(() =>
-            this.record('downstream_failed', 'downstream', { detail: { event: delivery.event.eventKey, error: failureMessage(error) } }),
+            this.record('downstream_failed', 'downstream', {
+              detail: { event: delivery.event.eventKey, target: delivery.target, error: failureMessage(error) },
+            }),
           ),
         )
         .finally(() => {

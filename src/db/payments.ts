@@ -58,7 +58,10 @@ const NEWER_SNAPSHOT_WINS = Prisma.raw(
  * instead of failing on the audit events' foreign key forever. The version decides between snapshots: an older
  * write never overwrites a newer one. Customer and item details come from the payment's checkout (what POST /payments
  * stored) into a row that lacks them, so they never travel through Temporal; once the snapshot says the charge step
- * is over, the checkout (its card token with it) is deleted, in case the charge could not delete it itself.
+ * is over, the checkout (its card token with it) is deleted, in case the charge could not delete it itself. A
+ * `downstream_failed` line (a delivery's retries ran out) marks that delivery's row failed, for the review queue and a
+ * redelivery: the activity that gave up cannot record it itself (lines from before the target was named mark the
+ * event's retrying rows of every target).
  * Hand-written SQL: through Prisma's model API the same write took a transaction of up to eight round trips and
  * about 4 ms of worker CPU.
  */
@@ -109,6 +112,12 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     from jsonb_to_recordset(${eventRows}::jsonb) as e(event_key text, kind text, from_status text, to_status text,
       source text, detail jsonb, occurred_at text)
     on conflict (payment_id, event_key) do nothing),
+    given_up as (
+      update downstream_deliveries d set status = 'failed', updated_at = ${NOW_UTC},
+        last_error = 'retries ran out; last error: ' || coalesce(d.last_error, e.detail->>'error', 'unknown')
+      from jsonb_to_recordset(${eventRows}::jsonb) as e(kind text, detail jsonb)
+      where e.kind = 'downstream_failed' and d.payment_id = ${view.paymentId} and d.status = 'retrying'
+        and d.idempotency_key = ${view.paymentId} || ':' || (e.detail->>'event') || ':' || coalesce(e.detail->>'target', d.target)),
     used_checkout as (
       delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true || checkoutUsed}::boolean)
     select 1`;

@@ -317,7 +317,7 @@ describe('read model writes and reads', () => {
       { id: `${id}:success:user-service`, status: 'delivered' },
     ]);
     const queue = await listReviewItems(db, { pendingGraceMinutes: 60, processingHours: 24, paymentId: id });
-    expect(queue.map((item) => `${item.kind} ${item.deliveryId}`)).toEqual([`failed_delivery ${id}:success:transaction-service`]);
+    expect(queue.map((item) => `${item.kind} ${item.deliveryId} ${item.reason}`)).toEqual([`failed_delivery ${id}:success:transaction-service retries ran out; last error: transaction-service answered HTTP 503`]);
   });
 
   it('a notification that arrives between the charge and the first write (only the checkout exists yet) is claimed, and the row shows it', async () => {
