@@ -129,6 +129,22 @@ describe('the operator console', () => {
     });
     expect(forged.status).toBe(403);
     expect(transactionCalls()).toHaveLength(1);
+    // The operators' API takes a token, never the console's cookie: a page of the same site posting a "simple" request
+    // (text/plain, no preflight) with the browser's cookie is not an operator there either.
+    for (const path of [
+      `/operations/deliveries/${encodeURIComponent(failedDeliveryId)}/redeliver`,
+      `/operations/reviews/${encodeURIComponent(`delivery:${failedDeliveryId}`)}/resolve`,
+      '/payments',
+    ]) {
+      const viaApi = await fetch(`${consoleUrl}${path}`, {
+        method: path === '/payments' ? 'GET' : 'POST',
+        headers: { 'content-type': 'text/plain', origin: 'http://127.0.0.1:1', 'sec-fetch-site': 'same-site', cookie },
+        ...(path === '/payments' ? {} : { body: '{"note":"forged"}' }),
+      });
+      expect(viaApi.status, path).toBe(401);
+    }
+    expect(transactionCalls()).toHaveLength(1);
+    expect(await s.db.operatorAction.count({ where: { note: 'forged' } })).toBe(0);
     // Nor can another origin sign a browser in (under a token of its choosing).
     const forgedSignIn = await fetch(`${consoleUrl}/console/login`, {
       method: 'POST',
