@@ -145,7 +145,8 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
   app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
   const operators = apiOperatorAccess(config);
-  const operatorOnly = requireOperator<ApiEnv>(operators, OPERATOR_SIGN_IN);
+  // The operators' API takes the token only; the console's cookie opens the console, whose forms check their origin.
+  const operatorOnly = requireOperator<ApiEnv>(operators, OPERATOR_SIGN_IN, { sessions: false });
 
   app.route('/', operationsRoutes(deps));
   app.route('/operations', operatorReviewRoutes(deps, operatorOnly));

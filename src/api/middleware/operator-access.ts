@@ -20,8 +20,12 @@ export interface Operator {
 export interface OperatorAccess {
   /** False when no tokens are configured and access is open (local development): everyone is the anonymous operator. */
   readonly required: boolean;
-  /** The operator's name, or undefined when the request proves no operator. */
-  operatorOf(c: Context): Promise<string | undefined>;
+  /**
+   * The operator's name, or undefined when the request proves no operator. `sessions: false` takes only a token: a
+   * browser sends its cookie with whatever a page of the same site asks, so a route with no same-origin check of its
+   * own must not be opened by it.
+   */
+  operatorOf(c: Context, options?: { sessions?: boolean }): Promise<string | undefined>;
   /** The name of the operator holding `token`, or undefined. */
   operatorHolding(token: string): string | undefined;
   /** Sets the session cookie of the operator holding `token` (check it with operatorHolding first). */
@@ -61,10 +65,11 @@ export function operatorAccess(
     operatorHolding(candidate) {
       return holderOf(candidate)?.name;
     },
-    async operatorOf(c) {
+    async operatorOf(c, { sessions = true } = {}) {
       if (open) return ANONYMOUS_OPERATOR;
       const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
       if (bearer !== undefined) return this.operatorHolding(bearer);
+      if (!sessions) return undefined;
       for (const { name, token } of operators) {
         const expiresAt = await getSignedCookie(c, token, cookieName, prefix);
         if (typeof expiresAt === 'string' && Number(expiresAt) > Date.now()) return name;
@@ -88,9 +93,13 @@ export type OperatorEnv = { Variables: { operator: string } };
  * Lets only an operator through and puts the operator's name on the context (`c.get('operator')`). An API key is not
  * an operator token: the services that create payments cannot search them all or act on the review queue.
  */
-export function requireOperator<E extends OperatorEnv = OperatorEnv>(access: OperatorAccess, howToSignIn: string): MiddlewareHandler<E> {
+export function requireOperator<E extends OperatorEnv = OperatorEnv>(
+  access: OperatorAccess,
+  howToSignIn: string,
+  options: { sessions?: boolean } = {},
+): MiddlewareHandler<E> {
   return async (c, next) => {
-    const operator = await access.operatorOf(c);
+    const operator = await access.operatorOf(c, options);
     if (!operator) throw new ApiError('UNAUTHORIZED', `an operator is required: ${howToSignIn}`);
     (c as unknown as Context<OperatorEnv>).set('operator', operator);
     await next();
