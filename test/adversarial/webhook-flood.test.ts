@@ -360,6 +360,23 @@ describe('a copy of a notification whose first copy failed, with one left in the
   });
 });
 
+describe('attack 4e: a genuine body with a __proto__ key', () => {
+  it('is refused 400 whatever the key holds, stores nothing and signals nothing', async () => {
+    const { id, settlement } = await paidPaymentWithSettlement({ payment_method: 'gopay', bank: undefined });
+    const signalsBefore = await notificationSignals(id);
+    // JSON.parse keeps "__proto__" as an own key; a schema that copies keys by assignment makes it the parsed object's
+    // prototype, whose fields then pass unchecked: a 3,000-character transaction_id, text PostgreSQL cannot store.
+    for (const hidden of [{ transaction_id: 'A'.repeat(3_000), fraud_status: 'accepté' }, { fraud_status: '\ud800' }]) {
+      const raw = `${JSON.stringify(settlement).slice(0, -1)},"__proto__":${JSON.stringify(hidden)}}`;
+      const refused = await postWebhook(raw);
+      expect(refused.status, raw.slice(-80)).toBe(400);
+      expect(refused.body.error?.code).toBe('VALIDATION_FAILED');
+    }
+    expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(0);
+    expect(await notificationSignals(id)).toBe(signalsBefore);
+  });
+});
+
 describe('attack 5: unsigned requests cost little and never crowd out a genuine notification', () => {
   const BODY_BYTES = 60 * 1024;
 
