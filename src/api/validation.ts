@@ -7,18 +7,28 @@ import { ApiError } from './errors';
 // The schemas say so for their own fields; this catches what a lenient schema passes through.
 const isUnstorableText = (text: string) => text.includes('\u0000') || /\p{Cs}/u.test(text);
 
-/** Paths of unstorable strings; iterative, because a lenient schema may pass through deeply nested JSON. */
-function unstorableTextPaths(input: unknown): string[] {
-  const found: string[] = [];
-  const pending: { value: unknown; path: string }[] = [{ value: input, path: '' }];
+/**
+ * Every value in a JSON document with its path and key (the document itself: path and key ''); iterative, because a
+ * lenient schema may pass through deeply nested JSON.
+ */
+function* jsonEntries(input: unknown): Generator<{ path: string; key: string; value: unknown }> {
+  const pending: { value: unknown; path: string; key: string }[] = [{ value: input, path: '', key: '' }];
   for (let next = pending.pop(); next; next = pending.pop()) {
+    yield next;
     const { value, path } = next;
-    if (typeof value === 'string' && isUnstorableText(value)) found.push(path);
     if (value === null || typeof value !== 'object') continue;
-    for (const [key, item] of Object.entries(value)) pending.push({ value: item, path: path === '' ? key : `${path}.${key}` });
+    for (const [key, item] of Object.entries(value)) pending.push({ value: item, path: path === '' ? key : `${path}.${key}`, key });
   }
-  return found;
 }
+
+const unstorableTextPaths = (input: unknown) =>
+  [...jsonEntries(input)].filter(({ value }) => typeof value === 'string' && isUnstorableText(value)).map(({ path }) => path);
+
+/**
+ * Paths of `__proto__` keys. JSON.parse keeps one as an own key, but zod copies keys by assignment, which makes it the
+ * parsed object's prototype: its fields would then be read past every check of the schema.
+ */
+const prototypeKeyPaths = (input: unknown) => [...jsonEntries(input)].filter(({ key }) => key === '__proto__').map(({ path }) => path);
 
 type ParseResult = { success: true; data: unknown } | { success: false; error: z.ZodError };
 
@@ -40,15 +50,21 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): z.inf
 /** The routers' validation hook (@hono/zod-openapi's defaultHook): parameters are refused exactly as bodies are. */
 export const refuseInvalidInput = (result: ParseResult) => refuseInvalid(result);
 
-/** The raw body as text and parsed JSON; malformed JSON is a 400, never a 500. */
+/** The raw body as text and parsed JSON; malformed JSON is a 400, never a 500, and so is a `__proto__` key. */
 export async function readJsonBody(c: Context): Promise<{ raw: string; json: unknown }> {
   const raw = await c.req.text();
   if (raw.trim() === '') return { raw, json: {} };
+  let json: unknown;
   try {
-    return { raw, json: JSON.parse(raw) };
+    json = JSON.parse(raw);
   } catch {
     throw new ApiError('MALFORMED_JSON', 'the request body is not valid JSON');
   }
+  const prototypeKeys = prototypeKeyPaths(json);
+  if (prototypeKeys.length > 0) {
+    throw new ApiError('VALIDATION_FAILED', 'the request is not valid', prototypeKeys.map((path) => ({ path, message: 'the key __proto__ is not accepted' })));
+  }
+  return { raw, json };
 }
 
 /** A JSON body read whatever its Content-Type (an empty one is {}), then validated: see jsonRequestBody. */
