@@ -224,6 +224,23 @@ describe('answers about another order move nothing', () => {
     await handle.terminate('test done');
   });
 
+  it('a charge answer about another order shows the customer nothing of it: an operator is told, and the payment waits for the looks', async () => {
+    // A gateway or proxy mixing answers up: the virtual account of someone else's order, whose payment would be theirs.
+    ctx.h.editMidtransAnswers((path, body) =>
+      path === '/v2/charge' ? { ...body, order_id: 'pay-someone-else', va_numbers: [{ bank: 'bca', va_number: '99999999999' }] } : body,
+    );
+    const started = await startPayment().finally(() => ctx.h.editMidtransAnswers(null));
+    expect(JSON.stringify(started.charged)).not.toContain('99999999999');
+    expect(started.charged.instructions).toBeNull();
+    const view = await started.handle.query(paymentQuery);
+    expect(view.status).toBe('pending');
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'charge_answer_not_ours',
+      order_id: 'pay-someone-else',
+    });
+    await started.handle.terminate('test done');
+  });
+
   it('a cancel answer about another order cancels nothing here', async () => {
     const { request, handle } = await startPayment();
     ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/cancel') ? { ...body, order_id: 'pay-someone-else' } : body));
