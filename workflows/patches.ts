@@ -59,6 +59,11 @@ export const PATCHES = {
    * Asked with patched() itself, only when such an answer comes, never through applies().
    */
   expireAnswerCheck: 'expire-answer-about-this-payment',
+  /**
+   * A charge answer about another order keeps nothing of it (its instructions would have the customer pay that order)
+   * and goes to an operator. Asked with patched() itself, only when such an answer comes, never through applies().
+   */
+  chargeAnswerCheck: 'charge-answer-about-this-payment',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
@@ -68,7 +73,8 @@ type AskedAlone =
   | typeof PATCHES.spaceClaimLookUps
   | typeof PATCHES.closedContinuesAsNew
   | typeof PATCHES.askAboutPaymentAfterClose
-  | typeof PATCHES.expireAnswerCheck;
+  | typeof PATCHES.expireAnswerCheck
+  | typeof PATCHES.chargeAnswerCheck;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

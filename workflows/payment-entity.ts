@@ -362,10 +362,14 @@ export class PaymentEntity {
     return this.serialized(async () => {
       this.chargeAnswered = true;
       if (charge?.kind === 'charged') {
-        this.details.instructions = charge.instructions;
-        if (charge.observation) this.learnWithoutMoving(charge.observation);
-        await this.record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
-        if (charge.observation) await this.applyObservation(charge.observation, 'charge');
+        // An answer about another order keeps nothing: its instructions would have the customer pay that order. The
+        // looks at Midtrans (1, 5 and 15 minutes on) say whether ours exists. Patched: older workflows kept it.
+        if (!(await this.toldAnswerNotOurs('charge', 'charge', charge.observation, () => patched(PATCHES.chargeAnswerCheck)))) {
+          this.details.instructions = charge.instructions;
+          if (charge.observation) this.learnWithoutMoving(charge.observation);
+          await this.record('charged', 'charge', { detail: { instructions: charge.instructions?.kind ?? null } });
+          if (charge.observation) await this.applyObservation(charge.observation, 'charge');
+        }
       } else if (charge?.kind === 'rejected') {
         this.details.failureReason = `Midtrans rejected the charge (${charge.code}): ${charge.message}`;
         await this.transition('failed', 'charge', { code: charge.code, message: charge.message });
@@ -766,7 +770,7 @@ export class PaymentEntity {
    * not be applied. `patchApplies` is asked only when the answer is not ours, as each command's patch was.
    */
   private async toldAnswerNotOurs(
-    command: 'cancel' | 'refund' | 'expire',
+    command: 'charge' | 'cancel' | 'refund' | 'expire',
     source: PaymentEventSource,
     answer: MidtransObservation | null,
     patchApplies: () => boolean,
