@@ -9,7 +9,7 @@ const midtrans = (transactionStatus: string, fields: Partial<MidtransObservation
   orderId: 'pay-1',
   ...fields,
 });
-const ours = (status: PaymentStatus, amount = 250_000, refundedAmount = status === 'refunded' ? amount : 0) => ({ status, amount, refundedAmount });
+const ours = (status: PaymentStatus, amount = 250_000, refundedAmount = status === 'refunded' ? amount : 0) => ({ id: 'pay-1', status, amount, refundedAmount });
 
 describe('reconciliationDrift', () => {
   it.each([
@@ -34,6 +34,15 @@ describe('reconciliationDrift', () => {
     ['success', 'chargeback'],
   ] as const)('ours %s while Midtrans says %s is a status mismatch', (status, midtransStatus) => {
     expect(reconciliationDrift(ours(status), midtrans(midtransStatus))).toBe('status_mismatch');
+  });
+
+  it.each([
+    ['agrees with ours', 'settlement'],
+    ['differs from ours', 'expire'],
+  ] as const)('an answer about another order is answer_not_ours, whether its status %s', (_when, midtransStatus) => {
+    // A gateway or proxy mixing answers up: it says nothing about our payment, and hides or invents a difference.
+    expect(reconciliationDrift(ours('success'), midtrans(midtransStatus, { orderId: 'pay-someone-else' }))).toBe('answer_not_ours');
+    expect(isSettledByPaymentWorkflow('answer_not_ours')).toBe(false);
   });
 
   it('reads a card capture by its fraud verdict: accepted is paid, challenged is still processing', () => {
