@@ -10,11 +10,14 @@ export const DRIFT_KINDS = [
   'amount_mismatch',
   'missing_at_midtrans',
   'unrecognised_midtrans_status',
+  'answer_not_ours',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 /** Our read model's record of a payment, as the reconciliation compares it. */
 export interface RecordedPayment {
+  /** The payment id, which is the order id Midtrans knows it by. */
+  id: string;
   status: PaymentStatus;
   /** Integer IDR. */
   amount: number;
@@ -27,6 +30,7 @@ export interface RecordedPayment {
  * when they agree. Statuses are compared through the one mapping, midtransStatusToPaymentStatus.
  * - missing_at_midtrans: Midtrans does not know an order that, by our record, reached it (paid, or held at processing).
  *   A payment that never reached Midtrans (a Snap order before a method was chosen, a refused charge) agrees.
+ * - answer_not_ours: the answer names another order (a gateway or proxy mixing answers up): it says nothing of ours.
  * - unrecognised_midtrans_status: a status the mapping does not know; nobody should guess what it means.
  * - amount_mismatch: Midtrans holds another amount than we charged.
  * - status_mismatch: Midtrans's status means another status than ours.
@@ -37,6 +41,7 @@ export interface RecordedPayment {
  */
 export function reconciliationDrift(ours: RecordedPayment, midtrans: MidtransObservation | null): DriftKind | null {
   if (midtrans === null) return isPaid(ours.status) || ours.status === 'processing' ? 'missing_at_midtrans' : null;
+  if (midtrans.orderId !== ours.id) return 'answer_not_ours';
   const theirs = midtransStatusToPaymentStatus(midtrans.transactionStatus, midtrans.fraudStatus);
   if (theirs === null) return 'unrecognised_midtrans_status';
   if (wholeRupiahOrNull(midtrans.grossAmount) !== ours.amount) return 'amount_mismatch';
@@ -62,7 +67,6 @@ export interface PaymentCursor {
 }
 
 export interface PaymentToReconcile extends RecordedPayment {
-  id: string;
   updatedAt: string;
 }
 
