@@ -180,6 +180,40 @@ describe('a payment claimed paid after it was closed here, while its workflow st
     // Midtrans was asked, by the transaction id the notification hinted at, not taken at its word.
     expect(ctx.h.midtransCalls.some((c) => c.path === `/v2/${tx.transaction_id}/status`)).toBe(true);
   });
+
+  it('a reconcile request (the daily reconciliation\'s, an operator\'s) while a canceled payment\'s deliveries wait: Midtrans is asked, and what differs goes to an operator', async () => {
+    let down = true;
+    ctx.h.setDownstreamAnswer(() => (down ? 503 : 200));
+    try {
+      const { handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+      expect((await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed plans' }] })).status).toBe('canceled');
+      // Midtrans now says the order was paid (its notification lost): the daily reconciliation finds the difference
+      // and hands it to the workflow, which still runs, for its canceled delivery.
+      ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/status') ? { ...body, transaction_status: 'settlement', status_code: '200' } : body));
+      await handle.signal(reconcileRequestSignal, { requestedBy: 'daily-reconciliation', reason: 'Midtrans says settlement; the read model has canceled' });
+      await vi.waitFor(
+        async () => {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+          expect(signalled).toBeGreaterThan(-1);
+          expect(events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes)).toBe(true);
+        },
+        { timeout: 20_000 },
+      );
+      down = false;
+      const final = await handle.result();
+      expect(final.status).toBe('canceled');
+      expect(final.history.some((e) => e.kind === 'reconciliation_requested')).toBe(true);
+      expect(final.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+        reason: 'midtrans_differs_after_close',
+        drift: 'status_mismatch',
+        midtrans_status: 'settlement',
+      });
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+      ctx.h.setDownstreamAnswer(() => 200);
+    }
+  });
 });
 
 describe('status look-ups that keep failing', () => {
