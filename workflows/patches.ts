@@ -64,6 +64,12 @@ export const PATCHES = {
    * and goes to an operator. Asked with patched() itself, only when such an answer comes, never through applies().
    */
   chargeAnswerCheck: 'charge-answer-about-this-payment',
+  /**
+   * A reconcile request (the daily reconciliation's, an operator's) while the closed payment waits for its deliveries
+   * looks at Midtrans, and what differs from ours goes to an operator. Asked with patched() itself, only when such a
+   * request comes, never through applies().
+   */
+  reconcileAfterClose: 'reconcile-after-close',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
@@ -74,7 +80,8 @@ type AskedAlone =
   | typeof PATCHES.closedContinuesAsNew
   | typeof PATCHES.askAboutPaymentAfterClose
   | typeof PATCHES.expireAnswerCheck
-  | typeof PATCHES.chargeAnswerCheck;
+  | typeof PATCHES.chargeAnswerCheck
+  | typeof PATCHES.reconcileAfterClose;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

@@ -18,6 +18,7 @@ import {
   nextReconciliationAt,
   notificationClaim,
   parseGrossAmount,
+  reconciliationDrift,
   refundKey,
   reportsMoreRefunded,
   type MidtransObservation,
@@ -101,6 +102,8 @@ export class PaymentEntity {
   private readonly claimsBeyondTheTableAsked: string[] = [];
   /** False once this workflow turned out to be one that reads no notification after close (its history says so). */
   private readsClaimsAfterClose = true;
+  /** False once this workflow turned out to be one that leaves reconcile requests unread after close. */
+  private readsReconcileAfterClose = true;
   /** Look-ups this run made for notifications' claims, and when the last one was made. */
   private claimLookUps = 0;
   private lastClaimLookUpMs = 0;
@@ -422,12 +425,7 @@ export class PaymentEntity {
    */
   reconcile(): Promise<void> {
     return this.serialized(async () => {
-      const requests = this.reconcileRequests.splice(0);
-      if (requests.length > 0) {
-        await this.record('reconciliation_requested', 'reconciliation', {
-          detail: { requestedBy: [...new Set(requests.map((r) => r.requestedBy))], reasons: requests.flatMap((r) => r.reason ?? []) },
-        });
-      }
+      await this.recordReconcileRequests();
       const observation = await this.lookUpStatus('reconciliation');
       if (
         observation &&
@@ -440,6 +438,45 @@ export class PaymentEntity {
 
   processInbox(): Promise<void> {
     return this.serialized(() => this.drainInbox());
+  }
+
+  private async recordReconcileRequests(): Promise<void> {
+    const requests = this.reconcileRequests.splice(0);
+    if (requests.length === 0) return;
+    await this.record('reconciliation_requested', 'reconciliation', {
+      detail: { requestedBy: [...new Set(requests.map((r) => r.requestedBy))], reasons: requests.flatMap((r) => r.reason ?? []) },
+    });
+  }
+
+  /**
+   * A closed payment applies nothing Midtrans says, yet its workflow runs on while its deliveries retry, so the daily
+   * reconciliation and operators still reach it: it looks, and what differs from ours goes to a person. Patched:
+   * workflows that left such requests unread replay so.
+   */
+  private async reconcileAfterClose(): Promise<void> {
+    if (!patched(PATCHES.reconcileAfterClose)) {
+      this.readsReconcileAfterClose = false;
+      return;
+    }
+    await this.serialized(async () => {
+      await this.recordReconcileRequests();
+      const observation = await this.lookUpStatus('reconciliation');
+      if (observation === undefined) return;
+      const { paymentId: id, status, amount, refundedAmount } = this.state;
+      const drift = reconciliationDrift({ id, status, amount, refundedAmount }, observation);
+      if (!drift) return;
+      await this.needsOperatorReview('reconciliation', 'midtrans_differs_after_close', {
+        drift,
+        our_status: status,
+        midtrans_status: observation?.transactionStatus ?? null,
+        midtrans_fraud_status: observation?.fraudStatus ?? null,
+        midtrans_refund_amount: observation?.refundAmount ?? null,
+      });
+    });
+  }
+
+  private reconcileAskedAfterClose(): boolean {
+    return this.readsReconcileAfterClose && this.reconcileRequests.length > 0;
   }
 
   /** Near Temporal's history limit (or a test's low threshold), the payment moves to a fresh run with its state. */
@@ -461,9 +498,10 @@ export class PaymentEntity {
     let settled = false;
     void this.deliveriesSettled().then(() => (settled = true));
     for (;;) {
-      await condition(() => settled || this.historyReachedLimit() || this.paymentClaimedAfterClose());
-      if (!this.paymentClaimedAfterClose()) break;
-      await this.askAboutPaymentClaimedAfterClose();
+      await condition(() => settled || this.historyReachedLimit() || this.paymentClaimedAfterClose() || this.reconcileAskedAfterClose());
+      if (this.reconcileAskedAfterClose()) await this.reconcileAfterClose();
+      else if (this.paymentClaimedAfterClose()) await this.askAboutPaymentClaimedAfterClose();
+      else break;
     }
     return !settled && patched(PATCHES.closedContinuesAsNew);
   }
