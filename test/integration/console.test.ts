@@ -97,6 +97,22 @@ describe('the operator console', () => {
     await context.close();
   });
 
+  it('signing out ends the session: a copy of its cookie taken before opens nothing after', async () => {
+    const context = await newContext();
+    const { page } = await signIn(context, OPERATOR.token);
+    // A copy of the cookie: a browser profile's backup, a HAR file, a proxy's log.
+    const copied = (await sessionCookies(context)).map((c) => `${c.name}=${c.value}`).join('; ');
+    const withCopy = () => fetch(`${consoleUrl}/console/payments`, { headers: { cookie: copied }, redirect: 'manual' });
+    expect((await withCopy()).status).toBe(200);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForLoadState();
+    expect(await sessionCookies(context)).toEqual([]);
+    const after = await withCopy();
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/console/login');
+    await context.close();
+  });
+
   it('refuses an action posted without a session, and does nothing', async () => {
     const response = await fetch(`${consoleUrl}/console/deliveries/${encodeURIComponent(failedDeliveryId)}/redeliver`, {
       method: 'POST',
