@@ -5,13 +5,14 @@ import { secureHeaders } from 'hono/secure-headers';
 import { LOCAL_TEMPORAL_UI_URL, type Config } from '../config';
 import { consoleRoutes } from '../console/app';
 import type { Database } from '../db/client';
+import { endedOperatorSessions } from '../db/operator-sessions';
 import type { Logger } from '../logger';
 import { ApiError, errorResponse } from './errors';
 import { isDependencyOutage } from './dependency-outage';
 import type { ApiMetrics } from './metrics';
 import { requireApiKey } from './middleware/auth';
 import { limitRequestBody, payloadTooLarge } from './middleware/body-limit';
-import { operatorAccess, requireOperator, type OperatorAccess } from './middleware/operator-access';
+import { operatorAccess, requireOperator, type EndedSessions, type OperatorAccess } from './middleware/operator-access';
 import { corsForBrowsers } from './middleware/cors';
 import { enforceHttps } from './middleware/https';
 import { requestContext, type ApiEnv } from './middleware/request-context';
@@ -107,9 +108,13 @@ const OPERATOR_PATHS = ['/operations/*', '/console', '/console/*'];
 const isOperatorRoute = (c: Context) => (c.req.path === '/payments' || c.req.path === '/payments/') && isBodiless(c);
 export const OPERATOR_SIGN_IN = 'send Authorization: Bearer <operator token> (one of OPERATOR_TOKENS; an API key is not one)';
 
-/** Who is an operator on the API and its console (OPERATOR_TOKENS); open to everyone only in local development. */
-export function apiOperatorAccess(config: ApiDependencies['config']): OperatorAccess {
+/**
+ * Who is an operator on the API and its console (OPERATOR_TOKENS); open to everyone only in local development.
+ * `endedSessions`: where signing out is kept, so it ends the session everywhere.
+ */
+export function apiOperatorAccess(config: ApiDependencies['config'], endedSessions?: EndedSessions): OperatorAccess {
   return operatorAccess(config.OPERATOR_TOKENS ?? [], {
+    endedSessions,
     sessionHours: config.OPERATOR_SESSION_HOURS ?? 8,
     secure: config.NODE_ENV === 'production',
     cookieName: 'tiketq-operator-session',
@@ -144,7 +149,7 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
   app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
-  const operators = apiOperatorAccess(config);
+  const operators = apiOperatorAccess(config, endedOperatorSessions(deps.db));
   // The operators' API takes the token only; the console's cookie opens the console, whose forms check their origin.
   const operatorOnly = requireOperator<ApiEnv>(operators, OPERATOR_SIGN_IN, { sessions: false });
 

@@ -93,8 +93,8 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
     logger.info({ operator, expiresAt }, 'operator signed in');
     return form ? c.html(signInPage(operator, true)) : c.json({ operator, expires_at: expiresAt.toISOString() });
   });
-  app.post('/logout', (c) => {
-    access.signOut(c);
+  app.post('/logout', async (c) => {
+    await access.signOut(c);
     return c.html(signInPage(undefined, access.required));
   });
 

@@ -88,8 +88,8 @@ export function consoleRoutes(deps: ConsoleDependencies) {
     deps.logger.info({ operator }, 'operator signed in to the console');
     return c.redirect('/console/payments', 303);
   });
-  app.post('/logout', (c) => {
-    deps.operators.signOut(c);
+  app.post('/logout', async (c) => {
+    await deps.operators.signOut(c);
     return c.redirect('/console/login', 303);
   });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
@@ -7,9 +8,10 @@ import { callerFingerprint, sameKey } from './auth';
 /**
  * Who is an operator: a holder of one of the operator tokens (OPERATOR_TOKENS for the API and its console,
  * CODEC_OPERATOR_TOKENS for the codec server). A browser proves it with a session cookie that signing in sets once the
- * token is given; the CLI and scripts send the token itself (`Authorization: Bearer`). The cookie holds only its expiry,
- * signed (HMAC-SHA256) with the operator's own token: no session store, every replica checks it alike, and removing a
- * token from the list ends its sessions at once.
+ * token is given; the CLI and scripts send the token itself (`Authorization: Bearer`). The cookie holds its expiry and a
+ * random session id, signed (HMAC-SHA256) with the operator's own token: every replica checks it alike, and removing a
+ * token from the list ends its sessions at once. Signing out ends the session where `endedSessions` is given (the
+ * API's console: PostgreSQL), not only in the browser that signed out.
  */
 export interface Operator {
   /** Shown in logs and in the operators' audit trail; never the token. */
@@ -30,7 +32,14 @@ export interface OperatorAccess {
   operatorHolding(token: string): string | undefined;
   /** Sets the session cookie of the operator holding `token` (check it with operatorHolding first). */
   signIn(c: Context, token: string): Promise<Date>;
-  signOut(c: Context): void;
+  signOut(c: Context): Promise<void>;
+}
+
+/** Sessions signed out before they expired, so a copy of their cookie opens nothing. */
+export interface EndedSessions {
+  isEnded(sessionId: string): Promise<boolean>;
+  /** Kept until `expiresAt`, after which the cookie is refused anyway. */
+  end(sessionId: string, expiresAt: Date): Promise<void>;
 }
 
 export const ANONYMOUS_OPERATOR = 'anonymous';
@@ -46,11 +55,18 @@ export interface OperatorAccessOptions {
   cookieName: string;
   /** With no operators configured: true = everyone is the anonymous operator (local development), false = nobody is. */
   openWhenEmpty: boolean;
+  endedSessions?: EndedSessions;
+}
+
+/** A session cookie's value: `<expiry ms>.<session id>`. A value of another form (an older cookie) is no session. */
+function sessionOf(value: string | false | undefined): { expiresAtMs: number; id: string } | undefined {
+  const match = typeof value === 'string' ? /^(\d+)\.([0-9a-f-]{36})$/.exec(value) : null;
+  return match ? { expiresAtMs: Number(match[1]), id: match[2]! } : undefined;
 }
 
 export function operatorAccess(
   operators: readonly Operator[],
-  { sessionHours, secure, cookieName: baseName, openWhenEmpty }: OperatorAccessOptions,
+  { sessionHours, secure, cookieName: baseName, openWhenEmpty, endedSessions }: OperatorAccessOptions,
 ): OperatorAccess {
   // __Host-: the browser keeps it to this exact host, over https only, never set by a sibling subdomain.
   const cookieName = secure ? baseName : `${baseName}-local`;
@@ -59,6 +75,17 @@ export function operatorAccess(
   const cookieOptions: CookieOptions = { httpOnly: true, sameSite: 'Strict', path: '/', secure, ...(prefix ? { prefix } : {}) };
   const holderOf = (candidate: string) => operators.find(({ token }) => sameKey(candidate, token));
   const open = operators.length === 0 && openWhenEmpty;
+
+  /** The request's live session, and whose it is. */
+  async function sessionFrom(c: Context): Promise<{ name: string; id: string; expiresAtMs: number } | undefined> {
+    for (const { name, token } of operators) {
+      const session = sessionOf(await getSignedCookie(c, token, cookieName, prefix));
+      if (!session || session.expiresAtMs <= Date.now()) continue;
+      if (await endedSessions?.isEnded(session.id)) return undefined;
+      return { name, ...session };
+    }
+    return undefined;
+  }
 
   return {
     required: !open,
@@ -70,18 +97,17 @@ export function operatorAccess(
       const bearer = c.req.header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1];
       if (bearer !== undefined) return this.operatorHolding(bearer);
       if (!sessions) return undefined;
-      for (const { name, token } of operators) {
-        const expiresAt = await getSignedCookie(c, token, cookieName, prefix);
-        if (typeof expiresAt === 'string' && Number(expiresAt) > Date.now()) return name;
-      }
-      return undefined;
+      return (await sessionFrom(c))?.name;
     },
     async signIn(c, token) {
       const expiresAt = new Date(Date.now() + sessionHours * 3_600_000);
-      await setSignedCookie(c, cookieName, String(expiresAt.getTime()), token, { ...cookieOptions, maxAge: sessionHours * 3_600 });
+      const value = `${expiresAt.getTime()}.${randomUUID()}`;
+      await setSignedCookie(c, cookieName, value, token, { ...cookieOptions, maxAge: sessionHours * 3_600 });
       return expiresAt;
     },
-    signOut(c) {
+    async signOut(c) {
+      const session = await sessionFrom(c);
+      if (session) await endedSessions?.end(session.id, new Date(session.expiresAtMs));
       deleteCookie(c, cookieName, cookieOptions);
     },
   };
