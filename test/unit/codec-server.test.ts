@@ -238,6 +238,26 @@ describe('operator access', () => {
     }
   });
 
+  it('refuses a sign-in or sign-out form posted from another site: 403, no cookie set or deleted', async () => {
+    // A page elsewhere would sign the browser in under the attacker's own token (decodes logged as theirs), or out.
+    for (const path of ['/login', '/logout']) {
+      const forged = await fetch(`${codecServer.url}${path}`, {
+        method: 'POST',
+        headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+        body: new URLSearchParams({ token: OPERATOR_TOKEN }),
+      });
+      expect(forged.status, path).toBe(403);
+      expect(forged.headers.get('set-cookie'), path).toBeNull();
+    }
+    // The codec server's own page still signs in.
+    const own = await fetch(`${codecServer.url}/login`, {
+      method: 'POST',
+      headers: { origin: codecServer.url, 'sec-fetch-site': 'same-origin' },
+      body: new URLSearchParams({ token: OPERATOR_TOKEN }),
+    });
+    expect(own.status).toBe(200);
+  });
+
   it('in production the session cookie is Secure and __Host- (this host only, https only), and it decodes', async () => {
     const production = await listen(createCodecServer(codecConfig({ NODE_ENV: 'production' }), logger));
     try {
