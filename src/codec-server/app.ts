@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import { PayloadDecryptionError, PayloadEncryptionCodec } from '../temporal/payload-codec';
 import type { CodecServerConfig } from './config';
 import { operatorAccess, operatorNamedByFingerprint, requireOperator, type OperatorEnv } from '../api/middleware/operator-access';
+import { ownOriginForms } from '../api/middleware/own-origin-forms';
 import { payloadFromJson, payloadsJson, payloadToJson } from './payloads-json';
 
 /** What the app needs of the configuration (the listen address is the process's business). */
@@ -80,6 +81,8 @@ export function createCodecServer(config: CodecServerSettings, logger: Logger) {
   app.get('/health', (c) => c.json({ status: 'ok' }));
   app.get('/login', async (c) => c.html(signInPage(await access.operatorOf(c), access.required)));
   app.use('/login', limitRequestBody(SIGN_IN_BODY_LIMIT_BYTES));
+  // Another site's form would sign the browser in under a token of its choosing, or out.
+  for (const path of ['/login', '/logout']) app.use(path, ownOriginForms('sign in and out only on this server\'s own page'));
   app.post('/login', async (c) => {
     const form = /^application\/json\b/i.test(c.req.header('content-type') ?? '') ? null : await c.req.parseBody();
     const token = form ? form.token : ((await c.req.json().catch(() => ({}))) as { token?: unknown }).token;

@@ -1,13 +1,12 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { except } from 'hono/combine';
-import { csrf } from 'hono/csrf';
 import { html } from 'hono/html';
-import { HTTPException } from 'hono/http-exception';
 import type { JSX } from 'hono/jsx/jsx-runtime';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { isDependencyOutage } from '../api/dependency-outage';
 import { ApiError } from '../api/errors';
 import type { OperatorAccess, OperatorEnv } from '../api/middleware/operator-access';
+import { ownOriginForms } from '../api/middleware/own-origin-forms';
 import type { Database } from '../db/client';
 import { listDeliveriesOfPayment } from '../db/deliveries';
 import { searchPayments } from '../db/payment-search';
@@ -210,25 +209,15 @@ function signedIn(operators: OperatorAccess): MiddlewareHandler<OperatorEnv> {
 }
 
 /**
- * Hono's csrf check (Fetch Metadata, then Origin), answering with the console's own refusal page. It looks only at
- * what a form can send, so anything else (JSON, which needs no body to redeliver) is refused before it.
+ * Forms only (anything else, such as JSON, which needs no body to redeliver, is refused before the check), and only
+ * from the console's own pages.
  */
 function sameOriginPosts(): MiddlewareHandler {
-  const check = csrf({
-    // The Host the browser asked for, not the URL the server sees: behind a TLS proxy that one is http://.
-    origin: (origin, c) => URL.canParse(origin) && new URL(origin).host === c.req.header('host'),
-  });
+  const ownOrigin = ownOriginForms('the console takes forms only from its own pages');
   return async (c, next) => {
     if (c.req.method === 'POST' && !FORM_CONTENT.test(c.req.header('content-type') ?? '')) {
       throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'the console takes HTML forms only');
     }
-    try {
-      await check(c, next);
-    } catch (error) {
-      if (error instanceof HTTPException && error.status === 403) {
-        throw new ApiError('ORIGIN_NOT_ALLOWED', 'the console takes forms only from its own pages');
-      }
-      throw error;
-    }
+    await ownOrigin(c, next);
   };
 }

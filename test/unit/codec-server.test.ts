@@ -210,11 +210,14 @@ describe('operator access', () => {
   });
 
   it('signs an operator in with the token (POST /login): an HttpOnly, SameSite=Strict session cookie that decodes', async () => {
-    const refused = await fetch(`${codecServer.url}/login`, { method: 'POST', body: new URLSearchParams({ token: 'not-the-token' }) });
+    // As a browser posts the form: with its page's origin.
+    const signIn = (token: string, baseUrl = codecServer.url) =>
+      fetch(`${baseUrl}/login`, { method: 'POST', headers: { origin: baseUrl }, body: new URLSearchParams({ token }) });
+    const refused = await signIn('not-the-token');
     expect(refused.status).toBe(401);
     expect(refused.headers.get('set-cookie')).toBeNull();
 
-    const signedIn = await fetch(`${codecServer.url}/login`, { method: 'POST', body: new URLSearchParams({ token: OPERATOR_TOKEN }) });
+    const signedIn = await signIn(OPERATOR_TOKEN);
     expect(signedIn.status).toBe(200);
     const setCookie = signedIn.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/HttpOnly/);
@@ -261,7 +264,7 @@ describe('operator access', () => {
   it('in production the session cookie is Secure and __Host- (this host only, https only), and it decodes', async () => {
     const production = await listen(createCodecServer(codecConfig({ NODE_ENV: 'production' }), logger));
     try {
-      const signedIn = await fetch(`${production.url}/login`, { method: 'POST', body: new URLSearchParams({ token: OPERATOR_TOKEN }) });
+      const signedIn = await fetch(`${production.url}/login`, { method: 'POST', headers: { origin: production.url }, body: new URLSearchParams({ token: OPERATOR_TOKEN }) });
       const setCookie = signedIn.headers.get('set-cookie')!;
       expect(setCookie).toMatch(/^__Host-tiketq-codec-session=/);
       expect(setCookie).toMatch(/; Secure/);
