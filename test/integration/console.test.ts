@@ -113,6 +113,19 @@ describe('the operator console', () => {
     await context.close();
   });
 
+  it('shows a banner only for an outcome it names: ?done=__proto__ and the like show none', async () => {
+    const context = await newContext();
+    await signIn(context, OPERATOR.token);
+    const cookie = (await sessionCookies(context)).map((c) => `${c.name}=${c.value}`).join('; ');
+    for (const done of ['__proto__', 'constructor', 'toString', 'nothing-done']) {
+      const html = await (await fetch(`${consoleUrl}/console/reviews?done=${done}`, { headers: { cookie } })).text();
+      expect(html, done).not.toContain('role="status"');
+    }
+    const named = await (await fetch(`${consoleUrl}/console/reviews?done=resolved`, { headers: { cookie } })).text();
+    expect(named).toContain('Resolved, with your note');
+    await context.close();
+  });
+
   it('refuses an action posted without a session, and does nothing', async () => {
     const response = await fetch(`${consoleUrl}/console/deliveries/${encodeURIComponent(failedDeliveryId)}/redeliver`, {
       method: 'POST',
