@@ -41,7 +41,10 @@ const DONE: Record<string, Banner> = {
   resolved: { kind: 'notice', text: 'Resolved, with your note in the audit trail.' },
 };
 
-const bannerOf = (c: Context): Banner | undefined => DONE[c.req.query('done') ?? ''];
+const bannerOf = (c: Context): Banner | undefined => {
+  const done = c.req.query('done') ?? '';
+  return Object.hasOwn(DONE, done) ? DONE[done] : undefined;
+};
 
 /** An action's `back` field, if it is a console page: never a redirect to anywhere else (an open redirect). */
 const CONSOLE_PAGE = /^\/console\/[A-Za-z0-9._~%/-]*(\?[A-Za-z0-9._~%=&+-]*)?$/;
