@@ -511,6 +511,31 @@ describe('the review queue and its actions', () => {
     expect(await auditOf(deliveryId)).toHaveLength(1);
   });
 
+  it('a redelivery whose attempts could not be recorded (PostgreSQL refusing them) does not block the next one', async () => {
+    const { deliveryId } = await paidWithRefusedDelivery('gopay');
+    const path = `/operations/deliveries/${encodeURIComponent(deliveryId)}/redeliver`;
+    const sent = () => s.receiver.calls.filter((c) => c.path === '/transactions/payments/notify' && c.idempotencyKey === deliveryId);
+    // While the first redelivery runs, no attempt of it reaches the delivery's row (an outage of the database); its
+    // failure still does, once the database is back: the row is failed again with the attempts it had.
+    const trigger = `refuse_attempts_${randomUUID().replaceAll('-', '')}`;
+    await s.db.$executeRawUnsafe(`create function ${trigger}() returns trigger language plpgsql as $$
+      begin if new.id = '${deliveryId}' and new.attempts <> old.attempts then raise exception 'database unavailable'; end if; return new; end $$`);
+    await s.db.$executeRawUnsafe(`create trigger ${trigger} before update on downstream_deliveries for each row execute function ${trigger}()`);
+    try {
+      const first = await redeliverToTheEnd(ana, path, { note: 'during the outage' });
+      expect(first.body).toMatchObject({ status: 'failed' });
+    } finally {
+      await s.db.$executeRawUnsafe(`drop trigger ${trigger} on downstream_deliveries`);
+      await s.db.$executeRawUnsafe(`drop function ${trigger}()`);
+    }
+    const sentDuringOutage = sent().length;
+    s.receiver.respondWith(() => 200);
+    const next = await redeliverToTheEnd(ana, path, { note: 'after the outage' });
+    expect(next.body).toMatchObject({ status: 'delivered', replayed: false });
+    expect(sent().length).toBeGreaterThan(sentDuringOutage);
+    expect(await s.db.downstreamDelivery.findUnique({ where: { id: deliveryId } })).toMatchObject({ status: 'delivered' });
+  });
+
   it('a resolved item comes back when its trouble does (the delivery fails again after the resolution)', async () => {
     const paymentId = newPaymentId();
     const deliveryId = `${paymentId}:success:user-service`;
