@@ -48,8 +48,8 @@ type DeliveryTarget = (typeof DELIVERY_TARGETS)[number];
 
 /**
  * Sends a failed downstream delivery again, through its own small workflow (the payment's may be closed) whose id
- * names the delivery and how many attempts it had: a retried request joins that workflow, and one that comes after it
- * finished gets its outcome.
+ * names the delivery and the state its row was in (attempts, last change): a retried request joins that workflow, and
+ * one that comes after it finished gets its outcome.
  */
 export async function redeliver(deps: ReviewActionDependencies, deliveryId: string, request: OperatorRequest): Promise<RedeliveryOutcome> {
   const delivery = await findDelivery(deps.db, deliveryId);
@@ -71,10 +71,13 @@ export async function redeliver(deps: ReviewActionDependencies, deliveryId: stri
     throw new ApiError('DELIVERY_NOT_FAILED', `delivery ${deliveryId} is ${delivery.status}: only a failed delivery is sent again`);
   }
   const input = await redeliveryInput(deps.db, delivery);
-  const workflowId = `redelivery-${deliveryId}-${delivery.attempts}`;
+  // The row as this request found it: every failure of a redelivery changes it (its time, even when PostgreSQL was
+  // refusing the attempts' counts), so the next request is a new redelivery, and requests at once are the same one.
+  const round = `${delivery.attempts}-${delivery.updatedAt.getTime()}`;
+  const workflowId = `redelivery-${deliveryId}-${round}`;
   const { row, recorded } = await recordOperatorAction(deps.db, {
     ...auditOf(request, 'redeliver', deliveryId, delivery.paymentId),
-    actionKey: requestKey ?? `redeliver:${deliveryId}:${delivery.attempts}`,
+    actionKey: requestKey ?? `redeliver:${deliveryId}:${round}`,
     detail: { workflowId, attempts: delivery.attempts, target: delivery.target },
   });
   return awaitRedelivery(deps, row, { replayed: !recorded, input });
