@@ -97,6 +97,15 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
       occurred_at: event.at,
     })),
   );
+  // Only a write carrying such a line pays for the look at the deliveries.
+  const markGivenUpDeliveries = events.some((event) => event.kind === 'downstream_failed')
+    ? Prisma.sql`given_up as (
+      update downstream_deliveries d set status = 'failed', updated_at = ${NOW_UTC},
+        last_error = 'retries ran out; last error: ' || coalesce(d.last_error, e.detail->>'error', 'unknown')
+      from jsonb_to_recordset(${eventRows}::jsonb) as e(kind text, detail jsonb)
+      where e.kind = 'downstream_failed' and d.payment_id = ${view.paymentId} and d.status = 'retrying'
+        and d.idempotency_key = ${view.paymentId} || ':' || (e.detail->>'event') || ':' || coalesce(e.detail->>'target', d.target)),`
+    : Prisma.empty;
   await db.$executeRaw`
     with checkout as (
       select customer_details, item_details, description from payment_checkouts where payment_id = ${view.paymentId}),
@@ -112,12 +121,7 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     from jsonb_to_recordset(${eventRows}::jsonb) as e(event_key text, kind text, from_status text, to_status text,
       source text, detail jsonb, occurred_at text)
     on conflict (payment_id, event_key) do nothing),
-    given_up as (
-      update downstream_deliveries d set status = 'failed', updated_at = ${NOW_UTC},
-        last_error = 'retries ran out; last error: ' || coalesce(d.last_error, e.detail->>'error', 'unknown')
-      from jsonb_to_recordset(${eventRows}::jsonb) as e(kind text, detail jsonb)
-      where e.kind = 'downstream_failed' and d.payment_id = ${view.paymentId} and d.status = 'retrying'
-        and d.idempotency_key = ${view.paymentId} || ':' || (e.detail->>'event') || ':' || coalesce(e.detail->>'target', d.target)),
+    ${markGivenUpDeliveries}
     used_checkout as (
       delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true || checkoutUsed}::boolean)
     select 1`;
