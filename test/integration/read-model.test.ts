@@ -320,6 +320,50 @@ describe('read model writes and reads', () => {
     expect(queue.map((item) => `${item.kind} ${item.deliveryId} ${item.reason}`)).toEqual([`failed_delivery ${id}:success:transaction-service retries ran out; last error: transaction-service answered HTTP 503`]);
   });
 
+  describe('a delivery the workflow gave up on, whoever wrote its line', () => {
+    const queueOf = async (id: string) =>
+      (await listReviewItems(db, { pendingGraceMinutes: 60, processingHours: 24, paymentId: id })).map((item) => item.deliveryId);
+    const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+    async function paidWithRetrying(...targets: string[]) {
+      const id = `pay-${randomUUID().replaceAll('-', '')}`;
+      await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 1 });
+      for (const target of targets) {
+        await recordDeliveryAttempt(db, { paymentId: id, target, idempotencyKey: `${id}:success:${target}`, body: { payment_id: id }, outcome: 'retrying', httpStatus: 503, error: `${target} answered HTTP 503` });
+      }
+      return id;
+    }
+
+    it('a line written by a worker from before the fix (a rolling deploy, a rollback): the delivery is in the review queue', async () => {
+      const id = await paidWithRetrying('transaction-service');
+      // The statement of the code before: the line only, nothing done to the delivery's row.
+      await db.$executeRaw`insert into payment_events (payment_id, event_key, kind, source, detail, occurred_at)
+        values (${id}, '2-downstream_failed', 'downstream_failed', 'downstream', ${JSON.stringify({ event: 'success', error: 'Activity task timed out' })}::jsonb, ${iso(1_000)}::timestamp(3))`;
+      expect(await queueOf(id)).toEqual([`${id}:success:transaction-service`]);
+    });
+
+    it('a line written again (a rebuild, a retried write) while an operator\'s redelivery retries: not given up again', async () => {
+      const id = await paidWithRetrying('transaction-service');
+      const line = [db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 },
+        [{ key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream' as const, at: iso(-60_000),
+          detail: { event: 'success', target: 'transaction-service', error: 'Activity task timed out' } }]] as const;
+      await db.$executeRaw`update downstream_deliveries set updated_at = updated_at - interval '2 minutes' where payment_id = ${id}`;
+      await recordPaymentSnapshot(...line);
+      expect(await queueOf(id)).toEqual([`${id}:success:transaction-service`]);
+      // The operator's redelivery: its attempt is after the line.
+      await recordDeliveryAttempt(db, { paymentId: id, target: 'transaction-service', idempotencyKey: `${id}:success:transaction-service`, body: { payment_id: id }, outcome: 'retrying', httpStatus: 503 });
+      await recordPaymentSnapshot(...line);
+      expect(await queueOf(id)).toEqual([]);
+    });
+
+    it('a line from before lines named their target (one service\'s 4xx) leaves the other service\'s delivery, retrying since, alone', async () => {
+      const id = await paidWithRetrying('user-service');
+      await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 }, [
+        { key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream', at: iso(-60_000), detail: { event: 'success', error: 'transaction-service answered 422' } },
+      ]);
+      expect(await queueOf(id)).toEqual([]);
+    });
+  });
+
   it('a notification that arrives between the charge and the first write (only the checkout exists yet) is claimed, and the row shows it', async () => {
     // Midtrans notifies right after it answers the charge, and the payment's row is first written with that answer:
     // under load the notification can win the race. It is stored and answered like any other, not refused or sent inline.
