@@ -1,4 +1,4 @@
-import type { DownstreamDelivery } from '../generated/prisma/client';
+import { Prisma, type DownstreamDelivery } from '../generated/prisma/client';
 import type { Database } from './client';
 
 export interface DeliveryAttempt {
@@ -24,9 +24,35 @@ export async function recordDeliveryAttempt(db: Database, attempt: DeliveryAttem
       last_error = excluded.last_error, attempts = downstream_deliveries.attempts + 1, updated_at = excluded.updated_at`;
 }
 
-/** A delivery's row, for the operators' redelivery. */
-export function findDelivery(db: Database, deliveryId: string) {
-  return db.downstreamDelivery.findUnique({ where: { id: deliveryId } });
+/**
+ * A retrying delivery the payment's workflow gave up on (its activity's 7 days ran out): a `downstream_failed` line for
+ * its event and target (or its event alone, from before lines named their target) written after its last attempt. Read,
+ * not written on the row: lines come from workers of every version, and may be written again (a rebuild), after an
+ * operator's redelivery has touched the row. `d` is the alias of downstream_deliveries in the query.
+ */
+export const isGivenUp = (d: Prisma.Sql) => Prisma.sql`(${d}.status = 'retrying' and exists (
+  select 1 from payment_events e where e.payment_id = ${d}.payment_id and e.kind = 'downstream_failed' and e.occurred_at > ${d}.updated_at
+    and ${d}.idempotency_key = e.payment_id || ':' || (e.detail->>'event') || ':' || coalesce(e.detail->>'target', ${d}.target)))`;
+
+/** How the queue and the console begin a given-up delivery's error, before its last one. */
+export const GIVEN_UP_ERROR = 'retries ran out; last error: ';
+
+/** The row as operators act on it: a delivery given up on is failed. */
+function asOperatorsSeeIt<T extends Pick<DownstreamDelivery, 'id' | 'status' | 'lastError'>>(row: T, givenUp: ReadonlySet<string>): T {
+  return givenUp.has(row.id) ? { ...row, status: 'failed', lastError: GIVEN_UP_ERROR + (row.lastError ?? 'unknown') } : row;
+}
+
+async function givenUpOf(db: Database, where: Prisma.Sql): Promise<Set<string>> {
+  const d = Prisma.raw('d');
+  const rows = await db.$queryRaw<{ id: string }[]>`select d.id from downstream_deliveries d where ${where} and ${isGivenUp(d)}`;
+  return new Set(rows.map((row) => row.id));
+}
+
+/** A delivery's row, for the operators' redelivery (a delivery given up on is failed). */
+export async function findDelivery(db: Database, deliveryId: string) {
+  const row = await db.downstreamDelivery.findUnique({ where: { id: deliveryId } });
+  if (row?.status !== 'retrying') return row;
+  return asOperatorsSeeIt(row, await givenUpOf(db, Prisma.sql`d.id = ${deliveryId}`));
 }
 
 /** The delivery gave up: failed, with why, so it is back in the review queue. */
@@ -42,10 +68,13 @@ export type DeliveryRow = Pick<
 >;
 
 /** A payment's calls to the transaction and user services, oldest first (their bodies are the payment's own fields). */
-export function listDeliveriesOfPayment(db: Database, paymentId: string): Promise<DeliveryRow[]> {
-  return db.downstreamDelivery.findMany({
+export async function listDeliveriesOfPayment(db: Database, paymentId: string): Promise<DeliveryRow[]> {
+  const rows = await db.downstreamDelivery.findMany({
     where: { paymentId },
     select: { id: true, target: true, status: true, attempts: true, httpStatus: true, lastError: true, createdAt: true, updatedAt: true },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
   });
+  if (!rows.some((row) => row.status === 'retrying')) return rows;
+  const givenUp = await givenUpOf(db, Prisma.sql`d.payment_id = ${paymentId}`);
+  return rows.map((row) => asOperatorsSeeIt(row, givenUp));
 }

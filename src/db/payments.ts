@@ -58,10 +58,7 @@ const NEWER_SNAPSHOT_WINS = Prisma.raw(
  * instead of failing on the audit events' foreign key forever. The version decides between snapshots: an older
  * write never overwrites a newer one. Customer and item details come from the payment's checkout (what POST /payments
  * stored) into a row that lacks them, so they never travel through Temporal; once the snapshot says the charge step
- * is over, the checkout (its card token with it) is deleted, in case the charge could not delete it itself. A
- * `downstream_failed` line (a delivery's retries ran out) marks that delivery's row failed, for the review queue and a
- * redelivery: the activity that gave up cannot record it itself (lines from before the target was named mark the
- * event's retrying rows of every target).
+ * is over, the checkout (its card token with it) is deleted, in case the charge could not delete it itself.
  * Hand-written SQL: through Prisma's model API the same write took a transaction of up to eight round trips and
  * about 4 ms of worker CPU.
  */
@@ -97,15 +94,6 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
       occurred_at: event.at,
     })),
   );
-  // Only a write carrying such a line pays for the look at the deliveries.
-  const markGivenUpDeliveries = events.some((event) => event.kind === 'downstream_failed')
-    ? Prisma.sql`given_up as (
-      update downstream_deliveries d set status = 'failed', updated_at = ${NOW_UTC},
-        last_error = 'retries ran out; last error: ' || coalesce(d.last_error, e.detail->>'error', 'unknown')
-      from jsonb_to_recordset(${eventRows}::jsonb) as e(kind text, detail jsonb)
-      where e.kind = 'downstream_failed' and d.payment_id = ${view.paymentId} and d.status = 'retrying'
-        and d.idempotency_key = ${view.paymentId} || ':' || (e.detail->>'event') || ':' || coalesce(e.detail->>'target', d.target)),`
-    : Prisma.empty;
   await db.$executeRaw`
     with checkout as (
       select customer_details, item_details, description from payment_checkouts where payment_id = ${view.paymentId}),
@@ -121,7 +109,6 @@ export async function recordPaymentSnapshot(db: Database, snapshot: PaymentSnaps
     from jsonb_to_recordset(${eventRows}::jsonb) as e(event_key text, kind text, from_status text, to_status text,
       source text, detail jsonb, occurred_at text)
     on conflict (payment_id, event_key) do nothing),
-    ${markGivenUpDeliveries}
     used_checkout as (
       delete from payment_checkouts where payment_id = ${view.paymentId} and ${view.chargeCompleted === true || checkoutUsed}::boolean)
     select 1`;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { PaymentView } from '../../src/domain';
 import { createDatabase } from '../../src/db/client';
 import { deleteCheckout, findCheckout, saveCheckout } from '../../src/db/checkouts';
-import { recordDeliveryAttempt } from '../../src/db/deliveries';
+import { findDelivery, listDeliveriesOfPayment, recordDeliveryAttempt } from '../../src/db/deliveries';
 import { idempotencyKeys } from '../../src/api/idempotency-keys';
 import { claimIdempotencyKey, purgeExpiredIdempotencyKeys } from '../../src/db/idempotency';
 import {
@@ -295,7 +295,7 @@ describe('read model writes and reads', () => {
     expect(await left()).toEqual([]);
   });
 
-  it('a delivery whose retries ran out (the workflow records downstream_failed) is failed, in the review queue; another target\'s row is left as it is', async () => {
+  it('a delivery whose retries ran out (the workflow records downstream_failed) is failed, in the review queue; another target\'s row and another event\'s are left as they are', async () => {
     const id = `pay-${randomUUID().replaceAll('-', '')}`;
     await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 1 });
     const attempt = (target: string, outcome: 'delivered' | 'retrying', eventKey = 'success') =>
@@ -305,17 +305,16 @@ describe('read model writes and reads', () => {
     await attempt('transaction-service', 'retrying', 'refund-1');
     // The 7 days of the delivery's activity are over: the workflow's write of that, retried as Temporal retries it.
     const gaveUp = [db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 },
-      [{ key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream' as const, at: '2026-11-26T01:05:00.000Z',
+      [{ key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream' as const, at: new Date(Date.now() + 1_000).toISOString(),
         detail: { event: 'success', target: 'transaction-service', error: 'Activity task timed out' } }]] as const;
     await recordPaymentSnapshot(...gaveUp);
     await recordPaymentSnapshot(...gaveUp);
 
-    const statuses = await db.$queryRaw<{ id: string; status: string }[]>`select id, status from downstream_deliveries where payment_id = ${id} order by id`;
-    expect(statuses).toEqual([
-      { id: `${id}:refund-1:transaction-service`, status: 'retrying' },
-      { id: `${id}:success:transaction-service`, status: 'failed' },
-      { id: `${id}:success:user-service`, status: 'delivered' },
-    ]);
+    // As the console and a redelivery see them.
+    const statuses = (await listDeliveriesOfPayment(db, id)).map((d) => `${d.id} ${d.status}`).sort();
+    expect(statuses).toEqual([`${id}:refund-1:transaction-service retrying`, `${id}:success:transaction-service failed`, `${id}:success:user-service delivered`]);
+    expect(await findDelivery(db, `${id}:success:transaction-service`)).toMatchObject({ status: 'failed' });
+    expect(await findDelivery(db, `${id}:refund-1:transaction-service`)).toMatchObject({ status: 'retrying' });
     const queue = await listReviewItems(db, { pendingGraceMinutes: 60, processingHours: 24, paymentId: id });
     expect(queue.map((item) => `${item.kind} ${item.deliveryId} ${item.reason}`)).toEqual([`failed_delivery ${id}:success:transaction-service retries ran out; last error: transaction-service answered HTTP 503`]);
   });
