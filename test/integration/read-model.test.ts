@@ -340,12 +340,24 @@ describe('read model writes and reads', () => {
       expect(await queueOf(id)).toEqual([`${id}:success:transaction-service`]);
     });
 
+    it('an attempt still running when the deadline fired, recorded just after the line (or the clocks a little apart): still given up', async () => {
+      const id = await paidWithRetrying('transaction-service');
+      await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 }, [
+        { key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream', at: iso(-50),
+          detail: { event: 'success', target: 'transaction-service', error: 'Activity task timed out' } },
+      ]);
+      // The abandoned attempt answers within its start-to-close time (30 s) and records itself after the line.
+      await recordDeliveryAttempt(db, { paymentId: id, target: 'transaction-service', idempotencyKey: `${id}:success:transaction-service`, body: { payment_id: id }, outcome: 'retrying', httpStatus: 503 });
+      expect(await queueOf(id)).toEqual([`${id}:success:transaction-service`]);
+      expect(await findDelivery(db, `${id}:success:transaction-service`)).toMatchObject({ status: 'failed' });
+    });
+
     it('a line written again (a rebuild, a retried write) while an operator\'s redelivery retries: not given up again', async () => {
       const id = await paidWithRetrying('transaction-service');
       const line = [db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 },
-        [{ key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream' as const, at: iso(-60_000),
+        [{ key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream' as const, at: iso(-10 * 60_000),
           detail: { event: 'success', target: 'transaction-service', error: 'Activity task timed out' } }]] as const;
-      await db.$executeRaw`update downstream_deliveries set updated_at = updated_at - interval '2 minutes' where payment_id = ${id}`;
+      await db.$executeRaw`update downstream_deliveries set updated_at = updated_at - interval '20 minutes' where payment_id = ${id}`;
       await recordPaymentSnapshot(...line);
       expect(await queueOf(id)).toEqual([`${id}:success:transaction-service`]);
       // The operator's redelivery: its attempt is after the line.
@@ -357,7 +369,7 @@ describe('read model writes and reads', () => {
     it('a line from before lines named their target (one service\'s 4xx) leaves the other service\'s delivery, retrying since, alone', async () => {
       const id = await paidWithRetrying('user-service');
       await recordPaymentSnapshot(db, { view: viewOf(id, { status: 'success', midtransStatus: 'settlement' }), version: 2 }, [
-        { key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream', at: iso(-60_000), detail: { event: 'success', error: 'transaction-service answered 422' } },
+        { key: '2-downstream_failed', kind: 'downstream_failed', source: 'downstream', at: iso(-10 * 60_000), detail: { event: 'success', error: 'transaction-service answered 422' } },
       ]);
       expect(await queueOf(id)).toEqual([]);
     });
