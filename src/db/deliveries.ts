@@ -26,13 +26,24 @@ export async function recordDeliveryAttempt(db: Database, attempt: DeliveryAttem
 
 /**
  * A retrying delivery the payment's workflow gave up on (its activity's 7 days ran out): a `downstream_failed` line for
- * its event and target (or its event alone, from before lines named their target) written after its last attempt. Read,
- * not written on the row: lines come from workers of every version, and may be written again (a rebuild), after an
- * operator's redelivery has touched the row. `d` is the alias of downstream_deliveries in the query.
+ * its event and target (or its event alone, from before lines named their target) written no earlier than a minute
+ * before its last attempt. Read, not written on the row: lines come from workers of every version, and may be written
+ * again (a rebuild) after an operator's redelivery has touched the row. The minute: an attempt still running when the
+ * deadline fired records itself within its start-to-close time (30 s) after the line, and the line's time is the
+ * worker's clock, the row's PostgreSQL's. `d` is the alias of downstream_deliveries in the query.
  */
-export const isGivenUp = (d: Prisma.Sql) => Prisma.sql`(${d}.status = 'retrying' and exists (
-  select 1 from payment_events e where e.payment_id = ${d}.payment_id and e.kind = 'downstream_failed' and e.occurred_at > ${d}.updated_at
-    and ${d}.idempotency_key = e.payment_id || ':' || (e.detail->>'event') || ':' || coalesce(e.detail->>'target', ${d}.target)))`;
+const givenUpLine = (d: Prisma.Sql, e: Prisma.Sql) => Prisma.sql`${e}.kind = 'downstream_failed' and ${e}.payment_id = ${d}.payment_id
+  and ${d}.status = 'retrying' and ${e}.occurred_at > ${d}.updated_at - interval '1 minute'
+  and ${d}.idempotency_key = ${e}.payment_id || ':' || (${e}.detail->>'event') || ':' || coalesce(${e}.detail->>'target', ${d}.target)`;
+
+export const isGivenUp = (d: Prisma.Sql) => Prisma.sql`exists (select 1 from payment_events e where ${givenUpLine(d, Prisma.raw('e'))})`;
+
+/**
+ * The ids of given-up deliveries, found from the lines (payment_events by kind): a query that reads every retrying
+ * delivery would grow with a downstream service's outage.
+ */
+export const givenUpDeliveryIds = () =>
+  Prisma.sql`select g.id from payment_events ge join downstream_deliveries g on ${givenUpLine(Prisma.raw('g'), Prisma.raw('ge'))}`;
 
 /** How the queue and the console begin a given-up delivery's error, before its last one. */
 export const GIVEN_UP_ERROR = 'retries ran out; last error: ';

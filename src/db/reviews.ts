@@ -1,6 +1,6 @@
 import { Prisma, type Payment } from '../generated/prisma/client';
 import type { Database } from './client';
-import { GIVEN_UP_ERROR, isGivenUp } from './deliveries';
+import { GIVEN_UP_ERROR, givenUpDeliveryIds } from './deliveries';
 
 /** Why a payment needs a person. */
 export const REVIEW_KINDS = ['operator_review_event', 'failed_delivery', 'pending_past_expiry', 'processing_too_long', 'paid_after_close'] as const;
@@ -98,12 +98,15 @@ async function reviewRows(db: Database, options: ReviewQueueOptions): Promise<Re
        where e.kind = 'needs_operator_review' and ${stillOpen(Prisma.sql`'event:' || e.id`, Prisma.sql`e.occurred_at`, Prisma.sql`e.payment_id`)}
        order by e.occurred_at limit ${limit}::int)
       union all
-      (select 'delivery:' || d.id, 'failed_delivery',
-         case when d.status = 'failed' then coalesce(d.last_error, 'delivery failed')
-           else ${GIVEN_UP_ERROR} || coalesce(d.last_error, 'unknown') end,
-         d.updated_at, d.payment_id, d.id, null
+      (select 'delivery:' || d.id, 'failed_delivery', coalesce(d.last_error, 'delivery failed'), d.updated_at, d.payment_id, d.id, null
        from downstream_deliveries d
-       where (d.status = 'failed' or ${isGivenUp(Prisma.raw('d'))}) and ${stillOpen(Prisma.sql`'delivery:' || d.id`, Prisma.sql`d.updated_at`, Prisma.sql`d.payment_id`)}
+       where d.status = 'failed' and ${stillOpen(Prisma.sql`'delivery:' || d.id`, Prisma.sql`d.updated_at`, Prisma.sql`d.payment_id`)}
+       order by d.updated_at limit ${limit}::int)
+      union all
+      -- Retrying, but given up on by the payment's workflow (src/db/deliveries.ts): found from its lines.
+      (select 'delivery:' || d.id, 'failed_delivery', ${GIVEN_UP_ERROR} || coalesce(d.last_error, 'unknown'), d.updated_at, d.payment_id, d.id, null
+       from downstream_deliveries d
+       where d.id in (${givenUpDeliveryIds()}) and ${stillOpen(Prisma.sql`'delivery:' || d.id`, Prisma.sql`d.updated_at`, Prisma.sql`d.payment_id`)}
        order by d.updated_at limit ${limit}::int)
       union all
       (select 'pending:' || p.id, 'pending_past_expiry', 'pending ' || ${grace}::int || ' minutes past its expiry', p.expires_at, p.id, null, null
