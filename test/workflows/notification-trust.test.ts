@@ -275,6 +275,25 @@ describe('answers about another order move nothing', () => {
     await started.handle.terminate('test done');
   });
 
+  it('a reconciliation look answered about another order applies nothing and is told to an operator', async () => {
+    const { handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    ctx.h.editMidtransAnswers((path, body) =>
+      path.endsWith('/status') ? { ...body, order_id: 'pay-someone-else', transaction_status: 'settlement', status_code: '200' } : body,
+    );
+    try {
+      await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ana', reason: 'the customer says they paid' });
+      const view = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review' || e.kind === 'notification_rejected'));
+      expect(view.status).toBe('pending');
+      expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+        reason: 'status_answer_not_ours',
+        order_id: 'pay-someone-else',
+      });
+    } finally {
+      ctx.h.editMidtransAnswers(null);
+    }
+    await handle.terminate('test done');
+  });
+
   it('a cancel answer about another order cancels nothing here', async () => {
     const { request, handle } = await startPayment();
     ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/cancel') ? { ...body, order_id: 'pay-someone-else' } : body));
