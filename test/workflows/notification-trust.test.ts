@@ -275,14 +275,24 @@ describe('answers about another order move nothing', () => {
     await started.handle.terminate('test done');
   });
 
-  it('a reconciliation look answered about another order applies nothing and is told to an operator', async () => {
+  it.each([
+    ['another status than ours (it was recorded as a rejected notification)', { transaction_status: 'settlement', status_code: '200' }],
+    ['the status we hold (it was recorded as nothing)', {}],
+  ])('a reconciliation look answered about another order, with %s, applies nothing and is told to an operator', async (_what, edit) => {
     const { handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
-    ctx.h.editMidtransAnswers((path, body) =>
-      path.endsWith('/status') ? { ...body, order_id: 'pay-someone-else', transaction_status: 'settlement', status_code: '200' } : body,
-    );
+    ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/status') ? { ...body, order_id: 'pay-someone-else', ...edit } : body));
     try {
       await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ana', reason: 'the customer says they paid' });
-      const view = await viewWhen(handle, (v) => v.history.some((e) => e.kind === 'needs_operator_review' || e.kind === 'notification_rejected'));
+      // The request's line and the look are in the history (each a local activity's marker), whatever came of them.
+      await vi.waitFor(
+        async () => {
+          const events = (await handle.fetchHistory()).events ?? [];
+          const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+          expect(events.slice(signalled).filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThanOrEqual(2);
+        },
+        { timeout: 20_000 },
+      );
+      const view = await handle.query(paymentQuery);
       expect(view.status).toBe('pending');
       expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
         reason: 'status_answer_not_ours',
