@@ -282,16 +282,19 @@ describe('answers about another order move nothing', () => {
     const { handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
     ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/status') ? { ...body, order_id: 'pay-someone-else', ...edit } : body));
     try {
-      await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ana', reason: 'the customer says they paid' });
-      // The request's line and the look are in the history (each a local activity's marker), whatever came of them.
-      await vi.waitFor(
-        async () => {
-          const events = (await handle.fetchHistory()).events ?? [];
-          const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
-          expect(events.slice(signalled).filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThanOrEqual(2);
-        },
-        { timeout: 20_000 },
-      );
+      // Asked twice, one after the other: each request's line and look are in the history (each a local activity's
+      // marker), whatever came of them, and the second shows what the first left (its replay checks the first's commands).
+      for (const [asked, markers] of [['the customer says they paid', 2], ['asked again', 4]] as const) {
+        await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ana', reason: asked });
+        await vi.waitFor(
+          async () => {
+            const events = (await handle.fetchHistory()).events ?? [];
+            const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+            expect(events.slice(signalled).filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThanOrEqual(markers);
+          },
+          { timeout: 20_000 },
+        );
+      }
       const view = await handle.query(paymentQuery);
       expect(view.status).toBe('pending');
       expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
