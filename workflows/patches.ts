@@ -70,6 +70,11 @@ export const PATCHES = {
    * request comes, never through applies().
    */
   reconcileAfterClose: 'reconcile-after-close',
+  /**
+   * A reconciliation look answered about another order applies nothing and goes to an operator, as a notification's
+   * look does. Asked with patched() itself, only when such an answer comes, never through applies().
+   */
+  reconcileAnswerCheck: 'reconcile-answer-about-this-payment',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
@@ -81,7 +86,8 @@ type AskedAlone =
   | typeof PATCHES.askAboutPaymentAfterClose
   | typeof PATCHES.expireAnswerCheck
   | typeof PATCHES.chargeAnswerCheck
-  | typeof PATCHES.reconcileAfterClose;
+  | typeof PATCHES.reconcileAfterClose
+  | typeof PATCHES.reconcileAnswerCheck;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

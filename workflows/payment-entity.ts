@@ -427,6 +427,8 @@ export class PaymentEntity {
     return this.serialized(async () => {
       await this.recordReconcileRequests();
       const observation = await this.lookUpStatus('reconciliation');
+      // Patched: workflows that recorded such an answer as a rejected notification, or nothing, replay so.
+      if (await this.toldAnswerNotOurs('status', 'reconciliation', observation ?? null, () => patched(PATCHES.reconcileAnswerCheck))) return;
       if (
         observation &&
         (observation.transactionStatus !== this.state.midtransStatus || this.fraudReviewChanged(observation) || this.furtherRefundReported(observation))
@@ -808,7 +810,7 @@ export class PaymentEntity {
    * not be applied. `patchApplies` is asked only when the answer is not ours, as each command's patch was.
    */
   private async toldAnswerNotOurs(
-    command: 'charge' | 'cancel' | 'refund' | 'expire',
+    command: 'charge' | 'status' | 'cancel' | 'refund' | 'expire',
     source: PaymentEventSource,
     answer: MidtransObservation | null,
     patchApplies: () => boolean,
