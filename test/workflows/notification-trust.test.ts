@@ -23,6 +23,21 @@ async function startPayment(overrides: Partial<PaymentRequest> = {}, input: { co
  * the write of the first duplicate's line, which the run makes before it continues as new, falls back to an activity
  * that retries until the database is back. `meanwhile` runs once that write is retrying; then the database is back.
  */
+type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+
+/** Waits until the workflow's history from its first signal on (a task completed, markers recorded …) says `done`. */
+async function untilHistorySinceFirstSignal(handle: WorkflowHandle, done: (events: HistoryEvents) => boolean): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
+      expect(signalled).toBeGreaterThan(-1);
+      expect(done(events.slice(signalled))).toBe(true);
+    },
+    { timeout: 20_000 },
+  );
+}
+
 async function whileLastWriteBeforeContinuingAsNewRetries<T>(paymentId: string, handle: WorkflowHandle, meanwhile: () => Promise<T>): Promise<T> {
   const pending = await ctx.h.notificationFor(paymentId);
   ctx.h.setReadModelDown(true);
@@ -161,16 +176,8 @@ describe('a payment claimed paid after it was closed here, while its workflow st
     const tx = await simulatorTransaction(request.paymentId);
     expect(tx.transaction_status).toBe('settlement');
     await handle.signal(midtransNotificationSignal, toMidtransObservation(tx));
-    // The workflow has taken the signal (a task completed after it) while its canceled delivery still fails.
-    await vi.waitFor(
-      async () => {
-        const events = (await handle.fetchHistory()).events ?? [];
-        const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
-        expect(signalled).toBeGreaterThan(-1);
-        expect(events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes)).toBe(true);
-      },
-      { timeout: 20_000 },
-    );
+    // The workflow has taken the signal while its canceled delivery still fails.
+    await untilHistorySinceFirstSignal(handle, (events) => events.some((e) => e.workflowTaskCompletedEventAttributes));
 
     down = false;
     const final = await handle.result();
@@ -191,15 +198,7 @@ describe('a payment claimed paid after it was closed here, while its workflow st
       // and hands it to the workflow, which still runs, for its canceled delivery.
       ctx.h.editMidtransAnswers((path, body) => (path.endsWith('/status') ? { ...body, transaction_status: 'settlement', status_code: '200' } : body));
       await handle.signal(reconcileRequestSignal, { requestedBy: 'daily-reconciliation', reason: 'Midtrans says settlement; the read model has canceled' });
-      await vi.waitFor(
-        async () => {
-          const events = (await handle.fetchHistory()).events ?? [];
-          const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
-          expect(signalled).toBeGreaterThan(-1);
-          expect(events.slice(signalled).some((e) => e.workflowTaskCompletedEventAttributes)).toBe(true);
-        },
-        { timeout: 20_000 },
-      );
+      await untilHistorySinceFirstSignal(handle, (events) => events.some((e) => e.workflowTaskCompletedEventAttributes));
       down = false;
       const final = await handle.result();
       expect(final.status).toBe('canceled');
@@ -286,14 +285,7 @@ describe('answers about another order move nothing', () => {
       // marker), whatever came of them, and the second shows what the first left (its replay checks the first's commands).
       for (const [asked, markers] of [['the customer says they paid', 2], ['asked again', 4]] as const) {
         await handle.signal(reconcileRequestSignal, { requestedBy: 'operator:ana', reason: asked });
-        await vi.waitFor(
-          async () => {
-            const events = (await handle.fetchHistory()).events ?? [];
-            const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
-            expect(events.slice(signalled).filter((e) => e.markerRecordedEventAttributes).length).toBeGreaterThanOrEqual(markers);
-          },
-          { timeout: 20_000 },
-        );
+        await untilHistorySinceFirstSignal(handle, (events) => events.filter((e) => e.markerRecordedEventAttributes).length >= markers);
       }
       const view = await handle.query(paymentQuery);
       expect(view.status).toBe('pending');
