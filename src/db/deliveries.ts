@@ -36,8 +36,6 @@ const givenUpLine = (d: Prisma.Sql, e: Prisma.Sql) => Prisma.sql`${e}.kind = 'do
   and ${d}.status = 'retrying' and ${e}.occurred_at > ${d}.updated_at - interval '1 minute'
   and ${d}.idempotency_key = ${e}.payment_id || ':' || (${e}.detail->>'event') || ':' || coalesce(${e}.detail->>'target', ${d}.target)`;
 
-export const isGivenUp = (d: Prisma.Sql) => Prisma.sql`exists (select 1 from payment_events e where ${givenUpLine(d, Prisma.raw('e'))})`;
-
 /**
  * The ids of given-up deliveries, found from the lines (payment_events by kind): a query that reads every retrying
  * delivery would grow with a downstream service's outage.
@@ -53,9 +51,10 @@ function asOperatorsSeeIt<T extends Pick<DownstreamDelivery, 'id' | 'status' | '
   return givenUp.has(row.id) ? { ...row, status: 'failed', lastError: GIVEN_UP_ERROR + (row.lastError ?? 'unknown') } : row;
 }
 
+/** Given-up deliveries among a few (one delivery, one payment's), each looked up by its own lines. */
 async function givenUpOf(db: Database, where: Prisma.Sql): Promise<Set<string>> {
-  const d = Prisma.raw('d');
-  const rows = await db.$queryRaw<{ id: string }[]>`select d.id from downstream_deliveries d where ${where} and ${isGivenUp(d)}`;
+  const rows = await db.$queryRaw<{ id: string }[]>`select d.id from downstream_deliveries d
+    where ${where} and exists (select 1 from payment_events e where ${givenUpLine(Prisma.raw('d'), Prisma.raw('e'))})`;
   return new Set(rows.map((row) => row.id));
 }
 
