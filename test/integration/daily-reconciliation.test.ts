@@ -224,6 +224,34 @@ describe('the daily reconciliation finds and fixes lost notifications and change
     const unknownToken = await operator('GET', '/operations/reconciliations', 'not-an-operator-token');
     expect(unknownToken.status).toBe(401);
   });
+
+  it('a run its time limit ended is shown abandoned once the next one starts, and /metrics says when the last run started and completed', async () => {
+    // One look a second, ten to a page: Temporal ends the run (as the schedule's 20 hours would) inside its first page.
+    const input: DailyReconciliationInput = { lookbackDays: 1, midtransCallsPerSecond: 1, pageSize: 10, pagesPerRun: 2 };
+    const workflowId = `daily-reconciliation-test-cut-short-${randomBytes(4).toString('hex')}`;
+    const cutShort = await service.client.workflow.start('dailyReconciliationWorkflow', {
+      taskQueue: service.taskQueue,
+      workflowId,
+      args: [input],
+      workflowExecutionTimeout: '3 seconds',
+    });
+    await expect(cutShort.result()).rejects.toThrow();
+    const row = await service.db.reconciliationRun.findFirstOrThrow({ where: { workflowId } });
+    expect(row.status).toBe('running');
+
+    const next = await reconcile();
+    const abandoned = await operator('GET', `/operations/reconciliations/${row.id}`);
+    expect(abandoned.status).toBe(200);
+    expect(abandoned.body).toMatchObject({ status: 'abandoned', finished_at: null });
+    const nextRun = (await operator('GET', `/operations/reconciliations/${next.runId}`)).body;
+    expect(nextRun.status).toBe('completed');
+
+    const metrics = await api('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics.body)?.[1]);
+    expect(gauge('payments_reconciliation_last_started_timestamp_seconds')).toBeCloseTo(Date.parse(nextRun.started_at) / 1000, 3);
+    expect(gauge('payments_reconciliation_last_completed_timestamp_seconds')).toBeCloseTo(Date.parse(nextRun.finished_at) / 1000, 3);
+  });
 });
 
 describe('paid payments written before the window are compared every few days while they can be refunded', () => {
