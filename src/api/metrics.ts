@@ -61,6 +61,18 @@ export function createApiMetrics() {
     registers,
   });
 
+  // Prometheus's convention for "when did the job last run": a timestamp, 0 while none is recorded (or unreadable).
+  const reconciliationStarted = new Gauge({
+    name: 'payments_reconciliation_last_started_timestamp_seconds',
+    help: 'When the latest daily reconciliation run started (seconds since the epoch; 0: none recorded).',
+    registers,
+  });
+  const reconciliationCompleted = new Gauge({
+    name: 'payments_reconciliation_last_completed_timestamp_seconds',
+    help: 'When the latest completed daily reconciliation run finished (seconds since the epoch; 0: none recorded).',
+    registers,
+  });
+
   return {
     contentType: registry.contentType,
     observeRequest(method: string, route: string, status: number, seconds: number) {
@@ -81,11 +93,17 @@ export function createApiMetrics() {
       unrecordedRefusals.inc();
     },
     /** The Prometheus text; the read model's counts are read by the caller, as they change outside this process. */
-    render(paymentsByStatus: Record<string, number>, reviewItemsByKind: Record<string, number> = {}): Promise<string> {
+    render(
+      paymentsByStatus: Record<string, number>,
+      reviewItemsByKind: Record<string, number> = {},
+      reconciliation: { lastStarted?: number | null; lastCompleted?: number | null } = {},
+    ): Promise<string> {
       payments.reset();
       for (const [status, count] of Object.entries(paymentsByStatus)) payments.set({ status }, count);
       reviewQueue.reset();
       for (const [kind, count] of Object.entries(reviewItemsByKind)) reviewQueue.set({ kind }, count);
+      reconciliationStarted.set(reconciliation.lastStarted ?? 0);
+      reconciliationCompleted.set(reconciliation.lastCompleted ?? 0);
       return registry.metrics();
     },
   };

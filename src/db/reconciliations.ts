@@ -46,10 +46,17 @@ export function paymentsToReconcile(
     limit ${limit}::int`;
 }
 
+/**
+ * Records a run as started. Runs never overlap (the schedule skips a run while one goes on), so one still `running`
+ * from another workflow was ended without finishing, by its time limit or by hand: it is marked abandoned.
+ */
 export async function beginReconciliationRun(
   db: Database,
   run: ReconciliationWindow & { runId: string; workflowId: string; startedAt: string },
 ): Promise<void> {
+  await db.$executeRaw`
+    update reconciliation_runs set status = 'abandoned'
+    where status = 'running' and workflow_id <> ${run.workflowId} and started_at < ${at(run.startedAt)}`;
   await db.$executeRaw`
     insert into reconciliation_runs (id, workflow_id, touched_since, touched_until, sweep_every_days, swept_paid_since, status, started_at)
     values (${run.runId}, ${run.workflowId}, ${at(run.touchedSince)}, ${at(run.touchedUntil)}, ${run.sweep?.everyDays ?? null}::int,
@@ -85,6 +92,15 @@ export async function recordReconciliationPage(
       where id = ${runId}`;
     return recorded;
   });
+}
+
+/** When the latest run started, and when the latest completed one finished: seconds since the epoch, null if none. */
+export async function lastReconciliationTimes(db: Database): Promise<{ lastStarted: number | null; lastCompleted: number | null }> {
+  const [row] = await db.$queryRaw<{ lastStarted: number | null; lastCompleted: number | null }[]>`
+    select extract(epoch from max(started_at))::float8 as "lastStarted",
+      extract(epoch from max(finished_at) filter (where status = 'completed'))::float8 as "lastCompleted"
+    from reconciliation_runs`;
+  return row ?? { lastStarted: null, lastCompleted: null };
 }
 
 export type ReconciliationRunRow = Awaited<ReturnType<typeof listReconciliationRuns>>[number];

@@ -93,8 +93,13 @@ export interface ReconciliationSweep {
 /** The statuses a refund or a chargeback in Midtrans's dashboard can still move: the ones the sweep compares. */
 export const SWEPT_STATUSES: readonly PaymentStatus[] = PAYMENT_STATUSES.filter((status) => ALLOWED_TRANSITIONS[status].includes('refunded'));
 
-/** A run goes on until its last page (completed) or until a step fails for good (failed: the next run starts afresh). */
-export type ReconciliationRunStatus = 'running' | 'completed' | 'failed';
+/**
+ * A run goes on until its last page (completed) or until a step fails for good (failed: the next run starts afresh).
+ * Abandoned: it ended without finishing (Temporal ended it at its time limit, or someone terminated it), which is known
+ * only once the next run starts; its counts are what it had found.
+ */
+export const RECONCILIATION_RUN_STATUSES = ['running', 'completed', 'failed', 'abandoned'] as const;
+export type ReconciliationRunStatus = (typeof RECONCILIATION_RUN_STATUSES)[number];
 
 export type DifferenceOutcome = 'handed_to_workflow' | 'needs_person';
 

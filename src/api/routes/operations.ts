@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { countPaymentsByStatus } from '../../db/payments';
+import { lastReconciliationTimes } from '../../db/reconciliations';
 import { pendingMigrationsCheck } from '../../db/schema-migrations';
 import { countReviewItems } from '../../db/reviews';
 import type { ApiDependencies } from '../app';
@@ -80,11 +81,12 @@ export function operationsRoutes(deps: ApiDependencies) {
   });
 
   app.openapi(metrics, async (c) => {
-    const [byStatus, reviewsByKind] = await Promise.all([
+    const [byStatus, reviewsByKind, reconciliation] = await Promise.all([
       withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => ({})),
       withTimeout(countReviewItems(deps.db, reviewActionDependencies(deps).reviewQueue), 2_000).catch(() => ({})),
+      withTimeout(lastReconciliationTimes(deps.db), 2_000).catch(() => ({})),
     ]);
-    return c.text(await deps.metrics.render(byStatus, reviewsByKind), 200, { 'content-type': deps.metrics.contentType });
+    return c.text(await deps.metrics.render(byStatus, reviewsByKind, reconciliation), 200, { 'content-type': deps.metrics.contentType });
   });
 
   return app;

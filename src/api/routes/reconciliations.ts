@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { findReconciliationRun, listReconciliationRuns, type ReconciliationRunRow } from '../../db/reconciliations';
-import { DRIFT_KINDS, PAYMENT_STATUSES, type ReconciliationRunStatus } from '../../domain';
+import { DRIFT_KINDS, PAYMENT_STATUSES, RECONCILIATION_RUN_STATUSES, type ReconciliationRunStatus } from '../../domain';
 import type { ApiDependencies } from '../app';
 import { ApiError } from '../errors';
 import type { ApiEnv } from '../middleware/request-context';
@@ -36,7 +36,12 @@ const runIdParam = z.object({ reconciliation_id: z.string().min(1).max(100) });
 const runSchema = z.object({
   reconciliation_id: z.string(),
   workflow_id: z.string().describe('The Temporal workflow that ran it.'),
-  status: z.enum(['running', 'completed', 'failed']).describe('failed: a step failed for good; the counts are what it had found.'),
+  status: z
+    .enum(RECONCILIATION_RUN_STATUSES)
+    .describe(
+      'failed: a step failed for good. abandoned: it ended without finishing (its time limit, or terminated), found when the next run started. ' +
+        'The counts of either are what it had found.',
+    ),
   touched_since: z.string().describe('The window: payments last written in [touched_since, touched_until). Swept ones (sweep) were last written before it.'),
   touched_until: z.string(),
   sweep: z
