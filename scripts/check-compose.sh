@@ -17,7 +17,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # The secrets docker-compose.yml must demand with ${NAME:?message}; a new one there must be added here.
-required_secrets=(API_KEYS MIDTRANS_SERVER_KEY DOWNSTREAM_SIGNING_SECRET PAYLOAD_ENCRYPTION_KEYS POSTGRES_PASSWORD TEMPORAL_POSTGRES_PASSWORD CODEC_OPERATOR_TOKENS)
+required_secrets=(API_KEYS OPERATOR_TOKENS MIDTRANS_SERVER_KEY DOWNSTREAM_SIGNING_SECRET PAYLOAD_ENCRYPTION_KEYS POSTGRES_PASSWORD TEMPORAL_POSTGRES_PASSWORD CODEC_OPERATOR_TOKENS)
 
 if ! command -v docker-compose >/dev/null 2>&1; then
   if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
