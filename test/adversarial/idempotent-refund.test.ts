@@ -11,8 +11,18 @@ import { callApi, serveOverHttp, startService, type Service } from '../support/s
  */
 
 let s: Service;
+/** While set, Midtrans refuses every refund and cancel as it does a rotated server key: 401, for good. */
+let serverKeyRotated = false;
+const midtransFetch: typeof fetch = (input, init) => {
+  const url = new URL(input instanceof Request ? input.url : String(input));
+  if (serverKeyRotated && /\/(refund|cancel)$/.test(url.pathname)) {
+    const body = { status_code: '401', status_message: 'Unknown Merchant server_key/id' };
+    return Promise.resolve(new Response(JSON.stringify(body), { status: 401, headers: { 'content-type': 'application/json' } }));
+  }
+  return fetch(input, init);
+};
 beforeAll(async () => {
-  s = await startService();
+  s = await startService({ midtransFetch });
 });
 afterAll(() => s?.close());
 
@@ -95,6 +105,52 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
       await served.close();
     }
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
+  });
+
+  it('a refund Midtrans refused for good (a rotated server key) is answered 503 with Retry-After; once fixed, the retry with its key refunds once', async () => {
+    const id = await paidPayment(100_000);
+    const key = `refund-${randomUUID()}`;
+    const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': key });
+    serverKeyRotated = true;
+    let refused: Awaited<ReturnType<typeof refund>>;
+    try {
+      refused = await refund();
+    } finally {
+      serverKeyRotated = false;
+    }
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(atMidtrans(id)).resolves.toMatchObject({ transaction: { transaction_status: 'settlement' } });
+
+    // The server key is fixed: the same request with the same key asks the workflow again, and refunds.
+    const retried = await refund();
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 40_000 });
+    expect((await refund()).body).toEqual(retried.body);
+    const midtrans = await atMidtrans(id);
+    expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['40000.00']);
+  });
+
+  it('a cancel Midtrans refused for good is answered 503; once fixed, the retry with its key cancels', async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody());
+    expect(created.status).toBe(201);
+    const id: string = created.body.payment_id;
+    const key = `cancel-${randomUUID()}`;
+    const cancel = () => s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': key });
+    serverKeyRotated = true;
+    let refused: Awaited<ReturnType<typeof cancel>>;
+    try {
+      refused = await cancel();
+    } finally {
+      serverKeyRotated = false;
+    }
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    const retried = await cancel();
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
+    expect((await atMidtrans(id)).transaction.transaction_status).toBe('cancel');
   });
 
   it('a cancel retried with its Idempotency-Key answers the first answer again; Midtrans cancels once', async () => {
