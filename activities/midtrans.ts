@@ -56,6 +56,15 @@ function failForGood(error: unknown): unknown {
   return ApplicationFailure.nonRetryable(error.message, MIDTRANS_PERMANENT_ERROR, { code: error.code, httpStatus: error.httpStatus });
 }
 
+/**
+ * A command Midtrans did not carry out because of the order (not cancelable, refund rejected, …) is answered as refused;
+ * a 401 refused our server key instead, which says nothing of the order: the command fails for good, so its caller
+ * learns that the gateway is unavailable, not that the payment cannot be canceled or refunded.
+ */
+function refusedForTheOrder(error: MidtransError): boolean {
+  return error.code !== '401';
+}
+
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
 export function createMidtransActivities(midtrans: MidtransClient, checkouts: CheckoutStore) {
   async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
@@ -150,6 +159,7 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
         return { kind: 'done', observation: toMidtransObservation((await midtrans.cancel(paymentId)) as MidtransBody) };
       } catch (error) {
         if (!(error instanceof MidtransError) || error.retryable) throw error;
+        if (!refusedForTheOrder(error)) throw failForGood(error);
         // Unknown (a Snap order before a method was chosen): nothing to cancel there.
         if (error.code === '404') return { kind: 'done', observation: null };
         // Not cancelable (e.g. 412: already settled): report what Midtrans says the order is now, if it can say.
@@ -184,6 +194,7 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
         return { kind: 'done', observation: toMidtransObservation(body) };
       } catch (error) {
         if (!(error instanceof MidtransError) || error.retryable) throw error;
+        if (!refusedForTheOrder(error)) throw failForGood(error);
         return { kind: 'refused', code: error.code, message: error.message, observation: null };
       }
     },
