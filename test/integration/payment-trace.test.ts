@@ -1,4 +1,4 @@
-import { SpanKind } from '@opentelemetry/api';
+import { context, propagation, SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAYMENT_ID_ATTRIBUTE, startTracing, type PaymentTracing } from '../../src/telemetry/tracing';
@@ -32,6 +32,19 @@ function ancestry(span: ReadableSpan): ReadableSpan[] {
   for (let parent = parentOf(span); parent; parent = parentOf(parent)) chain.push(parent);
   return chain;
 }
+
+describe("what the process passes on of a caller's trace headers", () => {
+  it("is the W3C traceparent only: a caller's baggage reaches neither Midtrans, the downstream services nor Temporal's headers", () => {
+    // @hono/otel extracts with the global propagator, and undici's instrumentation and Temporal's interceptors inject with it.
+    const incoming = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      baggage: 'customer.email=ana%40example.com,customer.phone=08123456789',
+    };
+    const outgoing: Record<string, string> = {};
+    propagation.inject(propagation.extract(context.active(), incoming), outgoing);
+    expect(outgoing).toEqual({ traceparent: incoming.traceparent });
+  });
+});
 
 describe('a payment traced from POST /payments to the downstream call', () => {
   it('shares one trace id across the API, the workflow, its activities and their HTTP calls, with payment.id on each', async () => {
