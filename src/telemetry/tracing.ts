@@ -44,7 +44,8 @@ export async function startTracing(
   options: { otlpEndpoint?: string; spanProcessor?: SpanProcessor },
 ): Promise<PaymentTracing | undefined> {
   if (!options.spanProcessor && !options.otlpEndpoint) return undefined;
-  const [sdk, { NodeTracerProvider }, { Resource }, { registerInstrumentations }, { UndiciInstrumentation }, temporal] = await Promise.all([
+  const [{ W3CTraceContextPropagator }, sdk, { NodeTracerProvider }, { Resource }, { registerInstrumentations }, { UndiciInstrumentation }, temporal] = await Promise.all([
+    import('@opentelemetry/core'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/sdk-trace-node'),
     import('@opentelemetry/resources'),
@@ -57,8 +58,9 @@ export async function startTracing(
   const resource = new Resource({ 'service.name': `tiketq-payments-${component}`, 'service.namespace': 'tiketq' });
   const spanProcessor = new PaymentSpanProcessor(exporting);
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
-  // Global: the Temporal interceptors and @hono/otel find the tracer and the W3C propagator there.
-  provider.register();
+  // Global: the Temporal interceptors and @hono/otel find the tracer and the propagator there. The W3C traceparent
+  // only: OpenTelemetry's default also passes on a caller's baggage, to every call out and into workflow headers.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
   const unregister = registerInstrumentations({ tracerProvider: provider, instrumentations: [new UndiciInstrumentation()] });
   const workflowExporter = temporal.makeWorkflowExporter(spanProcessor, resource);
   return {
