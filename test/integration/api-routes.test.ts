@@ -473,6 +473,23 @@ describe('operations endpoints', () => {
     expect(metrics.text).toMatch(/^midtrans_webhooks_total\{outcome="invalid_signature"\} [1-9]/m);
   });
 
+  it("/metrics takes a token of METRICS_TOKENS, which opens nothing else: a scrape config's token cannot move money", async () => {
+    const scraperToken = 'integration-test-metrics-token-0123456789abcdef';
+    const { app } = appWith({ METRICS_TOKENS: [scraperToken] });
+    const asScraper = (path: string, init: Call = {}) => call(app, path, { ...init, auth: false, headers: { authorization: `Bearer ${scraperToken}`, ...init.headers } });
+    const scraped = await asScraper('/metrics');
+    expect(scraped.status, scraped.text).toBe(200);
+    expect(scraped.text).toContain('# TYPE http_requests_total counter');
+    expectError(await asScraper(`/payments/${UNKNOWN_PAYMENT}`), 401, 'UNAUTHORIZED');
+    expectError(await asScraper('/payments', { method: 'POST', body: createPaymentBody() }), 401, 'UNAUTHORIZED');
+    expectError(await asScraper(`/payments/${UNKNOWN_PAYMENT}/refund`, { method: 'POST', body: { amount: 1_000 } }), 401, 'UNAUTHORIZED');
+    expectError(await asScraper('/operations/reviews'), 401, 'UNAUTHORIZED');
+    // An API key still opens it; nothing else does.
+    expect((await call(app, '/metrics')).status).toBe(200);
+    expectError(await call(app, '/metrics', { auth: false }), 401, 'UNAUTHORIZED');
+    expectError(await call(app, '/metrics', { auth: false, headers: { authorization: 'Bearer not-a-metrics-token' } }), 401, 'UNAUTHORIZED');
+  });
+
   it("/metrics is prom-client's exposition: Node's default process metrics beside the request counter and latency", async () => {
     await request('/health');
     const metrics = await request('/metrics');
