@@ -156,6 +156,8 @@ const configSchema = z
      * outside production = everyone is the anonymous operator (local development); empty in production = nobody is.
      */
     OPERATOR_TOKENS: operatorTokens,
+    /** Tokens that open GET /metrics and nothing else: what Prometheus scrapes with (an API key opens it too). */
+    METRICS_TOKENS: commaList,
     /** How long an operator's console sign-in lasts before the token must be given again. */
     OPERATOR_SESSION_HOURS: positiveInt(8),
     /** A pending payment this long past its expiry, still not expired, goes to the review queue. */
@@ -311,6 +313,13 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
       refuse('OPERATOR_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
     else if (c.API_KEYS.includes(token))
       refuse('OPERATOR_TOKENS', `${which} is also an API key: the services that hold it would be operators`);
+  });
+
+  c.METRICS_TOKENS.forEach((token, index) => {
+    const which = `token ${index + 1} of ${c.METRICS_TOKENS.length}`;
+    if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('METRICS_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+    else if (c.API_KEYS.includes(token) || c.OPERATOR_TOKENS.some((operator) => operator.token === token))
+      refuse('METRICS_TOKENS', `${which} is also an API key or an operator token: a scrape config would hold more than metrics`);
   });
 
   const allowSandbox = ' (ALLOW_MIDTRANS_SANDBOX=true permits the sandbox)';

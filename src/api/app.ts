@@ -52,6 +52,7 @@ export interface ApiDependencies {
         | 'TRUSTED_PROXIES'
         | 'NODE_ENV'
         | 'OPERATOR_TOKENS'
+        | 'METRICS_TOKENS'
         | 'OPERATOR_SESSION_HOURS'
         | 'REVIEW_PENDING_GRACE_MINUTES'
         | 'REVIEW_PROCESSING_HOURS'
@@ -99,6 +100,8 @@ function allowedMethods(app: Hono<ApiEnv>, path: string): string[] {
 
 /** Paths anyone may call: Midtrans (signed), probes, and the docs. */
 const OPEN_PATHS = ['/payments/webhook', '/health', '/ready', '/docs', '/docs/*', '/openapi.json'];
+/** Prometheus scrapes with a token of its own (METRICS_TOKENS) that opens nothing else; an API key opens it too. */
+const METRICS_PATH = '/metrics';
 /**
  * Paths for operators only, where an API key opens nothing: searching every payment (GET /payments), the review queue
  * and its actions (/operations/*), the console (/console). Each of their routes lets only an operator in
@@ -148,7 +151,8 @@ export function createApp(deps: ApiDependencies) {
   app.use('*', corsForBrowsers(config.CORS_ORIGINS));
   app.use('*', enforceHttps(config.ENFORCE_HTTPS, config.TRUSTED_PROXIES ?? new BlockList()));
   app.use('*', except(isBodiless, limitRequestBody(config.BODY_LIMIT_BYTES)));
-  app.use('*', except([...OPEN_PATHS, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
+  app.use('*', except([...OPEN_PATHS, METRICS_PATH, ...OPERATOR_PATHS, isOperatorRoute, isPreflight], requireApiKey(config.API_KEYS)));
+  app.use(METRICS_PATH, requireApiKey([...config.API_KEYS, ...(config.METRICS_TOKENS ?? [])]));
   const operators = apiOperatorAccess(config, endedOperatorSessions(deps.db));
   // The operators' API takes the token only; the console's cookie opens the console, whose forms check their origin.
   const operatorOnly = requireOperator<ApiEnv>(operators, OPERATOR_SIGN_IN, { sessions: false });

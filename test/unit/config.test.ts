@@ -406,3 +406,22 @@ describe('OPERATOR_TOKENS', () => {
     expect(loadConfig({ ...testEnv, OPERATOR_TOKENS: 'ana:short' }).OPERATOR_TOKENS).toHaveLength(1);
   });
 });
+
+describe('METRICS_TOKENS: what Prometheus scrapes /metrics with', () => {
+  const testEnv = { NODE_ENV: 'test', DATABASE_URL: 'postgresql://tiketq@127.0.0.1:5432/tiketq', MIDTRANS_SERVER_KEY: `SB-Mid-server-${secret(18)}` };
+
+  it('is a list, empty by default', () => {
+    expect(loadConfig(testEnv).METRICS_TOKENS).toEqual([]);
+    expect(loadConfig({ ...testEnv, METRICS_TOKENS: 'a,b' }).METRICS_TOKENS).toEqual(['a', 'b']);
+  });
+
+  it('refuses in production a short token, and one that is also an API key or an operator token', () => {
+    const env = productionEnv();
+    const apiKey = env.API_KEYS!.split(',')[0]!;
+    const operatorToken = secret();
+    expect(() => loadConfig({ ...env, METRICS_TOKENS: secret(16) })).toThrow(/METRICS_TOKENS: token 1 of 1 is shorter than 32/);
+    expect(() => loadConfig({ ...env, METRICS_TOKENS: `${secret()},${apiKey}` })).toThrow(/METRICS_TOKENS: token 2 of 2 is also an API key or an operator token/);
+    expect(() => loadConfig({ ...env, OPERATOR_TOKENS: `ana:${operatorToken}`, METRICS_TOKENS: operatorToken })).toThrow(/METRICS_TOKENS: token 1 of 1 is also/);
+    expect(loadConfig({ ...env, METRICS_TOKENS: secret() }).METRICS_TOKENS).toHaveLength(1);
+  });
+});

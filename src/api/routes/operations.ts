@@ -5,7 +5,7 @@ import { pendingMigrationsCheck } from '../../db/schema-migrations';
 import { countReviewItems } from '../../db/reviews';
 import type { ApiDependencies } from '../app';
 import { reviewActionDependencies } from './operator-reviews';
-import { API_KEY_SECURITY, apiRouter, errorResponse, jsonContent } from '../route-docs';
+import { apiRouter, errorResponse, jsonContent, METRICS_SECURITY } from '../route-docs';
 import { healthSchema, readinessSchema } from '../schemas';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
@@ -45,7 +45,7 @@ const metrics = createRoute({
   method: 'get',
   path: '/metrics',
   summary: "Prometheus metrics: Node's process metrics, requests by route, Midtrans notifications, payments by status",
-  security: API_KEY_SECURITY,
+  security: METRICS_SECURITY,
   responses: {
     200: { description: 'Prometheus text format', content: { 'text/plain': { schema: z.string() } } },
     401: errorResponse('UNAUTHORIZED'),
