@@ -14,19 +14,13 @@ export const apiRouter = (options: { strict?: boolean } = {}) => new OpenAPIHono
 export const API_KEY_SECURITY: RouteConfig['security'] = [{ bearerAuth: [] }, { apiKeyHeader: [] }];
 /** GET /metrics: a token of METRICS_TOKENS (what Prometheus holds), or an API key. */
 export const METRICS_SECURITY: RouteConfig['security'] = [{ metricsToken: [] }, ...API_KEY_SECURITY];
-/** The operators' routes take an operator token (OPERATOR_TOKENS) or the console's session cookie, never an API key. */
-export const OPERATOR_SECURITY: RouteConfig['security'] = [{ operatorToken: [] }, { operatorSession: [] }];
+/** The operators' routes take an operator token (OPERATOR_TOKENS), never an API key nor the console's session cookie. */
+export const OPERATOR_SECURITY: RouteConfig['security'] = [{ operatorToken: [] }];
 export const SECURITY_SCHEMES = {
   bearerAuth: { type: 'http', scheme: 'bearer' },
   apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
   operatorToken: { type: 'http', scheme: 'bearer', description: 'An operator token from OPERATOR_TOKENS (an API key is not one)' },
   metricsToken: { type: 'http', scheme: 'bearer', description: 'A token from METRICS_TOKENS: opens GET /metrics and nothing else' },
-  operatorSession: {
-    type: 'apiKey',
-    in: 'cookie',
-    name: '__Host-tiketq-operator-session',
-    description: "The console's sign-in session (tiketq-operator-session-local outside production)",
-  },
 } as const;
 
 export const jsonContent = <S extends z.ZodType>(schema: S) => ({ content: { 'application/json': { schema } } });

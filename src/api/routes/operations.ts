@@ -28,7 +28,7 @@ const ready = createRoute({
   description:
     'Temporal is shared by every API process: without it they all still answer the webhook (a notification is stored and ' +
     'signalled once Temporal is back) and reads, so it only makes the answer "degraded". Creates, cancels and refunds ' +
-    'answer 503 TEMPORAL_UNAVAILABLE meanwhile. A database without one of the migrations this code was built with ' +
+    'answer 503 SERVICE_UNAVAILABLE meanwhile. A database without one of the migrations this code was built with ' +
     '(code deployed before `prisma migrate deploy`) is a 503 until it has them.',
   responses: {
     200: { description: 'ready, or degraded (Temporal unreachable)', ...jsonContent(readinessSchema) },

@@ -159,7 +159,7 @@ const getPaymentStatus = createRoute({
   operationId: 'getPaymentStatus',
   method: 'get',
   path: '/{payment_id}/status',
-  summary: 'The current status: live from the workflow while it runs, from the database after',
+  summary: 'The current status: from the read model, or from the workflow while the payment has no row yet (source says which)',
   security: API_KEY_SECURITY,
   request: { params: paymentIdParam },
   responses: {
