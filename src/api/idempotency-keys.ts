@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import type { Database } from '../db/client';
 import { DOWNSTREAM_DELIVERY_DAYS } from '../domain';
-import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, renewIdempotentUpdateId, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
+import { claimIdempotencyKey, purgeExpiredIdempotencyKeys, storeIdempotentAnswer, type StoredAnswer } from '../db/idempotency';
 import { ApiError } from './errors';
 import type { ApiEnv } from './middleware/request-context';
 import { idempotencyKeyHeader } from './schemas';
@@ -26,9 +26,6 @@ export interface ClaimedKey {
 const PURGE_EVERY_MS = 60_000;
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
-/** An update id no request of the key has used. Hashed: the caller's fingerprint and the key stay out of histories. */
-const freshUpdateId = (caller: string, key: string) => `idempotency-${sha256(`${caller}\n${key}\n${randomUUID()}`).slice(0, 32)}`;
 
 /** Canonical JSON (sorted keys), so the same body in another key order is still the same request. */
 function requestHash(value: unknown): string {
@@ -93,7 +90,7 @@ export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDa
       // the claim, so every retry sends it. Hashed: the caller's fingerprint and the client's key stay out of the
       // workflow's history.
       const firstClaimUpdateId = `idempotency-${sha256(`${caller}\n${key}`).slice(0, 32)}`;
-      const reclaimUpdateId = freshUpdateId(caller, key);
+      const reclaimUpdateId = `idempotency-${sha256(`${caller}\n${key}\n${randomUUID()}`).slice(0, 32)}`;
       purgeNowAndThen(c);
       const holder = await claimIdempotencyKey(db, {
         caller,
@@ -121,15 +118,6 @@ export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDa
     async store(claimed: ClaimedKey, answer: StoredAnswer): Promise<void> {
       if (answer.status >= 500) return;
       await storeIdempotentAnswer(db, claimed, answer);
-    },
-
-    /**
-     * The workflow failed the key's update with a 5xx (Midtrans refused our server key, say): the key's next request
-     * must ask the workflow again, under a new update id. Safe because the update has ended: a refund asked again
-     * sends Midtrans the same refund_key, which the payment's count of refunds decides, not the update.
-     */
-    async askAgainNextTime(claimed: ClaimedKey): Promise<void> {
-      await renewIdempotentUpdateId(db, claimed, freshUpdateId(claimed.caller, claimed.key));
     },
   };
 }

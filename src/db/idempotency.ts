@@ -96,22 +96,6 @@ export async function storeIdempotentAnswer(
       and (update_id = ${claim.updateId} or update_id is null)`;
 }
 
-/**
- * Gives a claim whose update the workflow failed with a 5xx a fresh update id, so that the key's next request is a new
- * update: Temporal answers a repeated update id with its first outcome for as long as the workflow runs. Only while
- * the row still holds that claim's update id, so concurrent retries renew it once.
- */
-export async function renewIdempotentUpdateId(
-  db: Database,
-  claim: { caller: string; key: string; updateId: string },
-  freshUpdateId: string,
-): Promise<void> {
-  await db.$executeRaw`
-    update idempotency_keys set update_id = ${freshUpdateId}
-    where caller = ${claim.caller} and key = ${claim.key} and response_status is null
-      and (update_id = ${claim.updateId} or update_id is null)`;
-}
-
 /** Deletes up to `limit` keys past their purge_after (the oldest first); returns how many. */
 export async function purgeExpiredIdempotencyKeys(db: Database, limit = 10_000): Promise<number> {
   return db.$executeRaw`

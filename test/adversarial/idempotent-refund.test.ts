@@ -13,8 +13,14 @@ import { callApi, serveOverHttp, startService, type Service } from '../support/s
 let s: Service;
 /** While set, Midtrans refuses every refund and cancel as it does a rotated server key: 401, for good. */
 let serverKeyRotated = false;
+/** While set, Midtrans rejects every refund for the order (414), in an HTTP 200 as it may: the code is in the body. */
+let refundsRejected = false;
 const midtransFetch: typeof fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
+  if (refundsRejected && url.pathname.endsWith('/refund')) {
+    const body = { status_code: '414', status_message: 'Refund request is rejected' };
+    return Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }));
+  }
   if (serverKeyRotated && /\/(refund|cancel)$/.test(url.pathname)) {
     const body = { status_code: '401', status_message: 'Unknown Merchant server_key/id' };
     return Promise.resolve(new Response(JSON.stringify(body), { status: 401, headers: { 'content-type': 'application/json' } }));
@@ -36,8 +42,8 @@ const olderInstancesUpdateId = (caller: string, key: string) => `idempotency-${s
 const atMidtrans = async (paymentId: string) =>
   (await (await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}`)).json()) as MidtransTransaction;
 
-async function paidPayment(amount: number): Promise<string> {
-  const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount }));
+async function paidPayment(amount: number, paymentMethod = 'gopay'): Promise<string> {
+  const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: paymentMethod, bank: undefined, amount }));
   expect(created.status).toBe(201);
   const id: string = created.body.payment_id;
   await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
@@ -107,7 +113,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
   });
 
-  it('a refund Midtrans refused for good (a rotated server key) is answered 503 with Retry-After; once fixed, the retry with its key refunds once', async () => {
+  it('a refund Midtrans refused for good (a rotated server key) is answered 503 and moves nothing; once fixed, a new key refunds once', async () => {
     const id = await paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': key });
@@ -120,19 +126,71 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     }
     expect(refused.status, JSON.stringify(refused.body)).toBe(503);
     expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(atMidtrans(id)).resolves.toMatchObject({ transaction: { transaction_status: 'settlement' } });
+    // Not a refusal that passes on its own: no Retry-After.
+    expect(refused.headers.get('retry-after')).toBeNull();
+    await expect(atMidtrans(id)).resolves.toMatchObject({ transaction: { transaction_status: 'settlement' } });
 
-    // The server key is fixed: the same request with the same key asks the workflow again, and refunds.
-    const retried = await refund();
-    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
-    expect(retried.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 40_000 });
-    expect((await refund()).body).toEqual(retried.body);
+    // The server key is fixed. This request's update has ended, and Temporal answers it with its outcome while the workflow runs:
+    // the same 503, nothing sent to Midtrans. The request again with a new key refunds, once.
+    const sameKey = await refund();
+    expect(sameKey.status).toBe(503);
+    expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
+    const newKey = await s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': `refund-${randomUUID()}` });
+    expect(newKey.status, JSON.stringify(newKey.body)).toBe(200);
+    expect(newKey.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 40_000 });
     const midtrans = await atMidtrans(id);
     expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['40000.00']);
   });
 
-  it('a cancel Midtrans refused for good is answered 503; once fixed, the retry with its key cancels', async () => {
+  it('a refund Midtrans rejects for the order (414) is answered 422 MIDTRANS_REFUND_REJECTED and kept for its key: the retry gets it again, replayed', async () => {
+    const id = await paidPayment(100_000);
+    const key = `refund-${randomUUID()}`;
+    const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': key });
+    refundsRejected = true;
+    let rejected: Awaited<ReturnType<typeof refund>>;
+    try {
+      rejected = await refund();
+    } finally {
+      refundsRejected = false;
+    }
+    expect(rejected.status, JSON.stringify(rejected.body)).toBe(422);
+    expect(rejected.body.error.code).toBe('MIDTRANS_REFUND_REJECTED');
+    expect(rejected.headers.get('idempotent-replayed')).toBeNull();
+    // Midtrans would take it now, but the key's answer is final: the same status and body, marked as replayed.
+    const replayed = await refund();
+    expect(replayed.status).toBe(422);
+    expect(replayed.body).toEqual(rejected.body);
+    expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+    expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
+    expect((await s.api('GET', `/payments/${id}`)).body).toMatchObject({ status: 'success', refunded_amount: 0 });
+  });
+
+  it('a partial refund of a ShopeePay payment is 422 PARTIAL_REFUND_NOT_SUPPORTED and moves nothing; the whole amount refunds', async () => {
+    const id = await paidPayment(75_000, 'shopeepay');
+    const partial = await s.api('POST', `/payments/${id}/refund`, { amount: 25_000 }, { 'idempotency-key': `refund-${randomUUID()}` });
+    expect(partial.status, JSON.stringify(partial.body)).toBe(422);
+    expect(partial.body.error.code).toBe('PARTIAL_REFUND_NOT_SUPPORTED');
+    expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
+    const whole = await s.api('POST', `/payments/${id}/refund`, {}, { 'idempotency-key': `refund-${randomUUID()}` });
+    expect(whole.status, JSON.stringify(whole.body)).toBe(200);
+    expect(whole.body).toMatchObject({ status: 'refunded', refunded_amount: 75_000 });
+  });
+
+  it('a request refused before its key is claimed (400, 404) leaves the key unused: the key then does its own request', async () => {
+    const id = await paidPayment(100_000);
+    const key = `refund-${randomUUID()}`;
+    const invalid = await s.api('POST', `/payments/${id}/refund`, { amount: -5 }, { 'idempotency-key': key });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error.code).toBe('VALIDATION_FAILED');
+    const unknown = await s.api('POST', '/payments/pay-00000000000000000000000000000000/refund', { amount: 5_000 }, { 'idempotency-key': key });
+    expect(unknown.status).toBe(404);
+    // Neither bound the key: here it is a first request, not a conflict with either of them.
+    const refunded = await s.api('POST', `/payments/${id}/refund`, { amount: 5_000 }, { 'idempotency-key': key });
+    expect(refunded.status, JSON.stringify(refunded.body)).toBe(200);
+    expect(refunded.body).toMatchObject({ refunded_amount: 5_000 });
+  });
+
+  it('a cancel Midtrans refused for good is answered 503 and cancels nothing; once fixed, a new key cancels', async () => {
     const created = await s.api('POST', '/payments', createPaymentBody());
     expect(created.status).toBe(201);
     const id: string = created.body.payment_id;
@@ -147,7 +205,8 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     }
     expect(refused.status, JSON.stringify(refused.body)).toBe(503);
     expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
-    const retried = await cancel();
+    expect((await atMidtrans(id)).transaction.transaction_status).toBe('pending');
+    const retried = await s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': `cancel-${randomUUID()}` });
     expect(retried.status, JSON.stringify(retried.body)).toBe(200);
     expect(retried.body).toMatchObject({ payment_id: id, status: 'canceled' });
     expect((await atMidtrans(id)).transaction.transaction_status).toBe('cancel');

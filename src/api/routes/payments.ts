@@ -342,14 +342,9 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     }
     const answer = sendUpdate(claimed?.updateId).then(
       (view): StoredAnswer => ({ status: 200, body: paymentResponse(view) }),
-      async (error: unknown): Promise<StoredAnswer> => {
-        if (!(error instanceof ApiError)) throw error;
-        if (!error.retryAfterSeconds && error.status < 500) return { status: error.status, body: errorBody(error) };
-        // A transient refusal, or a failure a retry may not meet, is answered as an error, not as a final answer: the
-        // key's retry asks the workflow again (after a 5xx under a new update id, as Temporal keeps the first outcome).
-        if (claimed && error.status >= 500) {
-          await keys.askAgainNextTime(claimed).catch((renewal: unknown) => c.get('log').warn({ err: renewal }, 'an Idempotency-Key kept its failed update'));
-        }
+      (error: unknown): StoredAnswer => {
+        // A transient refusal is answered as an error, not as a final answer: the key's retry asks the workflow again.
+        if (error instanceof ApiError && !error.retryAfterSeconds) return { status: error.status, body: errorBody(error) };
         throw error;
       },
     );
