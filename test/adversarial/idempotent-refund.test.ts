@@ -13,10 +13,15 @@ import { callApi, serveOverHttp, startService, type Service } from '../support/s
 let s: Service;
 /** While set, Midtrans refuses every refund and cancel as it does a rotated server key: 401, for good. */
 let serverKeyRotated = false;
+/** While set, something in front of Midtrans (a proxy, a firewall) refuses every refund with a bare HTTP 401 or 403. */
+let refusedInFront: 401 | 403 | false = false;
 /** While set, Midtrans rejects every refund for the order (414), in an HTTP 200 as it may: the code is in the body. */
 let refundsRejected = false;
 const midtransFetch: typeof fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
+  if (refusedInFront && url.pathname.endsWith('/refund')) {
+    return Promise.resolve(new Response('<html><body>Access denied</body></html>', { status: refusedInFront, headers: { 'content-type': 'text/html' } }));
+  }
   if (refundsRejected && url.pathname.endsWith('/refund')) {
     const body = { status_code: '414', status_message: 'Refund request is rejected' };
     return Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }));
@@ -140,6 +145,20 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect(newKey.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 40_000 });
     const midtrans = await atMidtrans(id);
     expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['40000.00']);
+  });
+
+  it.each([401, 403] as const)('a refund refused by a bare HTTP %d in front of Midtrans is 503, not a refusal of the order', async (status) => {
+    const id = await paidPayment(60_000);
+    refusedInFront = status;
+    let refused: Awaited<ReturnType<Service['api']>>;
+    try {
+      refused = await s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': `refund-${randomUUID()}` });
+    } finally {
+      refusedInFront = false;
+    }
+    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
+    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
   });
 
   it('a refund Midtrans rejects for the order (414) is answered 422 MIDTRANS_REFUND_REJECTED and kept for its key: the retry gets it again, replayed', async () => {
