@@ -57,12 +57,14 @@ function failForGood(error: unknown): unknown {
 }
 
 /**
- * A command Midtrans did not carry out because of the order (not cancelable, refund rejected, …) is answered as refused;
- * a 401 refused our server key instead, which says nothing of the order: the command fails for good, so its caller
- * learns that the gateway is unavailable, not that the payment cannot be canceled or refunded.
+ * A command Midtrans did not carry out because of the order (not cancelable, refund rejected, …) is answered as refused:
+ * Midtrans says so with a status_code in its body. A 401 refused our server key instead, and an answer without
+ * Midtrans's status_code (an HTTP 401 or 403 from a proxy in front of it, say; code HTTP_<status>) did not come from
+ * Midtrans's judgement of the order: either way the command fails for good, so its caller learns that the gateway is
+ * unavailable, not that the payment cannot be canceled or refunded.
  */
 function refusedForTheOrder(error: MidtransError): boolean {
-  return error.code !== '401';
+  return error.code !== '401' && !error.code.startsWith('HTTP_');
 }
 
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
