@@ -82,6 +82,17 @@ describe('PostgreSQL unreachable', () => {
   });
 });
 
+describe('/metrics while PostgreSQL is unreachable', () => {
+  it("keeps the reconciliation's last times as last read, so an alert on them does not flap with the database", async () => {
+    const metrics = createApiMetrics();
+    const times = { lastStarted: 1_765_000_000.5, lastCompleted: 1_765_000_900.25 };
+    await metrics.render({}, {}, times);
+    const scraped = await (await appWith(failingDb(rawQueryCannotReachDatabase), metrics).request('/metrics')).text();
+    expect(scraped).toMatch(/^payments_reconciliation_last_started_timestamp_seconds 1765000000\.5$/m);
+    expect(scraped).toMatch(/^payments_reconciliation_last_completed_timestamp_seconds 1765000900\.25$/m);
+  });
+});
+
 describe('POST /payments while Temporal is unreachable', () => {
   const input = {
     request: { paymentId: 'pay-0123456789abcdef0123456789abcdef', orderId: 'ORDER-1', method: 'gopay' },
