@@ -61,7 +61,7 @@ export function createApiMetrics() {
     registers,
   });
 
-  // Prometheus's convention for "when did the job last run": a timestamp, 0 while none is recorded (or unreadable).
+  // Prometheus's convention for "when did the job last run": a timestamp, 0 while none is recorded.
   const reconciliationStarted = new Gauge({
     name: 'payments_reconciliation_last_started_timestamp_seconds',
     help: 'When the latest daily reconciliation run started (seconds since the epoch; 0: none recorded).',
@@ -96,14 +96,17 @@ export function createApiMetrics() {
     render(
       paymentsByStatus: Record<string, number>,
       reviewItemsByKind: Record<string, number> = {},
-      reconciliation: { lastStarted?: number | null; lastCompleted?: number | null } = {},
+      reconciliation?: { lastStarted: number | null; lastCompleted: number | null },
     ): Promise<string> {
       payments.reset();
       for (const [status, count] of Object.entries(paymentsByStatus)) payments.set({ status }, count);
       reviewQueue.reset();
       for (const [kind, count] of Object.entries(reviewItemsByKind)) reviewQueue.set({ kind }, count);
-      reconciliationStarted.set(reconciliation.lastStarted ?? 0);
-      reconciliationCompleted.set(reconciliation.lastCompleted ?? 0);
+      // Unread (PostgreSQL slow or down): the last values read stay, so an alert on them does not flap with the database.
+      if (reconciliation) {
+        reconciliationStarted.set(reconciliation.lastStarted ?? 0);
+        reconciliationCompleted.set(reconciliation.lastCompleted ?? 0);
+      }
       return registry.metrics();
     },
   };

@@ -84,7 +84,7 @@ export function operationsRoutes(deps: ApiDependencies) {
     const [byStatus, reviewsByKind, reconciliation] = await Promise.all([
       withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => ({})),
       withTimeout(countReviewItems(deps.db, reviewActionDependencies(deps).reviewQueue), 2_000).catch(() => ({})),
-      withTimeout(lastReconciliationTimes(deps.db), 2_000).catch(() => ({})),
+      withTimeout(lastReconciliationTimes(deps.db), 2_000).catch(() => undefined),
     ]);
     return c.text(await deps.metrics.render(byStatus, reviewsByKind, reconciliation), 200, { 'content-type': deps.metrics.contentType });
   });
