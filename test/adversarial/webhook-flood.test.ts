@@ -59,6 +59,7 @@ function reformatted(body: Record<string, unknown>, variant: number): string {
 const postWebhook = (raw: string) =>
   fetch(`${s.apiUrl}/payments/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw }).then(async (r) => ({
     status: r.status,
+    retryAfter: r.headers.get('retry-after'),
     body: (await r.json()) as { status?: string; error?: { code: string } },
   }));
 
@@ -155,6 +156,8 @@ describe('attack 4b: one signed body with an unsigned field edited each time', (
 
     expect(answers.slice(0, budget).map((a) => `${a.status} ${a.body.status}`)).toEqual(Array.from({ length: budget }, () => '200 accepted'));
     expect(answers.slice(budget).map((a) => `${a.status} ${a.body.error?.code}`)).toEqual(Array.from({ length: 20 }, () => '429 TOO_MANY_NOTIFICATIONS'));
+    // With Retry-After, as docs/api.md says of the 429.
+    expect(answers.slice(budget).map((a) => a.retryAfter)).toEqual(Array.from({ length: 20 }, () => '600'));
     expect(await count('select count(*) as n from webhook_notifications where payment_id = $1', id)).toBe(budget);
     // A copy of one already stored is still a duplicate, not refused: Midtrans's own retries are never turned away.
     expect(await postWebhook(edited(3))).toMatchObject({ status: 200, body: { status: 'duplicate' } });
