@@ -118,7 +118,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect((await atMidtrans(id)).transaction.refunds?.map((r) => r.refund_amount)).toEqual(['30000.00']);
   });
 
-  it('a refund Midtrans refused for good (a rotated server key) is answered 503 and moves nothing; once fixed, a new key refunds once', async () => {
+  it('a refund Midtrans refused for good (a rotated server key) is 502 MIDTRANS_UNAVAILABLE, final for its key, moving nothing; once fixed, a new key refunds once', async () => {
     const id = await paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': key });
@@ -129,16 +129,19 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     } finally {
       serverKeyRotated = false;
     }
-    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
-    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.status, JSON.stringify(refused.body)).toBe(502);
+    expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
     // Not a refusal that passes on its own: no Retry-After.
     expect(refused.headers.get('retry-after')).toBeNull();
     await expect(atMidtrans(id)).resolves.toMatchObject({ transaction: { transaction_status: 'settlement' } });
 
-    // The server key is fixed. This request's update has ended, and Temporal answers it with its outcome while the workflow runs:
-    // the same 503, nothing sent to Midtrans. The request again with a new key refunds, once.
+    // The server key is fixed. The key's answer is final, kept in PostgreSQL: its retry is answered from there, and
+    // its update is never sent again (in a later run of the workflow, after continue-as-new, Temporal would no longer
+    // know its id and would run it again). The request again with a new key refunds, once.
     const sameKey = await refund();
-    expect(sameKey.status).toBe(503);
+    expect(sameKey.status).toBe(502);
+    expect(sameKey.body).toEqual(refused.body);
+    expect(sameKey.headers.get('idempotent-replayed')).toBe('true');
     expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
     const newKey = await s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': `refund-${randomUUID()}` });
     expect(newKey.status, JSON.stringify(newKey.body)).toBe(200);
@@ -147,7 +150,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['40000.00']);
   });
 
-  it.each([401, 403] as const)('a refund refused by a bare HTTP %d in front of Midtrans is 503, not a refusal of the order', async (status) => {
+  it.each([401, 403] as const)('a refund refused by a bare HTTP %d in front of Midtrans is 502 MIDTRANS_UNAVAILABLE, not a refusal of the order', async (status) => {
     const id = await paidPayment(60_000);
     refusedInFront = status;
     let refused: Awaited<ReturnType<Service['api']>>;
@@ -156,8 +159,8 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     } finally {
       refusedInFront = false;
     }
-    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
-    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.status, JSON.stringify(refused.body)).toBe(502);
+    expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
     expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
   });
 
@@ -209,7 +212,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect(refunded.body).toMatchObject({ refunded_amount: 5_000 });
   });
 
-  it('a cancel Midtrans refused for good is answered 503 and cancels nothing; once fixed, a new key cancels', async () => {
+  it('a cancel Midtrans refused for good is 502 MIDTRANS_UNAVAILABLE and cancels nothing; once fixed, a new key cancels', async () => {
     const created = await s.api('POST', '/payments', createPaymentBody());
     expect(created.status).toBe(201);
     const id: string = created.body.payment_id;
@@ -222,8 +225,9 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     } finally {
       serverKeyRotated = false;
     }
-    expect(refused.status, JSON.stringify(refused.body)).toBe(503);
-    expect(refused.body.error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(refused.status, JSON.stringify(refused.body)).toBe(502);
+    expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
+    expect((await cancel()).headers.get('idempotent-replayed')).toBe('true');
     expect((await atMidtrans(id)).transaction.transaction_status).toBe('pending');
     const retried = await s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': `cancel-${randomUUID()}` });
     expect(retried.status, JSON.stringify(retried.body)).toBe(200);
