@@ -1019,10 +1019,14 @@ function guard<T>(rule: () => T): T {
   }
 }
 
-/** A gateway command that gave up for good (a rotated server key): the caller gets a typed failure, never a hang. */
+/**
+ * A gateway command that failed for good (Midtrans refused our server key, or a proxy in front of it answered): the
+ * caller gets a typed failure, never a hang. Its type is an update's outcome, not a command: changing it changes no
+ * history.
+ */
 function gatewayUnavailable(error: unknown): never {
   if (error instanceof ActivityFailure) {
-    throw ApplicationFailure.nonRetryable(`Midtrans could not be reached: ${failureMessage(error)}`, 'SERVICE_UNAVAILABLE');
+    throw ApplicationFailure.nonRetryable(`Midtrans did not take the request: ${failureMessage(error)}`, 'MIDTRANS_UNAVAILABLE');
   }
   throw error;
 }

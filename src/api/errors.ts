@@ -39,6 +39,11 @@ export const ERROR_STATUS = {
   INVALID_AMOUNT: 422,
   AMOUNT_MISMATCH: 422,
   MIDTRANS_REFUND_REJECTED: 422,
+  /**
+   * A cancel or refund Midtrans did not take for a reason that is not the order's (it refused our server key, or a
+   * proxy in front of it answered): nothing changed there, and the answer is final for its Idempotency-Key.
+   */
+  MIDTRANS_UNAVAILABLE: 502,
   SERVICE_UNAVAILABLE: 503,
   /** The workflow has not finished the cancel or refund by UPDATE_WAIT_MS; it still will. Retry with the same key. */
   UPDATE_PENDING: 504,

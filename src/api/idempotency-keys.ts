@@ -114,9 +114,13 @@ export function idempotencyKeys(db: Database, ttlHours: number, { refundWindowDa
       return { caller, key, paymentId: holder.paymentId, answer: holder.answer, updateId };
     },
 
-    /** Keeps a final answer for the key's retries; answers that may change on a retry (5xx, 504) are not final. */
+    /**
+     * Keeps the workflow's answer for the key's retries, a 5xx failure of its update included (MIDTRANS_UNAVAILABLE, or
+     * INTERNAL_ERROR when Midtrans answered about another order): that update has ended, and sending it again would
+     * run it again in a later run of the workflow, where Temporal no longer knows its id. Answers that may change on
+     * a retry (an outage's 503, a 504) never reach here.
+     */
     async store(claimed: ClaimedKey, answer: StoredAnswer): Promise<void> {
-      if (answer.status >= 500) return;
       await storeIdempotentAnswer(db, claimed, answer);
     },
   };

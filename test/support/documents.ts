@@ -133,6 +133,7 @@ export const DOCUMENTED_ERROR_STATUS: Readonly<Record<string, { status: number; 
   INVALID_AMOUNT: { status: 422, source: 'RFC 9110 §15.5.21 like the README refund amount errors (not in README)' },
   AMOUNT_MISMATCH: { status: 422, source: 'RFC 9110 §15.5.21 like the README refund amount errors (not in README)' },
   MIDTRANS_REFUND_REJECTED: { status: 422, source: 'RFC 9110 §15.5.21 like the README refund errors (not in README)' },
+  MIDTRANS_UNAVAILABLE: { status: 502, source: 'docs/api.md: "502 MIDTRANS_UNAVAILABLE" (RFC 9110 §15.6.3, an invalid answer from upstream)' },
   INTERNAL_ERROR: { status: 500, source: 'RFC 9110 §15.6.1; docs/reliability.md "500 INTERNAL_ERROR"' },
   SERVICE_UNAVAILABLE: { status: 503, source: 'README: "a dependency outage is a 503 with Retry-After"' },
   UPDATE_PENDING: { status: 504, source: 'docs/security.md row 6: "a 504 UPDATE_PENDING"' },

@@ -23,6 +23,7 @@ import {
   idempotencyKeyParameter,
   jsonContent,
   jsonRequestBody,
+  MIDTRANS_UNAVAILABLE_RESPONSE,
   OPERATOR_ERRORS,
   OPERATOR_SECURITY,
   STANDARD_ERRORS,
@@ -87,7 +88,7 @@ const PAYMENT_LINKS = {
 const LOCATION_HEADER = { Location: { description: 'The payment: /payments/{payment_id}', schema: { type: 'string' as const } } };
 
 const RETRIED_UPDATE =
-  'A retry with the same key and body gets the first answer again (its status and body, 2xx or 4xx) and moves no money; ' +
+  'A retry with the same key and body gets the first answer again (its status and body, 2xx, 4xx or the workflow\'s 5xx) and moves no money; ' +
   'while the first request is still running, the retry waits for the same workflow update.';
 
 const createPayment = createRoute({
@@ -185,6 +186,7 @@ const cancelPayment = createRoute({
       'INVALID_STATE: the payment can no longer be canceled; CHARGE_IN_PROGRESS: the charge is still being placed at Midtrans, retry after Retry-After; IDEMPOTENCY_CONFLICT',
     ),
     ...STANDARD_ERRORS,
+    502: MIDTRANS_UNAVAILABLE_RESPONSE,
     504: UPDATE_PENDING_RESPONSE,
   },
 });
@@ -204,6 +206,7 @@ const refundPayment = createRoute({
     409: errorResponse('INVALID_STATE: not paid, or the refund window has closed; IDEMPOTENCY_CONFLICT'),
     422: errorResponse('REFUND_EXCEEDS_REMAINING, NOT_REFUNDABLE, PARTIAL_REFUND_NOT_SUPPORTED, MIDTRANS_REFUND_REJECTED'),
     ...STANDARD_ERRORS,
+    502: MIDTRANS_UNAVAILABLE_RESPONSE,
     504: UPDATE_PENDING_RESPONSE,
   },
 });
@@ -343,7 +346,8 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     const answer = sendUpdate(claimed?.updateId).then(
       (view): StoredAnswer => ({ status: 200, body: paymentResponse(view) }),
       (error: unknown): StoredAnswer => {
-        // A transient refusal is answered as an error, not as a final answer: the key's retry asks the workflow again.
+        // The workflow's answer is final for the key, a failure of its update included; a transient refusal (with
+        // Retry-After) is answered as an error, and the key's retry asks the workflow again.
         if (error instanceof ApiError && !error.retryAfterSeconds) return { status: error.status, body: errorBody(error) };
         throw error;
       },
