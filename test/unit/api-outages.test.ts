@@ -83,6 +83,14 @@ describe('PostgreSQL unreachable', () => {
 });
 
 describe('/metrics while PostgreSQL is unreachable', () => {
+  it('keeps the payments by status and the review queue as last read, so PaymentReviewQueueNotEmpty does not start its 15 minutes again', async () => {
+    const metrics = createApiMetrics();
+    await metrics.render({ success: 12, pending: 3 }, { failed_delivery: 2 });
+    const scraped = await (await appWith(failingDb(rawQueryCannotReachDatabase), metrics).request('/metrics')).text();
+    expect(scraped).toMatch(/^payments\{status="success"\} 12$/m);
+    expect(scraped).toMatch(/^payments_review_queue_items\{kind="failed_delivery"\} 2$/m);
+  });
+
   it("keeps the reconciliation's last times as last read, so an alert on them does not flap with the database", async () => {
     const metrics = createApiMetrics();
     const times = { lastStarted: 1_765_000_000.5, lastCompleted: 1_765_000_900.25 };
