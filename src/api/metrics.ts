@@ -92,17 +92,23 @@ export function createApiMetrics() {
     countUnrecordedRefusal() {
       unrecordedRefusals.inc();
     },
-    /** The Prometheus text; the read model's counts are read by the caller, as they change outside this process. */
+    /**
+     * The Prometheus text; the read model's figures are read by the caller, as they change outside this process. One
+     * left out (PostgreSQL slow or down) keeps the values last read, so an alert on it does not flap with the database.
+     */
     render(
-      paymentsByStatus: Record<string, number>,
-      reviewItemsByKind: Record<string, number> = {},
+      paymentsByStatus?: Record<string, number>,
+      reviewItemsByKind?: Record<string, number>,
       reconciliation?: { lastStarted: number | null; lastCompleted: number | null },
     ): Promise<string> {
-      payments.reset();
-      for (const [status, count] of Object.entries(paymentsByStatus)) payments.set({ status }, count);
-      reviewQueue.reset();
-      for (const [kind, count] of Object.entries(reviewItemsByKind)) reviewQueue.set({ kind }, count);
-      // Unread (PostgreSQL slow or down): the last values read stay, so an alert on them does not flap with the database.
+      if (paymentsByStatus) {
+        payments.reset();
+        for (const [status, count] of Object.entries(paymentsByStatus)) payments.set({ status }, count);
+      }
+      if (reviewItemsByKind) {
+        reviewQueue.reset();
+        for (const [kind, count] of Object.entries(reviewItemsByKind)) reviewQueue.set({ kind }, count);
+      }
       if (reconciliation) {
         reconciliationStarted.set(reconciliation.lastStarted ?? 0);
         reconciliationCompleted.set(reconciliation.lastCompleted ?? 0);

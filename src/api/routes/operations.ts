@@ -82,8 +82,8 @@ export function operationsRoutes(deps: ApiDependencies) {
 
   app.openapi(metrics, async (c) => {
     const [byStatus, reviewsByKind, reconciliation] = await Promise.all([
-      withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => ({})),
-      withTimeout(countReviewItems(deps.db, reviewActionDependencies(deps).reviewQueue), 2_000).catch(() => ({})),
+      withTimeout(countPaymentsByStatus(deps.db), 2_000).catch(() => undefined),
+      withTimeout(countReviewItems(deps.db, reviewActionDependencies(deps).reviewQueue), 2_000).catch(() => undefined),
       withTimeout(lastReconciliationTimes(deps.db), 2_000).catch(() => undefined),
     ]);
     return c.text(await deps.metrics.render(byStatus, reviewsByKind, reconciliation), 200, { 'content-type': deps.metrics.contentType });
