@@ -415,13 +415,14 @@ describe('METRICS_TOKENS: what Prometheus scrapes /metrics with', () => {
     expect(loadConfig({ ...testEnv, METRICS_TOKENS: 'a,b' }).METRICS_TOKENS).toEqual(['a', 'b']);
   });
 
-  it('refuses in production a short token, and one that is also an API key or an operator token', () => {
+  it("refuses in production a short token, this repository's test token, and one that is also an API key or an operator token", () => {
     const env = productionEnv();
     const apiKey = env.API_KEYS!.split(',')[0]!;
     const operatorToken = secret();
     expect(() => loadConfig({ ...env, METRICS_TOKENS: secret(16) })).toThrow(/METRICS_TOKENS: token 1 of 1 is shorter than 32/);
     expect(() => loadConfig({ ...env, METRICS_TOKENS: `${secret()},${apiKey}` })).toThrow(/METRICS_TOKENS: token 2 of 2 is also an API key or an operator token/);
     expect(() => loadConfig({ ...env, OPERATOR_TOKENS: `ana:${operatorToken}`, METRICS_TOKENS: operatorToken })).toThrow(/METRICS_TOKENS: token 1 of 1 is also/);
+    expect(() => loadConfig({ ...env, METRICS_TOKENS: 'integration-test-metrics-token-0123456789abcdef' })).toThrow(/METRICS_TOKENS: token 1 of 1 is publicly known/);
     expect(loadConfig({ ...env, METRICS_TOKENS: secret() }).METRICS_TOKENS).toHaveLength(1);
   });
 });
