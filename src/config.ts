@@ -53,6 +53,7 @@ export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
 /** Operator tokens anyone can read in this repository (the tests'). */
 export const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set(['integration-test-operator-token', 'integration-test-operator-token-2']);
+const PUBLICLY_KNOWN_METRICS_TOKENS = new Set(['integration-test-metrics-token-0123456789abcdef']);
 /** Payload keys whose bytes are in this repository (the tests'), as base64: anyone could decrypt with them. */
 const PUBLICLY_KNOWN_PAYLOAD_KEYS = new Set([Buffer.from('tiketq-tests-payload-key-32bytes').toString('base64')]);
 /** 32 characters of a random base64url or hex key are 128 bits or more: out of reach of guessing. */
@@ -317,7 +318,8 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
 
   c.METRICS_TOKENS.forEach((token, index) => {
     const which = `token ${index + 1} of ${c.METRICS_TOKENS.length}`;
-    if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('METRICS_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
+    if (PUBLICLY_KNOWN_METRICS_TOKENS.has(token)) refuse('METRICS_TOKENS', `${which} is publicly known (a test token of this repository)`);
+    else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('METRICS_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
     else if (c.API_KEYS.includes(token) || c.OPERATOR_TOKENS.some((operator) => operator.token === token))
       refuse('METRICS_TOKENS', `${which} is also an API key or an operator token: a scrape config would hold more than metrics`);
   });
