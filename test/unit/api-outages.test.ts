@@ -1,4 +1,5 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/api/app';
 import { createApiMetrics } from '../../src/api/metrics';
@@ -196,3 +197,26 @@ describe('a signed notification for an order of our shape that the read model do
     expect(db.$executeRaw).not.toHaveBeenCalled();
   });
 });
+
+describe("a cancel or refund: what the workflow's failure, or Temporal's, becomes", () => {
+  /** A client whose every update of the payment fails with `failure`. */
+  function clientFailingUpdates(failure: Error) {
+    return {
+      workflow: { getHandle: () => ({ startUpdate: () => Promise.reject(failure) }) },
+    } as unknown as Client;
+  }
+  const refund = (failure: Error) => createPaymentWorkflows(clientFailingUpdates(failure), 'q').refund('pay-0123456789abcdef0123456789abcdef', { amount: 1_000 }, 'u-1');
+
+  it('an older worker\'s SERVICE_UNAVAILABLE (a gateway command failed for good) is MIDTRANS_UNAVAILABLE, final like the new one', async () => {
+    const failed = new WorkflowUpdateFailedError('update failed', ApplicationFailure.nonRetryable('Midtrans could not be reached: 401', 'SERVICE_UNAVAILABLE'));
+    await expect(refund(failed)).rejects.toMatchObject({ code: 'MIDTRANS_UNAVAILABLE', status: 502, retryAfterSeconds: undefined });
+  });
+
+  it("Temporal's NOT_FOUND for its namespace (its own database down) is an outage to retry, not 'the payment is closed'", async () => {
+    const lost = new WorkflowNotFoundError('Namespace default is not found.', 'payment-pay-0123456789abcdef0123456789abcdef', undefined);
+    await expect(refund(lost)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: expect.any(Number) });
+    const closed = new WorkflowNotFoundError('workflow not found for ID: payment-pay-0123456789abcdef0123456789abcdef', 'payment-pay-0123456789abcdef0123456789abcdef', undefined);
+    await expect(refund(closed)).rejects.toMatchObject({ code: 'INVALID_STATE', status: 409 });
+  });
+});
+
