@@ -7,7 +7,7 @@ import { consoleRoutes } from '../console/app';
 import type { Database } from '../db/client';
 import { endedOperatorSessions } from '../db/operator-sessions';
 import type { Logger } from '../logger';
-import { ApiError, errorResponse } from './errors';
+import { ApiError, errorResponse, OUTAGE_RETRY_AFTER_SECONDS } from './errors';
 import { isDependencyOutage } from './dependency-outage';
 import type { ApiMetrics } from './metrics';
 import { requireApiKey } from './middleware/auth';
@@ -191,7 +191,7 @@ export function createApp(deps: ApiDependencies) {
     const log = c.get('log') ?? deps.logger;
     if (isDependencyOutage(error)) {
       log.warn({ err: error }, 'dependency unavailable');
-      return errorResponse(c, new ApiError('SERVICE_UNAVAILABLE', 'a dependency is unavailable; try again shortly', undefined, 5));
+      return errorResponse(c, new ApiError('SERVICE_UNAVAILABLE', 'a dependency is unavailable; try again shortly', undefined, OUTAGE_RETRY_AFTER_SECONDS));
     }
     log.error({ err: error }, 'unhandled error');
     return errorResponse(c, new ApiError('INTERNAL_ERROR', 'internal error'));

@@ -72,6 +72,9 @@ export class ApiError extends Error {
 /** Refusals that pass on their own: answered with Retry-After, and never kept as an Idempotency-Key's final answer. */
 export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = { CHARGE_IN_PROGRESS: 5 };
 
+/** Retry-After of a dependency outage's 503 (PostgreSQL or Temporal unreachable). */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
 export function isErrorCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && code in ERROR_STATUS;
 }

@@ -30,7 +30,7 @@ export type { DownstreamRedeliveryInput, DownstreamRedeliveryResult };
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { paymentWorkflowId } from '../temporal/workflow-ids';
-import { ApiError, isErrorCode, RETRY_AFTER_SECONDS } from './errors';
+import { ApiError, isErrorCode, OUTAGE_RETRY_AFTER_SECONDS, RETRY_AFTER_SECONDS, type ErrorCode } from './errors';
 
 export { paymentWorkflowId };
 
@@ -221,11 +221,24 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
 
 export type PaymentWorkflows = ReturnType<typeof createPaymentWorkflows>;
 
+/**
+ * Workers from before MIDTRANS_UNAVAILABLE failed a gateway command for good as SERVICE_UNAVAILABLE (their only use of
+ * it), and Temporal answers a repeated update id with that outcome for the rest of the run.
+ */
+const FAILURE_TYPES_OF_OLDER_WORKERS: Partial<Record<string, ErrorCode>> = { SERVICE_UNAVAILABLE: 'MIDTRANS_UNAVAILABLE' };
+
+/** Temporal's answer when it cannot read its own database: its namespace registry is empty (dependency-outage.ts). */
+const NAMESPACE_NOT_FOUND = /^Namespace \S+ is not found/;
+
 /** A rejected update carries the domain's error code as its failure type; a closed workflow takes no updates. */
 function rethrowAsApiError(error: unknown): never {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    const { type, message, details } = error.cause;
+    const { message, details } = error.cause;
+    const type = FAILURE_TYPES_OF_OLDER_WORKERS[error.cause.type ?? ''] ?? error.cause.type;
     if (isErrorCode(type)) throw new ApiError(type, message, details?.[0], RETRY_AFTER_SECONDS[type]);
+  }
+  if (error instanceof WorkflowNotFoundError && NAMESPACE_NOT_FOUND.test(error.message)) {
+    throw new ApiError('SERVICE_UNAVAILABLE', 'Temporal cannot be used right now; retry with the same Idempotency-Key', undefined, OUTAGE_RETRY_AFTER_SECONDS);
   }
   if (error instanceof WorkflowNotFoundError) {
     throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
