@@ -150,6 +150,45 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['40000.00']);
   });
 
+  it("a refund's final 502 that PostgreSQL could not keep is answered as an outage (503, Retry-After): the key's retry gets the 502, kept", async () => {
+    const id = await paidPayment(80_000);
+    const key = `refund-${randomUUID()}`;
+    // The API's database refuses to store the key's answer, as PostgreSQL down at that moment would.
+    let storesFail = true;
+    const db = new Proxy(s.dependencies.db, {
+      get(target, property, receiver) {
+        if (property !== '$executeRaw') return Reflect.get(target, property, receiver) as unknown;
+        return (strings: TemplateStringsArray, ...values: unknown[]) =>
+          storesFail && strings.join('?').includes('set response_status')
+            ? Promise.reject(Object.assign(new Error("Can't reach database server"), { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable' } }))
+            : target.$executeRaw(strings, ...values);
+      },
+    });
+    const served = await serveOverHttp(createApp({ ...s.dependencies, db }));
+    const refund = () => callApi(served.url, 'POST', `/payments/${id}/refund`, { amount: 20_000 }, { 'idempotency-key': key });
+    try {
+      serverKeyRotated = true;
+      let unkept: Awaited<ReturnType<typeof refund>>;
+      try {
+        unkept = await refund();
+      } finally {
+        serverKeyRotated = false;
+      }
+      expect(unkept.status, JSON.stringify(unkept.body)).toBe(503);
+      expect(unkept.body.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(unkept.headers.get('retry-after')).not.toBeNull();
+      storesFail = false;
+      // The same update again: Temporal answers it with its outcome (this run), which is kept now.
+      const answered = await refund();
+      expect(answered.status, JSON.stringify(answered.body)).toBe(502);
+      expect(answered.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
+      expect((await refund()).headers.get('idempotent-replayed')).toBe('true');
+      expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
+    } finally {
+      await served.close();
+    }
+  });
+
   it.each([401, 403] as const)('a refund refused by a bare HTTP %d in front of Midtrans is 502 MIDTRANS_UNAVAILABLE, not a refusal of the order', async (status) => {
     const id = await paidPayment(60_000);
     refusedInFront = status;
