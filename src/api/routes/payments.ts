@@ -352,16 +352,25 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
         throw error;
       },
     );
+    // A failure of the workflow's own is answered only once kept: the key's retry must never send its ended update
+    // again, which a later run of the workflow would run again. Unkept (PostgreSQL down), it is an outage's 503, and
+    // the retry asks the same update, which Temporal answers from this run. Anything else is kept on the way.
+    const kept = claimed
+      ? answer.then(async (final) => {
+          if (final.status >= 500) await keys.store(claimed, final);
+          return final;
+        })
+      : answer;
     if (claimed) {
-      answer
-        .then((final) => keys.store(claimed, final))
+      kept
+        .then((final) => (final.status < 500 ? keys.store(claimed, final) : undefined))
         .catch((error: unknown) => {
           if (!(error instanceof ApiError)) c.get('log').warn({ err: error }, 'the answer to an Idempotency-Key was not stored');
         });
     } else {
       answer.catch(() => {}); // an error after the deadline has no one left to tell
     }
-    const first = await settledWithin(answer, config.UPDATE_WAIT_MS);
+    const first = await settledWithin(kept, config.UPDATE_WAIT_MS);
     if (first) return sendAnswer(c, first);
     const row = await findPayment(db, paymentId);
     throw new ApiError(
