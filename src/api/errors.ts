@@ -41,7 +41,7 @@ export const ERROR_STATUS = {
   MIDTRANS_REFUND_REJECTED: 422,
   /**
    * A cancel or refund Midtrans did not take for a reason that is not the order's (it refused our server key, or a
-   * proxy in front of it answered): nothing changed there, and the answer is final for its Idempotency-Key.
+   * proxy in front of it answered): final for its Idempotency-Key.
    */
   MIDTRANS_UNAVAILABLE: 502,
   SERVICE_UNAVAILABLE: 503,

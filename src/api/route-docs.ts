@@ -90,8 +90,8 @@ export const IDEMPOTENT_REPLAY_HEADERS = {
 
 export const MIDTRANS_UNAVAILABLE_RESPONSE = errorResponse(
   'MIDTRANS_UNAVAILABLE: Midtrans did not take the request for a reason that is not the payment\'s (it refused our server ' +
-    'key, or a proxy in front of it answered). Nothing changed at Midtrans. Final for this Idempotency-Key: once the ' +
-    'cause is fixed, send the request again with a new key.',
+    'key, or a proxy in front of it answered). Final for this Idempotency-Key: once the cause is fixed, read the payment ' +
+    '(an earlier attempt whose answer was lost may have reached Midtrans), then send the request again with a new key.',
 );
 
 export const UPDATE_PENDING_RESPONSE = {
