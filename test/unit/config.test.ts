@@ -423,6 +423,8 @@ describe('METRICS_TOKENS: what Prometheus scrapes /metrics with', () => {
     expect(() => loadConfig({ ...env, METRICS_TOKENS: `${secret()},${apiKey}` })).toThrow(/METRICS_TOKENS: token 2 of 2 is also an API key or an operator token/);
     expect(() => loadConfig({ ...env, OPERATOR_TOKENS: `ana:${operatorToken}`, METRICS_TOKENS: operatorToken })).toThrow(/METRICS_TOKENS: token 1 of 1 is also/);
     expect(() => loadConfig({ ...env, METRICS_TOKENS: 'integration-test-metrics-token-0123456789abcdef' })).toThrow(/METRICS_TOKENS: token 1 of 1 is publicly known/);
+    // The repository's other known values too: its operator test token is 33 characters.
+    expect(() => loadConfig({ ...env, METRICS_TOKENS: 'integration-test-operator-token-2' })).toThrow(/METRICS_TOKENS: token 1 of 1 is publicly known/);
     expect(loadConfig({ ...env, METRICS_TOKENS: secret() }).METRICS_TOKENS).toHaveLength(1);
   });
 });
