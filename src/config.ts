@@ -318,7 +318,8 @@ function refuseUnsafeProductionSettings(c: Config, refuse: Refuse) {
 
   c.METRICS_TOKENS.forEach((token, index) => {
     const which = `token ${index + 1} of ${c.METRICS_TOKENS.length}`;
-    if (PUBLICLY_KNOWN_METRICS_TOKENS.has(token)) refuse('METRICS_TOKENS', `${which} is publicly known (a test token of this repository)`);
+    const publiclyKnown = PUBLICLY_KNOWN_METRICS_TOKENS.has(token) || PUBLICLY_KNOWN_OPERATOR_TOKENS.has(token) || PUBLICLY_KNOWN_API_KEYS.has(token);
+    if (publiclyKnown) refuse('METRICS_TOKENS', `${which} is publicly known (a test token of this repository)`);
     else if (token.length < MIN_PRODUCTION_API_KEY_LENGTH) refuse('METRICS_TOKENS', `${which} is shorter than ${MIN_PRODUCTION_API_KEY_LENGTH} characters`);
     else if (c.API_KEYS.includes(token) || c.OPERATOR_TOKENS.some((operator) => operator.token === token))
       refuse('METRICS_TOKENS', `${which} is also an API key or an operator token: a scrape config would hold more than metrics`);
