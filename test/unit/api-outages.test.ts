@@ -212,6 +212,23 @@ describe("a cancel or refund: what the workflow's failure, or Temporal's, become
     await expect(refund(failed)).rejects.toMatchObject({ code: 'MIDTRANS_UNAVAILABLE', status: 502, retryAfterSeconds: undefined });
   });
 
+  it("Temporal's NOT_FOUND for its namespace is an outage wherever the API asks Temporal: a signal, a look, a reconcile", async () => {
+    const lost = () => new WorkflowNotFoundError('Namespace default is not found.', 'payment-pay-0123456789abcdef0123456789abcdef', undefined);
+    const handle = {
+      signal: () => Promise.reject(lost()),
+      describe: () => Promise.reject(lost()),
+      query: () => Promise.reject(lost()),
+    };
+    const client = { withDeadline: (_: number, call: () => Promise<unknown>) => call(), workflow: { getHandle: () => handle } } as unknown as Client;
+    const workflows = createPaymentWorkflows(client, 'q');
+    const id = 'pay-0123456789abcdef0123456789abcdef';
+    // A notification marked closed would never be signalled again; a payment said not to exist would be a 404.
+    await expect(workflows.notify(id, { orderId: id, transactionStatus: 'settlement' } as Parameters<PaymentWorkflows['notify']>[1])).rejects.toThrow();
+    await expect(workflows.exists(id)).rejects.toThrow();
+    await expect(workflows.view(id)).rejects.toThrow();
+    await expect(workflows.requestReconcile(id, { requestedBy: 'webhook' } as Parameters<PaymentWorkflows['requestReconcile']>[1])).rejects.not.toMatchObject({ code: 'PAYMENT_WORKFLOW_CLOSED' });
+  });
+
   it("Temporal's NOT_FOUND for its namespace (its own database down) is an outage to retry, not 'the payment is closed'", async () => {
     const lost = new WorkflowNotFoundError('Namespace default is not found.', 'payment-pay-0123456789abcdef0123456789abcdef', undefined);
     await expect(refund(lost)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: expect.any(Number) });
