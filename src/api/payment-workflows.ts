@@ -42,6 +42,26 @@ export type StartOutcome =
   /** The workflow already finished (an idempotent retry long after): the read model has the answer. */
   | { kind: 'already-closed' };
 
+/** Temporal's answer when it cannot read its own database: its namespace registry is empty (dependency-outage.ts). */
+const NAMESPACE_NOT_FOUND = /^Namespace \S+ is not found/;
+
+/**
+ * Temporal says this workflow does not exist (closed past retention, or never started). The client reports every
+ * gRPC NOT_FOUND as WorkflowNotFoundError, the lost namespace of a Temporal without its database included: that is
+ * an outage, and reading it as "no workflow" would drop a notification or answer 404.
+ */
+function workflowGone(error: unknown): boolean {
+  return error instanceof WorkflowNotFoundError && !NAMESPACE_NOT_FOUND.test(error.message);
+}
+
+/** The lost namespace as the outage it is: a 503 with Retry-After wherever it ends up (src/api/app.ts). */
+function asOutage(error: unknown): unknown {
+  if (error instanceof WorkflowNotFoundError && NAMESPACE_NOT_FOUND.test(error.message)) {
+    return new ApiError('SERVICE_UNAVAILABLE', 'Temporal cannot be used right now; retry (with the same Idempotency-Key)', undefined, OUTAGE_RETRY_AFTER_SECONDS);
+  }
+  return error;
+}
+
 /** Everything the API asks of Temporal; the API never talks to Midtrans itself. */
 export function createPaymentWorkflows(client: Client, taskQueue: string) {
   const handle = (paymentId: string) => client.workflow.getHandle(paymentWorkflowId(paymentId));
@@ -50,8 +70,8 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
     client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => handle(paymentId).describe()).then(
       () => true,
       (error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
+        if (workflowGone(error)) return false;
+        throw asOutage(error);
       },
     );
   /** Updates this process is waiting for, by workflow and update id: a retry joins the wait instead of adding one. */
@@ -145,8 +165,8 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       return handle(paymentId)
         .query(paymentQuery)
         .catch((error: unknown) => {
-          if (error instanceof WorkflowNotFoundError) return null;
-          throw error;
+          if (workflowGone(error)) return null;
+          throw asOutage(error);
         });
     },
 
@@ -162,8 +182,8 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
         );
         return 'signalled';
       } catch (error) {
-        if (error instanceof WorkflowNotFoundError) return 'closed';
-        throw error;
+        if (workflowGone(error)) return 'closed';
+        throw asOutage(error);
       }
     },
 
@@ -181,7 +201,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       try {
         await client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => handle(paymentId).signal(reconcileRequestSignal, request));
       } catch (error) {
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
+        if (!workflowGone(error)) throw asOutage(error);
         throw new ApiError(
           'PAYMENT_WORKFLOW_CLOSED',
           "this payment's workflow is closed (final, and its refund window over): there is no one to ask Midtrans and apply the answer",
@@ -227,9 +247,6 @@ export type PaymentWorkflows = ReturnType<typeof createPaymentWorkflows>;
  */
 const FAILURE_TYPES_OF_OLDER_WORKERS: Partial<Record<string, ErrorCode>> = { SERVICE_UNAVAILABLE: 'MIDTRANS_UNAVAILABLE' };
 
-/** Temporal's answer when it cannot read its own database: its namespace registry is empty (dependency-outage.ts). */
-const NAMESPACE_NOT_FOUND = /^Namespace \S+ is not found/;
-
 /** A rejected update carries the domain's error code as its failure type; a closed workflow takes no updates. */
 function rethrowAsApiError(error: unknown): never {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
@@ -237,13 +254,8 @@ function rethrowAsApiError(error: unknown): never {
     const type = FAILURE_TYPES_OF_OLDER_WORKERS[error.cause.type ?? ''] ?? error.cause.type;
     if (isErrorCode(type)) throw new ApiError(type, message, details?.[0], RETRY_AFTER_SECONDS[type]);
   }
-  if (error instanceof WorkflowNotFoundError && NAMESPACE_NOT_FOUND.test(error.message)) {
-    throw new ApiError('SERVICE_UNAVAILABLE', 'Temporal cannot be used right now; retry with the same Idempotency-Key', undefined, OUTAGE_RETRY_AFTER_SECONDS);
-  }
-  if (error instanceof WorkflowNotFoundError) {
-    throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
-  }
-  throw error;
+  if (workflowGone(error)) throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
+  throw asOutage(error);
 }
 
 /**
