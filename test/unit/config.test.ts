@@ -423,8 +423,11 @@ describe('METRICS_TOKENS: what Prometheus scrapes /metrics with', () => {
     expect(() => loadConfig({ ...env, METRICS_TOKENS: `${secret()},${apiKey}` })).toThrow(/METRICS_TOKENS: token 2 of 2 is also an API key or an operator token/);
     expect(() => loadConfig({ ...env, OPERATOR_TOKENS: `ana:${operatorToken}`, METRICS_TOKENS: operatorToken })).toThrow(/METRICS_TOKENS: token 1 of 1 is also/);
     expect(() => loadConfig({ ...env, METRICS_TOKENS: 'integration-test-metrics-token-0123456789abcdef' })).toThrow(/METRICS_TOKENS: token 1 of 1 is publicly known/);
-    // The repository's other known values too: its operator test token is 33 characters.
-    expect(() => loadConfig({ ...env, METRICS_TOKENS: 'integration-test-operator-token-2' })).toThrow(/METRICS_TOKENS: token 1 of 1 is publicly known/);
+    // The repository's other known values too: its operator test tokens of 32 characters and more.
+    for (const token of ['integration-test-operator-token-2', 'integration-test-reconciliation-operator', 'ana-token-0123456789abcdef0123456789']) {
+      expect(() => loadConfig({ ...env, METRICS_TOKENS: token })).toThrow(/METRICS_TOKENS: token 1 of 1 is publicly known/);
+      expect(() => loadConfig({ ...env, OPERATOR_TOKENS: `ana:${token}` })).toThrow(/OPERATOR_TOKENS: .*publicly known/);
+    }
     expect(loadConfig({ ...env, METRICS_TOKENS: secret() }).METRICS_TOKENS).toHaveLength(1);
   });
 });
