@@ -52,7 +52,14 @@ export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
 /** Operator tokens anyone can read in this repository (the tests'). */
-export const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set(['integration-test-operator-token', 'integration-test-operator-token-2']);
+/** Every operator token this repository's tests use (a copy in production would be an open door). */
+export const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set([
+  'integration-test-operator-token',
+  'integration-test-operator-token-2',
+  'integration-test-reconciliation-operator',
+  'ana-token-0123456789abcdef0123456789',
+  'budi-token-0123456789abcdef012345678',
+]);
 const PUBLICLY_KNOWN_METRICS_TOKENS = new Set(['integration-test-metrics-token-0123456789abcdef']);
 /** Payload keys whose bytes are in this repository (the tests'), as base64: anyone could decrypt with them. */
 const PUBLICLY_KNOWN_PAYLOAD_KEYS = new Set([Buffer.from('tiketq-tests-payload-key-32bytes').toString('base64')]);
