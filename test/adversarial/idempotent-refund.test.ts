@@ -150,7 +150,10 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect(midtrans.transaction.refunds?.map((r) => r.refund_amount)).toEqual(['40000.00']);
   });
 
-  it("a refund's final 502 that PostgreSQL could not keep is answered as an outage (503, Retry-After): the key's retry gets the 502, kept", async () => {
+  it.each([
+    ['PostgreSQL unreachable', () => Object.assign(new Error("Can't reach database server"), { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable' } })],
+    ['any other failure of the write', () => new Error('the statement failed')],
+  ])("a refund's final 502 that could not be kept (%s) is answered as an outage (503, Retry-After): the key's retry gets the 502, kept", async (_why, storeError) => {
     const id = await paidPayment(80_000);
     const key = `refund-${randomUUID()}`;
     // The API's database refuses to store the key's answer, as PostgreSQL down at that moment would.
@@ -159,9 +162,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
       get(target, property, receiver) {
         if (property !== '$executeRaw') return Reflect.get(target, property, receiver) as unknown;
         return (strings: TemplateStringsArray, ...values: unknown[]) =>
-          storesFail && strings.join('?').includes('set response_status')
-            ? Promise.reject(Object.assign(new Error("Can't reach database server"), { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable' } }))
-            : target.$executeRaw(strings, ...values);
+          storesFail && strings.join('?').includes('set response_status') ? Promise.reject(storeError()) : target.$executeRaw(strings, ...values);
       },
     });
     const served = await serveOverHttp(createApp({ ...s.dependencies, db }));
