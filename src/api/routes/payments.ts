@@ -8,7 +8,7 @@ import { searchPayments } from '../../db/payment-search';
 import { findPayment, findPaymentStatus, findPaymentWithAudit, listPaymentsOfOrder } from '../../db/payments';
 import { markPaymentSpan } from '../../telemetry/tracing';
 import type { ApiDependencies } from '../app';
-import { ApiError, errorBody } from '../errors';
+import { ApiError, errorBody, OUTAGE_RETRY_AFTER_SECONDS } from '../errors';
 import { idempotencyKeys, type ClaimedKey } from '../idempotency-keys';
 import { searchFiltersOf } from '../operator-response';
 import { paymentSearchPageSchema, paymentSearchQuery } from '../operator-schemas';
@@ -357,7 +357,7 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
     // the retry asks the same update, which Temporal answers from this run. Anything else is kept on the way.
     const kept = claimed
       ? answer.then(async (final) => {
-          if (final.status >= 500) await keys.store(claimed, final);
+          if (final.status >= 500) await keys.store(claimed, final).catch((error: unknown) => unkept(c, error));
           return final;
         })
       : answer;
@@ -390,6 +390,12 @@ export function paymentRoutes(deps: ApiDependencies, operatorOnly: MiddlewareHan
  * has is known only at run time, so it is sent untyped; the route tests check it against the document.
  */
 const sendAnswer = (c: Context<ApiEnv>, answer: StoredAnswer) => c.json(answer.body, answer.status as ContentfulStatusCode) as never;
+
+/** A final answer that could not be kept is not given: the client retries with the same key, as after any outage. */
+function unkept(c: Context<ApiEnv>, error: unknown): never {
+  c.get('log').warn({ err: error }, "a cancel or refund's final failure was not kept for its Idempotency-Key; answered as an outage");
+  throw new ApiError('SERVICE_UNAVAILABLE', 'the answer could not be kept; retry with the same Idempotency-Key', undefined, OUTAGE_RETRY_AFTER_SECONDS);
+}
 
 /** The promise's value if it settles within `ms`, else undefined (the promise itself runs on). */
 async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
