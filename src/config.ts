@@ -51,7 +51,6 @@ export const LOCAL_DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWxvY2FsLWRldmVsb3
 
 /** API keys anyone can read in this repository (old compose and .env.example defaults, the test suites' keys). */
 const PUBLICLY_KNOWN_API_KEYS = new Set(['local-dev-api-key', 'integration-test-key', 'chaos-suite-api-key']);
-/** Operator tokens anyone can read in this repository (the tests'). */
 /** Every operator token this repository's tests use (a copy in production would be an open door). */
 export const PUBLICLY_KNOWN_OPERATOR_TOKENS = new Set([
   'integration-test-operator-token',

@@ -9,6 +9,12 @@ const DATABASE_OUTAGE_KINDS = new Set([
 // SQLSTATE classes 08 (connection exception), 57P (shutdown, cannot connect now), 53 (insufficient resources).
 const DATABASE_OUTAGE_SQLSTATE = /^(08|57P|53)/;
 
+/**
+ * A Temporal server that cannot read its own database answers NOT_FOUND for the namespace (its registry is empty); a
+ * namespace that really is missing is a configuration error, and /ready's namespace check says so.
+ */
+export const isTemporalNamespaceLost = (message: string) => /^Namespace \S+ is not found/.test(message);
+
 /** Temporal or PostgreSQL unreachable: a 503 with a retry hint, not a crash and not a 500. */
 export function isDependencyOutage(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
@@ -24,9 +30,7 @@ export function isDependencyOutage(error: unknown): boolean {
   return (
     name === 'ServiceError' ||
     name === 'NamespaceNotFoundError' ||
-    // A Temporal server that cannot read its own database answers NOT_FOUND for the namespace (its registry is empty);
-    // a namespace that really is missing is a configuration error, and /ready's namespace check says so.
-    (code === 5 /* gRPC NOT_FOUND */ && /^Namespace \S+ is not found/.test(message)) ||
+    (code === 5 /* gRPC NOT_FOUND */ && isTemporalNamespaceLost(message)) ||
     name === 'PrismaClientInitializationError' ||
     code === 14 /* gRPC UNAVAILABLE */ ||
     code === 4 /* gRPC DEADLINE_EXCEEDED */ ||

@@ -30,6 +30,7 @@ export type { DownstreamRedeliveryInput, DownstreamRedeliveryResult };
 import type { MidtransObservation, PaymentView } from '../domain';
 import { ORDER_ID, PAYMENT_METHOD, PAYMENT_STATUS } from '../temporal/search-attributes';
 import { paymentWorkflowId } from '../temporal/workflow-ids';
+import { isTemporalNamespaceLost } from './dependency-outage';
 import { ApiError, isErrorCode, OUTAGE_RETRY_AFTER_SECONDS, RETRY_AFTER_SECONDS, type ErrorCode } from './errors';
 
 export { paymentWorkflowId };
@@ -42,21 +43,18 @@ export type StartOutcome =
   /** The workflow already finished (an idempotent retry long after): the read model has the answer. */
   | { kind: 'already-closed' };
 
-/** Temporal's answer when it cannot read its own database: its namespace registry is empty (dependency-outage.ts). */
-const NAMESPACE_NOT_FOUND = /^Namespace \S+ is not found/;
-
 /**
- * Temporal says this workflow does not exist (closed past retention, or never started). The client reports every
- * gRPC NOT_FOUND as WorkflowNotFoundError, the lost namespace of a Temporal without its database included: that is
- * an outage, and reading it as "no workflow" would drop a notification or answer 404.
+ * The client reports every gRPC NOT_FOUND as WorkflowNotFoundError, the lost namespace of a Temporal without its
+ * database included: that is an outage, and reading it as "no workflow" would drop a notification or answer 404.
  */
-function workflowGone(error: unknown): boolean {
-  return error instanceof WorkflowNotFoundError && !NAMESPACE_NOT_FOUND.test(error.message);
-}
+const namespaceLost = (error: unknown) => error instanceof WorkflowNotFoundError && isTemporalNamespaceLost(error.message);
+
+/** Temporal says this workflow does not exist (closed past retention, or never started). */
+const workflowGone = (error: unknown) => error instanceof WorkflowNotFoundError && !namespaceLost(error);
 
 /** The lost namespace as the outage it is: a 503 with Retry-After wherever it ends up (src/api/app.ts). */
 function asOutage(error: unknown): unknown {
-  if (error instanceof WorkflowNotFoundError && NAMESPACE_NOT_FOUND.test(error.message)) {
+  if (namespaceLost(error)) {
     return new ApiError('SERVICE_UNAVAILABLE', 'Temporal cannot be used right now; retry (with the same Idempotency-Key)', undefined, OUTAGE_RETRY_AFTER_SECONDS);
   }
   return error;
