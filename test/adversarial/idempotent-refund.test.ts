@@ -11,27 +11,35 @@ import { callApi, serveOverHttp, startService, type Service } from '../support/s
  */
 
 let s: Service;
-/** While set, Midtrans refuses every refund and cancel as it does a rotated server key: 401, for good. */
-let serverKeyRotated = false;
-/** While set, something in front of Midtrans (a proxy, a firewall) refuses every refund with a bare HTTP 401 or 403. */
-let refusedInFront: 401 | 403 | false = false;
-/** While set, Midtrans rejects every refund for the order (414), in an HTTP 200 as it may: the code is in the body. */
-let refundsRejected = false;
+/**
+ * What Midtrans, or what stands in front of it, answers for a while (`whileMidtrans`): a rotated server key refuses
+ * every refund and cancel with 401; a proxy or firewall refuses every refund with a bare HTTP 401 or 403; Midtrans
+ * rejects every refund for the order (414) in an HTTP 200, as it may: the code is in the body.
+ */
+type MidtransFault = 'server key rotated' | 'refunds rejected' | 401 | 403;
+let fault: MidtransFault | undefined;
+const json = (body: unknown, status: number) => Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }));
 const midtransFetch: typeof fetch = (input, init) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
-  if (refusedInFront && url.pathname.endsWith('/refund')) {
-    return Promise.resolve(new Response('<html><body>Access denied</body></html>', { status: refusedInFront, headers: { 'content-type': 'text/html' } }));
+  const refund = url.pathname.endsWith('/refund');
+  if ((fault === 401 || fault === 403) && refund) {
+    return Promise.resolve(new Response('<html><body>Access denied</body></html>', { status: fault, headers: { 'content-type': 'text/html' } }));
   }
-  if (refundsRejected && url.pathname.endsWith('/refund')) {
-    const body = { status_code: '414', status_message: 'Refund request is rejected' };
-    return Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } }));
-  }
-  if (serverKeyRotated && /\/(refund|cancel)$/.test(url.pathname)) {
-    const body = { status_code: '401', status_message: 'Unknown Merchant server_key/id' };
-    return Promise.resolve(new Response(JSON.stringify(body), { status: 401, headers: { 'content-type': 'application/json' } }));
+  if (fault === 'refunds rejected' && refund) return json({ status_code: '414', status_message: 'Refund request is rejected' }, 200);
+  if (fault === 'server key rotated' && /\/(refund|cancel)$/.test(url.pathname)) {
+    return json({ status_code: '401', status_message: 'Unknown Merchant server_key/id' }, 401);
   }
   return fetch(input, init);
 };
+/** `call`'s answer while Midtrans answers with `midtransFault`. */
+async function whileMidtrans<T>(midtransFault: MidtransFault, call: () => Promise<T>): Promise<T> {
+  fault = midtransFault;
+  try {
+    return await call();
+  } finally {
+    fault = undefined;
+  }
+}
 beforeAll(async () => {
   s = await startService({ midtransFetch });
 });
@@ -122,13 +130,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     const id = await paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': key });
-    serverKeyRotated = true;
-    let refused: Awaited<ReturnType<typeof refund>>;
-    try {
-      refused = await refund();
-    } finally {
-      serverKeyRotated = false;
-    }
+    const refused = await whileMidtrans('server key rotated', refund);
     expect(refused.status, JSON.stringify(refused.body)).toBe(502);
     expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
     // Not a refusal that passes on its own: no Retry-After.
@@ -168,13 +170,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     const served = await serveOverHttp(createApp({ ...s.dependencies, db }));
     const refund = () => callApi(served.url, 'POST', `/payments/${id}/refund`, { amount: 20_000 }, { 'idempotency-key': key });
     try {
-      serverKeyRotated = true;
-      let unkept: Awaited<ReturnType<typeof refund>>;
-      try {
-        unkept = await refund();
-      } finally {
-        serverKeyRotated = false;
-      }
+      const unkept = await whileMidtrans('server key rotated', refund);
       expect(unkept.status, JSON.stringify(unkept.body)).toBe(503);
       expect(unkept.body.error.code).toBe('SERVICE_UNAVAILABLE');
       expect(unkept.headers.get('retry-after')).not.toBeNull();
@@ -192,13 +188,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
 
   it.each([401, 403] as const)('a refund refused by a bare HTTP %d in front of Midtrans is 502 MIDTRANS_UNAVAILABLE, not a refusal of the order', async (status) => {
     const id = await paidPayment(60_000);
-    refusedInFront = status;
-    let refused: Awaited<ReturnType<Service['api']>>;
-    try {
-      refused = await s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': `refund-${randomUUID()}` });
-    } finally {
-      refusedInFront = false;
-    }
+    const refused = await whileMidtrans(status, () => s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': `refund-${randomUUID()}` }));
     expect(refused.status, JSON.stringify(refused.body)).toBe(502);
     expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
     expect((await atMidtrans(id)).transaction.refunds ?? []).toEqual([]);
@@ -208,13 +198,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     const id = await paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': key });
-    refundsRejected = true;
-    let rejected: Awaited<ReturnType<typeof refund>>;
-    try {
-      rejected = await refund();
-    } finally {
-      refundsRejected = false;
-    }
+    const rejected = await whileMidtrans('refunds rejected', refund);
     expect(rejected.status, JSON.stringify(rejected.body)).toBe(422);
     expect(rejected.body.error.code).toBe('MIDTRANS_REFUND_REJECTED');
     expect(rejected.headers.get('idempotent-replayed')).toBeNull();
@@ -258,13 +242,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     const id: string = created.body.payment_id;
     const key = `cancel-${randomUUID()}`;
     const cancel = () => s.api('POST', `/payments/${id}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': key });
-    serverKeyRotated = true;
-    let refused: Awaited<ReturnType<typeof cancel>>;
-    try {
-      refused = await cancel();
-    } finally {
-      serverKeyRotated = false;
-    }
+    const refused = await whileMidtrans('server key rotated', cancel);
     expect(refused.status, JSON.stringify(refused.body)).toBe(502);
     expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
     expect((await cancel()).headers.get('idempotent-replayed')).toBe('true');
