@@ -1,0 +1,84 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentWorkflowId } from '../../src/api/payment-workflows';
+import { createPaymentBody } from '../support/fixtures';
+import { startService, type Service } from '../support/service-harness';
+import { paymentRequest } from '../support/workflow-harness';
+import { refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+
+/**
+ * Someone who reaches the Temporal frontend but holds no payload key (a leaked network path, the Web UI, a stolen
+ * CLI profile): whatever they send is written without encryption. The worker and the API open only what was sealed
+ * with a key, so nothing unsealed moves money or starts a charge (docs/security.md,
+ * threat 19).
+ */
+
+let s: Service;
+let intruder: Client;
+beforeAll(async () => {
+  s = await startService();
+  intruder = new Client({ connection: s.client.connection, namespace: 'default' });
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const atMidtrans = async (paymentId: string) => {
+  const answer = await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}`);
+  return answer.status === 404 ? undefined : ((await answer.json()) as { transaction: { refunds?: unknown[] } });
+};
+
+async function paidPayment(amount: number): Promise<string> {
+  const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount }));
+  expect(created.status).toBe(201);
+  const id: string = created.body.payment_id;
+  await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
+  await s.eventually(
+    () => s.api('GET', `/payments/${id}/status`),
+    (status) => status.body.status === 'success',
+  );
+  return id;
+}
+
+/** How a call ended within `ms`: its answer, its error, or nothing yet. */
+async function within<T>(ms: number, call: Promise<T>): Promise<{ answered: T } | { failed: unknown } | 'no answer'> {
+  return Promise.race([call.then((answered) => ({ answered }), (failed: unknown) => ({ failed })), sleep(ms).then(() => 'no answer' as const)]);
+}
+
+describe('a client without the payload key', () => {
+  it('sends a paid payment a refund update: nothing is refunded, and the payment still refunds through the API', async () => {
+    const id = await paidPayment(100_000);
+    const handle = intruder.workflow.getHandle(paymentWorkflowId(id));
+
+    const outcome = await within(15_000, handle.executeUpdate(refundUpdate, { args: [{ reason: 'not ours to ask' }] }));
+    expect(outcome).not.toHaveProperty('answered');
+    expect((await atMidtrans(id))?.transaction.refunds ?? []).toEqual([]);
+    expect((await s.api('GET', `/payments/${id}`)).body).toMatchObject({ status: 'success', refunded_amount: 0 });
+
+    // The refused update left the payment working: a refund through the API, with its key, goes through once.
+    const refunded = await s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': `refund-${id}` });
+    expect(refunded.status, JSON.stringify(refunded.body)).toBe(200);
+    expect(refunded.body).toMatchObject({ status: 'partially_refunded', refunded_amount: 40_000 });
+    expect((await atMidtrans(id))?.transaction.refunds).toHaveLength(1);
+  });
+
+  it('starts a payment workflow of its own, the whole request in its input: Midtrans is never charged for it', async () => {
+    const request = paymentRequest({ method: 'gopay', bank: undefined, amount: 75_000 });
+    const input: PaymentWorkflowInput = { request, refundWindowDays: 30 };
+    const handle = await intruder.workflow.start('paymentWorkflow', {
+      workflowId: paymentWorkflowId(request.paymentId),
+      taskQueue: s.taskQueue,
+      args: [input],
+    });
+    try {
+      // Long enough for the worker to have taken its first workflow task several times over.
+      await sleep(8_000);
+      expect(await atMidtrans(request.paymentId)).toBeUndefined();
+      expect(s.simulator.simulator.store.chargeAttempts(request.paymentId)).toBeUndefined();
+    } finally {
+      await handle.terminate('adversarial test cleanup');
+    }
+  });
+
+});
