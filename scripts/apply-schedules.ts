@@ -8,7 +8,9 @@ import { connectClient } from '../src/temporal/connection';
 import { applySchedules, scheduledJobs } from '../src/temporal/schedules';
 
 const config = loadConfig();
-const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS);
+const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS, {
+  acceptUnencryptedPayloads: config.ACCEPT_UNENCRYPTED_PAYLOADS,
+});
 console.error(`[schedules] applying to namespace ${client.options.namespace}`);
 const applied = await applySchedules(client, scheduledJobs(config), 'operator');
 for (const { scheduleId, outcome } of applied) console.error(`[schedules] ${scheduleId}: ${outcome}`);

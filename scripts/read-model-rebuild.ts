@@ -11,7 +11,9 @@ import { connectClient } from '../src/temporal/connection';
 
 const config = loadConfig();
 const db = createDatabase(config.DATABASE_URL, 2);
-const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS);
+const client = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE }, config.PAYLOAD_ENCRYPTION_KEYS, {
+  acceptUnencryptedPayloads: config.ACCEPT_UNENCRYPTED_PAYLOADS,
+});
 console.error('[read-model] re-projecting every open payment workflow into PostgreSQL');
 const whereAt = process.argv.indexOf('--where');
 const where = whereAt > 0 ? process.argv[whereAt + 1] : undefined;

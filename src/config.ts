@@ -217,6 +217,11 @@ const configSchema = z
     /** Keys that encrypt Temporal payloads (src/temporal/payload-codec.ts); empty = none, refused in production. */
     PAYLOAD_ENCRYPTION_KEYS: payloadEncryptionKeys,
     /**
+     * Open Temporal payloads written without encryption. Off: they are refused, so whoever reaches Temporal without a
+     * key cannot refund, charge or answer for a payment. On only while workflows started before encryption are open.
+     */
+    ACCEPT_UNENCRYPTED_PAYLOADS: booleanFlag,
+    /**
      * Sticky-cached workflows: each costs memory, an evicted one a replay when it wakes (docs/tuning.md change 16).
      * Unset: as many as fit the worker's memory limit, at most 3,000 (src/temporal/workflow-cache.ts).
      */

@@ -32,7 +32,7 @@ pendingMigrations(db, requiredMigrations()).then(
 const client = await connectClient(
   { address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE },
   config.PAYLOAD_ENCRYPTION_KEYS,
-  tracing,
+  { tracing, acceptUnencryptedPayloads: config.ACCEPT_UNENCRYPTED_PAYLOADS },
 );
 
 let stopping = false;

@@ -42,6 +42,7 @@ const worker = await createPaymentWorker({
   namespace,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   payloadEncryptionKeys: config.PAYLOAD_ENCRYPTION_KEYS,
+  acceptUnencryptedPayloads: config.ACCEPT_UNENCRYPTED_PAYLOADS,
   workflowBundle: config.WORKFLOW_BUNDLE_PATH
     ? { codePath: prebuiltBundlePath(config.WORKFLOW_BUNDLE_PATH, { traced: tracing !== undefined, stackTraces: config.WORKFLOW_STACK_TRACES }) }
     : undefined,
@@ -65,7 +66,9 @@ const worker = await createPaymentWorker({
 });
 // The scheduled jobs (personal-data retention, …) are applied by every worker, so a deploy updates them. A failure
 // (say, an API key without schedule permissions) is logged and leaves payments running: `npm run schedules:apply` then.
-const scheduler = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace }, config.PAYLOAD_ENCRYPTION_KEYS);
+const scheduler = await connectClient({ address: config.TEMPORAL_ADDRESS, namespace }, config.PAYLOAD_ENCRYPTION_KEYS, {
+  acceptUnencryptedPayloads: config.ACCEPT_UNENCRYPTED_PAYLOADS,
+});
 await applySchedules(scheduler, scheduledJobs(config), 'worker').then(
   (applied) => {
     logger.info({ schedules: applied }, 'schedules applied');

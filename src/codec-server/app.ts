@@ -21,7 +21,9 @@ export type CodecServerSettings = Omit<CodecServerConfig, 'LOG_LEVEL' | 'CODEC_S
  * origins. Logs say who decoded how many payloads of which namespace, never what they hold.
  */
 export function createCodecServer(config: CodecServerSettings, logger: Logger) {
-  const codec = new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS);
+  // An operator reads every payload, sealed or not: one written without a key is shown as it was sent, which is how
+  // an operator sees what an intruder sent (the worker and the API refuse it).
+  const codec = new PayloadEncryptionCodec(config.PAYLOAD_ENCRYPTION_KEYS, { acceptUnencrypted: true });
   // Its config allows an empty token list on loopback only.
   const access = operatorAccess(config.CODEC_OPERATOR_TOKENS.map(operatorNamedByFingerprint), {
     sessionHours: config.CODEC_SESSION_HOURS,

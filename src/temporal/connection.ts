@@ -17,20 +17,20 @@ function connectConfig(defaults: { address: string; namespace: string }) {
 }
 
 /**
- * A client whose payloads are sealed with the first of `payloadEncryptionKeys` and opened with any of them; with
- * `tracing`, its calls carry the caller's trace to the workflow.
+ * A client whose payloads are sealed with the first of `payloadEncryptionKeys` and opened with any of them (unsealed
+ * ones refused unless `acceptUnencryptedPayloads`); with `tracing`, its calls carry the caller's trace to the workflow.
  */
 export async function connectClient(
   defaults: { address: string; namespace: string },
   payloadEncryptionKeys: readonly PayloadEncryptionKey[],
-  tracing?: PaymentTracing,
+  { tracing, acceptUnencryptedPayloads }: { tracing?: PaymentTracing; acceptUnencryptedPayloads: boolean },
 ): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig(defaults);
   const connection = await Connection.connect(connectionOptions);
   return new Client({
     connection,
     namespace,
-    dataConverter: encryptedDataConverter(payloadEncryptionKeys),
+    dataConverter: encryptedDataConverter(payloadEncryptionKeys, { acceptUnencrypted: acceptUnencryptedPayloads }),
     interceptors: tracing?.clientInterceptors,
   });
 }

@@ -33,23 +33,44 @@ export class PayloadDecryptionError extends Error {
   override name = 'PayloadDecryptionError';
 }
 
+export interface PayloadEncryptionOptions {
+  /**
+   * Open payloads written without encryption as they are: histories from before encryption. Otherwise they are
+   * refused, because whoever wrote one held no key: a client or worker that reached Temporal without being ours.
+   */
+  acceptUnencrypted?: boolean;
+}
+
+/**
+ * What a refused payload opens to: an encoding no payload converter reads, so converting it fails where it is used.
+ * Thrown here instead, the error would fail the whole workflow task, and an update would be tried again with every
+ * task while its sender retried; failing in the conversion, an update is rejected before it is accepted (as any
+ * update whose arguments do not convert) and the payment goes on. A refused signal or workflow input still fails
+ * its workflow task, as it is in the history (docs/security.md, threat 19).
+ */
+export const REFUSED_UNENCRYPTED_ENCODING = 'binary/refused-unencrypted';
+const refusedPayload = (): Payload => ({ metadata: { [METADATA_ENCODING_KEY]: encode(REFUSED_UNENCRYPTED_ENCODING) }, data: new Uint8Array() });
+
 /**
  * Seals with the first key and opens with any of them, so a key is rotated by putting the new one first and keeping
- * the old one until no open workflow's history holds a payload sealed with it. With no keys it seals nothing (local
- * development without a key; production refuses to start that way, src/config.ts).
+ * the old one until no open workflow's history holds a payload sealed with it. An unsealed payload is refused unless
+ * `acceptUnencrypted`. With no keys it seals and refuses nothing (local development without a key; production refuses
+ * to start that way, src/config.ts).
  */
 export class PayloadEncryptionCodec implements PayloadCodec {
   // Key objects, not buffers: Node 24 converts a buffer key on every cipher, which tripled the codec's CPU (docs/tuning.md).
   private readonly keys: ReadonlyMap<string, KeyObject>;
   private readonly sealingKey: SealingKey | undefined;
+  private readonly refusesUnencrypted: boolean;
 
-  constructor(keys: readonly PayloadEncryptionKey[]) {
+  constructor(keys: readonly PayloadEncryptionKey[], { acceptUnencrypted = false }: PayloadEncryptionOptions = {}) {
     for (const { id, key } of keys) {
       if (key.length !== PAYLOAD_KEY_BYTES)
         throw new Error(`payload encryption key "${id}" is ${key.length} bytes, not ${PAYLOAD_KEY_BYTES}`);
     }
     this.keys = new Map(keys.map(({ id, key }) => [id, createSecretKey(key)]));
     this.sealingKey = keys[0] && { id: keys[0].id, key: createSecretKey(keys[0].key) };
+    this.refusesUnencrypted = keys.length > 0 && !acceptUnencrypted;
   }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
@@ -62,10 +83,9 @@ export class PayloadEncryptionCodec implements PayloadCodec {
     return payloads.map((payload) => this.open(payload));
   }
 
-  /** Payloads that were never sealed (histories from before encryption) pass through as they are. */
   private open(payload: Payload): Payload {
     const encoding = payload.metadata?.[METADATA_ENCODING_KEY];
-    if (!encoding || decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+    if (!encoding || decode(encoding) !== ENCRYPTED_ENCODING) return this.refusesUnencrypted ? refusedPayload() : payload;
     const keyIdBytes = payload.metadata?.[ENCRYPTION_KEY_ID_METADATA];
     if (!keyIdBytes) throw new PayloadDecryptionError(`an encrypted payload has no ${ENCRYPTION_KEY_ID_METADATA} in its metadata`);
     const keyId = decode(keyIdBytes);
@@ -109,6 +129,6 @@ function seal(payload: Payload, { id, key }: SealingKey): Payload {
 }
 
 /** The data converter of every Temporal client and worker the project creates (API, worker, scripts, tests). */
-export function encryptedDataConverter(keys: readonly PayloadEncryptionKey[]): DataConverter {
-  return { payloadCodecs: [new PayloadEncryptionCodec(keys)] };
+export function encryptedDataConverter(keys: readonly PayloadEncryptionKey[], options?: PayloadEncryptionOptions): DataConverter {
+  return { payloadCodecs: [new PayloadEncryptionCodec(keys, options)] };
 }

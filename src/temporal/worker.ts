@@ -29,6 +29,8 @@ export interface PaymentWorkerOptions {
   dependencies: ActivityDependencies;
   /** PAYLOAD_ENCRYPTION_KEYS: the worker seals what it sends with the first and opens payloads sealed with any. */
   payloadEncryptionKeys: readonly PayloadEncryptionKey[];
+  /** ACCEPT_UNENCRYPTED_PAYLOADS: open unsealed payloads (histories from before encryption) instead of refusing them. */
+  acceptUnencryptedPayloads?: boolean;
   /** A prebuilt bundle (tests build it once, the image loads dist/workflow-bundle.js); otherwise bundled at start. */
   workflowBundle?: WorkflowBundleOption;
   /** WORKFLOW_STACK_TRACES: the SDK's stack traces for every promise kept (debugging; costs CPU), when bundled at start. */
@@ -89,7 +91,7 @@ export async function createPaymentWorker(options: PaymentWorkerOptions): Promis
     taskQueue: options.taskQueue,
     workflowBundle: options.workflowBundle ?? (await bundlePaymentWorkflows({ traced: options.tracing !== undefined, stackTraces: options.stackTraces })),
     activities: createActivities(options.dependencies),
-    dataConverter: encryptedDataConverter(options.payloadEncryptionKeys),
+    dataConverter: encryptedDataConverter(options.payloadEncryptionKeys, { acceptUnencrypted: options.acceptUnencryptedPayloads }),
     interceptors: options.tracing?.workerInterceptors,
     sinks: options.tracing?.workflowSinks ?? UNTRACED_WORKFLOW_SINKS,
     // The SDK rejects an explicit undefined here (its default applies only when the key is absent).

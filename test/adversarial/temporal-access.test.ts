@@ -1,11 +1,14 @@
+import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MISSING_BINARY_HINT, resolveTemporalCli } from '../../scripts/local-stack/binaries';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { createPaymentBody } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 import { paymentRequest } from '../support/workflow-harness';
-import { refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+import { midtransNotificationSignal, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
 
 /**
  * Someone who reaches the Temporal frontend but holds no payload key (a leaked network path, the Web UI, a stolen
@@ -13,6 +16,8 @@ import { refundUpdate, type PaymentWorkflowInput } from '../../workflows/message
  * with a key, so nothing unsealed moves money or starts a charge (docs/security.md,
  * threat 19).
  */
+
+const run = promisify(execFile);
 
 let s: Service;
 let intruder: Client;
@@ -52,7 +57,8 @@ describe('a client without the payload key', () => {
     const handle = intruder.workflow.getHandle(paymentWorkflowId(id));
 
     const outcome = await within(15_000, handle.executeUpdate(refundUpdate, { args: [{ reason: 'not ours to ask' }] }));
-    expect(outcome).not.toHaveProperty('answered');
+    // Rejected before it was accepted, so it is not in the history either.
+    expect(outcome).toMatchObject({ failed: { name: 'WorkflowUpdateFailedError', cause: { message: 'Unknown encoding: binary/refused-unencrypted' } } });
     expect((await atMidtrans(id))?.transaction.refunds ?? []).toEqual([]);
     expect((await s.api('GET', `/payments/${id}`)).body).toMatchObject({ status: 'success', refunded_amount: 0 });
 
@@ -81,4 +87,43 @@ describe('a client without the payload key', () => {
     }
   });
 
+
+  it("signals a made-up settlement: no look-up is made on its word, and an operator's reset without signals sets the payment going", async () => {
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount: 60_000 }));
+    expect(created.status).toBe(201);
+    const id: string = created.body.payment_id;
+    const workflowId = paymentWorkflowId(id);
+    const lookUps = () => s.simulator.requests.status ?? 0;
+    const lookUpsBefore = lookUps();
+
+    await intruder.workflow.getHandle(workflowId).signal(midtransNotificationSignal, {
+      orderId: id,
+      transactionStatus: 'settlement',
+      statusCode: '200',
+      grossAmount: 60_000,
+    } as never);
+    // The signal is in the history and cannot be opened: the workflow task that carries it fails, again and again.
+    const wedged = await s.eventually(
+      () => s.client.workflow.getHandle(workflowId).describe(),
+      (d) => (d.raw.pendingWorkflowTask?.attempt ?? 0) >= 2,
+    );
+    expect(wedged.status.name).toBe('RUNNING');
+    expect(lookUps()).toBe(lookUpsBefore);
+    expect((await s.api('GET', `/payments/${id}/status`)).body.status).toBe('pending');
+
+    // docs/runbook.md, "A workflow task fails on a refused payload": reset to the last workflow task that completed,
+    // with no signal after it applied again.
+    const cli = resolveTemporalCli();
+    if (cli.kind !== 'path') throw new Error(MISSING_BINARY_HINT);
+    await run(cli.path, ['workflow', 'reset', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--type', 'LastWorkflowTask',
+      '--reapply-exclude', 'Signal', '--reason', 'a signal written without the payload key']);
+
+    // The customer pays: Midtrans's own notification, through the webhook, completes the payment.
+    await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
+    await s.eventually(
+      () => s.api('GET', `/payments/${id}/status`),
+      (status) => status.body.status === 'success',
+    );
+    expect(lookUps()).toBeGreaterThan(lookUpsBefore);
+  });
 });

@@ -36,11 +36,11 @@ describe('replay of recorded payment histories', () => {
     const history = readHistory(file);
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     expect(['paymentWorkflow', 'dailyReconciliationWorkflow']).toContain(started?.workflowType?.name);
-    // With the codec, as every worker runs: histories from before encryption pass through it untouched.
+    // With the codec, as every worker runs; histories from before encryption pass through it untouched, as they do
+    // where ACCEPT_UNENCRYPTED_PAYLOADS is on.
+    const dataConverter = encryptedDataConverter([TEST_PAYLOAD_KEY], { acceptUnencrypted: true });
     for (const bundle of [workflowBundle, tracedWorkflowBundle]) {
-      await expect(
-        Worker.runReplayHistory({ workflowBundle: bundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter: testDataConverter() }, history, file),
-      ).resolves.toBeUndefined();
+      await expect(Worker.runReplayHistory({ workflowBundle: bundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter }, history, file)).resolves.toBeUndefined();
     }
   });
 });
@@ -71,5 +71,18 @@ describe('replay of a history recorded with encrypted payloads', () => {
   it.each(encrypted)('%s fails without any codec: the SDK does not know the encoding', async (file) => {
     const replay = Worker.runReplayHistory({ workflowBundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file }, readHistory(file), file);
     await expect(replay).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
+  });
+});
+
+describe('replay of a history recorded before encryption', () => {
+  const unencrypted = histories.filter((file) => keyIdsOf(payloadsIn(readHistory(file))).includes('none'));
+
+  it('there are some', () => {
+    expect(unencrypted.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each(unencrypted)('%s fails on its unencrypted payloads where they are refused (ACCEPT_UNENCRYPTED_PAYLOADS off)', async (file) => {
+    const replay = Worker.runReplayHistory({ workflowBundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter: testDataConverter() }, readHistory(file), file);
+    await expect(replay).rejects.toThrow(/Unknown encoding: binary\/refused-unencrypted/);
   });
 });

@@ -94,7 +94,7 @@ describe('POST /encode and /decode', () => {
     expect(decoded.body.payloads).toEqual([plain]);
   });
 
-  it("opens what the worker's codec sealed, and passes a payload from before encryption through untouched", async () => {
+  it("opens what the worker's codec sealed, and passes an unencrypted payload (from before encryption, or sent without a key) through untouched", async () => {
     const plainFromBefore = payloadToJson(defaultPayloadConverter.toPayload({ order_id: 'ORDER-OLD' }));
     const decoded = await post('/decode', { payloads: [payloadToJson(await sealedByWorker()), plainFromBefore] }, asOperator);
     expect(decoded.status).toBe(200);

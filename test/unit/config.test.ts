@@ -321,6 +321,14 @@ describe('PAYLOAD_ENCRYPTION_KEYS', () => {
     expectRefused({ ...productionEnv(), PAYLOAD_ENCRYPTION_KEYS: keys }, 'PAYLOAD_ENCRYPTION_KEYS', /must be set in production/);
   });
 
+  it('comes with unencrypted payloads refused unless ACCEPT_UNENCRYPTED_PAYLOADS is on, in production and out of it', () => {
+    for (const NODE_ENV of ['production', 'development']) {
+      expect(loadConfig({ ...productionEnv(), NODE_ENV }).ACCEPT_UNENCRYPTED_PAYLOADS).toBe(false);
+      expect(loadConfig({ ...productionEnv(), NODE_ENV, ACCEPT_UNENCRYPTED_PAYLOADS: 'true' }).ACCEPT_UNENCRYPTED_PAYLOADS).toBe(true);
+    }
+    expectRefused({ ...productionEnv(), ACCEPT_UNENCRYPTED_PAYLOADS: 'yes' }, 'ACCEPT_UNENCRYPTED_PAYLOADS', /./);
+  });
+
   it('may be empty outside production (no encryption for a local stack without a key)', () => {
     const env = { ...productionEnv(), NODE_ENV: 'development', PAYLOAD_ENCRYPTION_KEYS: undefined };
     expect(loadConfig(env).PAYLOAD_ENCRYPTION_KEYS).toEqual([]);

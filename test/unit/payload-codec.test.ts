@@ -7,13 +7,14 @@ import {
   ENCRYPTION_KEY_ID_METADATA,
   PayloadDecryptionError,
   PayloadEncryptionCodec,
+  REFUSED_UNENCRYPTED_ENCODING,
   type PayloadEncryptionKey,
 } from '../../src/temporal/payload-codec';
 import { bytesOf } from '../support/history-payloads';
 
 /**
  * The codec that keeps customer data out of Temporal histories: sealed payloads carry no plain text, every seal is
- * fresh, tampering and unknown keys fail loudly, old plain payloads still open, and keys rotate without breaking
+ * fresh, tampering and unknown keys fail loudly, plain payloads are refused unless accepted (histories from before encryption), and keys rotate without breaking
  * anything sealed under the previous one.
  */
 
@@ -100,10 +101,25 @@ describe('PayloadEncryptionCodec', () => {
     await expect(new PayloadEncryptionCodec([keyA]).decode([{ ...sealed, metadata }])).rejects.toThrow(/no encryption-key-id/);
   });
 
-  it('passes unencrypted payloads through untouched (histories written before encryption)', async () => {
-    const plain = [plainPayload(), defaultPayloadConverter.toPayload(undefined), defaultPayloadConverter.toPayload(new Uint8Array([1, 2]))];
-    const opened = await new PayloadEncryptionCodec([keyA]).decode(plain);
-    expect(opened).toEqual(plain);
+  const unencrypted = () => [plainPayload(), defaultPayloadConverter.toPayload(undefined), defaultPayloadConverter.toPayload(new Uint8Array([1, 2]))];
+
+  it('refuses unencrypted payloads: each opens to a payload no converter reads, holding nothing of what was sent', async () => {
+    const opened = await new PayloadEncryptionCodec([keyA]).decode(unencrypted());
+    expect(opened).toHaveLength(3);
+    for (const payload of opened) {
+      expect(decode(payload.metadata![METADATA_ENCODING_KEY]!)).toBe(REFUSED_UNENCRYPTED_ENCODING);
+      expect(payload.data).toHaveLength(0);
+      expect(() => defaultPayloadConverter.fromPayload(payload)).toThrow(/Unknown encoding: binary\/refused-unencrypted/);
+    }
+  });
+
+  it('passes unencrypted payloads through untouched with acceptUnencrypted (histories written before encryption)', async () => {
+    const plain = unencrypted();
+    expect(await new PayloadEncryptionCodec([keyA], { acceptUnencrypted: true }).decode(plain)).toEqual(plain);
+    // Sealed ones are still opened, and still checked.
+    const accepting = new PayloadEncryptionCodec([keyA], { acceptUnencrypted: true });
+    expect(defaultPayloadConverter.fromPayload((await accepting.decode([await sealOne(accepting)]))[0]!)).toEqual(customer);
+    await expect(accepting.decode([await sealOne(new PayloadEncryptionCodec([keyB]))])).rejects.toThrow(/key id "key-b"/);
   });
 
   it('rotates: sealed under A, opened when the keys are "B,A"; new payloads are sealed with B', async () => {
@@ -116,10 +132,12 @@ describe('PayloadEncryptionCodec', () => {
     await expect(new PayloadEncryptionCodec([keyA]).decode([underB])).rejects.toThrow(/key id "key-b"/);
   });
 
-  it('seals nothing without keys, and then cannot open a sealed payload', async () => {
+  it('seals and refuses nothing without keys, and then cannot open a sealed payload', async () => {
     const none = new PayloadEncryptionCodec([]);
     const payload = plainPayload();
     expect(await none.encode([payload])).toEqual([payload]);
+    // What it sealed not, it opens: unencrypted payloads are all it has.
+    expect(await none.decode([payload])).toEqual([payload]);
     await expect(none.decode([await sealOne(new PayloadEncryptionCodec([keyA]))])).rejects.toThrow(/"key-a".*known: none/);
   });
 
