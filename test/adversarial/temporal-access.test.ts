@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MISSING_BINARY_HINT, resolveTemporalCli } from '../../scripts/local-stack/binaries';
 import { paymentWorkflowId } from '../../src/api/payment-workflows';
@@ -125,5 +127,47 @@ describe('a client without the payload key', () => {
       (status) => status.body.status === 'success',
     );
     expect(lookUps()).toBeGreaterThan(lookUpsBefore);
+  });
+});
+
+describe('a client without the payload key, with sealed payloads copied from a history', () => {
+  /** The sealed arguments of the payment's accepted refund updates, as its history holds them (ciphertext). */
+  async function sealedRefundArguments(paymentId: string) {
+    const history = await intruder.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
+    return (history.events ?? []).flatMap((event) => {
+      const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+      return accepted?.input?.name === 'refund' ? [accepted.input.args!] : [];
+    });
+  }
+  /** An update sent as the server takes it: the copied payloads as they are, under an update id of the sender's. */
+  async function replayUpdate(paymentId: string, args: temporal.api.common.v1.IPayloads) {
+    const sent = intruder.workflowService.updateWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId: paymentWorkflowId(paymentId) },
+      request: { meta: { updateId: `intruder-${randomUUID()}`, identity: 'intruder' }, input: { name: 'refund', args } },
+      waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
+    });
+    return within(15_000, sent);
+  }
+  const refundsAtMidtrans = async (paymentId: string) => (await atMidtrans(paymentId))?.transaction.refunds?.length ?? 0;
+
+  it("sends a refund's sealed arguments again, to its payment and to another: neither refunds", async () => {
+    const refunded = await paidPayment(100_000);
+    const answer = await s.api('POST', `/payments/${refunded}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `refund-${refunded}` });
+    expect(answer.status).toBe(200);
+    const [sealed] = await sealedRefundArguments(refunded);
+    expect(sealed?.payloads?.[0]?.metadata?.encoding && Buffer.from(sealed.payloads[0].metadata.encoding).toString()).toBe('binary/encrypted');
+    const other = await paidPayment(100_000);
+
+    const again = await replayUpdate(refunded, sealed!);
+    const elsewhere = await replayUpdate(other, sealed!);
+
+    expect(await refundsAtMidtrans(refunded)).toBe(1);
+    expect(await refundsAtMidtrans(other)).toBe(0);
+    expect((await s.api('GET', `/payments/${refunded}`)).body).toMatchObject({ refunded_amount: 30_000 });
+    expect((await s.api('GET', `/payments/${other}`)).body).toMatchObject({ status: 'success', refunded_amount: 0 });
+    for (const outcome of [again, elsewhere]) {
+      expect(outcome).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_NOT_FOR_THIS_UPDATE' } } } } });
+    }
   });
 });
