@@ -59,8 +59,19 @@ export type DownstreamDelivery =
  */
 export type MidtransNotificationSignal = MidtransObservation & { notificationId?: number };
 
+/**
+ * The payment and the update id the API sent a cancel or refund under, sealed with it: a request copied from a history
+ * and sent again as another update, to this payment or another, is refused (docs/security.md, threat 20). Requests
+ * from API instances older than it have none.
+ */
+export interface RequestBinding {
+  paymentId: string;
+  updateId: string;
+}
+
 export interface CancelRequest {
   reason?: string;
+  boundTo?: RequestBinding;
 }
 
 /** An operator or the daily reconciliation asks the workflow to look at Midtrans now, as a webhook would make it. */
@@ -74,6 +85,7 @@ export interface RefundRequest {
   /** Integer IDR; absent = everything not yet refunded. */
   amount?: number;
   reason?: string;
+  boundTo?: RequestBinding;
 }
 
 export const midtransNotificationSignal = defineSignal<[MidtransNotificationSignal]>('midtransNotification');

@@ -230,6 +230,17 @@ export class PaymentEntity {
     this.reconcileRequests.push(request);
   }
 
+  /**
+   * A sealed request is opened by whoever holds the key, wherever it is sent: its binding (sealed with it) says which
+   * payment and update it was sent as. Only validators ask, so histories replay as they ran.
+   */
+  private refuseRequestNotForThisUpdate({ boundTo }: CancelRequest | RefundRequest): void {
+    if (!boundTo) return;
+    if (boundTo.paymentId !== this.state.paymentId || boundTo.updateId !== currentUpdateInfo()?.id) {
+      throw ApplicationFailure.nonRetryable('the request was sent for another payment or update', 'REQUEST_NOT_FOR_THIS_UPDATE');
+    }
+  }
+
   validateCancel(): void {
     guard(() => decideCancel(this.state));
   }
@@ -239,7 +250,8 @@ export class PaymentEntity {
    * cancel yet (its cancel answers 404) and the charge would then place a payable order for a canceled payment. Only
    * the validator asks: validators do not run on replay, so an accepted cancel replays as it ran.
    */
-  validateCancelRequest(): void {
+  validateCancelRequest(request: CancelRequest): void {
+    this.refuseRequestNotForThisUpdate(request);
     if (this.answeredInEarlierRun()) return;
     if (!this.input.resumed && !this.details.chargeCompleted) {
       throw ApplicationFailure.nonRetryable('the charge is still being placed at Midtrans; retry the cancel once it is', 'CHARGE_IN_PROGRESS');
@@ -273,6 +285,7 @@ export class PaymentEntity {
   }
 
   validateRefund(request: RefundRequest): void {
+    this.refuseRequestNotForThisUpdate(request);
     if (this.answeredInEarlierRun()) return;
     guard(() => {
       this.assertRefundWindowOpen();

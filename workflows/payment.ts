@@ -26,7 +26,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     await condition(() => payment.chargeCompleted);
     return payment.view();
   });
-  setHandler(cancelUpdate, (request) => payment.cancel(request), { validator: (_request) => payment.validateCancelRequest() });
+  setHandler(cancelUpdate, (request) => payment.cancel(request), { validator: (request) => payment.validateCancelRequest(request) });
   setHandler(refundUpdate, (request) => payment.refund(request), { validator: (request) => payment.validateRefund(request) });
 
   if (input.resumed) {

@@ -78,9 +78,10 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
   /**
    * Sends an update and resolves with its result, however long the workflow takes (a worker away, a gateway call
    * retrying): callers bound their own wait. The update id is the request's identity: Temporal applies an update id
-   * once per workflow run and answers a repeat with the same update's outcome, so re-sending it is always safe.
+   * once per workflow run and answers a repeat with the same update's outcome, so re-sending it is always safe. The
+   * request is bound to the payment and the update id, so its sealed payload is good for this update only.
    */
-  function completeUpdate<Request>(
+  function completeUpdate<Request extends CancelRequest | RefundRequest>(
     paymentId: string,
     definition: UpdateDefinition<PaymentView, [Request]>,
     request: Request,
@@ -93,7 +94,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       for (;;) {
         try {
           const update = await handle(paymentId).startUpdate(definition, {
-            args: [request],
+            args: [{ ...request, boundTo: { paymentId, updateId } }],
             updateId,
             waitForStage: WorkflowUpdateStage.ACCEPTED,
           });

@@ -131,20 +131,20 @@ describe('a client without the payload key', () => {
 });
 
 describe('a client without the payload key, with sealed payloads copied from a history', () => {
-  /** The sealed arguments of the payment's accepted refund updates, as its history holds them (ciphertext). */
-  async function sealedRefundArguments(paymentId: string) {
+  /** The sealed arguments of the payment's accepted `name` updates, as its history holds them (ciphertext). */
+  async function sealedArguments(paymentId: string, name: 'refund' | 'cancel') {
     const history = await intruder.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
     return (history.events ?? []).flatMap((event) => {
       const accepted = event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
-      return accepted?.input?.name === 'refund' ? [accepted.input.args!] : [];
+      return accepted?.input?.name === name ? [accepted.input.args!] : [];
     });
   }
   /** An update sent as the server takes it: the copied payloads as they are, under an update id of the sender's. */
-  async function replayUpdate(paymentId: string, args: temporal.api.common.v1.IPayloads) {
+  async function replayUpdate(paymentId: string, name: 'refund' | 'cancel', args: temporal.api.common.v1.IPayloads) {
     const sent = intruder.workflowService.updateWorkflowExecution({
       namespace: 'default',
       workflowExecution: { workflowId: paymentWorkflowId(paymentId) },
-      request: { meta: { updateId: `intruder-${randomUUID()}`, identity: 'intruder' }, input: { name: 'refund', args } },
+      request: { meta: { updateId: `intruder-${randomUUID()}`, identity: 'intruder' }, input: { name, args } },
       waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
     });
     return within(15_000, sent);
@@ -155,12 +155,12 @@ describe('a client without the payload key, with sealed payloads copied from a h
     const refunded = await paidPayment(100_000);
     const answer = await s.api('POST', `/payments/${refunded}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `refund-${refunded}` });
     expect(answer.status).toBe(200);
-    const [sealed] = await sealedRefundArguments(refunded);
+    const [sealed] = await sealedArguments(refunded, 'refund');
     expect(sealed?.payloads?.[0]?.metadata?.encoding && Buffer.from(sealed.payloads[0].metadata.encoding).toString()).toBe('binary/encrypted');
     const other = await paidPayment(100_000);
 
-    const again = await replayUpdate(refunded, sealed!);
-    const elsewhere = await replayUpdate(other, sealed!);
+    const again = await replayUpdate(refunded, 'refund', sealed!);
+    const elsewhere = await replayUpdate(other, 'refund', sealed!);
 
     expect(await refundsAtMidtrans(refunded)).toBe(1);
     expect(await refundsAtMidtrans(other)).toBe(0);
@@ -169,5 +169,22 @@ describe('a client without the payload key, with sealed payloads copied from a h
     for (const outcome of [again, elsewhere]) {
       expect(outcome).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_NOT_FOR_THIS_UPDATE' } } } } });
     }
+  });
+
+  it("sends a cancel's sealed arguments to another payment awaiting its customer: it is not canceled, and is paid", async () => {
+    const create = () => s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount: 45_000 }));
+    const [canceled, awaiting] = (await Promise.all([create(), create()])).map((created) => created.body.payment_id as string);
+    const answer = await s.api('POST', `/payments/${canceled}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': `cancel-${canceled}` });
+    expect(answer.body).toMatchObject({ status: 'canceled' });
+    const [sealed] = await sealedArguments(canceled!, 'cancel');
+
+    const outcome = await replayUpdate(awaiting!, 'cancel', sealed!);
+
+    expect(outcome).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_NOT_FOR_THIS_UPDATE' } } } } });
+    await fetch(`${s.simulator.url}/_simulator/transactions/${awaiting}/pay`, { method: 'POST' });
+    await s.eventually(
+      () => s.api('GET', `/payments/${awaiting}/status`),
+      (status) => status.body.status === 'success',
+    );
   });
 });
