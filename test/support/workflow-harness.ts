@@ -93,6 +93,7 @@ export async function createWorkflowHarness(
   let loseNextChargeAnswer = false;
   let failingCharges = 0;
   let lostRefundAnswers = 0;
+  let refusedCommands: number | null = null;
   let statusLookupAnswer: number | null = null;
   let statusLookupsLeft: number | undefined;
   let heldStatusLookups: { arrived: () => void; released: Promise<void> } | null = null;
@@ -130,6 +131,9 @@ export async function createWorkflowHarness(
         await simulator.app.fetch(request);
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
       }
+    }
+    if (refusedCommands !== null && request.method === 'POST' && /\/(refund|cancel)$/.test(pathname)) {
+      return Response.json({ status_code: String(refusedCommands), status_message: 'Unknown Merchant server_key/id' }, { status: refusedCommands });
     }
     if (lostRefundAnswers > 0 && request.method === 'POST' && pathname.endsWith('/refund')) {
       lostRefundAnswers -= 1;
@@ -263,6 +267,10 @@ export async function createWorkflowHarness(
     /** The next `count` refund requests reach Midtrans, which applies them; their answers are lost on the way back. */
     loseRefundAnswers(count: number) {
       lostRefundAnswers = count;
+    },
+    /** Every refund and cancel answers this HTTP status (and body status_code), as for a rotated server key, until set back to null. */
+    refuseRefundsAndCancels(status: number | null) {
+      refusedCommands = status;
     },
     /** Every GET /v2/{id}/status answers this HTTP status (and body status_code) until set back to null, or `times` of them. */
     failStatusLookups(status: number | null, { times }: { times?: number } = {}) {

@@ -236,6 +236,51 @@ describe('payment workflow', () => {
     ]);
   });
 
+  it('a refund while Midtrans refuses our server key (401) fails MIDTRANS_UNAVAILABLE, and goes to an operator through the audit trail', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
+    ctx.lastPayment = handle;
+    await payAndNotify(handle, request.paymentId);
+    ctx.h.refuseRefundsAndCancels(401);
+    const refused = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }] }).catch((e: unknown) => e);
+    ctx.h.refuseRefundsAndCancels(null);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'MIDTRANS_UNAVAILABLE' });
+
+    const view = await handle.query(paymentQuery);
+    expect(view).toMatchObject({ status: 'success', refundedAmount: 0 });
+    // The attempt is in the audit trail, and in the review queue: a customer asked for money back and did not get it.
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'refund_not_taken_by_midtrans',
+      amount: 100_000,
+      refund_key: `${request.paymentId}-r1`,
+      error: expect.stringContaining('401'),
+    });
+    expect(writesFor(request.paymentId).at(-1)?.event).toBe('needs_operator_review');
+
+    // Once the key is fixed, the same refund goes through once.
+    const refunded = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }] });
+    expect(refunded).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
+  });
+
+  it('a cancel while Midtrans refuses our server key (401) fails MIDTRANS_UNAVAILABLE, and goes to an operator through the audit trail', async () => {
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    ctx.lastPayment = handle;
+    ctx.h.refuseRefundsAndCancels(401);
+    const refused = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed plans' }] }).catch((e: unknown) => e);
+    ctx.h.refuseRefundsAndCancels(null);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'MIDTRANS_UNAVAILABLE' });
+
+    const view = await handle.query(paymentQuery);
+    expect(view.status).toBe('pending');
+    expect(view.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({
+      reason: 'cancel_not_taken_by_midtrans',
+      error: expect.stringContaining('401'),
+    });
+    expect(writesFor(request.paymentId).at(-1)?.event).toBe('needs_operator_review');
+
+    const canceled = await handle.executeUpdate(cancelUpdate, { args: [{ reason: 'changed plans' }] });
+    expect(canceled.status).toBe('canceled');
+  });
+
   it('a refund Midtrans applied but whose answers are lost for 25 minutes is retried under its refund_key until answered, and counted once', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
     await payAndNotify(handle, request.paymentId);
