@@ -131,6 +131,14 @@ describe('a client without the payload key', () => {
 });
 
 describe('a client without the payload key, with sealed payloads copied from a history', () => {
+  /** The sealed input of the payment's `name` signals, as its history holds them (ciphertext). */
+  async function sealedSignals(paymentId: string, name: string) {
+    const history = await intruder.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
+    return (history.events ?? []).flatMap((event) => {
+      const signaled = event.workflowExecutionSignaledEventAttributes;
+      return signaled?.signalName === name ? [signaled.input!] : [];
+    });
+  }
   /** The sealed arguments of the payment's accepted `name` updates, as its history holds them (ciphertext). */
   async function sealedArguments(paymentId: string, name: 'refund' | 'cancel') {
     const history = await intruder.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
@@ -186,5 +194,24 @@ describe('a client without the payload key, with sealed payloads copied from a h
       () => s.api('GET', `/payments/${awaiting}/status`),
       (status) => status.body.status === 'success',
     );
+  });
+
+  it("sends a payment's sealed settlement notification as refund arguments, and as cancel arguments to a payment awaiting its customer: nothing moves", async () => {
+    const paid = await paidPayment(100_000);
+    const [notification] = await sealedSignals(paid, 'midtransNotification');
+    expect(notification?.payloads).toHaveLength(1);
+    const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount: 45_000 }));
+    expect(created.status).toBe(201);
+    const awaiting: string = created.body.payment_id;
+
+    const refund = await replayUpdate(paid, 'refund', notification!);
+    const cancel = await replayUpdate(awaiting, 'cancel', notification!);
+
+    expect(await refundsAtMidtrans(paid)).toBe(0);
+    expect((await s.api('GET', `/payments/${paid}`)).body).toMatchObject({ status: 'success', refunded_amount: 0 });
+    expect((await s.api('GET', `/payments/${awaiting}/status`)).body.status).toBe('pending');
+    for (const outcome of [refund, cancel]) {
+      expect(outcome).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_NOT_FOR_THIS_UPDATE' } } } } });
+    }
   });
 });

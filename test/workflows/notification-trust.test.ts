@@ -1,7 +1,7 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it, vi } from 'vitest';
-import { cancelUpdate, midtransNotificationSignal, paymentQuery, reconcileRequestSignal, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, reconcileRequestSignal, refundUpdate, type PaymentWorkflowInput, type RefundRequest } from '../../workflows/messages';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
 import { toMidtransObservation } from '../../src/midtrans/observation';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
@@ -582,6 +582,31 @@ describe('a continue-as-new carries what its run owed', () => {
     const next = await latest.executeUpdate(refundUpdate, { args: [{ amount: 50_000, reason: 'another seat' }] });
     expect(next.refundedAmount).toBe(150_000);
     expect(refundsAtMidtrans().map((c) => c.body?.refund_key)).toEqual([`${request.paymentId}-r1`, `${request.paymentId}-r2`]);
+    await latest.terminate('test done');
+  });
+
+  it('a refund that failed, sent again with its update id after the run continued as new, refunds nothing', async () => {
+    // Temporal answers a repeated update id within its run only; a run that continues as new carries the ids it answered.
+    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
+    await ctx.h.simulatorControl(request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(request.paymentId);
+    await handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(handle, (v) => v.status === 'success');
+    const updateId = `idempotency-${request.paymentId.slice(4)}`;
+    const refund = { args: [{ amount: 100_000, reason: 'one seat' }] as [RefundRequest], updateId };
+    ctx.h.refuseRefundsAndCancels(401);
+    const failed = await handle.executeUpdate(refundUpdate, refund).catch((e: unknown) => e);
+    ctx.h.refuseRefundsAndCancels(null);
+    expect((failed as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'MIDTRANS_UNAVAILABLE' });
+
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+
+    const again = await latest.executeUpdate(refundUpdate, refund).catch((e: unknown) => e);
+    expect((again as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'REQUEST_ALREADY_FAILED' });
+    expect(ctx.h.midtransCalls.filter((c) => c.path.endsWith('/refund') && c.method === 'POST' && String(c.body?.refund_key).startsWith(`${request.paymentId}-`))).toHaveLength(1);
+    expect((await latest.query(paymentQuery)).refundedAmount).toBe(0);
     await latest.terminate('test done');
   });
 
