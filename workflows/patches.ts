@@ -75,6 +75,11 @@ export const PATCHES = {
    * look does. Asked with patched() itself, only when such an answer comes, never through applies().
    */
   reconcileAnswerCheck: 'reconcile-answer-about-this-payment',
+  /**
+   * A cancel or refund Midtrans did not take (a 401: our server key refused) goes to an operator through the audit
+   * trail before the update fails. Asked with patched() itself, only when that happens, never through applies().
+   */
+  commandNotTakenReviewed: 'command-not-taken-goes-to-an-operator',
 } as const;
 
 /** Patches asked with patched() itself, each only where its change applies, never through applies(). */
@@ -87,7 +92,8 @@ type AskedAlone =
   | typeof PATCHES.expireAnswerCheck
   | typeof PATCHES.chargeAnswerCheck
   | typeof PATCHES.reconcileAfterClose
-  | typeof PATCHES.reconcileAnswerCheck;
+  | typeof PATCHES.reconcileAnswerCheck
+  | typeof PATCHES.commandNotTakenReviewed;
 
 /** The patches applies() answers for: those up to the one a new payment records (routine-notification-lines-…). */
 type PatchId = Exclude<(typeof PATCHES)[keyof typeof PATCHES], AskedAlone>;

@@ -267,7 +267,7 @@ export class PaymentEntity {
       // Whichever step cancels (Midtrans's answer, or ours after it), its write carries the reason.
       this.cancelReason = request.reason;
       try {
-        const outcome = await cancelAtMidtrans(this.midtransId()).catch(gatewayUnavailable);
+        const outcome = await cancelAtMidtrans(this.midtransId()).catch((error: unknown) => this.notTakenByMidtrans('cancel', error));
         await this.refuseAnswerNotOurs('cancel', outcome.observation);
         if (outcome.observation) await this.applyObservation(outcome.observation, 'api');
         if (this.state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(this.state.status)) {
@@ -305,7 +305,7 @@ export class PaymentEntity {
         refundKey: key,
         amount: decision.amount,
         reason: request.reason,
-      }).catch(gatewayUnavailable);
+      }).catch((error: unknown) => this.notTakenByMidtrans('refund', error, { amount: decision.amount, refund_key: key }));
       await this.refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
       if (outcome.kind === 'refused') {
         await this.record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
@@ -800,6 +800,17 @@ export class PaymentEntity {
           this.deliveriesUnsettled.delete(delivery);
         }),
     );
+  }
+
+  /**
+   * Midtrans did not take a cancel or refund (a 401: our server key refused): the update fails 502, and a person is
+   * told, since a customer asked and got nothing. Patched: workflows that met it before only failed the update.
+   */
+  private async notTakenByMidtrans(command: 'cancel' | 'refund', error: unknown, detail: Record<string, unknown> = {}): Promise<never> {
+    if (error instanceof ActivityFailure && patched(PATCHES.commandNotTakenReviewed)) {
+      await this.needsOperatorReview('api', `${command}_not_taken_by_midtrans`, { ...detail, error: failureMessage(error) });
+    }
+    return gatewayUnavailable(error);
   }
 
   /**
