@@ -44,6 +44,8 @@ export interface ResumedPayment {
    * the API sends a retried request's update again under its id when it has no stored answer for it.
    */
   answeredUpdateIds?: string[];
+  /** Ids of the cancel and refund updates the earlier runs accepted and failed: they are not carried out again. */
+  failedUpdateIds?: string[];
   /** Downstream deliveries started and not yet settled when the run continued as new: the new run makes them again. */
   deliveriesOwed?: DownstreamDelivery[];
 }
@@ -60,13 +62,13 @@ export type DownstreamDelivery =
 export type MidtransNotificationSignal = MidtransObservation & { notificationId?: number };
 
 /**
- * The payment and the update id the API sent a cancel or refund under, sealed with it: a request copied from a history
- * and sent again as another update, to this payment or another, is refused (docs/security.md, threat 20). Requests
- * from API instances older than it have none.
+ * The payment, update id and update the API sent a cancel or refund under, sealed with it: a sealed payload copied
+ * from a history and sent as another update, to this payment or another, is refused (docs/security.md, threat 20).
  */
 export interface RequestBinding {
   paymentId: string;
   updateId: string;
+  update: 'cancel' | 'refund';
 }
 
 export interface CancelRequest {
@@ -86,6 +88,37 @@ export interface RefundRequest {
   amount?: number;
   reason?: string;
   boundTo?: RequestBinding;
+}
+
+/** `request` bound to the update it is sent as: how the API (and the tests' client) sends every cancel and refund. */
+export function boundRequest<Request extends CancelRequest | RefundRequest>(request: Request, boundTo: RequestBinding): Request {
+  return { ...request, boundTo };
+}
+
+const REQUEST_FIELDS: Record<RequestBinding['update'], readonly string[]> = {
+  cancel: ['reason', 'boundTo'],
+  refund: ['amount', 'reason', 'boundTo'],
+};
+
+/**
+ * Why `request` is not a cancel or refund request sent as the update `expected` names, or undefined when it is. The
+ * key opens any sealed payload, so one copied from a history (a notification, another update's request) reaches the
+ * workflow as a request would: only its fields and binding tell them apart.
+ */
+export function requestProblem(request: unknown, expected: RequestBinding): string | undefined {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) return 'is not a request';
+  const fields = request as Record<string, unknown>;
+  const stray = Object.keys(fields).find((field) => !REQUEST_FIELDS[expected.update].includes(field));
+  if (stray !== undefined) return `has a field a ${expected.update} request has not: ${stray}`;
+  if (fields.reason !== undefined && typeof fields.reason !== 'string') return 'has a reason that is not text';
+  if (fields.amount !== undefined && typeof fields.amount !== 'number') return 'has an amount that is not a number';
+  const bound = fields.boundTo;
+  if (typeof bound !== 'object' || bound === null) return 'is bound to no payment and update';
+  const { paymentId, updateId, update, ...rest } = bound as Partial<RequestBinding>;
+  if (paymentId !== expected.paymentId || updateId !== expected.updateId || update !== expected.update || Object.keys(rest).length > 0) {
+    return 'was sent for another payment or update';
+  }
+  return undefined;
 }
 
 export const midtransNotificationSignal = defineSignal<[MidtransNotificationSignal]>('midtransNotification');

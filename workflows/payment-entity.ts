@@ -42,6 +42,7 @@ import type {
   RefundRequest,
   ResumedPayment,
 } from './messages';
+import { requestProblem } from './messages';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -92,6 +93,7 @@ export class PaymentEntity {
   private reconcileRequests: ReconcileRequest[];
   /** Cancel and refund updates carried out, by id, in this run and the earlier ones (see ResumedPayment). */
   private readonly answeredUpdateIds: string[];
+  private readonly failedUpdateIds: string[];
   /** The reason of the cancel being carried out, for the write of the transition that cancels. */
   private cancelReason: string | undefined;
   private readonly deliveries: Promise<void>[] = [];
@@ -150,6 +152,7 @@ export class PaymentEntity {
     this.inbox = [...(resumed?.inbox ?? [])];
     this.reconcileRequests = [...(resumed?.reconcileRequests ?? [])];
     this.answeredUpdateIds = [...(resumed?.answeredUpdateIds ?? [])];
+    this.failedUpdateIds = [...(resumed?.failedUpdateIds ?? [])];
   }
 
   // What the workflow and its callers read -------------------------------------------------------------------------
@@ -231,13 +234,23 @@ export class PaymentEntity {
   }
 
   /**
-   * A sealed request is opened by whoever holds the key, wherever it is sent: its binding (sealed with it) says which
-   * payment and update it was sent as. Only validators ask, so histories replay as they ran.
+   * Whoever holds the key opens a sealed payload wherever it is sent: only a request bound to this payment and this
+   * update (its binding sealed with it) is taken, and an update that failed in an earlier run is not carried out again
+   * (Temporal knows an update id within its run only). Only validators ask, so histories replay as they ran.
    */
-  private refuseRequestNotForThisUpdate({ boundTo }: CancelRequest | RefundRequest): void {
-    if (!boundTo) return;
-    if (boundTo.paymentId !== this.state.paymentId || boundTo.updateId !== currentUpdateInfo()?.id) {
-      throw ApplicationFailure.nonRetryable('the request was sent for another payment or update', 'REQUEST_NOT_FOR_THIS_UPDATE');
+  private refuseRequestNotForThisUpdate(request: unknown): void {
+    const update = currentUpdateInfo();
+    const problem = requestProblem(request, {
+      paymentId: this.state.paymentId,
+      updateId: update?.id ?? '',
+      update: update?.name === 'cancel' ? 'cancel' : 'refund',
+    });
+    if (problem) throw ApplicationFailure.nonRetryable(`the ${update?.name} request ${problem}`, 'REQUEST_NOT_FOR_THIS_UPDATE');
+    if (update && this.failedUpdateIds.includes(update.id)) {
+      throw ApplicationFailure.nonRetryable(
+        `this ${update.name} failed in an earlier run of the payment and is not carried out again: read the payment, then send a new request with a new Idempotency-Key`,
+        'REQUEST_ALREADY_FAILED',
+      );
     }
   }
 
@@ -250,7 +263,7 @@ export class PaymentEntity {
    * cancel yet (its cancel answers 404) and the charge would then place a payable order for a canceled payment. Only
    * the validator asks: validators do not run on replay, so an accepted cancel replays as it ran.
    */
-  validateCancelRequest(request: CancelRequest): void {
+  validateCancelRequest(request: unknown): void {
     this.refuseRequestNotForThisUpdate(request);
     if (this.answeredInEarlierRun()) return;
     if (!this.input.resumed && !this.details.chargeCompleted) {
@@ -263,24 +276,29 @@ export class PaymentEntity {
     if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
     const updateId = currentUpdateInfo()?.id;
     return this.serialized(async () => {
-      this.validateCancel();
-      // Whichever step cancels (Midtrans's answer, or ours after it), its write carries the reason.
-      this.cancelReason = request.reason;
       try {
-        const outcome = await cancelAtMidtrans(this.midtransId()).catch((error: unknown) => this.notTakenByMidtrans('cancel', error));
-        await this.refuseAnswerNotOurs('cancel', outcome.observation);
-        if (outcome.observation) await this.applyObservation(outcome.observation, 'api');
-        if (this.state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(this.state.status)) {
-          await this.transition('canceled', 'api', { reason: request.reason });
+        this.validateCancel();
+        // Whichever step cancels (Midtrans's answer, or ours after it), its write carries the reason.
+        this.cancelReason = request.reason;
+        try {
+          const outcome = await cancelAtMidtrans(this.midtransId()).catch((error: unknown) => this.notTakenByMidtrans('cancel', error));
+          await this.refuseAnswerNotOurs('cancel', outcome.observation);
+          if (outcome.observation) await this.applyObservation(outcome.observation, 'api');
+          if (this.state.status !== 'canceled' && outcome.kind === 'done' && isAwaitingPayment(this.state.status)) {
+            await this.transition('canceled', 'api', { reason: request.reason });
+          }
+        } finally {
+          this.cancelReason = undefined;
         }
-      } finally {
-        this.cancelReason = undefined;
+        if (this.state.status !== 'canceled') {
+          throw ApplicationFailure.nonRetryable(`payment is ${this.state.status}; it can no longer be canceled`, 'INVALID_STATE');
+        }
+        this.rememberAnswered(updateId);
+        return this.view();
+      } catch (error) {
+        this.rememberFailed(updateId);
+        throw error;
       }
-      if (this.state.status !== 'canceled') {
-        throw ApplicationFailure.nonRetryable(`payment is ${this.state.status}; it can no longer be canceled`, 'INVALID_STATE');
-      }
-      this.rememberAnswered(updateId);
-      return this.view();
     });
   }
 
@@ -297,44 +315,49 @@ export class PaymentEntity {
     if (this.answeredInEarlierRun()) return Promise.resolve(this.view());
     const updateId = currentUpdateInfo()?.id;
     return this.serialized(async () => {
-      guard(() => this.assertRefundWindowOpen());
-      const decision = guard(() => decideRefund(this.state, request.amount));
-      const key = refundKey(this.state.paymentId, this.details.refunds.length + 1);
-      const outcome = await refundAtMidtrans({
-        paymentId: this.midtransId(),
-        refundKey: key,
-        amount: decision.amount,
-        reason: request.reason,
-      }).catch((error: unknown) => this.notTakenByMidtrans('refund', error, { amount: decision.amount, refund_key: key }));
-      await this.refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
-      if (outcome.kind === 'refused') {
-        await this.record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
-        throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', {
-          code: outcome.code,
-        });
-      }
-      const from = this.state.status;
-      const counted = refundCounted(this.state, decision.amount, outcome.observation?.refundAmount);
-      this.state = counted.state;
-      this.details.refunds.push({
-        refundKey: key,
-        amount: decision.amount,
-        reason: request.reason,
-        status: 'succeeded',
-        at: iso(Date.now()),
-      });
-      upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
-      await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
-      if (counted.mismatch) {
-        await this.needsOperatorReview('api', 'refund_answer_mismatch', {
+      try {
+        guard(() => this.assertRefundWindowOpen());
+        const decision = guard(() => decideRefund(this.state, request.amount));
+        const key = refundKey(this.state.paymentId, this.details.refunds.length + 1);
+        const outcome = await refundAtMidtrans({
+          paymentId: this.midtransId(),
+          refundKey: key,
           amount: decision.amount,
-          midtrans_refund_amount: outcome.observation?.refundAmount ?? null,
-          error: counted.mismatch,
+          reason: request.reason,
+        }).catch((error: unknown) => this.notTakenByMidtrans('refund', error, { amount: decision.amount, refund_key: key }));
+        await this.refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
+        if (outcome.kind === 'refused') {
+          await this.record('refund_rejected', 'api', { detail: { code: outcome.code, message: outcome.message, amount: decision.amount } });
+          throw ApplicationFailure.nonRetryable(`Midtrans refused the refund: ${outcome.message}`, 'MIDTRANS_REFUND_REJECTED', {
+            code: outcome.code,
+          });
+        }
+        const from = this.state.status;
+        const counted = refundCounted(this.state, decision.amount, outcome.observation?.refundAmount);
+        this.state = counted.state;
+        this.details.refunds.push({
+          refundKey: key,
+          amount: decision.amount,
+          reason: request.reason,
+          status: 'succeeded',
+          at: iso(Date.now()),
         });
+        upsertSearchAttributes([{ key: PAYMENT_STATUS, value: this.state.status }]);
+        await this.record('refund', 'api', { from, to: this.state.status, detail: { amount: decision.amount, refund_key: key } });
+        if (counted.mismatch) {
+          await this.needsOperatorReview('api', 'refund_answer_mismatch', {
+            amount: decision.amount,
+            midtrans_refund_amount: outcome.observation?.refundAmount ?? null,
+            error: counted.mismatch,
+          });
+        }
+        this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
+        this.rememberAnswered(updateId);
+        return this.view();
+      } catch (error) {
+        this.rememberFailed(updateId);
+        throw error;
       }
-      this.notifyDownstream(this.state.status, `refund-${this.details.refunds.length}`, decision.amount);
-      this.rememberAnswered(updateId);
-      return this.view();
     });
   }
 
@@ -353,6 +376,11 @@ export class PaymentEntity {
    */
   private rememberAnswered(updateId: string | undefined): void {
     if (updateId !== undefined) this.answeredUpdateIds.push(updateId);
+  }
+
+  /** Remembers a cancel or refund update that failed once accepted, for the runs that continue this one. */
+  private rememberFailed(updateId: string | undefined): void {
+    if (updateId !== undefined) this.failedUpdateIds.push(updateId);
   }
 
   // Steps of the process ------------------------------------------------------------------------------------------
@@ -563,6 +591,7 @@ export class PaymentEntity {
       inbox: [...this.inbox],
       reconcileRequests: [...this.reconcileRequests],
       answeredUpdateIds: [...this.answeredUpdateIds],
+      failedUpdateIds: [...this.failedUpdateIds],
       deliveriesOwed: [...this.deliveriesUnsettled],
     };
   }

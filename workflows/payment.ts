@@ -6,6 +6,7 @@ import {
   midtransNotificationSignal,
   paymentQuery,
   reconcileRequestSignal,
+  paymentWorkflowId,
   refundUpdate,
   type PaymentWorkflow,
   type PaymentWorkflowInput,
@@ -17,6 +18,11 @@ import { WakeUpTimer } from './wake-up-timer';
 
 /** Each payment is one workflow that owns its truth, from the charge to the end of its refund window. */
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentView> {
+  // A payment's workflow id is its own: an input for another payment (a sealed one copied from its history and
+  // started under another id) fails the workflow task here, before any command, and charges and refunds nothing.
+  if (workflowInfo().workflowId !== paymentWorkflowId(input.request.paymentId)) {
+    throw new Error(`workflow ${workflowInfo().workflowId} was started with the input of payment ${input.request.paymentId}`);
+  }
   const payment = new PaymentEntity(input);
 
   setHandler(paymentQuery, () => payment.view());

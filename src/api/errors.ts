@@ -25,6 +25,11 @@ export const ERROR_STATUS = {
   CHARGE_IN_PROGRESS: 409,
   INVALID_TRANSITION: 409,
   IDEMPOTENCY_CONFLICT: 409,
+  /**
+   * A cancel or refund whose update failed in an earlier run of the workflow, sent again under its update id (its
+   * answer was not kept): not carried out again, final for its key.
+   */
+  REQUEST_ALREADY_FAILED: 409,
   /** Operators: reconcile asked of a payment whose workflow has closed. */
   PAYMENT_WORKFLOW_CLOSED: 409,
   /** Operators: redeliver asked of a delivery that has not failed (delivered, or still being retried). */

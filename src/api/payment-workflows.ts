@@ -18,11 +18,13 @@ import {
   paymentQuery,
   reconcileRequestSignal,
   refundUpdate,
+  boundRequest,
   type CancelRequest,
   type PaymentWorkflow,
   type PaymentWorkflowInput,
   type ReconcileRequest,
   type RefundRequest,
+  type RequestBinding,
 } from '../../workflows/messages';
 import type { DownstreamRedeliveryInput, DownstreamRedeliveryResult } from '../../workflows/downstream-redelivery';
 
@@ -94,7 +96,7 @@ export function createPaymentWorkflows(client: Client, taskQueue: string) {
       for (;;) {
         try {
           const update = await handle(paymentId).startUpdate(definition, {
-            args: [{ ...request, boundTo: { paymentId, updateId } }],
+            args: [boundRequest(request, { paymentId, updateId, update: definition.name as RequestBinding['update'] })],
             updateId,
             waitForStage: WorkflowUpdateStage.ACCEPTED,
           });

@@ -5,7 +5,10 @@ import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
-import { encryptedDataConverter } from '../../src/temporal/payload-codec';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { encryptedDataConverter, PayloadEncryptionCodec } from '../../src/temporal/payload-codec';
+import { paymentWorkflowId } from '../../src/temporal/workflow-ids';
+import type { PaymentWorkflowInput } from '../../workflows/messages';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
 import { TEST_PAYLOAD_KEY, testDataConverter } from '../support/fixtures';
 import { keyIdsOf, payloadsIn } from '../support/history-payloads';
@@ -39,11 +42,25 @@ describe('replay of recorded payment histories', () => {
     // With the codec, as every worker runs; histories from before encryption pass through it untouched, as they do
     // where ACCEPT_UNENCRYPTED_PAYLOADS is on.
     const dataConverter = encryptedDataConverter([TEST_PAYLOAD_KEY], { acceptUnencrypted: true });
+    const workflowId = await workflowIdOf(history, file);
     for (const bundle of [workflowBundle, tracedWorkflowBundle]) {
-      await expect(Worker.runReplayHistory({ workflowBundle: bundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter }, history, file)).resolves.toBeUndefined();
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: bundle, sinks: UNTRACED_WORKFLOW_SINKS, replayName: file, dataConverter }, history, workflowId),
+      ).resolves.toBeUndefined();
     }
   });
 });
+
+/**
+ * The workflow id a history ran under, which it does not hold: a payment's is `payment-<its payment id>`, and the
+ * workflow checks it (another payment's input fails its first task). Other workflows replay under the file's name.
+ */
+async function workflowIdOf(history: temporal.api.history.v1.History, file: string): Promise<string> {
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (started?.workflowType?.name !== 'paymentWorkflow') return file;
+  const [input] = await new PayloadEncryptionCodec([TEST_PAYLOAD_KEY], { acceptUnencrypted: true }).decode(started.input?.payloads ?? []);
+  return paymentWorkflowId(defaultPayloadConverter.fromPayload<PaymentWorkflowInput>(input!).request.paymentId);
+}
 
 function readHistory(file: string) {
   return temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(path.join(HISTORIES_DIR, file), 'utf8')));

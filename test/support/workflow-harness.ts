@@ -24,7 +24,15 @@ import { midtransSignature } from '../../src/midtrans/signature';
 import { createSimulator, type Simulator } from '../../scripts/local-stack/midtrans-simulator';
 import { eventually } from '../../scripts/local-stack/waiting';
 import { withoutCheckout, type PaymentCheckout, type PaymentRequest, type PaymentView } from '../../src/domain';
-import { chargeCompletedUpdate, paymentQuery, type MidtransNotificationSignal, type PaymentWorkflowInput } from '../../workflows/messages';
+import {
+  boundRequest,
+  chargeCompletedUpdate,
+  paymentQuery,
+  type CancelRequest,
+  type MidtransNotificationSignal,
+  type PaymentWorkflowInput,
+  type RefundRequest,
+} from '../../workflows/messages';
 import type { paymentWorkflow } from '../../workflows/payment';
 
 export const SERVER_KEY = 'SB-Mid-server-workflow-tests';
@@ -74,6 +82,18 @@ export async function createWorkflowHarness(
             async terminate(input, next) {
               await untilAtRest(input.workflowExecution.workflowId);
               return next(input);
+            },
+            // As the API sends them: each cancel and refund bound to its payment and update id.
+            async startUpdate(input, next) {
+              if (input.updateName !== 'cancel' && input.updateName !== 'refund') return next(input);
+              const updateId = input.options.updateId ?? randomUUID();
+              const paymentId = input.workflowExecution.workflowId.replace(/^payment-/, '');
+              const [request] = input.args as [CancelRequest | RefundRequest];
+              return next({
+                ...input,
+                args: [boundRequest(request, { paymentId, updateId, update: input.updateName })],
+                options: { ...input.options, updateId },
+              });
             },
           },
         ],

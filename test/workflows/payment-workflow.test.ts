@@ -620,6 +620,31 @@ describe('payment workflow', () => {
 });
 
 describe('payment workflow: documented behaviour', () => {
+  it("a payment's input started under another payment's workflow id charges nothing: its first workflow task fails", async () => {
+    const request = paymentRequest({ method: 'gopay', bank: undefined, expiryMinutes: 15 });
+    const workflowId = `payment-${request.paymentId}-copy`;
+    await ctx.h.env.client.workflow.start('paymentWorkflow', {
+      workflowId,
+      taskQueue: ctx.h.taskQueue,
+      // The whole request in the input, as older code started payments: nothing else stands between it and a charge.
+      args: [{ request, refundWindowDays: REFUND_WINDOW_DAYS }],
+    });
+    // The first attempt's failure is in the history; the test server retries it later than a real one would.
+    const failure = await vi.waitFor(
+      async () => {
+        const history = await ctx.h.env.client.workflow.getHandle(workflowId).fetchHistory();
+        const failed = history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message;
+        expect(failed).toBeDefined();
+        return failed;
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(failure).toBe(`workflow ${workflowId} was started with the input of payment ${request.paymentId}`);
+    expect((await ctx.h.env.client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+    expect(ctx.h.chargeRequestsFor(request.paymentId)).toBe(0);
+    await ctx.h.env.client.workflowService.terminateWorkflowExecution({ namespace: 'default', workflowExecution: { workflowId }, reason: 'test done' });
+  });
+
   it('the refund window closes REFUND_WINDOW_DAYS after success: a refund a minute before is made, one a minute after is refused', async () => {
     const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 });
     await payAndNotify(handle, request.paymentId);
