@@ -9,10 +9,12 @@ import { pendingMigrations, requiredMigrations } from './db/schema-migrations';
 import { createLogger } from './logger';
 import { startTracing } from './telemetry/tracing';
 import { connectClient } from './temporal/connection';
+import { UNENCRYPTED_ACCEPTED_WARNING } from './temporal/payload-codec';
 
 /** The API process: `npm run api`. Configured only by environment variables (src/config.ts). */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'api');
+if (config.ACCEPT_UNENCRYPTED_PAYLOADS) logger.warn(UNENCRYPTED_ACCEPTED_WARNING);
 if (config.API_KEYS.length === 0) {
   // Production refuses this (src/config.ts); anywhere else it must not go unnoticed.
   logger.warn(

@@ -8,10 +8,12 @@ import { connectClient, connectWorker } from './temporal/connection';
 import { applySchedules, scheduledJobs } from './temporal/schedules';
 import { createPaymentWorker, installWorkerRuntime, prebuiltBundlePath, serveWorkerHealth } from './temporal/worker';
 import { workflowCacheSize } from './temporal/workflow-cache';
+import { UNENCRYPTED_ACCEPTED_WARNING } from './temporal/payload-codec';
 
 /** The worker process: `npm run worker`. Scale it out by running more of them on the same task queue. */
 const config = loadConfig();
 const logger = createLogger(config.LOG_LEVEL, 'worker');
+if (config.ACCEPT_UNENCRYPTED_PAYLOADS) logger.warn(UNENCRYPTED_ACCEPTED_WARNING);
 const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
 // Code deployed before its migrations would fail every write that names a new column: such a worker does not poll yet.
 // Before Temporal's runtime is installed, which takes SIGTERM over: a waiting worker still stops when told to.

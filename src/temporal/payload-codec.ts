@@ -41,6 +41,10 @@ export interface PayloadEncryptionOptions {
   acceptUnencrypted?: boolean;
 }
 
+/** Logged at start by each process that opens unencrypted payloads: it is a window to close, not a setting to keep. */
+export const UNENCRYPTED_ACCEPTED_WARNING =
+  'ACCEPT_UNENCRYPTED_PAYLOADS is on: Temporal payloads written without a key are opened, so whoever reaches Temporal can refund and cancel; turn it off once no workflow from before encryption is open';
+
 /**
  * What a refused payload opens to: an encoding no payload converter reads, so converting it fails where it is used.
  * Thrown here instead, the error would fail the whole workflow task, and an update would be tried again with every

@@ -80,8 +80,14 @@ describe('a client without the payload key', () => {
       args: [input],
     });
     try {
-      // Long enough for the worker to have taken its first workflow task several times over.
-      await sleep(8_000);
+      // The worker took its first workflow task, and it failed on the refused input, more than once.
+      await s.eventually(
+        () => s.client.workflow.getHandle(handle.workflowId).describe(),
+        (d) => (d.raw.pendingWorkflowTask?.attempt ?? 0) >= 2,
+      );
+      const history = await intruder.workflow.getHandle(handle.workflowId).fetchHistory();
+      const failure = history.events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message;
+      expect(failure).toBe('Unknown encoding: binary/refused-unencrypted');
       expect(await atMidtrans(request.paymentId)).toBeUndefined();
       expect(s.simulator.simulator.store.chargeAttempts(request.paymentId)).toBeUndefined();
     } finally {
@@ -113,7 +119,7 @@ describe('a client without the payload key', () => {
     expect(lookUps()).toBe(lookUpsBefore);
     expect((await s.api('GET', `/payments/${id}/status`)).body.status).toBe('pending');
 
-    // docs/runbook.md, "A workflow task fails on a refused payload": reset to the last workflow task that completed,
+    // docs/operations.md, "A workflow task fails on a refused payload": reset to the last workflow task that completed,
     // with no signal after it applied again.
     const cli = resolveTemporalCli();
     if (cli.kind !== 'path') throw new Error(MISSING_BINARY_HINT);
@@ -181,7 +187,10 @@ describe('a client without the payload key, with sealed payloads copied from a h
 
   it("sends a cancel's sealed arguments to another payment awaiting its customer: it is not canceled, and is paid", async () => {
     const create = () => s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount: 45_000 }));
-    const [canceled, awaiting] = (await Promise.all([create(), create()])).map((created) => created.body.payment_id as string);
+    const created = await Promise.all([create(), create()]);
+    // 201: charged, so a cancel is not refused CHARGE_IN_PROGRESS.
+    expect(created.map((c) => c.status)).toEqual([201, 201]);
+    const [canceled, awaiting] = created.map((c) => c.body.payment_id as string);
     const answer = await s.api('POST', `/payments/${canceled}/cancel`, { reason: 'changed plans' }, { 'idempotency-key': `cancel-${canceled}` });
     expect(answer.body).toMatchObject({ status: 'canceled' });
     const [sealed] = await sealedArguments(canceled!, 'cancel');
