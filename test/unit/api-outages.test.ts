@@ -212,6 +212,19 @@ describe("a cancel or refund: what the workflow's failure, or Temporal's, become
     await expect(refund(failed)).rejects.toMatchObject({ code: 'MIDTRANS_UNAVAILABLE', status: 502, retryAfterSeconds: undefined });
   });
 
+  it('a worker refusing the request as not bound to its update (an older API instance during a deploy) is an outage to retry, its key unanswered', async () => {
+    const refused = new WorkflowUpdateFailedError(
+      'update failed',
+      ApplicationFailure.nonRetryable('the refund request is bound to no payment and update', 'REQUEST_NOT_FOR_THIS_UPDATE'),
+    );
+    await expect(refund(refused)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfterSeconds: expect.any(Number) });
+  });
+
+  it('a request that failed in an earlier run of the workflow is a 409 REQUEST_ALREADY_FAILED, final for its key', async () => {
+    const failed = new WorkflowUpdateFailedError('update failed', ApplicationFailure.nonRetryable('this refund failed in an earlier run', 'REQUEST_ALREADY_FAILED'));
+    await expect(refund(failed)).rejects.toMatchObject({ code: 'REQUEST_ALREADY_FAILED', status: 409, retryAfterSeconds: undefined });
+  });
+
   it("Temporal's NOT_FOUND for its namespace is an outage wherever the API asks Temporal: a signal, a look, a reconcile", async () => {
     const lost = () => new WorkflowNotFoundError('Namespace default is not found.', 'payment-pay-0123456789abcdef0123456789abcdef', undefined);
     const handle = {
