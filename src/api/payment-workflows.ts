@@ -254,6 +254,11 @@ function rethrowAsApiError(error: unknown): never {
     const { message, details } = error.cause;
     const type = FAILURE_TYPES_OF_OLDER_WORKERS[error.cause.type ?? ''] ?? error.cause.type;
     if (isErrorCode(type)) throw new ApiError(type, message, details?.[0], RETRY_AFTER_SECONDS[type]);
+    // Only an API instance older than its worker sends an unbound request (a deploy in the wrong order): the retry,
+    // with the same key, reaches a new instance.
+    if (type === 'REQUEST_NOT_FOR_THIS_UPDATE') {
+      throw new ApiError('SERVICE_UNAVAILABLE', 'the service is being deployed; retry (with the same Idempotency-Key)', undefined, OUTAGE_RETRY_AFTER_SECONDS);
+    }
   }
   if (workflowGone(error)) throw new ApiError('INVALID_STATE', 'this payment is closed: it is final and its refund window has ended');
   throw asOutage(error);

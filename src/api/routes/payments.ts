@@ -183,7 +183,7 @@ const cancelPayment = createRoute({
     200: { description: 'Canceled', headers: IDEMPOTENT_REPLAY_HEADERS, ...jsonContent(paymentSchema) },
     404: errorResponse('PAYMENT_NOT_FOUND'),
     409: errorResponse(
-      'INVALID_STATE: the payment can no longer be canceled; CHARGE_IN_PROGRESS: the charge is still being placed at Midtrans, retry after Retry-After; IDEMPOTENCY_CONFLICT',
+      'INVALID_STATE: the payment can no longer be canceled; CHARGE_IN_PROGRESS: the charge is still being placed at Midtrans, retry after Retry-After; IDEMPOTENCY_CONFLICT; REQUEST_ALREADY_FAILED: this request failed earlier and its answer was lost, send a new one with a new key',
     ),
     ...STANDARD_ERRORS,
     502: MIDTRANS_UNAVAILABLE_RESPONSE,
@@ -203,7 +203,9 @@ const refundPayment = createRoute({
   responses: {
     200: { description: 'Refunded', headers: IDEMPOTENT_REPLAY_HEADERS, ...jsonContent(paymentSchema) },
     404: errorResponse('PAYMENT_NOT_FOUND'),
-    409: errorResponse('INVALID_STATE: not paid, or the refund window has closed; IDEMPOTENCY_CONFLICT'),
+    409: errorResponse(
+      'INVALID_STATE: not paid, or the refund window has closed; IDEMPOTENCY_CONFLICT; REQUEST_ALREADY_FAILED: this request failed earlier and its answer was lost, send a new one with a new key',
+    ),
     422: errorResponse('REFUND_EXCEEDS_REMAINING, NOT_REFUNDABLE, PARTIAL_REFUND_NOT_SUPPORTED, MIDTRANS_REFUND_REJECTED'),
     ...STANDARD_ERRORS,
     502: MIDTRANS_UNAVAILABLE_RESPONSE,
