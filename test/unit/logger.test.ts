@@ -20,6 +20,11 @@ const FIRST_NAME = 'Budiman';
 const LAST_NAME = 'Wirasantoso';
 const SECOND_SIGNATURE = '9a1c2e3f4b5d6a7c8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7';
 const SAVED_CARD_TOKEN = '521111-1117-saved-0f9e8d7c6b5a';
+const VA_NUMBER = '12345678901234567';
+const PERMATA_VA_NUMBER = '8562000087926752';
+const BILL_KEY = '998877665544';
+const QR_STRING = '00020101021226620014COM.GO-JEK.WWW011993600914300000000000';
+const PAYMENT_CODE = '25709650945026';
 /** The header Midtrans's API wants: Basic, base64 of the server key and a colon. It does not contain the key as text. */
 const MIDTRANS_AUTHORIZATION = `Basic ${Buffer.from(`${SERVER_KEY}:`).toString('base64')}`;
 
@@ -48,6 +53,18 @@ const RECORDS = [
   { notifications: [{ order_id: 'pay-2', signature_key: SECOND_SIGNATURE }] },
   { upstream: { request: { headers: { Authorization: MIDTRANS_AUTHORIZATION, 'Content-Type': 'application/json' } } } },
   { config: { MIDTRANS_SERVER_KEY: SERVER_KEY } },
+  // What a customer pays with, in Midtrans's answer and in our view's instructions.
+  {
+    answer: {
+      va_numbers: [{ bank: 'bca', va_number: VA_NUMBER }],
+      permata_va_number: PERMATA_VA_NUMBER,
+      bill_key: BILL_KEY,
+      biller_code: '70012',
+      qr_string: QR_STRING,
+      payment_code: PAYMENT_CODE,
+    },
+  },
+  { view: { instructions: { kind: 'virtual_account', bank: 'bca', vaNumber: VA_NUMBER } } },
 ];
 
 function logged(): { text: string; lines: Record<string, unknown>[] } {
@@ -106,6 +123,11 @@ describe('log redaction (src/logger.ts)', () => {
     ['the phone number without its prefix', PHONE.slice(3)],
     ['the customer first name', FIRST_NAME],
     ['the customer last name', LAST_NAME],
+    ['the virtual account number', VA_NUMBER],
+    ['the Permata virtual account number', PERMATA_VA_NUMBER],
+    ['the bill key', BILL_KEY],
+    ['the QR string', QR_STRING],
+    ['the store payment code', PAYMENT_CODE],
   ])('never contains %s', (_what, secret) => {
     expect(text).not.toContain(secret);
   });
