@@ -28,6 +28,8 @@ const SECRET_KEYS = new Set([
   'cvv',
 ]);
 const PERSONAL_KEYS = new Set(['email', 'phone', 'firstname', 'lastname', 'fullname', 'customername', 'cardholdername', 'address']);
+/** What a customer pays one order with: tied to the customer's payment, and of no use to anyone reading logs. */
+const PAYMENT_CODE_KEYS = new Set(['vanumber', 'permatavanumber', 'billkey', 'qrstring', 'paymentcode']);
 
 /** Deeper than any shape the service logs; anything below is dropped rather than written unchecked. */
 const MAX_DEPTH = 16;
@@ -43,7 +45,7 @@ function censored(value: unknown): string {
 
 const isSensitive = (key: string) => {
   const normalized = key.toLowerCase().replace(/[-_]/g, '');
-  return SECRET_KEYS.has(normalized) || PERSONAL_KEYS.has(normalized);
+  return SECRET_KEYS.has(normalized) || PERSONAL_KEYS.has(normalized) || PAYMENT_CODE_KEYS.has(normalized);
 };
 
 /**
