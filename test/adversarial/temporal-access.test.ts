@@ -10,7 +10,7 @@ import { paymentWorkflowId } from '../../src/api/payment-workflows';
 import { createPaymentBody } from '../support/fixtures';
 import { startService, type Service } from '../support/service-harness';
 import { paymentRequest } from '../support/workflow-harness';
-import { midtransNotificationSignal, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
+import { midtransNotificationSignal, paymentQuery, refundUpdate, type PaymentWorkflowInput } from '../../workflows/messages';
 
 /**
  * Someone who reaches the Temporal frontend but holds no payload key (a leaked network path, the Web UI, a stolen
@@ -154,11 +154,11 @@ describe('a client without the payload key, with sealed payloads copied from a h
     });
   }
   /** An update sent as the server takes it: the copied payloads as they are, under an update id of the sender's. */
-  async function replayUpdate(paymentId: string, name: 'refund' | 'cancel', args: temporal.api.common.v1.IPayloads) {
+  async function replayUpdate(paymentId: string, name: 'refund' | 'cancel', args: temporal.api.common.v1.IPayloads, updateId = `intruder-${randomUUID()}`) {
     const sent = intruder.workflowService.updateWorkflowExecution({
       namespace: 'default',
       workflowExecution: { workflowId: paymentWorkflowId(paymentId) },
-      request: { meta: { updateId: `intruder-${randomUUID()}`, identity: 'intruder' }, input: { name, args } },
+      request: { meta: { updateId, identity: 'intruder' }, input: { name, args } },
       waitPolicy: { lifecycleStage: temporal.api.enums.v1.UpdateWorkflowExecutionLifecycleStage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED },
     });
     return within(15_000, sent);
@@ -222,5 +222,39 @@ describe('a client without the payload key, with sealed payloads copied from a h
     for (const outcome of [refund, cancel]) {
       expect(outcome).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_NOT_FOR_THIS_UPDATE' } } } } });
     }
+  });
+
+  it("restarts a refunded payment's workflow from its copied input and sends its copied refund under its own update id: Midtrans is not asked again", async () => {
+    const paid = await paidPayment(100_000);
+    const answer = await s.api('POST', `/payments/${paid}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}` });
+    expect(answer.status).toBe(200);
+    const workflowId = paymentWorkflowId(paid);
+    const history = await intruder.workflow.getHandle(workflowId).fetchHistory();
+    const firstInput = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input;
+    const accepted = history.events?.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'refund')
+      ?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+    const refundsAsked = () => s.simulator.requests.refund ?? 0;
+    const asked = refundsAsked();
+
+    // The workflow's memory of its updates goes with it; the same input starts it again under its own id.
+    await intruder.workflow.getHandle(workflowId).terminate('restarted by an intruder');
+    await intruder.workflowService.startWorkflowExecution({
+      namespace: 'default',
+      workflowId,
+      workflowType: { name: 'paymentWorkflow' },
+      taskQueue: { name: s.taskQueue },
+      input: firstInput,
+      requestId: randomUUID(),
+      identity: 'intruder',
+    });
+    // It finds its order at Midtrans and runs as the paid payment again.
+    await s.eventually(
+      () => s.client.workflow.getHandle(workflowId).query(paymentQuery).catch(() => null),
+      (view) => view?.status === 'partially_refunded' || view?.status === 'success',
+    );
+    const again = await replayUpdate(paid, 'refund', accepted!.input!.args!, accepted!.meta!.updateId!);
+
+    expect(refundsAsked()).toBe(asked);
+    expect(again).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_ALREADY_FAILED' } } } } });
   });
 });
