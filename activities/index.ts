@@ -7,6 +7,7 @@ import { createReconciliationActivities } from './daily-reconciliation';
 import { createMidtransActivities } from './midtrans';
 import { createRedeliveryActivities } from './redelivery';
 import { createRetentionActivities } from './retention';
+import { refundUpdateClaims } from '../src/db/refund-claims';
 
 export interface ActivityDependencies {
   db: Database;
@@ -17,10 +18,14 @@ export interface ActivityDependencies {
 /** What the payment workflow calls. */
 function createPaymentActivities(deps: ActivityDependencies) {
   return {
-    ...createMidtransActivities(deps.midtrans, {
-      find: (paymentId) => findCheckout(deps.db, paymentId),
-      delete: (paymentId) => deleteCheckout(deps.db, paymentId),
-    }),
+    ...createMidtransActivities(
+      deps.midtrans,
+      {
+        find: (paymentId) => findCheckout(deps.db, paymentId),
+        delete: (paymentId) => deleteCheckout(deps.db, paymentId),
+      },
+      refundUpdateClaims(deps.db),
+    ),
     ...createDatabaseActivities(deps.db),
     ...createDownstreamActivities(deps.db, deps.downstream),
   };

@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import {
   buildMidtransCharge,
   paymentInstructionsFrom,
+  REFUND_UPDATE_CLAIMED,
   type MidtransObservation,
   type PaymentCheckout,
   type PaymentInstructions,
@@ -25,6 +26,11 @@ type MidtransBody = Record<string, unknown>;
 export interface CheckoutStore {
   find(paymentId: string): Promise<PaymentCheckout | null>;
   delete(paymentId: string): Promise<void>;
+}
+
+/** src/db/refund-claims.ts: which workflow run carried out each refund update. */
+export interface RefundClaimStore {
+  claim(claim: { paymentId: string; updateId: string; runId: string }): Promise<boolean>;
 }
 
 /**
@@ -68,7 +74,7 @@ function refusedForTheOrder(error: MidtransError): boolean {
 }
 
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
-export function createMidtransActivities(midtrans: MidtransClient, checkouts: CheckoutStore) {
+export function createMidtransActivities(midtrans: MidtransClient, checkouts: CheckoutStore, refundClaims: RefundClaimStore) {
   async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
     try {
       return (await midtrans.getStatus(paymentId)) as MidtransBody;
@@ -180,13 +186,21 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       return fetchMidtransStatus(paymentId);
     },
 
-    /** Midtrans keeps refund_key idempotent for 7 days: a retried activity never refunds twice. */
+    /**
+     * Midtrans keeps refund_key idempotent for 7 days: a retried activity never refunds twice. The refund update it
+     * carries out (`claim`) is claimed for this workflow run first, so no other run ever sends it.
+     */
     async refundAtMidtrans(input: {
       paymentId: string;
       refundKey: string;
       amount: number;
       reason?: string;
+      /** Absent from workflows older than the claims. */
+      claim?: { paymentId: string; updateId: string };
     }): Promise<GatewayCommandOutcome> {
+      if (input.claim && !(await refundClaims.claim({ ...input.claim, runId: Context.current().info.workflowExecution?.runId ?? '' }))) {
+        throw ApplicationFailure.nonRetryable(`refund update ${input.claim.updateId} was carried out by another run of this payment`, REFUND_UPDATE_CLAIMED);
+      }
       try {
         const body = (await midtrans.refund(input.paymentId, {
           refund_key: input.refundKey,

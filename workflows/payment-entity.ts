@@ -20,6 +20,7 @@ import {
   parseGrossAmount,
   reconciliationDrift,
   refundKey,
+  REFUND_UPDATE_CLAIMED,
   reportsMoreRefunded,
   type MidtransObservation,
   type NotificationDecision,
@@ -324,6 +325,7 @@ export class PaymentEntity {
           refundKey: key,
           amount: decision.amount,
           reason: request.reason,
+          ...(updateId !== undefined && { claim: { paymentId: this.state.paymentId, updateId } }),
         }).catch((error: unknown) => this.notTakenByMidtrans('refund', error, { amount: decision.amount, refund_key: key }));
         await this.refuseAnswerNotOurs('refund', outcome.observation, { refund_key: key });
         if (outcome.kind === 'refused') {
@@ -836,8 +838,13 @@ export class PaymentEntity {
    * told, since a customer asked and got nothing. Patched: workflows that met it before only failed the update.
    */
   private async notTakenByMidtrans(command: 'cancel' | 'refund', error: unknown, detail: Record<string, unknown> = {}): Promise<never> {
+    const claimedElsewhere = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === REFUND_UPDATE_CLAIMED;
     if (error instanceof ActivityFailure && patched(PATCHES.commandNotTakenReviewed)) {
-      await this.needsOperatorReview('api', `${command}_not_taken_by_midtrans`, { ...detail, error: failureMessage(error) });
+      const reason = claimedElsewhere ? 'refund_update_carried_out_by_another_run' : `${command}_not_taken_by_midtrans`;
+      await this.needsOperatorReview('api', reason, { ...detail, error: failureMessage(error) });
+    }
+    if (claimedElsewhere) {
+      throw ApplicationFailure.nonRetryable(`this ${command} was carried out by another run of the payment's workflow and is not sent again`, 'REQUEST_ALREADY_FAILED');
     }
     return gatewayUnavailable(error);
   }

@@ -9,6 +9,12 @@ export type DomainErrorCode =
   | 'AMOUNT_MISMATCH'
   | 'VALIDATION_FAILED';
 
+/**
+ * The refund step's failure when another run of the payment's workflow (restarted, or reset) carried out the refund
+ * update it was given: that run's claim (src/db/refund-claims.ts) outlives the workflow's memory.
+ */
+export const REFUND_UPDATE_CLAIMED = 'REFUND_UPDATE_CLAIMED';
+
 export class DomainError extends Error {
   override readonly name = 'DomainError';
 

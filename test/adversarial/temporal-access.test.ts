@@ -256,5 +256,8 @@ describe('a client without the payload key, with sealed payloads copied from a h
 
     expect(refundsAsked()).toBe(asked);
     expect(again).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_ALREADY_FAILED' } } } } });
+    // The clone tells an operator: someone restarted the payment and sent a refund it had made.
+    const clone = await s.client.workflow.getHandle(workflowId).query(paymentQuery);
+    expect(clone.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'refund_update_carried_out_by_another_run' });
   });
 });

@@ -192,12 +192,24 @@ export async function createWorkflowHarness(
 
   // The checkouts the API would have stored in PostgreSQL, by payment id.
   const checkouts = new Map<string, PaymentCheckout>();
-  const midtransActivities = createMidtransActivities(midtrans, {
-    find: async (paymentId) => checkouts.get(paymentId) ?? null,
-    delete: async (paymentId) => {
-      checkouts.delete(paymentId);
+  // The refund updates claimed by workflow runs, as src/db/refund-claims.ts keeps them: by payment and update id.
+  const refundClaims = new Map<string, string>();
+  const midtransActivities = createMidtransActivities(
+    midtrans,
+    {
+      find: async (paymentId) => checkouts.get(paymentId) ?? null,
+      delete: async (paymentId) => {
+        checkouts.delete(paymentId);
+      },
     },
-  });
+    {
+      claim: async ({ paymentId, updateId, runId }) => {
+        const key = `${paymentId}/${updateId}`;
+        if (!refundClaims.has(key)) refundClaims.set(key, runId);
+        return refundClaims.get(key) === runId;
+      },
+    },
+  );
   function write(snapshot: PaymentSnapshot, events: PaymentEventRecord[]) {
     if (readModelDown) throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
     snapshots.push({ snapshot, events });

@@ -23,12 +23,17 @@ function chargeSetup() {
     }) as typeof fetch,
   });
   const checkouts = new Map<string, PaymentCheckout>();
-  const activities = createMidtransActivities(midtrans, {
-    find: async (paymentId) => checkouts.get(paymentId) ?? null,
-    delete: async (paymentId) => {
-      checkouts.delete(paymentId);
+  const activities = createMidtransActivities(
+    midtrans,
+    {
+      find: async (paymentId) => checkouts.get(paymentId) ?? null,
+      delete: async (paymentId) => {
+        checkouts.delete(paymentId);
+      },
     },
-  });
+    // The charge is under test; refunds, which claim their update, are not.
+    { claim: async () => true },
+  );
   /** A payment whose checkout the API stored, as the workflow's input holds it (its terms only). */
   const storedPayment = () => {
     const request = paymentRequest();
