@@ -13,7 +13,7 @@ import { PAYMENT_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes'
 import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest';
 import { UNTRACED_WORKFLOW_SINKS } from '../../src/telemetry/tracing';
 import { bundlePaymentWorkflows } from '../../src/temporal/worker';
-import { createMidtransActivities } from '../../activities/midtrans';
+import { createMidtransActivities, type CheckoutStore } from '../../activities/midtrans';
 import { DOWNSTREAM_REJECTED, type DownstreamEvent, type PaymentActivities } from '../../activities';
 import type { PaymentSnapshot, PaymentEventRecord } from '../../src/db/payments';
 import { createMidtransClient } from '../../src/midtrans/client';
@@ -36,6 +36,16 @@ import {
 import type { paymentWorkflow } from '../../workflows/payment';
 
 export const SERVER_KEY = 'SB-Mid-server-workflow-tests';
+
+/** The checkouts the API stores in PostgreSQL, kept in `checkouts` instead, by payment id. */
+export function checkoutStoreIn(checkouts: Map<string, PaymentCheckout>): CheckoutStore {
+  return {
+    find: async (paymentId) => checkouts.get(paymentId) ?? null,
+    delete: async (paymentId) => {
+      checkouts.delete(paymentId);
+    },
+  };
+}
 
 /** One request the Midtrans activities sent (the simulator's side of every money movement). */
 export interface MidtransCall {
@@ -196,12 +206,7 @@ export async function createWorkflowHarness(
   const refundClaims = new Map<string, string>();
   const midtransActivities = createMidtransActivities(
     midtrans,
-    {
-      find: async (paymentId) => checkouts.get(paymentId) ?? null,
-      delete: async (paymentId) => {
-        checkouts.delete(paymentId);
-      },
-    },
+    checkoutStoreIn(checkouts),
     {
       claim: async ({ paymentId, updateId, runId }) => {
         const key = `${paymentId}/${updateId}`;

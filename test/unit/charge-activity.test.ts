@@ -4,7 +4,7 @@ import { createMidtransActivities, type ChargeOutcome } from '../../activities/m
 import { withoutCheckout, type PaymentCheckout } from '../../src/domain';
 import { createMidtransClient } from '../../src/midtrans/client';
 import { createSimulator } from '../../scripts/local-stack/midtrans-simulator';
-import { paymentRequest } from '../support/workflow-harness';
+import { checkoutStoreIn, paymentRequest } from '../support/workflow-harness';
 
 const SERVER_KEY = 'SB-Mid-server-charge-activity';
 
@@ -25,12 +25,7 @@ function chargeSetup() {
   const checkouts = new Map<string, PaymentCheckout>();
   const activities = createMidtransActivities(
     midtrans,
-    {
-      find: async (paymentId) => checkouts.get(paymentId) ?? null,
-      delete: async (paymentId) => {
-        checkouts.delete(paymentId);
-      },
-    },
+    checkoutStoreIn(checkouts),
     // The charge is under test; refunds, which claim their update, are not.
     { claim: async () => true },
   );
