@@ -1,6 +1,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import {
   buildMidtransCharge,
+  formatGrossAmount,
   paymentInstructionsFrom,
   REFUND_UPDATE_CLAIMED,
   type MidtransObservation,
@@ -74,6 +75,13 @@ function refusedForTheOrder(error: MidtransError): boolean {
 }
 
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
+/** The workflow run an activity works for; every activity here is a workflow's. */
+function thisRunId(): string {
+  const runId = Context.current().info.workflowExecution?.runId;
+  if (!runId) throw new Error('a refund step outside a workflow run cannot claim its update');
+  return runId;
+}
+
 export function createMidtransActivities(midtrans: MidtransClient, checkouts: CheckoutStore, refundClaims: RefundClaimStore) {
   async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
     try {
@@ -114,6 +122,26 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       log.warn('the used checkout was not deleted; the next read-model write deletes it', { paymentId, error: String(error) });
     });
     return outcome;
+  }
+
+  /**
+   * Another run of the payment's workflow sent this refund update: a reset run carrying out the updates after its
+   * reset point again, or a copy of the workflow someone restarted. Midtrans's own record decides, and nothing is sent:
+   * the refund it holds under this refund_key, of this amount, is answered as done (and counted by this run); without
+   * one, the update is not sent again.
+   */
+  async function refundOfAnotherRun(input: { paymentId: string; refundKey: string; amount: number; claim?: { updateId: string } }): Promise<GatewayCommandOutcome> {
+    const status = await statusOrNull(input.paymentId);
+    const refunds: unknown[] = Array.isArray(status?.refunds) ? status.refunds : [];
+    const made = refunds.some((refund) => {
+      const { refund_key: key, refund_amount: amount } = (refund ?? {}) as Record<string, unknown>;
+      return key === input.refundKey && amount === formatGrossAmount(input.amount);
+    });
+    if (status && made) return { kind: 'done', observation: toMidtransObservation(status) };
+    throw ApplicationFailure.nonRetryable(
+      `refund update ${input.claim?.updateId} was sent by another run of this payment, and Midtrans holds no refund ${input.refundKey} of ${input.amount}`,
+      REFUND_UPDATE_CLAIMED,
+    );
   }
 
   return {
@@ -188,7 +216,7 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
 
     /**
      * Midtrans keeps refund_key idempotent for 7 days: a retried activity never refunds twice. The refund update it
-     * carries out (`claim`) is claimed for this workflow run first, so no other run ever sends it.
+     * carries out (`claim`) is claimed for this workflow run first, so no other run ever sends it (refundOfAnotherRun).
      */
     async refundAtMidtrans(input: {
       paymentId: string;
@@ -198,9 +226,7 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
       /** Absent from workflows older than the claims. */
       claim?: { paymentId: string; updateId: string };
     }): Promise<GatewayCommandOutcome> {
-      if (input.claim && !(await refundClaims.claim({ ...input.claim, runId: Context.current().info.workflowExecution?.runId ?? '' }))) {
-        throw ApplicationFailure.nonRetryable(`refund update ${input.claim.updateId} was carried out by another run of this payment`, REFUND_UPDATE_CLAIMED);
-      }
+      if (input.claim && !(await refundClaims.claim({ ...input.claim, runId: thisRunId() }))) return refundOfAnotherRun(input);
       try {
         const body = (await midtrans.refund(input.paymentId, {
           refund_key: input.refundKey,

@@ -224,15 +224,19 @@ describe('a client without the payload key, with sealed payloads copied from a h
     }
   });
 
-  it("restarts a refunded payment's workflow from its copied input and sends its copied refund under its own update id: Midtrans is not asked again", async () => {
+  it("restarts a refunded payment's workflow from its copied input and sends its copied refunds under their own update ids: Midtrans is not asked again", async () => {
     const paid = await paidPayment(100_000);
-    const answer = await s.api('POST', `/payments/${paid}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}` });
-    expect(answer.status).toBe(200);
+    for (const [amount, key] of [[10_000, 'first'], [20_000, 'second']] as const) {
+      const answer = await s.api('POST', `/payments/${paid}/refund`, { amount, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}-${key}` });
+      expect(answer.status).toBe(200);
+    }
     const workflowId = paymentWorkflowId(paid);
     const history = await intruder.workflow.getHandle(workflowId).fetchHistory();
     const firstInput = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input;
-    const accepted = history.events?.find((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'refund')
-      ?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+    const [first, second] = (history.events ?? []).flatMap((e) => {
+      const accepted = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest;
+      return accepted?.input?.name === 'refund' ? [accepted] : [];
+    });
     const refundsAsked = () => s.simulator.requests.refund ?? 0;
     const asked = refundsAsked();
 
@@ -252,12 +256,47 @@ describe('a client without the payload key, with sealed payloads copied from a h
       () => s.client.workflow.getHandle(workflowId).query(paymentQuery).catch(() => null),
       (view) => view?.status === 'partially_refunded' || view?.status === 'success',
     );
-    const again = await replayUpdate(paid, 'refund', accepted!.input!.args!, accepted!.meta!.updateId!);
 
-    expect(refundsAsked()).toBe(asked);
-    expect(again).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_ALREADY_FAILED' } } } } });
-    // The clone tells an operator: someone restarted the payment and sent a refund it had made.
+    // The second refund (20,000) comes to the copy as its first: under refund_key -r1, which Midtrans holds for
+    // 10,000. Refused, and an operator is told.
+    const refused = await replayUpdate(paid, 'refund', second!.input!.args!, second!.meta!.updateId!);
+    expect(refused).toMatchObject({ answered: { outcome: { failure: { applicationFailureInfo: { type: 'REQUEST_ALREADY_FAILED' } } } } });
     const clone = await s.client.workflow.getHandle(workflowId).query(paymentQuery);
     expect(clone.history.find((e) => e.kind === 'needs_operator_review')?.detail).toMatchObject({ reason: 'refund_update_carried_out_by_another_run' });
+    // The first one matches what Midtrans holds under -r1: answered from Midtrans's record, nothing sent.
+    const answered = await replayUpdate(paid, 'refund', first!.input!.args!, first!.meta!.updateId!);
+    expect(answered).toMatchObject({ answered: { outcome: { success: expect.anything() } } });
+
+    expect(refundsAsked()).toBe(asked);
+    expect((await atMidtrans(paid))?.transaction.refunds).toHaveLength(2);
+  });
+
+  it("an operator's reset to before a refund carries the refund out again in the new run: counted once, Midtrans not asked again", async () => {
+    const paid = await paidPayment(100_000);
+    const answer = await s.api('POST', `/payments/${paid}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}` });
+    expect(answer.status).toBe(200);
+    const workflowId = paymentWorkflowId(paid);
+    const events = (await s.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const acceptedAt = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'refund');
+    // The workflow task that accepted the refund: a reset to it discards what it completed, the acceptance with it.
+    const taskBefore = events.slice(0, acceptedAt).findLast((e) => e.workflowTaskCompletedEventAttributes);
+    const refundsAsked = () => s.simulator.requests.refund ?? 0;
+    const asked = refundsAsked();
+
+    // As `temporal workflow reset` does by default: the updates and signals after the reset point are applied again.
+    await s.client.workflowService.resetWorkflowExecution({
+      namespace: 'default',
+      workflowExecution: { workflowId },
+      reason: 'an operator reset',
+      workflowTaskFinishEventId: taskBefore!.eventId,
+      requestId: randomUUID(),
+    });
+    const view = await s.eventually(
+      () => s.client.workflow.getHandle(workflowId).query(paymentQuery).catch(() => null),
+      (v) => v?.refundedAmount === 30_000,
+    );
+    expect(view?.refunds.map((r) => [r.refundKey, r.amount])).toEqual([[`${paid}-r1`, 30_000]]);
+    expect(refundsAsked()).toBe(asked);
+    expect((await atMidtrans(paid))?.transaction.refunds).toHaveLength(1);
   });
 });
