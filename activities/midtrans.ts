@@ -2,6 +2,7 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import {
   buildMidtransCharge,
   formatGrossAmount,
+  parseIdrAmount,
   paymentInstructionsFrom,
   REFUND_UPDATE_CLAIMED,
   type MidtransObservation,
@@ -75,6 +76,15 @@ function refusedForTheOrder(error: MidtransError): boolean {
 }
 
 /** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
+/** Midtrans's amount ("30000.00", or a number) as whole rupiah; null when it is not one. */
+function parseIdrAmountOrNull(amount: string | number): number | null {
+  try {
+    return parseIdrAmount(amount);
+  } catch {
+    return null;
+  }
+}
+
 /** The workflow run an activity works for; every activity here is a workflow's. */
 function thisRunId(): string {
   const runId = Context.current().info.workflowExecution?.runId;
@@ -132,12 +142,16 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
    */
   async function refundOfAnotherRun(input: { paymentId: string; refundKey: string; amount: number; claim?: { updateId: string } }): Promise<GatewayCommandOutcome> {
     const status = await statusOrNull(input.paymentId);
-    const refunds: unknown[] = Array.isArray(status?.refunds) ? status.refunds : [];
-    const made = refunds.some((refund) => {
+    const refunds = (Array.isArray(status?.refunds) ? status.refunds : []).map((refund: unknown) => {
       const { refund_key: key, refund_amount: amount } = (refund ?? {}) as Record<string, unknown>;
-      return key === input.refundKey && amount === formatGrossAmount(input.amount);
+      return { key, amount: typeof amount === 'string' || typeof amount === 'number' ? parseIdrAmountOrNull(amount) : null };
     });
-    if (status && made) return { kind: 'done', observation: toMidtransObservation(status) };
+    const made = refunds.findIndex(({ key, amount }) => key === input.refundKey && amount === input.amount);
+    if (status && made >= 0 && refunds.slice(0, made + 1).every(({ amount }) => amount !== null)) {
+      // The refund call's answer is the total refunded up to this refund, not the status's total of every refund since.
+      const refundedUpToThis = refunds.slice(0, made + 1).reduce((total, { amount }) => total + amount!, 0);
+      return { kind: 'done', observation: { ...toMidtransObservation(status), refundAmount: formatGrossAmount(refundedUpToThis) } };
+    }
     throw ApplicationFailure.nonRetryable(
       `refund update ${input.claim?.updateId} was sent by another run of this payment, and Midtrans holds no refund ${input.refundKey} of ${input.amount}`,
       REFUND_UPDATE_CLAIMED,
