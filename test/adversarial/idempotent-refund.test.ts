@@ -55,21 +55,10 @@ const olderInstancesUpdateId = (caller: string, key: string) => `idempotency-${s
 const atMidtrans = async (paymentId: string) =>
   (await (await fetch(`${s.simulator.url}/_simulator/transactions/${paymentId}`)).json()) as MidtransTransaction;
 
-async function paidPayment(amount: number, paymentMethod = 'gopay'): Promise<string> {
-  const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: paymentMethod, bank: undefined, amount }));
-  expect(created.status).toBe(201);
-  const id: string = created.body.payment_id;
-  await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
-  await s.eventually(
-    () => s.api('GET', `/payments/${id}/status`),
-    (status) => status.body.status === 'success',
-  );
-  return id;
-}
 
 describe('attack 3: a retried refund or cancel moves money once', () => {
   it('two identical 30,000 refunds with one Idempotency-Key (at once, then a late retry) refund 30,000 once at Midtrans', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
 
@@ -91,7 +80,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     expect(otherAmount.body.error.code).toBe('IDEMPOTENCY_CONFLICT');
     const otherEndpoint = await s.api('POST', `/payments/${id}/cancel`, {}, { 'idempotency-key': key });
     expect(otherEndpoint.body.error?.code).toBe('IDEMPOTENCY_CONFLICT');
-    const otherPayment = await paidPayment(50_000);
+    const otherPayment = await s.paidPayment(50_000);
     const elsewhere = await s.api('POST', `/payments/${otherPayment}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
     expect(elsewhere.body.error?.code).toBe('IDEMPOTENCY_CONFLICT');
     expect((await atMidtrans(otherPayment)).transaction.refunds ?? []).toEqual([]);
@@ -103,7 +92,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
   });
 
   it('a retry reaching an API instance that has no stored answer (the first one died before storing it) still refunds once', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const body = { amount: 30_000, reason: 'one seat' };
     const first = await s.api('POST', `/payments/${id}/refund`, body, { 'idempotency-key': key });
@@ -127,7 +116,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
   });
 
   it('a refund Midtrans refused for good (a rotated server key) is 502 MIDTRANS_UNAVAILABLE, final for its key, moving nothing; once fixed, a new key refunds once', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 40_000, reason: 'one seat' }, { 'idempotency-key': key });
     const refused = await whileMidtrans('server key rotated', refund);
@@ -156,7 +145,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
     ['PostgreSQL unreachable', () => Object.assign(new Error("Can't reach database server"), { name: 'DriverAdapterError', cause: { kind: 'DatabaseNotReachable' } })],
     ['any other failure of the write', () => new Error('the statement failed')],
   ])("a refund's final 502 that could not be kept (%s) is answered as an outage (503, Retry-After): the key's retry gets the 502, kept", async (_why, storeError) => {
-    const id = await paidPayment(80_000);
+    const id = await s.paidPayment(80_000);
     const key = `refund-${randomUUID()}`;
     // The API's database refuses to store the key's answer, as PostgreSQL down at that moment would.
     let storesFail = true;
@@ -187,7 +176,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
   });
 
   it.each([401, 403] as const)('a refund refused by a bare HTTP %d in front of Midtrans is 502 MIDTRANS_UNAVAILABLE, not a refusal of the order', async (status) => {
-    const id = await paidPayment(60_000);
+    const id = await s.paidPayment(60_000);
     const refused = await whileMidtrans(status, () => s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': `refund-${randomUUID()}` }));
     expect(refused.status, JSON.stringify(refused.body)).toBe(502);
     expect(refused.body.error.code).toBe('MIDTRANS_UNAVAILABLE');
@@ -195,7 +184,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
   });
 
   it('a refund Midtrans rejects for the order (414) is answered 422 MIDTRANS_REFUND_REJECTED and kept for its key: the retry gets it again, replayed', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const refund = () => s.api('POST', `/payments/${id}/refund`, { amount: 10_000 }, { 'idempotency-key': key });
     const rejected = await whileMidtrans('refunds rejected', refund);
@@ -212,7 +201,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
   });
 
   it('a partial refund of a ShopeePay payment is 422 PARTIAL_REFUND_NOT_SUPPORTED and moves nothing; the whole amount refunds', async () => {
-    const id = await paidPayment(75_000, 'shopeepay');
+    const id = await s.paidPayment(75_000, 'shopeepay');
     const partial = await s.api('POST', `/payments/${id}/refund`, { amount: 25_000 }, { 'idempotency-key': `refund-${randomUUID()}` });
     expect(partial.status, JSON.stringify(partial.body)).toBe(422);
     expect(partial.body.error.code).toBe('PARTIAL_REFUND_NOT_SUPPORTED');
@@ -223,7 +212,7 @@ describe('attack 3: a retried refund or cancel moves money once', () => {
   });
 
   it('a request refused before its key is claimed (400, 404) leaves the key unused: the key then does its own request', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `refund-${randomUUID()}`;
     const invalid = await s.api('POST', `/payments/${id}/refund`, { amount: -5 }, { 'idempotency-key': key });
     expect(invalid.status).toBe(400);
@@ -340,7 +329,7 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
     // What the API does once a minute, and the request-records retention job daily.
     ['after the purge has run', true],
   ])('a refund key reused past its TTL for another refund of the same payment is a new refund, %s', async (_when, purged) => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `ttl-refund-${randomUUID()}`;
     const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
     expect(first.body).toMatchObject({ refunded_amount: 30_000 });
@@ -356,7 +345,7 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
   });
 
   it('a refund key reused once its refund window and a day have passed, the payment\'s workflow still open for a retrying delivery, does not get the first refund\'s answer', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `past-window-${randomUUID()}`;
     const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
     expect(first.body).toMatchObject({ refunded_amount: 30_000 });
@@ -376,7 +365,7 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
   });
 
   it('a refund claimed before update ids were stored (in flight over the deploy) is retried under the update id it was sent with', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `legacy-claim-${randomUUID()}`;
     const body = { amount: 30_000, reason: 'one seat' };
     // The caller's fingerprint as the API stores it, from a key this caller used.
@@ -398,7 +387,7 @@ describe('attack 8: Idempotency-Keys belong to one caller and expire', () => {
   });
 
   it('a first claim of a key sends the update id API instances before update_id send, so a retry reaching one during a rolling deploy is the same update', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const key = `rolling-${randomUUID()}`;
     const first = await s.api('POST', `/payments/${id}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': key });
     expect(first.status).toBe(200);

@@ -36,17 +36,6 @@ const atMidtrans = async (paymentId: string) => {
   return answer.status === 404 ? undefined : ((await answer.json()) as { transaction: { refunds?: unknown[] } });
 };
 
-async function paidPayment(amount: number): Promise<string> {
-  const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount }));
-  expect(created.status).toBe(201);
-  const id: string = created.body.payment_id;
-  await fetch(`${s.simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
-  await s.eventually(
-    () => s.api('GET', `/payments/${id}/status`),
-    (status) => status.body.status === 'success',
-  );
-  return id;
-}
 
 /** How a call ended within `ms`: its answer, its error, or nothing yet. */
 async function within<T>(ms: number, call: Promise<T>): Promise<{ answered: T } | { failed: unknown } | 'no answer'> {
@@ -55,7 +44,7 @@ async function within<T>(ms: number, call: Promise<T>): Promise<{ answered: T } 
 
 describe('a client without the payload key', () => {
   it('sends a paid payment a refund update: nothing is refunded, and the payment still refunds through the API', async () => {
-    const id = await paidPayment(100_000);
+    const id = await s.paidPayment(100_000);
     const handle = intruder.workflow.getHandle(paymentWorkflowId(id));
 
     const outcome = await within(15_000, handle.executeUpdate(refundUpdate, { args: [{ reason: 'not ours to ask' }] }));
@@ -163,15 +152,24 @@ describe('a client without the payload key, with sealed payloads copied from a h
     });
     return within(15_000, sent);
   }
+  /** A paid 100,000 payment refunded through the API, once per amount, each under a key of its own. */
+  async function refundedPayment(amounts: number[]): Promise<string> {
+    const paid = await s.paidPayment(100_000);
+    for (const [index, amount] of amounts.entries()) {
+      const answer = await s.api('POST', `/payments/${paid}/refund`, { amount, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}-${index}` });
+      expect(answer.status).toBe(200);
+    }
+    return paid;
+  }
   const refundsAtMidtrans = async (paymentId: string) => (await atMidtrans(paymentId))?.transaction.refunds?.length ?? 0;
 
   it("sends a refund's sealed arguments again, to its payment and to another: neither refunds", async () => {
-    const refunded = await paidPayment(100_000);
+    const refunded = await s.paidPayment(100_000);
     const answer = await s.api('POST', `/payments/${refunded}/refund`, { amount: 30_000, reason: 'one seat' }, { 'idempotency-key': `refund-${refunded}` });
     expect(answer.status).toBe(200);
     const [sealed] = await sealedArguments(refunded, 'refund');
     expect(sealed?.payloads?.[0]?.metadata?.encoding && Buffer.from(sealed.payloads[0].metadata.encoding).toString()).toBe('binary/encrypted');
-    const other = await paidPayment(100_000);
+    const other = await s.paidPayment(100_000);
 
     const again = await replayUpdate(refunded, 'refund', sealed!);
     const elsewhere = await replayUpdate(other, 'refund', sealed!);
@@ -206,7 +204,7 @@ describe('a client without the payload key, with sealed payloads copied from a h
   });
 
   it("sends a payment's sealed settlement notification as refund arguments, and as cancel arguments to a payment awaiting its customer: nothing moves", async () => {
-    const paid = await paidPayment(100_000);
+    const paid = await s.paidPayment(100_000);
     const [notification] = await sealedSignals(paid, 'midtransNotification');
     expect(notification?.payloads).toHaveLength(1);
     const created = await s.api('POST', '/payments', createPaymentBody({ payment_method: 'gopay', bank: undefined, amount: 45_000 }));
@@ -225,11 +223,7 @@ describe('a client without the payload key, with sealed payloads copied from a h
   });
 
   it("restarts a refunded payment's workflow from its copied input and sends its copied refunds under their own update ids: Midtrans is not asked again", async () => {
-    const paid = await paidPayment(100_000);
-    for (const [amount, key] of [[10_000, 'first'], [20_000, 'second']] as const) {
-      const answer = await s.api('POST', `/payments/${paid}/refund`, { amount, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}-${key}` });
-      expect(answer.status).toBe(200);
-    }
+    const paid = await refundedPayment([10_000, 20_000]);
     const workflowId = paymentWorkflowId(paid);
     const history = await intruder.workflow.getHandle(workflowId).fetchHistory();
     const firstInput = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input;
@@ -272,11 +266,7 @@ describe('a client without the payload key, with sealed payloads copied from a h
   });
 
   it("an operator's reset to before two refunds carries them out again in the new run: each counted once, as it was, and Midtrans refunds nothing again", async () => {
-    const paid = await paidPayment(100_000);
-    for (const [amount, key] of [[30_000, 'first'], [60_000, 'second']] as const) {
-      const answer = await s.api('POST', `/payments/${paid}/refund`, { amount, reason: 'one seat' }, { 'idempotency-key': `refund-${paid}-${key}` });
-      expect(answer.status).toBe(200);
-    }
+    const paid = await refundedPayment([30_000, 60_000]);
     const workflowId = paymentWorkflowId(paid);
     const events = (await s.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
     const acceptedAt = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'refund');

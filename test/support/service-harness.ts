@@ -19,7 +19,7 @@ import { createMidtransClient } from '../../src/midtrans/client';
 import type { PaymentTracing } from '../../src/telemetry/tracing';
 import { encryptedDataConverter, type PayloadEncryptionKey } from '../../src/temporal/payload-codec';
 import { bundlePaymentWorkflows, createPaymentWorker } from '../../src/temporal/worker';
-import { API_KEY, apiConfig, SERVER_KEY, TEST_PAYLOAD_KEY } from './fixtures';
+import { API_KEY, apiConfig, createPaymentBody, SERVER_KEY, TEST_PAYLOAD_KEY } from './fixtures';
 
 /** Signs the worker's calls to the transaction and user services; the downstream receiver verifies them with it. */
 export const DOWNSTREAM_SIGNING_SECRET = 'whsec_dGlrZXRxLWludGVncmF0aW9uLXRlc3RzLWRvd25zdHJlYW0=';
@@ -115,6 +115,20 @@ export async function startService(
 
   const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     callApi(apiUrl, method, path, body, headers);
+  const waitFor = <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) =>
+    eventually('a condition', read, done, timeoutMs, 100);
+  /** A payment created through the API, paid at the simulator, and `success` once its notification is through. */
+  async function paidPayment(amount: number, paymentMethod = 'gopay'): Promise<string> {
+    const created = await api('POST', '/payments', createPaymentBody({ payment_method: paymentMethod, bank: undefined, amount }));
+    if (created.status !== 201) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
+    const id: string = created.body.payment_id;
+    await fetch(`${simulator.url}/_simulator/transactions/${id}/pay`, { method: 'POST' });
+    await waitFor(
+      () => api('GET', `/payments/${id}/status`),
+      (status) => status.body.status === 'success',
+    );
+    return id;
+  }
 
   return {
     apiUrl,
@@ -132,8 +146,8 @@ export async function startService(
     midtrans,
     taskQueue,
     /** Reads until `done(value)` holds (every 100 ms, 30 s by default). */
-    eventually: <T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) =>
-      eventually('a condition', read, done, timeoutMs, 100),
+    eventually: waitFor,
+    paidPayment,
     async close() {
       await forwarder.stop(5_000);
       worker.shutdown();

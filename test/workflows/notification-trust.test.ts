@@ -1,7 +1,7 @@
-import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { describe, expect, it, vi } from 'vitest';
-import { cancelUpdate, midtransNotificationSignal, paymentQuery, reconcileRequestSignal, refundUpdate, type PaymentWorkflowInput, type RefundRequest } from '../../workflows/messages';
+import { cancelUpdate, midtransNotificationSignal, paymentQuery, reconcileRequestSignal, refundUpdate, type MidtransNotificationSignal, type PaymentWorkflowInput, type RefundRequest } from '../../workflows/messages';
 import type { PaymentRequest, PaymentView } from '../../src/domain';
 import { toMidtransObservation } from '../../src/midtrans/observation';
 import { startPaymentWorkflow, useWorkflowHarness, viewWhen } from '../support/workflow-harness';
@@ -556,21 +556,32 @@ describe('a workflow defends its own history', () => {
 });
 
 describe('a continue-as-new carries what its run owed', () => {
+  /** A paid 300,000 payment whose runs continue as new after 60 events, and its settlement notification. */
+  async function paidPaymentContinuingAsNew() {
+    const started = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
+    await ctx.h.simulatorControl(started.request.paymentId, 'pay');
+    const settlement = await ctx.h.notificationFor(started.request.paymentId);
+    await started.handle.signal(midtransNotificationSignal, settlement);
+    await viewWhen(started.handle, (v) => v.status === 'success');
+    return { ...started, settlement };
+  }
+  /** Copies of the settlement until the run continues as new; the latest run's handle. */
+  async function floodUntilContinuedAsNew(handle: WorkflowHandleWithFirstExecutionRunId, settlement: MidtransNotificationSignal) {
+    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
+    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
+    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+    return latest;
+  }
+
   it('a refund retried with its update id after the run continued as new refunds once: Midtrans sees one refund', async () => {
     // The API sends a retried request's update again under the same id (derived from its Idempotency-Key) when it has no
     // stored answer for it (its first instance died, or storing failed). Temporal applies an update id once per run.
-    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
-    await ctx.h.simulatorControl(request.paymentId, 'pay');
-    const settlement = await ctx.h.notificationFor(request.paymentId);
-    await handle.signal(midtransNotificationSignal, settlement);
-    await viewWhen(handle, (v) => v.status === 'success');
+    const { request, handle, settlement } = await paidPaymentContinuingAsNew();
     const updateId = `idempotency-${request.paymentId.slice(4)}`;
     const first = await handle.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }], updateId });
     expect(first).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
 
-    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
-    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
-    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+    const latest = await floodUntilContinuedAsNew(handle, settlement);
 
     const retried = await latest.executeUpdate(refundUpdate, { args: [{ amount: 100_000, reason: 'one seat' }], updateId });
     expect(retried).toMatchObject({ status: 'partially_refunded', refundedAmount: 100_000 });
@@ -587,11 +598,7 @@ describe('a continue-as-new carries what its run owed', () => {
 
   it('a refund that failed, sent again with its update id after the run continued as new, refunds nothing', async () => {
     // Temporal answers a repeated update id within its run only; a run that continues as new carries the ids it answered.
-    const { request, handle } = await startPayment({ method: 'gopay', bank: undefined, expiryMinutes: 15, amount: 300_000 }, { continueAsNewAfterEvents: 60 });
-    await ctx.h.simulatorControl(request.paymentId, 'pay');
-    const settlement = await ctx.h.notificationFor(request.paymentId);
-    await handle.signal(midtransNotificationSignal, settlement);
-    await viewWhen(handle, (v) => v.status === 'success');
+    const { request, handle, settlement } = await paidPaymentContinuingAsNew();
     const updateId = `idempotency-${request.paymentId.slice(4)}`;
     const refund = { args: [{ amount: 100_000, reason: 'one seat' }] as [RefundRequest], updateId };
     ctx.h.refuseRefundsAndCancels(401);
@@ -599,9 +606,7 @@ describe('a continue-as-new carries what its run owed', () => {
     ctx.h.refuseRefundsAndCancels(null);
     expect((failed as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'MIDTRANS_UNAVAILABLE' });
 
-    for (let i = 0; i < 40; i++) await handle.signal(midtransNotificationSignal, settlement);
-    const latest = ctx.h.env.client.workflow.getHandle(handle.workflowId);
-    await vi.waitFor(async () => expect((await latest.describe()).runId).not.toBe(handle.firstExecutionRunId), { timeout: 30_000 });
+    const latest = await floodUntilContinuedAsNew(handle, settlement);
 
     const again = await latest.executeUpdate(refundUpdate, refund).catch((e: unknown) => e);
     expect((again as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'REQUEST_ALREADY_FAILED' });
