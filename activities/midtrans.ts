@@ -2,9 +2,9 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import {
   buildMidtransCharge,
   formatGrossAmount,
-  parseIdrAmount,
   paymentInstructionsFrom,
   REFUND_UPDATE_CLAIMED,
+  refundedUpTo,
   type MidtransObservation,
   type PaymentCheckout,
   type PaymentInstructions,
@@ -75,16 +75,6 @@ function refusedForTheOrder(error: MidtransError): boolean {
   return error.code !== '401' && !error.code.startsWith('HTTP_');
 }
 
-/** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
-/** Midtrans's amount ("30000.00", or a number) as whole rupiah; null when it is not one. */
-function parseIdrAmountOrNull(amount: string | number): number | null {
-  try {
-    return parseIdrAmount(amount);
-  } catch {
-    return null;
-  }
-}
-
 /** The workflow run an activity works for; every activity here is a workflow's. */
 function thisRunId(): string {
   const runId = Context.current().info.workflowExecution?.runId;
@@ -92,6 +82,7 @@ function thisRunId(): string {
   return runId;
 }
 
+/** Thin adapters over the Midtrans client; every decision about what a status means is in src/domain. */
 export function createMidtransActivities(midtrans: MidtransClient, checkouts: CheckoutStore, refundClaims: RefundClaimStore) {
   async function statusOrNull(paymentId: string): Promise<MidtransBody | null> {
     try {
@@ -142,16 +133,9 @@ export function createMidtransActivities(midtrans: MidtransClient, checkouts: Ch
    */
   async function refundOfAnotherRun(input: { paymentId: string; refundKey: string; amount: number; claim?: { updateId: string } }): Promise<GatewayCommandOutcome> {
     const status = await statusOrNull(input.paymentId);
-    const refunds = (Array.isArray(status?.refunds) ? status.refunds : []).map((refund: unknown) => {
-      const { refund_key: key, refund_amount: amount } = (refund ?? {}) as Record<string, unknown>;
-      return { key, amount: typeof amount === 'string' || typeof amount === 'number' ? parseIdrAmountOrNull(amount) : null };
-    });
-    const made = refunds.findIndex(({ key, amount }) => key === input.refundKey && amount === input.amount);
-    if (status && made >= 0 && refunds.slice(0, made + 1).every(({ amount }) => amount !== null)) {
-      // The refund call's answer is the total refunded up to this refund, not the status's total of every refund since.
-      const refundedUpToThis = refunds.slice(0, made + 1).reduce((total, { amount }) => total + amount!, 0);
-      return { kind: 'done', observation: { ...toMidtransObservation(status), refundAmount: formatGrossAmount(refundedUpToThis) } };
-    }
+    const refunded = status && refundedUpTo(status.refunds, input.refundKey, input.amount);
+    // The refund call's answer is the total refunded up to this refund, not the status's total of every refund since.
+    if (status && refunded !== null) return { kind: 'done', observation: { ...toMidtransObservation(status), refundAmount: formatGrossAmount(refunded) } };
     throw ApplicationFailure.nonRetryable(
       `refund update ${input.claim?.updateId} was sent by another run of this payment, and Midtrans holds no refund ${input.refundKey} of ${input.amount}`,
       REFUND_UPDATE_CLAIMED,

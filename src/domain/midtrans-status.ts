@@ -1,3 +1,4 @@
+import { wholeRupiahOrNull } from './money';
 import type { PaymentStatus } from './payment-status';
 
 /** Every `transaction_status` Midtrans documents. */
@@ -68,4 +69,24 @@ export function midtransStatusToPaymentStatus(transactionStatus: string, fraudSt
     default:
       return null;
   }
+}
+
+/**
+ * What Midtrans had refunded in all once it made the refund it holds under `refundKey`, of `amount`: the total its
+ * refund call answered then. `refunds` is a status body's `refunds[]`, in the order Midtrans made them. Null when it
+ * holds no such refund, or an amount up to it cannot be read.
+ */
+export function refundedUpTo(refunds: unknown, refundKey: string, amount: number): number | null {
+  const made = (Array.isArray(refunds) ? refunds : []).map((refund: unknown) => {
+    const { refund_key: key, refund_amount: refunded } = (refund ?? {}) as Record<string, unknown>;
+    return { key, amount: wholeRupiahOrNull(typeof refunded === 'string' ? refunded : typeof refunded === 'number' ? String(refunded) : undefined) };
+  });
+  const at = made.findIndex((refund) => refund.key === refundKey && refund.amount === amount);
+  if (at < 0) return null;
+  let total = 0;
+  for (const refund of made.slice(0, at + 1)) {
+    if (refund.amount === null) return null;
+    total += refund.amount;
+  }
+  return total;
 }
